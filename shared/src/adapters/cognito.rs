@@ -1,0 +1,344 @@
+//! The `Directory` port on Amazon Cognito user pools.
+//!
+//! Errors are classified here and nowhere else (see [`classify_code`]): by the modelled error
+//! code the SDK parsed, and for `NotAuthorizedException`, whose states Cognito tells apart only
+//! in its message, by that message. No AWS message is ever passed on to a caller.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use aws_sdk_cognitoidentityprovider::{
+    Client,
+    error::{DisplayErrorContext, ProvideErrorMetadata, SdkError},
+    operation::{
+        initiate_auth::InitiateAuthOutput, respond_to_auth_challenge::RespondToAuthChallengeOutput,
+    },
+    types::{AuthFlowType, AuthenticationResultType, ChallengeNameType},
+};
+use aws_smithy_runtime_api::http::Response as HttpResponse;
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::{
+    directory::{AuthResult, Challenge, Directory, DirectoryError, PasswordPolicy, Tokens},
+    request::UserId,
+    tenant::Tenant,
+};
+
+/// `SECRET_HASH = Base64(HMAC_SHA256(client secret, username + client id))`.
+pub fn secret_hash(client_secret: &str, username: &str, client_id: &str) -> String {
+    // HMAC accepts keys of any length, so this cannot fail; the fallback keeps the code panic-free.
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(client_secret.as_bytes()) else {
+        return String::new();
+    };
+    mac.update(username.as_bytes());
+    mac.update(client_id.as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+}
+
+/// Maps a Cognito error code (and, for `NotAuthorizedException`, its message) to the domain.
+pub fn classify_code(
+    code: Option<&str>,
+    message: Option<&str>,
+    http_status: u16,
+) -> DirectoryError {
+    let message = message.unwrap_or_default();
+    match code.unwrap_or_default() {
+        "NotAuthorizedException" => {
+            if message.contains("User is disabled") {
+                DirectoryError::UserDisabled
+            } else if message.contains("Password attempts exceeded") {
+                DirectoryError::PasswordAttemptsExceeded
+            } else {
+                DirectoryError::NotAuthorized
+            }
+        }
+        "UserNotFoundException" => DirectoryError::UserNotFound,
+        "UserNotConfirmedException" => DirectoryError::UserNotConfirmed,
+        "PasswordResetRequiredException" => DirectoryError::PasswordResetRequired,
+        "InvalidPasswordException" | "PasswordHistoryPolicyViolationException" => {
+            DirectoryError::InvalidPassword(None)
+        }
+        "CodeMismatchException" => DirectoryError::CodeMismatch,
+        "ExpiredCodeException" => DirectoryError::CodeExpired,
+        "ResourceNotFoundException" => DirectoryError::ResourceNotFound,
+        "UsernameExistsException" => DirectoryError::Conflict("the user already exists"),
+        "AliasExistsException" => {
+            DirectoryError::Conflict("the email or phone number belongs to another user")
+        }
+        "UnsupportedUserStateException" => {
+            DirectoryError::Conflict("the user is not in a state that allows this operation")
+        }
+        "InvalidParameterException" => DirectoryError::InvalidParameter,
+        "TooManyRequestsException"
+        | "LimitExceededException"
+        | "TooManyFailedAttemptsException" => DirectoryError::Throttled,
+        "InternalErrorException" => DirectoryError::Unavailable("Cognito internal error".into()),
+        other if http_status >= 500 => {
+            DirectoryError::Unavailable(format!("Cognito answered {http_status} ({other})"))
+        }
+        other => DirectoryError::Internal(format!("unexpected Cognito error {other:?}")),
+    }
+}
+
+fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(
+    err: SdkError<E, HttpResponse>,
+) -> DirectoryError {
+    match &err {
+        SdkError::ServiceError(service) => classify_code(
+            service.err().code(),
+            service.err().message(),
+            service.raw().status().as_u16(),
+        ),
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
+            DirectoryError::Unavailable(format!("Cognito: {}", DisplayErrorContext(&err)))
+        }
+        _ => DirectoryError::Internal(format!("Cognito: {}", DisplayErrorContext(&err))),
+    }
+}
+
+fn tokens(r: &AuthenticationResultType) -> Result<Tokens, DirectoryError> {
+    Ok(Tokens {
+        access_token: r
+            .access_token()
+            .ok_or_else(|| DirectoryError::Internal("Cognito returned no access token".into()))?
+            .to_string(),
+        id_token: r.id_token().map(str::to_string),
+        refresh_token: r.refresh_token().map(str::to_string),
+        expires_in: r.expires_in(),
+        token_type: r.token_type().unwrap_or("Bearer").to_string(),
+    })
+}
+
+fn auth_result(
+    challenge: Option<&ChallengeNameType>,
+    session: Option<&str>,
+    result: Option<&AuthenticationResultType>,
+) -> Result<AuthResult, DirectoryError> {
+    Ok(AuthResult {
+        challenge_name: challenge.map(|c| c.as_str().to_string()),
+        session: session.map(str::to_string),
+        authentication_result: result.map(tokens).transpose()?,
+    })
+}
+
+fn from_initiate(out: InitiateAuthOutput) -> Result<AuthResult, DirectoryError> {
+    auth_result(
+        out.challenge_name(),
+        out.session(),
+        out.authentication_result(),
+    )
+}
+
+fn from_respond(out: RespondToAuthChallengeOutput) -> Result<AuthResult, DirectoryError> {
+    auth_result(
+        out.challenge_name(),
+        out.session(),
+        out.authentication_result(),
+    )
+}
+
+/// Values read from Cognito once and kept for a while: app client secrets and pool policies.
+struct Cached<T> {
+    at: Instant,
+    value: T,
+}
+
+pub struct CognitoDirectory {
+    client: Client,
+    secrets: Mutex<HashMap<String, Cached<Option<Arc<str>>>>>,
+    policies: Mutex<HashMap<String, Cached<PasswordPolicy>>>,
+}
+
+impl CognitoDirectory {
+    /// How long a client secret or a password policy is trusted before it is read again.
+    const TTL: Duration = Duration::from_secs(15 * 60);
+
+    pub fn new(client: Client) -> Self {
+        Self {
+            client,
+            secrets: Mutex::new(HashMap::new()),
+            policies: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn cached<T: Clone>(map: &Mutex<HashMap<String, Cached<T>>>, key: &str) -> Option<T> {
+        let map = map.lock().ok()?;
+        map.get(key)
+            .filter(|c| c.at.elapsed() < Self::TTL)
+            .map(|c| c.value.clone())
+    }
+
+    fn store<T>(map: &Mutex<HashMap<String, Cached<T>>>, key: &str, value: T) {
+        if let Ok(mut map) = map.lock() {
+            map.insert(
+                key.to_string(),
+                Cached {
+                    at: Instant::now(),
+                    value,
+                },
+            );
+        }
+    }
+
+    /// The app client's secret, if it has one (`DescribeUserPoolClient`, cached).
+    async fn client_secret(&self, tenant: &Tenant) -> Result<Option<Arc<str>>, DirectoryError> {
+        if let Some(secret) = Self::cached(&self.secrets, &tenant.app_client_id) {
+            return Ok(secret);
+        }
+        let out = self
+            .client
+            .describe_user_pool_client()
+            .user_pool_id(&tenant.user_pool_id)
+            .client_id(&tenant.app_client_id)
+            .send()
+            .await
+            .map_err(classify)
+            .map_err(|e| match e {
+                // a missing pool or client is a broken tenant record, not the caller's fault
+                DirectoryError::ResourceNotFound => DirectoryError::Internal(
+                    "the tenant's pool or app client does not exist".into(),
+                ),
+                other => other,
+            })?;
+        let secret = out
+            .user_pool_client()
+            .and_then(|c| c.client_secret())
+            .map(Arc::from);
+        Self::store(&self.secrets, &tenant.app_client_id, secret.clone());
+        Ok(secret)
+    }
+
+    async fn hash_for(
+        &self,
+        tenant: &Tenant,
+        user: &UserId,
+    ) -> Result<Option<String>, DirectoryError> {
+        Ok(self
+            .client_secret(tenant)
+            .await?
+            .map(|s| secret_hash(&s, user.as_str(), &tenant.app_client_id)))
+    }
+}
+
+impl Directory for CognitoDirectory {
+    async fn password_auth(
+        &self,
+        tenant: &Tenant,
+        user: &UserId,
+        password: &str,
+    ) -> Result<AuthResult, DirectoryError> {
+        let hash = self.hash_for(tenant, user).await?;
+        let mut req = self
+            .client
+            .initiate_auth()
+            .auth_flow(AuthFlowType::UserPasswordAuth)
+            .client_id(&tenant.app_client_id)
+            .auth_parameters("USERNAME", user.as_str())
+            .auth_parameters("PASSWORD", password);
+        if let Some(hash) = hash {
+            req = req.auth_parameters("SECRET_HASH", hash);
+        }
+        from_initiate(req.send().await.map_err(classify)?)
+    }
+
+    async fn refresh(
+        &self,
+        tenant: &Tenant,
+        user: &UserId,
+        refresh_token: &str,
+    ) -> Result<AuthResult, DirectoryError> {
+        let hash = self.hash_for(tenant, user).await?;
+        let mut req = self
+            .client
+            .initiate_auth()
+            .auth_flow(AuthFlowType::RefreshTokenAuth)
+            .client_id(&tenant.app_client_id)
+            .auth_parameters("REFRESH_TOKEN", refresh_token);
+        if let Some(hash) = hash {
+            req = req
+                .auth_parameters("USERNAME", user.as_str())
+                .auth_parameters("SECRET_HASH", hash);
+        }
+        from_initiate(req.send().await.map_err(classify)?)
+    }
+
+    async fn complete_new_password(
+        &self,
+        tenant: &Tenant,
+        user: &UserId,
+        session: &str,
+        new_password: &str,
+    ) -> Result<AuthResult, DirectoryError> {
+        let hash = self.hash_for(tenant, user).await?;
+        let mut req = self
+            .client
+            .respond_to_auth_challenge()
+            .client_id(&tenant.app_client_id)
+            .challenge_name(ChallengeNameType::NewPasswordRequired)
+            .session(session)
+            .challenge_responses("USERNAME", user.as_str())
+            .challenge_responses("NEW_PASSWORD", new_password);
+        if let Some(hash) = hash {
+            req = req.challenge_responses("SECRET_HASH", hash);
+        }
+        from_respond(req.send().await.map_err(classify)?)
+    }
+
+    async fn answer_challenge(
+        &self,
+        tenant: &Tenant,
+        user: &UserId,
+        challenge: Challenge,
+        session: &str,
+        code: &str,
+    ) -> Result<AuthResult, DirectoryError> {
+        let hash = self.hash_for(tenant, user).await?;
+        let mut req = self
+            .client
+            .respond_to_auth_challenge()
+            .client_id(&tenant.app_client_id)
+            .challenge_name(ChallengeNameType::from(challenge.name()))
+            .session(session)
+            .challenge_responses("USERNAME", user.as_str())
+            .challenge_responses(challenge.answer_key(), code);
+        if let Some(hash) = hash {
+            req = req.challenge_responses("SECRET_HASH", hash);
+        }
+        from_respond(req.send().await.map_err(classify)?)
+    }
+
+    async fn password_policy(&self, tenant: &Tenant) -> Result<PasswordPolicy, DirectoryError> {
+        if let Some(policy) = Self::cached(&self.policies, &tenant.user_pool_id) {
+            return Ok(policy);
+        }
+        let out = self
+            .client
+            .describe_user_pool()
+            .user_pool_id(&tenant.user_pool_id)
+            .send()
+            .await
+            .map_err(classify)?;
+        let policy = out
+            .user_pool()
+            .and_then(|p| p.policies())
+            .and_then(|p| p.password_policy())
+            .map(|p| PasswordPolicy {
+                minimum_length: p
+                    .minimum_length()
+                    .and_then(|n| usize::try_from(n).ok())
+                    .unwrap_or(8),
+                require_uppercase: p.require_uppercase(),
+                require_lowercase: p.require_lowercase(),
+                require_numbers: p.require_numbers(),
+                require_symbols: p.require_symbols(),
+            })
+            .unwrap_or_default();
+        Self::store(&self.policies, &tenant.user_pool_id, policy.clone());
+        Ok(policy)
+    }
+}

@@ -1,0 +1,4 @@
+//! The ports' AWS implementations.
+
+pub mod cognito;
+pub mod dynamodb;

@@ -1,0 +1,294 @@
+//! The `Directory` port: what the functions ask of the identity provider (Cognito), in the
+//! domain's terms. The Cognito adapter lives in `adapters::cognito`.
+
+use std::{future::Future, time::Duration};
+
+use serde::Serialize;
+
+use crate::{problem::ApiError, request::UserId, tenant::Tenant};
+
+/// Tokens issued by the directory.
+#[derive(Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Tokens {
+    pub access_token: String,
+    pub id_token: Option<String>,
+    /// Absent on a refresh unless the pool rotates refresh tokens.
+    pub refresh_token: Option<String>,
+    pub expires_in: i32,
+    pub token_type: String,
+}
+
+/// The contract's `AuthResult`: tokens, or the next challenge with its session.
+#[derive(Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthResult {
+    pub challenge_name: Option<String>,
+    pub session: Option<String>,
+    pub authentication_result: Option<Tokens>,
+}
+
+impl std::fmt::Debug for AuthResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthResult")
+            .field("challenge_name", &self.challenge_name)
+            .field("session", &self.session.as_ref().map(|_| "<redacted>"))
+            .field(
+                "authentication_result",
+                &self.authentication_result.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
+    }
+}
+
+/// The challenges `POST /respond-to-auth-challenge` answers, with the response key Cognito
+/// expects the caller's `code` under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Challenge {
+    SoftwareTokenMfa,
+    SmsMfa,
+    EmailOtp,
+    /// The `code` is the chosen factor (`SOFTWARE_TOKEN_MFA`, `SMS_MFA`, `EMAIL_OTP`).
+    SelectMfaType,
+}
+
+impl Challenge {
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "SOFTWARE_TOKEN_MFA" => Some(Self::SoftwareTokenMfa),
+            "SMS_MFA" => Some(Self::SmsMfa),
+            "EMAIL_OTP" => Some(Self::EmailOtp),
+            "SELECT_MFA_TYPE" => Some(Self::SelectMfaType),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::SoftwareTokenMfa => "SOFTWARE_TOKEN_MFA",
+            Self::SmsMfa => "SMS_MFA",
+            Self::EmailOtp => "EMAIL_OTP",
+            Self::SelectMfaType => "SELECT_MFA_TYPE",
+        }
+    }
+
+    pub fn answer_key(self) -> &'static str {
+        match self {
+            Self::SoftwareTokenMfa => "SOFTWARE_TOKEN_MFA_CODE",
+            Self::SmsMfa => "SMS_MFA_CODE",
+            Self::EmailOtp => "EMAIL_OTP_CODE",
+            Self::SelectMfaType => "ANSWER",
+        }
+    }
+}
+
+/// The pool's password policy, checked before a new password is sent so that the answer can
+/// name the rule it breaks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasswordPolicy {
+    pub minimum_length: usize,
+    pub require_uppercase: bool,
+    pub require_lowercase: bool,
+    pub require_numbers: bool,
+    pub require_symbols: bool,
+}
+
+impl Default for PasswordPolicy {
+    /// Cognito's default policy.
+    fn default() -> Self {
+        Self {
+            minimum_length: 8,
+            require_uppercase: true,
+            require_lowercase: true,
+            require_numbers: true,
+            require_symbols: true,
+        }
+    }
+}
+
+impl PasswordPolicy {
+    /// The characters Cognito counts as symbols.
+    const SYMBOLS: &'static str = "^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+- ";
+
+    /// The first rule `password` breaks, in words fit for the caller.
+    pub fn violation(&self, password: &str) -> Option<String> {
+        if password.chars().count() < self.minimum_length {
+            return Some(format!(
+                "the password must be at least {} characters long",
+                self.minimum_length
+            ));
+        }
+        if password.starts_with(' ') || password.ends_with(' ') {
+            return Some("the password must not begin or end with a space".into());
+        }
+        if self.require_uppercase && !password.chars().any(|c| c.is_ascii_uppercase()) {
+            return Some("the password must contain an upper-case letter".into());
+        }
+        if self.require_lowercase && !password.chars().any(|c| c.is_ascii_lowercase()) {
+            return Some("the password must contain a lower-case letter".into());
+        }
+        if self.require_numbers && !password.chars().any(|c| c.is_ascii_digit()) {
+            return Some("the password must contain a number".into());
+        }
+        if self.require_symbols && !password.chars().any(|c| Self::SYMBOLS.contains(c)) {
+            return Some("the password must contain a symbol".into());
+        }
+        None
+    }
+}
+
+/// A directory failure, classified once in the adapter.
+#[derive(Debug, thiserror::Error)]
+pub enum DirectoryError {
+    /// Wrong password, invalid refresh token, invalid or expired session.
+    #[error("not authorized")]
+    NotAuthorized,
+    #[error("user not found")]
+    UserNotFound,
+    #[error("user disabled")]
+    UserDisabled,
+    #[error("user not confirmed")]
+    UserNotConfirmed,
+    #[error("password reset required")]
+    PasswordResetRequired,
+    /// Cognito's own built-in lockout ("Password attempts exceeded").
+    #[error("password attempts exceeded")]
+    PasswordAttemptsExceeded,
+    #[error("invalid password")]
+    InvalidPassword(Option<String>),
+    #[error("code mismatch")]
+    CodeMismatch,
+    #[error("code expired")]
+    CodeExpired,
+    /// An unknown challenge session (what the emulator answers for a forged one).
+    #[error("resource not found")]
+    ResourceNotFound,
+    #[error("conflict")]
+    Conflict(&'static str),
+    /// The directory refused a parameter the caller chose.
+    #[error("invalid parameter")]
+    InvalidParameter,
+    #[error("throttled")]
+    Throttled,
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl From<DirectoryError> for ApiError {
+    /// The self-service mapping: nothing here reveals whether a user exists.
+    fn from(e: DirectoryError) -> Self {
+        match e {
+            DirectoryError::NotAuthorized
+            | DirectoryError::UserNotFound
+            | DirectoryError::ResourceNotFound => ApiError::InvalidCredentials,
+            DirectoryError::UserDisabled => ApiError::AccountDisabled,
+            DirectoryError::UserNotConfirmed => ApiError::AccountUnconfirmed,
+            DirectoryError::PasswordResetRequired => ApiError::PasswordResetRequired,
+            DirectoryError::PasswordAttemptsExceeded => ApiError::TooManyRequests {
+                retry_after: Duration::from_secs(30),
+            },
+            DirectoryError::InvalidPassword(rule) => ApiError::InvalidPassword(
+                rule.unwrap_or_else(|| "the password does not meet the pool's policy".into()),
+            ),
+            DirectoryError::CodeMismatch => ApiError::CodeMismatch,
+            DirectoryError::CodeExpired => ApiError::CodeExpired,
+            DirectoryError::Conflict(why) => ApiError::Conflict(why),
+            DirectoryError::InvalidParameter => ApiError::InvalidRequest(
+                "the identity provider rejected a parameter of the request".into(),
+            ),
+            DirectoryError::Throttled => ApiError::TooManyRequests {
+                retry_after: Duration::from_secs(1),
+            },
+            DirectoryError::Unavailable(cause) => ApiError::DependencyUnavailable(cause),
+            DirectoryError::Internal(cause) => ApiError::Internal(cause),
+        }
+    }
+}
+
+/// The identity provider, as the functions use it.
+pub trait Directory: Send + Sync {
+    /// Checks a password (`USER_PASSWORD_AUTH`).
+    fn password_auth(
+        &self,
+        tenant: &Tenant,
+        user: &UserId,
+        password: &str,
+    ) -> impl Future<Output = Result<AuthResult, DirectoryError>> + Send;
+
+    /// Trades a refresh token for new tokens (`REFRESH_TOKEN_AUTH`).
+    fn refresh(
+        &self,
+        tenant: &Tenant,
+        user: &UserId,
+        refresh_token: &str,
+    ) -> impl Future<Output = Result<AuthResult, DirectoryError>> + Send;
+
+    /// Answers `NEW_PASSWORD_REQUIRED` with the user's new password.
+    fn complete_new_password(
+        &self,
+        tenant: &Tenant,
+        user: &UserId,
+        session: &str,
+        new_password: &str,
+    ) -> impl Future<Output = Result<AuthResult, DirectoryError>> + Send;
+
+    /// Answers an MFA challenge with the caller's code.
+    fn answer_challenge(
+        &self,
+        tenant: &Tenant,
+        user: &UserId,
+        challenge: Challenge,
+        session: &str,
+        code: &str,
+    ) -> impl Future<Output = Result<AuthResult, DirectoryError>> + Send;
+
+    /// The pool's password policy (cached by the adapter).
+    fn password_policy(
+        &self,
+        tenant: &Tenant,
+    ) -> impl Future<Output = Result<PasswordPolicy, DirectoryError>> + Send;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_policy_names_the_first_broken_rule() {
+        let p = PasswordPolicy::default();
+        assert!(p.violation("Ab1!").unwrap().contains("at least 8"));
+        assert!(p.violation("abcdefg1!").unwrap().contains("upper-case"));
+        assert!(p.violation("ABCDEFG1!").unwrap().contains("lower-case"));
+        assert!(p.violation("Abcdefgh!").unwrap().contains("number"));
+        assert!(p.violation("Abcdefgh1").unwrap().contains("symbol"));
+        assert!(p.violation(" Abcdefg1!").unwrap().contains("space"));
+        assert_eq!(p.violation("Abcdefg1!"), None);
+    }
+
+    #[test]
+    fn self_service_never_reveals_an_unknown_user() {
+        let a: ApiError = DirectoryError::UserNotFound.into();
+        let b: ApiError = DirectoryError::NotAuthorized.into();
+        assert_eq!(a.slug(), b.slug());
+        assert_eq!(a.problem("/x", "1"), b.problem("/x", "1"));
+    }
+
+    #[test]
+    fn auth_results_never_print_tokens() {
+        let r = AuthResult {
+            challenge_name: None,
+            session: Some("sess-secret".into()),
+            authentication_result: Some(Tokens {
+                access_token: "tok-secret".into(),
+                id_token: None,
+                refresh_token: None,
+                expires_in: 3600,
+                token_type: "Bearer".into(),
+            }),
+        };
+        let printed = format!("{r:?}");
+        assert!(!printed.contains("secret"), "{printed}");
+    }
+}

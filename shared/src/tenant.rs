@@ -1,0 +1,198 @@
+//! Tenants: the three `vbasoftware-*` headers resolve to one Cognito user pool, app client
+//! and policy set, read from the tenant registry and cached per instance.
+
+use std::{
+    collections::HashMap,
+    future::Future,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use crate::{problem::ApiError, request::TenantHeaders};
+
+/// The lockout policy of a tenant (`api.md`, "Lock semantics").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockoutPolicy {
+    /// Consecutive failed password checks before the account locks; 0 turns the policy off.
+    pub max_password_attempts: u32,
+    /// How long an automatic lock holds; zero means until an admin unlocks.
+    pub lockout_duration: Duration,
+}
+
+impl Default for LockoutPolicy {
+    fn default() -> Self {
+        Self {
+            max_password_attempts: 5,
+            lockout_duration: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+/// One registered tenant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tenant {
+    /// `clientId/clientCode/database`, for logs and metrics.
+    pub key: String,
+    pub user_pool_id: String,
+    pub app_client_id: String,
+    pub admin_group: String,
+    /// API Gateway API key ids allowed to reach this tenant; empty = not enforced.
+    pub api_key_ids: Vec<String>,
+    pub lockout: LockoutPolicy,
+    pub hide_account_state: bool,
+    /// Where the pool's signing keys are published.
+    pub jwks_url: String,
+    /// The `iss` claim the pool's tokens carry.
+    pub issuer: String,
+}
+
+impl Tenant {
+    /// The region a pool id names (`us-east-1_AbCd` → `us-east-1`).
+    pub fn pool_region(pool_id: &str) -> Option<&str> {
+        pool_id
+            .split_once('_')
+            .map(|(r, _)| r)
+            .filter(|r| !r.is_empty())
+    }
+
+    pub fn default_issuer(pool_id: &str) -> Option<String> {
+        Self::pool_region(pool_id)
+            .map(|region| format!("https://cognito-idp.{region}.amazonaws.com/{pool_id}"))
+    }
+
+    /// Whether the API key API Gateway authenticated may reach this tenant.
+    pub fn admits_api_key(&self, api_key_id: Option<&str>) -> bool {
+        match api_key_id {
+            Some(id) if !self.api_key_ids.is_empty() => self.api_key_ids.iter().any(|k| k == id),
+            _ => true,
+        }
+    }
+}
+
+/// The tenant registry port.
+pub trait TenantRegistry: Send + Sync {
+    /// The tenant registered for these headers, `None` if there is none.
+    fn find(
+        &self,
+        headers: &TenantHeaders,
+    ) -> impl Future<Output = Result<Option<Tenant>, ApiError>> + Send;
+}
+
+/// A per-instance cache in front of a registry: a warm Lambda resolves a tenant without a
+/// network call. Absent tenants are cached too, so junk headers cannot hammer the table.
+pub struct CachedTenants<R> {
+    inner: R,
+    ttl: Duration,
+    entries: Mutex<HashMap<TenantHeaders, (Instant, Option<Arc<Tenant>>)>>,
+}
+
+impl<R: TenantRegistry> CachedTenants<R> {
+    /// Entries beyond this are dropped wholesale: a bound on memory under junk headers.
+    const MAX_ENTRIES: usize = 1024;
+
+    pub fn new(inner: R, ttl: Duration) -> Self {
+        Self {
+            inner,
+            ttl,
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub async fn resolve(&self, headers: &TenantHeaders) -> Result<Arc<Tenant>, ApiError> {
+        if let Some(hit) = self.cached(headers) {
+            return hit.ok_or(ApiError::InvalidTenant);
+        }
+        let found = self.inner.find(headers).await?.map(Arc::new);
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= Self::MAX_ENTRIES {
+                entries.clear();
+            }
+            entries.insert(headers.clone(), (Instant::now(), found.clone()));
+        }
+        found.ok_or(ApiError::InvalidTenant)
+    }
+
+    fn cached(&self, headers: &TenantHeaders) -> Option<Option<Arc<Tenant>>> {
+        let entries = self.entries.lock().ok()?;
+        let (at, tenant) = entries.get(headers)?;
+        (at.elapsed() < self.ttl).then(|| tenant.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    struct Counting(AtomicUsize, Option<Tenant>);
+    impl TenantRegistry for Counting {
+        async fn find(&self, _: &TenantHeaders) -> Result<Option<Tenant>, ApiError> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            Ok(self.1.clone())
+        }
+    }
+
+    fn headers() -> TenantHeaders {
+        TenantHeaders {
+            client_id: "demo".into(),
+            client_code: "DEMO".into(),
+            database: "main".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_warm_instance_reads_the_registry_once() {
+        let cache = CachedTenants::new(
+            Counting(AtomicUsize::new(0), Some(crate::testing::tenant())),
+            Duration::from_secs(60),
+        );
+        for _ in 0..3 {
+            cache.resolve(&headers()).await.unwrap();
+        }
+        assert_eq!(cache.inner.0.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn unknown_tenants_are_cached_as_absent() {
+        let cache =
+            CachedTenants::new(Counting(AtomicUsize::new(0), None), Duration::from_secs(60));
+        for _ in 0..3 {
+            assert_eq!(
+                cache.resolve(&headers()).await.unwrap_err().slug(),
+                "invalid-tenant"
+            );
+        }
+        assert_eq!(cache.inner.0.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn expired_entries_are_read_again() {
+        let cache = CachedTenants::new(
+            Counting(AtomicUsize::new(0), Some(crate::testing::tenant())),
+            Duration::ZERO,
+        );
+        cache.resolve(&headers()).await.unwrap();
+        cache.resolve(&headers()).await.unwrap();
+        assert_eq!(cache.inner.0.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn pool_ids_name_their_region_and_issuer() {
+        assert_eq!(Tenant::pool_region("eu-west-1_abc"), Some("eu-west-1"));
+        assert_eq!(
+            Tenant::default_issuer("us-east-1_X").as_deref(),
+            Some("https://cognito-idp.us-east-1.amazonaws.com/us-east-1_X")
+        );
+        assert_eq!(Tenant::pool_region("nounderscore"), None);
+    }
+
+    #[test]
+    fn api_keys_are_enforced_only_when_registered() {
+        let mut t = crate::testing::tenant();
+        assert!(t.admits_api_key(Some("any")));
+        t.api_key_ids = vec!["k1".into()];
+        assert!(t.admits_api_key(Some("k1")));
+        assert!(!t.admits_api_key(Some("k2")));
+        assert!(t.admits_api_key(None));
+    }
+}
