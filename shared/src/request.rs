@@ -51,6 +51,39 @@ impl RequestMeta {
     }
 }
 
+/// One route a function serves: the method, the path template (`{x}` is a parameter) and the
+/// name logs, metrics and audit entries know it by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Route {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub name: &'static str,
+}
+
+/// The name of the route `req` is for. Templates match the end of the path, so a base-path
+/// mapping in front of the API does not change the routing.
+pub fn route_name(req: &Request, routes: &[Route]) -> Result<&'static str, ApiError> {
+    let path: Vec<&str> = req
+        .raw_http_path()
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect();
+    let method = req.method().as_str();
+    routes
+        .iter()
+        .find(|r| {
+            let template: Vec<&str> = r.path.split('/').filter(|s| !s.is_empty()).collect();
+            r.method.eq_ignore_ascii_case(method)
+                && path.len() >= template.len()
+                && template
+                    .iter()
+                    .zip(&path[path.len() - template.len()..])
+                    .all(|(t, p)| (t.starts_with('{') && !p.is_empty()) || t == p)
+        })
+        .map(|r| r.name)
+        .ok_or_else(|| ApiError::InvalidRequest("no such route in this function".into()))
+}
+
 /// The three tenant headers, as sent.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TenantHeaders {
@@ -112,15 +145,17 @@ pub struct UserId(String);
 impl UserId {
     pub const MAX_LEN: usize = 128;
 
+    const RULE: &'static str = "must be 1 to 128 characters of letters, digits and . _ @ + -";
+
     pub fn parse(raw: &str) -> Result<Self, ApiError> {
+        Self::check(raw).ok_or_else(|| ApiError::InvalidRequest(format!("`userID` {}", Self::RULE)))
+    }
+
+    fn check(raw: &str) -> Option<Self> {
         let valid_char =
             |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '@' | '+' | '-');
-        if raw.is_empty() || raw.len() > Self::MAX_LEN || !raw.chars().all(valid_char) {
-            return Err(ApiError::InvalidRequest(
-                "`userID` must be 1 to 128 characters of letters, digits and . _ @ + -".into(),
-            ));
-        }
-        Ok(Self(raw.to_ascii_lowercase()))
+        (!raw.is_empty() && raw.len() <= Self::MAX_LEN && raw.chars().all(valid_char))
+            .then(|| Self(raw.to_ascii_lowercase()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -131,6 +166,13 @@ impl UserId {
 impl std::fmt::Display for UserId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for UserId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        Self::check(&raw).ok_or_else(|| <D::Error as serde::de::Error>::custom(Self::RULE))
     }
 }
 
@@ -173,6 +215,12 @@ pub fn json_body<T: DeserializeOwned>(req: &Request, limit: usize) -> Result<T, 
     }
     let text = std::str::from_utf8(bytes)
         .map_err(|_| ApiError::InvalidRequest("the body is not valid UTF-8".into()))?;
+    // serde would read a JSON array into a struct field by field; the contract wants objects
+    if !text.trim_start().starts_with('{') {
+        return Err(ApiError::InvalidRequest(
+            "the body must be a JSON object".into(),
+        ));
+    }
     let de = &mut serde_json::Deserializer::from_str(text);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
@@ -208,8 +256,8 @@ fn describe_data_error(path: &str, message: &str) -> String {
     if message.starts_with("invalid type") && path == "." {
         return "the body must be a JSON object".into();
     }
-    if message.starts_with(crate::validate::TOO_LONG) || message.starts_with(crate::validate::EMPTY)
-    {
+    // our own validators (`validate`, `UserId`) phrase their rules as "must …", never with a value
+    if message.starts_with("must ") {
         let rule = message.split(" at line").next().unwrap_or(message);
         return format!("{field} {rule}");
     }

@@ -78,12 +78,15 @@ pub trait TenantRegistry: Send + Sync {
     ) -> impl Future<Output = Result<Option<Tenant>, ApiError>> + Send;
 }
 
+/// When an entry was read, and the tenant it found (`None`: no such tenant).
+type CacheEntry = (Instant, Option<Arc<Tenant>>);
+
 /// A per-instance cache in front of a registry: a warm Lambda resolves a tenant without a
 /// network call. Absent tenants are cached too, so junk headers cannot hammer the table.
 pub struct CachedTenants<R> {
     inner: R,
     ttl: Duration,
-    entries: Mutex<HashMap<TenantHeaders, (Instant, Option<Arc<Tenant>>)>>,
+    entries: Mutex<HashMap<TenantHeaders, CacheEntry>>,
 }
 
 impl<R: TenantRegistry> CachedTenants<R> {

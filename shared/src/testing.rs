@@ -240,11 +240,11 @@ impl Directory for InMemoryDirectory {
         if self.policy.violation(new_password).is_some() {
             return Err(DirectoryError::InvalidPassword(None));
         }
-        if let Ok(mut users) = self.users.lock() {
-            if let Some(u) = users.get_mut(user.as_str()) {
-                u.password = new_password.into();
-                u.status = "CONFIRMED";
-            }
+        if let Ok(mut users) = self.users.lock()
+            && let Some(u) = users.get_mut(user.as_str())
+        {
+            u.password = new_password.into();
+            u.status = "CONFIRMED";
         }
         Ok(Self::tokens(user))
     }

@@ -3,9 +3,10 @@
 
 use serde::{Deserialize, Deserializer, de::Error as _};
 
-pub(crate) const TOO_LONG: &str = "must be at most";
-pub(crate) const EMPTY: &str = "must not be empty";
-pub(crate) const CONTROL: &str = "must not contain control characters";
+// Rules read "must …": `request::json_body` passes such messages on, since they hold no value.
+const TOO_LONG: &str = "must be at most";
+const EMPTY: &str = "must not be empty";
+const CONTROL: &str = "must not contain control characters";
 
 fn checked<'de, D: Deserializer<'de>>(d: D, max: usize) -> Result<String, D::Error> {
     let s = String::deserialize(d)?;

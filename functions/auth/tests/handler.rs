@@ -1,0 +1,394 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! The auth routes, driven by the API Gateway sample events in `events/auth/` over in-memory
+//! ports: status, problem slug, and what reached the directory.
+
+use std::sync::atomic::Ordering;
+
+use lambda_http::{Body, Request, Response};
+use serde_json::{Value, json};
+use shared::{
+    directory::DirectoryError,
+    lock::{Lock, LockSource},
+    testing::{InMemoryDirectory, MemApp, MemUser, app},
+};
+
+const PASSWORD: &str = "Demo-Passw0rd!";
+
+fn event(name: &str) -> Request {
+    let path = format!(
+        "{}/../../events/auth/{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    lambda_http::request::from_str(&text).unwrap()
+}
+
+fn with_body(req: Request, body: Value) -> Request {
+    let (parts, _) = req.into_parts();
+    Request::from_parts(parts, Body::Text(body.to_string()))
+}
+
+fn demo_app() -> MemApp {
+    app(InMemoryDirectory::with_user(
+        "demo-user",
+        MemUser::confirmed(PASSWORD),
+    ))
+}
+
+async fn call(app: &MemApp, req: Request) -> (u16, Value, Response<Body>) {
+    let resp = auth::handle(app, req).await;
+    let body = match resp.body() {
+        Body::Text(t) => serde_json::from_str(t).unwrap(),
+        other => panic!("unexpected body {other:?}"),
+    };
+    (resp.status().as_u16(), body, resp)
+}
+
+fn slug(body: &Value) -> &str {
+    body["error"]["type"]
+        .as_str()
+        .and_then(|t| t.strip_prefix("/problems/"))
+        .unwrap_or("<none>")
+}
+
+#[tokio::test]
+async fn sign_in_returns_tokens_in_the_envelope_with_the_activity_id() {
+    let app = demo_app();
+    let (status, body, resp) = call(&app, event("user-authentication")).await;
+    assert_eq!(status, 200, "{body}");
+    let tokens = &body["data"]["authenticationResult"];
+    assert_eq!(tokens["accessToken"], "access-demo-user");
+    assert_eq!(tokens["tokenType"], "Bearer");
+    assert_eq!(body["data"]["challengeName"], Value::Null);
+    assert_eq!(body["error"], Value::Null);
+    assert_eq!(
+        body["debug"]["activityID"],
+        "c0ffee00-0000-4000-8000-000000000001"
+    );
+    assert_eq!(
+        resp.headers()["x-activity-id"],
+        "c0ffee00-0000-4000-8000-000000000001"
+    );
+    assert_eq!(resp.headers()["cache-control"], "no-store");
+}
+
+#[tokio::test]
+async fn user_ids_are_case_insensitive() {
+    let app = demo_app();
+    let req = with_body(
+        event("user-authentication"),
+        json!({"userID": "Demo-User", "password": PASSWORD}),
+    );
+    assert_eq!(call(&app, req).await.0, 200);
+}
+
+#[tokio::test]
+async fn a_wrong_password_and_an_unknown_user_get_the_same_answer() {
+    let app = demo_app();
+    let (s1, b1, _) = call(&app, event("user-authentication-wrong-password")).await;
+    let req = with_body(
+        event("user-authentication"),
+        json!({"userID": "nobody", "password": PASSWORD}),
+    );
+    let (s2, b2, _) = call(&app, req).await;
+    assert_eq!((s1, s2), (401, 401));
+    assert_eq!(slug(&b1), "invalid-credentials");
+    assert_eq!(b1, b2);
+}
+
+#[tokio::test]
+async fn a_missing_header_is_named() {
+    let (status, body, _) = call(&demo_app(), event("user-authentication-missing-header")).await;
+    assert_eq!(status, 400);
+    assert_eq!(slug(&body), "missing-header");
+    assert!(
+        body["error"]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("vbasoftware-database")
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_tenant_is_refused_before_anything_else() {
+    let app = demo_app();
+    let (status, body, _) = call(&app, event("user-authentication-unknown-tenant")).await;
+    assert_eq!((status, slug(&body)), (401, "invalid-tenant"));
+    assert_eq!(app.directory.calls(), 0);
+}
+
+#[tokio::test]
+async fn malformed_bodies_are_invalid_requests_that_never_reach_the_directory() {
+    let app = demo_app();
+    for name in [
+        "user-authentication-malformed-json",
+        "user-authentication-invalid-user-id",
+    ] {
+        let (status, body, _) = call(&app, event(name)).await;
+        assert_eq!((status, slug(&body)), (400, "invalid-request"), "{name}");
+    }
+    for bad in [
+        json!({"userID": "demo-user", "password": 5}),
+        json!({"userID": "demo-user"}),
+        json!({"userID": "demo-user", "password": PASSWORD, "extra": 1}),
+        json!({"userID": "a".repeat(129), "password": PASSWORD}),
+        json!({"userID": "demo-user", "password": ""}),
+        json!(["demo-user", PASSWORD]),
+    ] {
+        let (status, body, _) =
+            call(&app, with_body(event("user-authentication"), bad.clone())).await;
+        assert_eq!((status, slug(&body)), (400, "invalid-request"), "{bad}");
+    }
+    assert_eq!(app.directory.calls(), 0);
+}
+
+#[tokio::test]
+async fn an_oversize_body_is_413() {
+    let big = json!({"userID": "demo-user", "password": "x".repeat(17 * 1024)});
+    let (status, body, _) = call(&demo_app(), with_body(event("user-authentication"), big)).await;
+    assert_eq!((status, slug(&body)), (413, "payload-too-large"));
+}
+
+fn admin_lock() -> Lock {
+    Lock {
+        source: LockSource::Admin,
+        reason: Some("suspicious activity".into()),
+        locked_at: "2026-11-23T00:00:00Z".into(),
+        locked_by: "admin-sub".into(),
+        locked_until: None,
+    }
+}
+
+#[tokio::test]
+async fn a_locked_user_is_refused_before_the_password_is_checked() {
+    let app = demo_app();
+    app.locks.lock("demo-user", admin_lock());
+    for name in [
+        "user-authentication",
+        "user-refresh-tokens-invalid-token",
+        "change-temporary-password-invalid-session",
+        "respond-to-auth-challenge-invalid-session",
+    ] {
+        let (status, body, _) = call(&app, event(name)).await;
+        assert_eq!((status, slug(&body)), (403, "account-locked"), "{name}");
+    }
+    assert_eq!(app.directory.calls(), 0);
+}
+
+#[tokio::test]
+async fn an_expired_lock_is_no_lock() {
+    let app = demo_app();
+    app.locks.lock(
+        "demo-user",
+        Lock {
+            locked_until: Some(1),
+            ..admin_lock()
+        },
+    );
+    assert_eq!(call(&app, event("user-authentication")).await.0, 200);
+}
+
+#[tokio::test]
+async fn an_unreadable_lock_store_fails_closed() {
+    let app = demo_app();
+    app.locks.unavailable.store(true, Ordering::SeqCst);
+    let (status, body, resp) = call(&app, event("user-authentication")).await;
+    assert_eq!((status, slug(&body)), (503, "dependency-unavailable"));
+    assert!(resp.headers().contains_key("retry-after"));
+    assert_eq!(app.directory.calls(), 0);
+}
+
+#[tokio::test]
+async fn a_disabled_user_is_told_so_unless_the_tenant_hides_account_state() {
+    let app = app(InMemoryDirectory::with_user(
+        "demo-user",
+        MemUser {
+            enabled: false,
+            ..MemUser::confirmed(PASSWORD)
+        },
+    ));
+    let (status, body, _) = call(&app, event("user-authentication")).await;
+    assert_eq!((status, slug(&body)), (403, "account-disabled"));
+
+    let hidden = shared::testing::tenant();
+    let hidden = shared::tenant::Tenant {
+        hide_account_state: true,
+        ..hidden
+    };
+    let app = shared::App {
+        tenants: shared::tenant::CachedTenants::new(
+            shared::testing::InMemoryTenants::with(hidden),
+            std::time::Duration::from_secs(60),
+        ),
+        ..app
+    };
+    let (status, body, _) = call(&app, event("user-authentication")).await;
+    assert_eq!((status, slug(&body)), (401, "invalid-credentials"));
+}
+
+#[tokio::test]
+async fn directory_states_map_to_their_problems() {
+    let cases: [(shared::testing::Fault, u16, &str); 5] = [
+        (
+            || DirectoryError::PasswordResetRequired,
+            403,
+            "password-reset-required",
+        ),
+        (
+            || DirectoryError::UserNotConfirmed,
+            403,
+            "account-unconfirmed",
+        ),
+        (|| DirectoryError::Throttled, 429, "too-many-requests"),
+        (
+            || DirectoryError::Unavailable("down".into()),
+            503,
+            "dependency-unavailable",
+        ),
+        (|| DirectoryError::Internal("boom".into()), 500, "internal"),
+    ];
+    for (fault, want_status, want_slug) in cases {
+        let app = demo_app();
+        app.directory.fail_with(fault);
+        let (status, body, resp) = call(&app, event("user-authentication")).await;
+        assert_eq!((status, slug(&body)), (want_status, want_slug));
+        if want_status == 429 {
+            assert_eq!(resp.headers()["retry-after"], "1");
+        }
+        assert!(!body.to_string().contains("boom") && !body.to_string().contains("down"));
+    }
+}
+
+#[tokio::test]
+async fn a_temporary_password_leads_to_a_challenge_then_tokens() {
+    let app = app(InMemoryDirectory::with_user(
+        "demo-user",
+        MemUser {
+            status: "FORCE_CHANGE_PASSWORD",
+            ..MemUser::confirmed(PASSWORD)
+        },
+    ));
+    let (status, body, _) = call(&app, event("user-authentication")).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["data"]["challengeName"], "NEW_PASSWORD_REQUIRED");
+    assert_eq!(body["data"]["authenticationResult"], Value::Null);
+    let session = body["data"]["session"].as_str().unwrap().to_string();
+
+    let weak = with_body(
+        event("change-temporary-password-invalid-session"),
+        json!({"userID": "demo-user", "newPassword": "short", "session": session}),
+    );
+    let calls_before = app.directory.calls();
+    let (status, body, _) = call(&app, weak).await;
+    assert_eq!((status, slug(&body)), (400, "invalid-password"));
+    assert!(
+        body["error"]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("at least 8")
+    );
+    assert_eq!(
+        app.directory.calls(),
+        calls_before,
+        "a weak password is not sent on"
+    );
+
+    let good = with_body(
+        event("change-temporary-password-invalid-session"),
+        json!({"userID": "demo-user", "newPassword": "Brand-New-Passw0rd", "session": session}),
+    );
+    let (status, body, _) = call(&app, good).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["data"]["authenticationResult"]["accessToken"],
+        "access-demo-user"
+    );
+}
+
+#[tokio::test]
+async fn a_bad_session_or_refresh_token_is_invalid_credentials() {
+    let app = demo_app();
+    for name in [
+        "change-temporary-password-invalid-session",
+        "user-refresh-tokens-invalid-token",
+        "respond-to-auth-challenge-invalid-session",
+    ] {
+        let (status, body, _) = call(&app, event(name)).await;
+        assert_eq!(
+            (status, slug(&body)),
+            (401, "invalid-credentials"),
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_refresh_returns_a_new_access_token() {
+    let app = demo_app();
+    let req = with_body(
+        event("user-refresh-tokens-invalid-token"),
+        json!({"userID": "demo-user", "refreshToken": "refresh-demo-user"}),
+    );
+    let (status, body, _) = call(&app, req).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        body["data"]["authenticationResult"]["accessToken"],
+        "access-demo-user"
+    );
+    assert_eq!(
+        body["data"]["authenticationResult"]["refreshToken"],
+        Value::Null
+    );
+}
+
+#[tokio::test]
+async fn an_mfa_challenge_is_answered_with_the_code() {
+    let app = app(InMemoryDirectory::with_user(
+        "demo-user",
+        MemUser {
+            mfa: true,
+            ..MemUser::confirmed(PASSWORD)
+        },
+    ));
+    let (_, body, _) = call(&app, event("user-authentication")).await;
+    assert_eq!(body["data"]["challengeName"], "SOFTWARE_TOKEN_MFA");
+    let session = body["data"]["session"].as_str().unwrap().to_string();
+    let answer = |code: &str| {
+        with_body(
+            event("respond-to-auth-challenge-invalid-session"),
+            json!({"userID": "demo-user", "session": session, "challengeName": "SOFTWARE_TOKEN_MFA", "code": code}),
+        )
+    };
+    let (status, body, _) = call(&app, answer("000000")).await;
+    assert_eq!((status, slug(&body)), (400, "code-mismatch"));
+    let (status, _, _) = call(&app, answer(InMemoryDirectory::MFA_CODE)).await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn unsupported_challenges_are_invalid_requests() {
+    let app = demo_app();
+    let req = with_body(
+        event("respond-to-auth-challenge-invalid-session"),
+        json!({"userID": "demo-user", "session": "s".repeat(40), "challengeName": "CUSTOM_CHALLENGE", "code": "1"}),
+    );
+    let (status, body, _) = call(&app, req).await;
+    assert_eq!((status, slug(&body)), (400, "invalid-request"));
+    assert_eq!(app.directory.calls(), 0);
+}
+
+#[tokio::test]
+async fn another_clients_api_key_is_forbidden() {
+    let mut tenant = shared::testing::tenant();
+    tenant.api_key_ids = vec!["some-other-key".into()];
+    let app = shared::App {
+        tenants: shared::tenant::CachedTenants::new(
+            shared::testing::InMemoryTenants::with(tenant),
+            std::time::Duration::from_secs(60),
+        ),
+        ..demo_app()
+    };
+    let (status, body, _) = call(&app, event("user-authentication")).await;
+    assert_eq!((status, slug(&body)), (403, "forbidden"));
+    assert_eq!(app.directory.calls(), 0);
+}
