@@ -165,6 +165,12 @@ pub enum DirectoryError {
     ResourceNotFound,
     #[error("conflict")]
     Conflict(&'static str),
+    /// A sign-in trigger refused the user (the Pre Authentication lock check).
+    #[error("locked")]
+    Locked,
+    /// The request was blocked before Cognito looked at it (AWS WAF on the pool).
+    #[error("forbidden")]
+    Forbidden,
     /// The directory refused a parameter the caller chose.
     #[error("invalid parameter")]
     InvalidParameter,
@@ -184,6 +190,8 @@ impl From<DirectoryError> for ApiError {
             | DirectoryError::UserNotFound
             | DirectoryError::ResourceNotFound => ApiError::InvalidCredentials,
             DirectoryError::UserDisabled => ApiError::AccountDisabled,
+            DirectoryError::Locked => ApiError::AccountLocked,
+            DirectoryError::Forbidden => ApiError::Forbidden("the request was blocked"),
             DirectoryError::UserNotConfirmed => ApiError::AccountUnconfirmed,
             DirectoryError::PasswordResetRequired => ApiError::PasswordResetRequired,
             DirectoryError::PasswordAttemptsExceeded => ApiError::TooManyRequests {

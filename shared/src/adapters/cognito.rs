@@ -14,7 +14,10 @@ use aws_sdk_cognitoidentityprovider::{
     Client,
     error::{DisplayErrorContext, ProvideErrorMetadata, SdkError},
     operation::{
-        initiate_auth::InitiateAuthOutput, respond_to_auth_challenge::RespondToAuthChallengeOutput,
+        describe_user_pool::DescribeUserPoolError,
+        describe_user_pool_client::DescribeUserPoolClientError,
+        initiate_auth::{InitiateAuthError, InitiateAuthOutput},
+        respond_to_auth_challenge::{RespondToAuthChallengeError, RespondToAuthChallengeOutput},
     },
     types::{AuthFlowType, AuthenticationResultType, ChallengeNameType},
 };
@@ -74,6 +77,13 @@ pub fn classify_code(
             DirectoryError::Conflict("the user is not in a state that allows this operation")
         }
         "InvalidParameterException" => DirectoryError::InvalidParameter,
+        // The only trigger this product installs that denies a sign-in is the Pre
+        // Authentication lock check, so a trigger's refusal means the account is locked.
+        "UserLambdaValidationException" => DirectoryError::Locked,
+        "ForbiddenException" => DirectoryError::Forbidden,
+        "MfaMethodNotFoundException" | "SoftwareTokenMfaNotFoundException" => {
+            DirectoryError::Conflict("the user has no such MFA method set up")
+        }
         "TooManyRequestsException"
         | "LimitExceededException"
         | "TooManyFailedAttemptsException" => DirectoryError::Throttled,
@@ -85,15 +95,83 @@ pub fn classify_code(
     }
 }
 
-fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(
+/// An operation error's modelled exception, read from its variant: the wire code is only the
+/// fallback (for `Unhandled`), since a modelled error need not carry one.
+trait Modelled: ProvideErrorMetadata {
+    fn exception(&self) -> Option<(&'static str, Option<&str>)>;
+}
+
+macro_rules! modelled {
+    ($error:ty { $($variant:ident),+ $(,)? }) => {
+        impl Modelled for $error {
+            fn exception(&self) -> Option<(&'static str, Option<&str>)> {
+                match self {
+                    $(Self::$variant(e) => Some((stringify!($variant), e.message())),)+
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+modelled!(InitiateAuthError {
+    NotAuthorizedException,
+    UserNotFoundException,
+    UserNotConfirmedException,
+    PasswordResetRequiredException,
+    ResourceNotFoundException,
+    InvalidParameterException,
+    TooManyRequestsException,
+    InternalErrorException,
+    UserLambdaValidationException,
+    ForbiddenException,
+});
+modelled!(RespondToAuthChallengeError {
+    NotAuthorizedException,
+    UserNotFoundException,
+    UserNotConfirmedException,
+    PasswordResetRequiredException,
+    ResourceNotFoundException,
+    InvalidParameterException,
+    TooManyRequestsException,
+    InternalErrorException,
+    UserLambdaValidationException,
+    ForbiddenException,
+    CodeMismatchException,
+    ExpiredCodeException,
+    InvalidPasswordException,
+    PasswordHistoryPolicyViolationException,
+    AliasExistsException,
+    MfaMethodNotFoundException,
+    SoftwareTokenMfaNotFoundException,
+});
+modelled!(DescribeUserPoolClientError {
+    NotAuthorizedException,
+    ResourceNotFoundException,
+    InvalidParameterException,
+    TooManyRequestsException,
+    InternalErrorException,
+});
+modelled!(DescribeUserPoolError {
+    NotAuthorizedException,
+    ResourceNotFoundException,
+    InvalidParameterException,
+    TooManyRequestsException,
+    InternalErrorException,
+});
+
+fn classify<E: Modelled + std::error::Error + 'static>(
     err: SdkError<E, HttpResponse>,
 ) -> DirectoryError {
     match &err {
-        SdkError::ServiceError(service) => classify_code(
-            service.err().code(),
-            service.err().message(),
-            service.raw().status().as_u16(),
-        ),
+        SdkError::ServiceError(service) => {
+            let e = service.err();
+            let (code, message) = e
+                .exception()
+                .map(|(code, message)| (Some(code), message))
+                .unwrap_or((e.code(), e.message()));
+            classify_code(code, message, service.raw().status().as_u16())
+        }
         SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
             DirectoryError::Unavailable(format!("Cognito: {}", DisplayErrorContext(&err)))
         }
@@ -340,5 +418,61 @@ impl Directory for CognitoDirectory {
             .unwrap_or_default();
         Self::store(&self.policies, &tenant.user_pool_id, policy.clone());
         Ok(policy)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(c: &str, m: &str) -> DirectoryError {
+        classify_code(Some(c), Some(m), 400)
+    }
+
+    #[test]
+    fn not_authorized_is_told_apart_by_its_message() {
+        assert!(matches!(
+            code("NotAuthorizedException", "User is disabled."),
+            DirectoryError::UserDisabled
+        ));
+        assert!(matches!(
+            code("NotAuthorizedException", "Password attempts exceeded"),
+            DirectoryError::PasswordAttemptsExceeded
+        ));
+        for m in [
+            "Incorrect username or password.",
+            "Invalid Refresh Token",
+            "Refresh Token has been revoked",
+            "Invalid session for the user, session is expired.",
+        ] {
+            assert!(
+                matches!(
+                    code("NotAuthorizedException", m),
+                    DirectoryError::NotAuthorized
+                ),
+                "{m}"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_errors_are_503_when_cognito_failed_and_500_otherwise() {
+        assert!(matches!(
+            classify_code(None, None, 502),
+            DirectoryError::Unavailable(_)
+        ));
+        assert!(matches!(
+            classify_code(Some("SomethingNew"), None, 400),
+            DirectoryError::Internal(_)
+        ));
+    }
+
+    #[test]
+    fn the_secret_hash_matches_an_independent_computation() {
+        // printf 'demo-userclient123' | openssl dgst -sha256 -hmac 's3cr3t-value' -binary | base64
+        assert_eq!(
+            secret_hash("s3cr3t-value", "demo-user", "client123"),
+            "N98CFg5JdWPI/OdAusC0sUfGuzXOdM4Nl4n7HalRTFU="
+        );
     }
 }

@@ -1,0 +1,372 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! The auth routes on the real Cognito adapter with `aws-smithy-mocks` returning exactly what
+//! Cognito documents: the behaviours the local emulator does not reproduce (reset-required
+//! sign-ins, throttling, secret hashes everywhere, code errors, 5xx answers).
+
+use aws_sdk_cognitoidentityprovider::{
+    Client,
+    operation::{
+        describe_user_pool_client::DescribeUserPoolClientOutput,
+        initiate_auth::{InitiateAuthError, InitiateAuthOutput},
+        respond_to_auth_challenge::RespondToAuthChallengeError,
+    },
+    types::{
+        AuthFlowType, AuthenticationResultType, UserPoolClientType,
+        error::{
+            CodeMismatchException, ExpiredCodeException, InternalErrorException,
+            NotAuthorizedException, PasswordResetRequiredException, TooManyRequestsException,
+            UserNotFoundException,
+        },
+    },
+};
+use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
+use lambda_http::{Body, Request};
+use serde_json::{Value, json};
+use shared::{
+    App,
+    adapters::cognito::CognitoDirectory,
+    tenant::CachedTenants,
+    testing::{InMemoryLocks, InMemoryTenants, config, tenant},
+    token::TokenVerifier,
+};
+
+type MockApp = App<CognitoDirectory, InMemoryLocks, InMemoryTenants>;
+
+/// `Base64(HMAC_SHA256("s3cr3t-value", "demo-user" + "client123"))`, computed independently.
+const EXPECTED_HASH: &str = "N98CFg5JdWPI/OdAusC0sUfGuzXOdM4Nl4n7HalRTFU=";
+
+fn mock_app(client: Client) -> MockApp {
+    let mut t = tenant();
+    t.app_client_id = "client123".into();
+    let config = config();
+    App {
+        tenants: CachedTenants::new(InMemoryTenants::with(t), config.tenant_cache_ttl),
+        directory: CognitoDirectory::new(client),
+        locks: InMemoryLocks::default(),
+        tokens: TokenVerifier::new(config.jwks_cache_ttl, config.attempt_timeout).unwrap(),
+        config,
+    }
+}
+
+fn describe_with_secret() -> Rule {
+    mock!(Client::describe_user_pool_client).then_output(|| {
+        DescribeUserPoolClientOutput::builder()
+            .user_pool_client(
+                UserPoolClientType::builder()
+                    .client_id("client123")
+                    .client_secret("s3cr3t-value")
+                    .build(),
+            )
+            .build()
+    })
+}
+
+fn tokens() -> InitiateAuthOutput {
+    InitiateAuthOutput::builder()
+        .authentication_result(
+            AuthenticationResultType::builder()
+                .access_token("access")
+                .id_token("id")
+                .refresh_token("refresh")
+                .expires_in(3600)
+                .token_type("Bearer")
+                .build(),
+        )
+        .build()
+}
+
+fn request(path: &str, body: Value) -> Request {
+    let text = std::fs::read_to_string(format!(
+        "{}/../../events/auth/user-authentication.json",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let req = lambda_http::request::from_str(&text).unwrap();
+    let (mut parts, _) = req.into_parts();
+    parts.uri = format!("https://example.com{path}").parse().unwrap();
+    let req = Request::from_parts(parts, Body::Text(body.to_string()));
+    lambda_http::RequestExt::with_raw_http_path(req, path)
+}
+
+fn sign_in() -> Request {
+    request(
+        "/user-authentication",
+        json!({"userID": "Demo-User", "password": "Demo-Passw0rd!"}),
+    )
+}
+
+async fn call(app: &MockApp, req: Request) -> (u16, Value, lambda_http::http::HeaderMap) {
+    let resp = auth::handle(app, req).await;
+    let Body::Text(text) = resp.body() else {
+        panic!("text body expected")
+    };
+    (
+        resp.status().as_u16(),
+        serde_json::from_str(text).unwrap(),
+        resp.headers().clone(),
+    )
+}
+
+fn slug(body: &Value) -> &str {
+    body["error"]["type"]
+        .as_str()
+        .and_then(|t| t.strip_prefix("/problems/"))
+        .unwrap_or("<none>")
+}
+
+#[tokio::test]
+async fn sign_in_sends_the_secret_hash_and_reads_the_secret_once() {
+    let describe = describe_with_secret();
+    let auth = mock!(Client::initiate_auth)
+        .match_requests(|r| {
+            let p = r.auth_parameters().unwrap();
+            r.auth_flow() == Some(&AuthFlowType::UserPasswordAuth)
+                && r.client_id() == Some("client123")
+                && p.get("USERNAME").map(String::as_str) == Some("demo-user")
+                && p.get("PASSWORD").map(String::as_str) == Some("Demo-Passw0rd!")
+                && p.get("SECRET_HASH").map(String::as_str) == Some(EXPECTED_HASH)
+        })
+        .then_output(tokens);
+    let app = mock_app(mock_client!(
+        aws_sdk_cognitoidentityprovider,
+        RuleMode::MatchAny,
+        [&describe, &auth]
+    ));
+    for _ in 0..2 {
+        let (status, body, _) = call(&app, sign_in()).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(
+            body["data"]["authenticationResult"]["accessToken"],
+            "access"
+        );
+    }
+    assert_eq!(auth.num_calls(), 2);
+    assert_eq!(describe.num_calls(), 1, "the client secret is cached");
+}
+
+#[tokio::test]
+async fn a_client_without_a_secret_gets_no_secret_hash() {
+    let describe = mock!(Client::describe_user_pool_client).then_output(|| {
+        DescribeUserPoolClientOutput::builder()
+            .user_pool_client(UserPoolClientType::builder().client_id("client123").build())
+            .build()
+    });
+    let auth = mock!(Client::initiate_auth)
+        .match_requests(|r| !r.auth_parameters().unwrap().contains_key("SECRET_HASH"))
+        .then_output(tokens);
+    let app = mock_app(mock_client!(
+        aws_sdk_cognitoidentityprovider,
+        RuleMode::MatchAny,
+        [&describe, &auth]
+    ));
+    assert_eq!(call(&app, sign_in()).await.0, 200);
+    assert_eq!(auth.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn refresh_sends_the_username_and_secret_hash() {
+    let describe = describe_with_secret();
+    let auth = mock!(Client::initiate_auth)
+        .match_requests(|r| {
+            let p = r.auth_parameters().unwrap();
+            r.auth_flow() == Some(&AuthFlowType::RefreshTokenAuth)
+                && p.get("REFRESH_TOKEN").map(String::as_str) == Some("the-refresh-token")
+                && p.get("USERNAME").map(String::as_str) == Some("demo-user")
+                && p.get("SECRET_HASH").map(String::as_str) == Some(EXPECTED_HASH)
+        })
+        .then_output(tokens);
+    let app = mock_app(mock_client!(
+        aws_sdk_cognitoidentityprovider,
+        RuleMode::MatchAny,
+        [&describe, &auth]
+    ));
+    let req = request(
+        "/user-refresh-tokens",
+        json!({"userID": "demo-user", "refreshToken": "the-refresh-token"}),
+    );
+    assert_eq!(call(&app, req).await.0, 200);
+    assert_eq!(auth.num_calls(), 1);
+}
+
+async fn sign_in_failing_with(
+    error: fn() -> InitiateAuthError,
+) -> (u16, Value, lambda_http::http::HeaderMap) {
+    let describe = describe_with_secret();
+    let auth = mock!(Client::initiate_auth).then_error(error);
+    let app = mock_app(mock_client!(
+        aws_sdk_cognitoidentityprovider,
+        RuleMode::MatchAny,
+        [&describe, &auth]
+    ));
+    call(&app, sign_in()).await
+}
+
+fn not_authorized(message: &'static str) -> InitiateAuthError {
+    InitiateAuthError::NotAuthorizedException(
+        NotAuthorizedException::builder().message(message).build(),
+    )
+}
+
+#[tokio::test]
+async fn a_reset_password_is_403_password_reset_required() {
+    let (status, body, _) = sign_in_failing_with(|| {
+        InitiateAuthError::PasswordResetRequiredException(
+            PasswordResetRequiredException::builder()
+                .message("Password reset required for the user")
+                .build(),
+        )
+    })
+    .await;
+    assert_eq!((status, slug(&body)), (403, "password-reset-required"));
+    assert!(
+        !body
+            .to_string()
+            .contains("Password reset required for the user")
+    );
+}
+
+#[tokio::test]
+async fn throttling_is_429_with_retry_after() {
+    let (status, body, headers) = sign_in_failing_with(|| {
+        InitiateAuthError::TooManyRequestsException(
+            TooManyRequestsException::builder()
+                .message("Rate exceeded")
+                .build(),
+        )
+    })
+    .await;
+    assert_eq!((status, slug(&body)), (429, "too-many-requests"));
+    assert_eq!(headers["retry-after"], "1");
+}
+
+#[tokio::test]
+async fn cognitos_own_lockout_is_429() {
+    let (status, body, headers) =
+        sign_in_failing_with(|| not_authorized("Password attempts exceeded")).await;
+    assert_eq!((status, slug(&body)), (429, "too-many-requests"));
+    assert!(headers.contains_key("retry-after"));
+}
+
+#[tokio::test]
+async fn a_disabled_user_is_403_account_disabled() {
+    let (status, body, _) = sign_in_failing_with(|| not_authorized("User is disabled.")).await;
+    assert_eq!((status, slug(&body)), (403, "account-disabled"));
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_user_read_the_same() {
+    let (s1, mut b1, _) =
+        sign_in_failing_with(|| not_authorized("Incorrect username or password.")).await;
+    let (s2, mut b2, _) = sign_in_failing_with(|| {
+        InitiateAuthError::UserNotFoundException(
+            UserNotFoundException::builder()
+                .message("User does not exist.")
+                .build(),
+        )
+    })
+    .await;
+    assert_eq!((s1, s2), (401, 401));
+    assert_eq!(slug(&b1), "invalid-credentials");
+    b1["debug"] = Value::Null;
+    b2["debug"] = Value::Null;
+    assert_eq!(b1, b2);
+}
+
+#[tokio::test]
+async fn a_cognito_internal_error_is_503() {
+    let (status, body, _) = sign_in_failing_with(|| {
+        InitiateAuthError::InternalErrorException(InternalErrorException::builder().build())
+    })
+    .await;
+    assert_eq!((status, slug(&body)), (503, "dependency-unavailable"));
+}
+
+#[tokio::test]
+async fn an_html_500_is_503_not_a_crash() {
+    let describe = describe_with_secret();
+    let auth = mock!(Client::initiate_auth).then_http_response(|| {
+        aws_smithy_runtime_api::http::Response::new(
+            aws_smithy_runtime_api::http::StatusCode::try_from(500).unwrap(),
+            aws_smithy_types::body::SdkBody::from("<html>Internal Server Error</html>"),
+        )
+    });
+    let app = mock_app(mock_client!(
+        aws_sdk_cognitoidentityprovider,
+        RuleMode::MatchAny,
+        [&describe, &auth]
+    ));
+    let (status, body, _) = call(&app, sign_in()).await;
+    assert_eq!((status, slug(&body)), (503, "dependency-unavailable"));
+}
+
+async fn challenge_failing_with(error: fn() -> RespondToAuthChallengeError) -> (u16, Value) {
+    let describe = describe_with_secret();
+    let respond = mock!(Client::respond_to_auth_challenge)
+        .match_requests(|r| {
+            let c = r.challenge_responses().unwrap();
+            c.get("SOFTWARE_TOKEN_MFA_CODE").map(String::as_str) == Some("123456")
+                && c.get("SECRET_HASH").map(String::as_str) == Some(EXPECTED_HASH)
+        })
+        .then_error(error);
+    let app = mock_app(mock_client!(
+        aws_sdk_cognitoidentityprovider,
+        RuleMode::MatchAny,
+        [&describe, &respond]
+    ));
+    let req = request(
+        "/respond-to-auth-challenge",
+        json!({"userID": "demo-user", "session": "s".repeat(40),
+               "challengeName": "SOFTWARE_TOKEN_MFA", "code": "123456"}),
+    );
+    let (status, body, _) = call(&app, req).await;
+    assert_eq!(respond.num_calls(), 1);
+    (status, body)
+}
+
+#[tokio::test]
+async fn mfa_code_errors_have_their_own_slugs() {
+    let (status, body) = challenge_failing_with(|| {
+        RespondToAuthChallengeError::CodeMismatchException(CodeMismatchException::builder().build())
+    })
+    .await;
+    assert_eq!((status, slug(&body)), (400, "code-mismatch"));
+    let (status, body) = challenge_failing_with(|| {
+        RespondToAuthChallengeError::ExpiredCodeException(ExpiredCodeException::builder().build())
+    })
+    .await;
+    assert_eq!((status, slug(&body)), (400, "code-expired"));
+    let (status, body) = challenge_failing_with(|| {
+        RespondToAuthChallengeError::NotAuthorizedException(
+            NotAuthorizedException::builder()
+                .message("Invalid session for the user, session is expired.")
+                .build(),
+        )
+    })
+    .await;
+    assert_eq!((status, slug(&body)), (401, "invalid-credentials"));
+}
+
+#[tokio::test]
+async fn a_closed_port_answers_503_within_a_few_seconds() {
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url("http://127.0.0.1:9")
+        .credentials_provider(aws_sdk_cognitoidentityprovider::config::Credentials::new(
+            "AKIDTEST", "secret", None, None, "test",
+        ))
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .connect_timeout(std::time::Duration::from_secs(1))
+                .operation_timeout(std::time::Duration::from_secs(3))
+                .build(),
+        )
+        .load()
+        .await;
+    let app = mock_app(Client::new(&sdk));
+    let started = std::time::Instant::now();
+    let (status, body, headers) = call(&app, sign_in()).await;
+    assert_eq!((status, slug(&body)), (503, "dependency-unavailable"));
+    assert!(headers.contains_key("retry-after"));
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert!(!body.to_string().contains("127.0.0.1"));
+}
