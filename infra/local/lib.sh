@@ -1,0 +1,86 @@
+# Shared by run.sh and test.sh: the project's virtualenv, and the emulator's life cycle.
+# Sourced, not executed. Expects to be run from the repository root.
+
+VENV=".venv"
+LOCAL=".local"
+
+log() { printf '\033[1m==>\033[0m %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# Installs the emulator and cargo-lambda into .venv, once per version of requirements.txt.
+ensure_venv() {
+  command -v python3 >/dev/null || die "python3 is required"
+  command -v cargo >/dev/null || die "the Rust toolchain (cargo) is required"
+  local stamp="$VENV/.installed-$(python3 -c 'import hashlib,sys;print(hashlib.sha256(open(sys.argv[1],"rb").read()).hexdigest()[:16])' infra/local/requirements.txt)"
+  if [ -f "$stamp" ]; then return 0; fi
+  log "installing the local stack's tools into $VENV (moto, cargo-lambda) ..."
+  [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV" || die "cannot create $VENV (on Debian: apt-get install python3-venv)"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip >&2
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r infra/local/requirements.txt >&2 \
+    || die "pip could not install infra/local/requirements.txt"
+  rm -f "$VENV"/.installed-*
+  touch "$stamp"
+  log "installed"
+}
+
+# A free TCP port on the loopback interface.
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+port_in_use() {
+  python3 -c 'import socket,sys; s=socket.socket(); sys.exit(0 if s.connect_ex(("127.0.0.1",int(sys.argv[1])))==0 else 1)' "$1"
+}
+
+# Waits until something answers HTTP on 127.0.0.1:$1 (any status), for at most $2 seconds.
+wait_http() {
+  python3 - "$1" "${2:-30}" <<'PY'
+import sys, time, urllib.request, urllib.error
+port, limit = int(sys.argv[1]), float(sys.argv[2])
+deadline = time.time() + limit
+while time.time() < deadline:
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)
+        sys.exit(0)
+    except urllib.error.HTTPError:
+        sys.exit(0)
+    except Exception:
+        time.sleep(0.2)
+sys.exit(1)
+PY
+}
+
+# Starts moto on 127.0.0.1:$1, logging to $2; sets MOTO_PID.
+start_moto() {
+  local port="$1" logfile="$2"
+  mkdir -p "$LOCAL"
+  "$VENV/bin/moto_server" -H 127.0.0.1 -p "$port" >"$logfile" 2>&1 &
+  MOTO_PID=$!
+  if ! wait_http "$port" 30; then
+    tail -n 20 "$logfile" >&2 || true
+    kill "$MOTO_PID" 2>/dev/null || true
+    die "the emulator did not start on 127.0.0.1:$port (log: $logfile)"
+  fi
+  log "emulator (moto) listening on 127.0.0.1:$port, pid $MOTO_PID"
+}
+
+stop_pid() {
+  local pid="${1:-}"
+  [ -n "$pid" ] || return 0
+  if kill -0 "$pid" 2>/dev/null; then
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+}
+
+# The environment the functions and the tests read, for an emulator on port $1.
+export_stack_env() {
+  export AWS_ENDPOINT_URL="http://127.0.0.1:$1"
+  export AWS_REGION="us-east-1" AWS_DEFAULT_REGION="us-east-1"
+  export AWS_ACCESS_KEY_ID="local" AWS_SECRET_ACCESS_KEY="local"
+  unset AWS_PROFILE AWS_SESSION_TOKEN
+  # the emulator answers unsupported operations with an HTML 500: do not retry those
+  export AWS_MAX_ATTEMPTS=1
+  export TENANTS_TABLE="local-tenants" ACCOUNT_STATE_TABLE="local-account-state"
+}

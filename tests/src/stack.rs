@@ -1,0 +1,429 @@
+//! Provisioning on the emulator, through the real SDKs.
+
+use std::{
+    sync::atomic::{AtomicU64, Ordering},
+    time::{SystemTime, UNIX_EPOCH},
+};
+
+use aws_sdk_cognitoidentityprovider::types::{
+    AttributeType, ExplicitAuthFlowsType, MessageActionType, PasswordPolicyType,
+    UserPoolPolicyType, UsernameConfigurationType,
+};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
+    ScalarAttributeType,
+};
+use lambda_http::{Body, Request};
+use serde_json::Value;
+use shared::{AwsApp, config::Config};
+
+/// The password policy of every pool the stack creates (Cognito's, minus the symbol rule).
+pub const MIN_PASSWORD_LENGTH: i32 = 10;
+
+/// A unique suffix for names, so tests never share a pool, tenant or user.
+pub fn unique(prefix: &str) -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "{prefix}-{}-{nanos:x}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+/// A random password that satisfies the stack's policy (letters, digits, upper and lower case).
+pub fn random_password() -> String {
+    let mut bytes = [0u8; 18];
+    if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
+        let _ = std::io::Read::read_exact(&mut f, &mut bytes);
+    }
+    let alphabet = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+    let body: String = bytes
+        .iter()
+        .map(|b| alphabet[usize::from(*b) % alphabet.len()] as char)
+        .collect();
+    format!("Pw-{body}-7a")
+}
+
+/// Clients on the emulator, from the same environment the functions use.
+pub struct Stack {
+    pub config: Config,
+    pub cognito: aws_sdk_cognitoidentityprovider::Client,
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    /// The emulator's base URL (`AWS_ENDPOINT_URL`).
+    pub endpoint: String,
+}
+
+/// A tenant provisioned on the emulator.
+#[derive(Debug, Clone)]
+pub struct TenantFixture {
+    pub client_id: String,
+    pub client_code: String,
+    pub database: String,
+    pub user_pool_id: String,
+    pub app_client_id: String,
+}
+
+impl Stack {
+    /// Connects to the emulator named by `AWS_ENDPOINT_URL`; panics with the way to fix it.
+    pub async fn connect() -> Self {
+        let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default();
+        assert!(
+            !endpoint.is_empty(),
+            "AWS_ENDPOINT_URL is not set: run the end-to-end tests with infra/local/test.sh, \
+             which starts the emulator and sets the environment"
+        );
+        let config = Config::from_env().expect("TENANTS_TABLE and ACCOUNT_STATE_TABLE are set");
+        let sdk = shared::aws::sdk_config(&config).await;
+        Self {
+            cognito: aws_sdk_cognitoidentityprovider::Client::new(&sdk),
+            dynamodb: aws_sdk_dynamodb::Client::new(&sdk),
+            config,
+            endpoint,
+        }
+    }
+
+    /// The functions' production wiring, on the emulator.
+    pub async fn app(&self) -> AwsApp {
+        AwsApp::from_config(self.config.clone())
+            .await
+            .expect("the app builds")
+    }
+
+    /// Creates the tables if they do not exist yet.
+    pub async fn ensure_tables(&self) {
+        for (table, key) in [
+            (&self.config.tenants_table, "tenantKey"),
+            (&self.config.account_state_table, "pk"),
+        ] {
+            let created = self
+                .dynamodb
+                .create_table()
+                .table_name(table)
+                .billing_mode(BillingMode::PayPerRequest)
+                .attribute_definitions(
+                    AttributeDefinition::builder()
+                        .attribute_name(key)
+                        .attribute_type(ScalarAttributeType::S)
+                        .build()
+                        .expect("attribute definition"),
+                )
+                .key_schema(
+                    KeySchemaElement::builder()
+                        .attribute_name(key)
+                        .key_type(KeyType::Hash)
+                        .build()
+                        .expect("key schema"),
+                )
+                .send()
+                .await;
+            if let Err(e) = created {
+                let in_use = e
+                    .as_service_error()
+                    .is_some_and(|s| s.is_resource_in_use_exception());
+                assert!(in_use, "cannot create table {table}: {e:?}");
+            }
+        }
+    }
+
+    /// A user pool (case-insensitive usernames, the stack's password policy), an app client
+    /// with a secret, the `admins` group, and the tenant's registry record.
+    pub async fn create_tenant(
+        &self,
+        client_id: &str,
+        client_code: &str,
+        database: &str,
+    ) -> TenantFixture {
+        self.ensure_tables().await;
+        let pool = self
+            .cognito
+            .create_user_pool()
+            .pool_name(unique("pool"))
+            .username_configuration(
+                UsernameConfigurationType::builder()
+                    .case_sensitive(false)
+                    .build()
+                    .expect("username configuration"),
+            )
+            .policies(
+                UserPoolPolicyType::builder()
+                    .password_policy(
+                        PasswordPolicyType::builder()
+                            .minimum_length(MIN_PASSWORD_LENGTH)
+                            .require_uppercase(true)
+                            .require_lowercase(true)
+                            .require_numbers(true)
+                            .require_symbols(false)
+                            .build(),
+                    )
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("create user pool");
+        let user_pool_id = pool
+            .user_pool()
+            .and_then(|p| p.id())
+            .expect("pool id")
+            .to_string();
+        let client = self
+            .cognito
+            .create_user_pool_client()
+            .user_pool_id(&user_pool_id)
+            .client_name("account-api")
+            .generate_secret(true)
+            .explicit_auth_flows(ExplicitAuthFlowsType::AllowUserPasswordAuth)
+            .explicit_auth_flows(ExplicitAuthFlowsType::AllowRefreshTokenAuth)
+            .send()
+            .await
+            .expect("create user pool client");
+        let app_client_id = client
+            .user_pool_client()
+            .and_then(|c| c.client_id())
+            .expect("client id")
+            .to_string();
+        self.cognito
+            .create_group()
+            .user_pool_id(&user_pool_id)
+            .group_name("admins")
+            .send()
+            .await
+            .expect("create admins group");
+        self.dynamodb
+            .put_item()
+            .table_name(&self.config.tenants_table)
+            .item(
+                "tenantKey",
+                AttributeValue::S(format!("{client_id}#{client_code}#{database}")),
+            )
+            .item("userPoolId", AttributeValue::S(user_pool_id.clone()))
+            .item("appClientId", AttributeValue::S(app_client_id.clone()))
+            .item("adminGroup", AttributeValue::S("admins".into()))
+            .item(
+                "jwksUrl",
+                AttributeValue::S(format!(
+                    "{}/{user_pool_id}/.well-known/jwks.json",
+                    self.endpoint.trim_end_matches('/')
+                )),
+            )
+            .send()
+            .await
+            .expect("register tenant");
+        TenantFixture {
+            client_id: client_id.into(),
+            client_code: client_code.into(),
+            database: database.into(),
+            user_pool_id,
+            app_client_id,
+        }
+    }
+
+    /// A tenant with unique headers, for one test.
+    pub async fn fresh_tenant(&self) -> TenantFixture {
+        self.create_tenant(&unique("client"), "CODE", "main").await
+    }
+
+    /// Sets an attribute of the tenant's registry record (a policy, say).
+    pub async fn set_tenant_attribute(&self, t: &TenantFixture, name: &str, value: AttributeValue) {
+        self.dynamodb
+            .update_item()
+            .table_name(&self.config.tenants_table)
+            .key(
+                "tenantKey",
+                AttributeValue::S(format!("{}#{}#{}", t.client_id, t.client_code, t.database)),
+            )
+            .update_expression("SET #n = :v")
+            .expression_attribute_names("#n", name)
+            .expression_attribute_values(":v", value)
+            .send()
+            .await
+            .expect("update tenant");
+    }
+
+    /// A user with a temporary password (`FORCE_CHANGE_PASSWORD`), no invitation sent.
+    pub async fn create_user_with_temporary_password(
+        &self,
+        t: &TenantFixture,
+        user: &str,
+        password: &str,
+    ) {
+        self.cognito
+            .admin_create_user()
+            .user_pool_id(&t.user_pool_id)
+            .username(user)
+            .temporary_password(password)
+            .message_action(MessageActionType::Suppress)
+            .user_attributes(
+                AttributeType::builder()
+                    .name("email")
+                    .value(format!("{user}@example.com"))
+                    .build()
+                    .expect("attribute"),
+            )
+            .send()
+            .await
+            .expect("admin create user");
+    }
+
+    /// A confirmed user with a permanent password.
+    pub async fn create_user(&self, t: &TenantFixture, user: &str, password: &str) {
+        self.create_user_with_temporary_password(t, user, password)
+            .await;
+        self.cognito
+            .admin_set_user_password()
+            .user_pool_id(&t.user_pool_id)
+            .username(user)
+            .password(password)
+            .permanent(true)
+            .send()
+            .await
+            .expect("admin set user password");
+    }
+
+    pub async fn add_to_group(&self, t: &TenantFixture, user: &str, group: &str) {
+        self.cognito
+            .admin_add_user_to_group()
+            .user_pool_id(&t.user_pool_id)
+            .username(user)
+            .group_name(group)
+            .send()
+            .await
+            .expect("admin add user to group");
+    }
+
+    pub async fn disable_user(&self, t: &TenantFixture, user: &str) {
+        self.cognito
+            .admin_disable_user()
+            .user_pool_id(&t.user_pool_id)
+            .username(user)
+            .send()
+            .await
+            .expect("admin disable user");
+    }
+
+    /// Writes a lock item the way the lock store reads it.
+    pub async fn put_lock(
+        &self,
+        t: &TenantFixture,
+        user: &str,
+        source: &str,
+        locked_until: Option<u64>,
+    ) {
+        let mut req = self
+            .dynamodb
+            .put_item()
+            .table_name(&self.config.account_state_table)
+            .item(
+                "pk",
+                AttributeValue::S(format!("{}#{user}", t.user_pool_id)),
+            )
+            .item("lockSource", AttributeValue::S(source.into()))
+            .item("lockedAt", AttributeValue::S("2026-11-23T00:00:00Z".into()))
+            .item("lockedBy", AttributeValue::S("test".into()));
+        if let Some(until) = locked_until {
+            req = req.item("lockedUntil", AttributeValue::N(until.to_string()));
+        }
+        req.send().await.expect("put lock");
+    }
+}
+
+/// An API Gateway (REST, v1) request for `path` with the tenant's headers and a JSON body,
+/// parsed by `lambda_http` exactly as the deployed function receives it.
+pub fn api_request(
+    t: &TenantFixture,
+    method: &str,
+    path: &str,
+    body: &Value,
+    bearer: Option<&str>,
+) -> Request {
+    api_request_with_headers(method, path, body, &tenant_headers(t, bearer))
+}
+
+pub fn tenant_headers(t: &TenantFixture, bearer: Option<&str>) -> Vec<(String, String)> {
+    let mut headers = vec![
+        ("vbasoftware-client-id".to_string(), t.client_id.clone()),
+        ("vbasoftware-client-code".to_string(), t.client_code.clone()),
+        ("vbasoftware-database".to_string(), t.database.clone()),
+        ("content-type".to_string(), "application/json".to_string()),
+    ];
+    if let Some(token) = bearer {
+        headers.push(("authorization".into(), format!("Bearer {token}")));
+    }
+    headers
+}
+
+pub fn api_request_with_headers(
+    method: &str,
+    path: &str,
+    body: &Value,
+    headers: &[(String, String)],
+) -> Request {
+    let request_id = unique("req");
+    let header_map: serde_json::Map<String, Value> = headers
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect();
+    let multi: serde_json::Map<String, Value> = headers
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::Array(vec![Value::String(v.clone())])))
+        .collect();
+    let event = serde_json::json!({
+        "resource": path, "path": path, "httpMethod": method,
+        "headers": header_map, "multiValueHeaders": multi,
+        "queryStringParameters": null, "multiValueQueryStringParameters": null,
+        "pathParameters": null, "stageVariables": null,
+        "requestContext": {
+            "accountId": "123456789012", "resourceId": "r", "stage": "local",
+            "requestId": request_id, "resourcePath": path, "httpMethod": method,
+            "path": path, "protocol": "HTTP/1.1", "apiId": "local",
+            "identity": { "sourceIp": "127.0.0.1" }
+        },
+        "body": body.to_string(), "isBase64Encoded": false
+    });
+    lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway event")
+}
+
+/// A response, read back: status, the envelope, and the `x-activity-id` header.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub body: Value,
+    pub activity_id: String,
+    pub retry_after: Option<String>,
+}
+
+impl Answer {
+    pub fn from(resp: lambda_http::Response<Body>) -> Self {
+        let body = match resp.body() {
+            Body::Text(t) => serde_json::from_str(t).expect("a JSON body"),
+            other => panic!("unexpected body {other:?}"),
+        };
+        let header = |name: &str| {
+            resp.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        Self {
+            status: resp.status().as_u16(),
+            activity_id: header("x-activity-id").unwrap_or_default(),
+            retry_after: header("retry-after"),
+            body,
+        }
+    }
+
+    /// The problem slug, or `<none>` on success.
+    pub fn slug(&self) -> &str {
+        self.body["error"]["type"]
+            .as_str()
+            .and_then(|t| t.strip_prefix("/problems/"))
+            .unwrap_or("<none>")
+    }
+
+    pub fn data(&self) -> &Value {
+        &self.body["data"]
+    }
+}
