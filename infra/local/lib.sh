@@ -28,6 +28,13 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
+# Waits until 127.0.0.1:$1 accepts connections, for at most $2 seconds.
+wait_port() {
+  local tries=$(( ${2:-30} * 5 ))
+  for _ in $(seq 1 "$tries"); do port_in_use "$1" && return 0; sleep 0.2; done
+  return 1
+}
+
 port_in_use() {
   python3 -c 'import socket,sys; s=socket.socket(); sys.exit(0 if s.connect_ex(("127.0.0.1",int(sys.argv[1])))==0 else 1)' "$1"
 }

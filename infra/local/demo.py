@@ -1,0 +1,90 @@
+"""Helpers for infra/local/run.sh: warm the API with a real sign-in, and print how to call it.
+
+  python3 infra/local/demo.py warm  .local/demo-tenant.json
+  python3 infra/local/demo.py howto .local/demo-tenant.json
+"""
+import json
+import sys
+import time
+import urllib.error
+import urllib.request
+
+
+def headers(t):
+    return {
+        "content-type": "application/json",
+        "vbasoftware-client-id": t["clientId"],
+        "vbasoftware-client-code": t["clientCode"],
+        "vbasoftware-database": t["database"],
+    }
+
+
+def post(t, path, body):
+    req = urllib.request.Request(
+        t["apiUrl"] + path, data=json.dumps(body).encode(), headers=headers(t), method="POST"
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=120) as resp:
+            return resp.status, json.load(resp), resp.headers.get("x-activity-id")
+    except urllib.error.HTTPError as e:
+        return e.code, json.load(e), e.headers.get("x-activity-id")
+
+
+def warm(t):
+    deadline = time.time() + 180
+    while True:
+        try:
+            status, body, activity = post(
+                t, "/user-authentication", {"userID": t["adminUserID"], "password": t["adminPassword"]}
+            )
+            break
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            if time.time() > deadline:
+                raise
+            time.sleep(1)
+    ok = (
+        status == 200
+        and body["data"]["authenticationResult"]["accessToken"]
+        and body["debug"]["activityID"] == activity
+    )
+    print(f"==> sign-in as {t['adminUserID']}: HTTP {status}, activityID {activity}", file=sys.stderr)
+    if not ok:
+        print(json.dumps(body["error"], indent=2), file=sys.stderr)
+        sys.exit(1)
+
+
+def howto(t):
+    h = " \\\n  ".join(f"-H '{k}: {v}'" for k, v in headers(t).items())
+    body = json.dumps({"userID": t["adminUserID"], "password": t["adminPassword"]})
+    print(
+        f"""
+The account API is running at {t['apiUrl']} (emulated AWS at {t['awsEndpoint']}).
+
+Demo tenant   clientId={t['clientId']}  clientCode={t['clientCode']}  database={t['database']}
+User pool     {t['userPoolId']}  (app client {t['appClientId']})
+Admin         userID={t['adminUserID']}  password={t['adminPassword']}
+Demo user     userID={t['demoUserID']}  password={t['demoPassword']}  (the sample events in events/ use it)
+All of this is in .local/demo-tenant.json.
+
+Sign in as the admin:
+
+curl -s -X POST {t['apiUrl']}/user-authentication \\
+  {h} \\
+  -d '{body}'
+
+Invoke one function with a sample event (in another terminal):
+
+  PATH="$PWD/.venv/bin:$PATH" cargo lambda invoke auth \\
+    --invoke-address 127.0.0.1 --invoke-port {t['apiUrl'].rsplit(':', 1)[1]} \\
+    --data-file events/auth/user-authentication.json
+
+Press Ctrl-C to stop the API and the emulator.
+""",
+        flush=True,
+    )
+
+
+if __name__ == "__main__":
+    command, path = sys.argv[1], sys.argv[2]
+    tenant = json.load(open(path))
+    {"warm": warm, "howto": howto}[command](tenant)

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Runs the API locally on a fresh machine with only Rust and Python 3: installs the emulator
+# and cargo-lambda into .venv if needed, starts the emulator on 127.0.0.1:5000, bootstraps the
+# demo tenant (.local/demo-tenant.json), builds the functions, and serves every route on its
+# real path at http://127.0.0.1:9000 with `cargo lambda watch`. Ctrl-C stops everything it
+# started; running it again starts afresh.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source infra/local/lib.sh
+
+MOTO_PORT="${MOTO_PORT:-5000}"
+API_PORT="${API_PORT:-9000}"
+export API_URL="http://127.0.0.1:$API_PORT"
+
+ensure_venv
+export PATH="$PWD/$VENV/bin:$PATH"
+mkdir -p "$LOCAL"
+
+# A previous run that was not stopped cleanly: stop what it left behind.
+for pidfile in "$LOCAL/moto.pid" "$LOCAL/watch.pid"; do
+  [ -f "$pidfile" ] && stop_pid "$(cat "$pidfile")"
+  rm -f "$pidfile"
+done
+port_in_use "$MOTO_PORT" && die "port $MOTO_PORT is taken by another program (set MOTO_PORT=…)"
+port_in_use "$API_PORT" && die "port $API_PORT is taken by another program (set API_PORT=…)"
+
+MOTO_PID="" WATCH_PID=""
+cleanup() {
+  stop_pid "$WATCH_PID"
+  stop_pid "$MOTO_PID"
+  rm -f "$LOCAL/moto.pid" "$LOCAL/watch.pid"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+log "building the functions (the first build takes a few minutes) ..."
+cargo build --quiet -p auth --bin auth
+cargo build --quiet -p account-api-tests --bin bootstrap-local
+
+start_moto "$MOTO_PORT" "$LOCAL/moto.log"
+echo "$MOTO_PID" >"$LOCAL/moto.pid"
+export_stack_env "$MOTO_PORT"
+
+log "bootstrapping the demo tenant ..."
+cargo run --quiet -p account-api-tests --bin bootstrap-local -- "$LOCAL/demo-tenant.json"
+
+# What the functions read at run time, besides the workspace metadata.
+cat >"$LOCAL/lambda.env" <<ENV
+AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL
+AWS_REGION=$AWS_REGION
+AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID
+AWS_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY
+AWS_MAX_ATTEMPTS=$AWS_MAX_ATTEMPTS
+TENANTS_TABLE=$TENANTS_TABLE
+ACCOUNT_STATE_TABLE=$ACCOUNT_STATE_TABLE
+RUST_LOG=${RUST_LOG:-info}
+ENV
+
+log "starting cargo lambda watch on $API_URL ..."
+cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$API_PORT" \
+  --env-file "$LOCAL/lambda.env" --ignore-changes &
+WATCH_PID=$!
+echo "$WATCH_PID" >"$LOCAL/watch.pid"
+wait_port "$API_PORT" 120 || die "cargo lambda watch did not start (is port $API_PORT free?)"
+
+# Warm every function once, so that the first call of the user does not wait for a start.
+python3 infra/local/demo.py warm "$LOCAL/demo-tenant.json" || die "the API did not answer a sign-in"
+python3 infra/local/demo.py howto "$LOCAL/demo-tenant.json"
+
+wait "$WATCH_PID"
