@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! The functions' log output over a full sign-in flow holds no password, token or session.
 //! Its own test binary: the subscriber is process-wide.
 

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! End to end on the local stack: the auth function with its production wiring (Cognito and
 //! DynamoDB adapters) against the emulator, driven by API Gateway-shaped requests.
 
