@@ -89,5 +89,5 @@ export_stack_env() {
   unset AWS_PROFILE AWS_SESSION_TOKEN
   # the emulator answers unsupported operations with an HTML 500: do not retry those
   export AWS_MAX_ATTEMPTS=1
-  export TENANTS_TABLE="local-tenants" ACCOUNT_STATE_TABLE="local-account-state"
+  export TENANTS_TABLE="local-tenants" ACCOUNT_STATE_TABLE="local-account-state" AUDIT_TABLE="local-audit"
 }

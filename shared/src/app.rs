@@ -1,6 +1,6 @@
 //! Everything a function needs, built once per cold start: configuration, the tenant cache,
-//! the ports, the token verifier. Domain code is generic over the ports, so tests run the
-//! same routes on in-memory implementations.
+//! the ports, the token verifier. Domain code is generic over [`Ports`], so tests run the same
+//! routes on in-memory implementations.
 
 use std::sync::Arc;
 
@@ -9,25 +9,46 @@ use lambda_http::Request;
 use crate::{
     adapters::{
         cognito::CognitoDirectory,
-        dynamodb::{DynamoLocks, DynamoTenants},
+        dynamodb::{DynamoAudit, DynamoLocks, DynamoTenants},
     },
+    audit::{AuditLog, Event},
     config::{Config, ConfigError},
+    directory::Directory,
+    lock::LockStore,
     problem::ApiError,
-    request::{RequestMeta, TenantHeaders},
+    request::{RequestMeta, TenantHeaders, UserId, bearer_token},
     tenant::{CachedTenants, Tenant, TenantRegistry},
-    token::TokenVerifier,
+    token::{Caller, TokenVerifier},
 };
 
-pub struct App<D, L, T> {
+/// The set of port implementations an [`App`] runs on.
+pub trait Ports: Send + Sync + 'static {
+    type Directory: Directory;
+    type Locks: LockStore;
+    type Tenants: TenantRegistry;
+    type Audit: AuditLog;
+}
+
+pub struct App<P: Ports> {
     pub config: Config,
-    pub tenants: CachedTenants<T>,
-    pub directory: D,
-    pub locks: L,
+    pub tenants: CachedTenants<P::Tenants>,
+    pub directory: P::Directory,
+    pub locks: P::Locks,
+    pub audit: P::Audit,
     pub tokens: TokenVerifier,
 }
 
-/// The production wiring.
-pub type AwsApp = App<CognitoDirectory, DynamoLocks, DynamoTenants>;
+/// The production wiring: Cognito and DynamoDB.
+pub struct Aws;
+
+impl Ports for Aws {
+    type Directory = CognitoDirectory;
+    type Locks = DynamoLocks;
+    type Tenants = DynamoTenants;
+    type Audit = DynamoAudit;
+}
+
+pub type AwsApp = App<Aws>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum InitError {
@@ -52,14 +73,15 @@ impl AwsApp {
                 config.tenant_cache_ttl,
             ),
             directory: CognitoDirectory::new(aws_sdk_cognitoidentityprovider::Client::new(&sdk)),
-            locks: DynamoLocks::new(dynamodb, &config.account_state_table),
+            locks: DynamoLocks::new(dynamodb.clone(), &config.account_state_table),
+            audit: DynamoAudit::new(dynamodb, &config.audit_table, config.audit_retention),
             tokens: TokenVerifier::new(config.jwks_cache_ttl, config.attempt_timeout)?,
             config,
         })
     }
 }
 
-impl<D, L, T: TenantRegistry> App<D, L, T> {
+impl<P: Ports> App<P> {
     /// Resolves the request's tenant, and refuses an API key registered for another client.
     pub async fn tenant(&self, req: &Request, meta: &RequestMeta) -> Result<Arc<Tenant>, ApiError> {
         let headers = TenantHeaders::of(req)?;
@@ -71,5 +93,53 @@ impl<D, L, T: TenantRegistry> App<D, L, T> {
             ));
         }
         Ok(tenant)
+    }
+
+    /// The caller behind the bearer token: a valid access token of the tenant's pool and app
+    /// client, not revoked, of an account that is enabled (Cognito's `GetUser` answers both)
+    /// and not locked (the lock store). The two checks run concurrently.
+    pub async fn caller(&self, req: &Request, tenant: &Tenant) -> Result<Caller, ApiError> {
+        let token = bearer_token(req)?;
+        let caller = self.tokens.verify_access(tenant, token).await?;
+        let user = UserId::parse(&caller.username)
+            .map_err(|_| ApiError::Unauthenticated("the token names no valid user"))?;
+        let (live, state) = tokio::join!(
+            self.directory.validate_access_token(tenant, token),
+            self.locks.state(&tenant.user_pool_id, &user),
+        );
+        live.map_err(|e| match ApiError::from(e) {
+            ApiError::InvalidCredentials | ApiError::AccountDisabled => {
+                ApiError::Unauthenticated("the token was revoked or its account disabled")
+            }
+            other => other,
+        })?;
+        if state?.lock.is_some() {
+            return Err(ApiError::AccountLocked);
+        }
+        Ok(caller)
+    }
+
+    /// A caller in the tenant's admin group.
+    pub async fn admin(&self, req: &Request, tenant: &Tenant) -> Result<Caller, ApiError> {
+        let caller = self.caller(req, tenant).await?;
+        if !caller.groups.iter().any(|g| g == &tenant.admin_group) {
+            return Err(ApiError::Forbidden("this operation is for administrators"));
+        }
+        Ok(caller)
+    }
+
+    /// Appends an audit entry. A failed write does not change the caller's answer, but it is
+    /// never dropped silently: the entry (which holds no secret) goes to the error log.
+    pub async fn record(&self, tenant: &Tenant, event: Event) {
+        if let Err(e) = self.audit.append(&tenant.user_pool_id, &event).await {
+            tracing::error!(
+                cause = %e,
+                audit.user = %event.user_id,
+                audit.action = %event.action,
+                audit.outcome = %event.outcome,
+                audit.actor = %event.actor,
+                "audit entry not written"
+            );
+        }
     }
 }

@@ -20,6 +20,10 @@ pub struct Config {
     pub tenants_table: String,
     /// DynamoDB table of per-user account state (lock, lockout counter).
     pub account_state_table: String,
+    /// DynamoDB table of audit entries.
+    pub audit_table: String,
+    /// How long audit entries are kept (TTL).
+    pub audit_retention: Duration,
     /// Largest accepted request body.
     pub body_limit_bytes: usize,
     /// How long a tenant record (or its absence) is trusted before it is read again.
@@ -61,6 +65,8 @@ impl Config {
         Ok(Self {
             tenants_table: required("TENANTS_TABLE")?,
             account_state_table: required("ACCOUNT_STATE_TABLE")?,
+            audit_table: required("AUDIT_TABLE")?,
+            audit_retention: Duration::from_secs(number("AUDIT_RETENTION_DAYS", 400)? * 86_400),
             body_limit_bytes: usize::try_from(number(
                 "BODY_LIMIT_BYTES",
                 Self::DEFAULT_BODY_LIMIT as u64,
@@ -93,8 +99,13 @@ mod tests {
 
     #[test]
     fn defaults_apply_when_only_tables_are_set() {
-        let c = Config::from_lookup(env(&[("TENANTS_TABLE", "t"), ("ACCOUNT_STATE_TABLE", "s")]))
-            .unwrap();
+        let c = Config::from_lookup(env(&[
+            ("TENANTS_TABLE", "t"),
+            ("ACCOUNT_STATE_TABLE", "s"),
+            ("AUDIT_TABLE", "a"),
+        ]))
+        .unwrap();
+        assert_eq!(c.audit_retention, Duration::from_secs(400 * 86_400));
         assert_eq!(c.body_limit_bytes, 16 * 1024);
         assert_eq!(c.tenant_cache_ttl, Duration::from_secs(60));
     }
@@ -110,6 +121,7 @@ mod tests {
         let err = Config::from_lookup(env(&[
             ("TENANTS_TABLE", "t"),
             ("ACCOUNT_STATE_TABLE", "s"),
+            ("AUDIT_TABLE", "a"),
             ("BODY_LIMIT_BYTES", "lots"),
         ]))
         .unwrap_err();

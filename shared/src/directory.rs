@@ -215,6 +215,16 @@ impl From<DirectoryError> for ApiError {
     }
 }
 
+/// A user as the directory knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirectoryUser {
+    pub username: String,
+    pub sub: Option<String>,
+    /// Cognito's `UserStatus` (`CONFIRMED`, `FORCE_CHANGE_PASSWORD`, …).
+    pub status: String,
+    pub enabled: bool,
+}
+
 /// The identity provider, as the functions use it.
 pub trait Directory: Send + Sync {
     /// Checks a password (`USER_PASSWORD_AUTH`).
@@ -251,6 +261,27 @@ pub trait Directory: Send + Sync {
         session: &str,
         code: &str,
     ) -> impl Future<Output = Result<AuthResult, DirectoryError>> + Send;
+
+    /// Whether an access token is still good: not revoked, its account enabled (`GetUser`).
+    fn validate_access_token(
+        &self,
+        tenant: &Tenant,
+        access_token: &str,
+    ) -> impl Future<Output = Result<(), DirectoryError>> + Send;
+
+    /// The user, or `None` if the pool has no such user (`AdminGetUser`).
+    fn find_user(
+        &self,
+        tenant: &Tenant,
+        user: &UserId,
+    ) -> impl Future<Output = Result<Option<DirectoryUser>, DirectoryError>> + Send;
+
+    /// Revokes every refresh token of the user (`AdminUserGlobalSignOut`).
+    fn global_sign_out(
+        &self,
+        tenant: &Tenant,
+        user: &UserId,
+    ) -> impl Future<Output = Result<(), DirectoryError>> + Send;
 
     /// The pool's password policy (cached by the adapter).
     fn password_policy(

@@ -4,6 +4,7 @@
 
 pub mod adapters;
 pub mod app;
+pub mod audit;
 pub mod aws;
 pub mod config;
 pub mod directory;
@@ -19,6 +20,6 @@ pub mod validate;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;
 
-pub use app::{App, AwsApp};
+pub use app::{App, Aws, AwsApp, Ports};
 pub use problem::ApiError;
 pub use respond::{Reply, serve};

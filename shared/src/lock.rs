@@ -1,9 +1,22 @@
-//! The `LockStore` port: the account state this API keeps beside Cognito (admin locks and
-//! lockout-policy locks). The DynamoDB adapter lives in `adapters::dynamodb`.
+//! The `LockStore` port: the account state this API keeps beside Cognito — admin locks,
+//! lockout-policy locks and the lockout counter. The DynamoDB adapter lives in
+//! `adapters::dynamodb`; the rules both implementations follow are written here.
+//!
+//! The lockout counter is a budget of password checks. A sign-in first *reserves* one unit
+//! (a conditional write that also refuses a locked account), then tells the store how the
+//! check went: a success resets the budget, a wrong password keeps its unit spent (and the
+//! last unit locks the account), anything that did not check the password gives it back.
+//! So under any concurrency no more than `maxPasswordAttempts` wrong passwords ever reach
+//! Cognito before the lock holds.
 
-use std::{future::Future, time::SystemTime};
+use std::{
+    future::Future,
+    time::{Duration, SystemTime},
+};
 
-use crate::{problem::ApiError, request::UserId, tenant::Tenant};
+use serde::Serialize;
+
+use crate::{problem::ApiError, request::UserId, tenant::LockoutPolicy};
 
 /// Who put a lock in place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,23 +58,117 @@ pub struct Lock {
 impl Lock {
     /// An expired lock is no lock, whether or not TTL housekeeping has deleted it yet.
     pub fn holds_at(&self, now: SystemTime) -> bool {
-        let now = now
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
-        self.locked_until.is_none_or(|until| until > now)
+        self.locked_until
+            .is_none_or(|until| until > epoch_seconds(now))
+    }
+
+    /// The lock the lockout policy puts on an account at `now`.
+    pub fn lockout(policy: &LockoutPolicy, now: SystemTime) -> Self {
+        Self {
+            source: LockSource::LockoutPolicy,
+            reason: Some(format!(
+                "{} consecutive failed password attempts",
+                policy.max_password_attempts
+            )),
+            locked_at: rfc3339(now),
+            locked_by: "system".into(),
+            locked_until: (!policy.lockout_duration.is_zero())
+                .then(|| epoch_seconds(now + policy.lockout_duration)),
+        }
     }
 }
 
-/// Where locks are kept.
-pub trait LockStore: Send + Sync {
-    /// The lock in force on `user` now, if any. An error here must fail the request closed.
-    fn active_lock(
-        &self,
-        tenant: &Tenant,
-        user: &UserId,
-    ) -> impl Future<Output = Result<Option<Lock>, ApiError>> + Send;
+/// What the store holds for one account.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccountState {
+    /// The lock in force, if any (expired locks are not returned).
+    pub lock: Option<Lock>,
+    /// Password checks spent since the last success or reset.
+    pub failed_attempts: u32,
 }
+
+/// The answer to a reservation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reservation {
+    /// The password may be checked; this is the `attempt`-th unit of the budget.
+    Granted { attempt: u32 },
+    /// The account is locked.
+    Locked(Lock),
+    /// The budget is held by checks still in flight: refuse without checking (429).
+    Exhausted,
+}
+
+/// What `lock` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Locked {
+    pub lock: Lock,
+    /// `false` when the account was already locked and the existing lock was kept.
+    pub created: bool,
+}
+
+/// Where account state is kept. Every error here must fail the request closed.
+pub trait LockStore: Send + Sync {
+    /// The state of an account of the pool `pool_id` now.
+    fn state(
+        &self,
+        pool_id: &str,
+        user: &UserId,
+    ) -> impl Future<Output = Result<AccountState, ApiError>> + Send;
+
+    /// Reserves one password check (see the module comment).
+    fn reserve_attempt(
+        &self,
+        pool_id: &str,
+        user: &UserId,
+        policy: &LockoutPolicy,
+        now: SystemTime,
+    ) -> impl Future<Output = Result<Reservation, ApiError>> + Send;
+
+    /// The reserved check found a wrong password. When it was the last unit of the budget,
+    /// the account is locked and the new lock is returned.
+    fn record_failure(
+        &self,
+        pool_id: &str,
+        user: &UserId,
+        attempt: u32,
+        policy: &LockoutPolicy,
+        now: SystemTime,
+    ) -> impl Future<Output = Result<Option<Lock>, ApiError>> + Send;
+
+    /// The reserved check found the right password: the budget is whole again.
+    fn record_success(
+        &self,
+        pool_id: &str,
+        user: &UserId,
+    ) -> impl Future<Output = Result<(), ApiError>> + Send;
+
+    /// The reserved check never happened (Cognito unavailable, throttled, …): give it back.
+    fn release_attempt(
+        &self,
+        pool_id: &str,
+        user: &UserId,
+    ) -> impl Future<Output = Result<(), ApiError>> + Send;
+
+    /// Locks the account unless a lock already holds, in which case that lock is kept.
+    fn lock(
+        &self,
+        pool_id: &str,
+        user: &UserId,
+        lock: Lock,
+        now: SystemTime,
+    ) -> impl Future<Output = Result<Locked, ApiError>> + Send;
+
+    /// Lifts any lock and resets the budget. Idempotent.
+    fn unlock(
+        &self,
+        pool_id: &str,
+        user: &UserId,
+    ) -> impl Future<Output = Result<(), ApiError>> + Send;
+}
+
+/// How long after its last reservation an exhausted budget with no lock is taken for checks
+/// that died in flight (a Lambda timeout), rather than checks still running.
+pub const STALE_RESERVATION: Duration = Duration::from_secs(60);
 
 /// The key of a user's account-state item: the pool id and the username, which is what the
 /// Pre Authentication trigger receives too.
@@ -69,10 +176,63 @@ pub fn account_key(user_pool_id: &str, user: &UserId) -> String {
     format!("{user_pool_id}#{}", user.as_str())
 }
 
+pub fn epoch_seconds(t: SystemTime) -> u64 {
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// RFC 3339 UTC, second precision.
+pub fn rfc3339(t: SystemTime) -> String {
+    let t = time::OffsetDateTime::from(t)
+        .replace_nanosecond(0)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// Parses an RFC 3339 timestamp (any offset) to epoch seconds.
+pub fn parse_rfc3339(s: &str) -> Option<u64> {
+    let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()?;
+    u64::try_from(t.unix_timestamp()).ok()
+}
+
+/// The contract's `LockState`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LockState {
+    #[serde(rename = "userID")]
+    pub user_id: String,
+    pub locked: bool,
+    pub reason: Option<String>,
+    pub locked_at: Option<String>,
+    pub locked_by: Option<String>,
+    pub locked_until: Option<String>,
+    pub failed_attempts: u32,
+    pub source: Option<&'static str>,
+}
+
+impl LockState {
+    pub fn of(user: &UserId, state: &AccountState) -> Self {
+        let lock = state.lock.as_ref();
+        Self {
+            user_id: user.as_str().to_string(),
+            locked: lock.is_some(),
+            reason: lock.and_then(|l| l.reason.clone()),
+            locked_at: lock.map(|l| l.locked_at.clone()),
+            locked_by: lock.map(|l| l.locked_by.clone()),
+            locked_until: lock
+                .and_then(|l| l.locked_until)
+                .map(|s| rfc3339(SystemTime::UNIX_EPOCH + Duration::from_secs(s))),
+            failed_attempts: state.failed_attempts,
+            source: lock.map(|l| l.source.as_str()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     fn lock(until: Option<u64>) -> Lock {
         Lock {
@@ -90,5 +250,30 @@ mod tests {
         assert!(!lock(Some(1000)).holds_at(now));
         assert!(lock(Some(1001)).holds_at(now));
         assert!(lock(None).holds_at(now));
+    }
+
+    #[test]
+    fn timestamps_round_trip() {
+        let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_000);
+        let s = rfc3339(t);
+        assert!(s.ends_with('Z'), "{s}");
+        assert_eq!(parse_rfc3339(&s), Some(1_795_000_000));
+        assert_eq!(
+            parse_rfc3339("2026-11-23T10:00:00+02:00"),
+            parse_rfc3339("2026-11-23T08:00:00Z")
+        );
+        assert_eq!(parse_rfc3339("yesterday"), None);
+    }
+
+    #[test]
+    fn a_lockout_with_zero_duration_holds_until_unlocked() {
+        let policy = LockoutPolicy {
+            max_password_attempts: 3,
+            lockout_duration: Duration::ZERO,
+        };
+        let l = Lock::lockout(&policy, SystemTime::now());
+        assert_eq!(l.locked_until, None);
+        assert_eq!(l.locked_by, "system");
+        assert_eq!(l.source, LockSource::LockoutPolicy);
     }
 }

@@ -8,14 +8,17 @@ use std::{
         Mutex,
         atomic::{AtomicUsize, Ordering},
     },
-    time::Duration,
+    time::{Duration, SystemTime},
 };
 
 use crate::{
-    app::App,
+    app::{App, Ports},
+    audit::{AuditLog, Event, EventPage},
     config::Config,
-    directory::{AuthResult, Challenge, Directory, DirectoryError, PasswordPolicy, Tokens},
-    lock::{Lock, LockStore},
+    directory::{
+        AuthResult, Challenge, Directory, DirectoryError, DirectoryUser, PasswordPolicy, Tokens,
+    },
+    lock::{AccountState, Lock, LockSource, LockStore, Locked, Reservation},
     problem::ApiError,
     request::{TenantHeaders, UserId},
     tenant::{CachedTenants, LockoutPolicy, Tenant, TenantRegistry},
@@ -41,6 +44,8 @@ pub fn config() -> Config {
     Config {
         tenants_table: "tenants".into(),
         account_state_table: "account-state".into(),
+        audit_table: "audit".into(),
+        audit_retention: Duration::from_secs(400 * 86_400),
         body_limit_bytes: Config::DEFAULT_BODY_LIMIT,
         tenant_cache_ttl: Duration::from_secs(60),
         connect_timeout: Duration::from_millis(200),
@@ -118,6 +123,8 @@ pub struct InMemoryDirectory {
     pub policy: PasswordPolicy,
     pub calls: AtomicUsize,
     pub fault: Mutex<Option<Fault>>,
+    /// How long each call takes, so that concurrent requests really overlap.
+    pub latency: Duration,
 }
 
 impl InMemoryDirectory {
@@ -145,8 +152,11 @@ impl InMemoryDirectory {
         self.calls.load(Ordering::SeqCst)
     }
 
-    fn enter(&self) -> Result<(), DirectoryError> {
+    async fn enter(&self) -> Result<(), DirectoryError> {
         self.calls.fetch_add(1, Ordering::SeqCst);
+        if !self.latency.is_zero() {
+            tokio::time::sleep(self.latency).await;
+        }
         match self.fault.lock().ok().and_then(|f| *f) {
             Some(fault) => Err(fault()),
             None => Ok(()),
@@ -191,7 +201,7 @@ impl Directory for InMemoryDirectory {
         user: &UserId,
         password: &str,
     ) -> Result<AuthResult, DirectoryError> {
-        self.enter()?;
+        self.enter().await?;
         let u = self.user(user)?;
         if u.password != password {
             return Err(DirectoryError::NotAuthorized);
@@ -214,7 +224,7 @@ impl Directory for InMemoryDirectory {
         user: &UserId,
         refresh_token: &str,
     ) -> Result<AuthResult, DirectoryError> {
-        self.enter()?;
+        self.enter().await?;
         let u = self.user(user).map_err(|_| DirectoryError::NotAuthorized)?;
         if refresh_token != format!("refresh-{user}") || !u.enabled {
             return Err(DirectoryError::NotAuthorized);
@@ -233,7 +243,7 @@ impl Directory for InMemoryDirectory {
         session: &str,
         new_password: &str,
     ) -> Result<AuthResult, DirectoryError> {
-        self.enter()?;
+        self.enter().await?;
         if session != format!("session-{user}-NEW_PASSWORD_REQUIRED") {
             return Err(DirectoryError::NotAuthorized);
         }
@@ -257,7 +267,7 @@ impl Directory for InMemoryDirectory {
         session: &str,
         code: &str,
     ) -> Result<AuthResult, DirectoryError> {
-        self.enter()?;
+        self.enter().await?;
         if session != format!("session-{user}-{}", challenge.name()) {
             return Err(DirectoryError::NotAuthorized);
         }
@@ -267,52 +277,276 @@ impl Directory for InMemoryDirectory {
         Ok(Self::tokens(user))
     }
 
+    async fn validate_access_token(
+        &self,
+        _: &Tenant,
+        access_token: &str,
+    ) -> Result<(), DirectoryError> {
+        self.enter().await?;
+        let user = access_token
+            .strip_prefix("access-")
+            .ok_or(DirectoryError::NotAuthorized)?;
+        let u = self.users.lock().ok().and_then(|u| u.get(user).cloned());
+        match u {
+            Some(u) if u.enabled => Ok(()),
+            _ => Err(DirectoryError::NotAuthorized),
+        }
+    }
+
+    async fn find_user(
+        &self,
+        _: &Tenant,
+        user: &UserId,
+    ) -> Result<Option<DirectoryUser>, DirectoryError> {
+        self.enter().await?;
+        Ok(self.user(user).ok().map(|u| DirectoryUser {
+            username: user.as_str().to_string(),
+            sub: Some(format!("sub-{user}")),
+            status: u.status.to_string(),
+            enabled: u.enabled,
+        }))
+    }
+
+    async fn global_sign_out(&self, _: &Tenant, user: &UserId) -> Result<(), DirectoryError> {
+        self.enter().await?;
+        self.user(user).map(|_| ())
+    }
+
     async fn password_policy(&self, _: &Tenant) -> Result<PasswordPolicy, DirectoryError> {
         Ok(self.policy.clone())
     }
 }
 
+/// One account's state in memory: the same rules as the DynamoDB store, under one mutex.
+#[derive(Debug, Clone, Default)]
+struct MemAccount {
+    lock: Option<Lock>,
+    attempts: u32,
+}
+
 #[derive(Default)]
 pub struct InMemoryLocks {
-    pub locks: Mutex<HashMap<String, Lock>>,
+    accounts: Mutex<HashMap<String, MemAccount>>,
     pub calls: AtomicUsize,
     pub unavailable: std::sync::atomic::AtomicBool,
 }
 
 impl InMemoryLocks {
-    pub fn lock(&self, user: &str, lock: Lock) {
-        if let Ok(mut l) = self.locks.lock() {
-            l.insert(user.to_ascii_lowercase(), lock);
+    /// Puts a lock in place directly, as a test fixture.
+    pub fn lock_now(&self, user: &str, lock: Lock) {
+        if let Ok(mut a) = self.accounts.lock() {
+            a.entry(user.to_ascii_lowercase()).or_default().lock = Some(lock);
         }
     }
-}
 
-impl LockStore for InMemoryLocks {
-    async fn active_lock(&self, _: &Tenant, user: &UserId) -> Result<Option<Lock>, ApiError> {
+    pub fn attempts(&self, user: &str) -> u32 {
+        self.accounts
+            .lock()
+            .ok()
+            .and_then(|a| a.get(&user.to_ascii_lowercase()).map(|m| m.attempts))
+            .unwrap_or(0)
+    }
+
+    fn with<T>(&self, user: &UserId, f: impl FnOnce(&mut MemAccount) -> T) -> Result<T, ApiError> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         if self.unavailable.load(Ordering::SeqCst) {
             return Err(ApiError::DependencyUnavailable(
                 "in-memory lock store is down".into(),
             ));
         }
-        Ok(self
-            .locks
+        let mut accounts = self
+            .accounts
             .lock()
-            .ok()
-            .and_then(|l| l.get(user.as_str()).cloned())
-            .filter(|l| l.holds_at(std::time::SystemTime::now())))
+            .map_err(|_| ApiError::Internal("poisoned".into()))?;
+        Ok(f(accounts.entry(user.as_str().to_string()).or_default()))
     }
 }
 
-pub type MemApp = App<InMemoryDirectory, InMemoryLocks, InMemoryTenants>;
+impl LockStore for InMemoryLocks {
+    async fn state(&self, _: &str, user: &UserId) -> Result<AccountState, ApiError> {
+        let now = SystemTime::now();
+        self.with(user, |a| {
+            let lock = a.lock.clone().filter(|l| l.holds_at(now));
+            let expired_lockout = a
+                .lock
+                .as_ref()
+                .is_some_and(|l| l.source == LockSource::LockoutPolicy)
+                && lock.is_none();
+            AccountState {
+                lock,
+                failed_attempts: if expired_lockout { 0 } else { a.attempts },
+            }
+        })
+    }
+
+    async fn reserve_attempt(
+        &self,
+        _: &str,
+        user: &UserId,
+        policy: &LockoutPolicy,
+        now: SystemTime,
+    ) -> Result<Reservation, ApiError> {
+        self.with(user, |a| {
+            match &a.lock {
+                Some(l) if l.holds_at(now) => return Reservation::Locked(l.clone()),
+                Some(_) => {
+                    a.lock = None;
+                    a.attempts = 0;
+                }
+                None => {}
+            }
+            if a.attempts >= policy.max_password_attempts {
+                return Reservation::Exhausted;
+            }
+            a.attempts += 1;
+            Reservation::Granted {
+                attempt: a.attempts,
+            }
+        })
+    }
+
+    async fn record_failure(
+        &self,
+        _: &str,
+        user: &UserId,
+        attempt: u32,
+        policy: &LockoutPolicy,
+        now: SystemTime,
+    ) -> Result<Option<Lock>, ApiError> {
+        self.with(user, |a| {
+            if attempt < policy.max_password_attempts
+                || a.lock.as_ref().is_some_and(|l| l.holds_at(now))
+            {
+                return None;
+            }
+            let lock = Lock::lockout(policy, now);
+            a.lock = Some(lock.clone());
+            Some(lock)
+        })
+    }
+
+    async fn record_success(&self, _: &str, user: &UserId) -> Result<(), ApiError> {
+        self.with(user, |a| a.attempts = 0)
+    }
+
+    async fn release_attempt(&self, _: &str, user: &UserId) -> Result<(), ApiError> {
+        self.with(user, |a| a.attempts = a.attempts.saturating_sub(1))
+    }
+
+    async fn lock(
+        &self,
+        _: &str,
+        user: &UserId,
+        lock: Lock,
+        now: SystemTime,
+    ) -> Result<Locked, ApiError> {
+        self.with(user, |a| match &a.lock {
+            Some(existing) if existing.holds_at(now) => Locked {
+                lock: existing.clone(),
+                created: false,
+            },
+            _ => {
+                a.lock = Some(lock.clone());
+                Locked {
+                    lock,
+                    created: true,
+                }
+            }
+        })
+    }
+
+    async fn unlock(&self, _: &str, user: &UserId) -> Result<(), ApiError> {
+        self.with(user, |a| {
+            a.lock = None;
+            a.attempts = 0;
+        })
+    }
+}
+
+/// Audit entries in memory, in the order they were appended.
+#[derive(Default)]
+pub struct InMemoryAudit {
+    pub events: Mutex<Vec<Event>>,
+}
+
+impl InMemoryAudit {
+    /// `(action, outcome)` of every entry, oldest first.
+    pub fn actions(&self) -> Vec<(String, String)> {
+        self.events
+            .lock()
+            .map(|e| {
+                e.iter()
+                    .map(|e| (e.action.clone(), e.outcome.clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+impl AuditLog for InMemoryAudit {
+    async fn append(&self, _: &str, event: &Event) -> Result<(), ApiError> {
+        if let Ok(mut e) = self.events.lock() {
+            e.push(event.clone());
+        }
+        Ok(())
+    }
+
+    async fn list(
+        &self,
+        _: &str,
+        user: &UserId,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> Result<EventPage, ApiError> {
+        let events = self
+            .events
+            .lock()
+            .map_err(|_| ApiError::Internal("poisoned".into()))?;
+        let skip: usize = cursor.map(|c| c.parse().unwrap_or(0)).unwrap_or(0);
+        let mine: Vec<Event> = events
+            .iter()
+            .rev()
+            .filter(|e| e.user_id == user.as_str())
+            .cloned()
+            .collect();
+        let page: Vec<Event> = mine
+            .iter()
+            .skip(skip)
+            .take(limit as usize)
+            .cloned()
+            .collect();
+        let next = skip + page.len();
+        Ok(EventPage {
+            cursor: (next < mine.len()).then(|| next.to_string()),
+            events: page,
+        })
+    }
+}
+
+pub struct InMemory;
+
+impl Ports for InMemory {
+    type Directory = InMemoryDirectory;
+    type Locks = InMemoryLocks;
+    type Tenants = InMemoryTenants;
+    type Audit = InMemoryAudit;
+}
+
+pub type MemApp = App<InMemory>;
 
 /// An app on in-memory ports, serving the demo tenant.
 pub fn app(directory: InMemoryDirectory) -> MemApp {
+    app_for(tenant(), directory)
+}
+
+/// An app on in-memory ports, serving `tenant` under the demo headers.
+pub fn app_for(tenant: Tenant, directory: InMemoryDirectory) -> MemApp {
     let config = config();
     App {
-        tenants: CachedTenants::new(InMemoryTenants::with(tenant()), config.tenant_cache_ttl),
+        tenants: CachedTenants::new(InMemoryTenants::with(tenant), config.tenant_cache_ttl),
         directory,
         locks: InMemoryLocks::default(),
+        audit: InMemoryAudit::default(),
         #[allow(clippy::expect_used)]
         tokens: TokenVerifier::new(config.jwks_cache_ttl, config.attempt_timeout)
             .expect("an HTTP client for tests"),

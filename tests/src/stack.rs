@@ -93,34 +93,41 @@ impl Stack {
             .expect("the app builds")
     }
 
-    /// Creates the tables if they do not exist yet.
+    /// Creates the tables if they do not exist yet (the same keys as `infra/`'s definitions).
     pub async fn ensure_tables(&self) {
-        for (table, key) in [
-            (&self.config.tenants_table, "tenantKey"),
-            (&self.config.account_state_table, "pk"),
-        ] {
-            let created = self
+        let tables = [
+            (&self.config.tenants_table, "tenantKey", None),
+            (&self.config.account_state_table, "pk", None),
+            (&self.config.audit_table, "pk", Some("sk")),
+        ];
+        for (table, hash, range) in tables {
+            let attribute = |name: &str| {
+                AttributeDefinition::builder()
+                    .attribute_name(name)
+                    .attribute_type(ScalarAttributeType::S)
+                    .build()
+                    .expect("attribute definition")
+            };
+            let key = |name: &str, kind: KeyType| {
+                KeySchemaElement::builder()
+                    .attribute_name(name)
+                    .key_type(kind)
+                    .build()
+                    .expect("key schema")
+            };
+            let mut req = self
                 .dynamodb
                 .create_table()
                 .table_name(table)
                 .billing_mode(BillingMode::PayPerRequest)
-                .attribute_definitions(
-                    AttributeDefinition::builder()
-                        .attribute_name(key)
-                        .attribute_type(ScalarAttributeType::S)
-                        .build()
-                        .expect("attribute definition"),
-                )
-                .key_schema(
-                    KeySchemaElement::builder()
-                        .attribute_name(key)
-                        .key_type(KeyType::Hash)
-                        .build()
-                        .expect("key schema"),
-                )
-                .send()
-                .await;
-            if let Err(e) = created {
+                .attribute_definitions(attribute(hash))
+                .key_schema(key(hash, KeyType::Hash));
+            if let Some(range) = range {
+                req = req
+                    .attribute_definitions(attribute(range))
+                    .key_schema(key(range, KeyType::Range));
+            }
+            if let Err(e) = req.send().await {
                 let in_use = e
                     .as_service_error()
                     .is_some_and(|s| s.is_resource_in_use_exception());

@@ -1,14 +1,17 @@
 //! The `auth` group: sign-in, token refresh, temporary-password change and MFA challenge
 //! responses. Each route checks the account's lock before any credential reaches Cognito.
 
+use std::time::{Duration, SystemTime};
+
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use shared::{
-    ApiError, App, Reply,
-    directory::{AuthResult, Challenge, Directory},
-    lock::LockStore,
+    ApiError, App, Ports, Reply,
+    audit::Event,
+    directory::{AuthResult, Challenge, Directory, DirectoryError},
+    lock::{LockStore, Reservation},
     request::{RequestMeta, Route, UserId, json_body},
-    tenant::{Tenant, TenantRegistry},
+    tenant::Tenant,
     validate::{Code, Password, RefreshToken, Session, Text},
 };
 
@@ -64,85 +67,134 @@ struct ChallengeAnswer {
 }
 
 /// The Lambda entry point of the group.
-pub async fn handle<D, L, T>(app: &App<D, L, T>, req: Request) -> Response<Body>
-where
-    D: Directory,
-    L: LockStore,
-    T: TenantRegistry,
-{
+pub async fn handle<P: Ports>(app: &App<P>, req: Request) -> Response<Body> {
     shared::serve(req, |req, meta| route(app, req, meta)).await
 }
 
-async fn route<D, L, T>(
-    app: &App<D, L, T>,
-    req: Request,
-    meta: RequestMeta,
-) -> Result<Reply, ApiError>
-where
-    D: Directory,
-    L: LockStore,
-    T: TenantRegistry,
-{
+async fn route<P: Ports>(app: &App<P>, req: Request, meta: RequestMeta) -> Result<Reply, ApiError> {
     let name = shared::request::route_name(&req, ROUTES)?;
     tracing::Span::current().record("route", name);
     let tenant = app.tenant(&req, &meta).await?;
     let limit = app.config.body_limit_bytes;
-    let result = match name {
-        "user-authentication" => sign_in(app, &tenant, json_body(&req, limit)?).await,
-        "user-refresh-tokens" => refresh(app, &tenant, json_body(&req, limit)?).await,
-        "change-temporary-password" => new_password(app, &tenant, json_body(&req, limit)?).await,
-        _ => answer_challenge(app, &tenant, json_body(&req, limit)?).await,
+    let (user, result) = match name {
+        "user-authentication" => {
+            let body: SignIn = json_body(&req, limit)?;
+            let user = body.user_id.clone();
+            (user, sign_in(app, &tenant, &meta, body).await)
+        }
+        "user-refresh-tokens" => {
+            let body: Refresh = json_body(&req, limit)?;
+            let user = body.user_id.clone();
+            (user, refresh(app, &tenant, body).await)
+        }
+        "change-temporary-password" => {
+            let body: NewPassword = json_body(&req, limit)?;
+            let user = body.user_id.clone();
+            (user, new_password(app, &tenant, body).await)
+        }
+        _ => {
+            let body: ChallengeAnswer = json_body(&req, limit)?;
+            let user = body.user_id.clone();
+            (user, answer_challenge(app, &tenant, body).await)
+        }
     };
     let result = if tenant.hide_account_state {
         result.map_err(ApiError::hide_account_state)
     } else {
         result
     };
+    let outcome = result.as_ref().map_or_else(ApiError::slug, |_| "success");
+    app.record(
+        &tenant,
+        Event::new(&user, &meta.activity_id, "self", name, outcome),
+    )
+    .await;
     Reply::ok(&result?)
 }
 
 /// Refuses a locked account. Fails closed: if the lock cannot be read, nothing goes on.
-async fn ensure_unlocked<L: LockStore>(
-    locks: &L,
+async fn ensure_unlocked<P: Ports>(
+    app: &App<P>,
     tenant: &Tenant,
     user: &UserId,
 ) -> Result<(), ApiError> {
-    match locks.active_lock(tenant, user).await? {
+    match app.locks.state(&tenant.user_pool_id, user).await?.lock {
         Some(_) => Err(ApiError::AccountLocked),
         None => Ok(()),
     }
 }
 
-async fn sign_in<D: Directory, L: LockStore, T>(
-    app: &App<D, L, T>,
+/// A password check under the tenant's lockout policy: reserve a unit of the budget, check,
+/// then settle the reservation by what Cognito said (see `shared::lock`).
+async fn sign_in<P: Ports>(
+    app: &App<P>,
     tenant: &Tenant,
+    meta: &RequestMeta,
     body: SignIn,
 ) -> Result<AuthResult, ApiError> {
-    ensure_unlocked(&app.locks, tenant, &body.user_id).await?;
-    Ok(app
-        .directory
-        .password_auth(tenant, &body.user_id, body.password.expose())
-        .await?)
+    let (pool, user, policy) = (&tenant.user_pool_id, &body.user_id, &tenant.lockout);
+    let password = body.password.expose();
+    if policy.max_password_attempts == 0 {
+        ensure_unlocked(app, tenant, user).await?;
+        return Ok(app.directory.password_auth(tenant, user, password).await?);
+    }
+    let now = SystemTime::now();
+    let attempt = match app.locks.reserve_attempt(pool, user, policy, now).await? {
+        Reservation::Granted { attempt } => attempt,
+        Reservation::Locked(_) => return Err(ApiError::AccountLocked),
+        Reservation::Exhausted => {
+            return Err(ApiError::TooManyRequests {
+                retry_after: Duration::from_secs(1),
+            });
+        }
+    };
+    let outcome = app.directory.password_auth(tenant, user, password).await;
+    // Settling never changes the caller's answer: a failed write leaves the budget smaller,
+    // never larger, so the error is logged and the policy stays on the safe side.
+    let settled = match &outcome {
+        Ok(_) => app.locks.record_success(pool, user).await,
+        Err(DirectoryError::NotAuthorized | DirectoryError::UserNotFound) => {
+            match app
+                .locks
+                .record_failure(pool, user, attempt, policy, now)
+                .await
+            {
+                Ok(Some(_lock)) => {
+                    let event =
+                        Event::new(user, &meta.activity_id, "system", "auto-lock", "success");
+                    app.record(tenant, event).await;
+                    Ok(())
+                }
+                Ok(None) => Ok(()),
+                Err(e) => Err(e),
+            }
+        }
+        Err(_) => app.locks.release_attempt(pool, user).await,
+    };
+    if let Err(e) = settled {
+        tracing::error!(cause = %e, "the lockout reservation was not settled");
+    }
+    Ok(outcome?)
 }
 
-async fn refresh<D: Directory, L: LockStore, T>(
-    app: &App<D, L, T>,
+async fn refresh<P: Ports>(
+    app: &App<P>,
     tenant: &Tenant,
     body: Refresh,
 ) -> Result<AuthResult, ApiError> {
-    ensure_unlocked(&app.locks, tenant, &body.user_id).await?;
+    ensure_unlocked(app, tenant, &body.user_id).await?;
     Ok(app
         .directory
         .refresh(tenant, &body.user_id, body.refresh_token.expose())
         .await?)
 }
 
-async fn new_password<D: Directory, L: LockStore, T>(
-    app: &App<D, L, T>,
+async fn new_password<P: Ports>(
+    app: &App<P>,
     tenant: &Tenant,
     body: NewPassword,
 ) -> Result<AuthResult, ApiError> {
-    ensure_unlocked(&app.locks, tenant, &body.user_id).await?;
+    ensure_unlocked(app, tenant, &body.user_id).await?;
     let policy = app.directory.password_policy(tenant).await?;
     if let Some(rule) = policy.violation(body.new_password.expose()) {
         return Err(ApiError::InvalidPassword(rule));
@@ -158,8 +210,8 @@ async fn new_password<D: Directory, L: LockStore, T>(
         .await?)
 }
 
-async fn answer_challenge<D: Directory, L: LockStore, T>(
-    app: &App<D, L, T>,
+async fn answer_challenge<P: Ports>(
+    app: &App<P>,
     tenant: &Tenant,
     body: ChallengeAnswer,
 ) -> Result<AuthResult, ApiError> {
@@ -176,7 +228,7 @@ async fn answer_challenge<D: Directory, L: LockStore, T>(
             )
         })?,
     };
-    ensure_unlocked(&app.locks, tenant, &body.user_id).await?;
+    ensure_unlocked(app, tenant, &body.user_id).await?;
     Ok(app
         .directory
         .answer_challenge(

@@ -23,14 +23,24 @@ use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use lambda_http::{Body, Request};
 use serde_json::{Value, json};
 use shared::{
-    App,
+    App, Ports,
     adapters::cognito::CognitoDirectory,
     tenant::CachedTenants,
-    testing::{InMemoryLocks, InMemoryTenants, config, tenant},
+    testing::{InMemoryAudit, InMemoryLocks, InMemoryTenants, config, tenant},
     token::TokenVerifier,
 };
 
-type MockApp = App<CognitoDirectory, InMemoryLocks, InMemoryTenants>;
+/// The real Cognito adapter; everything else in memory.
+struct MockPorts;
+
+impl Ports for MockPorts {
+    type Directory = CognitoDirectory;
+    type Locks = InMemoryLocks;
+    type Tenants = InMemoryTenants;
+    type Audit = InMemoryAudit;
+}
+
+type MockApp = App<MockPorts>;
 
 /// `Base64(HMAC_SHA256("s3cr3t-value", "demo-user" + "client123"))`, computed independently.
 const EXPECTED_HASH: &str = "N98CFg5JdWPI/OdAusC0sUfGuzXOdM4Nl4n7HalRTFU=";
@@ -43,6 +53,7 @@ fn mock_app(client: Client) -> MockApp {
         tenants: CachedTenants::new(InMemoryTenants::with(t), config.tenant_cache_ttl),
         directory: CognitoDirectory::new(client),
         locks: InMemoryLocks::default(),
+        audit: InMemoryAudit::default(),
         tokens: TokenVerifier::new(config.jwks_cache_ttl, config.attempt_timeout).unwrap(),
         config,
     }

@@ -162,7 +162,7 @@ fn admin_lock() -> Lock {
 #[tokio::test]
 async fn a_locked_user_is_refused_before_the_password_is_checked() {
     let app = demo_app();
-    app.locks.lock("demo-user", admin_lock());
+    app.locks.lock_now("demo-user", admin_lock());
     for name in [
         "user-authentication",
         "user-refresh-tokens-invalid-token",
@@ -178,7 +178,7 @@ async fn a_locked_user_is_refused_before_the_password_is_checked() {
 #[tokio::test]
 async fn an_expired_lock_is_no_lock() {
     let app = demo_app();
-    app.locks.lock(
+    app.locks.lock_now(
         "demo-user",
         Lock {
             locked_until: Some(1),
@@ -210,18 +210,20 @@ async fn a_disabled_user_is_told_so_unless_the_tenant_hides_account_state() {
     let (status, body, _) = call(&app, event("user-authentication")).await;
     assert_eq!((status, slug(&body)), (403, "account-disabled"));
 
-    let hidden = shared::testing::tenant();
     let hidden = shared::tenant::Tenant {
         hide_account_state: true,
-        ..hidden
+        ..shared::testing::tenant()
     };
-    let app = shared::App {
-        tenants: shared::tenant::CachedTenants::new(
-            shared::testing::InMemoryTenants::with(hidden),
-            std::time::Duration::from_secs(60),
+    let app = shared::testing::app_for(
+        hidden,
+        InMemoryDirectory::with_user(
+            "demo-user",
+            MemUser {
+                enabled: false,
+                ..MemUser::confirmed(PASSWORD)
+            },
         ),
-        ..app
-    };
+    );
     let (status, body, _) = call(&app, event("user-authentication")).await;
     assert_eq!((status, slug(&body)), (401, "invalid-credentials"));
 }
@@ -381,14 +383,126 @@ async fn unsupported_challenges_are_invalid_requests() {
 async fn another_clients_api_key_is_forbidden() {
     let mut tenant = shared::testing::tenant();
     tenant.api_key_ids = vec!["some-other-key".into()];
-    let app = shared::App {
-        tenants: shared::tenant::CachedTenants::new(
-            shared::testing::InMemoryTenants::with(tenant),
-            std::time::Duration::from_secs(60),
-        ),
-        ..demo_app()
-    };
+    let app = shared::testing::app_for(
+        tenant,
+        InMemoryDirectory::with_user("demo-user", MemUser::confirmed(PASSWORD)),
+    );
     let (status, body, _) = call(&app, event("user-authentication")).await;
     assert_eq!((status, slug(&body)), (403, "forbidden"));
     assert_eq!(app.directory.calls(), 0);
+}
+
+fn lockout_app(max: u32, duration: std::time::Duration) -> MemApp {
+    let tenant = shared::tenant::Tenant {
+        lockout: shared::tenant::LockoutPolicy {
+            max_password_attempts: max,
+            lockout_duration: duration,
+        },
+        ..shared::testing::tenant()
+    };
+    shared::testing::app_for(
+        tenant,
+        InMemoryDirectory::with_user("demo-user", MemUser::confirmed(PASSWORD)),
+    )
+}
+
+#[tokio::test]
+async fn five_wrong_passwords_lock_the_account_and_the_sixth_attempt_is_refused() {
+    let app = lockout_app(5, std::time::Duration::from_secs(900));
+    for i in 1..=5 {
+        let (status, body, _) = call(&app, event("user-authentication-wrong-password")).await;
+        assert_eq!(
+            (status, slug(&body)),
+            (401, "invalid-credentials"),
+            "attempt {i}"
+        );
+    }
+    let (status, body, _) = call(&app, event("user-authentication")).await;
+    assert_eq!((status, slug(&body)), (403, "account-locked"));
+    assert_eq!(
+        app.directory.calls(),
+        5,
+        "the right password never reached the directory"
+    );
+    let actions = app.audit.actions();
+    assert!(
+        actions.contains(&("auto-lock".into(), "success".into())),
+        "{actions:?}"
+    );
+    assert_eq!(
+        actions.last(),
+        Some(&("user-authentication".into(), "account-locked".into()))
+    );
+}
+
+#[tokio::test]
+async fn a_success_resets_the_counter() {
+    let app = lockout_app(3, std::time::Duration::from_secs(900));
+    for _ in 0..2 {
+        call(&app, event("user-authentication-wrong-password")).await;
+    }
+    assert_eq!(app.locks.attempts("demo-user"), 2);
+    assert_eq!(call(&app, event("user-authentication")).await.0, 200);
+    assert_eq!(app.locks.attempts("demo-user"), 0);
+    for _ in 0..2 {
+        call(&app, event("user-authentication-wrong-password")).await;
+    }
+    assert_eq!(
+        call(&app, event("user-authentication")).await.0,
+        200,
+        "2 < 3: not locked"
+    );
+}
+
+#[tokio::test]
+async fn an_attempt_that_checked_no_password_gives_its_unit_back() {
+    let app = lockout_app(2, std::time::Duration::from_secs(900));
+    app.directory
+        .fail_with(|| DirectoryError::Unavailable("down".into()));
+    for _ in 0..5 {
+        assert_eq!(call(&app, event("user-authentication")).await.0, 503);
+    }
+    assert_eq!(app.locks.attempts("demo-user"), 0);
+}
+
+#[tokio::test]
+async fn a_lockout_ends_after_its_duration_with_a_whole_budget() {
+    let app = lockout_app(2, std::time::Duration::from_secs(1));
+    for _ in 0..2 {
+        call(&app, event("user-authentication-wrong-password")).await;
+    }
+    assert_eq!(call(&app, event("user-authentication")).await.0, 403);
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert_eq!(call(&app, event("user-authentication")).await.0, 200);
+    assert_eq!(app.locks.attempts("demo-user"), 0);
+}
+
+#[tokio::test]
+async fn concurrent_wrong_passwords_never_exceed_the_budget() {
+    let tenant = shared::tenant::Tenant {
+        lockout: shared::tenant::LockoutPolicy {
+            max_password_attempts: 5,
+            lockout_duration: std::time::Duration::from_secs(900),
+        },
+        ..shared::testing::tenant()
+    };
+    let directory = InMemoryDirectory {
+        latency: std::time::Duration::from_millis(20),
+        ..InMemoryDirectory::with_user("demo-user", MemUser::confirmed(PASSWORD))
+    };
+    let app = shared::testing::app_for(tenant, directory);
+    let attempts = (0..40).map(|_| call(&app, event("user-authentication-wrong-password")));
+    let answers = futures::future::join_all(attempts).await;
+    assert!(
+        app.directory.calls() <= 5,
+        "{} checks reached the directory",
+        app.directory.calls()
+    );
+    let refused = answers
+        .iter()
+        .filter(|(s, _, _)| *s == 429 || *s == 403)
+        .count();
+    assert_eq!(refused + app.directory.calls(), 40);
+    let (status, body, _) = call(&app, event("user-authentication")).await;
+    assert_eq!((status, slug(&body)), (403, "account-locked"));
 }

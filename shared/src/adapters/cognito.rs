@@ -14,8 +14,11 @@ use aws_sdk_cognitoidentityprovider::{
     Client,
     error::{DisplayErrorContext, ProvideErrorMetadata, SdkError},
     operation::{
+        admin_get_user::AdminGetUserError,
+        admin_user_global_sign_out::AdminUserGlobalSignOutError,
         describe_user_pool::DescribeUserPoolError,
         describe_user_pool_client::DescribeUserPoolClientError,
+        get_user::GetUserError,
         initiate_auth::{InitiateAuthError, InitiateAuthOutput},
         respond_to_auth_challenge::{RespondToAuthChallengeError, RespondToAuthChallengeOutput},
     },
@@ -27,7 +30,9 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::{
-    directory::{AuthResult, Challenge, Directory, DirectoryError, PasswordPolicy, Tokens},
+    directory::{
+        AuthResult, Challenge, Directory, DirectoryError, DirectoryUser, PasswordPolicy, Tokens,
+    },
     request::UserId,
     tenant::Tenant,
 };
@@ -147,6 +152,33 @@ modelled!(RespondToAuthChallengeError {
 });
 modelled!(DescribeUserPoolClientError {
     NotAuthorizedException,
+    ResourceNotFoundException,
+    InvalidParameterException,
+    TooManyRequestsException,
+    InternalErrorException,
+});
+modelled!(GetUserError {
+    NotAuthorizedException,
+    UserNotFoundException,
+    PasswordResetRequiredException,
+    UserNotConfirmedException,
+    ResourceNotFoundException,
+    InvalidParameterException,
+    TooManyRequestsException,
+    InternalErrorException,
+    ForbiddenException,
+});
+modelled!(AdminGetUserError {
+    NotAuthorizedException,
+    UserNotFoundException,
+    ResourceNotFoundException,
+    InvalidParameterException,
+    TooManyRequestsException,
+    InternalErrorException,
+});
+modelled!(AdminUserGlobalSignOutError {
+    NotAuthorizedException,
+    UserNotFoundException,
     ResourceNotFoundException,
     InvalidParameterException,
     TooManyRequestsException,
@@ -388,6 +420,66 @@ impl Directory for CognitoDirectory {
             req = req.challenge_responses("SECRET_HASH", hash);
         }
         from_respond(req.send().await.map_err(classify)?)
+    }
+
+    async fn validate_access_token(
+        &self,
+        _: &Tenant,
+        access_token: &str,
+    ) -> Result<(), DirectoryError> {
+        self.client
+            .get_user()
+            .access_token(access_token)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    async fn find_user(
+        &self,
+        tenant: &Tenant,
+        user: &UserId,
+    ) -> Result<Option<DirectoryUser>, DirectoryError> {
+        let out = match self
+            .client
+            .admin_get_user()
+            .user_pool_id(&tenant.user_pool_id)
+            .username(user.as_str())
+            .send()
+            .await
+            .map_err(classify)
+        {
+            Ok(out) => out,
+            Err(DirectoryError::UserNotFound) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let sub = out
+            .user_attributes()
+            .iter()
+            .find(|a| a.name() == "sub")
+            .and_then(|a| a.value())
+            .map(str::to_string);
+        Ok(Some(DirectoryUser {
+            username: out.username().to_string(),
+            sub,
+            status: out
+                .user_status()
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_default(),
+            enabled: out.enabled(),
+        }))
+    }
+
+    async fn global_sign_out(&self, tenant: &Tenant, user: &UserId) -> Result<(), DirectoryError> {
+        self.client
+            .admin_user_global_sign_out()
+            .user_pool_id(&tenant.user_pool_id)
+            .username(user.as_str())
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
     }
 
     async fn password_policy(&self, tenant: &Tenant) -> Result<PasswordPolicy, DirectoryError> {

@@ -6,19 +6,25 @@
 //! (optional, with the contract's defaults).
 //!
 //! Account-state table, key `pk` = `userPoolId#userID`: `lockSource`, `lockReason`,
-//! `lockedAt`, `lockedBy`, `lockedUntil` (epoch seconds).
+//! `lockedAt`, `lockedBy`, `lockedUntil` (epoch seconds), `attempts` (the spent lockout
+//! budget), `reservedAt` (epoch seconds of the last reservation), `expiresAt` (TTL).
 
 use std::{collections::HashMap, time::Duration, time::SystemTime};
 
 use aws_sdk_dynamodb::{
     Client,
     error::{DisplayErrorContext, ProvideErrorMetadata, SdkError},
-    types::AttributeValue,
+    operation::update_item::UpdateItemError,
+    types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure},
 };
 use aws_smithy_runtime_api::http::Response as HttpResponse;
+use base64::Engine;
 
 use crate::{
-    lock::{Lock, LockSource, LockStore, account_key},
+    audit::{AuditLog, Event, EventPage},
+    lock::{
+        AccountState, Lock, LockSource, LockStore, Locked, Reservation, account_key, epoch_seconds,
+    },
     problem::ApiError,
     request::{TenantHeaders, UserId},
     tenant::{LockoutPolicy, Tenant, TenantRegistry},
@@ -154,7 +160,7 @@ impl TenantRegistry for DynamoTenants {
     }
 }
 
-/// Reads a lock from an account-state item; `None` when the item holds no lock.
+/// Reads a lock from an account-state item, expired or not; `None` when it holds no lock.
 pub fn lock_from_item(item: &Item) -> Option<Lock> {
     Some(Lock {
         source: LockSource::parse(&string(item, "lockSource")?)?,
@@ -163,6 +169,40 @@ pub fn lock_from_item(item: &Item) -> Option<Lock> {
         locked_by: string(item, "lockedBy").unwrap_or_default(),
         locked_until: number(item, "lockedUntil"),
     })
+}
+
+/// The account state an item describes at `now`: an expired lock is none, and an expired
+/// lockout leaves a whole budget behind (the next reservation resets the stored counter).
+pub fn state_from_item(item: &Item, now: SystemTime) -> AccountState {
+    let stored = lock_from_item(item);
+    let lock = stored.clone().filter(|l| l.holds_at(now));
+    let expired_lockout =
+        stored.is_some_and(|l| l.source == LockSource::LockoutPolicy && lock.is_none());
+    let attempts = number(item, "attempts")
+        .and_then(|n| u32::try_from(n).ok())
+        .unwrap_or(0);
+    AccountState {
+        lock,
+        failed_attempts: if expired_lockout { 0 } else { attempts },
+    }
+}
+
+/// Housekeeping: an account-state item with nothing that must last is deleted a day after its
+/// last change (DynamoDB TTL); a timed lock lasts a day beyond its end; an open-ended lock never.
+const HOUSEKEEPING: Duration = Duration::from_secs(86_400);
+
+/// The condition under which no lock holds at `:now`.
+const NO_LOCK_HOLDS: &str =
+    "(attribute_not_exists(lockSource) OR (attribute_exists(lockedUntil) AND lockedUntil <= :now))";
+
+fn n(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+fn is_condition_failure<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> bool {
+    err.as_service_error()
+        .and_then(|e| e.code())
+        .is_some_and(|c| c == "ConditionalCheckFailedException")
 }
 
 pub struct DynamoLocks {
@@ -177,25 +217,379 @@ impl DynamoLocks {
             table: table.into(),
         }
     }
+
+    fn update(
+        &self,
+        pool_id: &str,
+        user: &UserId,
+    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(account_key(pool_id, user)))
+    }
+
+    /// Writes `lock` if no lock holds at `now`; `Err(old item)` if one does.
+    async fn write_lock(
+        &self,
+        pool_id: &str,
+        user: &UserId,
+        lock: &Lock,
+        now: SystemTime,
+    ) -> Result<Result<(), Item>, ApiError> {
+        let mut set = vec!["lockSource = :source", "lockedAt = :at", "lockedBy = :by"];
+        let mut remove = vec![];
+        let mut req = self
+            .update(pool_id, user)
+            .expression_attribute_values(":source", AttributeValue::S(lock.source.as_str().into()))
+            .expression_attribute_values(":at", AttributeValue::S(lock.locked_at.clone()))
+            .expression_attribute_values(":by", AttributeValue::S(lock.locked_by.clone()))
+            .expression_attribute_values(":now", n(epoch_seconds(now)));
+        match &lock.reason {
+            Some(reason) => {
+                set.push("lockReason = :reason");
+                req = req.expression_attribute_values(":reason", AttributeValue::S(reason.clone()));
+            }
+            None => remove.push("lockReason"),
+        }
+        match lock.locked_until {
+            Some(until) => {
+                set.push("lockedUntil = :until");
+                set.push("expiresAt = :expires");
+                req = req
+                    .expression_attribute_values(":until", n(until))
+                    .expression_attribute_values(":expires", n(until + HOUSEKEEPING.as_secs()));
+            }
+            None => {
+                remove.push("lockedUntil");
+                remove.push("expiresAt");
+            }
+        }
+        let mut expression = format!("SET {}", set.join(", "));
+        if !remove.is_empty() {
+            expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
+        }
+        match req
+            .update_expression(expression)
+            .condition_expression(NO_LOCK_HOLDS)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(Ok(())),
+            Err(e) if is_condition_failure(&e) => Ok(Err(old_item(e))),
+            Err(e) => Err(classify(e)),
+        }
+    }
+}
+
+/// The item a failed conditional update found (`ReturnValuesOnConditionCheckFailure=ALL_OLD`).
+fn old_item(err: SdkError<UpdateItemError, HttpResponse>) -> Item {
+    match err.into_service_error() {
+        UpdateItemError::ConditionalCheckFailedException(e) => {
+            e.item().cloned().unwrap_or_default()
+        }
+        _ => Item::new(),
+    }
 }
 
 impl LockStore for DynamoLocks {
-    async fn active_lock(&self, tenant: &Tenant, user: &UserId) -> Result<Option<Lock>, ApiError> {
+    async fn state(&self, pool_id: &str, user: &UserId) -> Result<AccountState, ApiError> {
         let out = self
             .client
             .get_item()
             .table_name(&self.table)
-            .key(
-                "pk",
-                AttributeValue::S(account_key(&tenant.user_pool_id, user)),
-            )
+            .key("pk", AttributeValue::S(account_key(pool_id, user)))
             .consistent_read(true)
             .send()
             .await
             .map_err(classify)?;
         Ok(out
             .item()
-            .and_then(lock_from_item)
-            .filter(|lock| lock.holds_at(SystemTime::now())))
+            .map(|item| state_from_item(item, SystemTime::now()))
+            .unwrap_or_default())
+    }
+
+    async fn reserve_attempt(
+        &self,
+        pool_id: &str,
+        user: &UserId,
+        policy: &LockoutPolicy,
+        now: SystemTime,
+    ) -> Result<Reservation, ApiError> {
+        let secs = epoch_seconds(now);
+        // a lost race with another writer is retried a few times; it cannot loop for long
+        for _ in 0..3 {
+            let result = self
+                .update(pool_id, user)
+                .update_expression("ADD attempts :one SET reservedAt = :now, expiresAt = :expires")
+                .condition_expression(format!(
+                    "(attribute_not_exists(attempts) OR attempts < :max) AND {NO_LOCK_HOLDS}"
+                ))
+                .expression_attribute_values(":one", n(1))
+                .expression_attribute_values(":max", n(policy.max_password_attempts))
+                .expression_attribute_values(":now", n(secs))
+                .expression_attribute_values(":expires", n(secs + HOUSEKEEPING.as_secs()))
+                .return_values(ReturnValue::UpdatedNew)
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::AllOld,
+                )
+                .send()
+                .await;
+            let old = match result {
+                Ok(out) => {
+                    let attempt = out
+                        .attributes()
+                        .and_then(|a| number(a, "attempts"))
+                        .and_then(|n| u32::try_from(n).ok())
+                        .unwrap_or(1);
+                    return Ok(Reservation::Granted { attempt });
+                }
+                Err(e) if is_condition_failure(&e) => old_item(e),
+                Err(e) => return Err(classify(e)),
+            };
+            match lock_from_item(&old) {
+                Some(lock) if lock.holds_at(now) => return Ok(Reservation::Locked(lock)),
+                Some(expired) => {
+                    // the lockout is over: start a fresh budget with this attempt as its first unit
+                    let reset = self
+                        .update(pool_id, user)
+                        .update_expression(
+                            "SET attempts = :one, reservedAt = :now, expiresAt = :expires \
+                             REMOVE lockSource, lockReason, lockedAt, lockedBy, lockedUntil",
+                        )
+                        .condition_expression("lockedUntil = :until")
+                        .expression_attribute_values(":one", n(1))
+                        .expression_attribute_values(":now", n(secs))
+                        .expression_attribute_values(":expires", n(secs + HOUSEKEEPING.as_secs()))
+                        .expression_attribute_values(":until", n(expired.locked_until.unwrap_or(0)))
+                        .send()
+                        .await;
+                    match reset {
+                        Ok(_) => return Ok(Reservation::Granted { attempt: 1 }),
+                        Err(e) if is_condition_failure(&e) => continue,
+                        Err(e) => return Err(classify(e)),
+                    }
+                }
+                None => {
+                    let reserved_at = number(&old, "reservedAt").unwrap_or(0);
+                    if reserved_at + crate::lock::STALE_RESERVATION.as_secs() > secs {
+                        return Ok(Reservation::Exhausted);
+                    }
+                    // checks that died in flight hold the budget: count them as failures
+                    let lock = Lock::lockout(policy, now);
+                    match self.write_lock(pool_id, user, &lock, now).await? {
+                        Ok(()) => return Ok(Reservation::Locked(lock)),
+                        Err(_) => continue,
+                    }
+                }
+            }
+        }
+        Err(ApiError::TooManyRequests {
+            retry_after: Duration::from_secs(1),
+        })
+    }
+
+    async fn record_failure(
+        &self,
+        pool_id: &str,
+        user: &UserId,
+        attempt: u32,
+        policy: &LockoutPolicy,
+        now: SystemTime,
+    ) -> Result<Option<Lock>, ApiError> {
+        if attempt < policy.max_password_attempts {
+            return Ok(None);
+        }
+        let lock = Lock::lockout(policy, now);
+        Ok(self
+            .write_lock(pool_id, user, &lock, now)
+            .await?
+            .ok()
+            .map(|()| lock))
+    }
+
+    async fn record_success(&self, pool_id: &str, user: &UserId) -> Result<(), ApiError> {
+        match self
+            .update(pool_id, user)
+            .update_expression("SET attempts = :zero")
+            .condition_expression("attribute_exists(attempts)")
+            .expression_attribute_values(":zero", n(0))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if is_condition_failure(&e) => Ok(()),
+            Err(e) => Err(classify(e)),
+        }
+    }
+
+    async fn release_attempt(&self, pool_id: &str, user: &UserId) -> Result<(), ApiError> {
+        match self
+            .update(pool_id, user)
+            .update_expression("ADD attempts :minus")
+            .condition_expression("attempts > :zero")
+            .expression_attribute_values(":minus", n(-1))
+            .expression_attribute_values(":zero", n(0))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if is_condition_failure(&e) => Ok(()),
+            Err(e) => Err(classify(e)),
+        }
+    }
+
+    async fn lock(
+        &self,
+        pool_id: &str,
+        user: &UserId,
+        lock: Lock,
+        now: SystemTime,
+    ) -> Result<Locked, ApiError> {
+        match self.write_lock(pool_id, user, &lock, now).await? {
+            Ok(()) => Ok(Locked {
+                lock,
+                created: true,
+            }),
+            Err(old) => match lock_from_item(&old).filter(|l| l.holds_at(now)) {
+                Some(existing) => Ok(Locked {
+                    lock: existing,
+                    created: false,
+                }),
+                // the lock ended between the check and now: lock afresh
+                None => match self.write_lock(pool_id, user, &lock, now).await? {
+                    Ok(()) => Ok(Locked {
+                        lock,
+                        created: true,
+                    }),
+                    Err(_) => Err(ApiError::Conflict(
+                        "the account's lock changed concurrently; retry",
+                    )),
+                },
+            },
+        }
+    }
+
+    async fn unlock(&self, pool_id: &str, user: &UserId) -> Result<(), ApiError> {
+        match self
+            .update(pool_id, user)
+            .update_expression(
+                "SET attempts = :zero REMOVE lockSource, lockReason, lockedAt, lockedBy, lockedUntil",
+            )
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":zero", n(0))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if is_condition_failure(&e) => Ok(()),
+            Err(e) => Err(classify(e)),
+        }
+    }
+}
+
+/// Audit table: key `pk` = `userPoolId#userID`, sort key `sk` = `<nanoseconds, 20 digits>#activityID`,
+/// so a query on `pk` backwards is newest first. `expiresAt` is the retention TTL.
+pub struct DynamoAudit {
+    client: Client,
+    table: String,
+    retention: Duration,
+}
+
+impl DynamoAudit {
+    pub fn new(client: Client, table: impl Into<String>, retention: Duration) -> Self {
+        Self {
+            client,
+            table: table.into(),
+            retention,
+        }
+    }
+}
+
+fn event_sort_key(e: &Event) -> String {
+    format!("{:020}#{}", e.at_nanos, e.activity_id)
+}
+
+/// Cursors are the last entry's sort key, base64url: opaque to callers, checked on the way in.
+fn decode_cursor(cursor: &str) -> Result<String, ApiError> {
+    let invalid = || ApiError::InvalidRequest("`cursor` is not a cursor this API returned".into());
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor)
+        .map_err(|_| invalid())?;
+    let sk = String::from_utf8(bytes).map_err(|_| invalid())?;
+    let (nanos, activity) = sk.split_once('#').ok_or_else(invalid)?;
+    if nanos.len() != 20 || !nanos.bytes().all(|b| b.is_ascii_digit()) || activity.len() > 256 {
+        return Err(invalid());
+    }
+    Ok(sk)
+}
+
+fn event_from_item(item: &Item) -> Option<Event> {
+    let sk = string(item, "sk")?;
+    Some(Event {
+        user_id: string(item, "userID")?,
+        at: string(item, "at")?,
+        activity_id: string(item, "activityID").unwrap_or_default(),
+        actor: string(item, "actor").unwrap_or_default(),
+        action: string(item, "action").unwrap_or_default(),
+        outcome: string(item, "outcome").unwrap_or_default(),
+        at_nanos: sk.split('#').next()?.parse().ok()?,
+    })
+}
+
+impl AuditLog for DynamoAudit {
+    async fn append(&self, pool_id: &str, e: &Event) -> Result<(), ApiError> {
+        let user = UserId::parse(&e.user_id)?;
+        let expires = epoch_seconds(SystemTime::now() + self.retention);
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", AttributeValue::S(account_key(pool_id, &user)))
+            .item("sk", AttributeValue::S(event_sort_key(e)))
+            .item("userID", AttributeValue::S(e.user_id.clone()))
+            .item("at", AttributeValue::S(e.at.clone()))
+            .item("activityID", AttributeValue::S(e.activity_id.clone()))
+            .item("actor", AttributeValue::S(e.actor.clone()))
+            .item("action", AttributeValue::S(e.action.clone()))
+            .item("outcome", AttributeValue::S(e.outcome.clone()))
+            .item("expiresAt", n(expires))
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    async fn list(
+        &self,
+        pool_id: &str,
+        user: &UserId,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> Result<EventPage, ApiError> {
+        let pk = account_key(pool_id, user);
+        let mut req = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
+            .scan_index_forward(false)
+            .consistent_read(true)
+            .limit(i32::try_from(limit + 1).unwrap_or(i32::MAX));
+        if let Some(cursor) = cursor {
+            req = req
+                .exclusive_start_key("pk", AttributeValue::S(pk))
+                .exclusive_start_key("sk", AttributeValue::S(decode_cursor(cursor)?));
+        }
+        let out = req.send().await.map_err(classify)?;
+        let mut events: Vec<Event> = out.items().iter().filter_map(event_from_item).collect();
+        let more = events.len() > limit as usize;
+        events.truncate(limit as usize);
+        let cursor = more
+            .then(|| events.last().map(event_sort_key))
+            .flatten()
+            .map(|sk| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sk));
+        Ok(EventPage { events, cursor })
     }
 }
