@@ -1,0 +1,158 @@
+//! The `lock` group: an admin locks or unlocks an account, or reads its lock state.
+//!
+//! A lock lives in the account-state table, beside Cognito, which has no admin lock of its
+//! own. Locking also revokes the user's refresh tokens (`AdminUserGlobalSignOut`), so sessions
+//! end with the lock; both PUTs are idempotent, so a caller that got a 503 simply retries.
+
+use std::time::SystemTime;
+
+use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
+use shared::{
+    ApiError, App, Ports, Reply,
+    audit::Event,
+    directory::Directory,
+    lock::{Lock, LockSource, LockState, LockStore, epoch_seconds, parse_rfc3339, rfc3339},
+    request::{RequestMeta, Route, UserId, json_body, path_user_id},
+    tenant::Tenant,
+    validate::Text,
+};
+
+/// The routes this function serves.
+pub const ROUTES: &[Route] = &[
+    Route {
+        method: "PUT",
+        path: "/users/{userID}/lock",
+        name: "lock",
+    },
+    Route {
+        method: "PUT",
+        path: "/users/{userID}/unlock",
+        name: "unlock",
+    },
+    Route {
+        method: "GET",
+        path: "/users/{userID}/lock",
+        name: "get-lock",
+    },
+];
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct LockRequest {
+    reason: Option<Text<256>>,
+    /// RFC 3339; absent: until an admin unlocks.
+    locked_until: Option<Text<64>>,
+}
+
+/// The Lambda entry point of the group.
+pub async fn handle<P: Ports>(app: &App<P>, req: Request) -> Response<Body> {
+    shared::serve(req, |req, meta| route(app, req, meta)).await
+}
+
+async fn route<P: Ports>(app: &App<P>, req: Request, meta: RequestMeta) -> Result<Reply, ApiError> {
+    let name = shared::request::route_name(&req, ROUTES)?;
+    tracing::Span::current().record("route", name);
+    let tenant = app.tenant(&req, &meta).await?;
+    let user = path_user_id(&req)?;
+    let admin = app.admin(&req, &tenant).await?;
+    let result = match name {
+        "lock" => {
+            let body = if has_body(&req) {
+                json_body(&req, app.config.body_limit_bytes)?
+            } else {
+                LockRequest::default()
+            };
+            lock(app, &tenant, &user, &admin.sub, body).await
+        }
+        "unlock" => unlock(app, &tenant, &user).await,
+        _ => lock_state(app, &tenant, &user).await,
+    };
+    if name != "get-lock" {
+        let outcome = result.as_ref().map_or_else(ApiError::slug, |_| "success");
+        app.record(
+            &tenant,
+            Event::new(&user, &meta.activity_id, &admin.sub, name, outcome),
+        )
+        .await;
+    }
+    Reply::ok(&result?)
+}
+
+fn has_body(req: &Request) -> bool {
+    match req.body() {
+        Body::Text(t) => !t.trim().is_empty(),
+        Body::Binary(b) => !b.is_empty(),
+        _ => false,
+    }
+}
+
+/// 404 for a user the tenant's pool does not have: admin routes may say so.
+async fn ensure_user<P: Ports>(
+    app: &App<P>,
+    tenant: &Tenant,
+    user: &UserId,
+) -> Result<(), ApiError> {
+    match app.directory.find_user(tenant, user).await? {
+        Some(_) => Ok(()),
+        None => Err(ApiError::UserNotFound),
+    }
+}
+
+async fn lock<P: Ports>(
+    app: &App<P>,
+    tenant: &Tenant,
+    user: &UserId,
+    admin_sub: &str,
+    body: LockRequest,
+) -> Result<LockState, ApiError> {
+    let now = SystemTime::now();
+    let locked_until = match &body.locked_until {
+        None => None,
+        Some(text) => Some(
+            parse_rfc3339(text.as_str())
+                .filter(|until| *until > epoch_seconds(now))
+                .ok_or_else(|| {
+                    ApiError::InvalidRequest(
+                        "`lockedUntil` must be an RFC 3339 timestamp in the future".into(),
+                    )
+                })?,
+        ),
+    };
+    ensure_user(app, tenant, user).await?;
+    let requested = Lock {
+        source: LockSource::Admin,
+        reason: body.reason.map(|r| r.as_str().to_string()),
+        locked_at: rfc3339(now),
+        locked_by: admin_sub.to_string(),
+        locked_until,
+    };
+    let pool = &tenant.user_pool_id;
+    let locked = app.locks.lock(pool, user, requested, now).await?;
+    // Also on a repeated lock: a retry after a failed sign-out completes it.
+    app.directory.global_sign_out(tenant, user).await?;
+    let mut state = app.locks.state(pool, user).await?;
+    // the lock just written or kept holds even if it ends within this request
+    state.lock.get_or_insert(locked.lock);
+    Ok(LockState::of(user, &state))
+}
+
+async fn unlock<P: Ports>(
+    app: &App<P>,
+    tenant: &Tenant,
+    user: &UserId,
+) -> Result<LockState, ApiError> {
+    ensure_user(app, tenant, user).await?;
+    app.locks.unlock(&tenant.user_pool_id, user).await?;
+    Ok(LockState::of(user, &Default::default()))
+}
+
+async fn lock_state<P: Ports>(
+    app: &App<P>,
+    tenant: &Tenant,
+    user: &UserId,
+) -> Result<LockState, ApiError> {
+    ensure_user(app, tenant, user).await?;
+    let state = app.locks.state(&tenant.user_pool_id, user).await?;
+    Ok(LockState::of(user, &state))
+}
