@@ -19,10 +19,12 @@ def headers(t):
     }
 
 
-def post(t, path, body):
-    req = urllib.request.Request(
-        t["apiUrl"] + path, data=json.dumps(body).encode(), headers=headers(t), method="POST"
-    )
+def call(t, method, path, body=None, token=None):
+    h = headers(t)
+    if token:
+        h["authorization"] = f"Bearer {token}"
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(t["apiUrl"] + path, data=data, headers=h, method=method)
     try:
         with urllib.request.urlopen(req, timeout=120) as resp:
             return resp.status, json.load(resp), resp.headers.get("x-activity-id")
@@ -34,8 +36,9 @@ def warm(t):
     deadline = time.time() + 180
     while True:
         try:
-            status, body, activity = post(
-                t, "/user-authentication", {"userID": t["adminUserID"], "password": t["adminPassword"]}
+            status, body, activity = call(
+                t, "POST", "/user-authentication",
+                {"userID": t["adminUserID"], "password": t["adminPassword"]},
             )
             break
         except (urllib.error.URLError, ConnectionError, TimeoutError):
@@ -51,6 +54,14 @@ def warm(t):
     if not ok:
         print(json.dumps(body["error"], indent=2), file=sys.stderr)
         sys.exit(1)
+    # start the other functions too, with the admin's token
+    token = body["data"]["authenticationResult"]["accessToken"]
+    for method, path in [("GET", f"/users/{t['demoUserID']}/lock"), ("GET", f"/users/{t['demoUserID']}/events")]:
+        status, body, activity = call(t, method, path, token=token)
+        print(f"==> {method} {path}: HTTP {status}", file=sys.stderr)
+        if status != 200:
+            print(json.dumps(body["error"], indent=2), file=sys.stderr)
+            sys.exit(1)
 
 
 def howto(t):

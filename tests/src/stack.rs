@@ -301,6 +301,39 @@ impl Stack {
             .expect("admin add user to group");
     }
 
+    /// An admin of the tenant (in its `admins` group) and a fresh access token of theirs,
+    /// obtained through the auth function like any client would.
+    pub async fn admin_token(&self, t: &TenantFixture, app: &AwsApp) -> (String, String) {
+        let admin = unique("admin");
+        let password = random_password();
+        self.create_user(t, &admin, &password).await;
+        self.add_to_group(t, &admin, "admins").await;
+        (admin.clone(), self.sign_in(t, app, &admin, &password).await)
+    }
+
+    /// Signs in through the auth function and returns the access token.
+    pub async fn sign_in(
+        &self,
+        t: &TenantFixture,
+        app: &AwsApp,
+        user: &str,
+        password: &str,
+    ) -> String {
+        let body = serde_json::json!({"userID": user, "password": password});
+        let a = Answer::from(
+            auth::handle(
+                app,
+                api_request(t, "POST", "/user-authentication", &body, None),
+            )
+            .await,
+        );
+        assert_eq!(a.status, 200, "sign-in of {user}: {}", a.body);
+        a.data()["authenticationResult"]["accessToken"]
+            .as_str()
+            .expect("an access token")
+            .to_string()
+    }
+
     pub async fn disable_user(&self, t: &TenantFixture, user: &str) {
         self.cognito
             .admin_disable_user()
@@ -369,6 +402,32 @@ pub fn api_request_with_headers(
     headers: &[(String, String)],
 ) -> Request {
     let request_id = unique("req");
+    // what API Gateway fills in from the resource template `/users/{userID}/…`
+    let (path, query) = path.split_once('?').unwrap_or((path, ""));
+    let segments: Vec<&str> = path.split('/').collect();
+    let path_parameters = match segments.as_slice() {
+        ["", "users", user, ..] => serde_json::json!({ "userID": user }),
+        _ => Value::Null,
+    };
+    let query_parameters: serde_json::Map<String, Value> = query
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
+        .collect();
+    let multi_query: serde_json::Map<String, Value> = query_parameters
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::Array(vec![v.clone()])))
+        .collect();
+    let (query_parameters, multi_query) = if query_parameters.is_empty() {
+        (Value::Null, Value::Null)
+    } else {
+        (Value::Object(query_parameters), Value::Object(multi_query))
+    };
+    let body = if body.is_null() {
+        Value::Null
+    } else {
+        Value::String(body.to_string())
+    };
     let header_map: serde_json::Map<String, Value> = headers
         .iter()
         .map(|(k, v)| (k.clone(), Value::String(v.clone())))
@@ -380,15 +439,15 @@ pub fn api_request_with_headers(
     let event = serde_json::json!({
         "resource": path, "path": path, "httpMethod": method,
         "headers": header_map, "multiValueHeaders": multi,
-        "queryStringParameters": null, "multiValueQueryStringParameters": null,
-        "pathParameters": null, "stageVariables": null,
+        "queryStringParameters": query_parameters, "multiValueQueryStringParameters": multi_query,
+        "pathParameters": path_parameters, "stageVariables": null,
         "requestContext": {
             "accountId": "123456789012", "resourceId": "r", "stage": "local",
             "requestId": request_id, "resourcePath": path, "httpMethod": method,
             "path": path, "protocol": "HTTP/1.1", "apiId": "local",
             "identity": { "sourceIp": "127.0.0.1" }
         },
-        "body": body.to_string(), "isBase64Encoded": false
+        "body": body, "isBase64Encoded": false
     });
     lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway event")
 }

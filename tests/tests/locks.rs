@@ -1,0 +1,646 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! End to end: admin locks, the lockout policy, the Pre Authentication trigger and the audit
+//! trail, on the emulator's Cognito and DynamoDB.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use account_api_tests::stack::{Answer, Stack, TenantFixture, api_request, random_password};
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde_json::{Value, json};
+use shared::{
+    App, AwsApp, Ports,
+    adapters::{
+        cognito::CognitoDirectory,
+        dynamodb::{DynamoAudit, DynamoLocks, DynamoTenants},
+    },
+    directory::{AuthResult, Challenge, Directory, DirectoryError, DirectoryUser, PasswordPolicy},
+    request::UserId,
+    tenant::Tenant,
+};
+
+async fn sign_in(app: &AwsApp, t: &TenantFixture, user: &str, password: &str) -> Answer {
+    let body = json!({"userID": user, "password": password});
+    Answer::from(
+        auth::handle(
+            app,
+            api_request(t, "POST", "/user-authentication", &body, None),
+        )
+        .await,
+    )
+}
+
+async fn lock_route(
+    app: &AwsApp,
+    t: &TenantFixture,
+    method: &str,
+    path: &str,
+    body: Value,
+    token: &str,
+) -> Answer {
+    Answer::from(lock::handle(app, api_request(t, method, path, &body, Some(token))).await)
+}
+
+#[tokio::test]
+async fn an_admin_lock_refuses_sign_in_and_refresh_until_unlocked() {
+    let stack = Stack::connect().await;
+    let t = stack.fresh_tenant().await;
+    let app = stack.app().await;
+    let (admin, token) = stack.admin_token(&t, &app).await;
+    let password = random_password();
+    stack.create_user(&t, "carol", &password).await;
+
+    let before = sign_in(&app, &t, "carol", &password).await;
+    assert_eq!(before.status, 200);
+    let refresh_token = before.data()["authenticationResult"]["refreshToken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let locked = lock_route(
+        &app,
+        &t,
+        "PUT",
+        "/users/carol/lock",
+        json!({"reason": "fraud review"}),
+        &token,
+    )
+    .await;
+    assert_eq!(locked.status, 200, "{}", locked.body);
+    let state = locked.data();
+    assert_eq!(state["locked"], true);
+    assert_eq!(state["source"], "admin");
+    assert_eq!(state["reason"], "fraud review");
+    assert_eq!(state["lockedUntil"], Value::Null);
+    let admin_sub = stack
+        .cognito
+        .admin_get_user()
+        .user_pool_id(&t.user_pool_id)
+        .username(&admin)
+        .send()
+        .await
+        .unwrap()
+        .user_attributes()
+        .iter()
+        .find(|a| a.name() == "sub")
+        .and_then(|a| a.value().map(str::to_string))
+        .unwrap();
+    assert_eq!(state["lockedBy"], admin_sub.as_str());
+
+    // locking again is idempotent: the existing lock comes back unchanged
+    let again = lock_route(
+        &app,
+        &t,
+        "PUT",
+        "/users/carol/lock",
+        json!({"reason": "something else"}),
+        &token,
+    )
+    .await;
+    assert_eq!(again.status, 200);
+    assert_eq!(again.data()["reason"], "fraud review");
+    assert_eq!(again.data()["lockedAt"], state["lockedAt"]);
+
+    let refused = sign_in(&app, &t, "carol", &password).await;
+    assert_eq!((refused.status, refused.slug()), (403, "account-locked"));
+    let refresh = |token: String| {
+        api_request(
+            &t,
+            "POST",
+            "/user-refresh-tokens",
+            &json!({"userID": "carol", "refreshToken": token}),
+            None,
+        )
+    };
+    let r = Answer::from(auth::handle(&app, refresh(refresh_token.clone())).await);
+    assert_eq!((r.status, r.slug()), (403, "account-locked"));
+
+    let got = lock_route(&app, &t, "GET", "/users/carol/lock", Value::Null, &token).await;
+    assert_eq!(got.status, 200);
+    assert_eq!(got.data(), state);
+
+    let unlocked = lock_route(&app, &t, "PUT", "/users/carol/unlock", Value::Null, &token).await;
+    assert_eq!(unlocked.status, 200, "{}", unlocked.body);
+    assert_eq!(unlocked.data()["locked"], false);
+    assert_eq!(unlocked.data()["failedAttempts"], 0);
+    // unlocking twice is fine
+    assert_eq!(
+        lock_route(&app, &t, "PUT", "/users/carol/unlock", Value::Null, &token)
+            .await
+            .status,
+        200
+    );
+
+    assert_eq!(sign_in(&app, &t, "carol", &password).await.status, 200);
+    // the refresh token issued before the lock was revoked by it, and stays revoked
+    let r = Answer::from(auth::handle(&app, refresh(refresh_token)).await);
+    assert_eq!(
+        (r.status, r.slug()),
+        (401, "invalid-credentials"),
+        "{}",
+        r.body
+    );
+}
+
+#[tokio::test]
+async fn lock_routes_are_for_admins_of_the_tenant_only() {
+    let stack = Stack::connect().await;
+    let t = stack.fresh_tenant().await;
+    let app = stack.app().await;
+    let password = random_password();
+    stack.create_user(&t, "dave", &password).await;
+    let user_token = stack.sign_in(&t, &app, "dave", &password).await;
+    let a = lock_route(
+        &app,
+        &t,
+        "PUT",
+        "/users/dave/lock",
+        Value::Null,
+        &user_token,
+    )
+    .await;
+    assert_eq!((a.status, a.slug()), (403, "forbidden"));
+    let a = Answer::from(
+        lock::handle(
+            &app,
+            api_request(&t, "PUT", "/users/dave/lock", &Value::Null, None),
+        )
+        .await,
+    );
+    assert_eq!((a.status, a.slug()), (401, "unauthenticated"));
+
+    // an admin of another tenant's pool, with this tenant's headers
+    let other = stack.fresh_tenant().await;
+    let (_, foreign_token) = stack.admin_token(&other, &app).await;
+    let a = lock_route(
+        &app,
+        &t,
+        "PUT",
+        "/users/dave/lock",
+        Value::Null,
+        &foreign_token,
+    )
+    .await;
+    assert_eq!((a.status, a.slug()), (401, "unauthenticated"));
+    assert_eq!(
+        sign_in(&app, &t, "dave", &password).await.status,
+        200,
+        "dave was not locked"
+    );
+
+    let (_, token) = stack.admin_token(&t, &app).await;
+    let a = lock_route(
+        &app,
+        &t,
+        "PUT",
+        "/users/nobody-here/lock",
+        Value::Null,
+        &token,
+    )
+    .await;
+    assert_eq!((a.status, a.slug()), (404, "user-not-found"));
+    let a = lock_route(
+        &app,
+        &t,
+        "PUT",
+        "/users/dave/lock",
+        json!({"lockedUntil": "2001-01-01T00:00:00Z"}),
+        &token,
+    )
+    .await;
+    assert_eq!((a.status, a.slug()), (400, "invalid-request"));
+    let a = lock_route(
+        &app,
+        &t,
+        "PUT",
+        "/users/dave/lock",
+        json!({"until": "tomorrow"}),
+        &token,
+    )
+    .await;
+    assert_eq!((a.status, a.slug()), (400, "invalid-request"));
+}
+
+#[tokio::test]
+async fn a_locked_or_signed_out_admin_cannot_act() {
+    let stack = Stack::connect().await;
+    let t = stack.fresh_tenant().await;
+    let app = stack.app().await;
+    let (admin, token) = stack.admin_token(&t, &app).await;
+    stack.create_user(&t, "erin", &random_password()).await;
+    stack.put_lock(&t, &admin, "admin", None).await;
+    let a = lock_route(&app, &t, "PUT", "/users/erin/lock", Value::Null, &token).await;
+    assert_eq!((a.status, a.slug()), (403, "account-locked"));
+
+    let (admin2, token2) = stack.admin_token(&t, &app).await;
+    stack.disable_user(&t, &admin2).await;
+    let a = lock_route(&app, &t, "PUT", "/users/erin/lock", Value::Null, &token2).await;
+    assert_eq!((a.status, a.slug()), (401, "unauthenticated"));
+}
+
+async fn set_policy(stack: &Stack, t: &TenantFixture, max: u32, seconds: u64) {
+    stack
+        .set_tenant_attribute(t, "maxPasswordAttempts", AttributeValue::N(max.to_string()))
+        .await;
+    stack
+        .set_tenant_attribute(
+            t,
+            "lockoutDurationSeconds",
+            AttributeValue::N(seconds.to_string()),
+        )
+        .await;
+}
+
+#[tokio::test]
+async fn five_wrong_passwords_lock_until_the_lockout_ends() {
+    let stack = Stack::connect().await;
+    let t = stack.fresh_tenant().await;
+    set_policy(&stack, &t, 5, 2).await;
+    let app = stack.app().await;
+    let (_, token) = stack.admin_token(&t, &app).await;
+    let password = random_password();
+    stack.create_user(&t, "frank", &password).await;
+    for i in 1..=5 {
+        let a = sign_in(&app, &t, "frank", "Wrong-Passw0rd-x").await;
+        assert_eq!(
+            (a.status, a.slug()),
+            (401, "invalid-credentials"),
+            "attempt {i}"
+        );
+    }
+    let a = sign_in(&app, &t, "frank", &password).await;
+    assert_eq!((a.status, a.slug()), (403, "account-locked"));
+    let state = lock_route(&app, &t, "GET", "/users/frank/lock", Value::Null, &token).await;
+    assert_eq!(state.data()["source"], "lockout-policy");
+    assert_eq!(state.data()["lockedBy"], "system");
+    assert_eq!(state.data()["failedAttempts"], 5);
+    assert!(state.data()["lockedUntil"].as_str().is_some());
+
+    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
+    let state = lock_route(&app, &t, "GET", "/users/frank/lock", Value::Null, &token).await;
+    assert_eq!(state.data()["locked"], false);
+    assert_eq!(state.data()["failedAttempts"], 0);
+    let a = sign_in(&app, &t, "frank", &password).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let state = lock_route(&app, &t, "GET", "/users/frank/lock", Value::Null, &token).await;
+    assert_eq!(state.data()["failedAttempts"], 0);
+}
+
+/// Cognito, counting the password checks that reach it.
+struct Counting {
+    inner: CognitoDirectory,
+    password_checks: AtomicUsize,
+}
+
+impl Directory for Counting {
+    async fn password_auth(
+        &self,
+        t: &Tenant,
+        u: &UserId,
+        p: &str,
+    ) -> Result<AuthResult, DirectoryError> {
+        self.password_checks.fetch_add(1, Ordering::SeqCst);
+        self.inner.password_auth(t, u, p).await
+    }
+    async fn refresh(&self, t: &Tenant, u: &UserId, r: &str) -> Result<AuthResult, DirectoryError> {
+        self.inner.refresh(t, u, r).await
+    }
+    async fn complete_new_password(
+        &self,
+        t: &Tenant,
+        u: &UserId,
+        s: &str,
+        p: &str,
+    ) -> Result<AuthResult, DirectoryError> {
+        self.inner.complete_new_password(t, u, s, p).await
+    }
+    async fn answer_challenge(
+        &self,
+        t: &Tenant,
+        u: &UserId,
+        c: Challenge,
+        s: &str,
+        code: &str,
+    ) -> Result<AuthResult, DirectoryError> {
+        self.inner.answer_challenge(t, u, c, s, code).await
+    }
+    async fn validate_access_token(&self, t: &Tenant, a: &str) -> Result<(), DirectoryError> {
+        self.inner.validate_access_token(t, a).await
+    }
+    async fn find_user(
+        &self,
+        t: &Tenant,
+        u: &UserId,
+    ) -> Result<Option<DirectoryUser>, DirectoryError> {
+        self.inner.find_user(t, u).await
+    }
+    async fn global_sign_out(&self, t: &Tenant, u: &UserId) -> Result<(), DirectoryError> {
+        self.inner.global_sign_out(t, u).await
+    }
+    async fn password_policy(&self, t: &Tenant) -> Result<PasswordPolicy, DirectoryError> {
+        self.inner.password_policy(t).await
+    }
+}
+
+struct CountingPorts;
+impl Ports for CountingPorts {
+    type Directory = Counting;
+    type Locks = DynamoLocks;
+    type Tenants = DynamoTenants;
+    type Audit = DynamoAudit;
+}
+
+async fn counting_app(stack: &Stack) -> App<CountingPorts> {
+    let real = stack.app().await;
+    let sdk = shared::aws::sdk_config(&stack.config).await;
+    App {
+        directory: Counting {
+            inner: CognitoDirectory::new(aws_sdk_cognitoidentityprovider::Client::new(&sdk)),
+            password_checks: AtomicUsize::new(0),
+        },
+        config: real.config,
+        tenants: real.tenants,
+        locks: real.locks,
+        audit: real.audit,
+        tokens: real.tokens,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn forty_concurrent_wrong_passwords_check_at_most_five() {
+    let stack = Stack::connect().await;
+    let t = stack.fresh_tenant().await;
+    set_policy(&stack, &t, 5, 900).await;
+    let password = random_password();
+    stack.create_user(&t, "grace", &password).await;
+    let app = std::sync::Arc::new(counting_app(&stack).await);
+    let attempts = (0..40).map(|_| {
+        let app = app.clone();
+        let req = api_request(
+            &t,
+            "POST",
+            "/user-authentication",
+            &json!({"userID": "grace", "password": "Wrong-Passw0rd-y"}),
+            None,
+        );
+        tokio::spawn(async move { Answer::from(auth::handle(app.as_ref(), req).await) })
+    });
+    let answers: Vec<Answer> = futures::future::join_all(attempts)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let checks = app.directory.password_checks.load(Ordering::SeqCst);
+    assert!(checks <= 5, "{checks} wrong passwords reached Cognito");
+    assert!(checks >= 1);
+    for a in &answers {
+        assert!(
+            matches!(
+                (a.status, a.slug()),
+                (401, "invalid-credentials") | (403, "account-locked") | (429, "too-many-requests")
+            ),
+            "{} {}",
+            a.status,
+            a.body
+        );
+    }
+    assert_eq!(answers.iter().filter(|a| a.status == 401).count(), checks);
+    let a = Answer::from(
+        auth::handle(
+            app.as_ref(),
+            api_request(
+                &t,
+                "POST",
+                "/user-authentication",
+                &json!({"userID": "grace", "password": password}),
+                None,
+            ),
+        )
+        .await,
+    );
+    assert_eq!((a.status, a.slug()), (403, "account-locked"), "{}", a.body);
+}
+
+#[tokio::test]
+async fn an_unreachable_dynamodb_fails_sign_in_closed_and_checks_no_password() {
+    let stack = Stack::connect().await;
+    let t = stack.fresh_tenant().await;
+    let password = random_password();
+    stack.create_user(&t, "heidi", &password).await;
+    let counting = counting_app(&stack).await;
+    let mut config = stack.config.clone();
+    config.connect_timeout = std::time::Duration::from_millis(300);
+    let sdk = shared::aws::sdk_config(&config).await;
+    let closed = aws_sdk_dynamodb::Client::from_conf(
+        aws_sdk_dynamodb::config::Builder::from(&sdk)
+            .endpoint_url("http://127.0.0.1:9")
+            .build(),
+    );
+
+    // the tenant resolves from the emulator; the account state and audit tables are unreachable
+    let app = App {
+        locks: DynamoLocks::new(closed.clone(), &config.account_state_table),
+        audit: DynamoAudit::new(closed, &config.audit_table, config.audit_retention),
+        ..counting
+    };
+    let a = Answer::from(
+        auth::handle(
+            &app,
+            api_request(
+                &t,
+                "POST",
+                "/user-authentication",
+                &json!({"userID": "heidi", "password": password}),
+                None,
+            ),
+        )
+        .await,
+    );
+    assert_eq!(
+        (a.status, a.slug()),
+        (503, "dependency-unavailable"),
+        "{}",
+        a.body
+    );
+    assert_eq!(app.directory.password_checks.load(Ordering::SeqCst), 0);
+    // nothing was written: the account has no state item
+    let item = stack
+        .dynamodb
+        .get_item()
+        .table_name(&stack.config.account_state_table)
+        .key("pk", AttributeValue::S(format!("{}#heidi", t.user_pool_id)))
+        .send()
+        .await
+        .unwrap();
+    assert!(item.item().is_none());
+}
+
+#[tokio::test]
+async fn the_trigger_refuses_a_locked_user_and_fails_closed() {
+    use aws_lambda_events::event::cognito::CognitoEventUserPoolsPreAuthentication;
+    let stack = Stack::connect().await;
+    let t = stack.fresh_tenant().await;
+    stack.ensure_tables().await;
+    let event = |user: &str| {
+        let mut e: CognitoEventUserPoolsPreAuthentication = serde_json::from_str(
+            &std::fs::read_to_string(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../events/pre-authentication/sign-in.json"
+            ))
+            .unwrap(),
+        )
+        .unwrap();
+        e.cognito_event_user_pools_header.user_pool_id = Some(t.user_pool_id.clone());
+        e.cognito_event_user_pools_header.user_name = Some(user.to_string());
+        lambda_runtime::LambdaEvent::new(e, lambda_runtime::Context::default())
+    };
+    let locks = DynamoLocks::new(stack.dynamodb.clone(), &stack.config.account_state_table);
+    assert!(
+        pre_authentication::handle(&locks, event("ivan"))
+            .await
+            .is_ok()
+    );
+    stack.put_lock(&t, "ivan", "admin", None).await;
+    assert!(matches!(
+        pre_authentication::handle(&locks, event("Ivan")).await,
+        Err(pre_authentication::Refusal::Locked)
+    ));
+
+    let sdk = shared::aws::sdk_config(&stack.config).await;
+    let closed = aws_sdk_dynamodb::Client::from_conf(
+        aws_sdk_dynamodb::config::Builder::from(&sdk)
+            .endpoint_url("http://127.0.0.1:9")
+            .build(),
+    );
+    let unreachable = DynamoLocks::new(closed, &stack.config.account_state_table);
+    assert!(matches!(
+        pre_authentication::handle(&unreachable, event("judy")).await,
+        Err(pre_authentication::Refusal::Unavailable)
+    ));
+}
+
+#[tokio::test]
+async fn the_audit_trail_lists_the_flow_newest_first_with_activity_ids() {
+    let stack = Stack::connect().await;
+    let t = stack.fresh_tenant().await;
+    set_policy(&stack, &t, 2, 900).await;
+    let app = stack.app().await;
+    let (_, token) = stack.admin_token(&t, &app).await;
+    let password = random_password();
+    stack.create_user(&t, "kim", &password).await;
+
+    let mut expected = vec![];
+    let a = sign_in(&app, &t, "kim", &password).await;
+    expected.push((
+        "user-authentication",
+        "success",
+        a.activity_id.clone(),
+        "self",
+    ));
+    let a = sign_in(&app, &t, "kim", "Wrong-Passw0rd-z").await;
+    expected.push((
+        "user-authentication",
+        "invalid-credentials",
+        a.activity_id.clone(),
+        "self",
+    ));
+    let a = sign_in(&app, &t, "kim", "Wrong-Passw0rd-z").await;
+    // the lock is written (and audited) while the request runs; the request's own entry closes it
+    expected.push(("auto-lock", "success", a.activity_id.clone(), "system"));
+    expected.push((
+        "user-authentication",
+        "invalid-credentials",
+        a.activity_id.clone(),
+        "self",
+    ));
+    let a = sign_in(&app, &t, "kim", &password).await;
+    expected.push((
+        "user-authentication",
+        "account-locked",
+        a.activity_id.clone(),
+        "self",
+    ));
+    let a = lock_route(&app, &t, "PUT", "/users/kim/unlock", Value::Null, &token).await;
+    expected.push(("unlock", "success", a.activity_id.clone(), "admin"));
+    let a = lock_route(
+        &app,
+        &t,
+        "PUT",
+        "/users/kim/lock",
+        json!({"reason": "x"}),
+        &token,
+    )
+    .await;
+    expected.push(("lock", "success", a.activity_id.clone(), "admin"));
+
+    // page through three at a time
+    let mut events = vec![];
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/users/kim/events?limit=3&cursor={c}"),
+            None => "/users/kim/events?limit=3".to_string(),
+        };
+        let page = Answer::from(
+            users::handle(
+                &app,
+                api_request(&t, "GET", &path, &Value::Null, Some(&token)),
+            )
+            .await,
+        );
+        assert_eq!(page.status, 200, "{}", page.body);
+        events.extend(page.data()["events"].as_array().unwrap().clone());
+        match page.data()["cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => break,
+        }
+    }
+    expected.reverse();
+    assert_eq!(events.len(), expected.len(), "{events:#?}");
+    for (event, (action, outcome, activity, actor)) in events.iter().zip(&expected) {
+        assert_eq!(event["userID"], "kim");
+        assert_eq!(event["action"], *action);
+        assert_eq!(event["outcome"], *outcome);
+        assert_eq!(event["activityID"], activity.as_str());
+        if *actor == "admin" {
+            assert!(
+                event["actor"]
+                    .as_str()
+                    .is_some_and(|s| s.len() > 8 && s != "self" && s != "system")
+            );
+        } else {
+            assert_eq!(event["actor"], *actor);
+        }
+        assert!(event["at"].as_str().is_some_and(|s| s.ends_with('Z')));
+    }
+    let text = serde_json::to_string(&events).unwrap();
+    assert!(!text.contains(&password) && !text.contains("Wrong-Passw0rd-z"));
+
+    let bad = Answer::from(
+        users::handle(
+            &app,
+            api_request(
+                &t,
+                "GET",
+                "/users/kim/events?limit=0",
+                &Value::Null,
+                Some(&token),
+            ),
+        )
+        .await,
+    );
+    assert_eq!((bad.status, bad.slug()), (400, "invalid-request"));
+    let bad = Answer::from(
+        users::handle(
+            &app,
+            api_request(
+                &t,
+                "GET",
+                "/users/kim/events?cursor=bm90LWEtY3Vyc29y",
+                &Value::Null,
+                Some(&token),
+            ),
+        )
+        .await,
+    );
+    assert_eq!((bad.status, bad.slug()), (400, "invalid-request"));
+}
