@@ -35,6 +35,9 @@ pub struct Config {
     /// Time allowed for one backend call, retries included: a hung dependency becomes a 503
     /// well inside the Lambda timeout.
     pub operation_timeout: Duration,
+    /// The least time a `forgot-password` answer takes, so that its latency does not tell a
+    /// known user from an unknown one. Set it above Cognito's usual `ForgotPassword` latency.
+    pub forgot_password_floor: Duration,
     /// How long downloaded JWKS keys are trusted.
     pub jwks_cache_ttl: Duration,
 }
@@ -80,6 +83,7 @@ impl Config {
             attempt_timeout: Duration::from_millis(number("ATTEMPT_TIMEOUT_MS", 2000)?),
             operation_timeout: Duration::from_millis(number("OPERATION_TIMEOUT_MS", 4500)?),
             jwks_cache_ttl: Duration::from_secs(number("JWKS_CACHE_TTL_SECONDS", 3600)?),
+            forgot_password_floor: Duration::from_millis(number("FORGOT_PASSWORD_FLOOR_MS", 400)?),
         })
     }
 }

@@ -215,6 +215,15 @@ impl From<DirectoryError> for ApiError {
     }
 }
 
+/// Where a code was sent (`CodeDeliveryDetails`), with the destination masked by Cognito.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CodeDelivery {
+    pub destination: Option<String>,
+    pub delivery_medium: Option<String>,
+    pub attribute_name: Option<String>,
+}
+
 /// A user as the directory knows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DirectoryUser {
@@ -281,6 +290,36 @@ pub trait Directory: Send + Sync {
         &self,
         tenant: &Tenant,
         user: &UserId,
+    ) -> impl Future<Output = Result<(), DirectoryError>> + Send;
+
+    /// Sends the user a password-reset code (`ForgotPassword`).
+    fn forgot_password(
+        &self,
+        tenant: &Tenant,
+        user: &UserId,
+    ) -> impl Future<Output = Result<CodeDelivery, DirectoryError>> + Send;
+
+    /// Sets a new password with the code sent by `forgot_password` (`ConfirmForgotPassword`).
+    fn confirm_forgot_password(
+        &self,
+        tenant: &Tenant,
+        user: &UserId,
+        code: &str,
+        new_password: &str,
+    ) -> impl Future<Output = Result<(), DirectoryError>> + Send;
+
+    /// Changes the password of the token's user, checking the previous one (`ChangePassword`).
+    fn change_password(
+        &self,
+        access_token: &str,
+        previous: &str,
+        proposed: &str,
+    ) -> impl Future<Output = Result<(), DirectoryError>> + Send;
+
+    /// Revokes every refresh token of the token's user, this session's too (`GlobalSignOut`).
+    fn sign_out_everywhere(
+        &self,
+        access_token: &str,
     ) -> impl Future<Output = Result<(), DirectoryError>> + Send;
 
     /// The pool's password policy (cached by the adapter).

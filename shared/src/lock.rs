@@ -158,6 +158,14 @@ pub trait LockStore: Send + Sync {
         now: SystemTime,
     ) -> impl Future<Output = Result<Locked, ApiError>> + Send;
 
+    /// After a password reset through the user's own verified channel: resets the budget and
+    /// lifts a lockout-policy lock, never an admin lock. Idempotent.
+    fn clear_lockout(
+        &self,
+        pool_id: &str,
+        user: &UserId,
+    ) -> impl Future<Output = Result<(), ApiError>> + Send;
+
     /// Lifts any lock and resets the budget. Idempotent.
     fn unlock(
         &self,

@@ -16,7 +16,8 @@ use crate::{
     audit::{AuditLog, Event, EventPage},
     config::Config,
     directory::{
-        AuthResult, Challenge, Directory, DirectoryError, DirectoryUser, PasswordPolicy, Tokens,
+        AuthResult, Challenge, CodeDelivery, Directory, DirectoryError, DirectoryUser,
+        PasswordPolicy, Tokens,
     },
     lock::{AccountState, Lock, LockSource, LockStore, Locked, Reservation},
     problem::ApiError,
@@ -52,6 +53,7 @@ pub fn config() -> Config {
         attempt_timeout: Duration::from_millis(200),
         operation_timeout: Duration::from_millis(400),
         jwks_cache_ttl: Duration::from_secs(3600),
+        forgot_password_floor: Duration::from_millis(50),
     }
 }
 
@@ -139,6 +141,15 @@ impl InMemoryDirectory {
     pub fn add(&self, user: &str, u: MemUser) {
         if let Ok(mut users) = self.users.lock() {
             users.insert(user.to_ascii_lowercase(), u);
+        }
+    }
+
+    fn set_password(&self, user: &str, password: &str) {
+        if let Ok(mut users) = self.users.lock()
+            && let Some(u) = users.get_mut(user)
+        {
+            u.password = password.into();
+            u.status = "CONFIRMED";
         }
     }
 
@@ -312,6 +323,62 @@ impl Directory for InMemoryDirectory {
         self.user(user).map(|_| ())
     }
 
+    async fn forgot_password(
+        &self,
+        _: &Tenant,
+        user: &UserId,
+    ) -> Result<CodeDelivery, DirectoryError> {
+        self.enter().await?;
+        self.user(user)?;
+        Ok(CodeDelivery {
+            destination: Some("d***@e***".into()),
+            delivery_medium: Some("EMAIL".into()),
+            attribute_name: Some("email".into()),
+        })
+    }
+
+    async fn confirm_forgot_password(
+        &self,
+        _: &Tenant,
+        user: &UserId,
+        code: &str,
+        new_password: &str,
+    ) -> Result<(), DirectoryError> {
+        self.enter().await?;
+        self.user(user).map_err(|_| DirectoryError::CodeMismatch)?;
+        if code != Self::MFA_CODE {
+            return Err(DirectoryError::CodeMismatch);
+        }
+        self.set_password(user.as_str(), new_password);
+        Ok(())
+    }
+
+    async fn change_password(
+        &self,
+        access_token: &str,
+        previous: &str,
+        proposed: &str,
+    ) -> Result<(), DirectoryError> {
+        self.enter().await?;
+        let user = access_token
+            .strip_prefix("access-")
+            .ok_or(DirectoryError::NotAuthorized)?;
+        let current = self
+            .users
+            .lock()
+            .ok()
+            .and_then(|u| u.get(user).map(|u| u.password.clone()));
+        if current.as_deref() != Some(previous) {
+            return Err(DirectoryError::NotAuthorized);
+        }
+        self.set_password(user, proposed);
+        Ok(())
+    }
+
+    async fn sign_out_everywhere(&self, _: &str) -> Result<(), DirectoryError> {
+        self.enter().await
+    }
+
     async fn password_policy(&self, _: &Tenant) -> Result<PasswordPolicy, DirectoryError> {
         Ok(self.policy.clone())
     }
@@ -451,6 +518,18 @@ impl LockStore for InMemoryLocks {
                     lock,
                     created: true,
                 }
+            }
+        })
+    }
+
+    async fn clear_lockout(&self, _: &str, user: &UserId) -> Result<(), ApiError> {
+        self.with(user, |a| {
+            a.attempts = 0;
+            if a.lock
+                .as_ref()
+                .is_some_and(|l| l.source == LockSource::LockoutPolicy)
+            {
+                a.lock = None;
             }
         })
     }

@@ -493,3 +493,56 @@ impl Answer {
         &self.body["data"]
     }
 }
+
+/// Catches the password-reset codes the emulator returns to its caller in a response header
+/// (`x-moto-forgot-password-confirmation-code`), from the Cognito client the functions use.
+/// Only tests read it: the product never depends on it.
+#[derive(Debug, Default, Clone)]
+pub struct ResetCodes(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+impl ResetCodes {
+    pub fn last(&self) -> Option<String> {
+        self.0.lock().ok().and_then(|c| c.last().cloned())
+    }
+}
+
+impl aws_smithy_runtime_api::client::interceptors::Intercept for ResetCodes {
+    fn name(&self) -> &'static str {
+        "ResetCodes"
+    }
+
+    fn read_before_deserialization(
+        &self,
+        context: &aws_smithy_runtime_api::client::interceptors::context::BeforeDeserializationInterceptorContextRef<'_>,
+        _: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        _: &mut aws_smithy_types::config_bag::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        if let Some(code) = context
+            .response()
+            .headers()
+            .get("x-moto-forgot-password-confirmation-code")
+            && let Ok(mut codes) = self.0.lock()
+        {
+            codes.push(code.to_string());
+        }
+        Ok(())
+    }
+}
+
+impl Stack {
+    /// The production wiring, with a Cognito client that hands reset codes to the test.
+    pub async fn app_catching_reset_codes(&self) -> (AwsApp, ResetCodes) {
+        let codes = ResetCodes::default();
+        let sdk = shared::aws::sdk_config(&self.config).await;
+        let client = aws_sdk_cognitoidentityprovider::Client::from_conf(
+            aws_sdk_cognitoidentityprovider::config::Builder::from(&sdk)
+                .interceptor(codes.clone())
+                .build(),
+        );
+        let app = shared::App {
+            directory: shared::adapters::cognito::CognitoDirectory::new(client),
+            ..self.app().await
+        };
+        (app, codes)
+    }
+}

@@ -13,7 +13,10 @@ use shared::{
         cognito::CognitoDirectory,
         dynamodb::{DynamoAudit, DynamoLocks, DynamoTenants},
     },
-    directory::{AuthResult, Challenge, Directory, DirectoryError, DirectoryUser, PasswordPolicy},
+    directory::{
+        AuthResult, Challenge, CodeDelivery, Directory, DirectoryError, DirectoryUser,
+        PasswordPolicy,
+    },
     request::UserId,
     tenant::Tenant,
 };
@@ -335,6 +338,28 @@ impl Directory for Counting {
     }
     async fn global_sign_out(&self, t: &Tenant, u: &UserId) -> Result<(), DirectoryError> {
         self.inner.global_sign_out(t, u).await
+    }
+    async fn forgot_password(
+        &self,
+        t: &Tenant,
+        u: &UserId,
+    ) -> Result<CodeDelivery, DirectoryError> {
+        self.inner.forgot_password(t, u).await
+    }
+    async fn confirm_forgot_password(
+        &self,
+        t: &Tenant,
+        u: &UserId,
+        c: &str,
+        p: &str,
+    ) -> Result<(), DirectoryError> {
+        self.inner.confirm_forgot_password(t, u, c, p).await
+    }
+    async fn change_password(&self, a: &str, p: &str, n: &str) -> Result<(), DirectoryError> {
+        self.inner.change_password(a, p, n).await
+    }
+    async fn sign_out_everywhere(&self, a: &str) -> Result<(), DirectoryError> {
+        self.inner.sign_out_everywhere(a).await
     }
     async fn password_policy(&self, t: &Tenant) -> Result<PasswordPolicy, DirectoryError> {
         self.inner.password_policy(t).await

@@ -16,9 +16,13 @@ use aws_sdk_cognitoidentityprovider::{
     operation::{
         admin_get_user::AdminGetUserError,
         admin_user_global_sign_out::AdminUserGlobalSignOutError,
+        change_password::ChangePasswordError,
+        confirm_forgot_password::ConfirmForgotPasswordError,
         describe_user_pool::DescribeUserPoolError,
         describe_user_pool_client::DescribeUserPoolClientError,
+        forgot_password::ForgotPasswordError,
         get_user::GetUserError,
+        global_sign_out::GlobalSignOutError,
         initiate_auth::{InitiateAuthError, InitiateAuthOutput},
         respond_to_auth_challenge::{RespondToAuthChallengeError, RespondToAuthChallengeOutput},
     },
@@ -31,7 +35,8 @@ use sha2::Sha256;
 
 use crate::{
     directory::{
-        AuthResult, Challenge, Directory, DirectoryError, DirectoryUser, PasswordPolicy, Tokens,
+        AuthResult, Challenge, CodeDelivery, Directory, DirectoryError, DirectoryUser,
+        PasswordPolicy, Tokens,
     },
     request::UserId,
     tenant::Tenant,
@@ -183,6 +188,58 @@ modelled!(AdminUserGlobalSignOutError {
     InvalidParameterException,
     TooManyRequestsException,
     InternalErrorException,
+});
+modelled!(ForgotPasswordError {
+    NotAuthorizedException,
+    UserNotFoundException,
+    ResourceNotFoundException,
+    InvalidParameterException,
+    TooManyRequestsException,
+    LimitExceededException,
+    InternalErrorException,
+    UserLambdaValidationException,
+    ForbiddenException,
+});
+modelled!(ConfirmForgotPasswordError {
+    NotAuthorizedException,
+    UserNotFoundException,
+    UserNotConfirmedException,
+    ResourceNotFoundException,
+    InvalidParameterException,
+    TooManyRequestsException,
+    LimitExceededException,
+    TooManyFailedAttemptsException,
+    InternalErrorException,
+    UserLambdaValidationException,
+    ForbiddenException,
+    CodeMismatchException,
+    ExpiredCodeException,
+    InvalidPasswordException,
+    PasswordHistoryPolicyViolationException,
+});
+modelled!(ChangePasswordError {
+    NotAuthorizedException,
+    UserNotFoundException,
+    UserNotConfirmedException,
+    PasswordResetRequiredException,
+    ResourceNotFoundException,
+    InvalidParameterException,
+    TooManyRequestsException,
+    LimitExceededException,
+    InternalErrorException,
+    ForbiddenException,
+    InvalidPasswordException,
+    PasswordHistoryPolicyViolationException,
+});
+modelled!(GlobalSignOutError {
+    NotAuthorizedException,
+    UserNotConfirmedException,
+    PasswordResetRequiredException,
+    ResourceNotFoundException,
+    InvalidParameterException,
+    TooManyRequestsException,
+    InternalErrorException,
+    ForbiddenException,
 });
 modelled!(DescribeUserPoolError {
     NotAuthorizedException,
@@ -476,6 +533,79 @@ impl Directory for CognitoDirectory {
             .admin_user_global_sign_out()
             .user_pool_id(&tenant.user_pool_id)
             .username(user.as_str())
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    async fn forgot_password(
+        &self,
+        tenant: &Tenant,
+        user: &UserId,
+    ) -> Result<CodeDelivery, DirectoryError> {
+        let hash = self.hash_for(tenant, user).await?;
+        let out = self
+            .client
+            .forgot_password()
+            .client_id(&tenant.app_client_id)
+            .username(user.as_str())
+            .set_secret_hash(hash)
+            .send()
+            .await
+            .map_err(classify)?;
+        let details = out.code_delivery_details();
+        Ok(CodeDelivery {
+            destination: details.and_then(|d| d.destination()).map(str::to_string),
+            delivery_medium: details
+                .and_then(|d| d.delivery_medium())
+                .map(|m| m.as_str().to_string()),
+            attribute_name: details.and_then(|d| d.attribute_name()).map(str::to_string),
+        })
+    }
+
+    async fn confirm_forgot_password(
+        &self,
+        tenant: &Tenant,
+        user: &UserId,
+        code: &str,
+        new_password: &str,
+    ) -> Result<(), DirectoryError> {
+        let hash = self.hash_for(tenant, user).await?;
+        self.client
+            .confirm_forgot_password()
+            .client_id(&tenant.app_client_id)
+            .username(user.as_str())
+            .confirmation_code(code)
+            .password(new_password)
+            .set_secret_hash(hash)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    async fn change_password(
+        &self,
+        access_token: &str,
+        previous: &str,
+        proposed: &str,
+    ) -> Result<(), DirectoryError> {
+        self.client
+            .change_password()
+            .access_token(access_token)
+            .previous_password(previous)
+            .proposed_password(proposed)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    async fn sign_out_everywhere(&self, access_token: &str) -> Result<(), DirectoryError> {
+        self.client
+            .global_sign_out()
+            .access_token(access_token)
             .send()
             .await
             .map_err(classify)?;

@@ -471,6 +471,25 @@ impl LockStore for DynamoLocks {
         }
     }
 
+    async fn clear_lockout(&self, pool_id: &str, user: &UserId) -> Result<(), ApiError> {
+        let lifted = self
+            .update(pool_id, user)
+            .update_expression(
+                "SET attempts = :zero REMOVE lockSource, lockReason, lockedAt, lockedBy, lockedUntil",
+            )
+            .condition_expression("attribute_exists(pk) AND (attribute_not_exists(lockSource) OR lockSource = :policy)")
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":policy", AttributeValue::S(LockSource::LockoutPolicy.as_str().into()))
+            .send()
+            .await;
+        match lifted {
+            Ok(_) => Ok(()),
+            // no item, or an admin lock: the budget is still reset, the admin lock stays
+            Err(e) if is_condition_failure(&e) => self.record_success(pool_id, user).await,
+            Err(e) => Err(classify(e)),
+        }
+    }
+
     async fn unlock(&self, pool_id: &str, user: &UserId) -> Result<(), ApiError> {
         match self
             .update(pool_id, user)

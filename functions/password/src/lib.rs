@@ -1,0 +1,249 @@
+//! The `password` group: recovery (`forgot-password`, `confirm-forgot-password`) and the
+//! signed-in user's own change (`change-password`).
+//!
+//! Recovery never tells whether a user exists: an unknown user gets the same status and the
+//! same shape of answer as a known one, and every `forgot-password` answer takes at least the
+//! configured floor, so that its latency does not tell either.
+
+use std::time::Instant;
+
+use lambda_http::{Body, Request, Response};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use shared::{
+    ApiError, App, Ports, Reply,
+    audit::Event,
+    directory::{CodeDelivery, Directory, DirectoryError},
+    lock::LockStore,
+    request::{RequestMeta, Route, UserId, json_body, path_user_id},
+    tenant::Tenant,
+    validate::{Code, Password},
+};
+
+/// The routes this function serves.
+pub const ROUTES: &[Route] = &[
+    Route {
+        method: "POST",
+        path: "/forgot-password",
+        name: "forgot-password",
+    },
+    Route {
+        method: "POST",
+        path: "/confirm-forgot-password",
+        name: "confirm-forgot-password",
+    },
+    Route {
+        method: "POST",
+        path: "/users/{userID}/change-password",
+        name: "change-password",
+    },
+];
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Forgot {
+    #[serde(rename = "userID")]
+    user_id: UserId,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct Confirm {
+    #[serde(rename = "userID")]
+    user_id: UserId,
+    confirmation_code: Code,
+    new_password: Password,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct Change {
+    previous_password: Password,
+    proposed_password: Password,
+    #[serde(default)]
+    sign_out_other_sessions: bool,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Delivery {
+    code_delivery_details: CodeDelivery,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Changed {
+    password_changed: bool,
+    /// Present when the body asked for `signOutOtherSessions`: every refresh token of the user
+    /// was revoked, this session's too (Cognito has no "all but this one").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signed_out: Option<bool>,
+}
+
+/// The Lambda entry point of the group.
+pub async fn handle<P: Ports>(app: &App<P>, req: Request) -> Response<Body> {
+    shared::serve(req, |req, meta| route(app, req, meta)).await
+}
+
+async fn route<P: Ports>(app: &App<P>, req: Request, meta: RequestMeta) -> Result<Reply, ApiError> {
+    let started = Instant::now();
+    let name = shared::request::route_name(&req, ROUTES)?;
+    tracing::Span::current().record("route", name);
+    let tenant = app.tenant(&req, &meta).await?;
+    let limit = app.config.body_limit_bytes;
+    let (user, result) = match name {
+        "forgot-password" => {
+            let body: Forgot = json_body(&req, limit)?;
+            let result = forgot(app, &tenant, &body.user_id).await;
+            // the floor covers the audit write too: nothing after it depends on the user
+            tokio::time::sleep_until((started + app.config.forgot_password_floor).into()).await;
+            (body.user_id, result.and_then(|d| Reply::ok(&d)))
+        }
+        "confirm-forgot-password" => {
+            let body: Confirm = json_body(&req, limit)?;
+            let user = body.user_id.clone();
+            (
+                user,
+                confirm(app, &tenant, body)
+                    .await
+                    .and_then(|c| Reply::ok(&c)),
+            )
+        }
+        _ => {
+            let user = path_user_id(&req)?;
+            let body: Change = json_body(&req, limit)?;
+            let result = change(app, &tenant, &req, &user, body).await;
+            (user, result.and_then(|c| Reply::ok(&c)))
+        }
+    };
+    let outcome = result.as_ref().map_or_else(ApiError::slug, |_| "success");
+    app.record(
+        &tenant,
+        Event::new(&user, &meta.activity_id, "self", name, outcome),
+    )
+    .await;
+    result
+}
+
+async fn forgot<P: Ports>(
+    app: &App<P>,
+    tenant: &Tenant,
+    user: &UserId,
+) -> Result<Delivery, ApiError> {
+    let details = match app.directory.forgot_password(tenant, user).await {
+        Ok(details) => details,
+        // Unknown user, or a user with no verified channel to send a code to: answer as if a
+        // code went out, so that the answer says nothing about the account.
+        Err(
+            DirectoryError::UserNotFound
+            | DirectoryError::InvalidParameter
+            | DirectoryError::NotAuthorized
+            | DirectoryError::UserDisabled,
+        ) => stand_in_delivery(tenant, user),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(Delivery {
+        code_delivery_details: details,
+    })
+}
+
+/// A delivery that looks like Cognito's for an email, stable for a given user (a random one
+/// would differ between two calls and so give itself away).
+fn stand_in_delivery(tenant: &Tenant, user: &UserId) -> CodeDelivery {
+    let digest = Sha256::digest(format!("{}#{}", tenant.user_pool_id, user.as_str()));
+    let letter = |b: u8| char::from(b'a' + b % 26);
+    let local = user
+        .as_str()
+        .split_once('@')
+        .and_then(|(l, _)| l.chars().next())
+        .unwrap_or(letter(digest[0]));
+    let domain = user
+        .as_str()
+        .split_once('@')
+        .and_then(|(_, d)| d.chars().next())
+        .unwrap_or(letter(digest[1]));
+    CodeDelivery {
+        destination: Some(format!("{local}***@{domain}***")),
+        delivery_medium: Some("EMAIL".into()),
+        attribute_name: Some("email".into()),
+    }
+}
+
+async fn confirm<P: Ports>(
+    app: &App<P>,
+    tenant: &Tenant,
+    body: Confirm,
+) -> Result<Changed, ApiError> {
+    let policy = app.directory.password_policy(tenant).await?;
+    if let Some(rule) = policy.violation(body.new_password.expose()) {
+        return Err(ApiError::InvalidPassword(rule));
+    }
+    app.directory
+        .confirm_forgot_password(
+            tenant,
+            &body.user_id,
+            body.confirmation_code.expose(),
+            body.new_password.expose(),
+        )
+        .await
+        .map_err(|e| match e {
+            // an unknown user has, as far as the caller can tell, simply a wrong code
+            DirectoryError::UserNotFound
+            | DirectoryError::ResourceNotFound
+            | DirectoryError::NotAuthorized => ApiError::CodeMismatch,
+            DirectoryError::Throttled => ApiError::TooManyRequests {
+                retry_after: std::time::Duration::from_secs(30),
+            },
+            other => other.into(),
+        })?;
+    // The code went to the user's own verified channel: recovery lifts a lockout (never an
+    // admin lock). The password is already changed, so a failure here is logged, not returned.
+    if let Err(e) = app
+        .locks
+        .clear_lockout(&tenant.user_pool_id, &body.user_id)
+        .await
+    {
+        tracing::error!(cause = %e, "lockout not cleared after a password reset");
+    }
+    Ok(Changed {
+        password_changed: true,
+        signed_out: None,
+    })
+}
+
+async fn change<P: Ports>(
+    app: &App<P>,
+    tenant: &Tenant,
+    req: &Request,
+    user: &UserId,
+    body: Change,
+) -> Result<Changed, ApiError> {
+    let caller = app.caller(req, tenant).await?;
+    if caller.username != user.as_str() {
+        return Err(ApiError::Forbidden(
+            "a user can only change their own password",
+        ));
+    }
+    let policy = app.directory.password_policy(tenant).await?;
+    if let Some(rule) = policy.violation(body.proposed_password.expose()) {
+        return Err(ApiError::InvalidPassword(rule));
+    }
+    let token = shared::request::bearer_token(req)?;
+    app.directory
+        .change_password(
+            token,
+            body.previous_password.expose(),
+            body.proposed_password.expose(),
+        )
+        .await?;
+    let signed_out = if body.sign_out_other_sessions {
+        app.directory.sign_out_everywhere(token).await?;
+        Some(true)
+    } else {
+        None
+    };
+    Ok(Changed {
+        password_changed: true,
+        signed_out,
+    })
+}
