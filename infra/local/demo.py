@@ -56,8 +56,12 @@ def warm(t):
         sys.exit(1)
     # start the other functions too, with the admin's token
     token = body["data"]["authenticationResult"]["accessToken"]
-    for method, path in [("GET", f"/users/{t['demoUserID']}/lock"), ("GET", f"/users/{t['demoUserID']}/events")]:
-        status, body, activity = call(t, method, path, token=token)
+    for method, path, payload in [
+        ("GET", f"/users/{t['demoUserID']}/lock", None),
+        ("GET", f"/users/{t['demoUserID']}/events", None),
+        ("POST", "/forgot-password", {"userID": "nobody-by-this-name"}),
+    ]:
+        status, body, activity = call(t, method, path, payload, token=token)
         print(f"==> {method} {path}: HTTP {status}", file=sys.stderr)
         if status != 200:
             print(json.dumps(body["error"], indent=2), file=sys.stderr)

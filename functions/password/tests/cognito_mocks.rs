@@ -1,0 +1,298 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! The password routes on the real Cognito adapter with `aws-smithy-mocks` answering what
+//! Cognito documents where the emulator does not: code mismatch vs expiry, attempt limits,
+//! unknown users, and `forgot-password` timing.
+
+use std::time::{Duration, Instant};
+
+use aws_sdk_cognitoidentityprovider::{
+    Client,
+    operation::{
+        confirm_forgot_password::{ConfirmForgotPasswordError, ConfirmForgotPasswordOutput},
+        describe_user_pool::DescribeUserPoolOutput,
+        describe_user_pool_client::DescribeUserPoolClientOutput,
+        forgot_password::{ForgotPasswordError, ForgotPasswordOutput},
+    },
+    types::{
+        CodeDeliveryDetailsType, DeliveryMediumType, UserPoolClientType, UserPoolType,
+        error::{
+            CodeMismatchException, ExpiredCodeException, LimitExceededException,
+            TooManyFailedAttemptsException, UserNotFoundException,
+        },
+    },
+};
+use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
+use lambda_http::{Body, Request};
+use serde_json::{Value, json};
+use shared::{
+    App, Ports,
+    adapters::cognito::CognitoDirectory,
+    tenant::CachedTenants,
+    testing::{InMemoryAudit, InMemoryLocks, InMemoryTenants, config, tenant},
+    token::TokenVerifier,
+};
+
+struct MockPorts;
+impl Ports for MockPorts {
+    type Directory = CognitoDirectory;
+    type Locks = InMemoryLocks;
+    type Tenants = InMemoryTenants;
+    type Audit = InMemoryAudit;
+}
+
+fn app_with(rules: &[&Rule], floor: Duration) -> App<MockPorts> {
+    let mut config = config();
+    config.forgot_password_floor = floor;
+    let client = mock_client!(aws_sdk_cognitoidentityprovider, RuleMode::MatchAny, rules);
+    App {
+        tenants: CachedTenants::new(InMemoryTenants::with(tenant()), config.tenant_cache_ttl),
+        directory: CognitoDirectory::new(client),
+        locks: InMemoryLocks::default(),
+        audit: InMemoryAudit::default(),
+        tokens: TokenVerifier::new(config.jwks_cache_ttl, config.attempt_timeout).unwrap(),
+        config,
+    }
+}
+
+fn describe_client() -> Rule {
+    mock!(Client::describe_user_pool_client).then_output(|| {
+        DescribeUserPoolClientOutput::builder()
+            .user_pool_client(
+                UserPoolClientType::builder()
+                    .client_secret("s3cr3t")
+                    .build(),
+            )
+            .build()
+    })
+}
+
+fn describe_pool() -> Rule {
+    mock!(Client::describe_user_pool).then_output(|| {
+        DescribeUserPoolOutput::builder()
+            .user_pool(UserPoolType::builder().build())
+            .build()
+    })
+}
+
+fn request(path: &str, body: Value) -> Request {
+    let text = std::fs::read_to_string(format!(
+        "{}/../../events/auth/user-authentication.json",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let (mut parts, _) = lambda_http::request::from_str(&text).unwrap().into_parts();
+    parts.uri = format!("https://example.com{path}").parse().unwrap();
+    lambda_http::RequestExt::with_raw_http_path(
+        Request::from_parts(parts, Body::Text(body.to_string())),
+        path,
+    )
+}
+
+async fn call(app: &App<MockPorts>, req: Request) -> (u16, Value) {
+    let resp = password::handle(app, req).await;
+    let Body::Text(text) = resp.body() else {
+        panic!("text body")
+    };
+    (resp.status().as_u16(), serde_json::from_str(text).unwrap())
+}
+
+fn slug(body: &Value) -> &str {
+    body["error"]["type"]
+        .as_str()
+        .and_then(|t| t.strip_prefix("/problems/"))
+        .unwrap_or("<none>")
+}
+
+fn delivered() -> ForgotPasswordOutput {
+    ForgotPasswordOutput::builder()
+        .code_delivery_details(
+            CodeDeliveryDetailsType::builder()
+                .destination("d***@e***")
+                .delivery_medium(DeliveryMediumType::Email)
+                .attribute_name("email")
+                .build(),
+        )
+        .build()
+}
+
+fn unknown_user() -> ForgotPasswordError {
+    ForgotPasswordError::UserNotFoundException(
+        UserNotFoundException::builder()
+            .message("Username/client id combination not found.")
+            .build(),
+    )
+}
+
+#[tokio::test]
+async fn an_unknown_user_gets_the_shape_a_known_user_gets() {
+    let (d, known) = (
+        describe_client(),
+        mock!(Client::forgot_password).then_output(delivered),
+    );
+    let app = app_with(&[&d, &known], Duration::from_millis(1));
+    let (s1, b1) = call(
+        &app,
+        request("/forgot-password", json!({"userID": "demo-user"})),
+    )
+    .await;
+    let unknown = mock!(Client::forgot_password).then_error(unknown_user);
+    let app = app_with(&[&d, &unknown], Duration::from_millis(1));
+    let (s2, b2) = call(
+        &app,
+        request("/forgot-password", json!({"userID": "ghost"})),
+    )
+    .await;
+    let (_, b3) = call(
+        &app,
+        request("/forgot-password", json!({"userID": "ghost"})),
+    )
+    .await;
+    assert_eq!((s1, s2), (200, 200));
+    let shape = |b: &Value| {
+        let d = b["data"]["codeDeliveryDetails"].as_object().unwrap();
+        d.iter()
+            .map(|(k, v)| (k.clone(), v.is_string()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(shape(&b1), shape(&b2));
+    assert_eq!(b2["data"], b3["data"], "the stand-in is stable, not random");
+    assert!(!b2.to_string().contains("not found"));
+}
+
+#[tokio::test]
+async fn forgot_password_latency_does_not_tell_a_known_user_from_an_unknown_one() {
+    // Cognito takes longer when it really sends a code; here the known path is made 120 ms
+    // slower than the unknown one. With a 250 ms floor both medians sit on the floor: the
+    // difference left is scheduling noise (a few ms), well under the 120 ms gap it hides and
+    // far under what a network observer could resolve through API Gateway's own jitter.
+    let floor = Duration::from_millis(250);
+    let d = describe_client();
+    let known = mock!(Client::forgot_password).then_compute_output(|_| {
+        std::thread::sleep(Duration::from_millis(120));
+        delivered()
+    });
+    let unknown = mock!(Client::forgot_password).then_error(unknown_user);
+    let known_app = app_with(&[&d, &known], floor);
+    let unknown_app = app_with(&[&d, &unknown], floor);
+    let mut known_times = vec![];
+    let mut unknown_times = vec![];
+    for _ in 0..9 {
+        let started = Instant::now();
+        assert_eq!(
+            call(
+                &known_app,
+                request("/forgot-password", json!({"userID": "demo-user"}))
+            )
+            .await
+            .0,
+            200
+        );
+        known_times.push(started.elapsed());
+        let started = Instant::now();
+        assert_eq!(
+            call(
+                &unknown_app,
+                request("/forgot-password", json!({"userID": "ghost"}))
+            )
+            .await
+            .0,
+            200
+        );
+        unknown_times.push(started.elapsed());
+    }
+    known_times.sort();
+    unknown_times.sort();
+    let (k, u) = (known_times[4], unknown_times[4]);
+    assert!(u >= floor && k >= floor, "known {k:?}, unknown {u:?}");
+    let gap = k.abs_diff(u);
+    assert!(
+        gap < Duration::from_millis(40),
+        "median gap {gap:?} (known {k:?}, unknown {u:?})"
+    );
+}
+
+async fn confirm_failing_with(error: fn() -> ConfirmForgotPasswordError) -> (u16, Value) {
+    let (d, p) = (describe_client(), describe_pool());
+    let confirm = mock!(Client::confirm_forgot_password)
+        .match_requests(|r| r.secret_hash().is_some() && r.confirmation_code() == Some("123456"))
+        .then_error(error);
+    let app = app_with(&[&d, &p, &confirm], Duration::from_millis(1));
+    let body = json!({"userID": "demo-user", "confirmationCode": "123456", "newPassword": "Brand-New-Passw0rd!"});
+    let answer = call(&app, request("/confirm-forgot-password", body)).await;
+    assert_eq!(confirm.num_calls(), 1);
+    answer
+}
+
+#[tokio::test]
+async fn confirm_errors_have_their_slugs() {
+    let cases: [(fn() -> ConfirmForgotPasswordError, u16, &str); 5] = [
+        (
+            || {
+                ConfirmForgotPasswordError::CodeMismatchException(
+                    CodeMismatchException::builder().build(),
+                )
+            },
+            400,
+            "code-mismatch",
+        ),
+        (
+            || {
+                ConfirmForgotPasswordError::ExpiredCodeException(
+                    ExpiredCodeException::builder().build(),
+                )
+            },
+            400,
+            "code-expired",
+        ),
+        (
+            || {
+                ConfirmForgotPasswordError::TooManyFailedAttemptsException(
+                    TooManyFailedAttemptsException::builder().build(),
+                )
+            },
+            429,
+            "too-many-requests",
+        ),
+        (
+            || {
+                ConfirmForgotPasswordError::LimitExceededException(
+                    LimitExceededException::builder().build(),
+                )
+            },
+            429,
+            "too-many-requests",
+        ),
+        (
+            || {
+                ConfirmForgotPasswordError::UserNotFoundException(
+                    UserNotFoundException::builder().build(),
+                )
+            },
+            400,
+            "code-mismatch",
+        ),
+    ];
+    for (error, status, want) in cases {
+        let (s, b) = confirm_failing_with(error).await;
+        assert_eq!((s, slug(&b)), (status, want), "{b}");
+    }
+}
+
+#[tokio::test]
+async fn a_good_code_changes_the_password() {
+    let (d, p) = (describe_client(), describe_pool());
+    let confirm = mock!(Client::confirm_forgot_password)
+        .match_requests(|r| {
+            r.password() == Some("Brand-New-Passw0rd!") && r.username() == Some("demo-user")
+        })
+        .then_output(|| ConfirmForgotPasswordOutput::builder().build());
+    let app = app_with(&[&d, &p, &confirm], Duration::from_millis(1));
+    let body = json!({"userID": "Demo-User", "confirmationCode": "123456", "newPassword": "Brand-New-Passw0rd!"});
+    let (status, b) = call(&app, request("/confirm-forgot-password", body)).await;
+    assert_eq!(status, 200, "{b}");
+    assert_eq!(b["data"]["passwordChanged"], true);
+    assert_eq!(
+        app.audit.actions(),
+        vec![("confirm-forgot-password".to_string(), "success".to_string())]
+    );
+}
