@@ -225,7 +225,8 @@ async fn confirm_failing_with(error: fn() -> ConfirmForgotPasswordError) -> (u16
 
 #[tokio::test]
 async fn confirm_errors_have_their_slugs() {
-    let cases: [(fn() -> ConfirmForgotPasswordError, u16, &str); 5] = [
+    type Case = (fn() -> ConfirmForgotPasswordError, u16, &'static str);
+    let cases: [Case; 5] = [
         (
             || {
                 ConfirmForgotPasswordError::CodeMismatchException(
