@@ -61,7 +61,7 @@ PY
 start_moto() {
   local port="$1" logfile="$2"
   mkdir -p "$LOCAL"
-  "$VENV/bin/moto_server" -H 127.0.0.1 -p "$port" >"$logfile" 2>&1 &
+  "$VENV/bin/python" infra/local/emulator.py --host 127.0.0.1 --port "$port" >"$logfile" 2>&1 &
   MOTO_PID=$!
   if ! wait_http "$port" 30; then
     tail -n 20 "$logfile" >&2 || true

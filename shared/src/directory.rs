@@ -182,6 +182,16 @@ pub enum DirectoryError {
     Internal(String),
 }
 
+impl DirectoryError {
+    /// The admin routes' mapping: an admin may learn that a user does not exist (404).
+    pub fn for_admin(self) -> ApiError {
+        match self {
+            DirectoryError::UserNotFound => ApiError::UserNotFound,
+            other => other.into(),
+        }
+    }
+}
+
 impl From<DirectoryError> for ApiError {
     /// The self-service mapping: nothing here reveals whether a user exists.
     fn from(e: DirectoryError) -> Self {
@@ -225,13 +235,51 @@ pub struct CodeDelivery {
 }
 
 /// A user as the directory knows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DirectoryUser {
     pub username: String,
     pub sub: Option<String>,
     /// Cognito's `UserStatus` (`CONFIRMED`, `FORCE_CHANGE_PASSWORD`, …).
     pub status: String,
     pub enabled: bool,
+    /// Cognito attribute names (`email`, `email_verified`, `given_name`, …) to values.
+    pub attributes: std::collections::BTreeMap<String, String>,
+    /// RFC 3339 UTC.
+    pub created_at: Option<String>,
+    pub updated_at: Option<String>,
+}
+
+impl DirectoryUser {
+    pub fn attribute(&self, name: &str) -> Option<&str> {
+        self.attributes.get(name).map(String::as_str)
+    }
+}
+
+/// A user to create.
+#[derive(Clone, PartialEq, Eq)]
+pub struct NewUser {
+    pub username: UserId,
+    /// Cognito attribute names to values (`email`, `email_verified`, …).
+    pub attributes: Vec<(String, String)>,
+    pub temporary_password: Option<String>,
+    /// Send Cognito's invitation message (`false`: `MessageAction=SUPPRESS`).
+    pub send_invitation: bool,
+}
+
+impl std::fmt::Debug for NewUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewUser")
+            .field("username", &self.username)
+            .field("send_invitation", &self.send_invitation)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A page of users.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserPage {
+    pub users: Vec<DirectoryUser>,
+    pub pagination_token: Option<String>,
 }
 
 /// The identity provider, as the functions use it.
@@ -321,6 +369,76 @@ pub trait Directory: Send + Sync {
         &self,
         access_token: &str,
     ) -> impl Future<Output = Result<(), DirectoryError>> + Send;
+
+    /// `AdminResetUserPassword`: the user must reset through the forgot-password flow.
+    fn admin_reset_password(
+        &self,
+        tenant: &Tenant,
+        user: &UserId,
+    ) -> impl Future<Output = Result<(), DirectoryError>> + Send;
+
+    /// `AdminEnableUser` / `AdminDisableUser`.
+    fn set_enabled(
+        &self,
+        tenant: &Tenant,
+        user: &UserId,
+        enabled: bool,
+    ) -> impl Future<Output = Result<(), DirectoryError>> + Send;
+
+    /// `ResendConfirmationCode` for a user who signed up and has not confirmed.
+    fn resend_confirmation_code(
+        &self,
+        tenant: &Tenant,
+        user: &UserId,
+    ) -> impl Future<Output = Result<CodeDelivery, DirectoryError>> + Send;
+
+    /// `AdminCreateUser` with `MessageAction=RESEND`: the invitation again, with a new
+    /// temporary password and a new validity window.
+    fn resend_invitation(
+        &self,
+        tenant: &Tenant,
+        user: &UserId,
+    ) -> impl Future<Output = Result<(), DirectoryError>> + Send;
+
+    /// `AdminCreateUser`.
+    fn create_user(
+        &self,
+        tenant: &Tenant,
+        user: &NewUser,
+    ) -> impl Future<Output = Result<DirectoryUser, DirectoryError>> + Send;
+
+    /// `AdminSetUserPassword` (an import's permanent password).
+    fn set_password(
+        &self,
+        tenant: &Tenant,
+        user: &UserId,
+        password: &str,
+        permanent: bool,
+    ) -> impl Future<Output = Result<(), DirectoryError>> + Send;
+
+    /// `AdminUpdateUserAttributes`.
+    fn update_attributes(
+        &self,
+        tenant: &Tenant,
+        user: &UserId,
+        attributes: &[(String, String)],
+    ) -> impl Future<Output = Result<(), DirectoryError>> + Send;
+
+    /// `AdminDeleteUser`.
+    fn delete_user(
+        &self,
+        tenant: &Tenant,
+        user: &UserId,
+    ) -> impl Future<Output = Result<(), DirectoryError>> + Send;
+
+    /// `ListUsers` with at most one filter (Cognito's filter syntax, built by the caller).
+    fn list_users(
+        &self,
+        tenant: &Tenant,
+        filter: Option<&str>,
+        limit: i32,
+        pagination_token: Option<&str>,
+    ) -> impl Future<Output = Result<UserPage, DirectoryError>> + Send;
 
     /// The pool's password policy (cached by the adapter).
     fn password_policy(

@@ -15,6 +15,7 @@ pub mod respond;
 pub mod telemetry;
 pub mod tenant;
 pub mod token;
+pub mod user;
 pub mod validate;
 
 #[cfg(any(test, feature = "test-support"))]

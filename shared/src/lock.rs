@@ -166,6 +166,20 @@ pub trait LockStore: Send + Sync {
         user: &UserId,
     ) -> impl Future<Output = Result<(), ApiError>> + Send;
 
+    /// The state of several accounts at once (a page of a user list), by username.
+    fn states(
+        &self,
+        pool_id: &str,
+        users: &[UserId],
+    ) -> impl Future<Output = Result<std::collections::HashMap<String, AccountState>, ApiError>> + Send;
+
+    /// Deletes the account's state (its user was deleted). Idempotent.
+    fn forget(
+        &self,
+        pool_id: &str,
+        user: &UserId,
+    ) -> impl Future<Output = Result<(), ApiError>> + Send;
+
     /// Lifts any lock and resets the budget. Idempotent.
     fn unlock(
         &self,

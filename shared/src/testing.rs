@@ -16,8 +16,8 @@ use crate::{
     audit::{AuditLog, Event, EventPage},
     config::Config,
     directory::{
-        AuthResult, Challenge, CodeDelivery, Directory, DirectoryError, DirectoryUser,
-        PasswordPolicy, Tokens,
+        AuthResult, Challenge, CodeDelivery, Directory, DirectoryError, DirectoryUser, NewUser,
+        PasswordPolicy, Tokens, UserPage,
     },
     lock::{AccountState, Lock, LockSource, LockStore, Locked, Reservation},
     problem::ApiError,
@@ -144,7 +144,18 @@ impl InMemoryDirectory {
         }
     }
 
-    fn set_password(&self, user: &str, password: &str) {
+    fn update(&self, user: &UserId, f: impl FnOnce(&mut MemUser)) -> Result<(), DirectoryError> {
+        let mut users = self
+            .users
+            .lock()
+            .map_err(|_| DirectoryError::Internal("poisoned".into()))?;
+        f(users
+            .get_mut(user.as_str())
+            .ok_or(DirectoryError::UserNotFound)?);
+        Ok(())
+    }
+
+    fn store_password(&self, user: &str, password: &str) {
         if let Ok(mut users) = self.users.lock()
             && let Some(u) = users.get_mut(user)
         {
@@ -315,6 +326,7 @@ impl Directory for InMemoryDirectory {
             sub: Some(format!("sub-{user}")),
             status: u.status.to_string(),
             enabled: u.enabled,
+            ..DirectoryUser::default()
         }))
     }
 
@@ -349,7 +361,7 @@ impl Directory for InMemoryDirectory {
         if code != Self::MFA_CODE {
             return Err(DirectoryError::CodeMismatch);
         }
-        self.set_password(user.as_str(), new_password);
+        self.store_password(user.as_str(), new_password);
         Ok(())
     }
 
@@ -371,12 +383,143 @@ impl Directory for InMemoryDirectory {
         if current.as_deref() != Some(previous) {
             return Err(DirectoryError::NotAuthorized);
         }
-        self.set_password(user, proposed);
+        self.store_password(user, proposed);
         Ok(())
     }
 
     async fn sign_out_everywhere(&self, _: &str) -> Result<(), DirectoryError> {
         self.enter().await
+    }
+
+    async fn admin_reset_password(&self, _: &Tenant, user: &UserId) -> Result<(), DirectoryError> {
+        self.enter().await?;
+        self.update(user, |u| u.status = "RESET_REQUIRED")
+    }
+
+    async fn set_enabled(
+        &self,
+        _: &Tenant,
+        user: &UserId,
+        enabled: bool,
+    ) -> Result<(), DirectoryError> {
+        self.enter().await?;
+        self.update(user, |u| u.enabled = enabled)
+    }
+
+    async fn resend_confirmation_code(
+        &self,
+        _: &Tenant,
+        user: &UserId,
+    ) -> Result<CodeDelivery, DirectoryError> {
+        self.enter().await?;
+        self.user(user)?;
+        Ok(CodeDelivery {
+            destination: Some("d***@e***".into()),
+            delivery_medium: Some("EMAIL".into()),
+            attribute_name: Some("email".into()),
+        })
+    }
+
+    async fn resend_invitation(&self, _: &Tenant, user: &UserId) -> Result<(), DirectoryError> {
+        self.enter().await?;
+        self.user(user).map(|_| ())
+    }
+
+    async fn create_user(
+        &self,
+        _: &Tenant,
+        new: &NewUser,
+    ) -> Result<DirectoryUser, DirectoryError> {
+        self.enter().await?;
+        let mut users = self
+            .users
+            .lock()
+            .map_err(|_| DirectoryError::Internal("poisoned".into()))?;
+        if users.contains_key(new.username.as_str()) {
+            return Err(DirectoryError::Conflict("the user already exists"));
+        }
+        users.insert(
+            new.username.as_str().to_string(),
+            MemUser {
+                password: new.temporary_password.clone().unwrap_or_default(),
+                enabled: true,
+                status: "FORCE_CHANGE_PASSWORD",
+                mfa: false,
+            },
+        );
+        Ok(DirectoryUser {
+            username: new.username.as_str().to_string(),
+            sub: Some(format!("sub-{}", new.username)),
+            status: "FORCE_CHANGE_PASSWORD".into(),
+            enabled: true,
+            attributes: new.attributes.iter().cloned().collect(),
+            ..DirectoryUser::default()
+        })
+    }
+
+    async fn set_password(
+        &self,
+        _: &Tenant,
+        user: &UserId,
+        password: &str,
+        permanent: bool,
+    ) -> Result<(), DirectoryError> {
+        self.enter().await?;
+        self.update(user, |u| {
+            u.password = password.into();
+            if permanent {
+                u.status = "CONFIRMED";
+            }
+        })
+    }
+
+    async fn update_attributes(
+        &self,
+        _: &Tenant,
+        user: &UserId,
+        _: &[(String, String)],
+    ) -> Result<(), DirectoryError> {
+        self.enter().await?;
+        self.user(user).map(|_| ())
+    }
+
+    async fn delete_user(&self, _: &Tenant, user: &UserId) -> Result<(), DirectoryError> {
+        self.enter().await?;
+        self.users
+            .lock()
+            .ok()
+            .and_then(|mut u| u.remove(user.as_str()))
+            .map(|_| ())
+            .ok_or(DirectoryError::UserNotFound)
+    }
+
+    async fn list_users(
+        &self,
+        _: &Tenant,
+        _: Option<&str>,
+        limit: i32,
+        _: Option<&str>,
+    ) -> Result<UserPage, DirectoryError> {
+        self.enter().await?;
+        let users = self
+            .users
+            .lock()
+            .map_err(|_| DirectoryError::Internal("poisoned".into()))?;
+        let mut names: Vec<&String> = users.keys().collect();
+        names.sort();
+        Ok(UserPage {
+            users: names
+                .into_iter()
+                .take(usize::try_from(limit).unwrap_or(0))
+                .map(|n| DirectoryUser {
+                    username: n.clone(),
+                    status: users[n].status.into(),
+                    enabled: users[n].enabled,
+                    ..DirectoryUser::default()
+                })
+                .collect(),
+            pagination_token: None,
+        })
     }
 
     async fn password_policy(&self, _: &Tenant) -> Result<PasswordPolicy, DirectoryError> {
@@ -532,6 +675,26 @@ impl LockStore for InMemoryLocks {
                 a.lock = None;
             }
         })
+    }
+
+    async fn states(
+        &self,
+        pool: &str,
+        users: &[UserId],
+    ) -> Result<HashMap<String, AccountState>, ApiError> {
+        let mut out = HashMap::new();
+        for u in users {
+            out.insert(u.as_str().to_string(), self.state(pool, u).await?);
+        }
+        Ok(out)
+    }
+
+    async fn forget(&self, _: &str, user: &UserId) -> Result<(), ApiError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        if let Ok(mut a) = self.accounts.lock() {
+            a.remove(user.as_str());
+        }
+        Ok(())
     }
 
     async fn unlock(&self, _: &str, user: &UserId) -> Result<(), ApiError> {

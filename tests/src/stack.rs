@@ -494,21 +494,49 @@ impl Answer {
     }
 }
 
-/// Catches the password-reset codes the emulator returns to its caller in a response header
-/// (`x-moto-forgot-password-confirmation-code`), from the Cognito client the functions use.
-/// Only tests read it: the product never depends on it.
+/// Watches the Cognito client the functions use: counts the calls of each operation, and
+/// catches the password-reset codes the emulator returns to its caller in a response header
+/// (`x-moto-forgot-password-confirmation-code`). Only tests read either: the product never
+/// depends on them.
 #[derive(Debug, Default, Clone)]
-pub struct ResetCodes(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+pub struct CognitoProbe {
+    codes: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    calls: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>,
+}
 
-impl ResetCodes {
-    pub fn last(&self) -> Option<String> {
-        self.0.lock().ok().and_then(|c| c.last().cloned())
+impl CognitoProbe {
+    /// The last reset code the emulator handed out.
+    pub fn last_code(&self) -> Option<String> {
+        self.codes.lock().ok().and_then(|c| c.last().cloned())
+    }
+
+    /// How many times `operation` (e.g. `InitiateAuth`) was called.
+    pub fn calls(&self, operation: &str) -> usize {
+        self.calls
+            .lock()
+            .ok()
+            .and_then(|c| c.get(operation).copied())
+            .unwrap_or(0)
     }
 }
 
-impl aws_smithy_runtime_api::client::interceptors::Intercept for ResetCodes {
+impl aws_smithy_runtime_api::client::interceptors::Intercept for CognitoProbe {
     fn name(&self) -> &'static str {
-        "ResetCodes"
+        "CognitoProbe"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _: &aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef<'_>,
+        _: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        cfg: &mut aws_smithy_types::config_bag::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        if let Some(meta) = cfg.load::<aws_smithy_runtime_api::client::orchestrator::Metadata>()
+            && let Ok(mut calls) = self.calls.lock()
+        {
+            *calls.entry(meta.name().to_string()).or_default() += 1;
+        }
+        Ok(())
     }
 
     fn read_before_deserialization(
@@ -521,7 +549,7 @@ impl aws_smithy_runtime_api::client::interceptors::Intercept for ResetCodes {
             .response()
             .headers()
             .get("x-moto-forgot-password-confirmation-code")
-            && let Ok(mut codes) = self.0.lock()
+            && let Ok(mut codes) = self.codes.lock()
         {
             codes.push(code.to_string());
         }
@@ -530,19 +558,19 @@ impl aws_smithy_runtime_api::client::interceptors::Intercept for ResetCodes {
 }
 
 impl Stack {
-    /// The production wiring, with a Cognito client that hands reset codes to the test.
-    pub async fn app_catching_reset_codes(&self) -> (AwsApp, ResetCodes) {
-        let codes = ResetCodes::default();
+    /// The production wiring, with a probe on the Cognito client the functions use.
+    pub async fn probed_app(&self) -> (AwsApp, CognitoProbe) {
+        let probe = CognitoProbe::default();
         let sdk = shared::aws::sdk_config(&self.config).await;
         let client = aws_sdk_cognitoidentityprovider::Client::from_conf(
             aws_sdk_cognitoidentityprovider::config::Builder::from(&sdk)
-                .interceptor(codes.clone())
+                .interceptor(probe.clone())
                 .build(),
         );
         let app = shared::App {
             directory: shared::adapters::cognito::CognitoDirectory::new(client),
             ..self.app().await
         };
-        (app, codes)
+        (app, probe)
     }
 }

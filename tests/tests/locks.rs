@@ -2,23 +2,12 @@
 //! End to end: admin locks, the lockout policy, the Pre Authentication trigger and the audit
 //! trail, on the emulator's Cognito and DynamoDB.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use account_api_tests::stack::{Answer, Stack, TenantFixture, api_request, random_password};
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::{Value, json};
 use shared::{
-    App, AwsApp, Ports,
-    adapters::{
-        cognito::CognitoDirectory,
-        dynamodb::{DynamoAudit, DynamoLocks, DynamoTenants},
-    },
-    directory::{
-        AuthResult, Challenge, CodeDelivery, Directory, DirectoryError, DirectoryUser,
-        PasswordPolicy,
-    },
-    request::UserId,
-    tenant::Tenant,
+    App, AwsApp,
+    adapters::dynamodb::{DynamoAudit, DynamoLocks},
 };
 
 async fn sign_in(app: &AwsApp, t: &TenantFixture, user: &str, password: &str) -> Answer {
@@ -288,108 +277,6 @@ async fn five_wrong_passwords_lock_until_the_lockout_ends() {
     assert_eq!(state.data()["failedAttempts"], 0);
 }
 
-/// Cognito, counting the password checks that reach it.
-struct Counting {
-    inner: CognitoDirectory,
-    password_checks: AtomicUsize,
-}
-
-impl Directory for Counting {
-    async fn password_auth(
-        &self,
-        t: &Tenant,
-        u: &UserId,
-        p: &str,
-    ) -> Result<AuthResult, DirectoryError> {
-        self.password_checks.fetch_add(1, Ordering::SeqCst);
-        self.inner.password_auth(t, u, p).await
-    }
-    async fn refresh(&self, t: &Tenant, u: &UserId, r: &str) -> Result<AuthResult, DirectoryError> {
-        self.inner.refresh(t, u, r).await
-    }
-    async fn complete_new_password(
-        &self,
-        t: &Tenant,
-        u: &UserId,
-        s: &str,
-        p: &str,
-    ) -> Result<AuthResult, DirectoryError> {
-        self.inner.complete_new_password(t, u, s, p).await
-    }
-    async fn answer_challenge(
-        &self,
-        t: &Tenant,
-        u: &UserId,
-        c: Challenge,
-        s: &str,
-        code: &str,
-    ) -> Result<AuthResult, DirectoryError> {
-        self.inner.answer_challenge(t, u, c, s, code).await
-    }
-    async fn validate_access_token(&self, t: &Tenant, a: &str) -> Result<(), DirectoryError> {
-        self.inner.validate_access_token(t, a).await
-    }
-    async fn find_user(
-        &self,
-        t: &Tenant,
-        u: &UserId,
-    ) -> Result<Option<DirectoryUser>, DirectoryError> {
-        self.inner.find_user(t, u).await
-    }
-    async fn global_sign_out(&self, t: &Tenant, u: &UserId) -> Result<(), DirectoryError> {
-        self.inner.global_sign_out(t, u).await
-    }
-    async fn forgot_password(
-        &self,
-        t: &Tenant,
-        u: &UserId,
-    ) -> Result<CodeDelivery, DirectoryError> {
-        self.inner.forgot_password(t, u).await
-    }
-    async fn confirm_forgot_password(
-        &self,
-        t: &Tenant,
-        u: &UserId,
-        c: &str,
-        p: &str,
-    ) -> Result<(), DirectoryError> {
-        self.inner.confirm_forgot_password(t, u, c, p).await
-    }
-    async fn change_password(&self, a: &str, p: &str, n: &str) -> Result<(), DirectoryError> {
-        self.inner.change_password(a, p, n).await
-    }
-    async fn sign_out_everywhere(&self, a: &str) -> Result<(), DirectoryError> {
-        self.inner.sign_out_everywhere(a).await
-    }
-    async fn password_policy(&self, t: &Tenant) -> Result<PasswordPolicy, DirectoryError> {
-        self.inner.password_policy(t).await
-    }
-}
-
-struct CountingPorts;
-impl Ports for CountingPorts {
-    type Directory = Counting;
-    type Locks = DynamoLocks;
-    type Tenants = DynamoTenants;
-    type Audit = DynamoAudit;
-}
-
-async fn counting_app(stack: &Stack) -> App<CountingPorts> {
-    let real = stack.app().await;
-    let sdk = shared::aws::sdk_config(&stack.config).await;
-    App {
-        directory: Counting {
-            inner: CognitoDirectory::new(aws_sdk_cognitoidentityprovider::Client::new(&sdk)),
-            password_checks: AtomicUsize::new(0),
-        },
-        config: real.config,
-        tenants: real.tenants,
-        locks: real.locks,
-        audit: real.audit,
-        tokens: real.tokens,
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn forty_concurrent_wrong_passwords_check_at_most_five() {
     let stack = Stack::connect().await;
@@ -397,7 +284,8 @@ async fn forty_concurrent_wrong_passwords_check_at_most_five() {
     set_policy(&stack, &t, 5, 900).await;
     let password = random_password();
     stack.create_user(&t, "grace", &password).await;
-    let app = std::sync::Arc::new(counting_app(&stack).await);
+    let (app, probe) = stack.probed_app().await;
+    let app = std::sync::Arc::new(app);
     let attempts = (0..40).map(|_| {
         let app = app.clone();
         let req = api_request(
@@ -414,9 +302,23 @@ async fn forty_concurrent_wrong_passwords_check_at_most_five() {
         .into_iter()
         .map(Result::unwrap)
         .collect();
-    let checks = app.directory.password_checks.load(Ordering::SeqCst);
-    assert!(checks <= 5, "{checks} wrong passwords reached Cognito");
-    assert!(checks >= 1);
+    let checks = probe.calls("InitiateAuth");
+    let item = stack
+        .dynamodb
+        .get_item()
+        .table_name(&stack.config.account_state_table)
+        .key("pk", AttributeValue::S(format!("{}#grace", t.user_pool_id)))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        checks <= 5,
+        "{checks} wrong passwords reached Cognito; statuses {:?}; item {:?}",
+        answers.iter().map(|a| a.status).collect::<Vec<_>>(),
+        item.item()
+    );
+    assert!(checks >= 1, "{probe:?}");
     for a in &answers {
         assert!(
             matches!(
@@ -451,7 +353,7 @@ async fn an_unreachable_dynamodb_fails_sign_in_closed_and_checks_no_password() {
     let t = stack.fresh_tenant().await;
     let password = random_password();
     stack.create_user(&t, "heidi", &password).await;
-    let counting = counting_app(&stack).await;
+    let (counting, probe) = stack.probed_app().await;
     let mut config = stack.config.clone();
     config.connect_timeout = std::time::Duration::from_millis(300);
     let sdk = shared::aws::sdk_config(&config).await;
@@ -486,7 +388,7 @@ async fn an_unreachable_dynamodb_fails_sign_in_closed_and_checks_no_password() {
         "{}",
         a.body
     );
-    assert_eq!(app.directory.password_checks.load(Ordering::SeqCst), 0);
+    assert_eq!(probe.calls("InitiateAuth"), 0);
     // nothing was written: the account has no state item
     let item = stack
         .dynamodb

@@ -31,7 +31,7 @@ async fn sign_in(app: &AwsApp, t: &TenantFixture, user: &str, password: &str) ->
 async fn forgot_then_confirm_sets_the_new_password_and_the_code_works_once() {
     let stack = Stack::connect().await;
     let t = stack.fresh_tenant().await;
-    let (app, codes) = stack.app_catching_reset_codes().await;
+    let (app, codes) = stack.probed_app().await;
     let old = random_password();
     stack.create_user(&t, "lena", &old).await;
 
@@ -46,7 +46,7 @@ async fn forgot_then_confirm_sets_the_new_password_and_the_code_works_once() {
     assert_eq!(a.status, 200, "{}", a.body);
     let details = &a.data()["codeDeliveryDetails"];
     assert!(details.get("destination").is_some() && details.get("deliveryMedium").is_some());
-    let code = codes.last().expect("the emulator returned a code");
+    let code = codes.last_code().expect("the emulator returned a code");
 
     let new = random_password();
     let confirm = json!({"userID": "lena", "confirmationCode": code, "newPassword": new});
@@ -75,7 +75,7 @@ async fn forgot_then_confirm_sets_the_new_password_and_the_code_works_once() {
 async fn a_weak_new_password_is_refused_with_its_rule_before_the_code_is_spent() {
     let stack = Stack::connect().await;
     let t = stack.fresh_tenant().await;
-    let (app, codes) = stack.app_catching_reset_codes().await;
+    let (app, codes) = stack.probed_app().await;
     stack.create_user(&t, "mona", &random_password()).await;
     post(
         &app,
@@ -85,7 +85,7 @@ async fn a_weak_new_password_is_refused_with_its_rule_before_the_code_is_spent()
         None,
     )
     .await;
-    let code = codes.last().unwrap();
+    let code = codes.last_code().unwrap();
     let a = post(
         &app,
         &t,
@@ -160,7 +160,7 @@ async fn recovery_lifts_a_lockout_but_never_an_admin_lock() {
     stack
         .set_tenant_attribute(&t, "maxPasswordAttempts", AttributeValue::N("2".into()))
         .await;
-    let (app, codes) = stack.app_catching_reset_codes().await;
+    let (app, codes) = stack.probed_app().await;
     stack.create_user(&t, "olga", &random_password()).await;
     for _ in 0..2 {
         sign_in(&app, &t, "olga", "Wrong-Passw0rd-1").await;
@@ -182,7 +182,7 @@ async fn recovery_lifts_a_lockout_but_never_an_admin_lock() {
         &app,
         &t,
         "/confirm-forgot-password",
-        json!({"userID": "olga", "confirmationCode": codes.last().unwrap(), "newPassword": new}),
+        json!({"userID": "olga", "confirmationCode": codes.last_code().unwrap(), "newPassword": new}),
         None,
     )
     .await;
@@ -207,7 +207,7 @@ async fn recovery_lifts_a_lockout_but_never_an_admin_lock() {
         &app,
         &t,
         "/confirm-forgot-password",
-        json!({"userID": "olga", "confirmationCode": codes.last().unwrap(), "newPassword": newer}),
+        json!({"userID": "olga", "confirmationCode": codes.last_code().unwrap(), "newPassword": newer}),
         None,
     )
     .await;

@@ -1,29 +1,139 @@
-//! The `users` group. Today: `GET /users/{userID}/events`, the user's audit trail, newest
-//! first, for the tenant's admins.
+//! The `users` group: user management for a tenant's admins (create, read, update, delete,
+//! list), a user's own profile (`GET /users/{userID}` with their token), and the audit trail.
 
 use lambda_http::{Body, Request, RequestExt, Response};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use shared::{
     ApiError, App, Ports, Reply,
     audit::{AuditLog, Event},
-    request::{RequestMeta, Route, path_user_id},
+    directory::{Directory, DirectoryError, NewUser},
+    lock::LockStore,
+    request::{RequestMeta, Route, UserId, json_body, path_user_id},
+    tenant::Tenant,
+    user::User,
+    validate::{Email, Password, Phone, Text},
 };
 
 /// The routes this function serves.
-pub const ROUTES: &[Route] = &[Route {
-    method: "GET",
-    path: "/users/{userID}/events",
-    name: "events",
-}];
+pub const ROUTES: &[Route] = &[
+    Route {
+        method: "GET",
+        path: "/users/{userID}/events",
+        name: "events",
+    },
+    Route {
+        method: "POST",
+        path: "/users",
+        name: "create-user",
+    },
+    Route {
+        method: "GET",
+        path: "/users",
+        name: "list-users",
+    },
+    Route {
+        method: "GET",
+        path: "/users/{userID}",
+        name: "get-user",
+    },
+    Route {
+        method: "PATCH",
+        path: "/users/{userID}",
+        name: "update-user",
+    },
+    Route {
+        method: "DELETE",
+        path: "/users/{userID}",
+        name: "delete-user",
+    },
+];
 
-/// Page sizes for `limit`.
-const DEFAULT_LIMIT: u32 = 20;
-const MAX_LIMIT: u32 = 100;
+/// Page sizes for `GET …/events`.
+const DEFAULT_EVENTS: u32 = 20;
+const MAX_EVENTS: u32 = 100;
+/// Page sizes for `GET /users` (Cognito's `ListUsers` allows 60).
+const MAX_USERS: i32 = 60;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct Profile {
+    email: Option<Email>,
+    email_verified: Option<bool>,
+    phone_number: Option<Phone>,
+    phone_verified: Option<bool>,
+    given_name: Option<Text<256>>,
+    family_name: Option<Text<256>>,
+    name: Option<Text<256>>,
+    locale: Option<Text<35>>,
+}
+
+impl Profile {
+    /// Cognito attributes for the fields given.
+    fn attributes(&self) -> Vec<(String, String)> {
+        let mut a = vec![];
+        let mut push = |name: &str, value: Option<String>| {
+            if let Some(v) = value {
+                a.push((name.to_string(), v));
+            }
+        };
+        push("email", self.email.as_ref().map(|e| e.as_str().to_string()));
+        push("email_verified", self.email_verified.map(|b| b.to_string()));
+        push(
+            "phone_number",
+            self.phone_number.as_ref().map(|p| p.as_str().to_string()),
+        );
+        push(
+            "phone_number_verified",
+            self.phone_verified.map(|b| b.to_string()),
+        );
+        push(
+            "given_name",
+            self.given_name.as_ref().map(|t| t.as_str().to_string()),
+        );
+        push(
+            "family_name",
+            self.family_name.as_ref().map(|t| t.as_str().to_string()),
+        );
+        push("name", self.name.as_ref().map(|t| t.as_str().to_string()));
+        push(
+            "locale",
+            self.locale.as_ref().map(|t| t.as_str().to_string()),
+        );
+        a
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct CreateUser {
+    #[serde(rename = "userID")]
+    user_id: UserId,
+    #[serde(flatten)]
+    profile: Profile,
+    temporary_password: Option<Password>,
+    /// An import: a permanent password, no invitation.
+    password: Option<Password>,
+    send_welcome_message: Option<bool>,
+}
 
 #[derive(Debug, Serialize)]
 struct Events {
-    events: Vec<Event>,
+    events: Vec<shared::audit::Event>,
     cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Users {
+    users: Vec<User>,
+    pagination_token: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct Deleted {
+    #[serde(rename = "userID")]
+    user_id: String,
+    deleted: bool,
 }
 
 /// The Lambda entry point of the group.
@@ -35,17 +145,266 @@ async fn route<P: Ports>(app: &App<P>, req: Request, meta: RequestMeta) -> Resul
     let name = shared::request::route_name(&req, ROUTES)?;
     tracing::Span::current().record("route", name);
     let tenant = app.tenant(&req, &meta).await?;
-    let user = path_user_id(&req)?;
+    match name {
+        "events" => events(app, &tenant, &req).await,
+        "list-users" => list(app, &tenant, &req).await,
+        "get-user" => {
+            let user = path_user_id(&req)?;
+            let caller = app.caller(&req, &tenant).await?;
+            let is_admin = caller.groups.iter().any(|g| g == &tenant.admin_group);
+            if !is_admin && caller.username != user.as_str() {
+                return Err(ApiError::Forbidden(
+                    "a user can only read their own profile",
+                ));
+            }
+            Reply::ok(&read_user(app, &tenant, &user).await?)
+        }
+        _ => {
+            // the state-changing routes: admin only, audited
+            let (actor, user, result) = match name {
+                "create-user" => {
+                    let admin = app.admin(&req, &tenant).await?;
+                    let body: CreateUser = json_body(&req, app.config.body_limit_bytes)?;
+                    let user = body.user_id.clone();
+                    (admin.sub, user, create(app, &tenant, body).await)
+                }
+                "update-user" => {
+                    let user = path_user_id(&req)?;
+                    let admin = app.admin(&req, &tenant).await?;
+                    let body: Profile = json_body(&req, app.config.body_limit_bytes)?;
+                    let result = update(app, &tenant, &user, body).await;
+                    (admin.sub, user, result)
+                }
+                _ => {
+                    let user = path_user_id(&req)?;
+                    let admin = app.admin(&req, &tenant).await?;
+                    let result = delete(app, &tenant, &user).await;
+                    (admin.sub, user, result)
+                }
+            };
+            let outcome = result.as_ref().map_or_else(ApiError::slug, |_| "success");
+            app.record(
+                &tenant,
+                Event::new(&user, &meta.activity_id, &actor, name, outcome),
+            )
+            .await;
+            result
+        }
+    }
+}
+
+async fn read_user<P: Ports>(
+    app: &App<P>,
+    tenant: &Tenant,
+    user: &UserId,
+) -> Result<User, ApiError> {
+    let (found, state) = tokio::join!(
+        app.directory.find_user(tenant, user),
+        app.locks.state(&tenant.user_pool_id, user),
+    );
+    let found = found
+        .map_err(DirectoryError::for_admin)?
+        .ok_or(ApiError::UserNotFound)?;
+    Ok(User::of(&found, &state?))
+}
+
+async fn create<P: Ports>(
+    app: &App<P>,
+    tenant: &Tenant,
+    body: CreateUser,
+) -> Result<Reply, ApiError> {
+    if body.password.is_some() && body.temporary_password.is_some() {
+        return Err(ApiError::InvalidRequest(
+            "give either `temporaryPassword` or `password` (an import), not both".into(),
+        ));
+    }
+    if let Some(p) = body.password.as_ref().or(body.temporary_password.as_ref()) {
+        let policy = app.directory.password_policy(tenant).await?;
+        if let Some(rule) = policy.violation(p.expose()) {
+            return Err(ApiError::InvalidPassword(rule));
+        }
+    }
+    let import = body.password.is_some();
+    let new = NewUser {
+        username: body.user_id.clone(),
+        attributes: body.profile.attributes(),
+        temporary_password: body
+            .temporary_password
+            .as_ref()
+            .map(|p| p.expose().to_string()),
+        send_invitation: !import && body.send_welcome_message.unwrap_or(true),
+    };
+    let mut created = app
+        .directory
+        .create_user(tenant, &new)
+        .await
+        .map_err(DirectoryError::for_admin)?;
+    if let Some(password) = &body.password {
+        if let Err(e) = app
+            .directory
+            .set_password(tenant, &body.user_id, password.expose(), true)
+            .await
+        {
+            // nothing half-made: an import whose password did not take is no user at all
+            if let Err(undo) = app.directory.delete_user(tenant, &body.user_id).await {
+                tracing::error!(cause = %undo, "an imported user was left without its password");
+            }
+            return Err(e.for_admin());
+        }
+        created.status = "CONFIRMED".into();
+    }
+    Reply::created(&User::of(&created, &Default::default()))
+}
+
+async fn update<P: Ports>(
+    app: &App<P>,
+    tenant: &Tenant,
+    user: &UserId,
+    body: Profile,
+) -> Result<Reply, ApiError> {
+    let attributes = body.attributes();
+    if attributes.is_empty() {
+        return Err(ApiError::InvalidRequest(
+            "give at least one field to change".into(),
+        ));
+    }
+    app.directory
+        .update_attributes(tenant, user, &attributes)
+        .await
+        .map_err(DirectoryError::for_admin)?;
+    Reply::ok(&read_user(app, tenant, user).await?)
+}
+
+async fn delete<P: Ports>(app: &App<P>, tenant: &Tenant, user: &UserId) -> Result<Reply, ApiError> {
+    app.directory
+        .delete_user(tenant, user)
+        .await
+        .map_err(DirectoryError::for_admin)?;
+    // the audit trail stays; the lock and the lockout counter go with the user
+    app.locks.forget(&tenant.user_pool_id, user).await?;
+    Reply::ok(&Deleted {
+        user_id: user.as_str().to_string(),
+        deleted: true,
+    })
+}
+
+/// A filter value goes inside Cognito's quoted filter syntax: no quotes, backslashes or
+/// control characters, so that it cannot change the filter.
+fn filter_value(name: &str, v: &str) -> Result<String, ApiError> {
+    if v.is_empty() || v.len() > 256 || v.chars().any(|c| c == '"' || c == '\\' || c.is_control()) {
+        return Err(ApiError::InvalidRequest(format!(
+            "`{name}` must be 1 to 256 characters without quotes or backslashes"
+        )));
+    }
+    Ok(v.to_string())
+}
+
+const STATUSES: &[&str] = &[
+    "UNCONFIRMED",
+    "CONFIRMED",
+    "ARCHIVED",
+    "COMPROMISED",
+    "UNKNOWN",
+    "RESET_REQUIRED",
+    "FORCE_CHANGE_PASSWORD",
+    "EXTERNAL_PROVIDER",
+];
+
+async fn list<P: Ports>(app: &App<P>, tenant: &Tenant, req: &Request) -> Result<Reply, ApiError> {
+    let query = req.query_string_parameters();
+    let mut filters = vec![];
+    if let Some(v) = query.first("email") {
+        filters.push(format!("email = \"{}\"", filter_value("email", v)?));
+    }
+    if let Some(v) = query.first("emailPrefix") {
+        filters.push(format!("email ^= \"{}\"", filter_value("emailPrefix", v)?));
+    }
+    if let Some(v) = query.first("userIDPrefix") {
+        filters.push(format!(
+            "username ^= \"{}\"",
+            filter_value("userIDPrefix", &v.to_ascii_lowercase())?
+        ));
+    }
+    if let Some(v) = query.first("status") {
+        if !STATUSES.contains(&v) {
+            return Err(ApiError::InvalidRequest(format!(
+                "`status` must be one of {}",
+                STATUSES.join(", ")
+            )));
+        }
+        filters.push(format!("cognito:user_status = \"{v}\""));
+    }
+    if filters.len() > 1 {
+        return Err(ApiError::InvalidRequest(
+            "give at most one of `email`, `emailPrefix`, `userIDPrefix`, `status`".into(),
+        ));
+    }
+    let limit = match query.first("limit") {
+        None => MAX_USERS,
+        Some(raw) => raw
+            .parse::<i32>()
+            .ok()
+            .filter(|n| (1..=MAX_USERS).contains(n))
+            .ok_or_else(|| {
+                ApiError::InvalidRequest(format!(
+                    "`limit` must be a whole number from 1 to {MAX_USERS}"
+                ))
+            })?,
+    };
+    let token = query.first("paginationToken").filter(|t| !t.is_empty());
+    if token.is_some_and(|t| t.len() > 4096) {
+        return Err(ApiError::InvalidRequest(
+            "`paginationToken` is not a token this API returned".into(),
+        ));
+    }
+    app.admin(req, tenant).await?;
+    let page = app
+        .directory
+        .list_users(tenant, filters.first().map(String::as_str), limit, token)
+        .await
+        .map_err(|e| match e {
+            DirectoryError::InvalidParameter => ApiError::InvalidRequest(
+                "`paginationToken` is not a token this API returned".into(),
+            ),
+            other => other.for_admin(),
+        })?;
+    let names: Vec<UserId> = page
+        .users
+        .iter()
+        .filter_map(|u| UserId::parse(&u.username).ok())
+        .collect();
+    let states = app.locks.states(&tenant.user_pool_id, &names).await?;
+    let users = page
+        .users
+        .iter()
+        .map(|u| {
+            User::of(
+                u,
+                &states
+                    .get(&u.username.to_ascii_lowercase())
+                    .cloned()
+                    .unwrap_or_default(),
+            )
+        })
+        .collect();
+    Reply::ok(&Users {
+        users,
+        pagination_token: page.pagination_token,
+    })
+}
+
+async fn events<P: Ports>(app: &App<P>, tenant: &Tenant, req: &Request) -> Result<Reply, ApiError> {
+    let user = path_user_id(req)?;
     let query = req.query_string_parameters();
     let limit = match query.first("limit") {
-        None => DEFAULT_LIMIT,
+        None => DEFAULT_EVENTS,
         Some(raw) => raw
             .parse::<u32>()
             .ok()
-            .filter(|n| (1..=MAX_LIMIT).contains(n))
+            .filter(|n| (1..=MAX_EVENTS).contains(n))
             .ok_or_else(|| {
                 ApiError::InvalidRequest(format!(
-                    "`limit` must be a whole number from 1 to {MAX_LIMIT}"
+                    "`limit` must be a whole number from 1 to {MAX_EVENTS}"
                 ))
             })?,
     };
@@ -55,7 +414,7 @@ async fn route<P: Ports>(app: &App<P>, req: Request, meta: RequestMeta) -> Resul
             "`cursor` is not a cursor this API returned".into(),
         ));
     }
-    app.admin(&req, &tenant).await?;
+    app.admin(req, tenant).await?;
     let page = app
         .audit
         .list(&tenant.user_pool_id, &user, limit, cursor)

@@ -14,7 +14,14 @@ use aws_sdk_cognitoidentityprovider::{
     Client,
     error::{DisplayErrorContext, ProvideErrorMetadata, SdkError},
     operation::{
+        admin_create_user::AdminCreateUserError,
+        admin_delete_user::AdminDeleteUserError,
+        admin_disable_user::AdminDisableUserError,
+        admin_enable_user::AdminEnableUserError,
         admin_get_user::AdminGetUserError,
+        admin_reset_user_password::AdminResetUserPasswordError,
+        admin_set_user_password::AdminSetUserPasswordError,
+        admin_update_user_attributes::AdminUpdateUserAttributesError,
         admin_user_global_sign_out::AdminUserGlobalSignOutError,
         change_password::ChangePasswordError,
         confirm_forgot_password::ConfirmForgotPasswordError,
@@ -24,9 +31,14 @@ use aws_sdk_cognitoidentityprovider::{
         get_user::GetUserError,
         global_sign_out::GlobalSignOutError,
         initiate_auth::{InitiateAuthError, InitiateAuthOutput},
+        list_users::ListUsersError,
+        resend_confirmation_code::ResendConfirmationCodeError,
         respond_to_auth_challenge::{RespondToAuthChallengeError, RespondToAuthChallengeOutput},
     },
-    types::{AuthFlowType, AuthenticationResultType, ChallengeNameType},
+    types::{
+        AttributeType, AuthFlowType, AuthenticationResultType, ChallengeNameType,
+        CodeDeliveryDetailsType, MessageActionType,
+    },
 };
 use aws_smithy_runtime_api::http::Response as HttpResponse;
 use base64::Engine;
@@ -35,8 +47,8 @@ use sha2::Sha256;
 
 use crate::{
     directory::{
-        AuthResult, Challenge, CodeDelivery, Directory, DirectoryError, DirectoryUser,
-        PasswordPolicy, Tokens,
+        AuthResult, Challenge, CodeDelivery, Directory, DirectoryError, DirectoryUser, NewUser,
+        PasswordPolicy, Tokens, UserPage,
     },
     request::UserId,
     tenant::Tenant,
@@ -241,6 +253,90 @@ modelled!(GlobalSignOutError {
     InternalErrorException,
     ForbiddenException,
 });
+modelled!(AdminResetUserPasswordError {
+    NotAuthorizedException,
+    UserNotFoundException,
+    ResourceNotFoundException,
+    InvalidParameterException,
+    TooManyRequestsException,
+    LimitExceededException,
+    InternalErrorException,
+    UserLambdaValidationException,
+});
+modelled!(AdminDisableUserError {
+    NotAuthorizedException,
+    UserNotFoundException,
+    ResourceNotFoundException,
+    InvalidParameterException,
+    TooManyRequestsException,
+    InternalErrorException,
+});
+modelled!(AdminEnableUserError {
+    NotAuthorizedException,
+    UserNotFoundException,
+    ResourceNotFoundException,
+    InvalidParameterException,
+    TooManyRequestsException,
+    InternalErrorException,
+});
+modelled!(ResendConfirmationCodeError {
+    NotAuthorizedException,
+    UserNotFoundException,
+    ResourceNotFoundException,
+    InvalidParameterException,
+    TooManyRequestsException,
+    LimitExceededException,
+    InternalErrorException,
+    UserLambdaValidationException,
+    ForbiddenException,
+});
+modelled!(AdminCreateUserError {
+    NotAuthorizedException,
+    UserNotFoundException,
+    ResourceNotFoundException,
+    InvalidParameterException,
+    InvalidPasswordException,
+    TooManyRequestsException,
+    InternalErrorException,
+    UserLambdaValidationException,
+    UsernameExistsException,
+    UnsupportedUserStateException,
+});
+modelled!(AdminSetUserPasswordError {
+    NotAuthorizedException,
+    UserNotFoundException,
+    ResourceNotFoundException,
+    InvalidParameterException,
+    InvalidPasswordException,
+    TooManyRequestsException,
+    InternalErrorException,
+    PasswordHistoryPolicyViolationException,
+});
+modelled!(AdminUpdateUserAttributesError {
+    NotAuthorizedException,
+    UserNotFoundException,
+    ResourceNotFoundException,
+    InvalidParameterException,
+    TooManyRequestsException,
+    InternalErrorException,
+    UserLambdaValidationException,
+    AliasExistsException,
+});
+modelled!(AdminDeleteUserError {
+    NotAuthorizedException,
+    UserNotFoundException,
+    ResourceNotFoundException,
+    InvalidParameterException,
+    TooManyRequestsException,
+    InternalErrorException,
+});
+modelled!(ListUsersError {
+    NotAuthorizedException,
+    ResourceNotFoundException,
+    InvalidParameterException,
+    TooManyRequestsException,
+    InternalErrorException,
+});
 modelled!(DescribeUserPoolError {
     NotAuthorizedException,
     ResourceNotFoundException,
@@ -307,6 +403,44 @@ fn from_respond(out: RespondToAuthChallengeOutput) -> Result<AuthResult, Directo
         out.session(),
         out.authentication_result(),
     )
+}
+
+fn delivery(details: Option<&CodeDeliveryDetailsType>) -> CodeDelivery {
+    CodeDelivery {
+        destination: details.and_then(|d| d.destination()).map(str::to_string),
+        delivery_medium: details
+            .and_then(|d| d.delivery_medium())
+            .map(|m| m.as_str().to_string()),
+        attribute_name: details.and_then(|d| d.attribute_name()).map(str::to_string),
+    }
+}
+
+fn rfc3339(t: Option<&aws_smithy_types::DateTime>) -> Option<String> {
+    t.and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok())
+}
+
+/// A user from the parts `AdminGetUser`, `AdminCreateUser` and `ListUsers` all return.
+fn directory_user(
+    username: &str,
+    attributes: &[AttributeType],
+    status: Option<&aws_sdk_cognitoidentityprovider::types::UserStatusType>,
+    enabled: bool,
+    created: Option<&aws_smithy_types::DateTime>,
+    updated: Option<&aws_smithy_types::DateTime>,
+) -> DirectoryUser {
+    let attributes: std::collections::BTreeMap<String, String> = attributes
+        .iter()
+        .filter_map(|a| a.value().map(|v| (a.name().to_string(), v.to_string())))
+        .collect();
+    DirectoryUser {
+        username: username.to_string(),
+        sub: attributes.get("sub").cloned(),
+        status: status.map(|s| s.as_str().to_string()).unwrap_or_default(),
+        enabled,
+        attributes,
+        created_at: rfc3339(created),
+        updated_at: rfc3339(updated),
+    }
 }
 
 /// Values read from Cognito once and kept for a while: app client secrets and pool policies.
@@ -511,21 +645,14 @@ impl Directory for CognitoDirectory {
             Err(DirectoryError::UserNotFound) => return Ok(None),
             Err(e) => return Err(e),
         };
-        let sub = out
-            .user_attributes()
-            .iter()
-            .find(|a| a.name() == "sub")
-            .and_then(|a| a.value())
-            .map(str::to_string);
-        Ok(Some(DirectoryUser {
-            username: out.username().to_string(),
-            sub,
-            status: out
-                .user_status()
-                .map(|s| s.as_str().to_string())
-                .unwrap_or_default(),
-            enabled: out.enabled(),
-        }))
+        Ok(Some(directory_user(
+            out.username(),
+            out.user_attributes(),
+            out.user_status(),
+            out.enabled(),
+            out.user_create_date(),
+            out.user_last_modified_date(),
+        )))
     }
 
     async fn global_sign_out(&self, tenant: &Tenant, user: &UserId) -> Result<(), DirectoryError> {
@@ -554,14 +681,7 @@ impl Directory for CognitoDirectory {
             .send()
             .await
             .map_err(classify)?;
-        let details = out.code_delivery_details();
-        Ok(CodeDelivery {
-            destination: details.and_then(|d| d.destination()).map(str::to_string),
-            delivery_medium: details
-                .and_then(|d| d.delivery_medium())
-                .map(|m| m.as_str().to_string()),
-            attribute_name: details.and_then(|d| d.attribute_name()).map(str::to_string),
-        })
+        Ok(delivery(out.code_delivery_details()))
     }
 
     async fn confirm_forgot_password(
@@ -610,6 +730,208 @@ impl Directory for CognitoDirectory {
             .await
             .map_err(classify)?;
         Ok(())
+    }
+
+    async fn admin_reset_password(
+        &self,
+        tenant: &Tenant,
+        user: &UserId,
+    ) -> Result<(), DirectoryError> {
+        self.client
+            .admin_reset_user_password()
+            .user_pool_id(&tenant.user_pool_id)
+            .username(user.as_str())
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    async fn set_enabled(
+        &self,
+        tenant: &Tenant,
+        user: &UserId,
+        enabled: bool,
+    ) -> Result<(), DirectoryError> {
+        if enabled {
+            self.client
+                .admin_enable_user()
+                .user_pool_id(&tenant.user_pool_id)
+                .username(user.as_str())
+                .send()
+                .await
+                .map_err(classify)?;
+        } else {
+            self.client
+                .admin_disable_user()
+                .user_pool_id(&tenant.user_pool_id)
+                .username(user.as_str())
+                .send()
+                .await
+                .map_err(classify)?;
+        }
+        Ok(())
+    }
+
+    async fn resend_confirmation_code(
+        &self,
+        tenant: &Tenant,
+        user: &UserId,
+    ) -> Result<CodeDelivery, DirectoryError> {
+        let hash = self.hash_for(tenant, user).await?;
+        let out = self
+            .client
+            .resend_confirmation_code()
+            .client_id(&tenant.app_client_id)
+            .username(user.as_str())
+            .set_secret_hash(hash)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(delivery(out.code_delivery_details()))
+    }
+
+    async fn resend_invitation(
+        &self,
+        tenant: &Tenant,
+        user: &UserId,
+    ) -> Result<(), DirectoryError> {
+        self.client
+            .admin_create_user()
+            .user_pool_id(&tenant.user_pool_id)
+            .username(user.as_str())
+            .message_action(MessageActionType::Resend)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    async fn create_user(
+        &self,
+        tenant: &Tenant,
+        new: &NewUser,
+    ) -> Result<DirectoryUser, DirectoryError> {
+        let mut req = self
+            .client
+            .admin_create_user()
+            .user_pool_id(&tenant.user_pool_id)
+            .username(new.username.as_str())
+            .set_temporary_password(new.temporary_password.clone());
+        for (name, value) in &new.attributes {
+            req = req.user_attributes(
+                AttributeType::builder()
+                    .name(name)
+                    .value(value)
+                    .build()
+                    .map_err(|e| DirectoryError::Internal(format!("attribute {name}: {e}")))?,
+            );
+        }
+        if !new.send_invitation {
+            req = req.message_action(MessageActionType::Suppress);
+        }
+        let out = req.send().await.map_err(classify)?;
+        let user = out
+            .user()
+            .ok_or_else(|| DirectoryError::Internal("AdminCreateUser returned no user".into()))?;
+        Ok(directory_user(
+            user.username().unwrap_or(new.username.as_str()),
+            user.attributes(),
+            user.user_status(),
+            user.enabled(),
+            user.user_create_date(),
+            user.user_last_modified_date(),
+        ))
+    }
+
+    async fn set_password(
+        &self,
+        tenant: &Tenant,
+        user: &UserId,
+        password: &str,
+        permanent: bool,
+    ) -> Result<(), DirectoryError> {
+        self.client
+            .admin_set_user_password()
+            .user_pool_id(&tenant.user_pool_id)
+            .username(user.as_str())
+            .password(password)
+            .permanent(permanent)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    async fn update_attributes(
+        &self,
+        tenant: &Tenant,
+        user: &UserId,
+        attributes: &[(String, String)],
+    ) -> Result<(), DirectoryError> {
+        let mut req = self
+            .client
+            .admin_update_user_attributes()
+            .user_pool_id(&tenant.user_pool_id)
+            .username(user.as_str());
+        for (name, value) in attributes {
+            req = req.user_attributes(
+                AttributeType::builder()
+                    .name(name)
+                    .value(value)
+                    .build()
+                    .map_err(|e| DirectoryError::Internal(format!("attribute {name}: {e}")))?,
+            );
+        }
+        req.send().await.map_err(classify)?;
+        Ok(())
+    }
+
+    async fn delete_user(&self, tenant: &Tenant, user: &UserId) -> Result<(), DirectoryError> {
+        self.client
+            .admin_delete_user()
+            .user_pool_id(&tenant.user_pool_id)
+            .username(user.as_str())
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    async fn list_users(
+        &self,
+        tenant: &Tenant,
+        filter: Option<&str>,
+        limit: i32,
+        pagination_token: Option<&str>,
+    ) -> Result<UserPage, DirectoryError> {
+        let out = self
+            .client
+            .list_users()
+            .user_pool_id(&tenant.user_pool_id)
+            .set_filter(filter.map(str::to_string))
+            .limit(limit)
+            .set_pagination_token(pagination_token.map(str::to_string))
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(UserPage {
+            users: out
+                .users()
+                .iter()
+                .map(|u| {
+                    directory_user(
+                        u.username().unwrap_or_default(),
+                        u.attributes(),
+                        u.user_status(),
+                        u.enabled(),
+                        u.user_create_date(),
+                        u.user_last_modified_date(),
+                    )
+                })
+                .collect(),
+            pagination_token: out.pagination_token().map(str::to_string),
+        })
     }
 
     async fn password_policy(&self, tenant: &Tenant) -> Result<PasswordPolicy, DirectoryError> {

@@ -15,7 +15,7 @@ use aws_sdk_dynamodb::{
     Client,
     error::{DisplayErrorContext, ProvideErrorMetadata, SdkError},
     operation::update_item::UpdateItemError,
-    types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure},
+    types::{AttributeValue, KeysAndAttributes, ReturnValue, ReturnValuesOnConditionCheckFailure},
 };
 use aws_smithy_runtime_api::http::Response as HttpResponse;
 use base64::Engine;
@@ -488,6 +488,76 @@ impl LockStore for DynamoLocks {
             Err(e) if is_condition_failure(&e) => self.record_success(pool_id, user).await,
             Err(e) => Err(classify(e)),
         }
+    }
+
+    async fn states(
+        &self,
+        pool_id: &str,
+        users: &[UserId],
+    ) -> Result<HashMap<String, AccountState>, ApiError> {
+        let mut states = HashMap::new();
+        let now = SystemTime::now();
+        // BatchGetItem takes 100 keys at most; a page of users is at most 60
+        for chunk in users.chunks(100) {
+            let mut keys: Vec<Item> = chunk
+                .iter()
+                .map(|u| {
+                    HashMap::from([("pk".to_string(), AttributeValue::S(account_key(pool_id, u)))])
+                })
+                .collect();
+            // unprocessed keys are retried a few times, then the read fails closed
+            for _ in 0..4 {
+                if keys.is_empty() {
+                    break;
+                }
+                let request = KeysAndAttributes::builder()
+                    .set_keys(Some(std::mem::take(&mut keys)))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(|e| ApiError::Internal(format!("BatchGetItem request: {e}")))?;
+                let out = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, request)
+                    .send()
+                    .await
+                    .map_err(classify)?;
+                for item in out
+                    .responses()
+                    .and_then(|r| r.get(&self.table))
+                    .into_iter()
+                    .flatten()
+                {
+                    if let Some(user) = string(item, "pk")
+                        .and_then(|pk| pk.rsplit_once('#').map(|(_, u)| u.to_string()))
+                    {
+                        states.insert(user, state_from_item(item, now));
+                    }
+                }
+                keys = out
+                    .unprocessed_keys()
+                    .and_then(|u| u.get(&self.table))
+                    .map(|k| k.keys().to_vec())
+                    .unwrap_or_default();
+            }
+            if !keys.is_empty() {
+                return Err(ApiError::DependencyUnavailable(
+                    "DynamoDB left keys unprocessed".into(),
+                ));
+            }
+        }
+        Ok(states)
+    }
+
+    async fn forget(&self, pool_id: &str, user: &UserId) -> Result<(), ApiError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(account_key(pool_id, user)))
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
     }
 
     async fn unlock(&self, pool_id: &str, user: &UserId) -> Result<(), ApiError> {

@@ -1,0 +1,187 @@
+//! The `admin` group: a tenant's administrators act on their own users' accounts.
+//! Unknown users are 404 here (admins may know who exists); a user in the wrong state for an
+//! operation is 409. Disable and enable are idempotent; disabling also revokes the user's
+//! refresh tokens, so sessions end with it.
+
+use lambda_http::{Body, Request, Response};
+use serde::Serialize;
+use shared::{
+    ApiError, App, Ports, Reply,
+    audit::Event,
+    directory::{CodeDelivery, Directory, DirectoryError, DirectoryUser},
+    request::{RequestMeta, Route, UserId, path_user_id},
+    tenant::Tenant,
+};
+
+const fn post(path: &'static str, name: &'static str) -> Route {
+    Route {
+        method: "POST",
+        path,
+        name,
+    }
+}
+
+/// The routes this function serves.
+pub const ROUTES: &[Route] = &[
+    post(
+        "/users/{userID}/admin-reset-password",
+        "admin-reset-password",
+    ),
+    post("/users/{userID}/admin-disable", "admin-disable"),
+    post("/users/{userID}/admin-enable", "admin-enable"),
+    post(
+        "/users/{userID}/resend-confirmation-code",
+        "resend-confirmation-code",
+    ),
+    post(
+        "/users/{userID}/resend-welcome-message",
+        "resend-welcome-message",
+    ),
+];
+
+#[derive(Debug, Serialize)]
+struct Status {
+    #[serde(rename = "userID")]
+    user_id: String,
+    status: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+struct Enabled {
+    #[serde(rename = "userID")]
+    user_id: String,
+    enabled: bool,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Delivery {
+    code_delivery_details: CodeDelivery,
+}
+
+/// The Lambda entry point of the group.
+pub async fn handle<P: Ports>(app: &App<P>, req: Request) -> Response<Body> {
+    shared::serve(req, |req, meta| route(app, req, meta)).await
+}
+
+async fn route<P: Ports>(app: &App<P>, req: Request, meta: RequestMeta) -> Result<Reply, ApiError> {
+    let name = shared::request::route_name(&req, ROUTES)?;
+    tracing::Span::current().record("route", name);
+    let tenant = app.tenant(&req, &meta).await?;
+    let user = path_user_id(&req)?;
+    let admin = app.admin(&req, &tenant).await?;
+    let result = match name {
+        "admin-reset-password" => reset(app, &tenant, &user).await,
+        "admin-disable" => disable(app, &tenant, &user).await,
+        "admin-enable" => enable(app, &tenant, &user).await,
+        "resend-confirmation-code" => resend_code(app, &tenant, &user).await,
+        _ => resend_invitation(app, &tenant, &user).await,
+    };
+    let outcome = result.as_ref().map_or_else(ApiError::slug, |_| "success");
+    app.record(
+        &tenant,
+        Event::new(&user, &meta.activity_id, &admin.sub, name, outcome),
+    )
+    .await;
+    result
+}
+
+async fn existing<P: Ports>(
+    app: &App<P>,
+    tenant: &Tenant,
+    user: &UserId,
+) -> Result<DirectoryUser, ApiError> {
+    app.directory
+        .find_user(tenant, user)
+        .await
+        .map_err(DirectoryError::for_admin)?
+        .ok_or(ApiError::UserNotFound)
+}
+
+async fn reset<P: Ports>(app: &App<P>, tenant: &Tenant, user: &UserId) -> Result<Reply, ApiError> {
+    app.directory
+        .admin_reset_password(tenant, user)
+        .await
+        .map_err(|e| match e {
+            // Cognito's answer when the user has no verified email or phone to send a code to
+            DirectoryError::InvalidParameter => ApiError::Conflict(
+                "the user has no verified email or phone number to send a reset code to",
+            ),
+            other => other.for_admin(),
+        })?;
+    Reply::ok(&Status {
+        user_id: user.as_str().to_string(),
+        status: "RESET_REQUIRED",
+    })
+}
+
+async fn disable<P: Ports>(
+    app: &App<P>,
+    tenant: &Tenant,
+    user: &UserId,
+) -> Result<Reply, ApiError> {
+    app.directory
+        .set_enabled(tenant, user, false)
+        .await
+        .map_err(DirectoryError::for_admin)?;
+    // also on a repeated disable: a retry after a failed sign-out completes it
+    app.directory
+        .global_sign_out(tenant, user)
+        .await
+        .map_err(DirectoryError::for_admin)?;
+    Reply::ok(&Enabled {
+        user_id: user.as_str().to_string(),
+        enabled: false,
+    })
+}
+
+async fn enable<P: Ports>(app: &App<P>, tenant: &Tenant, user: &UserId) -> Result<Reply, ApiError> {
+    app.directory
+        .set_enabled(tenant, user, true)
+        .await
+        .map_err(DirectoryError::for_admin)?;
+    Reply::ok(&Enabled {
+        user_id: user.as_str().to_string(),
+        enabled: true,
+    })
+}
+
+async fn resend_code<P: Ports>(
+    app: &App<P>,
+    tenant: &Tenant,
+    user: &UserId,
+) -> Result<Reply, ApiError> {
+    if existing(app, tenant, user).await?.status != "UNCONFIRMED" {
+        return Err(ApiError::Conflict(
+            "only a user who signed up and has not confirmed (UNCONFIRMED) gets a confirmation code",
+        ));
+    }
+    let details = app
+        .directory
+        .resend_confirmation_code(tenant, user)
+        .await
+        .map_err(DirectoryError::for_admin)?;
+    Reply::ok(&Delivery {
+        code_delivery_details: details,
+    })
+}
+
+async fn resend_invitation<P: Ports>(
+    app: &App<P>,
+    tenant: &Tenant,
+    user: &UserId,
+) -> Result<Reply, ApiError> {
+    if existing(app, tenant, user).await?.status != "FORCE_CHANGE_PASSWORD" {
+        return Err(ApiError::Conflict(
+            "only a user who has not yet set a password (FORCE_CHANGE_PASSWORD) gets the invitation again",
+        ));
+    }
+    app.directory
+        .resend_invitation(tenant, user)
+        .await
+        .map_err(DirectoryError::for_admin)?;
+    Reply::ok(&Status {
+        user_id: user.as_str().to_string(),
+        status: "FORCE_CHANGE_PASSWORD",
+    })
+}

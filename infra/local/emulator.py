@@ -1,0 +1,45 @@
+"""The local AWS emulator: moto's server, with each request handled to completion before the next.
+
+moto's server is threaded, and its DynamoDB backend checks a ConditionExpression and applies the
+update in two steps without a lock, so two concurrent conditional writes can both pass. Real
+DynamoDB applies conditional writes to an item atomically, and the lockout policy relies on it.
+Handling one request at a time gives the emulator that guarantee; connections stay concurrent.
+
+  python infra/local/emulator.py --host 127.0.0.1 --port 5000
+"""
+import argparse
+import os
+import threading
+
+from werkzeug.serving import run_simple
+
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from moto.server import MotoRequestHandler
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=5000)
+    args = parser.parse_args()
+    os.environ.setdefault("MOTO_PORT", str(args.port))
+
+    app = DomainDispatcherApplication(create_backend_app)
+    lock = threading.Lock()
+
+    def one_at_a_time(environ, start_response):
+        with lock:
+            # the whole response is produced inside the lock
+            return list(app(environ, start_response))
+
+    run_simple(
+        args.host,
+        args.port,
+        one_at_a_time,
+        threaded=True,
+        request_handler=MotoRequestHandler,
+    )
+
+
+if __name__ == "__main__":
+    main()
