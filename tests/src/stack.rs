@@ -270,6 +270,13 @@ impl Stack {
                     .build()
                     .expect("attribute"),
             )
+            .user_attributes(
+                AttributeType::builder()
+                    .name("email_verified")
+                    .value("true")
+                    .build()
+                    .expect("attribute"),
+            )
             .send()
             .await
             .expect("admin create user");
