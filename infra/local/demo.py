@@ -60,6 +60,8 @@ def warm(t):
         ("GET", f"/users/{t['demoUserID']}/lock", None),
         ("GET", f"/users/{t['demoUserID']}/events", None),
         ("POST", "/forgot-password", {"userID": "nobody-by-this-name"}),
+        ("POST", f"/users/{t['demoUserID']}/admin-enable", None),
+        ("GET", f"/users/{t['demoUserID']}", None),
     ]:
         status, body, activity = call(t, method, path, payload, token=token)
         print(f"==> {method} {path}: HTTP {status}", file=sys.stderr)

@@ -34,7 +34,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 log "building the functions (the first build takes a few minutes) ..."
-cargo build --quiet -p auth -p password -p lock -p users
+cargo build --quiet -p auth -p password -p admin -p lock -p users
 cargo build --quiet -p account-api-tests --bin bootstrap-local
 
 start_moto "$MOTO_PORT" "$LOCAL/moto.log"
