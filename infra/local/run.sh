@@ -26,8 +26,10 @@ port_in_use "$API_PORT" && die "port $API_PORT is taken by another program (set 
 
 MOTO_PID="" WATCH_PID=""
 cleanup() {
-  stop_pid "$WATCH_PID"
+  # a second Ctrl-C must not cut the clean-up short
+  trap '' INT TERM
   stop_pid "$MOTO_PID"
+  stop_pid "$WATCH_PID"
   rm -f "$LOCAL/moto.pid" "$LOCAL/watch.pid"
 }
 trap cleanup EXIT

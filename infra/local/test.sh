@@ -21,7 +21,7 @@ if [ "${SKIP_LINT:-0}" != "1" ]; then
 fi
 
 MOTO_PID=""
-trap 'stop_pid "$MOTO_PID"' EXIT
+trap 'trap "" INT TERM; stop_pid "$MOTO_PID"' EXIT
 trap 'exit 130' INT TERM
 port=$(free_port)
 start_moto "$port" "$LOCAL/test-moto.log"

@@ -75,8 +75,13 @@ fn admin_token() -> String {
 }
 
 fn live_token() -> Rule {
-    mock!(Client::get_user)
-        .then_output(|| GetUserOutput::builder().username("boss").set_user_attributes(Some(vec![])).build().unwrap())
+    mock!(Client::get_user).then_output(|| {
+        GetUserOutput::builder()
+            .username("boss")
+            .set_user_attributes(Some(vec![]))
+            .build()
+            .unwrap()
+    })
 }
 
 fn user_in(status: UserStatusType) -> Rule {
