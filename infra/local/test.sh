@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh machine with only Rust and Python 3: installs the
 # emulator into .venv if needed, starts it on a free loopback port, checks formatting and
-# lints, runs every test of the workspace (unit, adapter mocks, handler fixtures,
+# lints and the infra templates, runs every test of the workspace (unit, adapter mocks, handler fixtures,
 # end-to-end), stops the emulator by its pid even on failure, and exits with the result.
 #
 #   infra/local/test.sh                 everything
@@ -19,6 +19,10 @@ if [ "${SKIP_LINT:-0}" != "1" ]; then
   log "cargo clippy --all-targets -- -D warnings"
   cargo clippy --workspace --all-targets --quiet -- -D warnings
 fi
+
+log "cfn-lint infra/template.yaml; openapi-spec-validator infra/openapi.yaml"
+"$VENV/bin/cfn-lint" infra/template.yaml
+"$VENV/bin/openapi-spec-validator" infra/openapi.yaml
 
 MOTO_PID=""
 trap 'trap "" INT TERM; stop_pid "$MOTO_PID"' EXIT
