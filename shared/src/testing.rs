@@ -795,3 +795,55 @@ pub fn app_for(tenant: Tenant, directory: InMemoryDirectory) -> MemApp {
         config,
     }
 }
+
+/// The real Cognito adapter (on a mocked or emulated client); everything else in memory.
+pub struct WithCognito;
+
+impl Ports for WithCognito {
+    type Directory = crate::adapters::cognito::CognitoDirectory;
+    type Locks = InMemoryLocks;
+    type Tenants = InMemoryTenants;
+    type Audit = InMemoryAudit;
+}
+
+/// An app on the given Cognito client, serving the demo tenant, whose token verifier trusts
+/// the test signing key (see [`access_token`]).
+pub fn cognito_app(client: aws_sdk_cognitoidentityprovider::Client) -> App<WithCognito> {
+    let config = config();
+    App {
+        tenants: CachedTenants::new(InMemoryTenants::with(tenant()), config.tenant_cache_ttl),
+        directory: crate::adapters::cognito::CognitoDirectory::new(client),
+        locks: InMemoryLocks::default(),
+        audit: InMemoryAudit::default(),
+        tokens: test_verifier(&config),
+        config,
+    }
+}
+
+/// A verifier that trusts the test key for the demo tenant's JWKS URL.
+#[allow(clippy::expect_used)]
+pub fn test_verifier(config: &Config) -> TokenVerifier {
+    let jwks = serde_json::from_str(include_str!("../tests/fixtures/test-jwks.json"))
+        .expect("the test JWKS parses");
+    TokenVerifier::new(config.jwks_cache_ttl, config.attempt_timeout)
+        .expect("an HTTP client for tests")
+        .with_keys(&tenant().jwks_url, jwks)
+}
+
+/// An access token of the demo tenant's pool for `username`, signed with the test key,
+/// expiring `expires_in` seconds from now (negative: already expired).
+#[allow(clippy::expect_used)]
+pub fn access_token(username: &str, groups: &[&str], expires_in: i64) -> String {
+    let t = tenant();
+    let exp = i64::try_from(jsonwebtoken::get_current_timestamp()).unwrap_or(0) + expires_in;
+    let claims = serde_json::json!({
+        "sub": format!("sub-{username}"), "username": username, "client_id": t.app_client_id,
+        "token_use": "access", "iss": t.issuer, "cognito:groups": groups, "exp": exp,
+    });
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    header.kid = Some("test-key".into());
+    let key = jsonwebtoken::EncodingKey::from_rsa_der(include_bytes!(
+        "../tests/fixtures/test-signing-key.der"
+    ));
+    jsonwebtoken::encode(&header, &claims, &key).expect("a signed test token")
+}

@@ -17,61 +17,23 @@ use aws_sdk_cognitoidentityprovider::{
     },
 };
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use lambda_http::{Body, Request};
 use serde_json::{Value, json};
 use shared::{
-    App, Ports,
-    adapters::cognito::CognitoDirectory,
-    tenant::CachedTenants,
-    testing::{InMemoryAudit, InMemoryLocks, InMemoryTenants, config, tenant},
-    token::TokenVerifier,
+    App,
+    testing::{WithCognito, access_token, cognito_app},
 };
 
-struct MockPorts;
-impl Ports for MockPorts {
-    type Directory = CognitoDirectory;
-    type Locks = InMemoryLocks;
-    type Tenants = InMemoryTenants;
-    type Audit = InMemoryAudit;
-}
-
-fn app_with(rules: &[&Rule]) -> App<MockPorts> {
-    let config = config();
-    let jwks = serde_json::from_str(include_str!(
-        "../../../shared/tests/fixtures/test-jwks.json"
+fn app_with(rules: &[&Rule]) -> App<WithCognito> {
+    cognito_app(mock_client!(
+        aws_sdk_cognitoidentityprovider,
+        RuleMode::MatchAny,
+        rules
     ))
-    .unwrap();
-    App {
-        tenants: CachedTenants::new(InMemoryTenants::with(tenant()), config.tenant_cache_ttl),
-        directory: CognitoDirectory::new(mock_client!(
-            aws_sdk_cognitoidentityprovider,
-            RuleMode::MatchAny,
-            rules
-        )),
-        locks: InMemoryLocks::default(),
-        audit: InMemoryAudit::default(),
-        tokens: TokenVerifier::new(config.jwks_cache_ttl, config.attempt_timeout)
-            .unwrap()
-            .with_keys(&tenant().jwks_url, jwks),
-        config,
-    }
 }
 
-/// An admin's access token, signed with the test key the verifier trusts.
 fn admin_token() -> String {
-    let t = tenant();
-    let claims = json!({
-        "sub": "admin-sub", "username": "boss", "client_id": t.app_client_id,
-        "token_use": "access", "iss": t.issuer, "cognito:groups": ["admins"],
-        "exp": jsonwebtoken::get_current_timestamp() + 600,
-    });
-    let mut header = Header::new(Algorithm::RS256);
-    header.kid = Some("test-key".into());
-    let key = EncodingKey::from_rsa_der(include_bytes!(
-        "../../../shared/tests/fixtures/test-signing-key.der"
-    ));
-    jsonwebtoken::encode(&header, &claims, &key).unwrap()
+    access_token("boss", &["admins"], 600)
 }
 
 fn live_token() -> Rule {
@@ -111,7 +73,7 @@ fn request(op: &str) -> Request {
     Request::from_parts(parts, body)
 }
 
-async fn call(app: &App<MockPorts>, req: Request) -> (u16, Value) {
+async fn call(app: &App<WithCognito>, req: Request) -> (u16, Value) {
     let resp = admin::handle(app, req).await;
     let Body::Text(text) = resp.body() else {
         panic!("text body")
@@ -136,7 +98,7 @@ async fn the_invitation_is_resent_with_message_action_resend() {
         json!({"userID": "demo-user", "status": "FORCE_CHANGE_PASSWORD"})
     );
     assert_eq!(resend.num_calls(), 1);
-    assert_eq!(app.audit.events.lock().unwrap()[0].actor, "admin-sub");
+    assert_eq!(app.audit.events.lock().unwrap()[0].actor, "sub-boss");
 }
 
 #[tokio::test]

@@ -23,40 +23,22 @@ use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use lambda_http::{Body, Request};
 use serde_json::{Value, json};
 use shared::{
-    App, Ports,
-    adapters::cognito::CognitoDirectory,
+    App,
     tenant::CachedTenants,
-    testing::{InMemoryAudit, InMemoryLocks, InMemoryTenants, config, tenant},
-    token::TokenVerifier,
+    testing::{InMemoryTenants, WithCognito, cognito_app, tenant},
 };
 
-/// The real Cognito adapter; everything else in memory.
-struct MockPorts;
-
-impl Ports for MockPorts {
-    type Directory = CognitoDirectory;
-    type Locks = InMemoryLocks;
-    type Tenants = InMemoryTenants;
-    type Audit = InMemoryAudit;
-}
-
-type MockApp = App<MockPorts>;
+type MockApp = App<WithCognito>;
 
 /// `Base64(HMAC_SHA256("s3cr3t-value", "demo-user" + "client123"))`, computed independently.
 const EXPECTED_HASH: &str = "N98CFg5JdWPI/OdAusC0sUfGuzXOdM4Nl4n7HalRTFU=";
 
 fn mock_app(client: Client) -> MockApp {
+    let mut app = cognito_app(client);
     let mut t = tenant();
     t.app_client_id = "client123".into();
-    let config = config();
-    App {
-        tenants: CachedTenants::new(InMemoryTenants::with(t), config.tenant_cache_ttl),
-        directory: CognitoDirectory::new(client),
-        locks: InMemoryLocks::default(),
-        audit: InMemoryAudit::default(),
-        tokens: TokenVerifier::new(config.jwks_cache_ttl, config.attempt_timeout).unwrap(),
-        config,
-    }
+    app.tenants = CachedTenants::new(InMemoryTenants::with(t), app.config.tenant_cache_ttl);
+    app
 }
 
 fn describe_with_secret() -> Rule {

@@ -25,33 +25,18 @@ use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use lambda_http::{Body, Request};
 use serde_json::{Value, json};
 use shared::{
-    App, Ports,
-    adapters::cognito::CognitoDirectory,
-    tenant::CachedTenants,
-    testing::{InMemoryAudit, InMemoryLocks, InMemoryTenants, config, tenant},
-    token::TokenVerifier,
+    App,
+    testing::{WithCognito, cognito_app},
 };
 
-struct MockPorts;
-impl Ports for MockPorts {
-    type Directory = CognitoDirectory;
-    type Locks = InMemoryLocks;
-    type Tenants = InMemoryTenants;
-    type Audit = InMemoryAudit;
-}
-
-fn app_with(rules: &[&Rule], floor: Duration) -> App<MockPorts> {
-    let mut config = config();
-    config.forgot_password_floor = floor;
-    let client = mock_client!(aws_sdk_cognitoidentityprovider, RuleMode::MatchAny, rules);
-    App {
-        tenants: CachedTenants::new(InMemoryTenants::with(tenant()), config.tenant_cache_ttl),
-        directory: CognitoDirectory::new(client),
-        locks: InMemoryLocks::default(),
-        audit: InMemoryAudit::default(),
-        tokens: TokenVerifier::new(config.jwks_cache_ttl, config.attempt_timeout).unwrap(),
-        config,
-    }
+fn app_with(rules: &[&Rule], floor: Duration) -> App<WithCognito> {
+    let mut app = cognito_app(mock_client!(
+        aws_sdk_cognitoidentityprovider,
+        RuleMode::MatchAny,
+        rules
+    ));
+    app.config.forgot_password_floor = floor;
+    app
 }
 
 fn describe_client() -> Rule {
@@ -88,7 +73,7 @@ fn request(path: &str, body: Value) -> Request {
     )
 }
 
-async fn call(app: &App<MockPorts>, req: Request) -> (u16, Value) {
+async fn call(app: &App<WithCognito>, req: Request) -> (u16, Value) {
     let resp = password::handle(app, req).await;
     let Body::Text(text) = resp.body() else {
         panic!("text body")
