@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use lambda_http::Request;
+use lambda_http::{Body, Request, Response};
 
 use crate::{
     adapters::{
@@ -16,7 +16,8 @@ use crate::{
     directory::Directory,
     lock::LockStore,
     problem::ApiError,
-    request::{RequestMeta, TenantHeaders, UserId, bearer_token},
+    request::{RequestMeta, Route, TenantHeaders, UserId, bearer_token, route_name},
+    respond::Reply,
     tenant::{CachedTenants, Tenant, TenantRegistry},
     token::{Caller, TokenVerifier},
 };
@@ -81,7 +82,43 @@ impl AwsApp {
     }
 }
 
+/// One request, as a route handler gets it: which route, for which tenant.
+pub struct Call {
+    pub req: Request,
+    pub meta: RequestMeta,
+    /// The route's name (`Route::name`).
+    pub route: &'static str,
+    pub tenant: Arc<Tenant>,
+}
+
 impl<P: Ports> App<P> {
+    /// Serves one request of a function: finds its route among `routes`, resolves its tenant,
+    /// and hands both to `handler`; whatever comes back is rendered by [`crate::serve`].
+    pub async fn serve<'a, F, Fut>(
+        &'a self,
+        req: Request,
+        routes: &'static [Route],
+        handler: F,
+    ) -> Response<Body>
+    where
+        F: FnOnce(Call) -> Fut,
+        Fut: std::future::Future<Output = Result<Reply, ApiError>> + 'a,
+    {
+        crate::respond::serve(req, |req, meta| async move {
+            let route = route_name(&req, routes)?;
+            tracing::Span::current().record("route", route);
+            let tenant = self.tenant(&req, &meta).await?;
+            handler(Call {
+                req,
+                meta,
+                route,
+                tenant,
+            })
+            .await
+        })
+        .await
+    }
+
     /// Resolves the request's tenant, and refuses an API key registered for another client.
     pub async fn tenant(&self, req: &Request, meta: &RequestMeta) -> Result<Arc<Tenant>, ApiError> {
         let headers = TenantHeaders::of(req)?;

@@ -21,6 +21,6 @@ pub mod validate;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;
 
-pub use app::{App, Aws, AwsApp, Ports};
+pub use app::{App, Aws, AwsApp, Call, Ports};
 pub use problem::ApiError;
 pub use respond::{Reply, serve};

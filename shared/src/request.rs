@@ -20,6 +20,8 @@ pub struct RequestMeta {
     pub path: String,
     /// The API key id API Gateway authenticated, when the REST API reports one.
     pub api_key_id: Option<String>,
+    /// When the function started on the request.
+    pub received: std::time::Instant,
 }
 
 impl RequestMeta {
@@ -47,6 +49,7 @@ impl RequestMeta {
             activity_id,
             path: req.raw_http_path().to_string(),
             api_key_id,
+            received: std::time::Instant::now(),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The one place responses are made: the envelope, the problem, the headers, and the request's
 //! span and closing log line.
 
-use std::{future::Future, time::Instant};
+use std::future::Future;
 
 use http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Request, Response};
@@ -41,8 +41,8 @@ where
     F: FnOnce(Request, RequestMeta) -> Fut,
     Fut: Future<Output = Result<Reply, ApiError>>,
 {
-    let started = Instant::now();
     let meta = RequestMeta::of(&req);
+    let started = meta.received;
     let span = tracing::info_span!(
         "request",
         activityID = %meta.activity_id,
@@ -122,6 +122,7 @@ mod tests {
             activity_id: "act-1".into(),
             path: "/user-authentication".into(),
             api_key_id: None,
+            received: std::time::Instant::now(),
         }
     }
 

@@ -6,10 +6,10 @@
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 use shared::{
-    ApiError, App, Ports, Reply,
+    ApiError, App, Call, Ports, Reply,
     audit::Event,
     directory::{CodeDelivery, Directory, DirectoryError, DirectoryUser},
-    request::{RequestMeta, Route, UserId, path_user_id},
+    request::{Route, UserId, path_user_id},
     tenant::Tenant,
 };
 
@@ -61,13 +61,16 @@ struct Delivery {
 
 /// The Lambda entry point of the group.
 pub async fn handle<P: Ports>(app: &App<P>, req: Request) -> Response<Body> {
-    shared::serve(req, |req, meta| route(app, req, meta)).await
+    app.serve(req, ROUTES, |call| route(app, call)).await
 }
 
-async fn route<P: Ports>(app: &App<P>, req: Request, meta: RequestMeta) -> Result<Reply, ApiError> {
-    let name = shared::request::route_name(&req, ROUTES)?;
-    tracing::Span::current().record("route", name);
-    let tenant = app.tenant(&req, &meta).await?;
+async fn route<P: Ports>(app: &App<P>, call: Call) -> Result<Reply, ApiError> {
+    let Call {
+        req,
+        meta,
+        route: name,
+        tenant,
+    } = call;
     let user = path_user_id(&req)?;
     let admin = app.admin(&req, &tenant).await?;
     let result = match name {

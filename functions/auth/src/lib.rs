@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use shared::{
-    ApiError, App, Ports, Reply,
+    ApiError, App, Call, Ports, Reply,
     audit::Event,
     directory::{AuthResult, Challenge, Directory, DirectoryError},
     lock::{LockStore, Reservation},
@@ -68,13 +68,16 @@ struct ChallengeAnswer {
 
 /// The Lambda entry point of the group.
 pub async fn handle<P: Ports>(app: &App<P>, req: Request) -> Response<Body> {
-    shared::serve(req, |req, meta| route(app, req, meta)).await
+    app.serve(req, ROUTES, |call| route(app, call)).await
 }
 
-async fn route<P: Ports>(app: &App<P>, req: Request, meta: RequestMeta) -> Result<Reply, ApiError> {
-    let name = shared::request::route_name(&req, ROUTES)?;
-    tracing::Span::current().record("route", name);
-    let tenant = app.tenant(&req, &meta).await?;
+async fn route<P: Ports>(app: &App<P>, call: Call) -> Result<Reply, ApiError> {
+    let Call {
+        req,
+        meta,
+        route: name,
+        tenant,
+    } = call;
     let limit = app.config.body_limit_bytes;
     let (user, result) = match name {
         "user-authentication" => {

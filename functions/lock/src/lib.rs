@@ -9,11 +9,11 @@ use std::time::SystemTime;
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use shared::{
-    ApiError, App, Ports, Reply,
+    ApiError, App, Call, Ports, Reply,
     audit::Event,
     directory::Directory,
     lock::{Lock, LockSource, LockState, LockStore, epoch_seconds, parse_rfc3339, rfc3339},
-    request::{RequestMeta, Route, UserId, json_body, path_user_id},
+    request::{Route, UserId, json_body, path_user_id},
     tenant::Tenant,
     validate::Text,
 };
@@ -47,13 +47,16 @@ struct LockRequest {
 
 /// The Lambda entry point of the group.
 pub async fn handle<P: Ports>(app: &App<P>, req: Request) -> Response<Body> {
-    shared::serve(req, |req, meta| route(app, req, meta)).await
+    app.serve(req, ROUTES, |call| route(app, call)).await
 }
 
-async fn route<P: Ports>(app: &App<P>, req: Request, meta: RequestMeta) -> Result<Reply, ApiError> {
-    let name = shared::request::route_name(&req, ROUTES)?;
-    tracing::Span::current().record("route", name);
-    let tenant = app.tenant(&req, &meta).await?;
+async fn route<P: Ports>(app: &App<P>, call: Call) -> Result<Reply, ApiError> {
+    let Call {
+        req,
+        meta,
+        route: name,
+        tenant,
+    } = call;
     let user = path_user_id(&req)?;
     let admin = app.admin(&req, &tenant).await?;
     let result = match name {

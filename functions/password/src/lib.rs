@@ -5,17 +5,15 @@
 //! same shape of answer as a known one, and every `forgot-password` answer takes at least the
 //! configured floor, so that its latency does not tell either.
 
-use std::time::Instant;
-
 use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use shared::{
-    ApiError, App, Ports, Reply,
+    ApiError, App, Call, Ports, Reply,
     audit::Event,
     directory::{CodeDelivery, Directory, DirectoryError},
     lock::LockStore,
-    request::{RequestMeta, Route, UserId, json_body, path_user_id},
+    request::{Route, UserId, json_body, path_user_id},
     tenant::Tenant,
     validate::{Code, Password},
 };
@@ -82,21 +80,24 @@ struct Changed {
 
 /// The Lambda entry point of the group.
 pub async fn handle<P: Ports>(app: &App<P>, req: Request) -> Response<Body> {
-    shared::serve(req, |req, meta| route(app, req, meta)).await
+    app.serve(req, ROUTES, |call| route(app, call)).await
 }
 
-async fn route<P: Ports>(app: &App<P>, req: Request, meta: RequestMeta) -> Result<Reply, ApiError> {
-    let started = Instant::now();
-    let name = shared::request::route_name(&req, ROUTES)?;
-    tracing::Span::current().record("route", name);
-    let tenant = app.tenant(&req, &meta).await?;
+async fn route<P: Ports>(app: &App<P>, call: Call) -> Result<Reply, ApiError> {
+    let Call {
+        req,
+        meta,
+        route: name,
+        tenant,
+    } = call;
     let limit = app.config.body_limit_bytes;
     let (user, result) = match name {
         "forgot-password" => {
             let body: Forgot = json_body(&req, limit)?;
             let result = forgot(app, &tenant, &body.user_id).await;
             // the floor covers the audit write too: nothing after it depends on the user
-            tokio::time::sleep_until((started + app.config.forgot_password_floor).into()).await;
+            tokio::time::sleep_until((meta.received + app.config.forgot_password_floor).into())
+                .await;
             (body.user_id, result.and_then(|d| Reply::ok(&d)))
         }
         "confirm-forgot-password" => {

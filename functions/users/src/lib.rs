@@ -4,11 +4,11 @@
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::{Deserialize, Serialize};
 use shared::{
-    ApiError, App, Ports, Reply,
+    ApiError, App, Call, Ports, Reply,
     audit::{AuditLog, Event},
     directory::{Directory, DirectoryError, NewUser},
     lock::LockStore,
-    request::{RequestMeta, Route, UserId, json_body, path_user_id},
+    request::{Route, UserId, json_body, path_user_id},
     tenant::Tenant,
     user::User,
     validate::{Email, Password, Phone, Text},
@@ -138,13 +138,16 @@ struct Deleted {
 
 /// The Lambda entry point of the group.
 pub async fn handle<P: Ports>(app: &App<P>, req: Request) -> Response<Body> {
-    shared::serve(req, |req, meta| route(app, req, meta)).await
+    app.serve(req, ROUTES, |call| route(app, call)).await
 }
 
-async fn route<P: Ports>(app: &App<P>, req: Request, meta: RequestMeta) -> Result<Reply, ApiError> {
-    let name = shared::request::route_name(&req, ROUTES)?;
-    tracing::Span::current().record("route", name);
-    let tenant = app.tenant(&req, &meta).await?;
+async fn route<P: Ports>(app: &App<P>, call: Call) -> Result<Reply, ApiError> {
+    let Call {
+        req,
+        meta,
+        route: name,
+        tenant,
+    } = call;
     match name {
         "events" => events(app, &tenant, &req).await,
         "list-users" => list(app, &tenant, &req).await,
