@@ -526,3 +526,107 @@ async fn list_filters_are_checked_and_applied() {
         );
     }
 }
+
+/// Every admin route, with a body it would accept.
+fn admin_routes() -> Vec<(&'static str, String, Value)> {
+    vec![
+        (
+            "POST",
+            "/users/target/admin-reset-password".into(),
+            Value::Null,
+        ),
+        ("POST", "/users/target/admin-disable".into(), Value::Null),
+        ("POST", "/users/target/admin-enable".into(), Value::Null),
+        (
+            "POST",
+            "/users/target/resend-confirmation-code".into(),
+            Value::Null,
+        ),
+        (
+            "POST",
+            "/users/target/resend-welcome-message".into(),
+            Value::Null,
+        ),
+        ("PUT", "/users/target/lock".into(), json!({"reason": "x"})),
+        ("PUT", "/users/target/unlock".into(), Value::Null),
+        ("GET", "/users/target/lock".into(), Value::Null),
+        ("GET", "/users/target/events".into(), Value::Null),
+        ("POST", "/users".into(), json!({"userID": "someone-new"})),
+        ("GET", "/users".into(), Value::Null),
+        ("PATCH", "/users/target".into(), json!({"givenName": "T"})),
+        ("DELETE", "/users/target".into(), Value::Null),
+    ]
+}
+
+async fn any_function(app: &AwsApp, req: lambda_http::Request, path: &str) -> Answer {
+    let resp = if path.ends_with("/lock") || path.ends_with("/unlock") {
+        lock::handle(app, req).await
+    } else if path.contains("/admin-") || path.contains("/resend-") {
+        admin::handle(app, req).await
+    } else {
+        users::handle(app, req).await
+    };
+    Answer::from(resp)
+}
+
+#[tokio::test]
+async fn every_admin_route_refuses_a_user_token_and_another_tenants_admin() {
+    let stack = Stack::connect().await;
+    let t = stack.fresh_tenant().await;
+    let other = stack.fresh_tenant().await;
+    let app = stack.app().await;
+    let password = random_password();
+    stack.create_user(&t, "target", &password).await;
+    let user_token = stack.sign_in(&t, &app, "target", &password).await;
+    let (_, foreign_admin) = stack.admin_token(&other, &app).await;
+    for (method, path, body) in admin_routes() {
+        let a = any_function(
+            &app,
+            api_request(&t, method, &path, &body, Some(&user_token)),
+            &path,
+        )
+        .await;
+        assert_eq!(
+            (a.status, a.slug()),
+            (403, "forbidden"),
+            "{method} {path} with a user's token"
+        );
+        let a = any_function(
+            &app,
+            api_request(&t, method, &path, &body, Some(&foreign_admin)),
+            &path,
+        )
+        .await;
+        assert_eq!(
+            (a.status, a.slug()),
+            (401, "unauthenticated"),
+            "{method} {path} with another tenant's admin"
+        );
+        let a = any_function(&app, api_request(&t, method, &path, &body, None), &path).await;
+        assert_eq!(
+            (a.status, a.slug()),
+            (401, "unauthenticated"),
+            "{method} {path} without a token"
+        );
+    }
+    // nothing happened to the target, and no one was created
+    let user = stack
+        .cognito
+        .admin_get_user()
+        .user_pool_id(&t.user_pool_id)
+        .username("target")
+        .send()
+        .await
+        .unwrap();
+    assert!(user.enabled());
+    assert_eq!(user.user_status().map(|s| s.as_str()), Some("CONFIRMED"));
+    assert_eq!(sign_in(&app, &t, "target", &password).await.status, 200);
+    let created = stack
+        .cognito
+        .admin_get_user()
+        .user_pool_id(&t.user_pool_id)
+        .username("someone-new")
+        .send()
+        .await;
+    assert!(created.is_err());
+}
