@@ -148,7 +148,8 @@ pub struct UserId(String);
 impl UserId {
     pub const MAX_LEN: usize = 128;
 
-    const RULE: &'static str = "must be 1 to 128 characters of letters, digits and . _ @ + -";
+    const RULE: &'static str =
+        "must be 1 to 128 characters of letters, digits and . _ @ + -, and not . or ..";
 
     pub fn parse(raw: &str) -> Result<Self, ApiError> {
         Self::check(raw).ok_or_else(|| ApiError::InvalidRequest(format!("`userID` {}", Self::RULE)))
@@ -157,7 +158,12 @@ impl UserId {
     fn check(raw: &str) -> Option<Self> {
         let valid_char =
             |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '@' | '+' | '-');
-        (!raw.is_empty() && raw.len() <= Self::MAX_LEN && raw.chars().all(valid_char))
+        // `.` and `..` are valid Cognito names but read as path steps: refused, to be safe
+        (!raw.is_empty()
+            && raw.len() <= Self::MAX_LEN
+            && raw.chars().all(valid_char)
+            && raw != "."
+            && raw != "..")
             .then(|| Self(raw.to_ascii_lowercase()))
     }
 
@@ -358,7 +364,7 @@ mod tests {
             UserId::parse("Alice@Example.com").unwrap().as_str(),
             "alice@example.com"
         );
-        for bad in ["", "a/b", "..%2F", "a b", "é", &"a".repeat(129)] {
+        for bad in ["", "a/b", "..%2F", "a b", "é", ".", "..", &"a".repeat(129)] {
             assert!(UserId::parse(bad).is_err(), "{bad:?}");
         }
         assert!(UserId::parse(&"a".repeat(128)).is_ok());

@@ -305,9 +305,10 @@ impl Directory for InMemoryDirectory {
         access_token: &str,
     ) -> Result<(), DirectoryError> {
         self.enter().await?;
-        let user = access_token
-            .strip_prefix("access-")
-            .ok_or(DirectoryError::NotAuthorized)?;
+        // a signed test token (see `access_token`) was checked by the verifier already
+        let Some(user) = access_token.strip_prefix("access-") else {
+            return Ok(());
+        };
         let u = self.users.lock().ok().and_then(|u| u.get(user).cloned());
         match u {
             Some(u) if u.enabled => Ok(()),

@@ -112,8 +112,15 @@ async fn route<P: Ports>(app: &App<P>, call: Call) -> Result<Reply, ApiError> {
         }
         _ => {
             let user = path_user_id(&req)?;
+            // who is asking comes before what they ask: a stranger learns nothing from a 400
+            let caller = app.caller(&req, &tenant).await?;
+            if caller.username != user.as_str() {
+                return Err(ApiError::Forbidden(
+                    "a user can only change their own password",
+                ));
+            }
             let body: Change = json_body(&req, limit)?;
-            let result = change(app, &tenant, &req, &user, body).await;
+            let result = change(app, &tenant, &req, body).await;
             (user, result.and_then(|c| Reply::ok(&c)))
         }
     };
@@ -216,15 +223,8 @@ async fn change<P: Ports>(
     app: &App<P>,
     tenant: &Tenant,
     req: &Request,
-    user: &UserId,
     body: Change,
 ) -> Result<Changed, ApiError> {
-    let caller = app.caller(req, tenant).await?;
-    if caller.username != user.as_str() {
-        return Err(ApiError::Forbidden(
-            "a user can only change their own password",
-        ));
-    }
     let policy = app.directory.password_policy(tenant).await?;
     if let Some(rule) = policy.violation(body.proposed_password.expose()) {
         return Err(ApiError::InvalidPassword(rule));
