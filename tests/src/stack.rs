@@ -501,17 +501,17 @@ impl Answer {
     }
 }
 
-/// Watches the Cognito client the functions use: counts the calls of each operation, and
+/// Watches the SDK clients the functions use: counts the calls of each operation, and
 /// catches the password-reset codes the emulator returns to its caller in a response header
 /// (`x-moto-forgot-password-confirmation-code`). Only tests read either: the product never
 /// depends on them.
 #[derive(Debug, Default, Clone)]
-pub struct CognitoProbe {
+pub struct SdkProbe {
     codes: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
     calls: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>,
 }
 
-impl CognitoProbe {
+impl SdkProbe {
     /// The last reset code the emulator handed out.
     pub fn last_code(&self) -> Option<String> {
         self.codes.lock().ok().and_then(|c| c.last().cloned())
@@ -525,11 +525,19 @@ impl CognitoProbe {
             .and_then(|c| c.get(operation).copied())
             .unwrap_or(0)
     }
+
+    /// Every call so far, as `operation` → count; then starts counting afresh.
+    pub fn take(&self) -> std::collections::BTreeMap<String, usize> {
+        self.calls
+            .lock()
+            .map(|mut c| c.drain().collect())
+            .unwrap_or_default()
+    }
 }
 
-impl aws_smithy_runtime_api::client::interceptors::Intercept for CognitoProbe {
+impl aws_smithy_runtime_api::client::interceptors::Intercept for SdkProbe {
     fn name(&self) -> &'static str {
-        "CognitoProbe"
+        "SdkProbe"
     }
 
     fn read_before_transmit(
@@ -565,17 +573,36 @@ impl aws_smithy_runtime_api::client::interceptors::Intercept for CognitoProbe {
 }
 
 impl Stack {
-    /// The production wiring, with a probe on the Cognito client the functions use.
-    pub async fn probed_app(&self) -> (AwsApp, CognitoProbe) {
-        let probe = CognitoProbe::default();
+    /// The production wiring, with one probe on both SDK clients the functions use.
+    pub async fn probed_app(&self) -> (AwsApp, SdkProbe) {
+        let probe = SdkProbe::default();
         let sdk = shared::aws::sdk_config(&self.config).await;
-        let client = aws_sdk_cognitoidentityprovider::Client::from_conf(
+        let cognito = aws_sdk_cognitoidentityprovider::Client::from_conf(
             aws_sdk_cognitoidentityprovider::config::Builder::from(&sdk)
                 .interceptor(probe.clone())
                 .build(),
         );
+        let dynamodb = aws_sdk_dynamodb::Client::from_conf(
+            aws_sdk_dynamodb::config::Builder::from(&sdk)
+                .interceptor(probe.clone())
+                .build(),
+        );
+        let c = &self.config;
         let app = shared::App {
-            directory: shared::adapters::cognito::CognitoDirectory::new(client),
+            directory: shared::adapters::cognito::CognitoDirectory::new(cognito),
+            tenants: shared::tenant::CachedTenants::new(
+                shared::adapters::dynamodb::DynamoTenants::new(dynamodb.clone(), &c.tenants_table),
+                c.tenant_cache_ttl,
+            ),
+            locks: shared::adapters::dynamodb::DynamoLocks::new(
+                dynamodb.clone(),
+                &c.account_state_table,
+            ),
+            audit: shared::adapters::dynamodb::DynamoAudit::new(
+                dynamodb,
+                &c.audit_table,
+                c.audit_retention,
+            ),
             ..self.app().await
         };
         (app, probe)

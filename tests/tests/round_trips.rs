@@ -1,0 +1,149 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! How many Cognito and DynamoDB calls each route makes on a warm instance (tenant, client
+//! secret and password policy cached), on its main success and failure paths. A change that
+//! adds a round trip fails here and has to say why.
+
+use std::collections::BTreeMap;
+
+use account_api_tests::stack::{Answer, Stack, api_request, random_password};
+use serde_json::{Value, json};
+
+fn calls(pairs: &[(&str, usize)]) -> BTreeMap<String, usize> {
+    pairs.iter().map(|(k, v)| ((*k).to_string(), *v)).collect()
+}
+
+#[tokio::test]
+async fn each_route_makes_the_calls_it_needs_and_no_more() {
+    let stack = Stack::connect().await;
+    let t = stack.fresh_tenant().await;
+    let (app, probe) = stack.probed_app().await;
+    let password = random_password();
+    stack.create_user(&t, "rhea", &password).await;
+    let (_, admin) = stack.admin_token(&t, &app).await;
+    let sign_in = |p: &str| {
+        api_request(
+            &t,
+            "POST",
+            "/user-authentication",
+            &json!({"userID": "rhea", "password": p}),
+            None,
+        )
+    };
+
+    // warm the caches (tenant, client secret, pool policy) and start counting afresh
+    Answer::from(auth::handle(&app, sign_in(&password)).await);
+    let new_password = json!({"userID": "rhea", "newPassword": "short", "session": "s".repeat(30)});
+    Answer::from(
+        auth::handle(
+            &app,
+            api_request(
+                &t,
+                "POST",
+                "/change-temporary-password",
+                &new_password,
+                None,
+            ),
+        )
+        .await,
+    );
+    probe.take();
+
+    let mut expect = |what: &str, a: Answer, status: u16, want: BTreeMap<String, usize>| {
+        assert_eq!(a.status, status, "{what}: {}", a.body);
+        assert_eq!(probe.take(), want, "{what}");
+    };
+
+    let a = Answer::from(auth::handle(&app, sign_in(&password)).await);
+    let refresh_token = a.data()["authenticationResult"]["refreshToken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // reserve a unit of the budget, check, give the budget back, audit
+    expect(
+        "sign-in",
+        a,
+        200,
+        calls(&[("UpdateItem", 2), ("InitiateAuth", 1), ("PutItem", 1)]),
+    );
+    let a = Answer::from(auth::handle(&app, sign_in("Wrong-Passw0rd-1")).await);
+    // a wrong password keeps its unit spent: nothing to settle
+    expect(
+        "wrong password",
+        a,
+        401,
+        calls(&[("UpdateItem", 1), ("InitiateAuth", 1), ("PutItem", 1)]),
+    );
+    let r = api_request(
+        &t,
+        "POST",
+        "/user-refresh-tokens",
+        &json!({"userID": "rhea", "refreshToken": refresh_token}),
+        None,
+    );
+    let a = Answer::from(auth::handle(&app, r).await);
+    expect(
+        "refresh",
+        a,
+        200,
+        calls(&[("GetItem", 1), ("InitiateAuth", 1), ("PutItem", 1)]),
+    );
+
+    let lock_req =
+        |method: &str, path: &str| api_request(&t, method, path, &Value::Null, Some(&admin));
+    // the admin: token still good (GetUser) and not locked (GetItem), concurrently; then the
+    // target exists (AdminGetUser), the lock, the sign-out, the state read back, the audit entry
+    let a = Answer::from(lock::handle(&app, lock_req("PUT", "/users/rhea/lock")).await);
+    expect(
+        "lock",
+        a,
+        200,
+        calls(&[
+            ("GetUser", 1),
+            ("GetItem", 2),
+            ("AdminGetUser", 1),
+            ("UpdateItem", 1),
+            ("AdminUserGlobalSignOut", 1),
+            ("PutItem", 1),
+        ]),
+    );
+    let a = Answer::from(auth::handle(&app, sign_in(&password)).await);
+    // a locked account: the refused reservation, the audit entry; Cognito never asked
+    expect(
+        "locked sign-in",
+        a,
+        403,
+        calls(&[("UpdateItem", 1), ("PutItem", 1)]),
+    );
+    let a = Answer::from(users::handle(&app, lock_req("GET", "/users/rhea")).await);
+    expect(
+        "get user",
+        a,
+        200,
+        calls(&[("GetUser", 1), ("GetItem", 2), ("AdminGetUser", 1)]),
+    );
+    let a = Answer::from(lock::handle(&app, lock_req("PUT", "/users/rhea/unlock")).await);
+    expect(
+        "unlock",
+        a,
+        200,
+        calls(&[
+            ("GetUser", 1),
+            ("GetItem", 1),
+            ("AdminGetUser", 1),
+            ("UpdateItem", 1),
+            ("PutItem", 1),
+        ]),
+    );
+    let a = Answer::from(users::handle(&app, lock_req("GET", "/users?limit=10")).await);
+    expect(
+        "list users",
+        a,
+        200,
+        calls(&[
+            ("GetUser", 1),
+            ("GetItem", 1),
+            ("ListUsers", 1),
+            ("BatchGetItem", 1),
+        ]),
+    );
+}
