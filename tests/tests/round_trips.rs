@@ -48,7 +48,7 @@ async fn each_route_makes_the_calls_it_needs_and_no_more() {
     );
     probe.take();
 
-    let mut expect = |what: &str, a: Answer, status: u16, want: BTreeMap<String, usize>| {
+    let expect = |what: &str, a: Answer, status: u16, want: BTreeMap<String, usize>| {
         assert_eq!(a.status, status, "{what}: {}", a.body);
         assert_eq!(probe.take(), want, "{what}");
     };
