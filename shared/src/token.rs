@@ -40,7 +40,10 @@ struct CachedKeys {
 }
 
 pub struct TokenVerifier {
-    http: reqwest::Client,
+    /// Built on the first download, not at init: loading the platform's root certificates
+    /// costs milliseconds of cold start that routes without a bearer token never need.
+    http: std::sync::OnceLock<Result<reqwest::Client, String>>,
+    timeout: Duration,
     ttl: Duration,
     keys: Mutex<HashMap<String, CachedKeys>>,
 }
@@ -53,13 +56,24 @@ impl TokenVerifier {
 
     pub fn new(ttl: Duration, timeout: Duration) -> Result<Self, reqwest::Error> {
         Ok(Self {
-            http: reqwest::Client::builder()
-                .timeout(timeout)
-                .connect_timeout(timeout)
-                .build()?,
+            http: std::sync::OnceLock::new(),
+            timeout,
             ttl,
             keys: Mutex::new(HashMap::new()),
         })
+    }
+
+    fn http(&self) -> Result<&reqwest::Client, ApiError> {
+        self.http
+            .get_or_init(|| {
+                reqwest::Client::builder()
+                    .timeout(self.timeout)
+                    .connect_timeout(self.timeout)
+                    .build()
+                    .map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(|e| ApiError::Internal(format!("cannot build the JWKS client: {e}")))
     }
 
     /// Seeds the key cache, for tests that sign their own tokens.
@@ -149,7 +163,7 @@ impl TokenVerifier {
         let unavailable =
             |e: reqwest::Error| ApiError::DependencyUnavailable(format!("JWKS download: {e}"));
         let keys: JwkSet = self
-            .http
+            .http()?
             .get(url)
             .send()
             .await
