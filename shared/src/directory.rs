@@ -359,6 +359,7 @@ pub trait Directory: Send + Sync {
     /// Changes the password of the token's user, checking the previous one (`ChangePassword`).
     fn change_password(
         &self,
+        tenant: &Tenant,
         access_token: &str,
         previous: &str,
         proposed: &str,
@@ -367,6 +368,7 @@ pub trait Directory: Send + Sync {
     /// Revokes every refresh token of the token's user, this session's too (`GlobalSignOut`).
     fn sign_out_everywhere(
         &self,
+        tenant: &Tenant,
         access_token: &str,
     ) -> impl Future<Output = Result<(), DirectoryError>> + Send;
 

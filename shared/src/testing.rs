@@ -368,6 +368,7 @@ impl Directory for InMemoryDirectory {
 
     async fn change_password(
         &self,
+        _: &Tenant,
         access_token: &str,
         previous: &str,
         proposed: &str,
@@ -388,7 +389,7 @@ impl Directory for InMemoryDirectory {
         Ok(())
     }
 
-    async fn sign_out_everywhere(&self, _: &str) -> Result<(), DirectoryError> {
+    async fn sign_out_everywhere(&self, _: &Tenant, _: &str) -> Result<(), DirectoryError> {
         self.enter().await
     }
 

@@ -232,13 +232,14 @@ async fn change<P: Ports>(
     let token = shared::request::bearer_token(req)?;
     app.directory
         .change_password(
+            tenant,
             token,
             body.previous_password.expose(),
             body.proposed_password.expose(),
         )
         .await?;
     let signed_out = if body.sign_out_other_sessions {
-        app.directory.sign_out_everywhere(token).await?;
+        app.directory.sign_out_everywhere(tenant, token).await?;
         Some(true)
     } else {
         None

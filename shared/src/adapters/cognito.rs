@@ -451,6 +451,8 @@ struct Cached<T> {
 
 pub struct CognitoDirectory {
     client: Client,
+    /// Clients for pools in other regions than the function's, made on first use.
+    regional: Mutex<HashMap<String, Client>>,
     secrets: Mutex<HashMap<String, Cached<Option<Arc<str>>>>>,
     policies: Mutex<HashMap<String, Cached<PasswordPolicy>>>,
 }
@@ -462,9 +464,38 @@ impl CognitoDirectory {
     pub fn new(client: Client) -> Self {
         Self {
             client,
+            regional: Mutex::new(HashMap::new()),
             secrets: Mutex::new(HashMap::new()),
             policies: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The client for the tenant's pool: a pool id names its region (`eu-west-1_AbC`), and a
+    /// tenant's pool may live in another region than the function.
+    pub fn client_for(&self, tenant: &Tenant) -> Client {
+        let Some(region) = Tenant::pool_region(&tenant.user_pool_id) else {
+            return self.client.clone();
+        };
+        if self.client.config().region().map(|r| r.as_ref()) == Some(region) {
+            return self.client.clone();
+        }
+        let Ok(mut regional) = self.regional.lock() else {
+            return self.client.clone();
+        };
+        regional
+            .entry(region.to_string())
+            .or_insert_with(|| {
+                Client::from_conf(
+                    self.client
+                        .config()
+                        .to_builder()
+                        .region(aws_sdk_cognitoidentityprovider::config::Region::new(
+                            region.to_string(),
+                        ))
+                        .build(),
+                )
+            })
+            .clone()
     }
 
     fn cached<T: Clone>(map: &Mutex<HashMap<String, Cached<T>>>, key: &str) -> Option<T> {
@@ -492,7 +523,7 @@ impl CognitoDirectory {
             return Ok(secret);
         }
         let out = self
-            .client
+            .client_for(tenant)
             .describe_user_pool_client()
             .user_pool_id(&tenant.user_pool_id)
             .client_id(&tenant.app_client_id)
@@ -535,7 +566,7 @@ impl Directory for CognitoDirectory {
     ) -> Result<AuthResult, DirectoryError> {
         let hash = self.hash_for(tenant, user).await?;
         let mut req = self
-            .client
+            .client_for(tenant)
             .initiate_auth()
             .auth_flow(AuthFlowType::UserPasswordAuth)
             .client_id(&tenant.app_client_id)
@@ -555,7 +586,7 @@ impl Directory for CognitoDirectory {
     ) -> Result<AuthResult, DirectoryError> {
         let hash = self.hash_for(tenant, user).await?;
         let mut req = self
-            .client
+            .client_for(tenant)
             .initiate_auth()
             .auth_flow(AuthFlowType::RefreshTokenAuth)
             .client_id(&tenant.app_client_id)
@@ -577,7 +608,7 @@ impl Directory for CognitoDirectory {
     ) -> Result<AuthResult, DirectoryError> {
         let hash = self.hash_for(tenant, user).await?;
         let mut req = self
-            .client
+            .client_for(tenant)
             .respond_to_auth_challenge()
             .client_id(&tenant.app_client_id)
             .challenge_name(ChallengeNameType::NewPasswordRequired)
@@ -600,7 +631,7 @@ impl Directory for CognitoDirectory {
     ) -> Result<AuthResult, DirectoryError> {
         let hash = self.hash_for(tenant, user).await?;
         let mut req = self
-            .client
+            .client_for(tenant)
             .respond_to_auth_challenge()
             .client_id(&tenant.app_client_id)
             .challenge_name(ChallengeNameType::from(challenge.name()))
@@ -615,10 +646,10 @@ impl Directory for CognitoDirectory {
 
     async fn validate_access_token(
         &self,
-        _: &Tenant,
+        tenant: &Tenant,
         access_token: &str,
     ) -> Result<(), DirectoryError> {
-        self.client
+        self.client_for(tenant)
             .get_user()
             .access_token(access_token)
             .send()
@@ -633,7 +664,7 @@ impl Directory for CognitoDirectory {
         user: &UserId,
     ) -> Result<Option<DirectoryUser>, DirectoryError> {
         let out = match self
-            .client
+            .client_for(tenant)
             .admin_get_user()
             .user_pool_id(&tenant.user_pool_id)
             .username(user.as_str())
@@ -656,7 +687,7 @@ impl Directory for CognitoDirectory {
     }
 
     async fn global_sign_out(&self, tenant: &Tenant, user: &UserId) -> Result<(), DirectoryError> {
-        self.client
+        self.client_for(tenant)
             .admin_user_global_sign_out()
             .user_pool_id(&tenant.user_pool_id)
             .username(user.as_str())
@@ -673,7 +704,7 @@ impl Directory for CognitoDirectory {
     ) -> Result<CodeDelivery, DirectoryError> {
         let hash = self.hash_for(tenant, user).await?;
         let out = self
-            .client
+            .client_for(tenant)
             .forgot_password()
             .client_id(&tenant.app_client_id)
             .username(user.as_str())
@@ -692,7 +723,7 @@ impl Directory for CognitoDirectory {
         new_password: &str,
     ) -> Result<(), DirectoryError> {
         let hash = self.hash_for(tenant, user).await?;
-        self.client
+        self.client_for(tenant)
             .confirm_forgot_password()
             .client_id(&tenant.app_client_id)
             .username(user.as_str())
@@ -707,11 +738,12 @@ impl Directory for CognitoDirectory {
 
     async fn change_password(
         &self,
+        tenant: &Tenant,
         access_token: &str,
         previous: &str,
         proposed: &str,
     ) -> Result<(), DirectoryError> {
-        self.client
+        self.client_for(tenant)
             .change_password()
             .access_token(access_token)
             .previous_password(previous)
@@ -722,8 +754,12 @@ impl Directory for CognitoDirectory {
         Ok(())
     }
 
-    async fn sign_out_everywhere(&self, access_token: &str) -> Result<(), DirectoryError> {
-        self.client
+    async fn sign_out_everywhere(
+        &self,
+        tenant: &Tenant,
+        access_token: &str,
+    ) -> Result<(), DirectoryError> {
+        self.client_for(tenant)
             .global_sign_out()
             .access_token(access_token)
             .send()
@@ -737,7 +773,7 @@ impl Directory for CognitoDirectory {
         tenant: &Tenant,
         user: &UserId,
     ) -> Result<(), DirectoryError> {
-        self.client
+        self.client_for(tenant)
             .admin_reset_user_password()
             .user_pool_id(&tenant.user_pool_id)
             .username(user.as_str())
@@ -754,7 +790,7 @@ impl Directory for CognitoDirectory {
         enabled: bool,
     ) -> Result<(), DirectoryError> {
         if enabled {
-            self.client
+            self.client_for(tenant)
                 .admin_enable_user()
                 .user_pool_id(&tenant.user_pool_id)
                 .username(user.as_str())
@@ -762,7 +798,7 @@ impl Directory for CognitoDirectory {
                 .await
                 .map_err(classify)?;
         } else {
-            self.client
+            self.client_for(tenant)
                 .admin_disable_user()
                 .user_pool_id(&tenant.user_pool_id)
                 .username(user.as_str())
@@ -780,7 +816,7 @@ impl Directory for CognitoDirectory {
     ) -> Result<CodeDelivery, DirectoryError> {
         let hash = self.hash_for(tenant, user).await?;
         let out = self
-            .client
+            .client_for(tenant)
             .resend_confirmation_code()
             .client_id(&tenant.app_client_id)
             .username(user.as_str())
@@ -796,7 +832,7 @@ impl Directory for CognitoDirectory {
         tenant: &Tenant,
         user: &UserId,
     ) -> Result<(), DirectoryError> {
-        self.client
+        self.client_for(tenant)
             .admin_create_user()
             .user_pool_id(&tenant.user_pool_id)
             .username(user.as_str())
@@ -813,7 +849,7 @@ impl Directory for CognitoDirectory {
         new: &NewUser,
     ) -> Result<DirectoryUser, DirectoryError> {
         let mut req = self
-            .client
+            .client_for(tenant)
             .admin_create_user()
             .user_pool_id(&tenant.user_pool_id)
             .username(new.username.as_str())
@@ -851,7 +887,7 @@ impl Directory for CognitoDirectory {
         password: &str,
         permanent: bool,
     ) -> Result<(), DirectoryError> {
-        self.client
+        self.client_for(tenant)
             .admin_set_user_password()
             .user_pool_id(&tenant.user_pool_id)
             .username(user.as_str())
@@ -870,7 +906,7 @@ impl Directory for CognitoDirectory {
         attributes: &[(String, String)],
     ) -> Result<(), DirectoryError> {
         let mut req = self
-            .client
+            .client_for(tenant)
             .admin_update_user_attributes()
             .user_pool_id(&tenant.user_pool_id)
             .username(user.as_str());
@@ -888,7 +924,7 @@ impl Directory for CognitoDirectory {
     }
 
     async fn delete_user(&self, tenant: &Tenant, user: &UserId) -> Result<(), DirectoryError> {
-        self.client
+        self.client_for(tenant)
             .admin_delete_user()
             .user_pool_id(&tenant.user_pool_id)
             .username(user.as_str())
@@ -906,7 +942,7 @@ impl Directory for CognitoDirectory {
         pagination_token: Option<&str>,
     ) -> Result<UserPage, DirectoryError> {
         let out = self
-            .client
+            .client_for(tenant)
             .list_users()
             .user_pool_id(&tenant.user_pool_id)
             .set_filter(filter.map(str::to_string))
@@ -939,7 +975,7 @@ impl Directory for CognitoDirectory {
             return Ok(policy);
         }
         let out = self
-            .client
+            .client_for(tenant)
             .describe_user_pool()
             .user_pool_id(&tenant.user_pool_id)
             .send()
@@ -1009,6 +1045,32 @@ mod tests {
             classify_code(Some("SomethingNew"), None, 400),
             DirectoryError::Internal(_)
         ));
+    }
+
+    #[test]
+    fn a_pool_in_another_region_gets_a_client_of_its_region_made_once() {
+        let config = aws_sdk_cognitoidentityprovider::Config::builder()
+            .behavior_version(aws_sdk_cognitoidentityprovider::config::BehaviorVersion::latest())
+            .region(aws_sdk_cognitoidentityprovider::config::Region::new(
+                "us-east-1",
+            ))
+            .build();
+        let directory = CognitoDirectory::new(Client::from_conf(config));
+        let region = |pool: &str| {
+            let tenant = Tenant {
+                user_pool_id: pool.into(),
+                ..crate::testing::tenant()
+            };
+            directory
+                .client_for(&tenant)
+                .config()
+                .region()
+                .map(|r| r.as_ref().to_string())
+        };
+        assert_eq!(region("us-east-1_abc").as_deref(), Some("us-east-1"));
+        assert_eq!(region("eu-west-1_abc").as_deref(), Some("eu-west-1"));
+        assert_eq!(region("eu-west-1_def").as_deref(), Some("eu-west-1"));
+        assert_eq!(directory.regional.lock().unwrap().len(), 1);
     }
 
     #[test]
