@@ -91,3 +91,21 @@ export_stack_env() {
   export AWS_MAX_ATTEMPTS=1
   export TENANTS_TABLE="local-tenants" ACCOUNT_STATE_TABLE="local-account-state" AUDIT_TABLE="local-audit"
 }
+
+# What the functions read at run time under `cargo lambda watch`, written to $1.
+write_lambda_env() {
+  cat >"$1" <<ENV
+AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL
+AWS_REGION=$AWS_REGION
+AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID
+AWS_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY
+AWS_MAX_ATTEMPTS=$AWS_MAX_ATTEMPTS
+TENANTS_TABLE=$TENANTS_TABLE
+ACCOUNT_STATE_TABLE=$ACCOUNT_STATE_TABLE
+AUDIT_TABLE=$AUDIT_TABLE
+RUST_LOG=${RUST_LOG:-info}
+ENV
+}
+
+# The HTTP functions, and the trigger.
+FUNCTIONS=(auth password admin lock users pre-authentication)

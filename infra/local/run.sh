@@ -36,7 +36,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 log "building the functions (the first build takes a few minutes) ..."
-cargo build --quiet -p auth -p password -p admin -p lock -p users
+cargo build --quiet $(printf -- "-p %s " "${FUNCTIONS[@]}")
 cargo build --quiet -p account-api-tests --bin bootstrap-local
 
 start_moto "$MOTO_PORT" "$LOCAL/moto.log"
@@ -46,8 +46,7 @@ export_stack_env "$MOTO_PORT"
 log "bootstrapping the demo tenant ..."
 cargo run --quiet -p account-api-tests --bin bootstrap-local -- "$LOCAL/demo-tenant.json"
 
-# What the functions read at run time, besides the workspace metadata.
-cat >"$LOCAL/lambda.env" <<ENV
+write_lambda_env "$LOCAL/lambda.env"
 AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL
 AWS_REGION=$AWS_REGION
 AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh machine with only Rust and Python 3: installs the
-# emulator into .venv if needed, starts it on a free loopback port, checks formatting and
-# lints and the infra templates, runs every test of the workspace (unit, adapter mocks, handler fixtures,
-# end-to-end), stops the emulator by its pid even on failure, and exits with the result.
+# emulator into .venv if needed, starts it on a free loopback port, checks formatting, lints
+# and the infra templates, runs every test of the workspace (unit, adapter mocks, handler
+# fixtures, end-to-end) and the sample-event smoke test, stops what it started by pid even on
+# failure, and exits with the result.
 #
 #   infra/local/test.sh                 everything
 #   infra/local/test.sh -p auth         extra arguments go to `cargo test`
@@ -24,8 +25,8 @@ log "cfn-lint infra/template.yaml; openapi-spec-validator infra/openapi.yaml"
 "$VENV/bin/cfn-lint" infra/template.yaml
 "$VENV/bin/openapi-spec-validator" infra/openapi.yaml
 
-MOTO_PID=""
-trap 'trap "" INT TERM; stop_pid "$MOTO_PID"' EXIT
+MOTO_PID="" WATCH_PID=""
+trap 'trap "" INT TERM; stop_pid "$WATCH_PID"; stop_pid "$MOTO_PID"' EXIT
 trap 'exit 130' INT TERM
 port=$(free_port)
 start_moto "$port" "$LOCAL/test-moto.log"
@@ -33,3 +34,19 @@ export_stack_env "$port"
 
 log "cargo test --workspace"
 cargo test --workspace "$@"
+
+# Every sample event through `cargo lambda invoke` against `cargo lambda watch`, on the demo
+# tenant. Skipped when arguments narrowed the run to some tests.
+if [ "$#" -eq 0 ]; then
+  log "smoke: every sample event in events/ through cargo lambda watch"
+  export PATH="$PWD/$VENV/bin:$PATH"
+  cargo build --quiet $(printf -- "-p %s " "${FUNCTIONS[@]}")
+  cargo run --quiet -p account-api-tests --bin bootstrap-local -- "$LOCAL/smoke-tenant.json" >/dev/null
+  write_lambda_env "$LOCAL/smoke-lambda.env"
+  watch_port=$(free_port)
+  cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$watch_port" \
+    --env-file "$LOCAL/smoke-lambda.env" --ignore-changes >"$LOCAL/smoke-watch.log" 2>&1 &
+  WATCH_PID=$!
+  wait_port "$watch_port" 120 || die "cargo lambda watch did not start (log: $LOCAL/smoke-watch.log)"
+  python3 infra/local/smoke.py "$watch_port"
+fi
