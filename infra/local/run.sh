@@ -47,16 +47,6 @@ log "bootstrapping the demo tenant ..."
 cargo run --quiet -p account-api-tests --bin bootstrap-local -- "$LOCAL/demo-tenant.json"
 
 write_lambda_env "$LOCAL/lambda.env"
-AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL
-AWS_REGION=$AWS_REGION
-AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID
-AWS_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY
-AWS_MAX_ATTEMPTS=$AWS_MAX_ATTEMPTS
-TENANTS_TABLE=$TENANTS_TABLE
-ACCOUNT_STATE_TABLE=$ACCOUNT_STATE_TABLE
-AUDIT_TABLE=$AUDIT_TABLE
-RUST_LOG=${RUST_LOG:-info}
-ENV
 
 log "starting cargo lambda watch on $API_URL ..."
 cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$API_PORT" \
