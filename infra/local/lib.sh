@@ -2,7 +2,8 @@
 # Sourced, not executed. Expects to be run from the repository root.
 
 VENV=".venv"
-LOCAL=".local"
+# where run and test state goes (pids, logs, the demo tenant); LOCAL_STATE moves it
+LOCAL="${LOCAL_STATE:-.local}"
 
 log() { printf '\033[1m==>\033[0m %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

@@ -4,6 +4,10 @@
 # demo tenant (.local/demo-tenant.json), builds the functions, and serves every route on its
 # real path at http://127.0.0.1:9000 with `cargo lambda watch`. Ctrl-C stops everything it
 # started; running it again starts afresh.
+#
+#   infra/local/run.sh            serve until Ctrl-C
+#   infra/local/run.sh --check    start everything, check the warm-up calls, stop (the test
+#                                 command runs this, on free ports: MOTO_PORT=… API_PORT=…)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source infra/local/lib.sh
@@ -59,4 +63,8 @@ wait_port "$API_PORT" 120 || die "cargo lambda watch did not start (is port $API
 python3 infra/local/demo.py warm "$LOCAL/demo-tenant.json" || die "the API did not answer a sign-in"
 python3 infra/local/demo.py howto "$LOCAL/demo-tenant.json"
 
+if [ "${1:-}" = "--check" ]; then
+  log "run command check passed"
+  exit 0
+fi
 wait "$WATCH_PID"

@@ -35,12 +35,22 @@ export_stack_env "$port"
 log "cargo test --workspace"
 cargo test --workspace "$@"
 
-# Every sample event through `cargo lambda invoke` against `cargo lambda watch`, on the demo
-# tenant. Skipped when arguments narrowed the run to some tests.
 if [ "$#" -eq 0 ]; then
-  log "smoke: every sample event in events/ through cargo lambda watch"
   export PATH="$PWD/$VENV/bin:$PATH"
   cargo build --quiet $(printf -- "-p %s " "${FUNCTIONS[@]}")
+
+  # The run command itself, end to end, on free ports with its own emulator and state: it must
+  # come up, answer the warm-up calls (admin sign-in with matching activity ids, every
+  # function), and stop clean. Skipped, like the smoke test, when arguments narrowed the run.
+  log "the run command: infra/local/run.sh --check"
+  MOTO_PORT=$(free_port) API_PORT=$(free_port) LOCAL_STATE="$LOCAL/run-check" \
+    infra/local/run.sh --check >"$LOCAL/run-check.log" 2>&1 \
+    || { tail -n 30 "$LOCAL/run-check.log" >&2; die "infra/local/run.sh --check failed"; }
+  log "run command check passed"
+
+  # Every sample event through `cargo lambda invoke` against `cargo lambda watch`, on the
+  # demo tenant in this emulator.
+  log "smoke: every sample event in events/ through cargo lambda watch"
   cargo run --quiet -p account-api-tests --bin bootstrap-local -- "$LOCAL/smoke-tenant.json" >/dev/null
   write_lambda_env "$LOCAL/smoke-lambda.env"
   watch_port=$(free_port)
