@@ -516,6 +516,7 @@ async fn list_filters_are_checked_and_applied() {
         "/users?status=HAPPY",
         "/users?email=a@b.c&status=CONFIRMED",
         "/users?emailPrefix=\"x",
+        "/users?paginationToken=bm90LWEtdG9rZW4",
     ] {
         let a = users(&app, &t, "GET", bad, Value::Null, Some(&token)).await;
         assert_eq!(

@@ -366,9 +366,13 @@ async fn list<P: Ports>(app: &App<P>, tenant: &Tenant, req: &Request) -> Result<
         .list_users(tenant, filters.first().map(String::as_str), limit, token)
         .await
         .map_err(|e| match e {
-            DirectoryError::InvalidParameter => ApiError::InvalidRequest(
-                "`paginationToken` is not a token this API returned".into(),
-            ),
+            // Cognito calls a token it did not mint an invalid parameter; whatever else a
+            // directory says about a caller-supplied token is the caller's, not a 500
+            DirectoryError::InvalidParameter | DirectoryError::Internal(_) if token.is_some() => {
+                ApiError::InvalidRequest(
+                    "`paginationToken` is not a token this API returned".into(),
+                )
+            }
             other => other.for_admin(),
         })?;
     let names: Vec<UserId> = page
