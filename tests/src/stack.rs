@@ -326,14 +326,7 @@ impl Stack {
         user: &str,
         password: &str,
     ) -> String {
-        let body = serde_json::json!({"userID": user, "password": password});
-        let a = Answer::from(
-            auth::handle(
-                app,
-                api_request(t, "POST", "/user-authentication", &body, None),
-            )
-            .await,
-        );
+        let a = sign_in(app, t, user, password).await;
         assert_eq!(a.status, 200, "sign-in of {user}: {}", a.body);
         a.data()["authenticationResult"]["accessToken"]
             .as_str()
@@ -457,6 +450,23 @@ pub fn api_request_with_headers(
         "body": body, "isBase64Encoded": false
     });
     lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway event")
+}
+
+/// `POST /user-authentication` through the auth function, as a client would.
+pub async fn sign_in<P: shared::Ports>(
+    app: &shared::App<P>,
+    t: &TenantFixture,
+    user: &str,
+    password: &str,
+) -> Answer {
+    let body = serde_json::json!({"userID": user, "password": password});
+    Answer::from(
+        auth::handle(
+            app,
+            api_request(t, "POST", "/user-authentication", &body, None),
+        )
+        .await,
+    )
 }
 
 /// A response, read back: status, the envelope, and the `x-activity-id` header.

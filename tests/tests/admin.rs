@@ -2,7 +2,7 @@
 //! End to end: admin account operations and user management, tenant isolation included.
 
 use account_api_tests::stack::{
-    Answer, Stack, TenantFixture, api_request, random_password, unique,
+    Answer, Stack, TenantFixture, api_request, random_password, sign_in, unique,
 };
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::{Value, json};
@@ -28,17 +28,6 @@ async fn users(
     token: Option<&str>,
 ) -> Answer {
     Answer::from(users::handle(app, api_request(t, method, path, &body, token)).await)
-}
-
-async fn sign_in(app: &AwsApp, t: &TenantFixture, user: &str, password: &str) -> Answer {
-    let body = json!({"userID": user, "password": password});
-    Answer::from(
-        auth::handle(
-            app,
-            api_request(t, "POST", "/user-authentication", &body, None),
-        )
-        .await,
-    )
 }
 
 #[tokio::test]

@@ -2,24 +2,15 @@
 //! End to end: admin locks, the lockout policy, the Pre Authentication trigger and the audit
 //! trail, on the emulator's Cognito and DynamoDB.
 
-use account_api_tests::stack::{Answer, Stack, TenantFixture, api_request, random_password};
+use account_api_tests::stack::{
+    Answer, Stack, TenantFixture, api_request, random_password, sign_in,
+};
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::{Value, json};
 use shared::{
     App, AwsApp,
     adapters::dynamodb::{DynamoAudit, DynamoLocks},
 };
-
-async fn sign_in(app: &AwsApp, t: &TenantFixture, user: &str, password: &str) -> Answer {
-    let body = json!({"userID": user, "password": password});
-    Answer::from(
-        auth::handle(
-            app,
-            api_request(t, "POST", "/user-authentication", &body, None),
-        )
-        .await,
-    )
-}
 
 async fn lock_route(
     app: &AwsApp,

@@ -1,7 +1,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! End to end: password recovery and the signed-in user's own password change.
 
-use account_api_tests::stack::{Answer, Stack, TenantFixture, api_request, random_password};
+use account_api_tests::stack::{
+    Answer, Stack, TenantFixture, api_request, random_password, sign_in,
+};
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::{Value, json};
 use shared::AwsApp;
@@ -14,17 +16,6 @@ async fn post(
     token: Option<&str>,
 ) -> Answer {
     Answer::from(password::handle(app, api_request(t, "POST", path, &body, token)).await)
-}
-
-async fn sign_in(app: &AwsApp, t: &TenantFixture, user: &str, password: &str) -> Answer {
-    let body = json!({"userID": user, "password": password});
-    Answer::from(
-        auth::handle(
-            app,
-            api_request(t, "POST", "/user-authentication", &body, None),
-        )
-        .await,
-    )
 }
 
 #[tokio::test]
