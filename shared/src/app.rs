@@ -55,8 +55,6 @@ pub type AwsApp = App<Aws>;
 pub enum InitError {
     #[error(transparent)]
     Config(#[from] ConfigError),
-    #[error("cannot build the HTTP client for JWKS downloads: {0}")]
-    Http(#[from] reqwest::Error),
 }
 
 impl AwsApp {
@@ -76,7 +74,7 @@ impl AwsApp {
             directory: CognitoDirectory::new(aws_sdk_cognitoidentityprovider::Client::new(&sdk)),
             locks: DynamoLocks::new(dynamodb.clone(), &config.account_state_table),
             audit: DynamoAudit::new(dynamodb, &config.audit_table, config.audit_retention),
-            tokens: TokenVerifier::new(config.jwks_cache_ttl, config.attempt_timeout)?,
+            tokens: TokenVerifier::new(config.jwks_cache_ttl, config.attempt_timeout),
             config,
         })
     }

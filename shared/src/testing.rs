@@ -791,9 +791,7 @@ pub fn app_for(tenant: Tenant, directory: InMemoryDirectory) -> MemApp {
         directory,
         locks: InMemoryLocks::default(),
         audit: InMemoryAudit::default(),
-        #[allow(clippy::expect_used)]
-        tokens: TokenVerifier::new(config.jwks_cache_ttl, config.attempt_timeout)
-            .expect("an HTTP client for tests"),
+        tokens: TokenVerifier::new(config.jwks_cache_ttl, config.attempt_timeout),
         config,
     }
 }
@@ -828,7 +826,6 @@ pub fn test_verifier(config: &Config) -> TokenVerifier {
     let jwks = serde_json::from_str(include_str!("../tests/fixtures/test-jwks.json"))
         .expect("the test JWKS parses");
     TokenVerifier::new(config.jwks_cache_ttl, config.attempt_timeout)
-        .expect("an HTTP client for tests")
         .with_keys(&tenant().jwks_url, jwks)
 }
 

@@ -54,13 +54,13 @@ impl TokenVerifier {
     /// Clock skew allowed on `exp`.
     const LEEWAY_SECONDS: u64 = 5;
 
-    pub fn new(ttl: Duration, timeout: Duration) -> Result<Self, reqwest::Error> {
-        Ok(Self {
+    pub fn new(ttl: Duration, timeout: Duration) -> Self {
+        Self {
             http: std::sync::OnceLock::new(),
             timeout,
             ttl,
             keys: Mutex::new(HashMap::new()),
-        })
+        }
     }
 
     fn http(&self) -> Result<&reqwest::Client, ApiError> {
@@ -197,7 +197,6 @@ mod tests {
         let jwks: JwkSet =
             serde_json::from_str(include_str!("../tests/fixtures/test-jwks.json")).unwrap();
         TokenVerifier::new(Duration::from_secs(3600), Duration::from_millis(200))
-            .unwrap()
             .with_keys(JWKS_URL, jwks)
     }
 
@@ -304,7 +303,7 @@ mod tests {
             .unwrap_err();
         // the seeded set is fresh, so no refetch is attempted: the kid is simply unknown
         assert_eq!(e.slug(), "unauthenticated");
-        let empty = TokenVerifier::new(Duration::from_secs(1), Duration::from_millis(200)).unwrap();
+        let empty = TokenVerifier::new(Duration::from_secs(1), Duration::from_millis(200));
         let e = empty
             .verify_access(&t, &sign(claims(&t), Some("test-key")))
             .await
