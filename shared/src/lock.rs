@@ -104,6 +104,8 @@ pub struct Locked {
     pub lock: Lock,
     /// `false` when the account was already locked and the existing lock was kept.
     pub created: bool,
+    /// The lockout budget spent, as stored with the lock.
+    pub failed_attempts: u32,
 }
 
 /// Where account state is kept. Every error here must fail the request closed.

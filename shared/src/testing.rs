@@ -656,12 +656,14 @@ impl LockStore for InMemoryLocks {
             Some(existing) if existing.holds_at(now) => Locked {
                 lock: existing.clone(),
                 created: false,
+                failed_attempts: a.attempts,
             },
             _ => {
                 a.lock = Some(lock.clone());
                 Locked {
                     lock,
                     created: true,
+                    failed_attempts: a.attempts,
                 }
             }
         })

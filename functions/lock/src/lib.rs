@@ -12,7 +12,9 @@ use shared::{
     ApiError, App, Call, Ports, Reply,
     audit::Event,
     directory::Directory,
-    lock::{Lock, LockSource, LockState, LockStore, epoch_seconds, parse_rfc3339, rfc3339},
+    lock::{
+        AccountState, Lock, LockSource, LockState, LockStore, epoch_seconds, parse_rfc3339, rfc3339,
+    },
     request::{Route, UserId, json_body, path_user_id},
     tenant::Tenant,
     validate::Text,
@@ -134,9 +136,10 @@ async fn lock<P: Ports>(
     let locked = app.locks.lock(pool, user, requested, now).await?;
     // Also on a repeated lock: a retry after a failed sign-out completes it.
     app.directory.global_sign_out(tenant, user).await?;
-    let mut state = app.locks.state(pool, user).await?;
-    // the lock just written or kept holds even if it ends within this request
-    state.lock.get_or_insert(locked.lock);
+    let state = AccountState {
+        lock: Some(locked.lock),
+        failed_attempts: locked.failed_attempts,
+    };
     Ok(LockState::of(user, &state))
 }
 

@@ -229,14 +229,14 @@ impl DynamoLocks {
             .key("pk", AttributeValue::S(account_key(pool_id, user)))
     }
 
-    /// Writes `lock` if no lock holds at `now`; `Err(old item)` if one does.
+    /// Writes `lock` if no lock holds at `now`: `Ok(new item)`, else `Err(old item)`.
     async fn write_lock(
         &self,
         pool_id: &str,
         user: &UserId,
         lock: &Lock,
         now: SystemTime,
-    ) -> Result<Result<(), Item>, ApiError> {
+    ) -> Result<Result<Item, Item>, ApiError> {
         let mut set = vec!["lockSource = :source", "lockedAt = :at", "lockedBy = :by"];
         let mut remove = vec![];
         let mut req = self
@@ -272,15 +272,22 @@ impl DynamoLocks {
         match req
             .update_expression(expression)
             .condition_expression(NO_LOCK_HOLDS)
+            .return_values(ReturnValue::AllNew)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await
         {
-            Ok(_) => Ok(Ok(())),
+            Ok(out) => Ok(Ok(out.attributes().cloned().unwrap_or_default())),
             Err(e) if is_condition_failure(&e) => Ok(Err(old_item(e))),
             Err(e) => Err(classify(e)),
         }
     }
+}
+
+fn attempts(item: &Item) -> u32 {
+    number(item, "attempts")
+        .and_then(|n| u32::try_from(n).ok())
+        .unwrap_or(0)
 }
 
 /// The item a failed conditional update found (`ReturnValuesOnConditionCheckFailure=ALL_OLD`).
@@ -379,7 +386,7 @@ impl LockStore for DynamoLocks {
                     // checks that died in flight hold the budget: count them as failures
                     let lock = Lock::lockout(policy, now);
                     match self.write_lock(pool_id, user, &lock, now).await? {
-                        Ok(()) => return Ok(Reservation::Locked(lock)),
+                        Ok(_) => return Ok(Reservation::Locked(lock)),
                         Err(_) => continue,
                     }
                 }
@@ -406,7 +413,7 @@ impl LockStore for DynamoLocks {
             .write_lock(pool_id, user, &lock, now)
             .await?
             .ok()
-            .map(|()| lock))
+            .map(|_| lock))
     }
 
     async fn record_success(&self, pool_id: &str, user: &UserId) -> Result<(), ApiError> {
@@ -448,20 +455,23 @@ impl LockStore for DynamoLocks {
         now: SystemTime,
     ) -> Result<Locked, ApiError> {
         match self.write_lock(pool_id, user, &lock, now).await? {
-            Ok(()) => Ok(Locked {
+            Ok(new) => Ok(Locked {
                 lock,
                 created: true,
+                failed_attempts: attempts(&new),
             }),
             Err(old) => match lock_from_item(&old).filter(|l| l.holds_at(now)) {
                 Some(existing) => Ok(Locked {
                     lock: existing,
                     created: false,
+                    failed_attempts: attempts(&old),
                 }),
                 // the lock ended between the check and now: lock afresh
                 None => match self.write_lock(pool_id, user, &lock, now).await? {
-                    Ok(()) => Ok(Locked {
+                    Ok(new) => Ok(Locked {
                         lock,
                         created: true,
+                        failed_attempts: attempts(&new),
                     }),
                     Err(_) => Err(ApiError::Conflict(
                         "the account's lock changed concurrently; retry",
