@@ -163,6 +163,24 @@ impl<P: Ports> App<P> {
         Ok(caller)
     }
 
+    /// Audits how a call on `user` by `actor` ended: `success` or the problem slug it got.
+    pub async fn record_outcome<T>(
+        &self,
+        tenant: &Tenant,
+        user: &UserId,
+        meta: &RequestMeta,
+        actor: &str,
+        action: &str,
+        result: &Result<T, ApiError>,
+    ) {
+        let outcome = result.as_ref().map_or_else(ApiError::slug, |_| "success");
+        self.record(
+            tenant,
+            Event::new(user, &meta.activity_id, actor, action, outcome),
+        )
+        .await;
+    }
+
     /// Appends an audit entry. A failed write does not change the caller's answer, but it is
     /// never dropped silently: the entry (which holds no secret) goes to the error log.
     pub async fn record(&self, tenant: &Tenant, event: Event) {

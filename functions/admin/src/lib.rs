@@ -7,7 +7,6 @@ use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 use shared::{
     ApiError, App, Call, Ports, Reply,
-    audit::Event,
     directory::{CodeDelivery, Directory, DirectoryError, DirectoryUser},
     request::{Route, UserId, path_user_id},
     tenant::Tenant,
@@ -80,12 +79,8 @@ async fn route<P: Ports>(app: &App<P>, call: Call) -> Result<Reply, ApiError> {
         "resend-confirmation-code" => resend_code(app, &tenant, &user).await,
         _ => resend_invitation(app, &tenant, &user).await,
     };
-    let outcome = result.as_ref().map_or_else(ApiError::slug, |_| "success");
-    app.record(
-        &tenant,
-        Event::new(&user, &meta.activity_id, &admin.sub, name, outcome),
-    )
-    .await;
+    app.record_outcome(&tenant, &user, &meta, &admin.sub, name, &result)
+        .await;
     result
 }
 

@@ -106,12 +106,8 @@ async fn route<P: Ports>(app: &App<P>, call: Call) -> Result<Reply, ApiError> {
     } else {
         result
     };
-    let outcome = result.as_ref().map_or_else(ApiError::slug, |_| "success");
-    app.record(
-        &tenant,
-        Event::new(&user, &meta.activity_id, "self", name, outcome),
-    )
-    .await;
+    app.record_outcome(&tenant, &user, &meta, "self", name, &result)
+        .await;
     Reply::ok(&result?)
 }
 

@@ -10,7 +10,6 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use shared::{
     ApiError, App, Call, Ports, Reply,
-    audit::Event,
     directory::Directory,
     lock::{
         AccountState, Lock, LockSource, LockState, LockStore, epoch_seconds, parse_rfc3339, rfc3339,
@@ -74,12 +73,8 @@ async fn route<P: Ports>(app: &App<P>, call: Call) -> Result<Reply, ApiError> {
         _ => lock_state(app, &tenant, &user).await,
     };
     if name != "get-lock" {
-        let outcome = result.as_ref().map_or_else(ApiError::slug, |_| "success");
-        app.record(
-            &tenant,
-            Event::new(&user, &meta.activity_id, &admin.sub, name, outcome),
-        )
-        .await;
+        app.record_outcome(&tenant, &user, &meta, &admin.sub, name, &result)
+            .await;
     }
     Reply::ok(&result?)
 }

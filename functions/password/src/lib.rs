@@ -10,7 +10,6 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use shared::{
     ApiError, App, Call, Ports, Reply,
-    audit::Event,
     directory::{CodeDelivery, Directory, DirectoryError},
     lock::LockStore,
     request::{Route, UserId, json_body, path_user_id},
@@ -124,12 +123,8 @@ async fn route<P: Ports>(app: &App<P>, call: Call) -> Result<Reply, ApiError> {
             (user, result.and_then(|c| Reply::ok(&c)))
         }
     };
-    let outcome = result.as_ref().map_or_else(ApiError::slug, |_| "success");
-    app.record(
-        &tenant,
-        Event::new(&user, &meta.activity_id, "self", name, outcome),
-    )
-    .await;
+    app.record_outcome(&tenant, &user, &meta, "self", name, &result)
+        .await;
     result
 }
 

@@ -5,7 +5,7 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use serde::{Deserialize, Serialize};
 use shared::{
     ApiError, App, Call, Ports, Reply,
-    audit::{AuditLog, Event},
+    audit::AuditLog,
     directory::{Directory, DirectoryError, NewUser},
     lock::LockStore,
     request::{Route, UserId, json_body, path_user_id},
@@ -185,12 +185,8 @@ async fn route<P: Ports>(app: &App<P>, call: Call) -> Result<Reply, ApiError> {
                     (admin.sub, user, result)
                 }
             };
-            let outcome = result.as_ref().map_or_else(ApiError::slug, |_| "success");
-            app.record(
-                &tenant,
-                Event::new(&user, &meta.activity_id, &actor, name, outcome),
-            )
-            .await;
+            app.record_outcome(&tenant, &user, &meta, &actor, name, &result)
+                .await;
             result
         }
     }
