@@ -3,7 +3,8 @@
 //! DynamoDB adapters) against the emulator, driven by API Gateway-shaped requests.
 
 use account_api_tests::stack::{
-    Answer, Stack, api_request, api_request_with_headers, random_password, tenant_headers, unique,
+    Answer, Stack, api_request, api_request_with_headers, random_password, sign_in, tenant_headers,
+    unique,
 };
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::json;
@@ -20,17 +21,7 @@ async fn an_admin_signs_in_and_gets_tokens_with_a_matching_activity_id() {
     stack.create_user(&t, "admin", &password).await;
     let app = stack.app().await;
 
-    let a = post(
-        &app,
-        api_request(
-            &t,
-            "POST",
-            "/user-authentication",
-            &json!({"userID": "admin", "password": password}),
-            None,
-        ),
-    )
-    .await;
+    let a = sign_in(&app, &t, "admin", &password).await;
     assert_eq!(a.status, 200, "{}", a.body);
     let tokens = &a.data()["authenticationResult"];
     assert!(tokens["accessToken"].as_str().is_some_and(|s| s.len() > 20));
@@ -68,17 +59,7 @@ async fn the_temporary_password_flow_ends_with_tokens_that_refresh() {
         .await;
     let app = stack.app().await;
 
-    let a = post(
-        &app,
-        api_request(
-            &t,
-            "POST",
-            "/user-authentication",
-            &json!({"userID": "newcomer", "password": temporary}),
-            None,
-        ),
-    )
-    .await;
+    let a = sign_in(&app, &t, "newcomer", &temporary).await;
     assert_eq!(a.status, 200, "{}", a.body);
     assert_eq!(a.data()["challengeName"], "NEW_PASSWORD_REQUIRED");
     assert_eq!(a.data()["authenticationResult"], serde_json::Value::Null);
@@ -136,17 +117,7 @@ async fn the_temporary_password_flow_ends_with_tokens_that_refresh() {
         .await
         .unwrap();
     assert_eq!(user.user_status().map(|s| s.as_str()), Some("CONFIRMED"));
-    let old = post(
-        &app,
-        api_request(
-            &t,
-            "POST",
-            "/user-authentication",
-            &json!({"userID": "newcomer", "password": temporary}),
-            None,
-        ),
-    )
-    .await;
+    let old = sign_in(&app, &t, "newcomer", &temporary).await;
     assert_eq!((old.status, old.slug()), (401, "invalid-credentials"));
 
     let r = post(
@@ -216,28 +187,8 @@ async fn a_wrong_password_and_an_unknown_user_get_the_same_answer() {
     let t = stack.fresh_tenant().await;
     stack.create_user(&t, "known", &random_password()).await;
     let app = stack.app().await;
-    let mut wrong = post(
-        &app,
-        api_request(
-            &t,
-            "POST",
-            "/user-authentication",
-            &json!({"userID": "known", "password": "Wrong-Passw0rd"}),
-            None,
-        ),
-    )
-    .await;
-    let mut unknown = post(
-        &app,
-        api_request(
-            &t,
-            "POST",
-            "/user-authentication",
-            &json!({"userID": "unknown", "password": "Wrong-Passw0rd"}),
-            None,
-        ),
-    )
-    .await;
+    let mut wrong = sign_in(&app, &t, "known", "Wrong-Passw0rd").await;
+    let mut unknown = sign_in(&app, &t, "unknown", "Wrong-Passw0rd").await;
     assert_eq!((wrong.status, wrong.slug()), (401, "invalid-credentials"));
     assert_eq!(wrong.status, unknown.status);
     assert_ne!(wrong.activity_id, unknown.activity_id);
@@ -256,39 +207,29 @@ async fn user_ids_are_case_insensitive() {
     let password = random_password();
     stack.create_user(&t, "mixed.case", &password).await;
     let app = stack.app().await;
-    let a = post(
-        &app,
-        api_request(
-            &t,
-            "POST",
-            "/user-authentication",
-            &json!({"userID": "Mixed.CASE", "password": password}),
-            None,
-        ),
-    )
-    .await;
+    let a = sign_in(&app, &t, "Mixed.CASE", &password).await;
     assert_eq!(a.status, 200, "{}", a.body);
 }
 
-#[tokio::test]
-async fn a_disabled_user_gets_account_disabled() {
+/// A disabled user signs in with the right password, on a tenant that hides account state or not.
+async fn disabled_sign_in(hide_account_state: bool) -> Answer {
     let stack = Stack::connect().await;
     let t = stack.fresh_tenant().await;
+    if hide_account_state {
+        stack
+            .set_tenant_attribute(&t, "hideAccountState", AttributeValue::Bool(true))
+            .await;
+    }
     let password = random_password();
     stack.create_user(&t, "gone", &password).await;
     stack.disable_user(&t, "gone").await;
     let app = stack.app().await;
-    let a = post(
-        &app,
-        api_request(
-            &t,
-            "POST",
-            "/user-authentication",
-            &json!({"userID": "gone", "password": password}),
-            None,
-        ),
-    )
-    .await;
+    sign_in(&app, &t, "gone", &password).await
+}
+
+#[tokio::test]
+async fn a_disabled_user_gets_account_disabled() {
+    let a = disabled_sign_in(false).await;
     assert_eq!(
         (a.status, a.slug()),
         (403, "account-disabled"),
@@ -299,26 +240,7 @@ async fn a_disabled_user_gets_account_disabled() {
 
 #[tokio::test]
 async fn a_tenant_that_hides_account_state_answers_invalid_credentials() {
-    let stack = Stack::connect().await;
-    let t = stack.fresh_tenant().await;
-    stack
-        .set_tenant_attribute(&t, "hideAccountState", AttributeValue::Bool(true))
-        .await;
-    let password = random_password();
-    stack.create_user(&t, "gone", &password).await;
-    stack.disable_user(&t, "gone").await;
-    let app = stack.app().await;
-    let a = post(
-        &app,
-        api_request(
-            &t,
-            "POST",
-            "/user-authentication",
-            &json!({"userID": "gone", "password": password}),
-            None,
-        ),
-    )
-    .await;
+    let a = disabled_sign_in(true).await;
     assert_eq!(
         (a.status, a.slug()),
         (401, "invalid-credentials"),
@@ -429,17 +351,7 @@ async fn an_unreachable_lock_table_fails_sign_in_closed_with_503() {
         ..real
     };
     let started = std::time::Instant::now();
-    let a = post(
-        &app,
-        api_request(
-            &t,
-            "POST",
-            "/user-authentication",
-            &json!({"userID": "someone", "password": password}),
-            None,
-        ),
-    )
-    .await;
+    let a = sign_in(&app, &t, "someone", &password).await;
     assert_eq!(
         (a.status, a.slug()),
         (503, "dependency-unavailable"),
