@@ -12,13 +12,16 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 ensure_venv() {
   command -v python3 >/dev/null || die "python3 is required"
   command -v cargo >/dev/null || die "the Rust toolchain (cargo) is required"
-  local stamp="$VENV/.installed-$(python3 -c 'import hashlib,sys;print(hashlib.sha256(open(sys.argv[1],"rb").read()).hexdigest()[:16])' infra/local/requirements.txt)"
+  local stamp="$VENV/.installed-$(python3 -c 'import hashlib,sys;print(hashlib.sha256(b"".join(open(f,"rb").read() for f in sys.argv[1:])).hexdigest()[:16])' infra/local/requirements.txt infra/local/requirements-nodeps.txt)"
   if [ -f "$stamp" ]; then return 0; fi
   log "installing the local stack's tools into $VENV (moto, cargo-lambda) ..."
   [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV" || die "cannot create $VENV (on Debian: apt-get install python3-venv)"
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip >&2
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r infra/local/requirements.txt >&2 \
+  # no pip cache: a CI disk is small and the wheels are not needed again
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-cache-dir -r infra/local/requirements.txt >&2 \
     || die "pip could not install infra/local/requirements.txt"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-cache-dir --no-deps -r infra/local/requirements-nodeps.txt >&2 \
+    || die "pip could not install infra/local/requirements-nodeps.txt"
   rm -f "$VENV"/.installed-*
   touch "$stamp"
   log "installed"

@@ -12,6 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 source infra/local/lib.sh
 
+disk_report() { log "disk: $(df -h . | awk 'NR==2 {print $4 " free of " $2}'), target/ $(du -sh target 2>/dev/null | cut -f1)"; }
+disk_report
 ensure_venv
 
 if [ "${SKIP_LINT:-0}" != "1" ]; then
@@ -34,6 +36,7 @@ export_stack_env "$port"
 
 log "cargo test --workspace"
 cargo test --workspace "$@"
+disk_report
 
 if [ "$#" -eq 0 ]; then
   export PATH="$PWD/$VENV/bin:$PATH"
@@ -63,3 +66,4 @@ if [ "$#" -eq 0 ]; then
   log "contract: schemathesis, infra/openapi.yaml against the same API"
   python3 infra/local/contract.py "$watch_port" "$LOCAL/smoke-tenant.json"
 fi
+disk_report
