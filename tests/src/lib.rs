@@ -8,6 +8,8 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
+pub mod catalogue;
+pub mod measure;
 pub mod stack;
 
 pub use stack::{Stack, TenantFixture};

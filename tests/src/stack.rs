@@ -2,7 +2,7 @@
 
 use std::{
     sync::atomic::{AtomicU64, Ordering},
-    time::{SystemTime, UNIX_EPOCH},
+    time::{Instant, SystemTime, UNIX_EPOCH},
 };
 
 use aws_sdk_cognitoidentityprovider::types::{
@@ -452,6 +452,22 @@ pub fn api_request_with_headers(
     lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway event")
 }
 
+/// `req` through the handler of `function` (`auth`, `password`, `admin`, `lock`, `users`).
+pub async fn dispatch<P: shared::Ports>(
+    app: &shared::App<P>,
+    function: &str,
+    req: Request,
+) -> lambda_http::Response<Body> {
+    match function {
+        "auth" => auth::handle(app, req).await,
+        "password" => password::handle(app, req).await,
+        "admin" => admin::handle(app, req).await,
+        "lock" => lock::handle(app, req).await,
+        "users" => users::handle(app, req).await,
+        other => panic!("no function {other}"),
+    }
+}
+
 /// `POST /user-authentication` through the auth function, as a client would.
 pub async fn sign_in<P: shared::Ports>(
     app: &shared::App<P>,
@@ -519,6 +535,15 @@ impl Answer {
 pub struct SdkProbe {
     codes: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
     calls: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>,
+    spans: std::sync::Arc<std::sync::Mutex<Vec<(Instant, Instant)>>>,
+}
+
+/// When an operation started, kept in its own config bag until it ends.
+#[derive(Debug)]
+struct Started(Instant);
+
+impl aws_smithy_types::config_bag::Storable for Started {
+    type Storer = aws_smithy_types::config_bag::StoreReplace<Self>;
 }
 
 impl SdkProbe {
@@ -536,6 +561,14 @@ impl SdkProbe {
             .unwrap_or(0)
     }
 
+    /// The `(start, end)` of every operation so far, retries included; then starts afresh.
+    pub fn take_spans(&self) -> Vec<(Instant, Instant)> {
+        self.spans
+            .lock()
+            .map(|mut s| std::mem::take(&mut *s))
+            .unwrap_or_default()
+    }
+
     /// Every call so far, as `operation` → count; then starts counting afresh.
     pub fn take(&self) -> std::collections::BTreeMap<String, usize> {
         self.calls
@@ -548,6 +581,31 @@ impl SdkProbe {
 impl aws_smithy_runtime_api::client::interceptors::Intercept for SdkProbe {
     fn name(&self) -> &'static str {
         "SdkProbe"
+    }
+
+    fn read_before_execution(
+        &self,
+        _: &aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef<'_>,
+        cfg: &mut aws_smithy_types::config_bag::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        cfg.interceptor_state().store_put(Started(Instant::now()));
+        Ok(())
+    }
+
+    fn read_after_execution(
+        &self,
+        _: &aws_smithy_runtime_api::client::interceptors::context::FinalizerInterceptorContextRef<
+            '_,
+        >,
+        _: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        cfg: &mut aws_smithy_types::config_bag::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        if let Some(Started(at)) = cfg.load::<Started>()
+            && let Ok(mut spans) = self.spans.lock()
+        {
+            spans.push((*at, Instant::now()));
+        }
+        Ok(())
     }
 
     fn read_before_transmit(

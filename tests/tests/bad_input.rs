@@ -4,94 +4,10 @@
 //! duplicated and unknown tenant headers, and forged, expired or foreign tokens. Every case
 //! gets its 4xx and slug, none a 5xx, and nothing is written. Needs no emulator.
 
+use account_api_tests::{catalogue::ROUTES, stack::dispatch};
 use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
 use shared::testing::{InMemoryDirectory, MemApp, MemUser, access_token, app, test_verifier};
-
-/// `(function, method, path template, a valid body or null, needs a token)`.
-const ROUTES: &[(&str, &str, &str, &str, bool)] = &[
-    (
-        "auth",
-        "POST",
-        "/user-authentication",
-        r#"{"userID":"demo-user","password":"Demo-Passw0rd!"}"#,
-        false,
-    ),
-    (
-        "auth",
-        "POST",
-        "/user-refresh-tokens",
-        r#"{"userID":"demo-user","refreshToken":"r"}"#,
-        false,
-    ),
-    (
-        "auth",
-        "POST",
-        "/change-temporary-password",
-        r#"{"userID":"demo-user","newPassword":"New-Passw0rd!","session":"sssssssssssssssssssss"}"#,
-        false,
-    ),
-    (
-        "auth",
-        "POST",
-        "/respond-to-auth-challenge",
-        r#"{"userID":"demo-user","session":"sssssssssssssssssssss","challengeName":"SMS_MFA","code":"1"}"#,
-        false,
-    ),
-    (
-        "password",
-        "POST",
-        "/forgot-password",
-        r#"{"userID":"demo-user"}"#,
-        false,
-    ),
-    (
-        "password",
-        "POST",
-        "/confirm-forgot-password",
-        r#"{"userID":"demo-user","confirmationCode":"1","newPassword":"New-Passw0rd!"}"#,
-        false,
-    ),
-    (
-        "password",
-        "POST",
-        "/users/{u}/change-password",
-        r#"{"previousPassword":"a","proposedPassword":"New-Passw0rd!"}"#,
-        true,
-    ),
-    (
-        "admin",
-        "POST",
-        "/users/{u}/admin-reset-password",
-        "null",
-        true,
-    ),
-    ("admin", "POST", "/users/{u}/admin-disable", "null", true),
-    ("admin", "POST", "/users/{u}/admin-enable", "null", true),
-    (
-        "admin",
-        "POST",
-        "/users/{u}/resend-confirmation-code",
-        "null",
-        true,
-    ),
-    (
-        "admin",
-        "POST",
-        "/users/{u}/resend-welcome-message",
-        "null",
-        true,
-    ),
-    ("lock", "PUT", "/users/{u}/lock", r#"{"reason":"r"}"#, true),
-    ("lock", "PUT", "/users/{u}/unlock", "null", true),
-    ("lock", "GET", "/users/{u}/lock", "null", true),
-    ("users", "GET", "/users/{u}/events", "null", true),
-    ("users", "POST", "/users", r#"{"userID":"new-user"}"#, true),
-    ("users", "GET", "/users", "null", true),
-    ("users", "GET", "/users/{u}", "null", true),
-    ("users", "PATCH", "/users/{u}", r#"{"givenName":"G"}"#, true),
-    ("users", "DELETE", "/users/{u}", "null", true),
-];
 
 fn battery_app() -> MemApp {
     let directory = InMemoryDirectory::with_user("demo-user", MemUser::confirmed("Demo-Passw0rd!"));
@@ -151,16 +67,6 @@ fn headers(token: Option<&str>, content_type: &str) -> Vec<(String, String)> {
     h
 }
 
-async fn call(app: &MemApp, function: &str, req: Request) -> Response<Body> {
-    match function {
-        "auth" => auth::handle(app, req).await,
-        "password" => password::handle(app, req).await,
-        "admin" => admin::handle(app, req).await,
-        "lock" => lock::handle(app, req).await,
-        _ => users::handle(app, req).await,
-    }
-}
-
 fn slug(resp: &Response<Body>) -> String {
     let Body::Text(t) = resp.body() else {
         panic!("text body")
@@ -199,7 +105,7 @@ async fn expect_with(
         }
         let app = battery_app();
         let valid: Value = serde_json::from_str(valid).unwrap();
-        let resp = call(
+        let resp = dispatch(
             &app,
             function,
             event(method, template, &case(*bearer, &valid)),

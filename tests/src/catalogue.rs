@@ -1,0 +1,87 @@
+//! Every route of the API as data, for the tests that sweep all of them (the bad-input
+//! battery, the property tests).
+
+/// `(function, method, path template, a valid body or null, needs a token)`.
+pub const ROUTES: &[(&str, &str, &str, &str, bool)] = &[
+    (
+        "auth",
+        "POST",
+        "/user-authentication",
+        r#"{"userID":"demo-user","password":"Demo-Passw0rd!"}"#,
+        false,
+    ),
+    (
+        "auth",
+        "POST",
+        "/user-refresh-tokens",
+        r#"{"userID":"demo-user","refreshToken":"r"}"#,
+        false,
+    ),
+    (
+        "auth",
+        "POST",
+        "/change-temporary-password",
+        r#"{"userID":"demo-user","newPassword":"New-Passw0rd!","session":"sssssssssssssssssssss"}"#,
+        false,
+    ),
+    (
+        "auth",
+        "POST",
+        "/respond-to-auth-challenge",
+        r#"{"userID":"demo-user","session":"sssssssssssssssssssss","challengeName":"SMS_MFA","code":"1"}"#,
+        false,
+    ),
+    (
+        "password",
+        "POST",
+        "/forgot-password",
+        r#"{"userID":"demo-user"}"#,
+        false,
+    ),
+    (
+        "password",
+        "POST",
+        "/confirm-forgot-password",
+        r#"{"userID":"demo-user","confirmationCode":"1","newPassword":"New-Passw0rd!"}"#,
+        false,
+    ),
+    (
+        "password",
+        "POST",
+        "/users/{u}/change-password",
+        r#"{"previousPassword":"a","proposedPassword":"New-Passw0rd!"}"#,
+        true,
+    ),
+    (
+        "admin",
+        "POST",
+        "/users/{u}/admin-reset-password",
+        "null",
+        true,
+    ),
+    ("admin", "POST", "/users/{u}/admin-disable", "null", true),
+    ("admin", "POST", "/users/{u}/admin-enable", "null", true),
+    (
+        "admin",
+        "POST",
+        "/users/{u}/resend-confirmation-code",
+        "null",
+        true,
+    ),
+    (
+        "admin",
+        "POST",
+        "/users/{u}/resend-welcome-message",
+        "null",
+        true,
+    ),
+    ("lock", "PUT", "/users/{u}/lock", r#"{"reason":"r"}"#, true),
+    ("lock", "PUT", "/users/{u}/unlock", "null", true),
+    ("lock", "GET", "/users/{u}/lock", "null", true),
+    ("users", "GET", "/users/{u}/events", "null", true),
+    ("users", "POST", "/users", r#"{"userID":"new-user"}"#, true),
+    ("users", "GET", "/users", "null", true),
+    ("users", "GET", "/users/{u}", "null", true),
+    ("users", "PATCH", "/users/{u}", r#"{"givenName":"G"}"#, true),
+    ("users", "DELETE", "/users/{u}", "null", true),
+];
