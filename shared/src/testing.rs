@@ -822,6 +822,41 @@ pub fn cognito_app(client: aws_sdk_cognitoidentityprovider::Client) -> App<WithC
     }
 }
 
+/// The real DynamoDB adapters for locks and audit (on a mocked, emulated or broken client);
+/// the directory and the tenant registry in memory.
+pub struct WithDynamo;
+
+impl Ports for WithDynamo {
+    type Directory = InMemoryDirectory;
+    type Locks = crate::adapters::dynamodb::DynamoLocks;
+    type Tenants = InMemoryTenants;
+    type Audit = crate::adapters::dynamodb::DynamoAudit;
+}
+
+/// An app on the given DynamoDB client for locks and audit, serving the demo tenant from
+/// memory with `directory`, whose token verifier trusts the test signing key.
+pub fn dynamo_app(
+    client: aws_sdk_dynamodb::Client,
+    directory: InMemoryDirectory,
+) -> App<WithDynamo> {
+    let config = config();
+    App {
+        tenants: CachedTenants::new(InMemoryTenants::with(tenant()), config.tenant_cache_ttl),
+        directory,
+        locks: crate::adapters::dynamodb::DynamoLocks::new(
+            client.clone(),
+            &config.account_state_table,
+        ),
+        audit: crate::adapters::dynamodb::DynamoAudit::new(
+            client,
+            &config.audit_table,
+            config.audit_retention,
+        ),
+        tokens: test_verifier(&config),
+        config,
+    }
+}
+
 /// A verifier that trusts the test key for the demo tenant's JWKS URL.
 #[allow(clippy::expect_used)]
 pub fn test_verifier(config: &Config) -> TokenVerifier {

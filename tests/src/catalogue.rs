@@ -42,7 +42,7 @@ pub const ROUTES: &[(&str, &str, &str, &str, bool)] = &[
         "password",
         "POST",
         "/confirm-forgot-password",
-        r#"{"userID":"demo-user","confirmationCode":"1","newPassword":"New-Passw0rd!"}"#,
+        r#"{"userID":"demo-user","confirmationCode":"123456","newPassword":"New-Passw0rd!"}"#,
         false,
     ),
     (
