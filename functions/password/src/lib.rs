@@ -95,8 +95,16 @@ async fn route<P: Ports>(app: &App<P>, call: Call) -> Result<Reply, ApiError> {
             let body: Forgot = json_body(&req, limit)?;
             let result = forgot(app, &tenant, &body.user_id).await;
             // the floor covers the audit write too: nothing after it depends on the user
-            tokio::time::sleep_until((meta.received + app.config.forgot_password_floor).into())
-                .await;
+            // only for what is left: a timer for a moment already past still waits for the
+            // runtime's next millisecond tick
+            if let Some(left) = app
+                .config
+                .forgot_password_floor
+                .checked_sub(meta.received.elapsed())
+                .filter(|left| !left.is_zero())
+            {
+                tokio::time::sleep(left).await;
+            }
             (body.user_id, result.and_then(|d| Reply::ok(&d)))
         }
         "confirm-forgot-password" => {
