@@ -53,8 +53,14 @@ cargo run --quiet -p account-api-tests --bin bootstrap-local -- "$LOCAL/demo-ten
 write_lambda_env "$LOCAL/lambda.env"
 
 log "starting cargo lambda watch on $API_URL ..."
-cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$API_PORT" \
-  --env-file "$LOCAL/lambda.env" --ignore-changes &
+watch=(cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$API_PORT"
+  --env-file "$LOCAL/lambda.env" --ignore-changes)
+if [ "${1:-}" = "--check" ]; then
+  # the functions' logs apart from what this script prints, for the test command's secrets scan
+  "${watch[@]}" >"$LOCAL/watch.log" 2>&1 &
+else
+  "${watch[@]}" &
+fi
 WATCH_PID=$!
 echo "$WATCH_PID" >"$LOCAL/watch.pid"
 wait_port "$API_PORT" 120 || die "cargo lambda watch did not start (is port $API_PORT free?)"

@@ -23,8 +23,9 @@ if [ "${SKIP_LINT:-0}" != "1" ]; then
   cargo clippy --workspace --all-targets --quiet -- -D warnings
 fi
 
-log "cfn-lint infra/template.yaml; openapi-spec-validator infra/openapi.yaml"
+log "cfn-lint and checkov infra/template.yaml; openapi-spec-validator infra/openapi.yaml"
 "$VENV/bin/cfn-lint" infra/template.yaml
+"$VENV/bin/checkov" --config-file infra/checkov.yaml
 "$VENV/bin/openapi-spec-validator" infra/openapi.yaml
 
 MOTO_PID="" WATCH_PID=""
@@ -35,8 +36,16 @@ start_moto "$port" "$LOCAL/test-moto.log"
 export_stack_env "$port"
 
 log "cargo test --workspace"
+# the end-to-end tests' function logs, for the secrets scan (tests/src/stack.rs, log_to_file)
+export E2E_LOG_DIR="$LOCAL/e2e-logs"
+case "$E2E_LOG_DIR" in /*) ;; *) E2E_LOG_DIR="$PWD/$E2E_LOG_DIR" ;; esac # tests run in their crate
+rm -rf "$E2E_LOG_DIR" && mkdir -p "$E2E_LOG_DIR"
 cargo test --workspace "$@"
 disk_report
+if [ "$#" -eq 0 ]; then
+  log "secrets scan: the end-to-end tests' logs"
+  python3 infra/local/secrets_scan.py --min-requests 200 "$E2E_LOG_DIR"/*.log
+fi
 
 if [ "$#" -eq 0 ]; then
   export PATH="$PWD/$VENV/bin:$PATH"
@@ -48,7 +57,7 @@ if [ "$#" -eq 0 ]; then
   log "the run command: infra/local/run.sh --check"
   MOTO_PORT=$(free_port) API_PORT=$(free_port) LOCAL_STATE="$LOCAL/run-check" \
     infra/local/run.sh --check >"$LOCAL/run-check.log" 2>&1 \
-    || { tail -n 30 "$LOCAL/run-check.log" >&2; die "infra/local/run.sh --check failed"; }
+    || { tail -n 30 "$LOCAL/run-check.log" "$LOCAL/run-check/watch.log" >&2; die "infra/local/run.sh --check failed"; }
   log "run command check passed"
 
   # Every sample event through `cargo lambda invoke` against `cargo lambda watch`, on the
@@ -65,5 +74,8 @@ if [ "$#" -eq 0 ]; then
   # after the smoke test, which needs the demo user as bootstrapped
   log "contract: schemathesis, infra/openapi.yaml against the same API"
   python3 infra/local/contract.py "$watch_port" "$LOCAL/smoke-tenant.json"
+  log "secrets scan: the logs of the run command, the smoke test and the contract run"
+  python3 infra/local/secrets_scan.py --min-requests 1000 --tenant "$LOCAL/smoke-tenant.json" \
+    "$LOCAL/smoke-watch.log" "$LOCAL/run-check/watch.log"
 fi
 disk_report

@@ -67,6 +67,33 @@ pub struct TenantFixture {
     pub app_client_id: String,
 }
 
+/// With `E2E_LOG_DIR` set (the test command sets it), the functions' log lines of this test
+/// process go, through the production subscriber, to a file there, which the test command
+/// scans for secrets once every test has run. A test binary that installs its own subscriber
+/// first (logs.rs) keeps it.
+fn log_to_file() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let Some(dir) = std::env::var_os("E2E_LOG_DIR") else {
+            return;
+        };
+        let binary = std::env::args()
+            .next()
+            .and_then(|a| {
+                std::path::Path::new(&a)
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+            })
+            .unwrap_or_else(|| "tests".into());
+        let path = std::path::Path::new(&dir).join(format!("{binary}-{}.log", std::process::id()));
+        if let Ok(file) = std::fs::File::create(path) {
+            let _ = tracing::subscriber::set_global_default(shared::telemetry::subscriber(
+                std::sync::Mutex::new(file),
+            ));
+        }
+    });
+}
+
 impl Stack {
     /// Connects to the emulator named by `AWS_ENDPOINT_URL`; panics with the way to fix it.
     pub async fn connect() -> Self {
@@ -76,6 +103,7 @@ impl Stack {
             "AWS_ENDPOINT_URL is not set: run the end-to-end tests with infra/local/test.sh, \
              which starts the emulator and sets the environment"
         );
+        log_to_file();
         let config = Config::from_env().expect("TENANTS_TABLE and ACCOUNT_STATE_TABLE are set");
         let sdk = shared::aws::sdk_config(&config).await;
         Self {
