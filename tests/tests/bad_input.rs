@@ -7,12 +7,20 @@
 use account_api_tests::{catalogue::ROUTES, stack::dispatch};
 use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
-use shared::testing::{InMemoryDirectory, MemApp, MemUser, access_token, app, test_verifier};
+use shared::{
+    tenant::Tenant,
+    testing::{InMemoryDirectory, MemApp, MemUser, access_token, app_for, tenant, test_verifier},
+};
 
 fn battery_app() -> MemApp {
     let directory = InMemoryDirectory::with_user("demo-user", MemUser::confirmed("Demo-Passw0rd!"));
     directory.add("boss", MemUser::confirmed("Boss-Passw0rd!"));
-    let mut app = app(directory);
+    // the demo client's API key is registered: another client's key must not reach it
+    let tenant = Tenant {
+        api_key_ids: vec!["demo-key-id".into()],
+        ..tenant()
+    };
+    let mut app = app_for(tenant, directory);
     app.tokens = test_verifier(&app.config);
     app
 }
@@ -21,6 +29,8 @@ struct Case {
     headers: Vec<(String, String)>,
     user: Option<String>,
     body: Body,
+    /// The API key id API Gateway authenticated (`requestContext.identity.apiKeyId`).
+    api_key: Option<&'static str>,
 }
 
 fn event(method: &str, template: &str, case: &Case) -> Request {
@@ -45,7 +55,7 @@ fn event(method: &str, template: &str, case: &Case) -> Request {
         "headers": single, "multiValueHeaders": multi,
         "pathParameters": if template.contains("{u}") { json!({"userID": user}) } else { Value::Null },
         "requestContext": {"requestId": "battery", "resourcePath": template, "httpMethod": method, "path": path,
-                           "stage": "test", "identity": {"sourceIp": "127.0.0.1"}},
+                           "stage": "test", "identity": {"sourceIp": "127.0.0.1", "apiKeyId": case.api_key}},
         "body": null, "isBase64Encoded": false
     });
     let (parts, _) = lambda_http::request::from_str(&e.to_string())
@@ -141,6 +151,7 @@ fn with_body(bearer: bool, body: Body) -> Case {
         headers: headers(bearer.then(admin).as_deref(), "application/json"),
         user: None,
         body,
+        api_key: None,
     }
 }
 
@@ -238,6 +249,7 @@ async fn oversize_bodies_are_413_and_other_media_types_415() {
         headers: headers(bearer.then(admin).as_deref(), "text/plain"),
         user: None,
         body: Body::Text("userID=demo-user".into()),
+        api_key: None,
     };
     expect("text/plain", has_body, text, 415, "unsupported-media-type").await;
 }
@@ -292,6 +304,31 @@ async fn tenant_headers_are_checked_on_every_route() {
 }
 
 #[tokio::test]
+async fn another_client_s_api_key_is_403_on_every_route() {
+    let all = |_: &str, _: &str, _: bool| true;
+    let foreign = |bearer: bool, valid: &Value| Case {
+        api_key: Some("other-client-key-id"),
+        ..with_body(bearer, Body::Text(valid.to_string()))
+    };
+    let ran = expect_with("foreign API key", all, foreign, 403, "forbidden").await;
+    assert_eq!(ran, ROUTES.len());
+    // the client's own key gets through to the route (whatever the route then answers)
+    for (function, method, template, valid, bearer) in ROUTES {
+        let valid: Value = serde_json::from_str(valid).unwrap();
+        let own = Case {
+            api_key: Some("demo-key-id"),
+            ..with_body(*bearer, Body::Text(valid.to_string()))
+        };
+        let resp = dispatch(&battery_app(), function, event(method, template, &own)).await;
+        assert_ne!(
+            slug(&resp),
+            "forbidden",
+            "{method} {template} with its own key"
+        );
+    }
+}
+
+#[tokio::test]
 async fn forged_expired_and_missing_tokens_are_401_on_every_bearer_route() {
     let bearer_routes = |_: &str, _: &str, bearer: bool| bearer;
     let expired = access_token("boss", &["admins"], -300);
@@ -310,6 +347,7 @@ async fn forged_expired_and_missing_tokens_are_401_on_every_bearer_route() {
             headers: headers(token.as_deref(), "application/json"),
             user: None,
             body: Body::Empty,
+            api_key: None,
         };
         expect(name, bearer_routes, case, 401, "unauthenticated").await;
     }
