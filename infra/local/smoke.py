@@ -1,16 +1,45 @@
 """Smoke test: every sample event in events/, invoked with `cargo lambda invoke` against
 `cargo lambda watch` on the local stack, answers what events/expected.json says.
 
-  python3 infra/local/smoke.py <watch port>
+  python3 infra/local/smoke.py <watch port> <demo tenant json>
 
-Run by infra/local/test.sh, which starts the emulator, the demo tenant and the watch.
+Run by infra/local/test.sh, which starts the emulator, the demo tenant and the watch. Events
+whose bearer token is `<admin access token>` run as the demo tenant's admin: the smoke test
+signs in first (through the auth function) and fills the token in.
 """
 import json
 import os
 import subprocess
 import sys
+import tempfile
 
-port = sys.argv[1]
+port, tenant_file = sys.argv[1], sys.argv[2]
+PLACEHOLDER = "<admin access token>"
+
+
+def invoke(function, data_file):
+    return subprocess.run(
+        ["cargo", "lambda", "invoke", function, "--invoke-address", "127.0.0.1",
+         "--invoke-port", port, "--data-file", data_file, "--output-format", "json"],
+        capture_output=True, text=True, timeout=300,
+    )
+
+
+def admin_token():
+    tenant = json.load(open(tenant_file))
+    event = json.load(open("events/auth/user-authentication.json"))
+    event["body"] = json.dumps({"userID": tenant["adminUserID"], "password": tenant["adminPassword"]})
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(event, f)
+    try:
+        out = invoke("auth", f.name)
+    finally:
+        os.unlink(f.name)
+    answer = json.loads(json.loads(out.stdout)["body"])
+    return answer["data"]["authenticationResult"]["accessToken"]
+
+
+token = admin_token()
 manifest = json.load(open("events/expected.json"))["events"]
 on_disk = sorted(
     os.path.relpath(os.path.join(d, f), "events")
@@ -30,11 +59,16 @@ for event, want in manifest.items():
         skipped += 1
         continue
     function = event.split("/")[0]
-    out = subprocess.run(
-        ["cargo", "lambda", "invoke", function, "--invoke-address", "127.0.0.1",
-         "--invoke-port", port, "--data-file", f"events/{event}", "--output-format", "json"],
-        capture_output=True, text=True, timeout=300,
-    )
+    text = open(f"events/{event}").read()
+    if PLACEHOLDER in text:
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            f.write(text.replace(PLACEHOLDER, token))
+        try:
+            out = invoke(function, f.name)
+        finally:
+            os.unlink(f.name)
+    else:
+        out = invoke(function, f"events/{event}")
     ran += 1
     if "trigger" in want:
         got = "allow" if out.returncode == 0 else "deny"

@@ -70,7 +70,7 @@ if [ "$#" -eq 0 ]; then
     --env-file "$LOCAL/smoke-lambda.env" --ignore-changes >"$LOCAL/smoke-watch.log" 2>&1 &
   WATCH_PID=$!
   wait_port "$watch_port" 120 || die "cargo lambda watch did not start (log: $LOCAL/smoke-watch.log)"
-  python3 infra/local/smoke.py "$watch_port"
+  python3 infra/local/smoke.py "$watch_port" "$LOCAL/smoke-tenant.json"
   # after the smoke test, which needs the demo user as bootstrapped
   log "contract: schemathesis, infra/openapi.yaml against the same API"
   python3 infra/local/contract.py "$watch_port" "$LOCAL/smoke-tenant.json"
