@@ -125,6 +125,9 @@ pub struct InMemoryDirectory {
     pub policy: PasswordPolicy,
     pub calls: AtomicUsize,
     pub fault: Mutex<Option<Fault>>,
+    /// Makes `global_sign_out` alone fail as unavailable (a lock written, its sign-out not).
+    pub sign_out_fails: std::sync::atomic::AtomicBool,
+    pub sign_outs: AtomicUsize,
     /// How long each call takes, so that concurrent requests really overlap.
     pub latency: Duration,
 }
@@ -333,7 +336,12 @@ impl Directory for InMemoryDirectory {
 
     async fn global_sign_out(&self, _: &Tenant, user: &UserId) -> Result<(), DirectoryError> {
         self.enter().await?;
-        self.user(user).map(|_| ())
+        if self.sign_out_fails.load(Ordering::SeqCst) {
+            return Err(DirectoryError::Unavailable("sign-out failed".into()));
+        }
+        self.user(user)?;
+        self.sign_outs.fetch_add(1, Ordering::SeqCst);
+        Ok(())
     }
 
     async fn forgot_password(
