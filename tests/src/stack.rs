@@ -423,6 +423,24 @@ pub fn tenant_headers(t: &TenantFixture, bearer: Option<&str>) -> Vec<(String, S
     headers
 }
 
+/// The headers of the in-memory demo tenant (`shared::testing::tenant`, registered under
+/// demo/DEMO/main), a JSON content type, and the bearer token if one is given.
+pub fn demo_headers(bearer: Option<&str>) -> Vec<(String, String)> {
+    let mut headers: Vec<(String, String)> = [
+        ("vbasoftware-client-id", "demo"),
+        ("vbasoftware-client-code", "DEMO"),
+        ("vbasoftware-database", "main"),
+        ("content-type", "application/json"),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+    .collect();
+    if let Some(token) = bearer {
+        headers.push(("authorization".into(), format!("Bearer {token}")));
+    }
+    headers
+}
+
 pub fn api_request_with_headers(
     method: &str,
     path: &str,

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use account_api_tests::{
     catalogue::ROUTES,
     loopback::{Fault, broken_dependency},
-    stack::{api_request_with_headers, dispatch},
+    stack::{api_request_with_headers, demo_headers, dispatch},
 };
 use futures::future::join_all;
 use lambda_http::{Body, Response};
@@ -71,15 +71,7 @@ fn request(method: &str, template: &str, valid: &str, bearer: bool) -> lambda_ht
     } else {
         access_token("boss", &["admins"], 3600)
     };
-    let mut headers = vec![
-        ("vbasoftware-client-id".to_string(), "demo".to_string()),
-        ("vbasoftware-client-code".to_string(), "DEMO".to_string()),
-        ("vbasoftware-database".to_string(), "main".to_string()),
-        ("content-type".to_string(), "application/json".to_string()),
-    ];
-    if bearer {
-        headers.push(("authorization".into(), format!("Bearer {token}")));
-    }
+    let headers = demo_headers(bearer.then_some(token.as_str()));
     let body: Value = serde_json::from_str(valid).unwrap();
     api_request_with_headers(
         method,

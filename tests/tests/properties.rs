@@ -6,7 +6,7 @@
 
 use account_api_tests::{
     catalogue::ROUTES,
-    stack::{api_request_with_headers, dispatch},
+    stack::{api_request_with_headers, demo_headers, dispatch},
 };
 use lambda_http::{Body, Request};
 use proptest::prelude::*;
@@ -197,15 +197,7 @@ proptest! {
     ) {
         let (function, method, template, _, bearer) = route;
         let token = access_token(if admin { "boss" } else { "demo-user" }, if admin { &["admins"] } else { &[] }, 3600);
-        let mut headers = vec![
-            ("vbasoftware-client-id".to_string(), "demo".to_string()),
-            ("vbasoftware-client-code".to_string(), "DEMO".to_string()),
-            ("vbasoftware-database".to_string(), "main".to_string()),
-            ("content-type".to_string(), "application/json".to_string()),
-        ];
-        if bearer {
-            headers.push(("authorization".to_string(), format!("Bearer {token}")));
-        }
+        let headers = demo_headers(bearer.then_some(token.as_str()));
         let path = template.replace("{u}", &user);
         let req = api_request_with_headers(method, &path, &body, &headers);
         let app = properties_app();

@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use account_api_tests::stack::{api_request_with_headers, dispatch};
+use account_api_tests::stack::{api_request_with_headers, demo_headers, dispatch};
 use serde_json::{Value, json};
 use shared::{
     lock::{Lock, LockSource},
@@ -230,19 +230,6 @@ fn fresh_app() -> MemApp {
     app
 }
 
-fn headers(token: Option<&str>) -> Vec<(String, String)> {
-    let mut h = vec![
-        ("vbasoftware-client-id".into(), "demo".into()),
-        ("vbasoftware-client-code".into(), "DEMO".into()),
-        ("vbasoftware-database".into(), "main".into()),
-        ("content-type".into(), "application/json".into()),
-    ];
-    if let Some(t) = token {
-        h.push(("authorization".into(), format!("Bearer {t}")));
-    }
-    h
-}
-
 pub struct Sample {
     pub status: u16,
     pub times: Vec<Duration>,
@@ -264,11 +251,15 @@ pub async fn measure(route: &Route, runs: usize) -> Sample {
             "GET",
             "/users/boss/lock",
             &Value::Null,
-            &headers(Some(&admin)),
+            &demo_headers(Some(&admin)),
         );
         dispatch(&app, "lock", warm).await;
-        let req =
-            api_request_with_headers(route.method, route.path, &(route.body)(), &headers(token));
+        let req = api_request_with_headers(
+            route.method,
+            route.path,
+            &(route.body)(),
+            &demo_headers(token),
+        );
         let started = Instant::now();
         let resp = dispatch(&app, route.function, req).await;
         times.push(started.elapsed());
