@@ -581,7 +581,15 @@ impl Answer {
 pub struct SdkProbe {
     codes: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
     calls: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>,
-    spans: std::sync::Arc<std::sync::Mutex<Vec<(Instant, Instant)>>>,
+    spans: std::sync::Arc<std::sync::Mutex<Vec<Span>>>,
+}
+
+/// One SDK operation, from the start of its execution to its end (retries included).
+#[derive(Debug, Clone)]
+pub struct Span {
+    pub operation: String,
+    pub start: Instant,
+    pub end: Instant,
 }
 
 /// When an operation started, kept in its own config bag until it ends.
@@ -607,8 +615,8 @@ impl SdkProbe {
             .unwrap_or(0)
     }
 
-    /// The `(start, end)` of every operation so far, retries included; then starts afresh.
-    pub fn take_spans(&self) -> Vec<(Instant, Instant)> {
+    /// Every operation so far, in the order they ended; then starts afresh.
+    pub fn take_spans(&self) -> Vec<Span> {
         self.spans
             .lock()
             .map(|mut s| std::mem::take(&mut *s))
@@ -649,7 +657,15 @@ impl aws_smithy_runtime_api::client::interceptors::Intercept for SdkProbe {
         if let Some(Started(at)) = cfg.load::<Started>()
             && let Ok(mut spans) = self.spans.lock()
         {
-            spans.push((*at, Instant::now()));
+            let operation = cfg
+                .load::<aws_smithy_runtime_api::client::orchestrator::Metadata>()
+                .map(|m| m.name().to_string())
+                .unwrap_or_default();
+            spans.push(Span {
+                operation,
+                start: *at,
+                end: Instant::now(),
+            });
         }
         Ok(())
     }

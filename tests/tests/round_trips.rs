@@ -148,3 +148,51 @@ async fn each_route_makes_the_calls_it_needs_and_no_more() {
         ]),
     );
 }
+
+/// A successful sign-in's two closing writes, settling the lockout budget (UpdateItem) and the
+/// audit entry (PutItem), are in flight together: the caller waits for one round trip, not two.
+#[tokio::test]
+async fn a_sign_in_settles_the_budget_and_audits_in_one_round_trip() {
+    let stack = Stack::connect().await;
+    let t = stack.fresh_tenant().await;
+    let (app, probe) = stack.probed_app().await;
+    let password = random_password();
+    stack.create_user(&t, "ines", &password).await;
+    let sign_in = || {
+        api_request(
+            &t,
+            "POST",
+            "/user-authentication",
+            &json!({"userID": "ines", "password": password}),
+            None,
+        )
+    };
+    // warm the caches, then watch one sign-in
+    Answer::from(auth::handle(&app, sign_in()).await);
+    probe.take_spans();
+    let a = Answer::from(auth::handle(&app, sign_in()).await);
+    assert_eq!(a.status, 200, "{}", a.body);
+    let spans = probe.take_spans();
+    let order: Vec<&str> = spans.iter().map(|s| s.operation.as_str()).collect();
+    assert_eq!(
+        order.iter().filter(|o| **o == "InitiateAuth").count(),
+        1,
+        "{order:?}"
+    );
+    let after_cognito = spans
+        .iter()
+        .position(|s| s.operation == "InitiateAuth")
+        .unwrap();
+    let closing = &spans[after_cognito + 1..];
+    assert_eq!(closing.len(), 2, "{order:?}");
+    let (first, second) = (&closing[0], &closing[1]);
+    assert!(
+        second.start < first.end,
+        "{} started after {} ended: the writes ran one after the other",
+        second.operation,
+        first.operation
+    );
+    let mut ops: Vec<&str> = closing.iter().map(|s| s.operation.as_str()).collect();
+    ops.sort_unstable();
+    assert_eq!(ops, ["PutItem", "UpdateItem"]);
+}

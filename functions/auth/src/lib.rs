@@ -81,9 +81,9 @@ async fn route<P: Ports>(app: &App<P>, call: Call) -> Result<Reply, ApiError> {
     let limit = app.config.body_limit_bytes;
     let (user, result) = match name {
         "user-authentication" => {
+            // writes its audit entry itself, together with settling the lockout budget
             let body: SignIn = json_body(&req, limit)?;
-            let user = body.user_id.clone();
-            (user, sign_in(app, &tenant, &meta, body).await)
+            return Reply::ok(&sign_in(app, &tenant, &meta, body).await?);
         }
         "user-refresh-tokens" => {
             let body: Refresh = json_body(&req, limit)?;
@@ -101,14 +101,20 @@ async fn route<P: Ports>(app: &App<P>, call: Call) -> Result<Reply, ApiError> {
             (user, answer_challenge(app, &tenant, body).await)
         }
     };
-    let result = if tenant.hide_account_state {
-        result.map_err(ApiError::hide_account_state)
-    } else {
-        result
-    };
+    let result = visible(&tenant, result);
     app.record_outcome(&tenant, &user, &meta, "self", name, &result)
         .await;
     Reply::ok(&result?)
+}
+
+/// The answer as the tenant shows it: with `hideAccountState`, account states read as
+/// invalid credentials.
+fn visible<T>(tenant: &Tenant, result: Result<T, ApiError>) -> Result<T, ApiError> {
+    if tenant.hide_account_state {
+        result.map_err(ApiError::hide_account_state)
+    } else {
+        result
+    }
 }
 
 /// Refuses a locked account. Fails closed: if the lock cannot be read, nothing goes on.
@@ -123,36 +129,100 @@ async fn ensure_unlocked<P: Ports>(
     }
 }
 
-/// A password check under the tenant's lockout policy: reserve a unit of the budget, check,
-/// then settle the reservation by what Cognito said (see `shared::lock`).
+/// How the unit of lockout budget a password check reserved is settled once Cognito answered.
+enum Settle {
+    /// No budget was reserved (no policy, or refused before Cognito).
+    Nothing,
+    Success,
+    /// A wrong password (or an unknown user, who spends budget alike): keep the unit.
+    Failure {
+        attempt: u32,
+        now: SystemTime,
+    },
+    /// The check never happened (Cognito unavailable, throttled, …): give the unit back.
+    Release,
+}
+
+/// `POST /user-authentication`: the password check, then its two writes, settling the lockout
+/// budget and the audit entry. They are independent, so on a success they go out together:
+/// one DynamoDB round trip of latency instead of two. A wrong password settles first, because
+/// it may lock the account, and the trail lists that auto-lock before the request's own entry.
 async fn sign_in<P: Ports>(
     app: &App<P>,
     tenant: &Tenant,
     meta: &RequestMeta,
     body: SignIn,
 ) -> Result<AuthResult, ApiError> {
-    let (pool, user, policy) = (&tenant.user_pool_id, &body.user_id, &tenant.lockout);
-    let password = body.password.expose();
+    let user = &body.user_id;
+    let (result, settle) = check_password(app, tenant, user, body.password.expose()).await;
+    let result = visible(tenant, result);
+    let audit = app.record_outcome(tenant, user, meta, "self", "user-authentication", &result);
+    if matches!(settle, Settle::Failure { .. }) {
+        settle_budget(app, tenant, meta, user, settle).await;
+        audit.await;
+    } else {
+        tokio::join!(settle_budget(app, tenant, meta, user, settle), audit);
+    }
+    result
+}
+
+/// A password check under the tenant's lockout policy: reserve a unit of the budget, check,
+/// and say how to settle the reservation (see `shared::lock`).
+async fn check_password<P: Ports>(
+    app: &App<P>,
+    tenant: &Tenant,
+    user: &UserId,
+    password: &str,
+) -> (Result<AuthResult, ApiError>, Settle) {
+    let (pool, policy) = (&tenant.user_pool_id, &tenant.lockout);
     if policy.max_password_attempts == 0 {
-        ensure_unlocked(app, tenant, user).await?;
-        return Ok(app.directory.password_auth(tenant, user, password).await?);
+        let result = match ensure_unlocked(app, tenant, user).await {
+            Ok(()) => app
+                .directory
+                .password_auth(tenant, user, password)
+                .await
+                .map_err(ApiError::from),
+            Err(e) => Err(e),
+        };
+        return (result, Settle::Nothing);
     }
     let now = SystemTime::now();
-    let attempt = match app.locks.reserve_attempt(pool, user, policy, now).await? {
-        Reservation::Granted { attempt } => attempt,
-        Reservation::Locked(_) => return Err(ApiError::AccountLocked),
-        Reservation::Exhausted => {
-            return Err(ApiError::TooManyRequests {
+    let attempt = match app.locks.reserve_attempt(pool, user, policy, now).await {
+        Ok(Reservation::Granted { attempt }) => attempt,
+        Ok(Reservation::Locked(_)) => return (Err(ApiError::AccountLocked), Settle::Nothing),
+        Ok(Reservation::Exhausted) => {
+            let busy = ApiError::TooManyRequests {
                 retry_after: Duration::from_secs(1),
-            });
+            };
+            return (Err(busy), Settle::Nothing);
         }
+        Err(e) => return (Err(e), Settle::Nothing),
     };
     let outcome = app.directory.password_auth(tenant, user, password).await;
-    // Settling never changes the caller's answer: a failed write leaves the budget smaller,
-    // never larger, so the error is logged and the policy stays on the safe side.
-    let settled = match &outcome {
-        Ok(_) => app.locks.record_success(pool, user).await,
+    let settle = match &outcome {
+        Ok(_) => Settle::Success,
         Err(DirectoryError::NotAuthorized | DirectoryError::UserNotFound) => {
+            Settle::Failure { attempt, now }
+        }
+        Err(_) => Settle::Release,
+    };
+    (outcome.map_err(ApiError::from), settle)
+}
+
+/// Settling never changes the caller's answer: a failed write leaves the budget smaller, never
+/// larger, so the error is logged and the policy stays on the safe side.
+async fn settle_budget<P: Ports>(
+    app: &App<P>,
+    tenant: &Tenant,
+    meta: &RequestMeta,
+    user: &UserId,
+    settle: Settle,
+) {
+    let (pool, policy) = (&tenant.user_pool_id, &tenant.lockout);
+    let settled = match settle {
+        Settle::Nothing => Ok(()),
+        Settle::Success => app.locks.record_success(pool, user).await,
+        Settle::Failure { attempt, now } => {
             match app
                 .locks
                 .record_failure(pool, user, attempt, policy, now)
@@ -168,12 +238,11 @@ async fn sign_in<P: Ports>(
                 Err(e) => Err(e),
             }
         }
-        Err(_) => app.locks.release_attempt(pool, user).await,
+        Settle::Release => app.locks.release_attempt(pool, user).await,
     };
     if let Err(e) = settled {
         tracing::error!(cause = %e, "the lockout reservation was not settled");
     }
-    Ok(outcome?)
 }
 
 async fn refresh<P: Ports>(

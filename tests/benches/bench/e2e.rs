@@ -44,7 +44,8 @@ impl Bench<'_> {
         let resp = dispatch(self.app, function, req).await;
         let ended = Instant::now();
         let spans = self.probe.take_spans();
-        let backend = covered(&spans, started, ended);
+        let intervals: Vec<_> = spans.iter().map(|s| (s.start, s.end)).collect();
+        let backend = covered(&intervals, started, ended);
         let total = ended - started;
         let answer = Answer::from(resp);
         let name = format!("{method} {}", template(path));
