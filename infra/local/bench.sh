@@ -14,8 +14,9 @@ source infra/local/lib.sh
 
 ensure_venv
 mkdir -p "$LOCAL"
-RELEASE="${CARGO_TARGET_DIR:-target}/release"
-case "$RELEASE" in /*) ;; *) RELEASE="$PWD/$RELEASE" ;; esac # cargo bench runs in tests/
+# cargo bench runs the harness in tests/: every path it gets is absolute
+abs() { case "$1" in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
+RELEASE="$(abs "${CARGO_TARGET_DIR:-target}/release")"
 REPORT="$LOCAL/bench.md"
 
 infra/local/package.sh
@@ -51,14 +52,19 @@ for f in functions:
 PY
 } | tee "$REPORT"
 
+port=$(free_port)
+TIMING="$(abs "$LOCAL/emulator-timing.log")"
+TENANT="$(abs "$LOCAL/bench-tenant.json")"
+rm -f "$TIMING"
+start_moto "$port" "$LOCAL/bench-moto.log" --timing-log "$TIMING"
+export_stack_env "$port"
+cargo run --quiet -p account-api-tests --bin bootstrap-local -- "$TENANT" >/dev/null
+
 bench() { cargo bench --quiet -p account-api-tests --bench bench -- "$@" | tee -a "$REPORT"; }
-log "cold start: ${RUNS:-30} fresh processes per function"
-bench cold "$RELEASE" --runs "${RUNS:-30}"
+log "cold start: ${RUNS:-30} fresh processes per function, without and with a backend"
+bench cold "$RELEASE" --runs "${RUNS:-30}" --tenant "$TENANT" --timing "$TIMING"
 log "handler overhead on in-memory ports"
 bench warm
-port=$(free_port)
-start_moto "$port" "$LOCAL/bench-moto.log"
-export_stack_env "$port"
 log "end to end against the emulator"
 bench e2e
 log "report: $REPORT"

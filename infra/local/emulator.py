@@ -5,11 +5,15 @@ update in two steps without a lock, so two concurrent conditional writes can bot
 DynamoDB applies conditional writes to an item atomically, and the lockout policy relies on it.
 Handling one request at a time gives the emulator that guarantee; connections stay concurrent.
 
-  python infra/local/emulator.py --host 127.0.0.1 --port 5000
+  python infra/local/emulator.py --host 127.0.0.1 --port 5000 [--timing-log FILE]
+
+With --timing-log, each request appends `<start> <end> <operation>` (wall-clock nanoseconds,
+the X-Amz-Target operation) to FILE: the benchmark reads how long the emulator itself took.
 """
 import argparse
 import os
 import threading
+import time
 
 from werkzeug.serving import run_simple
 
@@ -21,16 +25,24 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5000)
+    parser.add_argument("--timing-log")
     args = parser.parse_args()
     os.environ.setdefault("MOTO_PORT", str(args.port))
 
     app = DomainDispatcherApplication(create_backend_app)
     lock = threading.Lock()
 
+    timing = open(args.timing_log, "a", buffering=1) if args.timing_log else None
+
     def one_at_a_time(environ, start_response):
         with lock:
             # the whole response is produced inside the lock
-            return list(app(environ, start_response))
+            start = time.time_ns()
+            body = list(app(environ, start_response))
+            if timing:
+                operation = environ.get("HTTP_X_AMZ_TARGET", "-").rsplit(".", 1)[-1]
+                timing.write(f"{start} {time.time_ns()} {operation}\n")
+            return body
 
     run_simple(
         args.host,

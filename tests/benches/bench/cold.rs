@@ -1,10 +1,7 @@
 //! Cold start: a fresh `bootstrap` process per run against a minimal Lambda Runtime API on
-//! loopback (this module). Measures exec → first `GET /runtime/invocation/next` (init),
-//! exec → first response posted, and the process's peak RSS (`VmHWM`) once it polls again.
-//!
-//! The event is one each function answers without a backend call (an API request without
-//! its tenant headers, a trigger event without its user), so the numbers are the function's
-//! own: process start, runtime and SDK set-up, routing, the answer.
+//! loopback (this module), handed one or more events in turn. Measures exec → first
+//! `GET /runtime/invocation/next` (init), each answer (from exec, and from the moment its
+//! event was handed over), and the process's peak RSS (`VmHWM`) once it polls again.
 
 use account_api_tests::loopback::read_request;
 use std::{
@@ -18,41 +15,53 @@ use std::{
         mpsc,
     },
     thread,
-    time::{Duration, Instant},
+    time::{Duration, Instant, SystemTime},
 };
 
 pub struct Run {
     pub init: Duration,
-    pub first_response: Duration,
+    /// One per event, in order: the first is the cold one.
+    pub invocations: Vec<Invocation>,
     pub peak_rss_kib: u64,
+}
+
+pub struct Invocation {
+    /// From the process's start to the answer posted.
+    pub answered: Duration,
+    /// From the event handed over to the answer posted: the handler's time.
+    pub handler: Duration,
+    /// The same two moments on the wall clock, to match the emulator's timing log.
+    pub served_wall: SystemTime,
+    pub answered_wall: SystemTime,
     /// `statusCode` of the answer, or `error` for a posted invocation error.
     pub outcome: String,
 }
 
 enum Seen {
-    Next(Instant),
-    Posted(Instant, String, Vec<u8>),
+    Next(Instant, SystemTime),
+    Posted(Instant, SystemTime, String, Vec<u8>),
 }
 
 const NEXT: &str = "/2018-06-01/runtime/invocation/next";
 
-/// One cold start of `bootstrap` on `event`, with `env` as its whole environment.
-pub fn run(bootstrap: &Path, event: &str, env: &[(&str, String)]) -> Result<Run, String> {
+/// One cold start of `bootstrap`, with `env` as its whole environment, handed `events` one
+/// after the other.
+pub fn run(bootstrap: &Path, events: &[String], env: &[(&str, String)]) -> Result<Run, String> {
     let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
     let port = listener.local_addr().map_err(|e| e.to_string())?.port();
     let (tx, rx) = mpsc::channel();
     let stop = Arc::new(AtomicBool::new(false));
     let served = Arc::new(AtomicUsize::new(0));
     let acceptor = {
-        let (stop, event) = (stop.clone(), event.to_string());
+        let (stop, events) = (stop.clone(), Arc::new(events.to_vec()));
         thread::spawn(move || {
             for stream in listener.incoming() {
                 if stop.load(Ordering::SeqCst) {
                     break;
                 }
                 let Ok(stream) = stream else { continue };
-                let (tx, event, served) = (tx.clone(), event.clone(), served.clone());
-                thread::spawn(move || serve(stream, &tx, &event, &served));
+                let (tx, events, served) = (tx.clone(), events.clone(), served.clone());
+                thread::spawn(move || serve(stream, &tx, &events, &served));
             }
         })
     };
@@ -70,30 +79,36 @@ pub fn run(bootstrap: &Path, event: &str, env: &[(&str, String)]) -> Result<Run,
 
     let result = (|| {
         let wait = Duration::from_secs(10);
-        let init = match rx.recv_timeout(wait) {
-            Ok(Seen::Next(at)) => at - started,
-            Ok(Seen::Posted(_, path, body)) => {
-                return Err(format!(
-                    "posted {path} before polling: {}",
-                    String::from_utf8_lossy(&body)
-                ));
-            }
-            Err(_) => return Err("no poll for an event within 10 s".into()),
+        let next = || match rx.recv_timeout(wait) {
+            Ok(Seen::Next(at, wall)) => Ok((at, wall)),
+            Ok(Seen::Posted(_, _, path, body)) => Err(format!(
+                "posted {path} instead of polling: {}",
+                String::from_utf8_lossy(&body)
+            )),
+            Err(_) => Err("no poll for an event within 10 s".to_string()),
         };
-        let (first_response, outcome) = match rx.recv_timeout(wait) {
-            Ok(Seen::Posted(at, path, body)) => (at - started, outcome(&path, &body)),
-            _ => return Err("no response within 10 s".into()),
-        };
-        // the runtime asks for the next event once the answer is out: the process is at rest
-        match rx.recv_timeout(wait) {
-            Ok(Seen::Next(_)) => {}
-            _ => return Err("no second poll within 10 s".into()),
+        let (mut served_at, mut served_wall) = next()?;
+        let init = served_at - started;
+        let mut invocations = vec![];
+        for _ in events {
+            let (at, wall, path, body) = match rx.recv_timeout(wait) {
+                Ok(Seen::Posted(at, wall, path, body)) => (at, wall, path, body),
+                _ => return Err("no answer within 10 s".into()),
+            };
+            invocations.push(Invocation {
+                answered: at - started,
+                handler: at - served_at,
+                served_wall,
+                answered_wall: wall,
+                outcome: outcome(&path, &body),
+            });
+            // the runtime asks for the next event once the answer is out
+            (served_at, served_wall) = next()?;
         }
         Ok(Run {
             init,
-            first_response,
+            invocations,
             peak_rss_kib: peak_rss_kib(child.id())?,
-            outcome,
         })
     })();
 
@@ -126,28 +141,29 @@ fn peak_rss_kib(pid: u32) -> Result<u64, String> {
 }
 
 /// One connection of the runtime client: HTTP/1.1 with keep-alive.
-fn serve(stream: TcpStream, tx: &mpsc::Sender<Seen>, event: &str, served: &AtomicUsize) {
+fn serve(stream: TcpStream, tx: &mpsc::Sender<Seen>, events: &[String], served: &AtomicUsize) {
     let _ = stream.set_nodelay(true);
     let Ok(mut out) = stream.try_clone() else {
         return;
     };
     let mut reader = BufReader::new(stream);
     while let Some((method, path, body)) = read_request(&mut reader) {
-        let at = Instant::now();
+        let (at, wall) = (Instant::now(), SystemTime::now());
         if method == "GET" && path == NEXT {
-            let _ = tx.send(Seen::Next(at));
-            if served.fetch_add(1, Ordering::SeqCst) > 0 {
-                // hold the second poll open until the process is killed
+            let _ = tx.send(Seen::Next(at, wall));
+            let n = served.fetch_add(1, Ordering::SeqCst);
+            let Some(event) = events.get(n) else {
+                // no more events: hold the poll open until the process is killed
                 let _ = reader.read_to_end(&mut Vec::new());
                 return;
-            }
-            let deadline = std::time::SystemTime::now()
+            };
+            let deadline = wall
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_millis() + 60_000)
                 .unwrap_or(0);
             let head = format!(
                 "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
-                 lambda-runtime-aws-request-id: bench-0001\r\n\
+                 lambda-runtime-aws-request-id: bench-{n:04}\r\n\
                  lambda-runtime-deadline-ms: {deadline}\r\n\
                  lambda-runtime-invoked-function-arn: arn:aws:lambda:us-east-1:123456789012:function:bench\r\n\
                  lambda-runtime-trace-id: Root=1-00000000-000000000000000000000000;Sampled=0\r\n\
@@ -159,7 +175,7 @@ fn serve(stream: TcpStream, tx: &mpsc::Sender<Seen>, event: &str, served: &Atomi
             }
         } else {
             if method == "POST" {
-                let _ = tx.send(Seen::Posted(at, path, body));
+                let _ = tx.send(Seen::Posted(at, wall, path, body));
             }
             let ok = b"HTTP/1.1 202 Accepted\r\ncontent-type: application/json\r\ncontent-length: 16\r\n\r\n{\"status\":\"OK\"}\n";
             if out.write_all(ok).is_err() {
