@@ -23,8 +23,8 @@ if [ "${SKIP_LINT:-0}" != "1" ]; then
   cargo clippy --workspace --all-targets --quiet -- -D warnings
 fi
 
-log "cfn-lint and checkov infra/template.yaml; openapi-spec-validator infra/openapi.yaml"
-"$VENV/bin/cfn-lint" infra/template.yaml
+log "cfn-lint and checkov infra/template.yaml infra/tenant.yaml; openapi-spec-validator infra/openapi.yaml"
+"$VENV/bin/cfn-lint" infra/template.yaml infra/tenant.yaml
 "$VENV/bin/checkov" --config-file infra/checkov.yaml
 "$VENV/bin/openapi-spec-validator" infra/openapi.yaml
 
