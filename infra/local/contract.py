@@ -1,6 +1,7 @@
 """Contract fuzzing: schemathesis generates requests from infra/openapi.yaml against the API
 served by `cargo lambda watch` on the local stack, as the demo tenant's admin, and checks that
-no answer is a server error and every answer matches the schema. Bounded: 10 examples per
+no answer is a server error, every answer matches the schema, and no answer echoes a secret the
+request carried (schemathesis_hooks.py). Bounded: 10 examples per
 operation and phase, one worker (about half a minute).
 
   python3 infra/local/contract.py <watch port> <tenant description json>
@@ -31,13 +32,14 @@ token = json.load(urllib.request.urlopen(sign_in, timeout=120))["data"]["authent
 
 command = [
     os.path.join(".venv", "bin", "schemathesis"), "run", "infra/openapi.yaml", "--url", base,
-    "--checks", "not_a_server_error,response_schema_conformance",
+    "--checks", "not_a_server_error,response_schema_conformance,no_secret_in_answer",
     "--max-examples", "10", "--workers", "1", "--generation-with-security-parameters", "false",
     "--generation-database", "none", "--no-color",
 ]
 for name, value in [*((k, v) for k, v in headers.items() if k != "content-type"), ("authorization", f"Bearer {token}")]:
     command += ["-H", f"{name}: {value}"]
-env = dict(os.environ, SCHEMATHESIS_HOOKS="schemathesis_hooks", PYTHONPATH="infra/local")
+env = dict(os.environ, SCHEMATHESIS_HOOKS="schemathesis_hooks", PYTHONPATH="infra/local",
+           CONTRACT_BEARER_TOKEN=token)
 run = subprocess.run(command, capture_output=True, text=True, env=env, timeout=900)
 output = run.stdout + run.stderr
 counts = re.search(r"(\d+) generated, (?:(\d+) found \d+ unique failures|(\d+) passed)", output)

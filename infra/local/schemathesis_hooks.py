@@ -1,4 +1,6 @@
 """Schemathesis hooks for infra/local/contract.py."""
+import os
+
 import schemathesis
 
 @schemathesis.hook
@@ -11,3 +13,37 @@ def filter_body(ctx, body):
         except UnicodeDecodeError:
             return False
     return True
+
+
+# what a client sends that must never come back in an answer, success or problem
+SECRET_FIELDS = {
+    "password", "newPassword", "previousPassword", "proposedPassword", "temporaryPassword",
+    "refreshToken", "session", "confirmationCode",
+}
+
+
+def _secrets(value):
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key in SECRET_FIELDS and isinstance(inner, str):
+                yield inner
+            else:
+                yield from _secrets(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _secrets(inner)
+
+
+@schemathesis.check
+def no_secret_in_answer(ctx, response, case):
+    """No password, token, session or code from the request, nor the bearer token, is echoed
+    in the answer. Values shorter than 8 characters or with fewer than 4 distinct characters
+    are skipped: they can occur in an answer by chance (an activity id, a timestamp)."""
+    sent = list(_secrets(case.body))
+    bearer = os.environ.get("CONTRACT_BEARER_TOKEN")
+    if bearer:
+        sent.append(bearer)
+    text = response.text or ""
+    for secret in sent:
+        if len(secret) >= 8 and len(set(secret)) >= 4 and secret in text:
+            raise AssertionError("the answer echoes a secret the request carried")
