@@ -447,6 +447,13 @@ pub fn api_request_with_headers(
     body: &Value,
     headers: &[(String, String)],
 ) -> Request {
+    let event = api_event(method, path, body, headers);
+    lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway event")
+}
+
+/// The API Gateway (REST, v1) event Lambda receives for `path` (with its query string), the
+/// headers and a JSON body (`null`: none).
+pub fn api_event(method: &str, path: &str, body: &Value, headers: &[(String, String)]) -> Value {
     let request_id = unique("req");
     // what API Gateway fills in from the resource template `/users/{userID}/…`
     let (path, query) = path.split_once('?').unwrap_or((path, ""));
@@ -482,7 +489,7 @@ pub fn api_request_with_headers(
         .iter()
         .map(|(k, v)| (k.clone(), Value::Array(vec![Value::String(v.clone())])))
         .collect();
-    let event = serde_json::json!({
+    serde_json::json!({
         "resource": path, "path": path, "httpMethod": method,
         "headers": header_map, "multiValueHeaders": multi,
         "queryStringParameters": query_parameters, "multiValueQueryStringParameters": multi_query,
@@ -494,8 +501,7 @@ pub fn api_request_with_headers(
             "identity": { "sourceIp": "127.0.0.1" }
         },
         "body": body, "isBase64Encoded": false
-    });
-    lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway event")
+    })
 }
 
 /// `req` through the handler of `function` (`auth`, `password`, `admin`, `lock`, `users`).

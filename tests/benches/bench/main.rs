@@ -17,7 +17,10 @@ mod warm;
 
 use std::{path::PathBuf, process::ExitCode, time::Duration};
 
-use account_api_tests::measure::{ms, summary, table, us};
+use account_api_tests::{
+    measure::{ms, summary, table, us},
+    stack::api_event,
+};
 use serde_json::json;
 
 const FUNCTIONS: &[(&str, &str, &str)] = &[
@@ -138,34 +141,6 @@ fn lambda_env(function: &str, endpoint: &str, tables: &str) -> Vec<(&'static str
     ]
 }
 
-/// An API Gateway (REST) event as Lambda hands it over.
-fn api_event(
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: Option<serde_json::Value>,
-) -> String {
-    let resource = account_api_tests::measure::template(path);
-    let user = path.split('/').nth(2);
-    let single: serde_json::Map<String, serde_json::Value> = headers
-        .iter()
-        .map(|(k, v)| ((*k).to_string(), json!(v)))
-        .collect();
-    let multi: serde_json::Map<String, serde_json::Value> = headers
-        .iter()
-        .map(|(k, v)| ((*k).to_string(), json!([v])))
-        .collect();
-    json!({
-        "resource": resource, "path": path, "httpMethod": method,
-        "headers": single, "multiValueHeaders": multi,
-        "pathParameters": user.map(|u| json!({"userID": u})),
-        "requestContext": {"requestId": "bench", "resourcePath": resource, "httpMethod": method,
-                           "path": path, "stage": "bench", "identity": {"sourceIp": "127.0.0.1"}},
-        "body": body.map(|b| b.to_string()), "isBase64Encoded": false
-    })
-    .to_string()
-}
-
 /// The event each function answers without calling a backend.
 fn cold_event(function: &str, method: &str, path: &str) -> String {
     if function == "pre-authentication" {
@@ -179,15 +154,8 @@ fn cold_event(function: &str, method: &str, path: &str) -> String {
         .to_string();
     }
     // an API request without its tenant headers: 400 before the tenant registry is asked
-    json!({
-        "resource": path, "path": path, "httpMethod": method,
-        "headers": {"content-type": "application/json"},
-        "multiValueHeaders": {"content-type": ["application/json"]},
-        "requestContext": {"requestId": "bench", "resourcePath": path, "httpMethod": method,
-                           "path": path, "stage": "bench", "identity": {"sourceIp": "127.0.0.1"}},
-        "body": "{}", "isBase64Encoded": false
-    })
-    .to_string()
+    let headers = [("content-type".to_string(), "application/json".to_string())];
+    api_event(method, path, &json!({}), &headers).to_string()
 }
 
 fn cold(dir: &std::path::Path, runs: usize, v: &mut Verdicts) -> Result<(), String> {
@@ -299,7 +267,7 @@ async fn cold_backend(
     timing: &str,
     v: &mut Verdicts,
 ) -> Result<(), String> {
-    use account_api_tests::stack::{Stack, TenantFixture};
+    use account_api_tests::stack::{Stack, TenantFixture, tenant_headers};
     let text = std::fs::read_to_string(tenant_file).map_err(|e| format!("{tenant_file}: {e}"))?;
     let t: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
     let field = |k: &str| t[k].as_str().unwrap_or_default().to_string();
@@ -320,18 +288,9 @@ async fn cold_backend(
             &field("adminPassword"),
         )
         .await;
-    let bearer = format!("Bearer {admin}");
-    let headers = |token: bool| {
-        let mut h = vec![
-            ("vbasoftware-client-id", fixture.client_id.as_str()),
-            ("vbasoftware-client-code", fixture.client_code.as_str()),
-            ("vbasoftware-database", fixture.database.as_str()),
-            ("content-type", "application/json"),
-        ];
-        if token {
-            h.push(("authorization", bearer.as_str()));
-        }
-        h
+    let event = |method: &str, path: &str, body: serde_json::Value, admin_token: bool| {
+        let headers = tenant_headers(&fixture, admin_token.then_some(admin.as_str()));
+        api_event(method, path, &body, &headers).to_string()
     };
     let demo_user = field("demoUserID");
     let sign_in = json!({"userID": demo_user, "password": field("demoPassword")});
@@ -342,41 +301,37 @@ async fn cold_backend(
         "request": {"userAttributes": {}}, "response": {}
     });
     let user_path = |rest: &str| format!("/users/{demo_user}{rest}");
+    let null = serde_json::Value::Null;
     let events = [
         (
             "auth",
             "POST /user-authentication",
-            api_event(
-                "POST",
-                "/user-authentication",
-                &headers(false),
-                Some(sign_in),
-            ),
+            event("POST", "/user-authentication", sign_in, false),
         ),
         (
             "password",
             "POST /forgot-password",
-            api_event(
+            event(
                 "POST",
                 "/forgot-password",
-                &headers(false),
-                Some(json!({"userID": demo_user})),
+                json!({"userID": demo_user}),
+                false,
             ),
         ),
         (
             "admin",
             "POST /users/{userID}/admin-enable",
-            api_event("POST", &user_path("/admin-enable"), &headers(true), None),
+            event("POST", &user_path("/admin-enable"), null.clone(), true),
         ),
         (
             "lock",
             "GET /users/{userID}/lock",
-            api_event("GET", &user_path("/lock"), &headers(true), None),
+            event("GET", &user_path("/lock"), null.clone(), true),
         ),
         (
             "users",
             "GET /users/{userID}",
-            api_event("GET", &user_path(""), &headers(true), None),
+            event("GET", &user_path(""), null, true),
         ),
         ("pre-authentication", "the trigger", trigger.to_string()),
     ];
