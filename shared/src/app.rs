@@ -11,15 +11,15 @@ use crate::{
         cognito::CognitoDirectory,
         dynamodb::{DynamoAudit, DynamoLocks, DynamoTenants},
     },
-    audit::{AuditLog, Event},
     config::{Config, ConfigError},
-    directory::Directory,
-    lock::LockStore,
-    problem::ApiError,
-    request::{RequestMeta, Route, TenantHeaders, UserId, bearer_token, route_name},
-    respond::Reply,
-    tenant::{CachedTenants, Tenant, TenantRegistry},
-    token::{Caller, TokenVerifier},
+    domain::audit::{AuditLog, Event},
+    domain::directory::Directory,
+    domain::lock::LockStore,
+    domain::tenant::{CachedTenants, Tenant, TenantRegistry},
+    domain::token::{Caller, TokenVerifier},
+    http::problem::ApiError,
+    http::request::{RequestMeta, Route, TenantHeaders, UserId, bearer_token, route_name},
+    http::respond::Reply,
 };
 
 /// The set of port implementations an [`App`] runs on.
@@ -102,7 +102,7 @@ impl<P: Ports> App<P> {
         F: FnOnce(Call) -> Fut,
         Fut: std::future::Future<Output = Result<Reply, ApiError>> + 'a,
     {
-        crate::respond::serve(req, |req, meta| async move {
+        crate::http::respond::serve(req, |req, meta| async move {
             let route = route_name(&req, routes)?;
             tracing::Span::current().record("route", route);
             let tenant = self.tenant(&req, &meta).await?;

@@ -1,26 +1,23 @@
-//! The shared crate of the account API: request reading and tenant resolution, the response
-//! envelope and problems, bearer-token verification, the ports (`Directory`, `LockStore`,
-//! `TenantRegistry`) and their Cognito/DynamoDB adapters.
+//! The shared crate of the account API, in layers:
+//!
+//! - [`http`]: reading a request, the response envelope, problems;
+//! - [`domain`]: users, tenants, locks, the audit trail, token and input rules, and the ports
+//!   (`Directory`, `LockStore`, `TenantRegistry`, `AuditLog`);
+//! - [`adapters`]: the ports on Cognito and DynamoDB (and in memory, for tests);
+//! - [`app`]: everything a function needs, wired once per cold start; [`config`], [`aws`] and
+//!   [`telemetry`] set it up.
 
 pub mod adapters;
 pub mod app;
-pub mod audit;
 pub mod aws;
 pub mod config;
-pub mod directory;
-pub mod lock;
-pub mod problem;
-pub mod request;
-pub mod respond;
+pub mod domain;
+pub mod http;
 pub mod telemetry;
-pub mod tenant;
-pub mod token;
-pub mod user;
-pub mod validate;
 
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;
 
 pub use app::{App, Aws, AwsApp, Call, Ports};
-pub use problem::ApiError;
-pub use respond::{Reply, serve};
+pub use http::problem::ApiError;
+pub use http::respond::{Reply, serve};

@@ -13,17 +13,17 @@ use std::{
 
 use crate::{
     app::{App, Ports},
-    audit::{AuditLog, Event, EventPage},
     config::Config,
-    directory::{
+    domain::audit::{AuditLog, Event, EventPage},
+    domain::directory::{
         AuthResult, Challenge, CodeDelivery, Directory, DirectoryError, DirectoryUser, NewUser,
         PasswordPolicy, Tokens, UserPage,
     },
-    lock::{AccountState, Lock, LockSource, LockStore, Locked, Reservation},
-    problem::ApiError,
-    request::{TenantHeaders, UserId},
-    tenant::{CachedTenants, LockoutPolicy, Tenant, TenantRegistry},
-    token::TokenVerifier,
+    domain::lock::{AccountState, Lock, LockSource, LockStore, Locked, Reservation},
+    domain::tenant::{CachedTenants, LockoutPolicy, Tenant, TenantRegistry},
+    domain::token::TokenVerifier,
+    http::problem::ApiError,
+    http::request::{TenantHeaders, UserId},
 };
 
 /// The demo tenant as the fixtures' headers name it (`demo` / `DEMO` / `main`).

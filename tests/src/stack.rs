@@ -726,7 +726,7 @@ impl Stack {
         let c = &self.config;
         let app = shared::App {
             directory: shared::adapters::cognito::CognitoDirectory::new(cognito),
-            tenants: shared::tenant::CachedTenants::new(
+            tenants: shared::domain::tenant::CachedTenants::new(
                 shared::adapters::dynamodb::DynamoTenants::new(dynamodb.clone(), &c.tenants_table),
                 c.tenant_cache_ttl,
             ),

@@ -8,7 +8,7 @@ use account_api_tests::{catalogue::ROUTES, stack::dispatch};
 use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
 use shared::{
-    tenant::Tenant,
+    domain::tenant::Tenant,
     testing::{InMemoryDirectory, MemApp, MemUser, access_token, app_for, tenant, test_verifier},
 };
 

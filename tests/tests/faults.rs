@@ -16,8 +16,8 @@ use futures::future::join_all;
 use lambda_http::{Body, Response};
 use serde_json::Value;
 use shared::{
-    lock::LockStore,
-    request::UserId,
+    domain::lock::LockStore,
+    http::request::UserId,
     testing::{InMemoryDirectory, MemUser, access_token, cognito_app, dynamo_app, tenant},
 };
 

@@ -14,11 +14,11 @@ use serde::Deserialize;
 use serde_json::Value;
 use shared::{
     adapters::dynamodb::tenant_key,
-    request::{TenantHeaders, UserId, json_body},
+    domain::validate::Password,
+    http::request::{TenantHeaders, UserId, json_body},
     testing::{
         InMemoryDirectory, MemApp, MemUser, access_token, app, config, tenant, test_verifier,
     },
-    validate::Password,
 };
 
 /// The userID rule of the contract, written out independently of `UserId`.

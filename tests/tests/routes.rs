@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-fn functions() -> Vec<(&'static str, &'static [shared::request::Route])> {
+fn functions() -> Vec<(&'static str, &'static [shared::http::request::Route])> {
     vec![
         ("auth", auth::ROUTES),
         ("password", password::ROUTES),

@@ -7,9 +7,9 @@ use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 use shared::{
     ApiError, App, Call, Ports, Reply,
-    directory::{CodeDelivery, Directory, DirectoryError, DirectoryUser},
-    request::{Route, UserId, path_user_id},
-    tenant::Tenant,
+    domain::directory::{CodeDelivery, Directory, DirectoryError, DirectoryUser},
+    domain::tenant::Tenant,
+    http::request::{Route, UserId, path_user_id},
 };
 
 const fn post(path: &'static str, name: &'static str) -> Route {

@@ -7,12 +7,12 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use shared::{
     ApiError, App, Call, Ports, Reply,
-    audit::Event,
-    directory::{AuthResult, Challenge, Directory, DirectoryError},
-    lock::{LockStore, Reservation},
-    request::{RequestMeta, Route, UserId, json_body},
-    tenant::Tenant,
-    validate::{Code, Password, RefreshToken, Session, Text},
+    domain::audit::Event,
+    domain::directory::{AuthResult, Challenge, Directory, DirectoryError},
+    domain::lock::{LockStore, Reservation},
+    domain::tenant::Tenant,
+    domain::validate::{Code, Password, RefreshToken, Session, Text},
+    http::request::{RequestMeta, Route, UserId, json_body},
 };
 
 const fn post(path: &'static str, name: &'static str) -> Route {
@@ -167,7 +167,7 @@ async fn sign_in<P: Ports>(
 }
 
 /// A password check under the tenant's lockout policy: reserve a unit of the budget, check,
-/// and say how to settle the reservation (see `shared::lock`).
+/// and say how to settle the reservation (see `shared::domain::lock`).
 async fn check_password<P: Ports>(
     app: &App<P>,
     tenant: &Tenant,

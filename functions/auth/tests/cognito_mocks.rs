@@ -24,7 +24,7 @@ use lambda_http::{Body, Request};
 use serde_json::{Value, json};
 use shared::{
     App,
-    tenant::CachedTenants,
+    domain::tenant::CachedTenants,
     testing::{InMemoryTenants, WithCognito, cognito_app, tenant},
 };
 

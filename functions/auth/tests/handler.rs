@@ -7,8 +7,8 @@ use std::sync::atomic::Ordering;
 use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
 use shared::{
-    directory::DirectoryError,
-    lock::{Lock, LockSource},
+    domain::directory::DirectoryError,
+    domain::lock::{Lock, LockSource},
     testing::{InMemoryDirectory, MemApp, MemUser, app},
 };
 
@@ -210,7 +210,7 @@ async fn a_disabled_user_is_told_so_unless_the_tenant_hides_account_state() {
     let (status, body, _) = call(&app, event("user-authentication")).await;
     assert_eq!((status, slug(&body)), (403, "account-disabled"));
 
-    let hidden = shared::tenant::Tenant {
+    let hidden = shared::domain::tenant::Tenant {
         hide_account_state: true,
         ..shared::testing::tenant()
     };
@@ -393,8 +393,8 @@ async fn another_clients_api_key_is_forbidden() {
 }
 
 fn lockout_app(max: u32, duration: std::time::Duration) -> MemApp {
-    let tenant = shared::tenant::Tenant {
-        lockout: shared::tenant::LockoutPolicy {
+    let tenant = shared::domain::tenant::Tenant {
+        lockout: shared::domain::tenant::LockoutPolicy {
             max_password_attempts: max,
             lockout_duration: duration,
         },
@@ -479,8 +479,8 @@ async fn a_lockout_ends_after_its_duration_with_a_whole_budget() {
 
 #[tokio::test]
 async fn concurrent_wrong_passwords_never_exceed_the_budget() {
-    let tenant = shared::tenant::Tenant {
-        lockout: shared::tenant::LockoutPolicy {
+    let tenant = shared::domain::tenant::Tenant {
+        lockout: shared::domain::tenant::LockoutPolicy {
             max_password_attempts: 5,
             lockout_duration: std::time::Duration::from_secs(900),
         },

@@ -10,13 +10,13 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use shared::{
     ApiError, App, Call, Ports, Reply,
-    directory::Directory,
-    lock::{
+    domain::directory::Directory,
+    domain::lock::{
         AccountState, Lock, LockSource, LockState, LockStore, epoch_seconds, parse_rfc3339, rfc3339,
     },
-    request::{Route, UserId, json_body, path_user_id},
-    tenant::Tenant,
-    validate::Text,
+    domain::tenant::Tenant,
+    domain::validate::Text,
+    http::request::{Route, UserId, json_body, path_user_id},
 };
 
 /// The routes this function serves.

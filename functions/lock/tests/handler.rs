@@ -5,8 +5,8 @@
 use lambda_http::Body;
 use serde_json::Value;
 use shared::{
-    lock::LockStore,
-    request::UserId,
+    domain::lock::LockStore,
+    http::request::UserId,
     testing::{InMemoryDirectory, MemUser, access_token, app, tenant, test_verifier},
 };
 

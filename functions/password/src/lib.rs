@@ -10,11 +10,11 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use shared::{
     ApiError, App, Call, Ports, Reply,
-    directory::{CodeDelivery, Directory, DirectoryError},
-    lock::LockStore,
-    request::{Route, UserId, json_body, path_user_id},
-    tenant::Tenant,
-    validate::{Code, Password},
+    domain::directory::{CodeDelivery, Directory, DirectoryError},
+    domain::lock::LockStore,
+    domain::tenant::Tenant,
+    domain::validate::{Code, Password},
+    http::request::{Route, UserId, json_body, path_user_id},
 };
 
 /// The routes this function serves.
@@ -232,7 +232,7 @@ async fn change<P: Ports>(
     if let Some(rule) = policy.violation(body.proposed_password.expose()) {
         return Err(ApiError::InvalidPassword(rule));
     }
-    let token = shared::request::bearer_token(req)?;
+    let token = shared::http::request::bearer_token(req)?;
     app.directory
         .change_password(
             tenant,

@@ -40,7 +40,7 @@ async fn call(app: &MemApp, req: Request) -> (u16, Value) {
 #[tokio::test]
 async fn an_expired_or_foreign_token_is_unauthenticated_and_changes_nothing() {
     let app = seeded_app();
-    // (a token of another pool or client is pinned in shared::token's tests)
+    // (a token of another pool or client is pinned in shared::domain::token's tests)
     for (bad, why) in [
         (access_token("demo-user", &[], -120), "expired"),
         ("not-a-token".to_string(), "garbage"),

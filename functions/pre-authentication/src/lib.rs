@@ -4,7 +4,7 @@
 
 use aws_lambda_events::event::cognito::CognitoEventUserPoolsPreAuthentication;
 use lambda_runtime::LambdaEvent;
-use shared::{lock::LockStore, request::UserId};
+use shared::{domain::lock::LockStore, http::request::UserId};
 
 /// Why a sign-in was refused. Cognito shows the text to the client as
 /// `PreAuthentication failed with error <text>.`, so it says nothing about the account beyond

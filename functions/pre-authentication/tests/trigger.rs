@@ -7,7 +7,7 @@ use aws_lambda_events::event::cognito::CognitoEventUserPoolsPreAuthentication;
 use lambda_runtime::{Context, LambdaEvent};
 use pre_authentication::{Refusal, handle};
 use shared::{
-    lock::{Lock, LockSource},
+    domain::lock::{Lock, LockSource},
     testing::InMemoryLocks,
 };
 

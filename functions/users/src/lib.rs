@@ -5,13 +5,13 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use serde::{Deserialize, Serialize};
 use shared::{
     ApiError, App, Call, Ports, Reply,
-    audit::AuditLog,
-    directory::{Directory, DirectoryError, NewUser},
-    lock::LockStore,
-    request::{Route, UserId, json_body, path_user_id},
-    tenant::Tenant,
-    user::User,
-    validate::{Email, Password, Phone, Text},
+    domain::audit::AuditLog,
+    domain::directory::{Directory, DirectoryError, NewUser},
+    domain::lock::LockStore,
+    domain::tenant::Tenant,
+    domain::user::User,
+    domain::validate::{Email, Password, Phone, Text},
+    http::request::{Route, UserId, json_body, path_user_id},
 };
 
 /// The routes this function serves.
@@ -118,7 +118,7 @@ struct CreateUser {
 
 #[derive(Debug, Serialize)]
 struct Events {
-    events: Vec<shared::audit::Event>,
+    events: Vec<shared::domain::audit::Event>,
     cursor: Option<String>,
 }
 

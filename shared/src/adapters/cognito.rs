@@ -46,12 +46,12 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
 use crate::{
-    directory::{
+    domain::directory::{
         AuthResult, Challenge, CodeDelivery, Directory, DirectoryError, DirectoryUser, NewUser,
         PasswordPolicy, Tokens, UserPage,
     },
-    request::UserId,
-    tenant::Tenant,
+    domain::tenant::Tenant,
+    http::request::UserId,
 };
 
 /// `SECRET_HASH = Base64(HMAC_SHA256(client secret, username + client id))`.

@@ -21,13 +21,13 @@ use aws_smithy_runtime_api::http::Response as HttpResponse;
 use base64::Engine;
 
 use crate::{
-    audit::{AuditLog, Event, EventPage},
-    lock::{
+    domain::audit::{AuditLog, Event, EventPage},
+    domain::lock::{
         AccountState, Lock, LockSource, LockStore, Locked, Reservation, account_key, epoch_seconds,
     },
-    problem::ApiError,
-    request::{TenantHeaders, UserId},
-    tenant::{LockoutPolicy, Tenant, TenantRegistry},
+    domain::tenant::{LockoutPolicy, Tenant, TenantRegistry},
+    http::problem::ApiError,
+    http::request::{TenantHeaders, UserId},
 };
 
 /// Maps a DynamoDB failure to the problem the caller gets: every one of them fails closed.
@@ -380,7 +380,7 @@ impl LockStore for DynamoLocks {
                 }
                 None => {
                     let reserved_at = number(&old, "reservedAt").unwrap_or(0);
-                    if reserved_at + crate::lock::STALE_RESERVATION.as_secs() > secs {
+                    if reserved_at + crate::domain::lock::STALE_RESERVATION.as_secs() > secs {
                         return Ok(Reservation::Exhausted);
                     }
                     // checks that died in flight hold the budget: count them as failures

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use account_api_tests::stack::{api_request_with_headers, demo_headers, dispatch};
 use serde_json::{Value, json};
 use shared::{
-    lock::{Lock, LockSource},
+    domain::lock::{Lock, LockSource},
     testing::{InMemoryDirectory, MemApp, MemUser, access_token, app, test_verifier},
 };
 

@@ -16,7 +16,7 @@ use std::{
 
 use serde::Serialize;
 
-use crate::{problem::ApiError, request::UserId, tenant::LockoutPolicy};
+use crate::{domain::tenant::LockoutPolicy, http::problem::ApiError, http::request::UserId};
 
 /// Who put a lock in place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

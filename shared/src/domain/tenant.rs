@@ -8,7 +8,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use crate::{problem::ApiError, request::TenantHeaders};
+use crate::{http::problem::ApiError, http::request::TenantHeaders};
 
 /// The lockout policy of a tenant (`api.md`, "Lock semantics").
 #[derive(Debug, Clone, PartialEq, Eq)]

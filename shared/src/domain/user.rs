@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::{directory::DirectoryUser, lock::AccountState};
+use crate::{domain::directory::DirectoryUser, domain::lock::AccountState};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -68,7 +68,7 @@ impl User {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lock::{Lock, LockSource};
+    use crate::domain::lock::{Lock, LockSource};
 
     fn user(status: &str, enabled: bool) -> DirectoryUser {
         DirectoryUser {

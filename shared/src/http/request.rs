@@ -5,7 +5,7 @@
 use lambda_http::{Body, Request, RequestExt, request::RequestContext};
 use serde::de::DeserializeOwned;
 
-use crate::problem::ApiError;
+use crate::http::problem::ApiError;
 
 pub const HEADER_CLIENT_ID: &str = "vbasoftware-client-id";
 pub const HEADER_CLIENT_CODE: &str = "vbasoftware-client-code";

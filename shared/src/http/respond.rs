@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use tracing::{Instrument, field::Empty};
 
-use crate::{problem::ApiError, request::RequestMeta};
+use crate::{http::problem::ApiError, http::request::RequestMeta};
 
 /// A successful answer: its status and its `data`.
 #[derive(Debug)]

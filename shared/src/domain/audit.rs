@@ -6,7 +6,7 @@ use std::{future::Future, time::SystemTime};
 
 use serde::Serialize;
 
-use crate::{problem::ApiError, request::UserId};
+use crate::{http::problem::ApiError, http::request::UserId};
 
 /// One audit entry, as the contract's `Event`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -13,7 +13,7 @@ use std::{
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, jwk::JwkSet};
 use serde::Deserialize;
 
-use crate::{problem::ApiError, tenant::Tenant};
+use crate::{domain::tenant::Tenant, http::problem::ApiError};
 
 /// The verified caller behind a bearer token.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -206,7 +206,7 @@ mod tests {
 
     fn verifier() -> TokenVerifier {
         let jwks: JwkSet =
-            serde_json::from_str(include_str!("../tests/fixtures/test-jwks.json")).unwrap();
+            serde_json::from_str(include_str!("../../tests/fixtures/test-jwks.json")).unwrap();
         TokenVerifier::new(Duration::from_secs(3600), Duration::from_millis(200))
             .with_keys(JWKS_URL, jwks)
     }
@@ -220,7 +220,7 @@ mod tests {
 
     fn sign(claims: serde_json::Value, alg_kid: Option<&str>) -> String {
         let key =
-            EncodingKey::from_rsa_der(include_bytes!("../tests/fixtures/test-signing-key.der"));
+            EncodingKey::from_rsa_der(include_bytes!("../../tests/fixtures/test-signing-key.der"));
         let mut header = Header::new(Algorithm::RS256);
         header.kid = alg_kid.map(str::to_string);
         jsonwebtoken::encode(&header, &claims, &key).unwrap()

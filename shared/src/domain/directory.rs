@@ -5,7 +5,7 @@ use std::{future::Future, time::Duration};
 
 use serde::Serialize;
 
-use crate::{problem::ApiError, request::UserId, tenant::Tenant};
+use crate::{domain::tenant::Tenant, http::problem::ApiError, http::request::UserId};
 
 /// Tokens issued by the directory.
 #[derive(Clone, Serialize, PartialEq, Eq)]

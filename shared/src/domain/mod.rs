@@ -1,0 +1,11 @@
+//! What the API is about, free of HTTP and of AWS: users and their ids, tenants and their
+//! policies, locks and the lockout budget, the audit trail, token rules, input rules, and the
+//! ports (`Directory`, `LockStore`, `TenantRegistry`, `AuditLog`) the adapters implement.
+
+pub mod audit;
+pub mod directory;
+pub mod lock;
+pub mod tenant;
+pub mod token;
+pub mod user;
+pub mod validate;

@@ -1,0 +1,6 @@
+//! The HTTP edge: reading a request (tenant headers, path, body), the response envelope and
+//! the problems every failure is rendered as.
+
+pub mod problem;
+pub mod request;
+pub mod respond;
