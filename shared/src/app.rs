@@ -2,7 +2,7 @@
 //! the ports, the token verifier. Domain code is generic over [`Ports`], so tests run the same
 //! routes on in-memory implementations.
 
-use std::sync::Arc;
+use std::{future::Future, sync::Arc};
 
 use lambda_http::{Body, Request, Response};
 
@@ -17,9 +17,11 @@ use crate::{
     domain::lock::LockStore,
     domain::tenant::{CachedTenants, Tenant, TenantRegistry},
     domain::token::{Caller, TokenVerifier},
+    domain::validate::Password,
     http::problem::ApiError,
-    http::request::{RequestMeta, Route, TenantHeaders, UserId, bearer_token, route_name},
+    http::request::{RequestMeta, TenantHeaders, UserId, bearer_token},
     http::respond::Reply,
+    http::routes::{self, Route},
 };
 
 /// The set of port implementations an [`App`] runs on.
@@ -80,38 +82,46 @@ impl AwsApp {
     }
 }
 
-/// One request, as a route handler gets it: which route, for which tenant.
-pub struct Call {
+/// One request, as a function's `route` gets it: which route, for which tenant.
+pub struct Call<Op: 'static> {
     pub req: Request,
     pub meta: RequestMeta,
-    /// The route's name (`Route::name`).
-    pub route: &'static str,
+    pub route: &'static Route<Op>,
     pub tenant: Arc<Tenant>,
 }
 
+/// An endpoint group: one Lambda function's route table and the handler of its operations.
+pub trait Group: 'static {
+    /// The group's operations; `route` matches on them exhaustively.
+    type Op: Copy + Send + Sync + 'static;
+    /// Method and path template of each operation (`crate::http::routes`).
+    const ROUTES: &'static [Route<Self::Op>];
+
+    /// Runs one call of a route of [`Self::ROUTES`], tenant already resolved.
+    fn route<P: Ports>(
+        app: &App<P>,
+        call: Call<Self::Op>,
+    ) -> impl Future<Output = Result<Reply, ApiError>> + Send;
+}
+
 impl<P: Ports> App<P> {
-    /// Serves one request of a function: finds its route among `routes`, resolves its tenant,
-    /// and hands both to `handler`; whatever comes back is rendered by [`crate::serve`].
-    pub async fn serve<'a, F, Fut>(
-        &'a self,
-        req: Request,
-        routes: &'static [Route],
-        handler: F,
-    ) -> Response<Body>
-    where
-        F: FnOnce(Call) -> Fut,
-        Fut: std::future::Future<Output = Result<Reply, ApiError>> + 'a,
-    {
+    /// Serves one request of the group `G`: finds its route, resolves its tenant, and hands
+    /// both to `G::route`; whatever comes back is rendered by [`crate::serve`].
+    pub async fn handle<G: Group>(&self, req: Request) -> Response<Body> {
         crate::http::respond::serve(req, |req, meta| async move {
-            let route = route_name(&req, routes)?;
-            tracing::Span::current().record("route", route);
+            let route = routes::find(G::ROUTES, &req)
+                .ok_or_else(|| ApiError::InvalidRequest("no such route in this function".into()))?;
+            tracing::Span::current().record("route", route.name);
             let tenant = self.tenant(&req, &meta).await?;
-            handler(Call {
-                req,
-                meta,
-                route,
-                tenant,
-            })
+            G::route(
+                self,
+                Call {
+                    req,
+                    meta,
+                    route,
+                    tenant,
+                },
+            )
             .await
         })
         .await
@@ -179,6 +189,42 @@ impl<P: Ports> App<P> {
             Event::new(user, &meta.activity_id, actor, action, outcome),
         )
         .await;
+    }
+
+    /// Runs `work`, the call's operation on `user` by `actor`, and audits how it ended under
+    /// the route's name.
+    pub async fn audited<Op, T>(
+        &self,
+        call: &Call<Op>,
+        user: &UserId,
+        actor: &str,
+        work: impl Future<Output = Result<T, ApiError>>,
+    ) -> Result<T, ApiError> {
+        let result = work.await;
+        self.record_outcome(
+            &call.tenant,
+            user,
+            &call.meta,
+            actor,
+            call.route.name,
+            &result,
+        )
+        .await;
+        result
+    }
+
+    /// Refuses a password the tenant's pool would refuse, naming the rule it breaks, before
+    /// Cognito sees it (Cognito's own answer does not say which rule).
+    pub async fn check_password_policy(
+        &self,
+        tenant: &Tenant,
+        password: &Password,
+    ) -> Result<(), ApiError> {
+        let policy = self.directory.password_policy(tenant).await?;
+        match policy.violation(password.expose()) {
+            Some(rule) => Err(ApiError::InvalidPassword(rule)),
+            None => Ok(()),
+        }
     }
 
     /// Appends an audit entry. A failed write does not change the caller's answer, but it is

@@ -13,11 +13,12 @@ pub mod aws;
 pub mod config;
 pub mod domain;
 pub mod http;
+pub mod lambda;
 pub mod telemetry;
 
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;
 
-pub use app::{App, Aws, AwsApp, Call, Ports};
+pub use app::{App, Aws, AwsApp, Call, Group, Ports};
 pub use http::problem::ApiError;
 pub use http::respond::{Reply, serve};

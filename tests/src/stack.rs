@@ -423,86 +423,7 @@ pub fn tenant_headers(t: &TenantFixture, bearer: Option<&str>) -> Vec<(String, S
     headers
 }
 
-/// The headers of the in-memory demo tenant (`shared::testing::tenant`, registered under
-/// demo/DEMO/main), a JSON content type, and the bearer token if one is given.
-pub fn demo_headers(bearer: Option<&str>) -> Vec<(String, String)> {
-    let mut headers: Vec<(String, String)> = [
-        ("vbasoftware-client-id", "demo"),
-        ("vbasoftware-client-code", "DEMO"),
-        ("vbasoftware-database", "main"),
-        ("content-type", "application/json"),
-    ]
-    .iter()
-    .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
-    .collect();
-    if let Some(token) = bearer {
-        headers.push(("authorization".into(), format!("Bearer {token}")));
-    }
-    headers
-}
-
-pub fn api_request_with_headers(
-    method: &str,
-    path: &str,
-    body: &Value,
-    headers: &[(String, String)],
-) -> Request {
-    let event = api_event(method, path, body, headers);
-    lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway event")
-}
-
-/// The API Gateway (REST, v1) event Lambda receives for `path` (with its query string), the
-/// headers and a JSON body (`null`: none).
-pub fn api_event(method: &str, path: &str, body: &Value, headers: &[(String, String)]) -> Value {
-    let request_id = unique("req");
-    // what API Gateway fills in from the resource template `/users/{userID}/…`
-    let (path, query) = path.split_once('?').unwrap_or((path, ""));
-    let segments: Vec<&str> = path.split('/').collect();
-    let path_parameters = match segments.as_slice() {
-        ["", "users", user, ..] => serde_json::json!({ "userID": user }),
-        _ => Value::Null,
-    };
-    let query_parameters: serde_json::Map<String, Value> = query
-        .split('&')
-        .filter_map(|kv| kv.split_once('='))
-        .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
-        .collect();
-    let multi_query: serde_json::Map<String, Value> = query_parameters
-        .iter()
-        .map(|(k, v)| (k.clone(), Value::Array(vec![v.clone()])))
-        .collect();
-    let (query_parameters, multi_query) = if query_parameters.is_empty() {
-        (Value::Null, Value::Null)
-    } else {
-        (Value::Object(query_parameters), Value::Object(multi_query))
-    };
-    let body = if body.is_null() {
-        Value::Null
-    } else {
-        Value::String(body.to_string())
-    };
-    let header_map: serde_json::Map<String, Value> = headers
-        .iter()
-        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-        .collect();
-    let multi: serde_json::Map<String, Value> = headers
-        .iter()
-        .map(|(k, v)| (k.clone(), Value::Array(vec![Value::String(v.clone())])))
-        .collect();
-    serde_json::json!({
-        "resource": path, "path": path, "httpMethod": method,
-        "headers": header_map, "multiValueHeaders": multi,
-        "queryStringParameters": query_parameters, "multiValueQueryStringParameters": multi_query,
-        "pathParameters": path_parameters, "stageVariables": null,
-        "requestContext": {
-            "accountId": "123456789012", "resourceId": "r", "stage": "local",
-            "requestId": request_id, "resourcePath": path, "httpMethod": method,
-            "path": path, "protocol": "HTTP/1.1", "apiId": "local",
-            "identity": { "sourceIp": "127.0.0.1" }
-        },
-        "body": body, "isBase64Encoded": false
-    })
-}
+pub use shared::testing::{api_event, api_request as api_request_with_headers, demo_headers};
 
 /// `req` through the handler of `function` (`auth`, `password`, `admin`, `lock`, `users`).
 pub async fn dispatch<P: shared::Ports>(
@@ -511,11 +432,11 @@ pub async fn dispatch<P: shared::Ports>(
     req: Request,
 ) -> lambda_http::Response<Body> {
     match function {
-        "auth" => auth::handle(app, req).await,
-        "password" => password::handle(app, req).await,
-        "admin" => admin::handle(app, req).await,
-        "lock" => lock::handle(app, req).await,
-        "users" => users::handle(app, req).await,
+        "auth" => app.handle::<auth::Group>(req).await,
+        "password" => app.handle::<password::Group>(req).await,
+        "admin" => app.handle::<admin::Group>(req).await,
+        "lock" => app.handle::<lock::Group>(req).await,
+        "users" => app.handle::<users::Group>(req).await,
         other => panic!("no function {other}"),
     }
 }
@@ -529,11 +450,8 @@ pub async fn sign_in<P: shared::Ports>(
 ) -> Answer {
     let body = serde_json::json!({"userID": user, "password": password});
     Answer::from(
-        auth::handle(
-            app,
-            api_request(t, "POST", "/user-authentication", &body, None),
-        )
-        .await,
+        app.handle::<auth::Group>(api_request(t, "POST", "/user-authentication", &body, None))
+            .await,
     )
 }
 

@@ -11,11 +11,8 @@ use shared::AwsApp;
 async fn admin_op(app: &AwsApp, t: &TenantFixture, user: &str, op: &str, token: &str) -> Answer {
     let path = format!("/users/{user}/{op}");
     Answer::from(
-        admin::handle(
-            app,
-            api_request(t, "POST", &path, &Value::Null, Some(token)),
-        )
-        .await,
+        app.handle::<admin::Group>(api_request(t, "POST", &path, &Value::Null, Some(token)))
+            .await,
     )
 }
 
@@ -27,7 +24,10 @@ async fn users(
     body: Value,
     token: Option<&str>,
 ) -> Answer {
-    Answer::from(users::handle(app, api_request(t, method, path, &body, token)).await)
+    Answer::from(
+        app.handle::<users::Group>(api_request(t, method, path, &body, token))
+            .await,
+    )
 }
 
 #[tokio::test]
@@ -58,7 +58,7 @@ async fn disable_ends_sessions_and_sign_in_until_enabled() {
         &json!({"userID": "sam", "refreshToken": refresh_token}),
         None,
     );
-    let a = Answer::from(auth::handle(&app, refresh).await);
+    let a = Answer::from(app.handle::<auth::Group>(refresh).await);
     assert_eq!(
         (a.status, a.slug()),
         (401, "invalid-credentials"),
@@ -145,10 +145,13 @@ async fn admin_routes_refuse_non_admins_and_other_tenants() {
     let a = admin_op(&app, &t, "uma", "admin-disable", &foreign).await;
     assert_eq!((a.status, a.slug()), (401, "unauthenticated"));
     let a = Answer::from(
-        admin::handle(
-            &app,
-            api_request(&t, "POST", "/users/uma/admin-disable", &Value::Null, None),
-        )
+        app.handle::<admin::Group>(api_request(
+            &t,
+            "POST",
+            "/users/uma/admin-disable",
+            &Value::Null,
+            None,
+        ))
         .await,
     );
     assert_eq!((a.status, a.slug()), (401, "unauthenticated"));
@@ -550,11 +553,11 @@ fn admin_routes() -> Vec<(&'static str, String, Value)> {
 
 async fn any_function(app: &AwsApp, req: lambda_http::Request, path: &str) -> Answer {
     let resp = if path.ends_with("/lock") || path.ends_with("/unlock") {
-        lock::handle(app, req).await
+        app.handle::<lock::Group>(req).await
     } else if path.contains("/admin-") || path.contains("/resend-") {
-        admin::handle(app, req).await
+        app.handle::<admin::Group>(req).await
     } else {
-        users::handle(app, req).await
+        app.handle::<users::Group>(req).await
     };
     Answer::from(resp)
 }

@@ -54,7 +54,7 @@ fn event(method: &str, template: &str, case: &Case) -> Request {
         "resource": template.replace("{u}", "{userID}"), "path": path, "httpMethod": method,
         "headers": single, "multiValueHeaders": multi,
         "pathParameters": if template.contains("{u}") { json!({"userID": user}) } else { Value::Null },
-        "requestContext": {"requestId": "battery", "resourcePath": template, "httpMethod": method, "path": path,
+        "requestContext": {"requestId": "battery", "resourcePath": template.replace("{u}", "{userID}"), "httpMethod": method, "path": path,
                            "stage": "test", "identity": {"sourceIp": "127.0.0.1", "apiKeyId": case.api_key}},
         "body": null, "isBase64Encoded": false
     });

@@ -20,7 +20,10 @@ async fn lock_route(
     body: Value,
     token: &str,
 ) -> Answer {
-    Answer::from(lock::handle(app, api_request(t, method, path, &body, Some(token))).await)
+    Answer::from(
+        app.handle::<lock::Group>(api_request(t, method, path, &body, Some(token)))
+            .await,
+    )
 }
 
 #[tokio::test]
@@ -94,7 +97,10 @@ async fn an_admin_lock_refuses_sign_in_and_refresh_until_unlocked() {
             None,
         )
     };
-    let r = Answer::from(auth::handle(&app, refresh(refresh_token.clone())).await);
+    let r = Answer::from(
+        app.handle::<auth::Group>(refresh(refresh_token.clone()))
+            .await,
+    );
     assert_eq!((r.status, r.slug()), (403, "account-locked"));
 
     let got = lock_route(&app, &t, "GET", "/users/carol/lock", Value::Null, &token).await;
@@ -115,7 +121,7 @@ async fn an_admin_lock_refuses_sign_in_and_refresh_until_unlocked() {
 
     assert_eq!(sign_in(&app, &t, "carol", &password).await.status, 200);
     // the refresh token issued before the lock was revoked by it, and stays revoked
-    let r = Answer::from(auth::handle(&app, refresh(refresh_token)).await);
+    let r = Answer::from(app.handle::<auth::Group>(refresh(refresh_token)).await);
     assert_eq!(
         (r.status, r.slug()),
         (401, "invalid-credentials"),
@@ -143,10 +149,13 @@ async fn lock_routes_are_for_admins_of_the_tenant_only() {
     .await;
     assert_eq!((a.status, a.slug()), (403, "forbidden"));
     let a = Answer::from(
-        lock::handle(
-            &app,
-            api_request(&t, "PUT", "/users/dave/lock", &Value::Null, None),
-        )
+        app.handle::<lock::Group>(api_request(
+            &t,
+            "PUT",
+            "/users/dave/lock",
+            &Value::Null,
+            None,
+        ))
         .await,
     );
     assert_eq!((a.status, a.slug()), (401, "unauthenticated"));
@@ -286,7 +295,7 @@ async fn forty_concurrent_wrong_passwords_check_at_most_five() {
             &json!({"userID": "grace", "password": "Wrong-Passw0rd-y"}),
             None,
         );
-        tokio::spawn(async move { Answer::from(auth::handle(app.as_ref(), req).await) })
+        tokio::spawn(async move { Answer::from(app.as_ref().handle::<auth::Group>(req).await) })
     });
     let answers: Vec<Answer> = futures::future::join_all(attempts)
         .await
@@ -323,17 +332,15 @@ async fn forty_concurrent_wrong_passwords_check_at_most_five() {
     }
     assert_eq!(answers.iter().filter(|a| a.status == 401).count(), checks);
     let a = Answer::from(
-        auth::handle(
-            app.as_ref(),
-            api_request(
+        app.as_ref()
+            .handle::<auth::Group>(api_request(
                 &t,
                 "POST",
                 "/user-authentication",
                 &json!({"userID": "grace", "password": password}),
                 None,
-            ),
-        )
-        .await,
+            ))
+            .await,
     );
     assert_eq!((a.status, a.slug()), (403, "account-locked"), "{}", a.body);
 }
@@ -361,16 +368,13 @@ async fn an_unreachable_dynamodb_fails_sign_in_closed_and_checks_no_password() {
         ..counting
     };
     let a = Answer::from(
-        auth::handle(
-            &app,
-            api_request(
-                &t,
-                "POST",
-                "/user-authentication",
-                &json!({"userID": "heidi", "password": password}),
-                None,
-            ),
-        )
+        app.handle::<auth::Group>(api_request(
+            &t,
+            "POST",
+            "/user-authentication",
+            &json!({"userID": "heidi", "password": password}),
+            None,
+        ))
         .await,
     );
     assert_eq!(
@@ -499,11 +503,8 @@ async fn the_audit_trail_lists_the_flow_newest_first_with_activity_ids() {
             None => "/users/kim/events?limit=3".to_string(),
         };
         let page = Answer::from(
-            users::handle(
-                &app,
-                api_request(&t, "GET", &path, &Value::Null, Some(&token)),
-            )
-            .await,
+            app.handle::<users::Group>(api_request(&t, "GET", &path, &Value::Null, Some(&token)))
+                .await,
         );
         assert_eq!(page.status, 200, "{}", page.body);
         events.extend(page.data()["events"].as_array().unwrap().clone());
@@ -534,30 +535,24 @@ async fn the_audit_trail_lists_the_flow_newest_first_with_activity_ids() {
     assert!(!text.contains(&password) && !text.contains("Wrong-Passw0rd-z"));
 
     let bad = Answer::from(
-        users::handle(
-            &app,
-            api_request(
-                &t,
-                "GET",
-                "/users/kim/events?limit=0",
-                &Value::Null,
-                Some(&token),
-            ),
-        )
+        app.handle::<users::Group>(api_request(
+            &t,
+            "GET",
+            "/users/kim/events?limit=0",
+            &Value::Null,
+            Some(&token),
+        ))
         .await,
     );
     assert_eq!((bad.status, bad.slug()), (400, "invalid-request"));
     let bad = Answer::from(
-        users::handle(
-            &app,
-            api_request(
-                &t,
-                "GET",
-                "/users/kim/events?cursor=bm90LWEtY3Vyc29y",
-                &Value::Null,
-                Some(&token),
-            ),
-        )
+        app.handle::<users::Group>(api_request(
+            &t,
+            "GET",
+            "/users/kim/events?cursor=bm90LWEtY3Vyc29y",
+            &Value::Null,
+            Some(&token),
+        ))
         .await,
     );
     assert_eq!((bad.status, bad.slug()), (400, "invalid-request"));

@@ -46,13 +46,10 @@ async fn no_secret_reaches_the_logs_over_a_full_sign_in_flow() {
     let mut activity_ids = vec![];
 
     let a = Answer::from(
-        auth::handle(
-            &app,
-            call(
-                "/user-authentication",
-                json!({"userID": "logged", "password": "Wrong-Passw0rd-1"}),
-            ),
-        )
+        app.handle::<auth::Group>(call(
+            "/user-authentication",
+            json!({"userID": "logged", "password": "Wrong-Passw0rd-1"}),
+        ))
         .await,
     );
     assert_eq!(a.status, 401);
@@ -60,13 +57,10 @@ async fn no_secret_reaches_the_logs_over_a_full_sign_in_flow() {
     activity_ids.push(a.activity_id);
 
     let a = Answer::from(
-        auth::handle(
-            &app,
-            call(
-                "/user-authentication",
-                json!({"userID": "logged", "password": temporary}),
-            ),
-        )
+        app.handle::<auth::Group>(call(
+            "/user-authentication",
+            json!({"userID": "logged", "password": temporary}),
+        ))
         .await,
     );
     assert_eq!(a.status, 200);
@@ -77,13 +71,10 @@ async fn no_secret_reaches_the_logs_over_a_full_sign_in_flow() {
     let permanent = random_password();
     secrets.push(permanent.clone());
     let a = Answer::from(
-        auth::handle(
-            &app,
-            call(
-                "/change-temporary-password",
-                json!({"userID": "logged", "newPassword": permanent, "session": session}),
-            ),
-        )
+        app.handle::<auth::Group>(call(
+            "/change-temporary-password",
+            json!({"userID": "logged", "newPassword": permanent, "session": session}),
+        ))
         .await,
     );
     assert_eq!(a.status, 200, "{}", a.body);
@@ -94,13 +85,10 @@ async fn no_secret_reaches_the_logs_over_a_full_sign_in_flow() {
     }
 
     let a = Answer::from(
-        auth::handle(
-            &app,
-            call(
-                "/user-refresh-tokens",
-                json!({"userID": "logged", "refreshToken": tokens["refreshToken"]}),
-            ),
-        )
+        app.handle::<auth::Group>(call(
+            "/user-refresh-tokens",
+            json!({"userID": "logged", "refreshToken": tokens["refreshToken"]}),
+        ))
         .await,
     );
     assert_eq!(a.status, 200);

@@ -15,7 +15,10 @@ async fn post(
     body: Value,
     token: Option<&str>,
 ) -> Answer {
-    Answer::from(password::handle(app, api_request(t, "POST", path, &body, token)).await)
+    Answer::from(
+        app.handle::<password::Group>(api_request(t, "POST", path, &body, token))
+            .await,
+    )
 }
 
 #[tokio::test]

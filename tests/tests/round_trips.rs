@@ -31,19 +31,16 @@ async fn each_route_makes_the_calls_it_needs_and_no_more() {
     };
 
     // warm the caches (tenant, client secret, pool policy) and start counting afresh
-    Answer::from(auth::handle(&app, sign_in(&password)).await);
+    Answer::from(app.handle::<auth::Group>(sign_in(&password)).await);
     let new_password = json!({"userID": "rhea", "newPassword": "short", "session": "s".repeat(30)});
     Answer::from(
-        auth::handle(
-            &app,
-            api_request(
-                &t,
-                "POST",
-                "/change-temporary-password",
-                &new_password,
-                None,
-            ),
-        )
+        app.handle::<auth::Group>(api_request(
+            &t,
+            "POST",
+            "/change-temporary-password",
+            &new_password,
+            None,
+        ))
         .await,
     );
     probe.take();
@@ -53,7 +50,7 @@ async fn each_route_makes_the_calls_it_needs_and_no_more() {
         assert_eq!(probe.take(), want, "{what}");
     };
 
-    let a = Answer::from(auth::handle(&app, sign_in(&password)).await);
+    let a = Answer::from(app.handle::<auth::Group>(sign_in(&password)).await);
     let refresh_token = a.data()["authenticationResult"]["refreshToken"]
         .as_str()
         .unwrap()
@@ -65,7 +62,7 @@ async fn each_route_makes_the_calls_it_needs_and_no_more() {
         200,
         calls(&[("UpdateItem", 2), ("InitiateAuth", 1), ("PutItem", 1)]),
     );
-    let a = Answer::from(auth::handle(&app, sign_in("Wrong-Passw0rd-1")).await);
+    let a = Answer::from(app.handle::<auth::Group>(sign_in("Wrong-Passw0rd-1")).await);
     // a wrong password keeps its unit spent: nothing to settle
     expect(
         "wrong password",
@@ -80,7 +77,7 @@ async fn each_route_makes_the_calls_it_needs_and_no_more() {
         &json!({"userID": "rhea", "refreshToken": refresh_token}),
         None,
     );
-    let a = Answer::from(auth::handle(&app, r).await);
+    let a = Answer::from(app.handle::<auth::Group>(r).await);
     expect(
         "refresh",
         a,
@@ -93,7 +90,10 @@ async fn each_route_makes_the_calls_it_needs_and_no_more() {
     // the admin: token still good (GetUser) and not locked (GetItem), concurrently; then the
     // target exists (AdminGetUser), the lock (which returns the stored state), the sign-out,
     // the audit entry
-    let a = Answer::from(lock::handle(&app, lock_req("PUT", "/users/rhea/lock")).await);
+    let a = Answer::from(
+        app.handle::<lock::Group>(lock_req("PUT", "/users/rhea/lock"))
+            .await,
+    );
     expect(
         "lock",
         a,
@@ -107,7 +107,7 @@ async fn each_route_makes_the_calls_it_needs_and_no_more() {
             ("PutItem", 1),
         ]),
     );
-    let a = Answer::from(auth::handle(&app, sign_in(&password)).await);
+    let a = Answer::from(app.handle::<auth::Group>(sign_in(&password)).await);
     // a locked account: the refused reservation, the audit entry; Cognito never asked
     expect(
         "locked sign-in",
@@ -115,14 +115,20 @@ async fn each_route_makes_the_calls_it_needs_and_no_more() {
         403,
         calls(&[("UpdateItem", 1), ("PutItem", 1)]),
     );
-    let a = Answer::from(users::handle(&app, lock_req("GET", "/users/rhea")).await);
+    let a = Answer::from(
+        app.handle::<users::Group>(lock_req("GET", "/users/rhea"))
+            .await,
+    );
     expect(
         "get user",
         a,
         200,
         calls(&[("GetUser", 1), ("GetItem", 2), ("AdminGetUser", 1)]),
     );
-    let a = Answer::from(lock::handle(&app, lock_req("PUT", "/users/rhea/unlock")).await);
+    let a = Answer::from(
+        app.handle::<lock::Group>(lock_req("PUT", "/users/rhea/unlock"))
+            .await,
+    );
     expect(
         "unlock",
         a,
@@ -135,7 +141,10 @@ async fn each_route_makes_the_calls_it_needs_and_no_more() {
             ("PutItem", 1),
         ]),
     );
-    let a = Answer::from(users::handle(&app, lock_req("GET", "/users?limit=10")).await);
+    let a = Answer::from(
+        app.handle::<users::Group>(lock_req("GET", "/users?limit=10"))
+            .await,
+    );
     expect(
         "list users",
         a,
@@ -168,9 +177,9 @@ async fn a_sign_in_settles_the_budget_and_audits_in_one_round_trip() {
         )
     };
     // warm the caches, then watch one sign-in
-    Answer::from(auth::handle(&app, sign_in()).await);
+    Answer::from(app.handle::<auth::Group>(sign_in()).await);
     probe.take_spans();
-    let a = Answer::from(auth::handle(&app, sign_in()).await);
+    let a = Answer::from(app.handle::<auth::Group>(sign_in()).await);
     assert_eq!(a.status, 200, "{}", a.body);
     let spans = probe.take_spans();
     let order: Vec<&str> = spans.iter().map(|s| s.operation.as_str()).collect();

@@ -5,13 +5,18 @@
 
 use std::collections::BTreeSet;
 
-fn functions() -> Vec<(&'static str, &'static [shared::http::request::Route])> {
+/// `(method, path)` of each route of a group.
+fn table<G: shared::Group>() -> Vec<(&'static str, &'static str)> {
+    G::ROUTES.iter().map(|r| (r.method, r.path)).collect()
+}
+
+fn functions() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
     vec![
-        ("auth", auth::ROUTES),
-        ("password", password::ROUTES),
-        ("admin", admin::ROUTES),
-        ("lock", lock::ROUTES),
-        ("users", users::ROUTES),
+        ("auth", table::<auth::Group>()),
+        ("password", table::<password::Group>()),
+        ("admin", table::<admin::Group>()),
+        ("lock", table::<lock::Group>()),
+        ("users", table::<users::Group>()),
     ]
 }
 
@@ -21,8 +26,8 @@ fn routed() -> BTreeSet<(String, String, String)> {
         .into_iter()
         .flat_map(|(f, routes)| {
             routes
-                .iter()
-                .map(move |r| (r.method.to_string(), r.path.to_string(), f.to_string()))
+                .into_iter()
+                .map(move |(method, path)| (method.to_string(), path.to_string(), f.to_string()))
         })
         .collect()
 }
@@ -60,12 +65,10 @@ fn the_local_router_serves_exactly_the_functions_routes() {
 fn no_two_functions_claim_the_same_route() {
     let mut seen = BTreeSet::new();
     for (f, routes) in functions() {
-        for r in routes {
+        for (method, path) in routes {
             assert!(
-                seen.insert((r.method, r.path)),
-                "{} {} is routed twice (again in {f})",
-                r.method,
-                r.path
+                seen.insert((method, path)),
+                "{method} {path} is routed twice (again in {f})"
             );
         }
     }
@@ -147,4 +150,62 @@ fn the_template_builds_every_function_from_the_workspace() {
             "functions/{f} is not a workspace member"
         );
     }
+}
+
+/// Every literal segment of every template, as a userID, still reaches the route it is put
+/// into: `GET /users/users` is the user `users`, `PUT /users/lock/lock` locks the user `lock`.
+/// Checked both ways a request can be routed: by the path alone (`cargo lambda watch`), and by
+/// the resource template API Gateway names.
+#[test]
+fn a_user_id_equal_to_a_path_segment_is_still_a_user_id() {
+    fn check<G: shared::Group>(words: &BTreeSet<&str>) {
+        for route in G::ROUTES.iter().filter(|r| r.path.contains("{userID}")) {
+            for word in words {
+                let path = route.path.replace("{userID}", word);
+                let by_path = http::Request::builder()
+                    .method(route.method)
+                    .uri(&path)
+                    .body(lambda_http::Body::Empty)
+                    .unwrap();
+                // as an HTTP API (v2) event is read: no resource template, the raw path
+                let by_path = lambda_http::RequestExt::with_raw_http_path(
+                    lambda_http::Request::from(by_path),
+                    &path,
+                );
+                let found = shared::http::routes::find(G::ROUTES, &by_path);
+                assert_eq!(
+                    found.map(|r| r.name),
+                    Some(route.name),
+                    "{} {path}",
+                    route.method
+                );
+                let event = account_api_tests::stack::api_event(
+                    route.method,
+                    &path,
+                    &serde_json::Value::Null,
+                    &[],
+                );
+                let by_template = lambda_http::request::from_str(&event.to_string()).unwrap();
+                let found = shared::http::routes::find(G::ROUTES, &by_template);
+                assert_eq!(
+                    found.map(|r| r.name),
+                    Some(route.name),
+                    "{} {path}",
+                    route.method
+                );
+            }
+        }
+    }
+    let words: BTreeSet<&str> = functions()
+        .into_iter()
+        .flat_map(|(_, routes)| routes)
+        .flat_map(|(_, path)| path.split('/'))
+        .filter(|s| !s.is_empty() && !s.starts_with('{'))
+        .collect();
+    assert!(words.contains("users") && words.contains("lock") && words.contains("events"));
+    check::<auth::Group>(&words);
+    check::<password::Group>(&words);
+    check::<admin::Group>(&words);
+    check::<lock::Group>(&words);
+    check::<users::Group>(&words);
 }

@@ -10,7 +10,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::json;
 
 async fn post(app: &shared::AwsApp, req: lambda_http::Request) -> Answer {
-    Answer::from(auth::handle(app, req).await)
+    Answer::from(app.handle::<auth::Group>(req).await)
 }
 
 #[tokio::test]

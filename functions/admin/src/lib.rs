@@ -3,40 +3,70 @@
 //! operation is 409. Disable and enable are idempotent; disabling also revokes the user's
 //! refresh tokens, so sessions end with it.
 
-use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 use shared::{
     ApiError, App, Call, Ports, Reply,
     domain::directory::{CodeDelivery, Directory, DirectoryError, DirectoryUser},
     domain::tenant::Tenant,
-    http::request::{Route, UserId, path_user_id},
+    http::request::{UserId, path_user_id},
+    http::routes::{Route, post},
 };
 
-const fn post(path: &'static str, name: &'static str) -> Route {
-    Route {
-        method: "POST",
-        path,
-        name,
-    }
+/// The operations of the group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    ResetPassword,
+    Disable,
+    Enable,
+    ResendConfirmationCode,
+    ResendWelcomeMessage,
 }
 
-/// The routes this function serves.
-pub const ROUTES: &[Route] = &[
-    post(
-        "/users/{userID}/admin-reset-password",
-        "admin-reset-password",
-    ),
-    post("/users/{userID}/admin-disable", "admin-disable"),
-    post("/users/{userID}/admin-enable", "admin-enable"),
-    post(
-        "/users/{userID}/resend-confirmation-code",
-        "resend-confirmation-code",
-    ),
-    post(
-        "/users/{userID}/resend-welcome-message",
-        "resend-welcome-message",
-    ),
-];
+/// The `admin` function.
+pub struct Group;
+
+impl shared::Group for Group {
+    type Op = Op;
+    const ROUTES: &'static [Route<Op>] = &[
+        post(
+            "/users/{userID}/admin-reset-password",
+            "admin-reset-password",
+            Op::ResetPassword,
+        ),
+        post(
+            "/users/{userID}/admin-disable",
+            "admin-disable",
+            Op::Disable,
+        ),
+        post("/users/{userID}/admin-enable", "admin-enable", Op::Enable),
+        post(
+            "/users/{userID}/resend-confirmation-code",
+            "resend-confirmation-code",
+            Op::ResendConfirmationCode,
+        ),
+        post(
+            "/users/{userID}/resend-welcome-message",
+            "resend-welcome-message",
+            Op::ResendWelcomeMessage,
+        ),
+    ];
+
+    async fn route<P: Ports>(app: &App<P>, call: Call<Op>) -> Result<Reply, ApiError> {
+        let tenant = &call.tenant;
+        let user = path_user_id(&call.req)?;
+        let admin = app.admin(&call.req, tenant).await?;
+        let work = async {
+            match call.route.op {
+                Op::ResetPassword => reset(app, tenant, &user).await,
+                Op::Disable => disable(app, tenant, &user).await,
+                Op::Enable => enable(app, tenant, &user).await,
+                Op::ResendConfirmationCode => resend_code(app, tenant, &user).await,
+                Op::ResendWelcomeMessage => resend_invitation(app, tenant, &user).await,
+            }
+        };
+        app.audited(&call, &user, &admin.sub, work).await
+    }
+}
 
 #[derive(Debug, Serialize)]
 struct Status {
@@ -56,32 +86,6 @@ struct Enabled {
 #[serde(rename_all = "camelCase")]
 struct Delivery {
     code_delivery_details: CodeDelivery,
-}
-
-/// The Lambda entry point of the group.
-pub async fn handle<P: Ports>(app: &App<P>, req: Request) -> Response<Body> {
-    app.serve(req, ROUTES, |call| route(app, call)).await
-}
-
-async fn route<P: Ports>(app: &App<P>, call: Call) -> Result<Reply, ApiError> {
-    let Call {
-        req,
-        meta,
-        route: name,
-        tenant,
-    } = call;
-    let user = path_user_id(&req)?;
-    let admin = app.admin(&req, &tenant).await?;
-    let result = match name {
-        "admin-reset-password" => reset(app, &tenant, &user).await,
-        "admin-disable" => disable(app, &tenant, &user).await,
-        "admin-enable" => enable(app, &tenant, &user).await,
-        "resend-confirmation-code" => resend_code(app, &tenant, &user).await,
-        _ => resend_invitation(app, &tenant, &user).await,
-    };
-    app.record_outcome(&tenant, &user, &meta, &admin.sub, name, &result)
-        .await;
-    result
 }
 
 async fn existing<P: Ports>(

@@ -74,7 +74,7 @@ fn request(op: &str) -> Request {
 }
 
 async fn call(app: &App<WithCognito>, req: Request) -> (u16, Value) {
-    let resp = admin::handle(app, req).await;
+    let resp = app.handle::<admin::Group>(req).await;
     let Body::Text(text) = resp.body() else {
         panic!("text body")
     };

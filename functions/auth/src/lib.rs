@@ -3,7 +3,6 @@
 
 use std::time::{Duration, SystemTime};
 
-use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use shared::{
     ApiError, App, Call, Ports, Reply,
@@ -12,24 +11,74 @@ use shared::{
     domain::lock::{LockStore, Reservation},
     domain::tenant::Tenant,
     domain::validate::{Code, Password, RefreshToken, Session, Text},
-    http::request::{RequestMeta, Route, UserId, json_body},
+    http::request::{RequestMeta, UserId, json_body},
+    http::routes::{Route, post},
 };
 
-const fn post(path: &'static str, name: &'static str) -> Route {
-    Route {
-        method: "POST",
-        path,
-        name,
-    }
+/// The operations of the group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    SignIn,
+    RefreshTokens,
+    ChangeTemporaryPassword,
+    RespondToAuthChallenge,
 }
 
-/// The routes this function serves.
-pub const ROUTES: &[Route] = &[
-    post("/user-authentication", "user-authentication"),
-    post("/user-refresh-tokens", "user-refresh-tokens"),
-    post("/change-temporary-password", "change-temporary-password"),
-    post("/respond-to-auth-challenge", "respond-to-auth-challenge"),
-];
+/// The `auth` function.
+pub struct Group;
+
+impl shared::Group for Group {
+    type Op = Op;
+    const ROUTES: &'static [Route<Op>] = &[
+        post("/user-authentication", "user-authentication", Op::SignIn),
+        post(
+            "/user-refresh-tokens",
+            "user-refresh-tokens",
+            Op::RefreshTokens,
+        ),
+        post(
+            "/change-temporary-password",
+            "change-temporary-password",
+            Op::ChangeTemporaryPassword,
+        ),
+        post(
+            "/respond-to-auth-challenge",
+            "respond-to-auth-challenge",
+            Op::RespondToAuthChallenge,
+        ),
+    ];
+
+    async fn route<P: Ports>(app: &App<P>, call: Call<Op>) -> Result<Reply, ApiError> {
+        let (req, tenant) = (&call.req, &call.tenant);
+        let limit = app.config.body_limit_bytes;
+        let result = match call.route.op {
+            Op::SignIn => {
+                // writes its audit entry itself, together with settling the lockout budget
+                let body: SignIn = json_body(req, limit)?;
+                return Reply::ok(&sign_in(app, tenant, &call.meta, body).await?);
+            }
+            Op::RefreshTokens => {
+                let body: Refresh = json_body(req, limit)?;
+                let user = body.user_id.clone();
+                let work = async { visible(tenant, refresh(app, tenant, body).await) };
+                app.audited(&call, &user, "self", work).await
+            }
+            Op::ChangeTemporaryPassword => {
+                let body: NewPassword = json_body(req, limit)?;
+                let user = body.user_id.clone();
+                let work = async { visible(tenant, new_password(app, tenant, body).await) };
+                app.audited(&call, &user, "self", work).await
+            }
+            Op::RespondToAuthChallenge => {
+                let body: ChallengeAnswer = json_body(req, limit)?;
+                let user = body.user_id.clone();
+                let work = async { visible(tenant, answer_challenge(app, tenant, body).await) };
+                app.audited(&call, &user, "self", work).await
+            }
+        };
+        Reply::ok(&result?)
+    }
+}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -64,47 +113,6 @@ struct ChallengeAnswer {
     session: Session,
     challenge_name: Text<64>,
     code: Code,
-}
-
-/// The Lambda entry point of the group.
-pub async fn handle<P: Ports>(app: &App<P>, req: Request) -> Response<Body> {
-    app.serve(req, ROUTES, |call| route(app, call)).await
-}
-
-async fn route<P: Ports>(app: &App<P>, call: Call) -> Result<Reply, ApiError> {
-    let Call {
-        req,
-        meta,
-        route: name,
-        tenant,
-    } = call;
-    let limit = app.config.body_limit_bytes;
-    let (user, result) = match name {
-        "user-authentication" => {
-            // writes its audit entry itself, together with settling the lockout budget
-            let body: SignIn = json_body(&req, limit)?;
-            return Reply::ok(&sign_in(app, &tenant, &meta, body).await?);
-        }
-        "user-refresh-tokens" => {
-            let body: Refresh = json_body(&req, limit)?;
-            let user = body.user_id.clone();
-            (user, refresh(app, &tenant, body).await)
-        }
-        "change-temporary-password" => {
-            let body: NewPassword = json_body(&req, limit)?;
-            let user = body.user_id.clone();
-            (user, new_password(app, &tenant, body).await)
-        }
-        _ => {
-            let body: ChallengeAnswer = json_body(&req, limit)?;
-            let user = body.user_id.clone();
-            (user, answer_challenge(app, &tenant, body).await)
-        }
-    };
-    let result = visible(&tenant, result);
-    app.record_outcome(&tenant, &user, &meta, "self", name, &result)
-        .await;
-    Reply::ok(&result?)
 }
 
 /// The answer as the tenant shows it: with `hideAccountState`, account states read as
@@ -263,10 +271,8 @@ async fn new_password<P: Ports>(
     body: NewPassword,
 ) -> Result<AuthResult, ApiError> {
     ensure_unlocked(app, tenant, &body.user_id).await?;
-    let policy = app.directory.password_policy(tenant).await?;
-    if let Some(rule) = policy.violation(body.new_password.expose()) {
-        return Err(ApiError::InvalidPassword(rule));
-    }
+    app.check_password_policy(tenant, &body.new_password)
+        .await?;
     Ok(app
         .directory
         .complete_new_password(

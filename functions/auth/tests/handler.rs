@@ -36,7 +36,7 @@ fn demo_app() -> MemApp {
 }
 
 async fn call(app: &MemApp, req: Request) -> (u16, Value, Response<Body>) {
-    let resp = auth::handle(app, req).await;
+    let resp = app.handle::<auth::Group>(req).await;
     let body = match resp.body() {
         Body::Text(t) => serde_json::from_str(t).unwrap(),
         other => panic!("unexpected body {other:?}"),

@@ -6,7 +6,7 @@
 
 use std::time::SystemTime;
 
-use lambda_http::{Body, Request, Response};
+use lambda_http::{Body, Request};
 use serde::Deserialize;
 use shared::{
     ApiError, App, Call, Ports, Reply,
@@ -16,27 +16,52 @@ use shared::{
     },
     domain::tenant::Tenant,
     domain::validate::Text,
-    http::request::{Route, UserId, json_body, path_user_id},
+    http::request::{UserId, json_body, path_user_id},
+    http::routes::{Route, get, put},
 };
 
-/// The routes this function serves.
-pub const ROUTES: &[Route] = &[
-    Route {
-        method: "PUT",
-        path: "/users/{userID}/lock",
-        name: "lock",
-    },
-    Route {
-        method: "PUT",
-        path: "/users/{userID}/unlock",
-        name: "unlock",
-    },
-    Route {
-        method: "GET",
-        path: "/users/{userID}/lock",
-        name: "get-lock",
-    },
-];
+/// The operations of the group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Lock,
+    Unlock,
+    GetLock,
+}
+
+/// The `lock` function.
+pub struct Group;
+
+impl shared::Group for Group {
+    type Op = Op;
+    const ROUTES: &'static [Route<Op>] = &[
+        put("/users/{userID}/lock", "lock", Op::Lock),
+        put("/users/{userID}/unlock", "unlock", Op::Unlock),
+        get("/users/{userID}/lock", "get-lock", Op::GetLock),
+    ];
+
+    async fn route<P: Ports>(app: &App<P>, call: Call<Op>) -> Result<Reply, ApiError> {
+        let (req, tenant) = (&call.req, &call.tenant);
+        let user = path_user_id(req)?;
+        let admin = app.admin(req, tenant).await?;
+        let state = match call.route.op {
+            Op::Lock => {
+                let body = if has_body(req) {
+                    json_body(req, app.config.body_limit_bytes)?
+                } else {
+                    LockRequest::default()
+                };
+                let work = lock(app, tenant, &user, &admin.sub, body);
+                app.audited(&call, &user, &admin.sub, work).await
+            }
+            Op::Unlock => {
+                let work = unlock(app, tenant, &user);
+                app.audited(&call, &user, &admin.sub, work).await
+            }
+            Op::GetLock => lock_state(app, tenant, &user).await,
+        };
+        Reply::ok(&state?)
+    }
+}
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -44,39 +69,6 @@ struct LockRequest {
     reason: Option<Text<256>>,
     /// RFC 3339; absent: until an admin unlocks.
     locked_until: Option<Text<64>>,
-}
-
-/// The Lambda entry point of the group.
-pub async fn handle<P: Ports>(app: &App<P>, req: Request) -> Response<Body> {
-    app.serve(req, ROUTES, |call| route(app, call)).await
-}
-
-async fn route<P: Ports>(app: &App<P>, call: Call) -> Result<Reply, ApiError> {
-    let Call {
-        req,
-        meta,
-        route: name,
-        tenant,
-    } = call;
-    let user = path_user_id(&req)?;
-    let admin = app.admin(&req, &tenant).await?;
-    let result = match name {
-        "lock" => {
-            let body = if has_body(&req) {
-                json_body(&req, app.config.body_limit_bytes)?
-            } else {
-                LockRequest::default()
-            };
-            lock(app, &tenant, &user, &admin.sub, body).await
-        }
-        "unlock" => unlock(app, &tenant, &user).await,
-        _ => lock_state(app, &tenant, &user).await,
-    };
-    if name != "get-lock" {
-        app.record_outcome(&tenant, &user, &meta, &admin.sub, name, &result)
-            .await;
-    }
-    Reply::ok(&result?)
 }
 
 fn has_body(req: &Request) -> bool {

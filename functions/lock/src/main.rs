@@ -1,14 +1,5 @@
-use std::convert::Infallible;
+//! The `lock` function's Lambda `bootstrap`.
 
-use lambda_http::{Error, run, service_fn};
-
-#[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), Error> {
-    shared::telemetry::init();
-    let app = shared::AwsApp::from_env().await?;
-    let app = &app;
-    run(service_fn(move |req| async move {
-        Ok::<_, Infallible>(lock::handle(app, req).await)
-    }))
-    .await
+fn main() -> Result<(), lambda_http::Error> {
+    shared::lambda::run::<lock::Group>()
 }

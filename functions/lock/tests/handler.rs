@@ -29,7 +29,7 @@ async fn requests_without_a_valid_admin_token_are_refused() {
             env!("CARGO_MANIFEST_DIR")
         );
         let req = lambda_http::request::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-        let resp = lock::handle(&app, req).await;
+        let resp = app.handle::<lock::Group>(req).await;
         let Body::Text(text) = resp.body() else {
             panic!("text body")
         };
@@ -61,7 +61,9 @@ async fn a_lock_whose_sign_out_failed_is_reported_and_a_retry_completes_it() {
         &access_token("boss", &["admins"], 600),
     );
     let call = || async {
-        let resp = lock::handle(&app, lambda_http::request::from_str(&event).unwrap()).await;
+        let resp = app
+            .handle::<lock::Group>(lambda_http::request::from_str(&event).unwrap())
+            .await;
         let Body::Text(text) = resp.body() else {
             panic!("text body")
         };

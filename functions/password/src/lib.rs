@@ -5,7 +5,7 @@
 //! same shape of answer as a known one, and every `forgot-password` answer takes at least the
 //! configured floor, so that its latency does not tell either.
 
-use lambda_http::{Body, Request, Response};
+use lambda_http::Request;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use shared::{
@@ -14,27 +14,81 @@ use shared::{
     domain::lock::LockStore,
     domain::tenant::Tenant,
     domain::validate::{Code, Password},
-    http::request::{Route, UserId, json_body, path_user_id},
+    http::request::{UserId, json_body, path_user_id},
+    http::routes::{Route, post},
 };
 
-/// The routes this function serves.
-pub const ROUTES: &[Route] = &[
-    Route {
-        method: "POST",
-        path: "/forgot-password",
-        name: "forgot-password",
-    },
-    Route {
-        method: "POST",
-        path: "/confirm-forgot-password",
-        name: "confirm-forgot-password",
-    },
-    Route {
-        method: "POST",
-        path: "/users/{userID}/change-password",
-        name: "change-password",
-    },
-];
+/// The operations of the group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    ForgotPassword,
+    ConfirmForgotPassword,
+    ChangePassword,
+}
+
+/// The `password` function.
+pub struct Group;
+
+impl shared::Group for Group {
+    type Op = Op;
+    const ROUTES: &'static [Route<Op>] = &[
+        post("/forgot-password", "forgot-password", Op::ForgotPassword),
+        post(
+            "/confirm-forgot-password",
+            "confirm-forgot-password",
+            Op::ConfirmForgotPassword,
+        ),
+        post(
+            "/users/{userID}/change-password",
+            "change-password",
+            Op::ChangePassword,
+        ),
+    ];
+
+    async fn route<P: Ports>(app: &App<P>, call: Call<Op>) -> Result<Reply, ApiError> {
+        let (req, tenant) = (&call.req, &call.tenant);
+        let limit = app.config.body_limit_bytes;
+        match call.route.op {
+            Op::ForgotPassword => {
+                let body: Forgot = json_body(req, limit)?;
+                let work = async {
+                    let result = forgot(app, tenant, &body.user_id).await;
+                    // only for what is left: a timer for a moment already past still waits
+                    // for the runtime's next millisecond tick
+                    if let Some(left) = app
+                        .config
+                        .forgot_password_floor
+                        .checked_sub(call.meta.received.elapsed())
+                        .filter(|left| !left.is_zero())
+                    {
+                        tokio::time::sleep(left).await;
+                    }
+                    result
+                };
+                Reply::ok(&app.audited(&call, &body.user_id, "self", work).await?)
+            }
+            Op::ConfirmForgotPassword => {
+                let body: Confirm = json_body(req, limit)?;
+                let user = body.user_id.clone();
+                let work = confirm(app, tenant, body);
+                Reply::ok(&app.audited(&call, &user, "self", work).await?)
+            }
+            Op::ChangePassword => {
+                let user = path_user_id(req)?;
+                // who is asking comes before what they ask: a stranger learns nothing from a 400
+                let caller = app.caller(req, tenant).await?;
+                if caller.username != user.as_str() {
+                    return Err(ApiError::Forbidden(
+                        "a user can only change their own password",
+                    ));
+                }
+                let body: Change = json_body(req, limit)?;
+                let work = change(app, tenant, req, body);
+                Reply::ok(&app.audited(&call, &user, "self", work).await?)
+            }
+        }
+    }
+}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -75,65 +129,6 @@ struct Changed {
     /// was revoked, this session's too (Cognito has no "all but this one").
     #[serde(skip_serializing_if = "Option::is_none")]
     signed_out: Option<bool>,
-}
-
-/// The Lambda entry point of the group.
-pub async fn handle<P: Ports>(app: &App<P>, req: Request) -> Response<Body> {
-    app.serve(req, ROUTES, |call| route(app, call)).await
-}
-
-async fn route<P: Ports>(app: &App<P>, call: Call) -> Result<Reply, ApiError> {
-    let Call {
-        req,
-        meta,
-        route: name,
-        tenant,
-    } = call;
-    let limit = app.config.body_limit_bytes;
-    let (user, result) = match name {
-        "forgot-password" => {
-            let body: Forgot = json_body(&req, limit)?;
-            let result = forgot(app, &tenant, &body.user_id).await;
-            // the floor covers the audit write too: nothing after it depends on the user
-            // only for what is left: a timer for a moment already past still waits for the
-            // runtime's next millisecond tick
-            if let Some(left) = app
-                .config
-                .forgot_password_floor
-                .checked_sub(meta.received.elapsed())
-                .filter(|left| !left.is_zero())
-            {
-                tokio::time::sleep(left).await;
-            }
-            (body.user_id, result.and_then(|d| Reply::ok(&d)))
-        }
-        "confirm-forgot-password" => {
-            let body: Confirm = json_body(&req, limit)?;
-            let user = body.user_id.clone();
-            (
-                user,
-                confirm(app, &tenant, body)
-                    .await
-                    .and_then(|c| Reply::ok(&c)),
-            )
-        }
-        _ => {
-            let user = path_user_id(&req)?;
-            // who is asking comes before what they ask: a stranger learns nothing from a 400
-            let caller = app.caller(&req, &tenant).await?;
-            if caller.username != user.as_str() {
-                return Err(ApiError::Forbidden(
-                    "a user can only change their own password",
-                ));
-            }
-            let body: Change = json_body(&req, limit)?;
-            let result = change(app, &tenant, &req, body).await;
-            (user, result.and_then(|c| Reply::ok(&c)))
-        }
-    };
-    app.record_outcome(&tenant, &user, &meta, "self", name, &result)
-        .await;
-    result
 }
 
 async fn forgot<P: Ports>(
@@ -185,10 +180,8 @@ async fn confirm<P: Ports>(
     tenant: &Tenant,
     body: Confirm,
 ) -> Result<Changed, ApiError> {
-    let policy = app.directory.password_policy(tenant).await?;
-    if let Some(rule) = policy.violation(body.new_password.expose()) {
-        return Err(ApiError::InvalidPassword(rule));
-    }
+    app.check_password_policy(tenant, &body.new_password)
+        .await?;
     app.directory
         .confirm_forgot_password(
             tenant,
@@ -228,10 +221,8 @@ async fn change<P: Ports>(
     req: &Request,
     body: Change,
 ) -> Result<Changed, ApiError> {
-    let policy = app.directory.password_policy(tenant).await?;
-    if let Some(rule) = policy.violation(body.proposed_password.expose()) {
-        return Err(ApiError::InvalidPassword(rule));
-    }
+    app.check_password_policy(tenant, &body.proposed_password)
+        .await?;
     let token = shared::http::request::bearer_token(req)?;
     app.directory
         .change_password(

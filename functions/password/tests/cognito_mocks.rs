@@ -60,21 +60,11 @@ fn describe_pool() -> Rule {
 }
 
 fn request(path: &str, body: Value) -> Request {
-    let text = std::fs::read_to_string(format!(
-        "{}/../../events/auth/user-authentication.json",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap();
-    let (mut parts, _) = lambda_http::request::from_str(&text).unwrap().into_parts();
-    parts.uri = format!("https://example.com{path}").parse().unwrap();
-    lambda_http::RequestExt::with_raw_http_path(
-        Request::from_parts(parts, Body::Text(body.to_string())),
-        path,
-    )
+    shared::testing::api_request("POST", path, &body, &shared::testing::demo_headers(None))
 }
 
 async fn call(app: &App<WithCognito>, req: Request) -> (u16, Value) {
-    let resp = password::handle(app, req).await;
+    let resp = app.handle::<password::Group>(req).await;
     let Body::Text(text) = resp.body() else {
         panic!("text body")
     };

@@ -30,7 +30,7 @@ fn change(bearer: &str) -> Request {
 }
 
 async fn call(app: &MemApp, req: Request) -> (u16, Value) {
-    let resp = password::handle(app, req).await;
+    let resp = app.handle::<password::Group>(req).await;
     let Body::Text(text) = resp.body() else {
         panic!("text body")
     };

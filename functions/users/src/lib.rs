@@ -1,7 +1,7 @@
 //! The `users` group: user management for a tenant's admins (create, read, update, delete,
 //! list), a user's own profile (`GET /users/{userID}` with their token), and the audit trail.
 
-use lambda_http::{Body, Request, RequestExt, Response};
+use lambda_http::{Request, RequestExt};
 use serde::{Deserialize, Serialize};
 use shared::{
     ApiError, App, Call, Ports, Reply,
@@ -11,42 +11,76 @@ use shared::{
     domain::tenant::Tenant,
     domain::user::User,
     domain::validate::{Email, Password, Phone, Text},
-    http::request::{Route, UserId, json_body, path_user_id},
+    http::request::{UserId, json_body, path_user_id},
+    http::routes::{Route, delete, get, patch, post},
 };
 
-/// The routes this function serves.
-pub const ROUTES: &[Route] = &[
-    Route {
-        method: "GET",
-        path: "/users/{userID}/events",
-        name: "events",
-    },
-    Route {
-        method: "POST",
-        path: "/users",
-        name: "create-user",
-    },
-    Route {
-        method: "GET",
-        path: "/users",
-        name: "list-users",
-    },
-    Route {
-        method: "GET",
-        path: "/users/{userID}",
-        name: "get-user",
-    },
-    Route {
-        method: "PATCH",
-        path: "/users/{userID}",
-        name: "update-user",
-    },
-    Route {
-        method: "DELETE",
-        path: "/users/{userID}",
-        name: "delete-user",
-    },
-];
+/// The operations of the group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Events,
+    CreateUser,
+    ListUsers,
+    GetUser,
+    UpdateUser,
+    DeleteUser,
+}
+
+/// The `users` function.
+pub struct Group;
+
+impl shared::Group for Group {
+    type Op = Op;
+    const ROUTES: &'static [Route<Op>] = &[
+        get("/users/{userID}/events", "events", Op::Events),
+        post("/users", "create-user", Op::CreateUser),
+        get("/users", "list-users", Op::ListUsers),
+        get("/users/{userID}", "get-user", Op::GetUser),
+        patch("/users/{userID}", "update-user", Op::UpdateUser),
+        delete("/users/{userID}", "delete-user", Op::DeleteUser),
+    ];
+
+    async fn route<P: Ports>(app: &App<P>, call: Call<Op>) -> Result<Reply, ApiError> {
+        let (req, tenant) = (&call.req, &call.tenant);
+        let limit = app.config.body_limit_bytes;
+        match call.route.op {
+            Op::Events => events(app, tenant, req).await,
+            Op::ListUsers => list(app, tenant, req).await,
+            Op::GetUser => {
+                let user = path_user_id(req)?;
+                let caller = app.caller(req, tenant).await?;
+                let is_admin = caller.groups.iter().any(|g| g == &tenant.admin_group);
+                if !is_admin && caller.username != user.as_str() {
+                    return Err(ApiError::Forbidden(
+                        "a user can only read their own profile",
+                    ));
+                }
+                Reply::ok(&read_user(app, tenant, &user).await?)
+            }
+            // the state-changing routes: admin only, audited
+            Op::CreateUser => {
+                let admin = app.admin(req, tenant).await?;
+                let body: CreateUser = json_body(req, limit)?;
+                let user = body.user_id.clone();
+                let work = create(app, tenant, body);
+                app.audited(&call, &user, &admin.sub, work).await
+            }
+            Op::UpdateUser => {
+                let user = path_user_id(req)?;
+                let admin = app.admin(req, tenant).await?;
+                let body: Profile = json_body(req, limit)?;
+                let work = update(app, tenant, &user, body);
+                app.audited(&call, &user, &admin.sub, work).await
+            }
+            Op::DeleteUser => {
+                let user = path_user_id(req)?;
+                let admin = app.admin(req, tenant).await?;
+                let work = delete_user(app, tenant, &user);
+                app.audited(&call, &user, &admin.sub, work).await
+            }
+        }
+    }
+}
 
 /// Page sizes for `GET …/events`.
 const DEFAULT_EVENTS: u32 = 20;
@@ -136,62 +170,6 @@ struct Deleted {
     deleted: bool,
 }
 
-/// The Lambda entry point of the group.
-pub async fn handle<P: Ports>(app: &App<P>, req: Request) -> Response<Body> {
-    app.serve(req, ROUTES, |call| route(app, call)).await
-}
-
-async fn route<P: Ports>(app: &App<P>, call: Call) -> Result<Reply, ApiError> {
-    let Call {
-        req,
-        meta,
-        route: name,
-        tenant,
-    } = call;
-    match name {
-        "events" => events(app, &tenant, &req).await,
-        "list-users" => list(app, &tenant, &req).await,
-        "get-user" => {
-            let user = path_user_id(&req)?;
-            let caller = app.caller(&req, &tenant).await?;
-            let is_admin = caller.groups.iter().any(|g| g == &tenant.admin_group);
-            if !is_admin && caller.username != user.as_str() {
-                return Err(ApiError::Forbidden(
-                    "a user can only read their own profile",
-                ));
-            }
-            Reply::ok(&read_user(app, &tenant, &user).await?)
-        }
-        _ => {
-            // the state-changing routes: admin only, audited
-            let (actor, user, result) = match name {
-                "create-user" => {
-                    let admin = app.admin(&req, &tenant).await?;
-                    let body: CreateUser = json_body(&req, app.config.body_limit_bytes)?;
-                    let user = body.user_id.clone();
-                    (admin.sub, user, create(app, &tenant, body).await)
-                }
-                "update-user" => {
-                    let user = path_user_id(&req)?;
-                    let admin = app.admin(&req, &tenant).await?;
-                    let body: Profile = json_body(&req, app.config.body_limit_bytes)?;
-                    let result = update(app, &tenant, &user, body).await;
-                    (admin.sub, user, result)
-                }
-                _ => {
-                    let user = path_user_id(&req)?;
-                    let admin = app.admin(&req, &tenant).await?;
-                    let result = delete(app, &tenant, &user).await;
-                    (admin.sub, user, result)
-                }
-            };
-            app.record_outcome(&tenant, &user, &meta, &actor, name, &result)
-                .await;
-            result
-        }
-    }
-}
-
 async fn read_user<P: Ports>(
     app: &App<P>,
     tenant: &Tenant,
@@ -218,10 +196,7 @@ async fn create<P: Ports>(
         ));
     }
     if let Some(p) = body.password.as_ref().or(body.temporary_password.as_ref()) {
-        let policy = app.directory.password_policy(tenant).await?;
-        if let Some(rule) = policy.violation(p.expose()) {
-            return Err(ApiError::InvalidPassword(rule));
-        }
+        app.check_password_policy(tenant, p).await?;
     }
     let import = body.password.is_some();
     let new = NewUser {
@@ -274,7 +249,11 @@ async fn update<P: Ports>(
     Reply::ok(&read_user(app, tenant, user).await?)
 }
 
-async fn delete<P: Ports>(app: &App<P>, tenant: &Tenant, user: &UserId) -> Result<Reply, ApiError> {
+async fn delete_user<P: Ports>(
+    app: &App<P>,
+    tenant: &Tenant,
+    user: &UserId,
+) -> Result<Reply, ApiError> {
     app.directory
         .delete_user(tenant, user)
         .await

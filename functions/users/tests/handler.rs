@@ -19,7 +19,7 @@ async fn requests_without_a_valid_admin_token_are_refused() {
             env!("CARGO_MANIFEST_DIR")
         );
         let req = lambda_http::request::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-        let resp = users::handle(&app, req).await;
+        let resp = app.handle::<users::Group>(req).await;
         let Body::Text(text) = resp.body() else {
             panic!("text body")
         };

@@ -1,4 +1,6 @@
-//! The ports' AWS implementations.
+//! The ports' implementations: on AWS (Cognito, DynamoDB), and in memory for tests.
 
 pub mod cognito;
 pub mod dynamodb;
+#[cfg(any(test, feature = "test-support"))]
+pub mod memory;

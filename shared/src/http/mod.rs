@@ -4,3 +4,4 @@
 pub mod problem;
 pub mod request;
 pub mod respond;
+pub mod routes;

@@ -54,39 +54,6 @@ impl RequestMeta {
     }
 }
 
-/// One route a function serves: the method, the path template (`{x}` is a parameter) and the
-/// name logs, metrics and audit entries know it by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Route {
-    pub method: &'static str,
-    pub path: &'static str,
-    pub name: &'static str,
-}
-
-/// The name of the route `req` is for. Templates match the end of the path, so a base-path
-/// mapping in front of the API does not change the routing.
-pub fn route_name(req: &Request, routes: &[Route]) -> Result<&'static str, ApiError> {
-    let path: Vec<&str> = req
-        .raw_http_path()
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .collect();
-    let method = req.method().as_str();
-    routes
-        .iter()
-        .find(|r| {
-            let template: Vec<&str> = r.path.split('/').filter(|s| !s.is_empty()).collect();
-            r.method.eq_ignore_ascii_case(method)
-                && path.len() >= template.len()
-                && template
-                    .iter()
-                    .zip(&path[path.len() - template.len()..])
-                    .all(|(t, p)| (t.starts_with('{') && !p.is_empty()) || t == p)
-        })
-        .map(|r| r.name)
-        .ok_or_else(|| ApiError::InvalidRequest("no such route in this function".into()))
-}
-
 /// The three tenant headers, as sent.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TenantHeaders {

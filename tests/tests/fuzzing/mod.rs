@@ -71,7 +71,7 @@ fn request(data: &[u8]) -> Option<(&'static str, Request)> {
         "resource": template.replace("{u}", "{userID}"), "path": path, "httpMethod": method,
         "headers": headers, "multiValueHeaders": multi,
         "pathParameters": if template.contains("{u}") { json!({"userID": user}) } else { Value::Null },
-        "requestContext": {"requestId": "fuzz", "resourcePath": template, "httpMethod": method,
+        "requestContext": {"requestId": "fuzz", "resourcePath": template.replace("{u}", "{userID}"), "httpMethod": method,
                            "path": path, "stage": "fuzz", "identity": {"sourceIp": "127.0.0.1"}},
         "body": null, "isBase64Encoded": false
     });

@@ -1,0 +1,69 @@
+//! The audit log in memory.
+
+use std::sync::Mutex;
+
+use crate::{
+    domain::audit::{AuditLog, Event, EventPage},
+    http::problem::ApiError,
+    http::request::UserId,
+};
+
+/// Audit entries in memory, in the order they were appended.
+#[derive(Default)]
+pub struct InMemoryAudit {
+    pub events: Mutex<Vec<Event>>,
+}
+
+impl InMemoryAudit {
+    /// `(action, outcome)` of every entry, oldest first.
+    pub fn actions(&self) -> Vec<(String, String)> {
+        self.events
+            .lock()
+            .map(|e| {
+                e.iter()
+                    .map(|e| (e.action.clone(), e.outcome.clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+impl AuditLog for InMemoryAudit {
+    async fn append(&self, _: &str, event: &Event) -> Result<(), ApiError> {
+        if let Ok(mut e) = self.events.lock() {
+            e.push(event.clone());
+        }
+        Ok(())
+    }
+
+    async fn list(
+        &self,
+        _: &str,
+        user: &UserId,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> Result<EventPage, ApiError> {
+        let events = self
+            .events
+            .lock()
+            .map_err(|_| ApiError::Internal("poisoned".into()))?;
+        let skip: usize = cursor.map(|c| c.parse().unwrap_or(0)).unwrap_or(0);
+        let mine: Vec<Event> = events
+            .iter()
+            .rev()
+            .filter(|e| e.user_id == user.as_str())
+            .cloned()
+            .collect();
+        let page: Vec<Event> = mine
+            .iter()
+            .skip(skip)
+            .take(limit as usize)
+            .cloned()
+            .collect();
+        let next = skip + page.len();
+        Ok(EventPage {
+            cursor: (next < mine.len()).then(|| next.to_string()),
+            events: page,
+        })
+    }
+}

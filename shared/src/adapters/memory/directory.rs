@@ -1,0 +1,470 @@
+//! A Cognito user pool in memory: users with passwords and statuses, the pool's password
+//! policy, and faults a test can inject.
+
+use std::{
+    collections::HashMap,
+    sync::{
+        Mutex,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
+
+use crate::{
+    domain::directory::{
+        AuthResult, Challenge, CodeDelivery, Directory, DirectoryError, DirectoryUser, NewUser,
+        PasswordPolicy, Tokens, UserPage,
+    },
+    domain::tenant::Tenant,
+    http::request::UserId,
+};
+
+/// A user of the in-memory directory.
+#[derive(Debug, Clone)]
+pub struct MemUser {
+    pub password: String,
+    pub enabled: bool,
+    /// Cognito's `UserStatus`: `CONFIRMED`, `FORCE_CHANGE_PASSWORD`, `RESET_REQUIRED`, `UNCONFIRMED`.
+    pub status: &'static str,
+    pub mfa: bool,
+}
+
+impl MemUser {
+    pub fn confirmed(password: &str) -> Self {
+        Self {
+            password: password.into(),
+            enabled: true,
+            status: "CONFIRMED",
+            mfa: false,
+        }
+    }
+}
+
+/// Errors a test wants the next directory call to fail with.
+pub type Fault = fn() -> DirectoryError;
+
+#[derive(Default)]
+pub struct InMemoryDirectory {
+    pub users: Mutex<HashMap<String, MemUser>>,
+    pub policy: PasswordPolicy,
+    pub calls: AtomicUsize,
+    pub fault: Mutex<Option<Fault>>,
+    /// Makes `global_sign_out` alone fail as unavailable (a lock written, its sign-out not).
+    pub sign_out_fails: std::sync::atomic::AtomicBool,
+    pub sign_outs: AtomicUsize,
+    /// How long each call takes, so that concurrent requests really overlap.
+    pub latency: Duration,
+}
+
+impl InMemoryDirectory {
+    pub const MFA_CODE: &'static str = "123456";
+
+    pub fn with_user(user: &str, u: MemUser) -> Self {
+        let d = Self::default();
+        d.add(user, u);
+        d
+    }
+
+    pub fn add(&self, user: &str, u: MemUser) {
+        if let Ok(mut users) = self.users.lock() {
+            users.insert(user.to_ascii_lowercase(), u);
+        }
+    }
+
+    fn update(&self, user: &UserId, f: impl FnOnce(&mut MemUser)) -> Result<(), DirectoryError> {
+        let mut users = self
+            .users
+            .lock()
+            .map_err(|_| DirectoryError::Internal("poisoned".into()))?;
+        f(users
+            .get_mut(user.as_str())
+            .ok_or(DirectoryError::UserNotFound)?);
+        Ok(())
+    }
+
+    fn store_password(&self, user: &str, password: &str) {
+        if let Ok(mut users) = self.users.lock()
+            && let Some(u) = users.get_mut(user)
+        {
+            u.password = password.into();
+            u.status = "CONFIRMED";
+        }
+    }
+
+    pub fn fail_with(&self, fault: Fault) {
+        if let Ok(mut f) = self.fault.lock() {
+            *f = Some(fault);
+        }
+    }
+
+    pub fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
+    }
+
+    async fn enter(&self) -> Result<(), DirectoryError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        if !self.latency.is_zero() {
+            tokio::time::sleep(self.latency).await;
+        }
+        match self.fault.lock().ok().and_then(|f| *f) {
+            Some(fault) => Err(fault()),
+            None => Ok(()),
+        }
+    }
+
+    fn user(&self, user: &UserId) -> Result<MemUser, DirectoryError> {
+        self.users
+            .lock()
+            .ok()
+            .and_then(|u| u.get(user.as_str()).cloned())
+            .ok_or(DirectoryError::UserNotFound)
+    }
+
+    fn tokens(user: &UserId) -> AuthResult {
+        AuthResult {
+            challenge_name: None,
+            session: None,
+            authentication_result: Some(Tokens {
+                access_token: format!("access-{user}"),
+                id_token: Some(format!("id-{user}")),
+                refresh_token: Some(format!("refresh-{user}")),
+                expires_in: 3600,
+                token_type: "Bearer".into(),
+            }),
+        }
+    }
+
+    fn challenge(name: &str, user: &UserId) -> AuthResult {
+        AuthResult {
+            challenge_name: Some(name.into()),
+            session: Some(format!("session-{user}-{name}")),
+            authentication_result: None,
+        }
+    }
+}
+
+impl Directory for InMemoryDirectory {
+    async fn password_auth(
+        &self,
+        _: &Tenant,
+        user: &UserId,
+        password: &str,
+    ) -> Result<AuthResult, DirectoryError> {
+        self.enter().await?;
+        let u = self.user(user)?;
+        if u.password != password {
+            return Err(DirectoryError::NotAuthorized);
+        }
+        if !u.enabled {
+            return Err(DirectoryError::UserDisabled);
+        }
+        match u.status {
+            "FORCE_CHANGE_PASSWORD" => Ok(Self::challenge("NEW_PASSWORD_REQUIRED", user)),
+            "RESET_REQUIRED" => Err(DirectoryError::PasswordResetRequired),
+            "UNCONFIRMED" => Err(DirectoryError::UserNotConfirmed),
+            _ if u.mfa => Ok(Self::challenge("SOFTWARE_TOKEN_MFA", user)),
+            _ => Ok(Self::tokens(user)),
+        }
+    }
+
+    async fn refresh(
+        &self,
+        _: &Tenant,
+        user: &UserId,
+        refresh_token: &str,
+    ) -> Result<AuthResult, DirectoryError> {
+        self.enter().await?;
+        let u = self.user(user).map_err(|_| DirectoryError::NotAuthorized)?;
+        if refresh_token != format!("refresh-{user}") || !u.enabled {
+            return Err(DirectoryError::NotAuthorized);
+        }
+        let mut r = Self::tokens(user);
+        if let Some(t) = r.authentication_result.as_mut() {
+            t.refresh_token = None;
+        }
+        Ok(r)
+    }
+
+    async fn complete_new_password(
+        &self,
+        _: &Tenant,
+        user: &UserId,
+        session: &str,
+        new_password: &str,
+    ) -> Result<AuthResult, DirectoryError> {
+        self.enter().await?;
+        if session != format!("session-{user}-NEW_PASSWORD_REQUIRED") {
+            return Err(DirectoryError::NotAuthorized);
+        }
+        if self.policy.violation(new_password).is_some() {
+            return Err(DirectoryError::InvalidPassword(None));
+        }
+        if let Ok(mut users) = self.users.lock()
+            && let Some(u) = users.get_mut(user.as_str())
+        {
+            u.password = new_password.into();
+            u.status = "CONFIRMED";
+        }
+        Ok(Self::tokens(user))
+    }
+
+    async fn answer_challenge(
+        &self,
+        _: &Tenant,
+        user: &UserId,
+        challenge: Challenge,
+        session: &str,
+        code: &str,
+    ) -> Result<AuthResult, DirectoryError> {
+        self.enter().await?;
+        if session != format!("session-{user}-{}", challenge.name()) {
+            return Err(DirectoryError::NotAuthorized);
+        }
+        if code != Self::MFA_CODE {
+            return Err(DirectoryError::CodeMismatch);
+        }
+        Ok(Self::tokens(user))
+    }
+
+    async fn validate_access_token(
+        &self,
+        _: &Tenant,
+        access_token: &str,
+    ) -> Result<(), DirectoryError> {
+        self.enter().await?;
+        // a signed test token (see `access_token`) was checked by the verifier already
+        let Some(user) = access_token.strip_prefix("access-") else {
+            return Ok(());
+        };
+        let u = self.users.lock().ok().and_then(|u| u.get(user).cloned());
+        match u {
+            Some(u) if u.enabled => Ok(()),
+            _ => Err(DirectoryError::NotAuthorized),
+        }
+    }
+
+    async fn find_user(
+        &self,
+        _: &Tenant,
+        user: &UserId,
+    ) -> Result<Option<DirectoryUser>, DirectoryError> {
+        self.enter().await?;
+        Ok(self.user(user).ok().map(|u| DirectoryUser {
+            username: user.as_str().to_string(),
+            sub: Some(format!("sub-{user}")),
+            status: u.status.to_string(),
+            enabled: u.enabled,
+            ..DirectoryUser::default()
+        }))
+    }
+
+    async fn global_sign_out(&self, _: &Tenant, user: &UserId) -> Result<(), DirectoryError> {
+        self.enter().await?;
+        if self.sign_out_fails.load(Ordering::SeqCst) {
+            return Err(DirectoryError::Unavailable("sign-out failed".into()));
+        }
+        self.user(user)?;
+        self.sign_outs.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+
+    async fn forgot_password(
+        &self,
+        _: &Tenant,
+        user: &UserId,
+    ) -> Result<CodeDelivery, DirectoryError> {
+        self.enter().await?;
+        self.user(user)?;
+        Ok(CodeDelivery {
+            destination: Some("d***@e***".into()),
+            delivery_medium: Some("EMAIL".into()),
+            attribute_name: Some("email".into()),
+        })
+    }
+
+    async fn confirm_forgot_password(
+        &self,
+        _: &Tenant,
+        user: &UserId,
+        code: &str,
+        new_password: &str,
+    ) -> Result<(), DirectoryError> {
+        self.enter().await?;
+        self.user(user).map_err(|_| DirectoryError::CodeMismatch)?;
+        if code != Self::MFA_CODE {
+            return Err(DirectoryError::CodeMismatch);
+        }
+        self.store_password(user.as_str(), new_password);
+        Ok(())
+    }
+
+    async fn change_password(
+        &self,
+        _: &Tenant,
+        access_token: &str,
+        previous: &str,
+        proposed: &str,
+    ) -> Result<(), DirectoryError> {
+        self.enter().await?;
+        // an in-memory token (`access-<user>`), or a signed test token the verifier checked
+        let signed =
+            jsonwebtoken::dangerous::insecure_decode_claims::<serde_json::Value>(access_token)
+                .ok()
+                .and_then(|c| c["username"].as_str().map(str::to_ascii_lowercase));
+        let user = access_token
+            .strip_prefix("access-")
+            .map(str::to_string)
+            .or(signed)
+            .ok_or(DirectoryError::NotAuthorized)?;
+        let user = user.as_str();
+        let current = self
+            .users
+            .lock()
+            .ok()
+            .and_then(|u| u.get(user).map(|u| u.password.clone()));
+        if current.as_deref() != Some(previous) {
+            return Err(DirectoryError::NotAuthorized);
+        }
+        self.store_password(user, proposed);
+        Ok(())
+    }
+
+    async fn sign_out_everywhere(&self, _: &Tenant, _: &str) -> Result<(), DirectoryError> {
+        self.enter().await
+    }
+
+    async fn admin_reset_password(&self, _: &Tenant, user: &UserId) -> Result<(), DirectoryError> {
+        self.enter().await?;
+        self.update(user, |u| u.status = "RESET_REQUIRED")
+    }
+
+    async fn set_enabled(
+        &self,
+        _: &Tenant,
+        user: &UserId,
+        enabled: bool,
+    ) -> Result<(), DirectoryError> {
+        self.enter().await?;
+        self.update(user, |u| u.enabled = enabled)
+    }
+
+    async fn resend_confirmation_code(
+        &self,
+        _: &Tenant,
+        user: &UserId,
+    ) -> Result<CodeDelivery, DirectoryError> {
+        self.enter().await?;
+        self.user(user)?;
+        Ok(CodeDelivery {
+            destination: Some("d***@e***".into()),
+            delivery_medium: Some("EMAIL".into()),
+            attribute_name: Some("email".into()),
+        })
+    }
+
+    async fn resend_invitation(&self, _: &Tenant, user: &UserId) -> Result<(), DirectoryError> {
+        self.enter().await?;
+        self.user(user).map(|_| ())
+    }
+
+    async fn create_user(
+        &self,
+        _: &Tenant,
+        new: &NewUser,
+    ) -> Result<DirectoryUser, DirectoryError> {
+        self.enter().await?;
+        let mut users = self
+            .users
+            .lock()
+            .map_err(|_| DirectoryError::Internal("poisoned".into()))?;
+        if users.contains_key(new.username.as_str()) {
+            return Err(DirectoryError::Conflict("the user already exists"));
+        }
+        users.insert(
+            new.username.as_str().to_string(),
+            MemUser {
+                password: new.temporary_password.clone().unwrap_or_default(),
+                enabled: true,
+                status: "FORCE_CHANGE_PASSWORD",
+                mfa: false,
+            },
+        );
+        Ok(DirectoryUser {
+            username: new.username.as_str().to_string(),
+            sub: Some(format!("sub-{}", new.username)),
+            status: "FORCE_CHANGE_PASSWORD".into(),
+            enabled: true,
+            attributes: new.attributes.iter().cloned().collect(),
+            ..DirectoryUser::default()
+        })
+    }
+
+    async fn set_password(
+        &self,
+        _: &Tenant,
+        user: &UserId,
+        password: &str,
+        permanent: bool,
+    ) -> Result<(), DirectoryError> {
+        self.enter().await?;
+        self.update(user, |u| {
+            u.password = password.into();
+            if permanent {
+                u.status = "CONFIRMED";
+            }
+        })
+    }
+
+    async fn update_attributes(
+        &self,
+        _: &Tenant,
+        user: &UserId,
+        _: &[(String, String)],
+    ) -> Result<(), DirectoryError> {
+        self.enter().await?;
+        self.user(user).map(|_| ())
+    }
+
+    async fn delete_user(&self, _: &Tenant, user: &UserId) -> Result<(), DirectoryError> {
+        self.enter().await?;
+        self.users
+            .lock()
+            .ok()
+            .and_then(|mut u| u.remove(user.as_str()))
+            .map(|_| ())
+            .ok_or(DirectoryError::UserNotFound)
+    }
+
+    async fn list_users(
+        &self,
+        _: &Tenant,
+        _: Option<&str>,
+        limit: i32,
+        _: Option<&str>,
+    ) -> Result<UserPage, DirectoryError> {
+        self.enter().await?;
+        let users = self
+            .users
+            .lock()
+            .map_err(|_| DirectoryError::Internal("poisoned".into()))?;
+        let mut names: Vec<&String> = users.keys().collect();
+        names.sort();
+        Ok(UserPage {
+            users: names
+                .into_iter()
+                .take(usize::try_from(limit).unwrap_or(0))
+                .map(|n| DirectoryUser {
+                    username: n.clone(),
+                    status: users[n].status.into(),
+                    enabled: users[n].enabled,
+                    ..DirectoryUser::default()
+                })
+                .collect(),
+            pagination_token: None,
+        })
+    }
+
+    async fn password_policy(&self, _: &Tenant) -> Result<PasswordPolicy, DirectoryError> {
+        Ok(self.policy.clone())
+    }
+}

@@ -1,0 +1,197 @@
+//! The lock store in memory, under one mutex.
+
+use std::{
+    collections::HashMap,
+    sync::{
+        Mutex,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::SystemTime,
+};
+
+use crate::{
+    domain::lock::{AccountState, Lock, LockSource, LockStore, Locked, Reservation},
+    domain::tenant::LockoutPolicy,
+    http::problem::ApiError,
+    http::request::UserId,
+};
+
+/// One account's state in memory: the same rules as the DynamoDB store, under one mutex.
+#[derive(Debug, Clone, Default)]
+struct MemAccount {
+    lock: Option<Lock>,
+    attempts: u32,
+}
+
+#[derive(Default)]
+pub struct InMemoryLocks {
+    accounts: Mutex<HashMap<String, MemAccount>>,
+    pub calls: AtomicUsize,
+    pub unavailable: std::sync::atomic::AtomicBool,
+}
+
+impl InMemoryLocks {
+    /// Puts a lock in place directly, as a test fixture.
+    pub fn lock_now(&self, user: &str, lock: Lock) {
+        if let Ok(mut a) = self.accounts.lock() {
+            a.entry(user.to_ascii_lowercase()).or_default().lock = Some(lock);
+        }
+    }
+
+    pub fn attempts(&self, user: &str) -> u32 {
+        self.accounts
+            .lock()
+            .ok()
+            .and_then(|a| a.get(&user.to_ascii_lowercase()).map(|m| m.attempts))
+            .unwrap_or(0)
+    }
+
+    fn with<T>(&self, user: &UserId, f: impl FnOnce(&mut MemAccount) -> T) -> Result<T, ApiError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        if self.unavailable.load(Ordering::SeqCst) {
+            return Err(ApiError::DependencyUnavailable(
+                "in-memory lock store is down".into(),
+            ));
+        }
+        let mut accounts = self
+            .accounts
+            .lock()
+            .map_err(|_| ApiError::Internal("poisoned".into()))?;
+        Ok(f(accounts.entry(user.as_str().to_string()).or_default()))
+    }
+}
+
+impl LockStore for InMemoryLocks {
+    async fn state(&self, _: &str, user: &UserId) -> Result<AccountState, ApiError> {
+        let now = SystemTime::now();
+        self.with(user, |a| {
+            let lock = a.lock.clone().filter(|l| l.holds_at(now));
+            let expired_lockout = a
+                .lock
+                .as_ref()
+                .is_some_and(|l| l.source == LockSource::LockoutPolicy)
+                && lock.is_none();
+            AccountState {
+                lock,
+                failed_attempts: if expired_lockout { 0 } else { a.attempts },
+            }
+        })
+    }
+
+    async fn reserve_attempt(
+        &self,
+        _: &str,
+        user: &UserId,
+        policy: &LockoutPolicy,
+        now: SystemTime,
+    ) -> Result<Reservation, ApiError> {
+        self.with(user, |a| {
+            match &a.lock {
+                Some(l) if l.holds_at(now) => return Reservation::Locked(l.clone()),
+                Some(_) => {
+                    a.lock = None;
+                    a.attempts = 0;
+                }
+                None => {}
+            }
+            if a.attempts >= policy.max_password_attempts {
+                return Reservation::Exhausted;
+            }
+            a.attempts += 1;
+            Reservation::Granted {
+                attempt: a.attempts,
+            }
+        })
+    }
+
+    async fn record_failure(
+        &self,
+        _: &str,
+        user: &UserId,
+        attempt: u32,
+        policy: &LockoutPolicy,
+        now: SystemTime,
+    ) -> Result<Option<Lock>, ApiError> {
+        self.with(user, |a| {
+            if attempt < policy.max_password_attempts
+                || a.lock.as_ref().is_some_and(|l| l.holds_at(now))
+            {
+                return None;
+            }
+            let lock = Lock::lockout(policy, now);
+            a.lock = Some(lock.clone());
+            Some(lock)
+        })
+    }
+
+    async fn record_success(&self, _: &str, user: &UserId) -> Result<(), ApiError> {
+        self.with(user, |a| a.attempts = 0)
+    }
+
+    async fn release_attempt(&self, _: &str, user: &UserId) -> Result<(), ApiError> {
+        self.with(user, |a| a.attempts = a.attempts.saturating_sub(1))
+    }
+
+    async fn lock(
+        &self,
+        _: &str,
+        user: &UserId,
+        lock: Lock,
+        now: SystemTime,
+    ) -> Result<Locked, ApiError> {
+        self.with(user, |a| match &a.lock {
+            Some(existing) if existing.holds_at(now) => Locked {
+                lock: existing.clone(),
+                created: false,
+                failed_attempts: a.attempts,
+            },
+            _ => {
+                a.lock = Some(lock.clone());
+                Locked {
+                    lock,
+                    created: true,
+                    failed_attempts: a.attempts,
+                }
+            }
+        })
+    }
+
+    async fn clear_lockout(&self, _: &str, user: &UserId) -> Result<(), ApiError> {
+        self.with(user, |a| {
+            a.attempts = 0;
+            if a.lock
+                .as_ref()
+                .is_some_and(|l| l.source == LockSource::LockoutPolicy)
+            {
+                a.lock = None;
+            }
+        })
+    }
+
+    async fn states(
+        &self,
+        pool: &str,
+        users: &[UserId],
+    ) -> Result<HashMap<String, AccountState>, ApiError> {
+        let mut out = HashMap::new();
+        for u in users {
+            out.insert(u.as_str().to_string(), self.state(pool, u).await?);
+        }
+        Ok(out)
+    }
+
+    async fn forget(&self, _: &str, user: &UserId) -> Result<(), ApiError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        if let Ok(mut a) = self.accounts.lock() {
+            a.remove(user.as_str());
+        }
+        Ok(())
+    }
+
+    async fn unlock(&self, _: &str, user: &UserId) -> Result<(), ApiError> {
+        self.with(user, |a| {
+            a.lock = None;
+            a.attempts = 0;
+        })
+    }
+}

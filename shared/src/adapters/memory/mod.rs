@@ -1,0 +1,24 @@
+//! The ports in memory (feature `test-support`): a directory of users with passwords, a lock
+//! map, a tenant map, an audit list. Each counts the calls that reach it, so tests can assert
+//! how many backend round trips a route makes. They follow the same contract as the AWS
+//! adapters (`tests/tests/port_contract.rs` runs one suite on both).
+
+mod audit;
+mod directory;
+mod locks;
+mod tenants;
+
+pub use audit::InMemoryAudit;
+pub use directory::{Fault, InMemoryDirectory, MemUser};
+pub use locks::InMemoryLocks;
+pub use tenants::InMemoryTenants;
+
+/// Every port in memory.
+pub struct InMemory;
+
+impl crate::app::Ports for InMemory {
+    type Directory = InMemoryDirectory;
+    type Locks = InMemoryLocks;
+    type Tenants = InMemoryTenants;
+    type Audit = InMemoryAudit;
+}

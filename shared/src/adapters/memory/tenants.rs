@@ -1,0 +1,53 @@
+//! The tenant registry in memory.
+
+use std::{
+    collections::HashMap,
+    sync::{
+        Mutex,
+        atomic::{AtomicUsize, Ordering},
+    },
+};
+
+use crate::{
+    domain::tenant::{Tenant, TenantRegistry},
+    http::problem::ApiError,
+    http::request::TenantHeaders,
+};
+
+#[derive(Default)]
+pub struct InMemoryTenants {
+    pub tenants: Mutex<HashMap<TenantHeaders, Tenant>>,
+    pub calls: AtomicUsize,
+}
+
+impl InMemoryTenants {
+    pub fn with(tenant: Tenant) -> Self {
+        let registry = Self::default();
+        registry.insert("demo", "DEMO", "main", tenant);
+        registry
+    }
+
+    pub fn insert(&self, client_id: &str, client_code: &str, database: &str, tenant: Tenant) {
+        if let Ok(mut t) = self.tenants.lock() {
+            t.insert(
+                TenantHeaders {
+                    client_id: client_id.into(),
+                    client_code: client_code.into(),
+                    database: database.into(),
+                },
+                tenant,
+            );
+        }
+    }
+}
+
+impl TenantRegistry for InMemoryTenants {
+    async fn find(&self, headers: &TenantHeaders) -> Result<Option<Tenant>, ApiError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        Ok(self
+            .tenants
+            .lock()
+            .ok()
+            .and_then(|t| t.get(headers).cloned()))
+    }
+}
