@@ -15,6 +15,7 @@ use crate::{
     domain::audit::{AuditLog, Event},
     domain::directory::Directory,
     domain::lock::LockStore,
+    domain::store::Chain,
     domain::tenant::{CachedTenants, Tenant, TenantRegistry},
     domain::token::{Caller, TokenVerifier},
     domain::validate::Password,
@@ -232,7 +233,7 @@ impl<P: Ports> App<P> {
     pub async fn record(&self, tenant: &Tenant, event: Event) {
         if let Err(e) = self.audit.append(&tenant.user_pool_id, &event).await {
             tracing::error!(
-                cause = %e,
+                cause = %Chain(&e),
                 audit.user = %event.user_id,
                 audit.action = %event.action,
                 audit.outcome = %event.outcome,

@@ -9,6 +9,7 @@ use shared::{
     domain::audit::Event,
     domain::directory::{AuthResult, Challenge, Directory, DirectoryError},
     domain::lock::{LockStore, Reservation},
+    domain::store::Chain,
     domain::tenant::Tenant,
     domain::validate::{Code, Password, RefreshToken, Session, Text},
     http::request::{RequestMeta, UserId, json_body},
@@ -204,7 +205,7 @@ async fn check_password<P: Ports>(
             };
             return (Err(busy), Settle::Nothing);
         }
-        Err(e) => return (Err(e), Settle::Nothing),
+        Err(e) => return (Err(e.into()), Settle::Nothing),
     };
     let outcome = app.directory.password_auth(tenant, user, password).await;
     let settle = match &outcome {
@@ -249,7 +250,7 @@ async fn settle_budget<P: Ports>(
         Settle::Release => app.locks.release_attempt(pool, user).await,
     };
     if let Err(e) = settled {
-        tracing::error!(cause = %e, "the lockout reservation was not settled");
+        tracing::error!(cause = %Chain(&e), "the lockout reservation was not settled");
     }
 }
 

@@ -12,6 +12,7 @@ use shared::{
     ApiError, App, Call, Ports, Reply,
     domain::directory::{CodeDelivery, Directory, DirectoryError},
     domain::lock::LockStore,
+    domain::store::Chain,
     domain::tenant::Tenant,
     domain::validate::{Code, Password},
     http::request::{UserId, json_body, path_user_id},
@@ -207,7 +208,7 @@ async fn confirm<P: Ports>(
         .clear_lockout(&tenant.user_pool_id, &body.user_id)
         .await
     {
-        tracing::error!(cause = %e, "lockout not cleared after a password reset");
+        tracing::error!(cause = %Chain(&e), "lockout not cleared after a password reset");
     }
     Ok(Changed {
         password_changed: true,

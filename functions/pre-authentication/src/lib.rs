@@ -4,7 +4,7 @@
 
 use aws_lambda_events::event::cognito::CognitoEventUserPoolsPreAuthentication;
 use lambda_runtime::LambdaEvent;
-use shared::{domain::lock::LockStore, http::request::UserId};
+use shared::{domain::lock::LockStore, domain::store::Chain, http::request::UserId};
 
 /// Why a sign-in was refused. Cognito shows the text to the client as
 /// `PreAuthentication failed with error <text>.`, so it says nothing about the account beyond
@@ -31,7 +31,7 @@ pub async fn handle<L: LockStore>(
         .and_then(|u| UserId::parse(u).ok())
         .ok_or(Refusal::Malformed)?;
     let state = locks.state(pool, &user).await.map_err(|e| {
-        tracing::error!(cause = %e, "account state unreadable: refusing the sign-in");
+        tracing::error!(cause = %Chain(&e), "account state unreadable: refusing the sign-in");
         Refusal::Unavailable
     })?;
     if state.lock.is_some() {

@@ -6,7 +6,7 @@ use std::{future::Future, time::SystemTime};
 
 use serde::Serialize;
 
-use crate::{http::problem::ApiError, http::request::UserId};
+use crate::{domain::store::StoreError, http::request::UserId};
 
 /// One audit entry, as the contract's `Event`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -66,7 +66,7 @@ pub trait AuditLog: Send + Sync {
         &self,
         pool_id: &str,
         event: &Event,
-    ) -> impl Future<Output = Result<(), ApiError>> + Send;
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Up to `limit` entries of `user`, newest first, after `cursor` (from a previous page).
     fn list(
@@ -75,5 +75,5 @@ pub trait AuditLog: Send + Sync {
         user: &UserId,
         limit: u32,
         cursor: Option<&str>,
-    ) -> impl Future<Output = Result<EventPage, ApiError>> + Send;
+    ) -> impl Future<Output = Result<EventPage, StoreError>> + Send;
 }

@@ -16,7 +16,7 @@ use std::{
 
 use serde::Serialize;
 
-use crate::{domain::tenant::LockoutPolicy, http::problem::ApiError, http::request::UserId};
+use crate::{domain::store::StoreError, domain::tenant::LockoutPolicy, http::request::UserId};
 
 /// Who put a lock in place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,7 +115,7 @@ pub trait LockStore: Send + Sync {
         &self,
         pool_id: &str,
         user: &UserId,
-    ) -> impl Future<Output = Result<AccountState, ApiError>> + Send;
+    ) -> impl Future<Output = Result<AccountState, StoreError>> + Send;
 
     /// Reserves one password check (see the module comment).
     fn reserve_attempt(
@@ -124,7 +124,7 @@ pub trait LockStore: Send + Sync {
         user: &UserId,
         policy: &LockoutPolicy,
         now: SystemTime,
-    ) -> impl Future<Output = Result<Reservation, ApiError>> + Send;
+    ) -> impl Future<Output = Result<Reservation, StoreError>> + Send;
 
     /// The reserved check found a wrong password. When it was the last unit of the budget,
     /// the account is locked and the new lock is returned.
@@ -135,21 +135,21 @@ pub trait LockStore: Send + Sync {
         attempt: u32,
         policy: &LockoutPolicy,
         now: SystemTime,
-    ) -> impl Future<Output = Result<Option<Lock>, ApiError>> + Send;
+    ) -> impl Future<Output = Result<Option<Lock>, StoreError>> + Send;
 
     /// The reserved check found the right password: the budget is whole again.
     fn record_success(
         &self,
         pool_id: &str,
         user: &UserId,
-    ) -> impl Future<Output = Result<(), ApiError>> + Send;
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// The reserved check never happened (Cognito unavailable, throttled, …): give it back.
     fn release_attempt(
         &self,
         pool_id: &str,
         user: &UserId,
-    ) -> impl Future<Output = Result<(), ApiError>> + Send;
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Locks the account unless a lock already holds, in which case that lock is kept.
     fn lock(
@@ -158,7 +158,7 @@ pub trait LockStore: Send + Sync {
         user: &UserId,
         lock: Lock,
         now: SystemTime,
-    ) -> impl Future<Output = Result<Locked, ApiError>> + Send;
+    ) -> impl Future<Output = Result<Locked, StoreError>> + Send;
 
     /// After a password reset through the user's own verified channel: resets the budget and
     /// lifts a lockout-policy lock, never an admin lock. Idempotent.
@@ -166,28 +166,28 @@ pub trait LockStore: Send + Sync {
         &self,
         pool_id: &str,
         user: &UserId,
-    ) -> impl Future<Output = Result<(), ApiError>> + Send;
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// The state of several accounts at once (a page of a user list), by username.
     fn states(
         &self,
         pool_id: &str,
         users: &[UserId],
-    ) -> impl Future<Output = Result<std::collections::HashMap<String, AccountState>, ApiError>> + Send;
+    ) -> impl Future<Output = Result<std::collections::HashMap<String, AccountState>, StoreError>> + Send;
 
     /// Deletes the account's state (its user was deleted). Idempotent.
     fn forget(
         &self,
         pool_id: &str,
         user: &UserId,
-    ) -> impl Future<Output = Result<(), ApiError>> + Send;
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Lifts any lock and resets the budget. Idempotent.
     fn unlock(
         &self,
         pool_id: &str,
         user: &UserId,
-    ) -> impl Future<Output = Result<(), ApiError>> + Send;
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 /// How long after its last reservation an exhausted budget with no lock is taken for checks

@@ -1,14 +1,12 @@
 //! Tenants: the three `vbasoftware-*` headers resolve to one Cognito user pool, app client
 //! and policy set, read from the tenant registry and cached per instance.
 
-use std::{
-    collections::HashMap,
-    future::Future,
-    sync::{Arc, Mutex},
-    time::{Duration, Instant},
-};
+use std::{future::Future, sync::Arc, time::Duration};
 
-use crate::{http::problem::ApiError, http::request::TenantHeaders};
+use crate::{
+    cache::TtlCache, domain::store::StoreError, http::problem::ApiError,
+    http::request::TenantHeaders,
+};
 
 /// The lockout policy of a tenant (`api.md`, "Lock semantics").
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,18 +73,14 @@ pub trait TenantRegistry: Send + Sync {
     fn find(
         &self,
         headers: &TenantHeaders,
-    ) -> impl Future<Output = Result<Option<Tenant>, ApiError>> + Send;
+    ) -> impl Future<Output = Result<Option<Tenant>, StoreError>> + Send;
 }
-
-/// When an entry was read, and the tenant it found (`None`: no such tenant).
-type CacheEntry = (Instant, Option<Arc<Tenant>>);
 
 /// A per-instance cache in front of a registry: a warm Lambda resolves a tenant without a
 /// network call. Absent tenants are cached too, so junk headers cannot hammer the table.
 pub struct CachedTenants<R> {
     inner: R,
-    ttl: Duration,
-    entries: Mutex<HashMap<TenantHeaders, CacheEntry>>,
+    entries: TtlCache<TenantHeaders, Option<Arc<Tenant>>>,
 }
 
 impl<R: TenantRegistry> CachedTenants<R> {
@@ -96,29 +90,17 @@ impl<R: TenantRegistry> CachedTenants<R> {
     pub fn new(inner: R, ttl: Duration) -> Self {
         Self {
             inner,
-            ttl,
-            entries: Mutex::new(HashMap::new()),
+            entries: TtlCache::new(ttl, Self::MAX_ENTRIES),
         }
     }
 
     pub async fn resolve(&self, headers: &TenantHeaders) -> Result<Arc<Tenant>, ApiError> {
-        if let Some(hit) = self.cached(headers) {
+        if let Some(hit) = self.entries.get(headers) {
             return hit.ok_or(ApiError::InvalidTenant);
         }
         let found = self.inner.find(headers).await?.map(Arc::new);
-        if let Ok(mut entries) = self.entries.lock() {
-            if entries.len() >= Self::MAX_ENTRIES {
-                entries.clear();
-            }
-            entries.insert(headers.clone(), (Instant::now(), found.clone()));
-        }
+        self.entries.insert(headers.clone(), found.clone());
         found.ok_or(ApiError::InvalidTenant)
-    }
-
-    fn cached(&self, headers: &TenantHeaders) -> Option<Option<Arc<Tenant>>> {
-        let entries = self.entries.lock().ok()?;
-        let (at, tenant) = entries.get(headers)?;
-        (at.elapsed() < self.ttl).then(|| tenant.clone())
     }
 }
 
@@ -129,7 +111,7 @@ mod tests {
 
     struct Counting(AtomicUsize, Option<Tenant>);
     impl TenantRegistry for Counting {
-        async fn find(&self, _: &TenantHeaders) -> Result<Option<Tenant>, ApiError> {
+        async fn find(&self, _: &TenantHeaders) -> Result<Option<Tenant>, StoreError> {
             self.0.fetch_add(1, Ordering::SeqCst);
             Ok(self.1.clone())
         }

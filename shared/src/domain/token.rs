@@ -4,16 +4,12 @@
 //! Keys are cached per JWKS URL; an unknown `kid` triggers at most one refetch per interval,
 //! so forged tokens cannot turn into a flood of downloads.
 
-use std::{
-    collections::HashMap,
-    sync::{Arc, Mutex},
-    time::{Duration, Instant},
-};
+use std::{sync::Arc, time::Duration};
 
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, jwk::JwkSet};
 use serde::Deserialize;
 
-use crate::{domain::tenant::Tenant, http::problem::ApiError};
+use crate::{cache::TtlCache, domain::tenant::Tenant, http::problem::ApiError};
 
 /// The verified caller behind a bearer token.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,19 +30,14 @@ struct AccessClaims {
     groups: Vec<String>,
 }
 
-struct CachedKeys {
-    fetched: Instant,
-    keys: Arc<JwkSet>,
-}
-
 pub struct TokenVerifier {
     /// Built on the first download, not at init, and from compiled-in roots (webpki-roots):
     /// the platform verifier reads and parses the system's certificate store, which cost the
     /// first bearer request ~2–5 ms (release build; 57 µs with compiled-in roots).
     http: std::sync::OnceLock<Result<reqwest::Client, String>>,
     timeout: Duration,
-    ttl: Duration,
-    keys: Mutex<HashMap<String, CachedKeys>>,
+    /// Key sets by JWKS URL, with when they were downloaded.
+    keys: TtlCache<String, Arc<JwkSet>>,
 }
 
 impl TokenVerifier {
@@ -54,13 +45,14 @@ impl TokenVerifier {
     const MIN_REFETCH: Duration = Duration::from_secs(30);
     /// Clock skew allowed on `exp`.
     const LEEWAY_SECONDS: u64 = 5;
+    /// JWKS URLs an instance serves: one per tenant pool, never caller-chosen.
+    const MAX_KEY_SETS: usize = 256;
 
     pub fn new(ttl: Duration, timeout: Duration) -> Self {
         Self {
             http: std::sync::OnceLock::new(),
             timeout,
-            ttl,
-            keys: Mutex::new(HashMap::new()),
+            keys: TtlCache::new(ttl, Self::MAX_KEY_SETS),
         }
     }
 
@@ -89,15 +81,7 @@ impl TokenVerifier {
 
     /// Seeds the key cache, for tests that sign their own tokens.
     pub fn with_keys(self, jwks_url: &str, keys: JwkSet) -> Self {
-        if let Ok(mut cache) = self.keys.lock() {
-            cache.insert(
-                jwks_url.to_string(),
-                CachedKeys {
-                    fetched: Instant::now(),
-                    keys: Arc::new(keys),
-                },
-            );
-        }
+        self.keys.insert(jwks_url.to_string(), Arc::new(keys));
         self
     }
 
@@ -153,21 +137,19 @@ impl TokenVerifier {
         kid: &str,
         allow_stale: bool,
     ) -> Option<jsonwebtoken::jwk::Jwk> {
-        let cache = self.keys.lock().ok()?;
-        let entry = cache.get(url)?;
-        if !allow_stale && entry.fetched.elapsed() > self.ttl {
-            return None;
-        }
-        entry.keys.find(kid).cloned()
+        let keys = if allow_stale {
+            self.keys.get_with_age(url).map(|(keys, _)| keys)
+        } else {
+            self.keys.get(url)
+        }?;
+        keys.find(kid).cloned()
     }
 
     async fn fetch(&self, url: &str) -> Result<(), ApiError> {
         let fetched_recently = self
             .keys
-            .lock()
-            .ok()
-            .and_then(|c| c.get(url).map(|e| e.fetched.elapsed() < Self::MIN_REFETCH))
-            .unwrap_or(false);
+            .get_with_age(url)
+            .is_some_and(|(_, age)| age < Self::MIN_REFETCH);
         if fetched_recently {
             return Ok(());
         }
@@ -183,15 +165,7 @@ impl TokenVerifier {
             .json()
             .await
             .map_err(unavailable)?;
-        if let Ok(mut cache) = self.keys.lock() {
-            cache.insert(
-                url.to_string(),
-                CachedKeys {
-                    fetched: Instant::now(),
-                    keys: Arc::new(keys),
-                },
-            );
-        }
+        self.keys.insert(url.to_string(), Arc::new(keys));
         Ok(())
     }
 }

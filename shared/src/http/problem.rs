@@ -6,6 +6,8 @@
 
 use std::time::Duration;
 
+use crate::domain::store::{Chain, StoreError};
+
 use http::StatusCode;
 use serde::Serialize;
 
@@ -88,80 +90,46 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    pub fn status(&self) -> StatusCode {
+    /// The contract's row for this failure (`api.md`, "Problems"): status, slug, title.
+    /// The detail is apart, as the only part that reads the variant's data.
+    #[rustfmt::skip]
+    fn row(&self) -> (StatusCode, &'static str, &'static str) {
+        use StatusCode as S;
         match self {
-            Self::InvalidRequest(_)
-            | Self::MissingHeader(_)
-            | Self::InvalidPassword(_)
-            | Self::CodeMismatch
-            | Self::CodeExpired => StatusCode::BAD_REQUEST,
-            Self::InvalidTenant | Self::Unauthenticated(_) | Self::InvalidCredentials => {
-                StatusCode::UNAUTHORIZED
-            }
-            Self::Forbidden(_)
-            | Self::AccountLocked
-            | Self::AccountDisabled
-            | Self::PasswordResetRequired
-            | Self::AccountUnconfirmed => StatusCode::FORBIDDEN,
-            Self::UserNotFound => StatusCode::NOT_FOUND,
-            Self::Conflict(_) => StatusCode::CONFLICT,
-            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::DependencyUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::InvalidRequest(_) => (S::BAD_REQUEST, "invalid-request", "The request is not valid"),
+            Self::MissingHeader(_) => (S::BAD_REQUEST, "missing-header", "A required header is missing"),
+            Self::InvalidPassword(_) => (S::BAD_REQUEST, "invalid-password", "The password does not meet the policy"),
+            Self::CodeMismatch => (S::BAD_REQUEST, "code-mismatch", "The code is not correct"),
+            Self::CodeExpired => (S::BAD_REQUEST, "code-expired", "The code has expired"),
+            Self::InvalidTenant => (S::UNAUTHORIZED, "invalid-tenant", "Unknown tenant"),
+            Self::Unauthenticated(_) => (S::UNAUTHORIZED, "unauthenticated", "Authentication required"),
+            Self::InvalidCredentials => (S::UNAUTHORIZED, "invalid-credentials", "Invalid credentials"),
+            Self::Forbidden(_) => (S::FORBIDDEN, "forbidden", "Forbidden"),
+            Self::AccountLocked => (S::FORBIDDEN, "account-locked", "The account is locked"),
+            Self::AccountDisabled => (S::FORBIDDEN, "account-disabled", "The account is disabled"),
+            Self::PasswordResetRequired => (S::FORBIDDEN, "password-reset-required", "A password reset is required"),
+            Self::AccountUnconfirmed => (S::FORBIDDEN, "account-unconfirmed", "The account is not confirmed"),
+            Self::UserNotFound => (S::NOT_FOUND, "user-not-found", "User not found"),
+            Self::Conflict(_) => (S::CONFLICT, "conflict", "Conflict"),
+            Self::PayloadTooLarge { .. } => (S::PAYLOAD_TOO_LARGE, "payload-too-large", "Payload too large"),
+            Self::UnsupportedMediaType => (S::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", "Unsupported media type"),
+            Self::TooManyRequests { .. } => (S::TOO_MANY_REQUESTS, "too-many-requests", "Too many requests"),
+            Self::DependencyUnavailable(_) => (S::SERVICE_UNAVAILABLE, "dependency-unavailable", "A dependency is unavailable"),
+            Self::Internal(_) => (S::INTERNAL_SERVER_ERROR, "internal", "Internal error"),
         }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.row().0
     }
 
     /// The contract's slug, also used as the audit outcome and the log's `outcome` field.
     pub fn slug(&self) -> &'static str {
-        match self {
-            Self::InvalidRequest(_) => "invalid-request",
-            Self::MissingHeader(_) => "missing-header",
-            Self::InvalidPassword(_) => "invalid-password",
-            Self::CodeMismatch => "code-mismatch",
-            Self::CodeExpired => "code-expired",
-            Self::InvalidTenant => "invalid-tenant",
-            Self::Unauthenticated(_) => "unauthenticated",
-            Self::InvalidCredentials => "invalid-credentials",
-            Self::Forbidden(_) => "forbidden",
-            Self::AccountLocked => "account-locked",
-            Self::AccountDisabled => "account-disabled",
-            Self::PasswordResetRequired => "password-reset-required",
-            Self::AccountUnconfirmed => "account-unconfirmed",
-            Self::UserNotFound => "user-not-found",
-            Self::Conflict(_) => "conflict",
-            Self::PayloadTooLarge { .. } => "payload-too-large",
-            Self::UnsupportedMediaType => "unsupported-media-type",
-            Self::TooManyRequests { .. } => "too-many-requests",
-            Self::DependencyUnavailable(_) => "dependency-unavailable",
-            Self::Internal(_) => "internal",
-        }
+        self.row().1
     }
 
     fn title(&self) -> &'static str {
-        match self {
-            Self::InvalidRequest(_) => "The request is not valid",
-            Self::MissingHeader(_) => "A required header is missing",
-            Self::InvalidPassword(_) => "The password does not meet the policy",
-            Self::CodeMismatch => "The code is not correct",
-            Self::CodeExpired => "The code has expired",
-            Self::InvalidTenant => "Unknown tenant",
-            Self::Unauthenticated(_) => "Authentication required",
-            Self::InvalidCredentials => "Invalid credentials",
-            Self::Forbidden(_) => "Forbidden",
-            Self::AccountLocked => "The account is locked",
-            Self::AccountDisabled => "The account is disabled",
-            Self::PasswordResetRequired => "A password reset is required",
-            Self::AccountUnconfirmed => "The account is not confirmed",
-            Self::UserNotFound => "User not found",
-            Self::Conflict(_) => "Conflict",
-            Self::PayloadTooLarge { .. } => "Payload too large",
-            Self::UnsupportedMediaType => "Unsupported media type",
-            Self::TooManyRequests { .. } => "Too many requests",
-            Self::DependencyUnavailable(_) => "A dependency is unavailable",
-            Self::Internal(_) => "Internal error",
-        }
+        self.row().2
     }
 
     /// What the caller is told. Variants that carry an internal cause get a fixed text.
@@ -228,6 +196,21 @@ impl ApiError {
             | Self::AccountUnconfirmed
             | Self::PasswordResetRequired => Self::InvalidCredentials,
             other => other,
+        }
+    }
+}
+
+/// The one place a store's failure becomes the caller's problem.
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Unavailable(_) => Self::DependencyUnavailable(Chain(&e).to_string()),
+            StoreError::Throttled { retry_after } => Self::TooManyRequests { retry_after },
+            StoreError::Conflict(why) => Self::Conflict(why),
+            StoreError::InvalidCursor => {
+                Self::InvalidRequest("`cursor` is not a cursor this API returned".into())
+            }
+            StoreError::Internal(_) => Self::Internal(Chain(&e).to_string()),
         }
     }
 }

@@ -4,7 +4,7 @@ use std::sync::Mutex;
 
 use crate::{
     domain::audit::{AuditLog, Event, EventPage},
-    http::problem::ApiError,
+    domain::store::StoreError,
     http::request::UserId,
 };
 
@@ -29,7 +29,7 @@ impl InMemoryAudit {
 }
 
 impl AuditLog for InMemoryAudit {
-    async fn append(&self, _: &str, event: &Event) -> Result<(), ApiError> {
+    async fn append(&self, _: &str, event: &Event) -> Result<(), StoreError> {
         if let Ok(mut e) = self.events.lock() {
             e.push(event.clone());
         }
@@ -42,12 +42,15 @@ impl AuditLog for InMemoryAudit {
         user: &UserId,
         limit: u32,
         cursor: Option<&str>,
-    ) -> Result<EventPage, ApiError> {
+    ) -> Result<EventPage, StoreError> {
         let events = self
             .events
             .lock()
-            .map_err(|_| ApiError::Internal("poisoned".into()))?;
-        let skip: usize = cursor.map(|c| c.parse().unwrap_or(0)).unwrap_or(0);
+            .map_err(|_| StoreError::internal("poisoned"))?;
+        let skip: usize = match cursor {
+            None => 0,
+            Some(c) => c.parse().map_err(|_| StoreError::InvalidCursor)?,
+        };
         let mine: Vec<Event> = events
             .iter()
             .rev()

@@ -10,9 +10,12 @@ use std::{
 };
 
 use crate::{
-    domain::lock::{AccountState, Lock, LockSource, LockStore, Locked, Reservation},
+    domain::lock::{
+        AccountState, Lock, LockSource, LockStore, Locked, Reservation, STALE_RESERVATION,
+        epoch_seconds,
+    },
+    domain::store::StoreError,
     domain::tenant::LockoutPolicy,
-    http::problem::ApiError,
     http::request::UserId,
 };
 
@@ -21,6 +24,8 @@ use crate::{
 struct MemAccount {
     lock: Option<Lock>,
     attempts: u32,
+    /// Epoch seconds of the last reservation.
+    reserved_at: u64,
 }
 
 #[derive(Default)]
@@ -46,23 +51,25 @@ impl InMemoryLocks {
             .unwrap_or(0)
     }
 
-    fn with<T>(&self, user: &UserId, f: impl FnOnce(&mut MemAccount) -> T) -> Result<T, ApiError> {
+    fn with<T>(
+        &self,
+        user: &UserId,
+        f: impl FnOnce(&mut MemAccount) -> T,
+    ) -> Result<T, StoreError> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         if self.unavailable.load(Ordering::SeqCst) {
-            return Err(ApiError::DependencyUnavailable(
-                "in-memory lock store is down".into(),
-            ));
+            return Err(StoreError::unavailable("in-memory lock store is down"));
         }
         let mut accounts = self
             .accounts
             .lock()
-            .map_err(|_| ApiError::Internal("poisoned".into()))?;
+            .map_err(|_| StoreError::internal("poisoned"))?;
         Ok(f(accounts.entry(user.as_str().to_string()).or_default()))
     }
 }
 
 impl LockStore for InMemoryLocks {
-    async fn state(&self, _: &str, user: &UserId) -> Result<AccountState, ApiError> {
+    async fn state(&self, _: &str, user: &UserId) -> Result<AccountState, StoreError> {
         let now = SystemTime::now();
         self.with(user, |a| {
             let lock = a.lock.clone().filter(|l| l.holds_at(now));
@@ -84,7 +91,7 @@ impl LockStore for InMemoryLocks {
         user: &UserId,
         policy: &LockoutPolicy,
         now: SystemTime,
-    ) -> Result<Reservation, ApiError> {
+    ) -> Result<Reservation, StoreError> {
         self.with(user, |a| {
             match &a.lock {
                 Some(l) if l.holds_at(now) => return Reservation::Locked(l.clone()),
@@ -94,10 +101,18 @@ impl LockStore for InMemoryLocks {
                 }
                 None => {}
             }
+            let secs = epoch_seconds(now);
             if a.attempts >= policy.max_password_attempts {
-                return Reservation::Exhausted;
+                if a.reserved_at + STALE_RESERVATION.as_secs() > secs {
+                    return Reservation::Exhausted;
+                }
+                // checks that died in flight hold the budget: count them as failures
+                let lock = Lock::lockout(policy, now);
+                a.lock = Some(lock.clone());
+                return Reservation::Locked(lock);
             }
             a.attempts += 1;
+            a.reserved_at = secs;
             Reservation::Granted {
                 attempt: a.attempts,
             }
@@ -111,7 +126,7 @@ impl LockStore for InMemoryLocks {
         attempt: u32,
         policy: &LockoutPolicy,
         now: SystemTime,
-    ) -> Result<Option<Lock>, ApiError> {
+    ) -> Result<Option<Lock>, StoreError> {
         self.with(user, |a| {
             if attempt < policy.max_password_attempts
                 || a.lock.as_ref().is_some_and(|l| l.holds_at(now))
@@ -124,11 +139,11 @@ impl LockStore for InMemoryLocks {
         })
     }
 
-    async fn record_success(&self, _: &str, user: &UserId) -> Result<(), ApiError> {
+    async fn record_success(&self, _: &str, user: &UserId) -> Result<(), StoreError> {
         self.with(user, |a| a.attempts = 0)
     }
 
-    async fn release_attempt(&self, _: &str, user: &UserId) -> Result<(), ApiError> {
+    async fn release_attempt(&self, _: &str, user: &UserId) -> Result<(), StoreError> {
         self.with(user, |a| a.attempts = a.attempts.saturating_sub(1))
     }
 
@@ -138,7 +153,7 @@ impl LockStore for InMemoryLocks {
         user: &UserId,
         lock: Lock,
         now: SystemTime,
-    ) -> Result<Locked, ApiError> {
+    ) -> Result<Locked, StoreError> {
         self.with(user, |a| match &a.lock {
             Some(existing) if existing.holds_at(now) => Locked {
                 lock: existing.clone(),
@@ -156,7 +171,7 @@ impl LockStore for InMemoryLocks {
         })
     }
 
-    async fn clear_lockout(&self, _: &str, user: &UserId) -> Result<(), ApiError> {
+    async fn clear_lockout(&self, _: &str, user: &UserId) -> Result<(), StoreError> {
         self.with(user, |a| {
             a.attempts = 0;
             if a.lock
@@ -172,7 +187,7 @@ impl LockStore for InMemoryLocks {
         &self,
         pool: &str,
         users: &[UserId],
-    ) -> Result<HashMap<String, AccountState>, ApiError> {
+    ) -> Result<HashMap<String, AccountState>, StoreError> {
         let mut out = HashMap::new();
         for u in users {
             out.insert(u.as_str().to_string(), self.state(pool, u).await?);
@@ -180,7 +195,7 @@ impl LockStore for InMemoryLocks {
         Ok(out)
     }
 
-    async fn forget(&self, _: &str, user: &UserId) -> Result<(), ApiError> {
+    async fn forget(&self, _: &str, user: &UserId) -> Result<(), StoreError> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         if let Ok(mut a) = self.accounts.lock() {
             a.remove(user.as_str());
@@ -188,7 +203,7 @@ impl LockStore for InMemoryLocks {
         Ok(())
     }
 
-    async fn unlock(&self, _: &str, user: &UserId) -> Result<(), ApiError> {
+    async fn unlock(&self, _: &str, user: &UserId) -> Result<(), StoreError> {
         self.with(user, |a| {
             a.lock = None;
             a.attempts = 0;

@@ -9,8 +9,8 @@ use std::{
 };
 
 use crate::{
+    domain::store::StoreError,
     domain::tenant::{Tenant, TenantRegistry},
-    http::problem::ApiError,
     http::request::TenantHeaders,
 };
 
@@ -42,7 +42,7 @@ impl InMemoryTenants {
 }
 
 impl TenantRegistry for InMemoryTenants {
-    async fn find(&self, headers: &TenantHeaders) -> Result<Option<Tenant>, ApiError> {
+    async fn find(&self, headers: &TenantHeaders) -> Result<Option<Tenant>, StoreError> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         Ok(self
             .tenants

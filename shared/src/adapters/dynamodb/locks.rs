@@ -1,10 +1,3 @@
-//! The tenant registry and the lock store on DynamoDB.
-//!
-//! Tenants table, key `tenantKey` = `clientId#clientCode#database`:
-//! `userPoolId`, `appClientId` (required); `adminGroup`, `apiKeyIds` (string set),
-//! `maxPasswordAttempts`, `lockoutDurationSeconds`, `hideAccountState`, `jwksUrl`, `issuer`
-//! (optional, with the contract's defaults).
-//!
 //! Account-state table, key `pk` = `userPoolId#userID`: `lockSource`, `lockReason`,
 //! `lockedAt`, `lockedBy`, `lockedUntil` (epoch seconds), `attempts` (the spent lockout
 //! budget), `reservedAt` (epoch seconds of the last reservation), `expiresAt` (TTL).
@@ -13,152 +6,21 @@ use std::{collections::HashMap, time::Duration, time::SystemTime};
 
 use aws_sdk_dynamodb::{
     Client,
-    error::{DisplayErrorContext, ProvideErrorMetadata, SdkError},
+    error::SdkError,
     operation::update_item::UpdateItemError,
     types::{AttributeValue, KeysAndAttributes, ReturnValue, ReturnValuesOnConditionCheckFailure},
 };
 use aws_smithy_runtime_api::http::Response as HttpResponse;
-use base64::Engine;
 
+use super::{Item, classify, is_condition_failure, n, number, string};
 use crate::{
-    domain::audit::{AuditLog, Event, EventPage},
     domain::lock::{
         AccountState, Lock, LockSource, LockStore, Locked, Reservation, account_key, epoch_seconds,
     },
-    domain::tenant::{LockoutPolicy, Tenant, TenantRegistry},
-    http::problem::ApiError,
-    http::request::{TenantHeaders, UserId},
+    domain::store::StoreError,
+    domain::tenant::LockoutPolicy,
+    http::request::UserId,
 };
-
-/// Maps a DynamoDB failure to the problem the caller gets: every one of them fails closed.
-pub fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(
-    err: SdkError<E, HttpResponse>,
-) -> ApiError {
-    match &err {
-        SdkError::ServiceError(service) => match service.err().code() {
-            Some(
-                "ProvisionedThroughputExceededException"
-                | "RequestLimitExceeded"
-                | "ThrottlingException"
-                | "InternalServerError",
-            ) => ApiError::DependencyUnavailable(format!(
-                "DynamoDB: {}",
-                service.err().code().unwrap_or_default()
-            )),
-            code if service.raw().status().is_server_error() => {
-                ApiError::DependencyUnavailable(format!("DynamoDB answered {code:?}"))
-            }
-            code => ApiError::Internal(format!("DynamoDB error {code:?}")),
-        },
-        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
-            ApiError::DependencyUnavailable(format!("DynamoDB: {}", DisplayErrorContext(&err)))
-        }
-        _ => ApiError::Internal(format!("DynamoDB: {}", DisplayErrorContext(&err))),
-    }
-}
-
-type Item = HashMap<String, AttributeValue>;
-
-fn string(item: &Item, name: &str) -> Option<String> {
-    item.get(name)
-        .and_then(|v| v.as_s().ok())
-        .filter(|s| !s.is_empty())
-        .cloned()
-}
-
-fn number(item: &Item, name: &str) -> Option<u64> {
-    item.get(name)
-        .and_then(|v| v.as_n().ok())
-        .and_then(|n| n.parse().ok())
-}
-
-/// The registry key for a set of tenant headers, or `None` when a header holds characters no
-/// registered tenant can have (which also keeps `#` from forging another tenant's key).
-pub fn tenant_key(h: &TenantHeaders) -> Option<String> {
-    let ok = |s: &str| {
-        !s.is_empty()
-            && s.len() <= 64
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-    };
-    (ok(&h.client_id) && ok(&h.client_code) && ok(&h.database))
-        .then(|| format!("{}#{}#{}", h.client_id, h.client_code, h.database))
-}
-
-/// Reads a tenant record; a record without its required fields is an operator error (500).
-pub fn tenant_from_item(key: &str, item: &Item) -> Result<Tenant, ApiError> {
-    let broken =
-        |field: &str| ApiError::Internal(format!("tenant record {key} has no valid {field}"));
-    let user_pool_id = string(item, "userPoolId").ok_or_else(|| broken("userPoolId"))?;
-    let app_client_id = string(item, "appClientId").ok_or_else(|| broken("appClientId"))?;
-    let issuer = match string(item, "issuer") {
-        Some(i) => i,
-        None => Tenant::default_issuer(&user_pool_id).ok_or_else(|| broken("userPoolId region"))?,
-    };
-    let jwks_url =
-        string(item, "jwksUrl").unwrap_or_else(|| format!("{issuer}/.well-known/jwks.json"));
-    let defaults = LockoutPolicy::default();
-    let api_key_ids = item
-        .get("apiKeyIds")
-        .and_then(|v| v.as_ss().ok())
-        .cloned()
-        .unwrap_or_default();
-    Ok(Tenant {
-        key: key.replace('#', "/"),
-        user_pool_id,
-        app_client_id,
-        admin_group: string(item, "adminGroup").unwrap_or_else(|| "admins".into()),
-        api_key_ids,
-        lockout: LockoutPolicy {
-            max_password_attempts: number(item, "maxPasswordAttempts")
-                .and_then(|n| u32::try_from(n).ok())
-                .unwrap_or(defaults.max_password_attempts),
-            lockout_duration: number(item, "lockoutDurationSeconds")
-                .map(Duration::from_secs)
-                .unwrap_or(defaults.lockout_duration),
-        },
-        hide_account_state: item
-            .get("hideAccountState")
-            .and_then(|v| v.as_bool().ok())
-            .copied()
-            .unwrap_or(false),
-        jwks_url,
-        issuer,
-    })
-}
-
-pub struct DynamoTenants {
-    client: Client,
-    table: String,
-}
-
-impl DynamoTenants {
-    pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self {
-            client,
-            table: table.into(),
-        }
-    }
-}
-
-impl TenantRegistry for DynamoTenants {
-    async fn find(&self, headers: &TenantHeaders) -> Result<Option<Tenant>, ApiError> {
-        let Some(key) = tenant_key(headers) else {
-            return Ok(None);
-        };
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("tenantKey", AttributeValue::S(key.clone()))
-            .send()
-            .await
-            .map_err(classify)?;
-        out.item()
-            .map(|item| tenant_from_item(&key, item))
-            .transpose()
-    }
-}
 
 /// Reads a lock from an account-state item, expired or not; `None` when it holds no lock.
 pub fn lock_from_item(item: &Item) -> Option<Lock> {
@@ -195,16 +57,6 @@ const HOUSEKEEPING: Duration = Duration::from_secs(86_400);
 const NO_LOCK_HOLDS: &str =
     "(attribute_not_exists(lockSource) OR (attribute_exists(lockedUntil) AND lockedUntil <= :now))";
 
-fn n(v: impl ToString) -> AttributeValue {
-    AttributeValue::N(v.to_string())
-}
-
-fn is_condition_failure<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> bool {
-    err.as_service_error()
-        .and_then(|e| e.code())
-        .is_some_and(|c| c == "ConditionalCheckFailedException")
-}
-
 pub struct DynamoLocks {
     client: Client,
     table: String,
@@ -236,7 +88,7 @@ impl DynamoLocks {
         user: &UserId,
         lock: &Lock,
         now: SystemTime,
-    ) -> Result<Result<Item, Item>, ApiError> {
+    ) -> Result<Result<Item, Item>, StoreError> {
         let mut set = vec!["lockSource = :source", "lockedAt = :at", "lockedBy = :by"];
         let mut remove = vec![];
         let mut req = self
@@ -301,7 +153,7 @@ fn old_item(err: SdkError<UpdateItemError, HttpResponse>) -> Item {
 }
 
 impl LockStore for DynamoLocks {
-    async fn state(&self, pool_id: &str, user: &UserId) -> Result<AccountState, ApiError> {
+    async fn state(&self, pool_id: &str, user: &UserId) -> Result<AccountState, StoreError> {
         let out = self
             .client
             .get_item()
@@ -323,7 +175,7 @@ impl LockStore for DynamoLocks {
         user: &UserId,
         policy: &LockoutPolicy,
         now: SystemTime,
-    ) -> Result<Reservation, ApiError> {
+    ) -> Result<Reservation, StoreError> {
         let secs = epoch_seconds(now);
         // a lost race with another writer is retried a few times; it cannot loop for long
         for _ in 0..3 {
@@ -392,7 +244,7 @@ impl LockStore for DynamoLocks {
                 }
             }
         }
-        Err(ApiError::TooManyRequests {
+        Err(StoreError::Throttled {
             retry_after: Duration::from_secs(1),
         })
     }
@@ -404,7 +256,7 @@ impl LockStore for DynamoLocks {
         attempt: u32,
         policy: &LockoutPolicy,
         now: SystemTime,
-    ) -> Result<Option<Lock>, ApiError> {
+    ) -> Result<Option<Lock>, StoreError> {
         if attempt < policy.max_password_attempts {
             return Ok(None);
         }
@@ -416,7 +268,7 @@ impl LockStore for DynamoLocks {
             .map(|_| lock))
     }
 
-    async fn record_success(&self, pool_id: &str, user: &UserId) -> Result<(), ApiError> {
+    async fn record_success(&self, pool_id: &str, user: &UserId) -> Result<(), StoreError> {
         match self
             .update(pool_id, user)
             .update_expression("SET attempts = :zero")
@@ -431,7 +283,7 @@ impl LockStore for DynamoLocks {
         }
     }
 
-    async fn release_attempt(&self, pool_id: &str, user: &UserId) -> Result<(), ApiError> {
+    async fn release_attempt(&self, pool_id: &str, user: &UserId) -> Result<(), StoreError> {
         match self
             .update(pool_id, user)
             .update_expression("ADD attempts :minus")
@@ -453,7 +305,7 @@ impl LockStore for DynamoLocks {
         user: &UserId,
         lock: Lock,
         now: SystemTime,
-    ) -> Result<Locked, ApiError> {
+    ) -> Result<Locked, StoreError> {
         match self.write_lock(pool_id, user, &lock, now).await? {
             Ok(new) => Ok(Locked {
                 lock,
@@ -473,7 +325,7 @@ impl LockStore for DynamoLocks {
                         created: true,
                         failed_attempts: attempts(&new),
                     }),
-                    Err(_) => Err(ApiError::Conflict(
+                    Err(_) => Err(StoreError::Conflict(
                         "the account's lock changed concurrently; retry",
                     )),
                 },
@@ -481,7 +333,7 @@ impl LockStore for DynamoLocks {
         }
     }
 
-    async fn clear_lockout(&self, pool_id: &str, user: &UserId) -> Result<(), ApiError> {
+    async fn clear_lockout(&self, pool_id: &str, user: &UserId) -> Result<(), StoreError> {
         let lifted = self
             .update(pool_id, user)
             .update_expression(
@@ -504,7 +356,7 @@ impl LockStore for DynamoLocks {
         &self,
         pool_id: &str,
         users: &[UserId],
-    ) -> Result<HashMap<String, AccountState>, ApiError> {
+    ) -> Result<HashMap<String, AccountState>, StoreError> {
         let mut states = HashMap::new();
         let now = SystemTime::now();
         // BatchGetItem takes 100 keys at most; a page of users is at most 60
@@ -524,7 +376,7 @@ impl LockStore for DynamoLocks {
                     .set_keys(Some(std::mem::take(&mut keys)))
                     .consistent_read(true)
                     .build()
-                    .map_err(|e| ApiError::Internal(format!("BatchGetItem request: {e}")))?;
+                    .map_err(|e| StoreError::internal(format!("BatchGetItem request: {e}")))?;
                 let out = self
                     .client
                     .batch_get_item()
@@ -551,15 +403,13 @@ impl LockStore for DynamoLocks {
                     .unwrap_or_default();
             }
             if !keys.is_empty() {
-                return Err(ApiError::DependencyUnavailable(
-                    "DynamoDB left keys unprocessed".into(),
-                ));
+                return Err(StoreError::unavailable("DynamoDB left keys unprocessed"));
             }
         }
         Ok(states)
     }
 
-    async fn forget(&self, pool_id: &str, user: &UserId) -> Result<(), ApiError> {
+    async fn forget(&self, pool_id: &str, user: &UserId) -> Result<(), StoreError> {
         self.client
             .delete_item()
             .table_name(&self.table)
@@ -570,7 +420,7 @@ impl LockStore for DynamoLocks {
         Ok(())
     }
 
-    async fn unlock(&self, pool_id: &str, user: &UserId) -> Result<(), ApiError> {
+    async fn unlock(&self, pool_id: &str, user: &UserId) -> Result<(), StoreError> {
         match self
             .update(pool_id, user)
             .update_expression(
@@ -585,110 +435,5 @@ impl LockStore for DynamoLocks {
             Err(e) if is_condition_failure(&e) => Ok(()),
             Err(e) => Err(classify(e)),
         }
-    }
-}
-
-/// Audit table: key `pk` = `userPoolId#userID`, sort key `sk` = `<nanoseconds, 20 digits>#activityID`,
-/// so a query on `pk` backwards is newest first. `expiresAt` is the retention TTL.
-pub struct DynamoAudit {
-    client: Client,
-    table: String,
-    retention: Duration,
-}
-
-impl DynamoAudit {
-    pub fn new(client: Client, table: impl Into<String>, retention: Duration) -> Self {
-        Self {
-            client,
-            table: table.into(),
-            retention,
-        }
-    }
-}
-
-fn event_sort_key(e: &Event) -> String {
-    format!("{:020}#{}", e.at_nanos, e.activity_id)
-}
-
-/// Cursors are the last entry's sort key, base64url: opaque to callers, checked on the way in.
-fn decode_cursor(cursor: &str) -> Result<String, ApiError> {
-    let invalid = || ApiError::InvalidRequest("`cursor` is not a cursor this API returned".into());
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(cursor)
-        .map_err(|_| invalid())?;
-    let sk = String::from_utf8(bytes).map_err(|_| invalid())?;
-    let (nanos, activity) = sk.split_once('#').ok_or_else(invalid)?;
-    if nanos.len() != 20 || !nanos.bytes().all(|b| b.is_ascii_digit()) || activity.len() > 256 {
-        return Err(invalid());
-    }
-    Ok(sk)
-}
-
-fn event_from_item(item: &Item) -> Option<Event> {
-    let sk = string(item, "sk")?;
-    Some(Event {
-        user_id: string(item, "userID")?,
-        at: string(item, "at")?,
-        activity_id: string(item, "activityID").unwrap_or_default(),
-        actor: string(item, "actor").unwrap_or_default(),
-        action: string(item, "action").unwrap_or_default(),
-        outcome: string(item, "outcome").unwrap_or_default(),
-        at_nanos: sk.split('#').next()?.parse().ok()?,
-    })
-}
-
-impl AuditLog for DynamoAudit {
-    async fn append(&self, pool_id: &str, e: &Event) -> Result<(), ApiError> {
-        let user = UserId::parse(&e.user_id)?;
-        let expires = epoch_seconds(SystemTime::now() + self.retention);
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .item("pk", AttributeValue::S(account_key(pool_id, &user)))
-            .item("sk", AttributeValue::S(event_sort_key(e)))
-            .item("userID", AttributeValue::S(e.user_id.clone()))
-            .item("at", AttributeValue::S(e.at.clone()))
-            .item("activityID", AttributeValue::S(e.activity_id.clone()))
-            .item("actor", AttributeValue::S(e.actor.clone()))
-            .item("action", AttributeValue::S(e.action.clone()))
-            .item("outcome", AttributeValue::S(e.outcome.clone()))
-            .item("expiresAt", n(expires))
-            .send()
-            .await
-            .map_err(classify)?;
-        Ok(())
-    }
-
-    async fn list(
-        &self,
-        pool_id: &str,
-        user: &UserId,
-        limit: u32,
-        cursor: Option<&str>,
-    ) -> Result<EventPage, ApiError> {
-        let pk = account_key(pool_id, user);
-        let mut req = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk")
-            .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
-            .scan_index_forward(false)
-            .consistent_read(true)
-            .limit(i32::try_from(limit + 1).unwrap_or(i32::MAX));
-        if let Some(cursor) = cursor {
-            req = req
-                .exclusive_start_key("pk", AttributeValue::S(pk))
-                .exclusive_start_key("sk", AttributeValue::S(decode_cursor(cursor)?));
-        }
-        let out = req.send().await.map_err(classify)?;
-        let mut events: Vec<Event> = out.items().iter().filter_map(event_from_item).collect();
-        let more = events.len() > limit as usize;
-        events.truncate(limit as usize);
-        let cursor = more
-            .then(|| events.last().map(event_sort_key))
-            .flatten()
-            .map(|sk| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sk));
-        Ok(EventPage { events, cursor })
     }
 }

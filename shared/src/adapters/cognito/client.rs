@@ -1,0 +1,165 @@
+//! The Cognito clients, one per region, and what is read from a pool once and cached.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use aws_sdk_cognitoidentityprovider::Client;
+use base64::Engine;
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
+
+use super::errors::classify;
+use crate::{
+    cache::TtlCache,
+    domain::directory::{DirectoryError, PasswordPolicy},
+    domain::tenant::Tenant,
+    http::request::UserId,
+};
+
+/// `SECRET_HASH = Base64(HMAC_SHA256(client secret, username + client id))`.
+pub fn secret_hash(client_secret: &str, username: &str, client_id: &str) -> String {
+    // HMAC accepts keys of any length, so this cannot fail; the fallback keeps the code panic-free.
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(client_secret.as_bytes()) else {
+        return String::new();
+    };
+    mac.update(username.as_bytes());
+    mac.update(client_id.as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+}
+
+pub struct CognitoDirectory {
+    client: Client,
+    /// Clients for pools in other regions than the function's, made on first use.
+    regional: Mutex<HashMap<String, Client>>,
+    /// App client secrets (`None`: the client has none), by app client id.
+    secrets: TtlCache<String, Option<Arc<str>>>,
+    /// Password policies, by pool id.
+    pub(super) policies: TtlCache<String, PasswordPolicy>,
+}
+
+impl CognitoDirectory {
+    /// How long a client secret or a password policy is trusted before it is read again.
+    const TTL: Duration = Duration::from_secs(15 * 60);
+    /// Pools and app clients an instance serves: a handful of tenants, never caller-chosen.
+    const MAX_ENTRIES: usize = 256;
+
+    pub fn new(client: Client) -> Self {
+        Self {
+            client,
+            regional: Mutex::new(HashMap::new()),
+            secrets: TtlCache::new(Self::TTL, Self::MAX_ENTRIES),
+            policies: TtlCache::new(Self::TTL, Self::MAX_ENTRIES),
+        }
+    }
+
+    /// The client for the tenant's pool: a pool id names its region (`eu-west-1_AbC`), and a
+    /// tenant's pool may live in another region than the function.
+    pub fn client_for(&self, tenant: &Tenant) -> Client {
+        let Some(region) = Tenant::pool_region(&tenant.user_pool_id) else {
+            return self.client.clone();
+        };
+        if self.client.config().region().map(|r| r.as_ref()) == Some(region) {
+            return self.client.clone();
+        }
+        let Ok(mut regional) = self.regional.lock() else {
+            return self.client.clone();
+        };
+        regional
+            .entry(region.to_string())
+            .or_insert_with(|| {
+                Client::from_conf(
+                    self.client
+                        .config()
+                        .to_builder()
+                        .region(aws_sdk_cognitoidentityprovider::config::Region::new(
+                            region.to_string(),
+                        ))
+                        .build(),
+                )
+            })
+            .clone()
+    }
+
+    /// The app client's secret, if it has one (`DescribeUserPoolClient`, cached).
+    async fn client_secret(&self, tenant: &Tenant) -> Result<Option<Arc<str>>, DirectoryError> {
+        if let Some(secret) = self.secrets.get(tenant.app_client_id.as_str()) {
+            return Ok(secret);
+        }
+        let out = self
+            .client_for(tenant)
+            .describe_user_pool_client()
+            .user_pool_id(&tenant.user_pool_id)
+            .client_id(&tenant.app_client_id)
+            .send()
+            .await
+            .map_err(classify)
+            .map_err(|e| match e {
+                // a missing pool or client is a broken tenant record, not the caller's fault
+                DirectoryError::ResourceNotFound => DirectoryError::Internal(
+                    "the tenant's pool or app client does not exist".into(),
+                ),
+                other => other,
+            })?;
+        let secret = out
+            .user_pool_client()
+            .and_then(|c| c.client_secret())
+            .map(Arc::from);
+        self.secrets
+            .insert(tenant.app_client_id.clone(), secret.clone());
+        Ok(secret)
+    }
+
+    pub(super) async fn hash_for(
+        &self,
+        tenant: &Tenant,
+        user: &UserId,
+    ) -> Result<Option<String>, DirectoryError> {
+        Ok(self
+            .client_secret(tenant)
+            .await?
+            .map(|s| secret_hash(&s, user.as_str(), &tenant.app_client_id)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pool_in_another_region_gets_a_client_of_its_region_made_once() {
+        let config = aws_sdk_cognitoidentityprovider::Config::builder()
+            .behavior_version(aws_sdk_cognitoidentityprovider::config::BehaviorVersion::latest())
+            .region(aws_sdk_cognitoidentityprovider::config::Region::new(
+                "us-east-1",
+            ))
+            .build();
+        let directory = CognitoDirectory::new(Client::from_conf(config));
+        let region = |pool: &str| {
+            let tenant = Tenant {
+                user_pool_id: pool.into(),
+                ..crate::testing::tenant()
+            };
+            directory
+                .client_for(&tenant)
+                .config()
+                .region()
+                .map(|r| r.as_ref().to_string())
+        };
+        assert_eq!(region("us-east-1_abc").as_deref(), Some("us-east-1"));
+        assert_eq!(region("eu-west-1_abc").as_deref(), Some("eu-west-1"));
+        assert_eq!(region("eu-west-1_def").as_deref(), Some("eu-west-1"));
+        assert_eq!(directory.regional.lock().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn the_secret_hash_matches_an_independent_computation() {
+        // printf 'demo-userclient123' | openssl dgst -sha256 -hmac 's3cr3t-value' -binary | base64
+        assert_eq!(
+            secret_hash("s3cr3t-value", "demo-user", "client123"),
+            "N98CFg5JdWPI/OdAusC0sUfGuzXOdM4Nl4n7HalRTFU="
+        );
+    }
+}

@@ -1,0 +1,461 @@
+//! The `Directory` port's operations on Cognito.
+
+use aws_sdk_cognitoidentityprovider::types::{
+    AttributeType, AuthFlowType, ChallengeNameType, MessageActionType,
+};
+
+use crate::{
+    domain::directory::{
+        AuthResult, Challenge, CodeDelivery, Directory, DirectoryError, DirectoryUser, NewUser,
+        PasswordPolicy, UserPage,
+    },
+    domain::tenant::Tenant,
+    http::request::UserId,
+};
+
+use super::{client::CognitoDirectory, convert::*, errors::classify};
+
+impl Directory for CognitoDirectory {
+    async fn password_auth(
+        &self,
+        tenant: &Tenant,
+        user: &UserId,
+        password: &str,
+    ) -> Result<AuthResult, DirectoryError> {
+        let hash = self.hash_for(tenant, user).await?;
+        let mut req = self
+            .client_for(tenant)
+            .initiate_auth()
+            .auth_flow(AuthFlowType::UserPasswordAuth)
+            .client_id(&tenant.app_client_id)
+            .auth_parameters("USERNAME", user.as_str())
+            .auth_parameters("PASSWORD", password);
+        if let Some(hash) = hash {
+            req = req.auth_parameters("SECRET_HASH", hash);
+        }
+        from_initiate(req.send().await.map_err(classify)?)
+    }
+
+    async fn refresh(
+        &self,
+        tenant: &Tenant,
+        user: &UserId,
+        refresh_token: &str,
+    ) -> Result<AuthResult, DirectoryError> {
+        let hash = self.hash_for(tenant, user).await?;
+        let mut req = self
+            .client_for(tenant)
+            .initiate_auth()
+            .auth_flow(AuthFlowType::RefreshTokenAuth)
+            .client_id(&tenant.app_client_id)
+            .auth_parameters("REFRESH_TOKEN", refresh_token);
+        if let Some(hash) = hash {
+            req = req
+                .auth_parameters("USERNAME", user.as_str())
+                .auth_parameters("SECRET_HASH", hash);
+        }
+        from_initiate(req.send().await.map_err(classify)?)
+    }
+
+    async fn complete_new_password(
+        &self,
+        tenant: &Tenant,
+        user: &UserId,
+        session: &str,
+        new_password: &str,
+    ) -> Result<AuthResult, DirectoryError> {
+        let hash = self.hash_for(tenant, user).await?;
+        let mut req = self
+            .client_for(tenant)
+            .respond_to_auth_challenge()
+            .client_id(&tenant.app_client_id)
+            .challenge_name(ChallengeNameType::NewPasswordRequired)
+            .session(session)
+            .challenge_responses("USERNAME", user.as_str())
+            .challenge_responses("NEW_PASSWORD", new_password);
+        if let Some(hash) = hash {
+            req = req.challenge_responses("SECRET_HASH", hash);
+        }
+        from_respond(req.send().await.map_err(classify)?)
+    }
+
+    async fn answer_challenge(
+        &self,
+        tenant: &Tenant,
+        user: &UserId,
+        challenge: Challenge,
+        session: &str,
+        code: &str,
+    ) -> Result<AuthResult, DirectoryError> {
+        let hash = self.hash_for(tenant, user).await?;
+        let mut req = self
+            .client_for(tenant)
+            .respond_to_auth_challenge()
+            .client_id(&tenant.app_client_id)
+            .challenge_name(ChallengeNameType::from(challenge.name()))
+            .session(session)
+            .challenge_responses("USERNAME", user.as_str())
+            .challenge_responses(challenge.answer_key(), code);
+        if let Some(hash) = hash {
+            req = req.challenge_responses("SECRET_HASH", hash);
+        }
+        from_respond(req.send().await.map_err(classify)?)
+    }
+
+    async fn validate_access_token(
+        &self,
+        tenant: &Tenant,
+        access_token: &str,
+    ) -> Result<(), DirectoryError> {
+        self.client_for(tenant)
+            .get_user()
+            .access_token(access_token)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    async fn find_user(
+        &self,
+        tenant: &Tenant,
+        user: &UserId,
+    ) -> Result<Option<DirectoryUser>, DirectoryError> {
+        let out = match self
+            .client_for(tenant)
+            .admin_get_user()
+            .user_pool_id(&tenant.user_pool_id)
+            .username(user.as_str())
+            .send()
+            .await
+            .map_err(classify)
+        {
+            Ok(out) => out,
+            Err(DirectoryError::UserNotFound) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        Ok(Some(directory_user(
+            out.username(),
+            out.user_attributes(),
+            out.user_status(),
+            out.enabled(),
+            out.user_create_date(),
+            out.user_last_modified_date(),
+        )))
+    }
+
+    async fn global_sign_out(&self, tenant: &Tenant, user: &UserId) -> Result<(), DirectoryError> {
+        self.client_for(tenant)
+            .admin_user_global_sign_out()
+            .user_pool_id(&tenant.user_pool_id)
+            .username(user.as_str())
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    async fn forgot_password(
+        &self,
+        tenant: &Tenant,
+        user: &UserId,
+    ) -> Result<CodeDelivery, DirectoryError> {
+        let hash = self.hash_for(tenant, user).await?;
+        let out = self
+            .client_for(tenant)
+            .forgot_password()
+            .client_id(&tenant.app_client_id)
+            .username(user.as_str())
+            .set_secret_hash(hash)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(delivery(out.code_delivery_details()))
+    }
+
+    async fn confirm_forgot_password(
+        &self,
+        tenant: &Tenant,
+        user: &UserId,
+        code: &str,
+        new_password: &str,
+    ) -> Result<(), DirectoryError> {
+        let hash = self.hash_for(tenant, user).await?;
+        self.client_for(tenant)
+            .confirm_forgot_password()
+            .client_id(&tenant.app_client_id)
+            .username(user.as_str())
+            .confirmation_code(code)
+            .password(new_password)
+            .set_secret_hash(hash)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    async fn change_password(
+        &self,
+        tenant: &Tenant,
+        access_token: &str,
+        previous: &str,
+        proposed: &str,
+    ) -> Result<(), DirectoryError> {
+        self.client_for(tenant)
+            .change_password()
+            .access_token(access_token)
+            .previous_password(previous)
+            .proposed_password(proposed)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    async fn sign_out_everywhere(
+        &self,
+        tenant: &Tenant,
+        access_token: &str,
+    ) -> Result<(), DirectoryError> {
+        self.client_for(tenant)
+            .global_sign_out()
+            .access_token(access_token)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    async fn admin_reset_password(
+        &self,
+        tenant: &Tenant,
+        user: &UserId,
+    ) -> Result<(), DirectoryError> {
+        self.client_for(tenant)
+            .admin_reset_user_password()
+            .user_pool_id(&tenant.user_pool_id)
+            .username(user.as_str())
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    async fn set_enabled(
+        &self,
+        tenant: &Tenant,
+        user: &UserId,
+        enabled: bool,
+    ) -> Result<(), DirectoryError> {
+        if enabled {
+            self.client_for(tenant)
+                .admin_enable_user()
+                .user_pool_id(&tenant.user_pool_id)
+                .username(user.as_str())
+                .send()
+                .await
+                .map_err(classify)?;
+        } else {
+            self.client_for(tenant)
+                .admin_disable_user()
+                .user_pool_id(&tenant.user_pool_id)
+                .username(user.as_str())
+                .send()
+                .await
+                .map_err(classify)?;
+        }
+        Ok(())
+    }
+
+    async fn resend_confirmation_code(
+        &self,
+        tenant: &Tenant,
+        user: &UserId,
+    ) -> Result<CodeDelivery, DirectoryError> {
+        let hash = self.hash_for(tenant, user).await?;
+        let out = self
+            .client_for(tenant)
+            .resend_confirmation_code()
+            .client_id(&tenant.app_client_id)
+            .username(user.as_str())
+            .set_secret_hash(hash)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(delivery(out.code_delivery_details()))
+    }
+
+    async fn resend_invitation(
+        &self,
+        tenant: &Tenant,
+        user: &UserId,
+    ) -> Result<(), DirectoryError> {
+        self.client_for(tenant)
+            .admin_create_user()
+            .user_pool_id(&tenant.user_pool_id)
+            .username(user.as_str())
+            .message_action(MessageActionType::Resend)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    async fn create_user(
+        &self,
+        tenant: &Tenant,
+        new: &NewUser,
+    ) -> Result<DirectoryUser, DirectoryError> {
+        let mut req = self
+            .client_for(tenant)
+            .admin_create_user()
+            .user_pool_id(&tenant.user_pool_id)
+            .username(new.username.as_str())
+            .set_temporary_password(new.temporary_password.clone());
+        for (name, value) in &new.attributes {
+            req = req.user_attributes(
+                AttributeType::builder()
+                    .name(name)
+                    .value(value)
+                    .build()
+                    .map_err(|e| DirectoryError::Internal(format!("attribute {name}: {e}")))?,
+            );
+        }
+        if !new.send_invitation {
+            req = req.message_action(MessageActionType::Suppress);
+        }
+        let out = req.send().await.map_err(classify)?;
+        let user = out
+            .user()
+            .ok_or_else(|| DirectoryError::Internal("AdminCreateUser returned no user".into()))?;
+        Ok(directory_user(
+            user.username().unwrap_or(new.username.as_str()),
+            user.attributes(),
+            user.user_status(),
+            user.enabled(),
+            user.user_create_date(),
+            user.user_last_modified_date(),
+        ))
+    }
+
+    async fn set_password(
+        &self,
+        tenant: &Tenant,
+        user: &UserId,
+        password: &str,
+        permanent: bool,
+    ) -> Result<(), DirectoryError> {
+        self.client_for(tenant)
+            .admin_set_user_password()
+            .user_pool_id(&tenant.user_pool_id)
+            .username(user.as_str())
+            .password(password)
+            .permanent(permanent)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    async fn update_attributes(
+        &self,
+        tenant: &Tenant,
+        user: &UserId,
+        attributes: &[(String, String)],
+    ) -> Result<(), DirectoryError> {
+        let mut req = self
+            .client_for(tenant)
+            .admin_update_user_attributes()
+            .user_pool_id(&tenant.user_pool_id)
+            .username(user.as_str());
+        for (name, value) in attributes {
+            req = req.user_attributes(
+                AttributeType::builder()
+                    .name(name)
+                    .value(value)
+                    .build()
+                    .map_err(|e| DirectoryError::Internal(format!("attribute {name}: {e}")))?,
+            );
+        }
+        req.send().await.map_err(classify)?;
+        Ok(())
+    }
+
+    async fn delete_user(&self, tenant: &Tenant, user: &UserId) -> Result<(), DirectoryError> {
+        self.client_for(tenant)
+            .admin_delete_user()
+            .user_pool_id(&tenant.user_pool_id)
+            .username(user.as_str())
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    async fn list_users(
+        &self,
+        tenant: &Tenant,
+        filter: Option<&str>,
+        limit: i32,
+        pagination_token: Option<&str>,
+    ) -> Result<UserPage, DirectoryError> {
+        let out = self
+            .client_for(tenant)
+            .list_users()
+            .user_pool_id(&tenant.user_pool_id)
+            .set_filter(filter.map(str::to_string))
+            .limit(limit)
+            .set_pagination_token(pagination_token.map(str::to_string))
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(UserPage {
+            users: out
+                .users()
+                .iter()
+                .map(|u| {
+                    directory_user(
+                        u.username().unwrap_or_default(),
+                        u.attributes(),
+                        u.user_status(),
+                        u.enabled(),
+                        u.user_create_date(),
+                        u.user_last_modified_date(),
+                    )
+                })
+                .collect(),
+            pagination_token: out.pagination_token().map(str::to_string),
+        })
+    }
+
+    async fn password_policy(&self, tenant: &Tenant) -> Result<PasswordPolicy, DirectoryError> {
+        if let Some(policy) = self.policies.get(tenant.user_pool_id.as_str()) {
+            return Ok(policy);
+        }
+        let out = self
+            .client_for(tenant)
+            .describe_user_pool()
+            .user_pool_id(&tenant.user_pool_id)
+            .send()
+            .await
+            .map_err(classify)?;
+        let policy = out
+            .user_pool()
+            .and_then(|p| p.policies())
+            .and_then(|p| p.password_policy())
+            .map(|p| PasswordPolicy {
+                minimum_length: p
+                    .minimum_length()
+                    .and_then(|n| usize::try_from(n).ok())
+                    .unwrap_or(8),
+                require_uppercase: p.require_uppercase(),
+                require_lowercase: p.require_lowercase(),
+                require_numbers: p.require_numbers(),
+                require_symbols: p.require_symbols(),
+            })
+            .unwrap_or_default();
+        self.policies
+            .insert(tenant.user_pool_id.clone(), policy.clone());
+        Ok(policy)
+    }
+}

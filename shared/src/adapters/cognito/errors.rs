@@ -1,0 +1,369 @@
+//! Cognito's errors, read as the domain's `DirectoryError`.
+
+use aws_sdk_cognitoidentityprovider::{
+    error::{DisplayErrorContext, ProvideErrorMetadata, SdkError},
+    operation::{
+        admin_create_user::AdminCreateUserError, admin_delete_user::AdminDeleteUserError,
+        admin_disable_user::AdminDisableUserError, admin_enable_user::AdminEnableUserError,
+        admin_get_user::AdminGetUserError, admin_reset_user_password::AdminResetUserPasswordError,
+        admin_set_user_password::AdminSetUserPasswordError,
+        admin_update_user_attributes::AdminUpdateUserAttributesError,
+        admin_user_global_sign_out::AdminUserGlobalSignOutError,
+        change_password::ChangePasswordError, confirm_forgot_password::ConfirmForgotPasswordError,
+        describe_user_pool::DescribeUserPoolError,
+        describe_user_pool_client::DescribeUserPoolClientError,
+        forgot_password::ForgotPasswordError, get_user::GetUserError,
+        global_sign_out::GlobalSignOutError, initiate_auth::InitiateAuthError,
+        list_users::ListUsersError, resend_confirmation_code::ResendConfirmationCodeError,
+        respond_to_auth_challenge::RespondToAuthChallengeError,
+    },
+};
+use aws_smithy_runtime_api::http::Response as HttpResponse;
+
+use crate::domain::directory::DirectoryError;
+
+/// Maps a Cognito error code (and, for `NotAuthorizedException`, its message) to the domain.
+pub fn classify_code(
+    code: Option<&str>,
+    message: Option<&str>,
+    http_status: u16,
+) -> DirectoryError {
+    let message = message.unwrap_or_default();
+    match code.unwrap_or_default() {
+        "NotAuthorizedException" => {
+            if message.contains("User is disabled") {
+                DirectoryError::UserDisabled
+            } else if message.contains("Password attempts exceeded") {
+                DirectoryError::PasswordAttemptsExceeded
+            } else {
+                DirectoryError::NotAuthorized
+            }
+        }
+        "UserNotFoundException" => DirectoryError::UserNotFound,
+        "UserNotConfirmedException" => DirectoryError::UserNotConfirmed,
+        "PasswordResetRequiredException" => DirectoryError::PasswordResetRequired,
+        "InvalidPasswordException" | "PasswordHistoryPolicyViolationException" => {
+            DirectoryError::InvalidPassword(None)
+        }
+        "CodeMismatchException" => DirectoryError::CodeMismatch,
+        "ExpiredCodeException" => DirectoryError::CodeExpired,
+        "ResourceNotFoundException" => DirectoryError::ResourceNotFound,
+        "UsernameExistsException" => DirectoryError::Conflict("the user already exists"),
+        "AliasExistsException" => {
+            DirectoryError::Conflict("the email or phone number belongs to another user")
+        }
+        "UnsupportedUserStateException" => {
+            DirectoryError::Conflict("the user is not in a state that allows this operation")
+        }
+        "InvalidParameterException" => DirectoryError::InvalidParameter,
+        // The only trigger this product installs that denies a sign-in is the Pre
+        // Authentication lock check, so a trigger's refusal means the account is locked.
+        "UserLambdaValidationException" => DirectoryError::Locked,
+        "ForbiddenException" => DirectoryError::Forbidden,
+        "MfaMethodNotFoundException" | "SoftwareTokenMfaNotFoundException" => {
+            DirectoryError::Conflict("the user has no such MFA method set up")
+        }
+        "TooManyRequestsException"
+        | "LimitExceededException"
+        | "TooManyFailedAttemptsException" => DirectoryError::Throttled,
+        "InternalErrorException" => DirectoryError::Unavailable("Cognito internal error".into()),
+        other if http_status >= 500 => {
+            DirectoryError::Unavailable(format!("Cognito answered {http_status} ({other})"))
+        }
+        other => DirectoryError::Internal(format!("unexpected Cognito error {other:?}")),
+    }
+}
+
+/// An operation error's modelled exception, read from its variant: the wire code is only the
+/// fallback (for `Unhandled`), since a modelled error need not carry one.
+pub(super) trait Modelled: ProvideErrorMetadata {
+    fn exception(&self) -> Option<(&'static str, Option<&str>)>;
+}
+
+macro_rules! modelled {
+    ($error:ty { $($variant:ident),+ $(,)? }) => {
+        impl Modelled for $error {
+            fn exception(&self) -> Option<(&'static str, Option<&str>)> {
+                match self {
+                    $(Self::$variant(e) => Some((stringify!($variant), e.message())),)+
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+modelled!(InitiateAuthError {
+    NotAuthorizedException,
+    UserNotFoundException,
+    UserNotConfirmedException,
+    PasswordResetRequiredException,
+    ResourceNotFoundException,
+    InvalidParameterException,
+    TooManyRequestsException,
+    InternalErrorException,
+    UserLambdaValidationException,
+    ForbiddenException,
+});
+modelled!(RespondToAuthChallengeError {
+    NotAuthorizedException,
+    UserNotFoundException,
+    UserNotConfirmedException,
+    PasswordResetRequiredException,
+    ResourceNotFoundException,
+    InvalidParameterException,
+    TooManyRequestsException,
+    InternalErrorException,
+    UserLambdaValidationException,
+    ForbiddenException,
+    CodeMismatchException,
+    ExpiredCodeException,
+    InvalidPasswordException,
+    PasswordHistoryPolicyViolationException,
+    AliasExistsException,
+    MfaMethodNotFoundException,
+    SoftwareTokenMfaNotFoundException,
+});
+modelled!(DescribeUserPoolClientError {
+    NotAuthorizedException,
+    ResourceNotFoundException,
+    InvalidParameterException,
+    TooManyRequestsException,
+    InternalErrorException,
+});
+modelled!(GetUserError {
+    NotAuthorizedException,
+    UserNotFoundException,
+    PasswordResetRequiredException,
+    UserNotConfirmedException,
+    ResourceNotFoundException,
+    InvalidParameterException,
+    TooManyRequestsException,
+    InternalErrorException,
+    ForbiddenException,
+});
+modelled!(AdminGetUserError {
+    NotAuthorizedException,
+    UserNotFoundException,
+    ResourceNotFoundException,
+    InvalidParameterException,
+    TooManyRequestsException,
+    InternalErrorException,
+});
+modelled!(AdminUserGlobalSignOutError {
+    NotAuthorizedException,
+    UserNotFoundException,
+    ResourceNotFoundException,
+    InvalidParameterException,
+    TooManyRequestsException,
+    InternalErrorException,
+});
+modelled!(ForgotPasswordError {
+    NotAuthorizedException,
+    UserNotFoundException,
+    ResourceNotFoundException,
+    InvalidParameterException,
+    TooManyRequestsException,
+    LimitExceededException,
+    InternalErrorException,
+    UserLambdaValidationException,
+    ForbiddenException,
+});
+modelled!(ConfirmForgotPasswordError {
+    NotAuthorizedException,
+    UserNotFoundException,
+    UserNotConfirmedException,
+    ResourceNotFoundException,
+    InvalidParameterException,
+    TooManyRequestsException,
+    LimitExceededException,
+    TooManyFailedAttemptsException,
+    InternalErrorException,
+    UserLambdaValidationException,
+    ForbiddenException,
+    CodeMismatchException,
+    ExpiredCodeException,
+    InvalidPasswordException,
+    PasswordHistoryPolicyViolationException,
+});
+modelled!(ChangePasswordError {
+    NotAuthorizedException,
+    UserNotFoundException,
+    UserNotConfirmedException,
+    PasswordResetRequiredException,
+    ResourceNotFoundException,
+    InvalidParameterException,
+    TooManyRequestsException,
+    LimitExceededException,
+    InternalErrorException,
+    ForbiddenException,
+    InvalidPasswordException,
+    PasswordHistoryPolicyViolationException,
+});
+modelled!(GlobalSignOutError {
+    NotAuthorizedException,
+    UserNotConfirmedException,
+    PasswordResetRequiredException,
+    ResourceNotFoundException,
+    InvalidParameterException,
+    TooManyRequestsException,
+    InternalErrorException,
+    ForbiddenException,
+});
+modelled!(AdminResetUserPasswordError {
+    NotAuthorizedException,
+    UserNotFoundException,
+    ResourceNotFoundException,
+    InvalidParameterException,
+    TooManyRequestsException,
+    LimitExceededException,
+    InternalErrorException,
+    UserLambdaValidationException,
+});
+modelled!(AdminDisableUserError {
+    NotAuthorizedException,
+    UserNotFoundException,
+    ResourceNotFoundException,
+    InvalidParameterException,
+    TooManyRequestsException,
+    InternalErrorException,
+});
+modelled!(AdminEnableUserError {
+    NotAuthorizedException,
+    UserNotFoundException,
+    ResourceNotFoundException,
+    InvalidParameterException,
+    TooManyRequestsException,
+    InternalErrorException,
+});
+modelled!(ResendConfirmationCodeError {
+    NotAuthorizedException,
+    UserNotFoundException,
+    ResourceNotFoundException,
+    InvalidParameterException,
+    TooManyRequestsException,
+    LimitExceededException,
+    InternalErrorException,
+    UserLambdaValidationException,
+    ForbiddenException,
+});
+modelled!(AdminCreateUserError {
+    NotAuthorizedException,
+    UserNotFoundException,
+    ResourceNotFoundException,
+    InvalidParameterException,
+    InvalidPasswordException,
+    TooManyRequestsException,
+    InternalErrorException,
+    UserLambdaValidationException,
+    UsernameExistsException,
+    UnsupportedUserStateException,
+});
+modelled!(AdminSetUserPasswordError {
+    NotAuthorizedException,
+    UserNotFoundException,
+    ResourceNotFoundException,
+    InvalidParameterException,
+    InvalidPasswordException,
+    TooManyRequestsException,
+    InternalErrorException,
+    PasswordHistoryPolicyViolationException,
+});
+modelled!(AdminUpdateUserAttributesError {
+    NotAuthorizedException,
+    UserNotFoundException,
+    ResourceNotFoundException,
+    InvalidParameterException,
+    TooManyRequestsException,
+    InternalErrorException,
+    UserLambdaValidationException,
+    AliasExistsException,
+});
+modelled!(AdminDeleteUserError {
+    NotAuthorizedException,
+    UserNotFoundException,
+    ResourceNotFoundException,
+    InvalidParameterException,
+    TooManyRequestsException,
+    InternalErrorException,
+});
+modelled!(ListUsersError {
+    NotAuthorizedException,
+    ResourceNotFoundException,
+    InvalidParameterException,
+    TooManyRequestsException,
+    InternalErrorException,
+});
+modelled!(DescribeUserPoolError {
+    NotAuthorizedException,
+    ResourceNotFoundException,
+    InvalidParameterException,
+    TooManyRequestsException,
+    InternalErrorException,
+});
+
+pub(super) fn classify<E: Modelled + std::error::Error + 'static>(
+    err: SdkError<E, HttpResponse>,
+) -> DirectoryError {
+    match &err {
+        SdkError::ServiceError(service) => {
+            let e = service.err();
+            let (code, message) = e
+                .exception()
+                .map(|(code, message)| (Some(code), message))
+                .unwrap_or((e.code(), e.message()));
+            classify_code(code, message, service.raw().status().as_u16())
+        }
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
+            DirectoryError::Unavailable(format!("Cognito: {}", DisplayErrorContext(&err)))
+        }
+        _ => DirectoryError::Internal(format!("Cognito: {}", DisplayErrorContext(&err))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(c: &str, m: &str) -> DirectoryError {
+        classify_code(Some(c), Some(m), 400)
+    }
+
+    #[test]
+    fn not_authorized_is_told_apart_by_its_message() {
+        assert!(matches!(
+            code("NotAuthorizedException", "User is disabled."),
+            DirectoryError::UserDisabled
+        ));
+        assert!(matches!(
+            code("NotAuthorizedException", "Password attempts exceeded"),
+            DirectoryError::PasswordAttemptsExceeded
+        ));
+        for m in [
+            "Incorrect username or password.",
+            "Invalid Refresh Token",
+            "Refresh Token has been revoked",
+            "Invalid session for the user, session is expired.",
+        ] {
+            assert!(
+                matches!(
+                    code("NotAuthorizedException", m),
+                    DirectoryError::NotAuthorized
+                ),
+                "{m}"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_errors_are_503_when_cognito_failed_and_500_otherwise() {
+        assert!(matches!(
+            classify_code(None, None, 502),
+            DirectoryError::Unavailable(_)
+        ));
+        assert!(matches!(
+            classify_code(Some("SomethingNew"), None, 400),
+            DirectoryError::Internal(_)
+        ));
+    }
+}

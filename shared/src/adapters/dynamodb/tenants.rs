@@ -1,0 +1,103 @@
+//! Tenants table, key `tenantKey` = `clientId#clientCode#database`:
+//! `userPoolId`, `appClientId` (required); `adminGroup`, `apiKeyIds` (string set),
+//! `maxPasswordAttempts`, `lockoutDurationSeconds`, `hideAccountState`, `jwksUrl`, `issuer`
+//! (optional, with the contract's defaults).
+
+use std::time::Duration;
+
+use aws_sdk_dynamodb::{Client, types::AttributeValue};
+
+use super::{Item, classify, number, string};
+use crate::{
+    domain::store::StoreError,
+    domain::tenant::{LockoutPolicy, Tenant, TenantRegistry},
+    http::request::TenantHeaders,
+};
+
+/// The registry key for a set of tenant headers, or `None` when a header holds characters no
+/// registered tenant can have (which also keeps `#` from forging another tenant's key).
+pub fn tenant_key(h: &TenantHeaders) -> Option<String> {
+    let ok = |s: &str| {
+        !s.is_empty()
+            && s.len() <= 64
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+    };
+    (ok(&h.client_id) && ok(&h.client_code) && ok(&h.database))
+        .then(|| format!("{}#{}#{}", h.client_id, h.client_code, h.database))
+}
+
+/// Reads a tenant record; a record without its required fields is an operator error (500).
+pub fn tenant_from_item(key: &str, item: &Item) -> Result<Tenant, StoreError> {
+    let broken =
+        |field: &str| StoreError::internal(format!("tenant record {key} has no valid {field}"));
+    let user_pool_id = string(item, "userPoolId").ok_or_else(|| broken("userPoolId"))?;
+    let app_client_id = string(item, "appClientId").ok_or_else(|| broken("appClientId"))?;
+    let issuer = match string(item, "issuer") {
+        Some(i) => i,
+        None => Tenant::default_issuer(&user_pool_id).ok_or_else(|| broken("userPoolId region"))?,
+    };
+    let jwks_url =
+        string(item, "jwksUrl").unwrap_or_else(|| format!("{issuer}/.well-known/jwks.json"));
+    let defaults = LockoutPolicy::default();
+    let api_key_ids = item
+        .get("apiKeyIds")
+        .and_then(|v| v.as_ss().ok())
+        .cloned()
+        .unwrap_or_default();
+    Ok(Tenant {
+        key: key.replace('#', "/"),
+        user_pool_id,
+        app_client_id,
+        admin_group: string(item, "adminGroup").unwrap_or_else(|| "admins".into()),
+        api_key_ids,
+        lockout: LockoutPolicy {
+            max_password_attempts: number(item, "maxPasswordAttempts")
+                .and_then(|n| u32::try_from(n).ok())
+                .unwrap_or(defaults.max_password_attempts),
+            lockout_duration: number(item, "lockoutDurationSeconds")
+                .map(Duration::from_secs)
+                .unwrap_or(defaults.lockout_duration),
+        },
+        hide_account_state: item
+            .get("hideAccountState")
+            .and_then(|v| v.as_bool().ok())
+            .copied()
+            .unwrap_or(false),
+        jwks_url,
+        issuer,
+    })
+}
+
+pub struct DynamoTenants {
+    client: Client,
+    table: String,
+}
+
+impl DynamoTenants {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+}
+
+impl TenantRegistry for DynamoTenants {
+    async fn find(&self, headers: &TenantHeaders) -> Result<Option<Tenant>, StoreError> {
+        let Some(key) = tenant_key(headers) else {
+            return Ok(None);
+        };
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("tenantKey", AttributeValue::S(key.clone()))
+            .send()
+            .await
+            .map_err(classify)?;
+        out.item()
+            .map(|item| tenant_from_item(&key, item))
+            .transpose()
+    }
+}

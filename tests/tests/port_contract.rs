@@ -1,0 +1,282 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! One contract per store port, run on both implementations: the in-memory one the handler
+//! tests use, and the DynamoDB one on the emulator. A fake that answers differently from the
+//! real store would make the handler tests pin behaviour production does not have, so the
+//! fakes are held to the same rules as the adapters here.
+
+use std::time::{Duration, SystemTime};
+
+use account_api_tests::stack::{Stack, unique};
+use aws_sdk_dynamodb::types::AttributeValue;
+use shared::{
+    adapters::dynamodb::{DynamoAudit, DynamoLocks, DynamoTenants},
+    domain::audit::{AuditLog, Event},
+    domain::lock::{Lock, LockSource, LockStore, Reservation, STALE_RESERVATION},
+    domain::store::StoreError,
+    domain::tenant::{LockoutPolicy, TenantRegistry},
+    http::request::{TenantHeaders, UserId},
+    testing::{InMemoryAudit, InMemoryLocks, InMemoryTenants, tenant},
+};
+
+fn user(name: &str) -> UserId {
+    UserId::parse(name).unwrap()
+}
+
+fn policy() -> LockoutPolicy {
+    LockoutPolicy {
+        max_password_attempts: 3,
+        lockout_duration: Duration::from_secs(900),
+    }
+}
+
+fn admin_lock(now: SystemTime, until: Option<u64>) -> Lock {
+    Lock {
+        source: LockSource::Admin,
+        reason: Some("compromised".into()),
+        locked_at: shared::domain::lock::rfc3339(now),
+        locked_by: "admin-sub".into(),
+        locked_until: until,
+    }
+}
+
+async fn lock_store_contract(store: &impl LockStore) {
+    let pool = &unique("pool");
+    let (p, now) = (policy(), SystemTime::now());
+
+    // an account nobody touched: no lock, a whole budget
+    let fresh = store.state(pool, &user("fresh")).await.unwrap();
+    assert_eq!((fresh.lock, fresh.failed_attempts), (None, 0));
+
+    // the budget is spent one unit at a time, and a spent budget whose reservations are
+    // recent is held by checks in flight
+    let u = user("spender");
+    for attempt in 1..=3 {
+        let r = store.reserve_attempt(pool, &u, &p, now).await.unwrap();
+        assert_eq!(r, Reservation::Granted { attempt });
+    }
+    let r = store.reserve_attempt(pool, &u, &p, now).await.unwrap();
+    assert_eq!(r, Reservation::Exhausted);
+    // a check that never happened gives its unit back; a success makes the budget whole
+    store.release_attempt(pool, &u).await.unwrap();
+    assert_eq!(store.state(pool, &u).await.unwrap().failed_attempts, 2);
+    store.record_success(pool, &u).await.unwrap();
+    assert_eq!(store.state(pool, &u).await.unwrap().failed_attempts, 0);
+
+    // the last unit of a wrong password locks, with the policy as its source
+    let u = user("guesser");
+    for attempt in 1..=3 {
+        assert_eq!(
+            store.reserve_attempt(pool, &u, &p, now).await.unwrap(),
+            Reservation::Granted { attempt }
+        );
+        let lock = store
+            .record_failure(pool, &u, attempt, &p, now)
+            .await
+            .unwrap();
+        assert_eq!(lock.is_some(), attempt == 3, "attempt {attempt}");
+    }
+    let state = store.state(pool, &u).await.unwrap();
+    let lock = state.lock.expect("locked by the policy");
+    assert_eq!(lock.source, LockSource::LockoutPolicy);
+    assert_eq!(state.failed_attempts, 3);
+    assert!(matches!(
+        store.reserve_attempt(pool, &u, &p, now).await.unwrap(),
+        Reservation::Locked(_)
+    ));
+    // once the lockout is over it is no lock, and the next check starts a whole budget
+    let later = now + p.lockout_duration + Duration::from_secs(1);
+    assert_eq!(
+        store.reserve_attempt(pool, &u, &p, later).await.unwrap(),
+        Reservation::Granted { attempt: 1 }
+    );
+
+    // a budget held by checks that died in flight (no answer for STALE_RESERVATION) locks
+    let u = user("stalled");
+    for _ in 0..3 {
+        store.reserve_attempt(pool, &u, &p, now).await.unwrap();
+    }
+    let stale = now + STALE_RESERVATION + Duration::from_secs(1);
+    match store.reserve_attempt(pool, &u, &p, stale).await.unwrap() {
+        Reservation::Locked(lock) => assert_eq!(lock.source, LockSource::LockoutPolicy),
+        other => panic!("a stale reservation must lock, got {other:?}"),
+    }
+
+    // an admin lock is written once; a second lock keeps the one that holds
+    let u = user("locked");
+    let first = store
+        .lock(pool, &u, admin_lock(now, None), now)
+        .await
+        .unwrap();
+    assert!(first.created);
+    let again = store
+        .lock(pool, &u, admin_lock(now, Some(1)), now)
+        .await
+        .unwrap();
+    assert!(!again.created);
+    assert_eq!(again.lock.locked_until, None);
+    // recovery lifts a lockout, never an admin lock
+    store.clear_lockout(pool, &u).await.unwrap();
+    assert!(store.state(pool, &u).await.unwrap().lock.is_some());
+    let g = user("guesser");
+    for attempt in 1..=3 {
+        store.reserve_attempt(pool, &g, &p, later).await.ok();
+        store
+            .record_failure(pool, &g, attempt, &p, later)
+            .await
+            .ok();
+    }
+    store.clear_lockout(pool, &g).await.unwrap();
+    let state = store.state(pool, &g).await.unwrap();
+    assert_eq!((state.lock, state.failed_attempts), (None, 0));
+    // unlock lifts any lock; both are idempotent
+    store.unlock(pool, &u).await.unwrap();
+    store.unlock(pool, &u).await.unwrap();
+    assert_eq!(store.state(pool, &u).await.unwrap().lock, None);
+
+    // several at once, by username; forgetting deletes
+    let states = store
+        .states(pool, &[user("stalled"), user("fresh")])
+        .await
+        .unwrap();
+    assert!(states["stalled"].lock.is_some());
+    assert!(states.get("fresh").is_none_or(|s| s.lock.is_none()));
+    store.forget(pool, &user("stalled")).await.unwrap();
+    store.forget(pool, &user("stalled")).await.unwrap();
+    let gone = store.state(pool, &user("stalled")).await.unwrap();
+    assert_eq!((gone.lock, gone.failed_attempts), (None, 0));
+
+    // pools do not share accounts
+    let other = &unique("pool");
+    assert_eq!(
+        store.state(other, &user("guesser")).await.unwrap().lock,
+        None
+    );
+}
+
+async fn audit_contract(log: &impl AuditLog) {
+    let pool = &unique("pool");
+    let u = user("audited");
+    for i in 0..5 {
+        let e = Event::new(
+            &u,
+            &format!("act-{i}"),
+            "self",
+            "user-authentication",
+            "success",
+        );
+        log.append(pool, &e).await.unwrap();
+        // distinct timestamps, as distinct requests have
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    log.append(
+        pool,
+        &Event::new(&user("other"), "x", "self", "a", "success"),
+    )
+    .await
+    .unwrap();
+    let first = log.list(pool, &u, 2, None).await.unwrap();
+    let ids: Vec<_> = first.events.iter().map(|e| e.activity_id.clone()).collect();
+    assert_eq!(ids, ["act-4", "act-3"], "newest first");
+    let cursor = first.cursor.expect("more to come");
+    let second = log.list(pool, &u, 10, Some(&cursor)).await.unwrap();
+    let ids: Vec<_> = second
+        .events
+        .iter()
+        .map(|e| e.activity_id.clone())
+        .collect();
+    assert_eq!(ids, ["act-2", "act-1", "act-0"]);
+    assert_eq!(second.cursor, None);
+    assert!(matches!(
+        log.list(pool, &u, 2, Some("not-a-cursor")).await,
+        Err(StoreError::InvalidCursor)
+    ));
+}
+
+async fn registry_contract(registry: &impl TenantRegistry, registered: &TenantHeaders) {
+    let found = registry
+        .find(registered)
+        .await
+        .unwrap()
+        .expect("registered");
+    assert_eq!(found.user_pool_id, tenant().user_pool_id);
+    let unknown = TenantHeaders {
+        client_id: "nobody".into(),
+        ..registered.clone()
+    };
+    assert_eq!(registry.find(&unknown).await.unwrap(), None);
+    // characters no tenant key may hold (`#` would forge another tenant's key) find nothing
+    let forged = TenantHeaders {
+        client_id: format!("{}#x", registered.client_id),
+        ..registered.clone()
+    };
+    assert_eq!(registry.find(&forged).await.unwrap(), None);
+}
+
+fn headers(client_id: &str) -> TenantHeaders {
+    TenantHeaders {
+        client_id: client_id.into(),
+        client_code: "CODE".into(),
+        database: "main".into(),
+    }
+}
+
+#[tokio::test]
+async fn the_in_memory_lock_store_keeps_the_contract() {
+    lock_store_contract(&InMemoryLocks::default()).await;
+}
+
+#[tokio::test]
+async fn the_dynamodb_lock_store_keeps_the_contract() {
+    let stack = Stack::connect().await;
+    stack.ensure_tables().await;
+    let store = DynamoLocks::new(stack.dynamodb.clone(), &stack.config.account_state_table);
+    lock_store_contract(&store).await;
+}
+
+#[tokio::test]
+async fn the_in_memory_audit_log_keeps_the_contract() {
+    audit_contract(&InMemoryAudit::default()).await;
+}
+
+#[tokio::test]
+async fn the_dynamodb_audit_log_keeps_the_contract() {
+    let stack = Stack::connect().await;
+    stack.ensure_tables().await;
+    let log = DynamoAudit::new(
+        stack.dynamodb.clone(),
+        &stack.config.audit_table,
+        stack.config.audit_retention,
+    );
+    audit_contract(&log).await;
+}
+
+#[tokio::test]
+async fn the_in_memory_tenant_registry_keeps_the_contract() {
+    let registry = InMemoryTenants::default();
+    let h = headers("memory");
+    registry.insert(&h.client_id, &h.client_code, &h.database, tenant());
+    registry_contract(&registry, &h).await;
+}
+
+#[tokio::test]
+async fn the_dynamodb_tenant_registry_keeps_the_contract() {
+    let stack = Stack::connect().await;
+    stack.ensure_tables().await;
+    let h = headers(&unique("client"));
+    let t = tenant();
+    stack
+        .dynamodb
+        .put_item()
+        .table_name(&stack.config.tenants_table)
+        .item(
+            "tenantKey",
+            AttributeValue::S(format!("{}#{}#{}", h.client_id, h.client_code, h.database)),
+        )
+        .item("userPoolId", AttributeValue::S(t.user_pool_id))
+        .item("appClientId", AttributeValue::S(t.app_client_id))
+        .send()
+        .await
+        .unwrap();
+    let registry = DynamoTenants::new(stack.dynamodb.clone(), &stack.config.tenants_table);
+    registry_contract(&registry, &h).await;
+}
