@@ -105,7 +105,20 @@ export_stack_env() {
   unset AWS_PROFILE AWS_SESSION_TOKEN
   # the emulator answers unsupported operations with an HTML 500: do not retry those
   export AWS_MAX_ATTEMPTS=1
-  export TENANTS_TABLE="local-tenants" ACCOUNT_STATE_TABLE="local-account-state" AUDIT_TABLE="local-audit"
+  # the table names `cargo lambda watch` would use too: [workspace.metadata.lambda.env] in
+  # Cargo.toml is their one place
+  TENANTS_TABLE=$(metadata_env TENANTS_TABLE)
+  ACCOUNT_STATE_TABLE=$(metadata_env ACCOUNT_STATE_TABLE)
+  AUDIT_TABLE=$(metadata_env AUDIT_TABLE)
+  export TENANTS_TABLE ACCOUNT_STATE_TABLE AUDIT_TABLE
+}
+
+# A value of [workspace.metadata.lambda.env] in Cargo.toml.
+metadata_env() {
+  local value
+  value=$(sed -n '/^\[workspace\.metadata\.lambda\.env\]/,/^\[/s/^'"$1"' = "\(.*\)"$/\1/p' Cargo.toml)
+  [ -n "$value" ] || die "Cargo.toml's [workspace.metadata.lambda.env] has no $1"
+  printf '%s\n' "$value"
 }
 
 # What the functions read at run time under `cargo lambda watch`, written to $1.

@@ -22,7 +22,7 @@ use crate::{
     http::problem::ApiError,
     http::request::{RequestMeta, TenantHeaders, UserId, bearer_token},
     http::respond::Reply,
-    http::routes::{self, Route},
+    http::routes::{self, Operations, Route},
 };
 
 /// The set of port implementations an [`App`] runs on.
@@ -94,7 +94,7 @@ pub struct Call<Op: 'static> {
 /// An endpoint group: one Lambda function's route table and the handler of its operations.
 pub trait Group: 'static {
     /// The group's operations; `route` matches on them exhaustively.
-    type Op: Copy + Send + Sync + 'static;
+    type Op: Operations;
     /// Method and path template of each operation (`crate::http::routes`).
     const ROUTES: &'static [Route<Self::Op>];
 

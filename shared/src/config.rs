@@ -45,6 +45,30 @@ pub struct Config {
 impl Config {
     pub const DEFAULT_BODY_LIMIT: usize = 16 * 1024;
 
+    /// Every variable a function reads, with its default (`None`: required). README's
+    /// configuration table is checked against this list (`tests/tests/documented.rs`).
+    pub const SETTINGS: &[(&str, Option<u64>)] = &[
+        ("TENANTS_TABLE", None),
+        ("ACCOUNT_STATE_TABLE", None),
+        ("AUDIT_TABLE", None),
+        ("AUDIT_RETENTION_DAYS", Some(400)),
+        ("BODY_LIMIT_BYTES", Some(Self::DEFAULT_BODY_LIMIT as u64)),
+        ("TENANT_CACHE_TTL_SECONDS", Some(60)),
+        ("CONNECT_TIMEOUT_MS", Some(1000)),
+        ("ATTEMPT_TIMEOUT_MS", Some(2000)),
+        ("OPERATION_TIMEOUT_MS", Some(4500)),
+        ("JWKS_CACHE_TTL_SECONDS", Some(3600)),
+        ("FORGOT_PASSWORD_FLOOR_MS", Some(400)),
+    ];
+
+    fn default_of(name: &str) -> u64 {
+        Self::SETTINGS
+            .iter()
+            .find(|(n, _)| *n == name)
+            .and_then(|(_, default)| *default)
+            .unwrap_or(0)
+    }
+
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -56,9 +80,9 @@ impl Config {
                 .filter(|v| !v.trim().is_empty())
                 .ok_or(ConfigError::Missing(name))
         };
-        let number = |name: &'static str, default: u64| -> Result<u64, ConfigError> {
+        let number = |name: &'static str| -> Result<u64, ConfigError> {
             match lookup(name) {
-                None => Ok(default),
+                None => Ok(Self::default_of(name)),
                 Some(v) => v.trim().parse().map_err(|_| ConfigError::Invalid {
                     name,
                     why: "expected a whole number".into(),
@@ -69,21 +93,19 @@ impl Config {
             tenants_table: required("TENANTS_TABLE")?,
             account_state_table: required("ACCOUNT_STATE_TABLE")?,
             audit_table: required("AUDIT_TABLE")?,
-            audit_retention: Duration::from_secs(number("AUDIT_RETENTION_DAYS", 400)? * 86_400),
-            body_limit_bytes: usize::try_from(number(
-                "BODY_LIMIT_BYTES",
-                Self::DEFAULT_BODY_LIMIT as u64,
-            )?)
-            .map_err(|_| ConfigError::Invalid {
-                name: "BODY_LIMIT_BYTES",
-                why: "too large".into(),
+            audit_retention: Duration::from_secs(number("AUDIT_RETENTION_DAYS")? * 86_400),
+            body_limit_bytes: usize::try_from(number("BODY_LIMIT_BYTES")?).map_err(|_| {
+                ConfigError::Invalid {
+                    name: "BODY_LIMIT_BYTES",
+                    why: "too large".into(),
+                }
             })?,
-            tenant_cache_ttl: Duration::from_secs(number("TENANT_CACHE_TTL_SECONDS", 60)?),
-            connect_timeout: Duration::from_millis(number("CONNECT_TIMEOUT_MS", 1000)?),
-            attempt_timeout: Duration::from_millis(number("ATTEMPT_TIMEOUT_MS", 2000)?),
-            operation_timeout: Duration::from_millis(number("OPERATION_TIMEOUT_MS", 4500)?),
-            jwks_cache_ttl: Duration::from_secs(number("JWKS_CACHE_TTL_SECONDS", 3600)?),
-            forgot_password_floor: Duration::from_millis(number("FORGOT_PASSWORD_FLOOR_MS", 400)?),
+            tenant_cache_ttl: Duration::from_secs(number("TENANT_CACHE_TTL_SECONDS")?),
+            connect_timeout: Duration::from_millis(number("CONNECT_TIMEOUT_MS")?),
+            attempt_timeout: Duration::from_millis(number("ATTEMPT_TIMEOUT_MS")?),
+            operation_timeout: Duration::from_millis(number("OPERATION_TIMEOUT_MS")?),
+            jwks_cache_ttl: Duration::from_secs(number("JWKS_CACHE_TTL_SECONDS")?),
+            forgot_password_floor: Duration::from_millis(number("FORGOT_PASSWORD_FLOOR_MS")?),
         })
     }
 }

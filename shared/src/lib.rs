@@ -16,6 +16,7 @@ pub mod domain;
 pub mod http;
 pub mod lambda;
 pub mod telemetry;
+pub mod time;
 
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;

@@ -33,7 +33,7 @@ fn admin_lock(now: SystemTime, until: Option<u64>) -> Lock {
     Lock {
         source: LockSource::Admin,
         reason: Some("compromised".into()),
-        locked_at: shared::domain::lock::rfc3339(now),
+        locked_at: shared::time::rfc3339(now),
         locked_by: "admin-sub".into(),
         locked_until: until,
     }

@@ -209,3 +209,21 @@ fn a_user_id_equal_to_a_path_segment_is_still_a_user_id() {
     check::<lock::Group>(&words);
     check::<users::Group>(&words);
 }
+
+/// Every operation a function declares has exactly one route in its table: a variant added to
+/// `Op` without its line in `ROUTES` fails here (a line without its arm fails to compile).
+#[test]
+fn every_operation_has_one_route() {
+    fn check<G: shared::Group>(function: &str) {
+        use shared::http::routes::Operations;
+        for op in <G::Op as Operations>::ALL {
+            let routes = G::ROUTES.iter().filter(|r| r.op == *op).count();
+            assert_eq!(routes, 1, "{function}: {op:?} has {routes} routes");
+        }
+    }
+    check::<auth::Group>("auth");
+    check::<password::Group>("password");
+    check::<admin::Group>("admin");
+    check::<lock::Group>("lock");
+    check::<users::Group>("users");
+}

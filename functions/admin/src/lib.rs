@@ -12,14 +12,15 @@ use shared::{
     http::routes::{Route, post},
 };
 
-/// The operations of the group.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Op {
-    ResetPassword,
-    Disable,
-    Enable,
-    ResendConfirmationCode,
-    ResendWelcomeMessage,
+shared::operations! {
+    /// The operations of the group.
+    pub enum Op {
+        ResetPassword,
+        Disable,
+        Enable,
+        ResendConfirmationCode,
+        ResendWelcomeMessage,
+    }
 }
 
 /// The `admin` function.

@@ -16,13 +16,14 @@ use shared::{
     http::routes::{Route, post},
 };
 
-/// The operations of the group.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Op {
-    SignIn,
-    RefreshTokens,
-    ChangeTemporaryPassword,
-    RespondToAuthChallenge,
+shared::operations! {
+    /// The operations of the group.
+    pub enum Op {
+        SignIn,
+        RefreshTokens,
+        ChangeTemporaryPassword,
+        RespondToAuthChallenge,
+    }
 }
 
 /// The `auth` function.

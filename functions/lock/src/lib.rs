@@ -11,21 +11,21 @@ use serde::Deserialize;
 use shared::{
     ApiError, App, Call, Ports, Reply,
     domain::directory::Directory,
-    domain::lock::{
-        AccountState, Lock, LockSource, LockState, LockStore, epoch_seconds, parse_rfc3339, rfc3339,
-    },
+    domain::lock::{AccountState, Lock, LockSource, LockState, LockStore},
     domain::tenant::Tenant,
     domain::validate::Text,
     http::request::{UserId, json_body, path_user_id},
     http::routes::{Route, get, put},
+    time::{epoch_seconds, parse_rfc3339, rfc3339},
 };
 
-/// The operations of the group.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Op {
-    Lock,
-    Unlock,
-    GetLock,
+shared::operations! {
+    /// The operations of the group.
+    pub enum Op {
+        Lock,
+        Unlock,
+        GetLock,
+    }
 }
 
 /// The `lock` function.

@@ -19,12 +19,13 @@ use shared::{
     http::routes::{Route, post},
 };
 
-/// The operations of the group.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Op {
-    ForgotPassword,
-    ConfirmForgotPassword,
-    ChangePassword,
+shared::operations! {
+    /// The operations of the group.
+    pub enum Op {
+        ForgotPassword,
+        ConfirmForgotPassword,
+        ChangePassword,
+    }
 }
 
 /// The `password` function.

@@ -15,15 +15,16 @@ use shared::{
     http::routes::{Route, delete, get, patch, post},
 };
 
-/// The operations of the group.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Op {
-    Events,
-    CreateUser,
-    ListUsers,
-    GetUser,
-    UpdateUser,
-    DeleteUser,
+shared::operations! {
+    /// The operations of the group.
+    pub enum Op {
+        Events,
+        CreateUser,
+        ListUsers,
+        GetUser,
+        UpdateUser,
+        DeleteUser,
+    }
 }
 
 /// The `users` function.

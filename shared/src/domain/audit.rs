@@ -36,12 +36,7 @@ impl Event {
             .duration_since(SystemTime::UNIX_EPOCH)
             .map(|d| d.as_nanos())
             .unwrap_or(0);
-        let at = time::OffsetDateTime::from(now);
-        let at = at
-            .replace_nanosecond(at.millisecond() as u32 * 1_000_000)
-            .unwrap_or(at)
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default();
+        let at = crate::time::rfc3339_millis(now);
         Self {
             user_id: user.as_str().to_string(),
             at,

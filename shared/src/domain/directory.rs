@@ -1,11 +1,12 @@
 //! The `Directory` port: what the functions ask of the identity provider (Cognito), in the
 //! domain's terms. The Cognito adapter lives in `adapters::cognito`.
 
-use std::{future::Future, time::Duration};
+use std::future::Future;
 
 use serde::Serialize;
 
-use crate::{domain::tenant::Tenant, http::problem::ApiError, http::request::UserId};
+pub use crate::domain::password_policy::PasswordPolicy;
+use crate::{domain::tenant::Tenant, http::request::UserId};
 
 /// Tokens issued by the directory.
 #[derive(Clone, Serialize, PartialEq, Eq)]
@@ -82,61 +83,6 @@ impl Challenge {
     }
 }
 
-/// The pool's password policy, checked before a new password is sent so that the answer can
-/// name the rule it breaks.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PasswordPolicy {
-    pub minimum_length: usize,
-    pub require_uppercase: bool,
-    pub require_lowercase: bool,
-    pub require_numbers: bool,
-    pub require_symbols: bool,
-}
-
-impl Default for PasswordPolicy {
-    /// Cognito's default policy.
-    fn default() -> Self {
-        Self {
-            minimum_length: 8,
-            require_uppercase: true,
-            require_lowercase: true,
-            require_numbers: true,
-            require_symbols: true,
-        }
-    }
-}
-
-impl PasswordPolicy {
-    /// The characters Cognito counts as symbols.
-    const SYMBOLS: &'static str = "^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+- ";
-
-    /// The first rule `password` breaks, in words fit for the caller.
-    pub fn violation(&self, password: &str) -> Option<String> {
-        if password.chars().count() < self.minimum_length {
-            return Some(format!(
-                "the password must be at least {} characters long",
-                self.minimum_length
-            ));
-        }
-        if password.starts_with(' ') || password.ends_with(' ') {
-            return Some("the password must not begin or end with a space".into());
-        }
-        if self.require_uppercase && !password.chars().any(|c| c.is_ascii_uppercase()) {
-            return Some("the password must contain an upper-case letter".into());
-        }
-        if self.require_lowercase && !password.chars().any(|c| c.is_ascii_lowercase()) {
-            return Some("the password must contain a lower-case letter".into());
-        }
-        if self.require_numbers && !password.chars().any(|c| c.is_ascii_digit()) {
-            return Some("the password must contain a number".into());
-        }
-        if self.require_symbols && !password.chars().any(|c| Self::SYMBOLS.contains(c)) {
-            return Some("the password must contain a symbol".into());
-        }
-        None
-    }
-}
-
 /// A directory failure, classified once in the adapter.
 #[derive(Debug, thiserror::Error)]
 pub enum DirectoryError {
@@ -180,49 +126,6 @@ pub enum DirectoryError {
     Unavailable(String),
     #[error("internal: {0}")]
     Internal(String),
-}
-
-impl DirectoryError {
-    /// The admin routes' mapping: an admin may learn that a user does not exist (404).
-    pub fn for_admin(self) -> ApiError {
-        match self {
-            DirectoryError::UserNotFound => ApiError::UserNotFound,
-            other => other.into(),
-        }
-    }
-}
-
-impl From<DirectoryError> for ApiError {
-    /// The self-service mapping: nothing here reveals whether a user exists.
-    fn from(e: DirectoryError) -> Self {
-        match e {
-            DirectoryError::NotAuthorized
-            | DirectoryError::UserNotFound
-            | DirectoryError::ResourceNotFound => ApiError::InvalidCredentials,
-            DirectoryError::UserDisabled => ApiError::AccountDisabled,
-            DirectoryError::Locked => ApiError::AccountLocked,
-            DirectoryError::Forbidden => ApiError::Forbidden("the request was blocked"),
-            DirectoryError::UserNotConfirmed => ApiError::AccountUnconfirmed,
-            DirectoryError::PasswordResetRequired => ApiError::PasswordResetRequired,
-            DirectoryError::PasswordAttemptsExceeded => ApiError::TooManyRequests {
-                retry_after: Duration::from_secs(30),
-            },
-            DirectoryError::InvalidPassword(rule) => ApiError::InvalidPassword(
-                rule.unwrap_or_else(|| "the password does not meet the pool's policy".into()),
-            ),
-            DirectoryError::CodeMismatch => ApiError::CodeMismatch,
-            DirectoryError::CodeExpired => ApiError::CodeExpired,
-            DirectoryError::Conflict(why) => ApiError::Conflict(why),
-            DirectoryError::InvalidParameter => ApiError::InvalidRequest(
-                "the identity provider rejected a parameter of the request".into(),
-            ),
-            DirectoryError::Throttled => ApiError::TooManyRequests {
-                retry_after: Duration::from_secs(1),
-            },
-            DirectoryError::Unavailable(cause) => ApiError::DependencyUnavailable(cause),
-            DirectoryError::Internal(cause) => ApiError::Internal(cause),
-        }
-    }
 }
 
 /// Where a code was sent (`CodeDeliveryDetails`), with the destination masked by Cognito.
@@ -452,26 +355,6 @@ pub trait Directory: Send + Sync {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_policy_names_the_first_broken_rule() {
-        let p = PasswordPolicy::default();
-        assert!(p.violation("Ab1!").unwrap().contains("at least 8"));
-        assert!(p.violation("abcdefg1!").unwrap().contains("upper-case"));
-        assert!(p.violation("ABCDEFG1!").unwrap().contains("lower-case"));
-        assert!(p.violation("Abcdefgh!").unwrap().contains("number"));
-        assert!(p.violation("Abcdefgh1").unwrap().contains("symbol"));
-        assert!(p.violation(" Abcdefg1!").unwrap().contains("space"));
-        assert_eq!(p.violation("Abcdefg1!"), None);
-    }
-
-    #[test]
-    fn self_service_never_reveals_an_unknown_user() {
-        let a: ApiError = DirectoryError::UserNotFound.into();
-        let b: ApiError = DirectoryError::NotAuthorized.into();
-        assert_eq!(a.slug(), b.slug());
-        assert_eq!(a.problem("/x", "1"), b.problem("/x", "1"));
-    }
 
     #[test]
     fn auth_results_never_print_tokens() {

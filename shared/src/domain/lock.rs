@@ -16,7 +16,12 @@ use std::{
 
 use serde::Serialize;
 
-use crate::{domain::store::StoreError, domain::tenant::LockoutPolicy, http::request::UserId};
+use crate::{
+    domain::store::StoreError,
+    domain::tenant::LockoutPolicy,
+    http::request::UserId,
+    time::{epoch_seconds, from_epoch_seconds, rfc3339},
+};
 
 /// Who put a lock in place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -200,27 +205,6 @@ pub fn account_key(user_pool_id: &str, user: &UserId) -> String {
     format!("{user_pool_id}#{}", user.as_str())
 }
 
-pub fn epoch_seconds(t: SystemTime) -> u64 {
-    t.duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
-
-/// RFC 3339 UTC, second precision.
-pub fn rfc3339(t: SystemTime) -> String {
-    let t = time::OffsetDateTime::from(t)
-        .replace_nanosecond(0)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
-
-/// Parses an RFC 3339 timestamp (any offset) to epoch seconds.
-pub fn parse_rfc3339(s: &str) -> Option<u64> {
-    let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()?;
-    u64::try_from(t.unix_timestamp()).ok()
-}
-
 /// The contract's `LockState`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -247,7 +231,7 @@ impl LockState {
             locked_by: lock.map(|l| l.locked_by.clone()),
             locked_until: lock
                 .and_then(|l| l.locked_until)
-                .map(|s| rfc3339(SystemTime::UNIX_EPOCH + Duration::from_secs(s))),
+                .map(|s| rfc3339(from_epoch_seconds(s))),
             failed_attempts: state.failed_attempts,
             source: lock.map(|l| l.source.as_str()),
         }
@@ -274,19 +258,6 @@ mod tests {
         assert!(!lock(Some(1000)).holds_at(now));
         assert!(lock(Some(1001)).holds_at(now));
         assert!(lock(None).holds_at(now));
-    }
-
-    #[test]
-    fn timestamps_round_trip() {
-        let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_000);
-        let s = rfc3339(t);
-        assert!(s.ends_with('Z'), "{s}");
-        assert_eq!(parse_rfc3339(&s), Some(1_795_000_000));
-        assert_eq!(
-            parse_rfc3339("2026-11-23T10:00:00+02:00"),
-            parse_rfc3339("2026-11-23T08:00:00Z")
-        );
-        assert_eq!(parse_rfc3339("yesterday"), None);
     }
 
     #[test]

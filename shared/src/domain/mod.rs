@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod directory;
 pub mod lock;
+pub mod password_policy;
 pub mod store;
 pub mod tenant;
 pub mod token;

@@ -6,7 +6,10 @@
 
 use std::time::Duration;
 
-use crate::domain::store::{Chain, StoreError};
+use crate::domain::{
+    directory::DirectoryError,
+    store::{Chain, StoreError},
+};
 
 use http::StatusCode;
 use serde::Serialize;
@@ -200,6 +203,49 @@ impl ApiError {
     }
 }
 
+impl DirectoryError {
+    /// The admin routes' mapping: an admin may learn that a user does not exist (404).
+    pub fn for_admin(self) -> ApiError {
+        match self {
+            DirectoryError::UserNotFound => ApiError::UserNotFound,
+            other => other.into(),
+        }
+    }
+}
+
+impl From<DirectoryError> for ApiError {
+    /// The self-service mapping: nothing here reveals whether a user exists.
+    fn from(e: DirectoryError) -> Self {
+        match e {
+            DirectoryError::NotAuthorized
+            | DirectoryError::UserNotFound
+            | DirectoryError::ResourceNotFound => ApiError::InvalidCredentials,
+            DirectoryError::UserDisabled => ApiError::AccountDisabled,
+            DirectoryError::Locked => ApiError::AccountLocked,
+            DirectoryError::Forbidden => ApiError::Forbidden("the request was blocked"),
+            DirectoryError::UserNotConfirmed => ApiError::AccountUnconfirmed,
+            DirectoryError::PasswordResetRequired => ApiError::PasswordResetRequired,
+            DirectoryError::PasswordAttemptsExceeded => ApiError::TooManyRequests {
+                retry_after: Duration::from_secs(30),
+            },
+            DirectoryError::InvalidPassword(rule) => ApiError::InvalidPassword(
+                rule.unwrap_or_else(|| "the password does not meet the pool's policy".into()),
+            ),
+            DirectoryError::CodeMismatch => ApiError::CodeMismatch,
+            DirectoryError::CodeExpired => ApiError::CodeExpired,
+            DirectoryError::Conflict(why) => ApiError::Conflict(why),
+            DirectoryError::InvalidParameter => ApiError::InvalidRequest(
+                "the identity provider rejected a parameter of the request".into(),
+            ),
+            DirectoryError::Throttled => ApiError::TooManyRequests {
+                retry_after: Duration::from_secs(1),
+            },
+            DirectoryError::Unavailable(cause) => ApiError::DependencyUnavailable(cause),
+            DirectoryError::Internal(cause) => ApiError::Internal(cause),
+        }
+    }
+}
+
 /// The one place a store's failure becomes the caller's problem.
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
@@ -218,6 +264,14 @@ impl From<StoreError> for ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn self_service_never_reveals_an_unknown_user() {
+        let a: ApiError = DirectoryError::UserNotFound.into();
+        let b: ApiError = DirectoryError::NotAuthorized.into();
+        assert_eq!(a.slug(), b.slug());
+        assert_eq!(a.problem("/x", "1"), b.problem("/x", "1"));
+    }
 
     #[test]
     fn internal_causes_never_reach_the_problem() {

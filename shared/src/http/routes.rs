@@ -16,6 +16,27 @@ pub struct Route<Op: 'static> {
     pub op: Op,
 }
 
+/// A function's operations, every one of them listed, so that a test can hold the route
+/// table to the enum (declare them with [`crate::operations!`]).
+pub trait Operations: Copy + Eq + Send + Sync + std::fmt::Debug + 'static {
+    const ALL: &'static [Self];
+}
+
+/// Declares a function's operation enum and lists its variants ([`Operations::ALL`]):
+/// `tests/tests/routes.rs` fails when a variant has no route.
+#[macro_export]
+macro_rules! operations {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident { $($(#[$vmeta:meta])* $variant:ident),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        $vis enum $name { $($(#[$vmeta])* $variant),+ }
+
+        impl $crate::http::routes::Operations for $name {
+            const ALL: &'static [Self] = &[$(Self::$variant),+];
+        }
+    };
+}
+
 macro_rules! constructor {
     ($($fn:ident => $method:literal),+) => {$(
         #[doc = concat!("A `", $method, "` route.")]

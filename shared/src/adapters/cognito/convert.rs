@@ -63,7 +63,8 @@ pub(super) fn delivery(details: Option<&CodeDeliveryDetailsType>) -> CodeDeliver
 }
 
 pub(super) fn rfc3339(t: Option<&aws_smithy_types::DateTime>) -> Option<String> {
-    t.and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok())
+    t.and_then(|t| std::time::SystemTime::try_from(*t).ok())
+        .map(crate::time::rfc3339)
 }
 
 /// A user from the parts `AdminGetUser`, `AdminCreateUser` and `ListUsers` all return.

@@ -6,9 +6,10 @@ use base64::Engine;
 use super::{Item, classify, n, string};
 use crate::{
     domain::audit::{AuditLog, Event, EventPage},
-    domain::lock::{account_key, epoch_seconds},
+    domain::lock::account_key,
     domain::store::StoreError,
     http::request::UserId,
+    time::epoch_seconds,
 };
 
 /// Audit table: key `pk` = `userPoolId#userID`, sort key `sk` = `<nanoseconds, 20 digits>#activityID`,

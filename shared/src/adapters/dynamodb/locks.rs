@@ -14,12 +14,11 @@ use aws_smithy_runtime_api::http::Response as HttpResponse;
 
 use super::{Item, classify, is_condition_failure, n, number, string};
 use crate::{
-    domain::lock::{
-        AccountState, Lock, LockSource, LockStore, Locked, Reservation, account_key, epoch_seconds,
-    },
+    domain::lock::{AccountState, Lock, LockSource, LockStore, Locked, Reservation, account_key},
     domain::store::StoreError,
     domain::tenant::LockoutPolicy,
     http::request::UserId,
+    time::epoch_seconds,
 };
 
 /// Reads a lock from an account-state item, expired or not; `None` when it holds no lock.

@@ -12,11 +12,11 @@ use std::{
 use crate::{
     domain::lock::{
         AccountState, Lock, LockSource, LockStore, Locked, Reservation, STALE_RESERVATION,
-        epoch_seconds,
     },
     domain::store::StoreError,
     domain::tenant::LockoutPolicy,
     http::request::UserId,
+    time::epoch_seconds,
 };
 
 /// One account's state in memory: the same rules as the DynamoDB store, under one mutex.
