@@ -255,3 +255,81 @@ pub fn demo_headers(bearer: Option<&str>) -> Vec<(String, String)> {
     }
     headers
 }
+
+/// A function's answer as a test reads it: status, the envelope as JSON, the headers.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub body: Value,
+    pub headers: http::HeaderMap,
+    pub activity_id: String,
+    pub retry_after: Option<String>,
+}
+
+impl Answer {
+    #[allow(clippy::expect_used, clippy::panic)]
+    pub fn from(resp: lambda_http::Response<lambda_http::Body>) -> Self {
+        let body = match resp.body() {
+            lambda_http::Body::Text(t) => serde_json::from_str(t).expect("a JSON body"),
+            other => panic!("unexpected body {other:?}"),
+        };
+        let header = |name: &str| {
+            resp.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        Self {
+            status: resp.status().as_u16(),
+            activity_id: header("x-activity-id").unwrap_or_default(),
+            retry_after: header("retry-after"),
+            headers: resp.headers().clone(),
+            body,
+        }
+    }
+
+    /// The problem slug, or `<none>` on success.
+    pub fn slug(&self) -> &str {
+        slug(&self.body)
+    }
+
+    pub fn data(&self) -> &Value {
+        &self.body["data"]
+    }
+}
+
+/// The problem slug of an envelope, or `<none>` on success.
+pub fn slug(body: &Value) -> &str {
+    body["error"]["type"]
+        .as_str()
+        .and_then(|t| t.strip_prefix("/problems/"))
+        .unwrap_or("<none>")
+}
+
+/// The sample event `events/<group>/<name>.json`, as the function reads it.
+#[allow(clippy::panic)]
+pub fn sample_event(group: &str, name: &str) -> Request {
+    let path = format!(
+        "{}/../events/{group}/{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    lambda_http::request::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// `req` with `authorization: Bearer <token>`.
+#[allow(clippy::expect_used)]
+pub fn with_bearer(req: Request, token: &str) -> Request {
+    let (mut parts, body) = req.into_parts();
+    parts.headers.insert(
+        http::header::AUTHORIZATION,
+        format!("Bearer {token}").parse().expect("a header value"),
+    );
+    Request::from_parts(parts, body)
+}
+
+/// `req` with `body` as its JSON body.
+pub fn with_body(req: Request, body: &Value) -> Request {
+    let (parts, _) = req.into_parts();
+    Request::from_parts(parts, lambda_http::Body::Text(body.to_string()))
+}

@@ -423,7 +423,9 @@ pub fn tenant_headers(t: &TenantFixture, bearer: Option<&str>) -> Vec<(String, S
     headers
 }
 
-pub use shared::testing::{api_event, api_request as api_request_with_headers, demo_headers};
+pub use shared::testing::{
+    Answer, api_event, api_request as api_request_with_headers, demo_headers,
+};
 
 /// `req` through the handler of `function` (`auth`, `password`, `admin`, `lock`, `users`).
 pub async fn dispatch<P: shared::Ports>(
@@ -453,48 +455,6 @@ pub async fn sign_in<P: shared::Ports>(
         app.handle::<auth::Group>(api_request(t, "POST", "/user-authentication", &body, None))
             .await,
     )
-}
-
-/// A response, read back: status, the envelope, and the `x-activity-id` header.
-#[derive(Debug)]
-pub struct Answer {
-    pub status: u16,
-    pub body: Value,
-    pub activity_id: String,
-    pub retry_after: Option<String>,
-}
-
-impl Answer {
-    pub fn from(resp: lambda_http::Response<Body>) -> Self {
-        let body = match resp.body() {
-            Body::Text(t) => serde_json::from_str(t).expect("a JSON body"),
-            other => panic!("unexpected body {other:?}"),
-        };
-        let header = |name: &str| {
-            resp.headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        };
-        Self {
-            status: resp.status().as_u16(),
-            activity_id: header("x-activity-id").unwrap_or_default(),
-            retry_after: header("retry-after"),
-            body,
-        }
-    }
-
-    /// The problem slug, or `<none>` on success.
-    pub fn slug(&self) -> &str {
-        self.body["error"]["type"]
-            .as_str()
-            .and_then(|t| t.strip_prefix("/problems/"))
-            .unwrap_or("<none>")
-    }
-
-    pub fn data(&self) -> &Value {
-        &self.body["data"]
-    }
 }
 
 /// Watches the SDK clients the functions use: counts the calls of each operation, and

@@ -17,10 +17,11 @@ use aws_sdk_cognitoidentityprovider::{
     },
 };
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
-use lambda_http::{Body, Request};
+use lambda_http::Request;
 use serde_json::{Value, json};
 use shared::{
     App,
+    testing::{self, Answer},
     testing::{WithCognito, access_token, cognito_app},
 };
 
@@ -60,25 +61,12 @@ fn user_in(status: UserStatusType) -> Rule {
 }
 
 fn request(op: &str) -> Request {
-    let text = std::fs::read_to_string(format!(
-        "{}/../../events/admin/{op}.json",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap();
-    let (mut parts, body) = lambda_http::request::from_str(&text).unwrap().into_parts();
-    parts.headers.insert(
-        "authorization",
-        format!("Bearer {}", admin_token()).parse().unwrap(),
-    );
-    Request::from_parts(parts, body)
+    testing::with_bearer(testing::sample_event("admin", op), &admin_token())
 }
 
 async fn call(app: &App<WithCognito>, req: Request) -> (u16, Value) {
-    let resp = app.handle::<admin::Group>(req).await;
-    let Body::Text(text) = resp.body() else {
-        panic!("text body")
-    };
-    (resp.status().as_u16(), serde_json::from_str(text).unwrap())
+    let a = Answer::from(app.handle::<admin::Group>(req).await);
+    (a.status, a.body)
 }
 
 #[tokio::test]

@@ -20,11 +20,12 @@ use aws_sdk_cognitoidentityprovider::{
     },
 };
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
-use lambda_http::{Body, Request};
+use lambda_http::Request;
 use serde_json::{Value, json};
 use shared::{
     App,
     domain::tenant::CachedTenants,
+    testing::{Answer, slug},
     testing::{InMemoryTenants, WithCognito, cognito_app, tenant},
 };
 
@@ -80,22 +81,8 @@ fn sign_in() -> Request {
 }
 
 async fn call(app: &MockApp, req: Request) -> (u16, Value, lambda_http::http::HeaderMap) {
-    let resp = app.handle::<auth::Group>(req).await;
-    let Body::Text(text) = resp.body() else {
-        panic!("text body expected")
-    };
-    (
-        resp.status().as_u16(),
-        serde_json::from_str(text).unwrap(),
-        resp.headers().clone(),
-    )
-}
-
-fn slug(body: &Value) -> &str {
-    body["error"]["type"]
-        .as_str()
-        .and_then(|t| t.strip_prefix("/problems/"))
-        .unwrap_or("<none>")
+    let a = Answer::from(app.handle::<auth::Group>(req).await);
+    (a.status, a.body, a.headers)
 }
 
 #[tokio::test]

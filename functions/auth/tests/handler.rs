@@ -4,28 +4,23 @@
 
 use std::sync::atomic::Ordering;
 
-use lambda_http::{Body, Request, Response};
+use lambda_http::Request;
 use serde_json::{Value, json};
 use shared::{
     domain::directory::DirectoryError,
     domain::lock::{Lock, LockSource},
+    testing::{self, Answer, slug},
     testing::{InMemoryDirectory, MemApp, MemUser, app},
 };
 
 const PASSWORD: &str = "Demo-Passw0rd!";
 
 fn event(name: &str) -> Request {
-    let path = format!(
-        "{}/../../events/auth/{name}.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    lambda_http::request::from_str(&text).unwrap()
+    testing::sample_event("auth", name)
 }
 
 fn with_body(req: Request, body: Value) -> Request {
-    let (parts, _) = req.into_parts();
-    Request::from_parts(parts, Body::Text(body.to_string()))
+    testing::with_body(req, &body)
 }
 
 fn demo_app() -> MemApp {
@@ -35,20 +30,9 @@ fn demo_app() -> MemApp {
     ))
 }
 
-async fn call(app: &MemApp, req: Request) -> (u16, Value, Response<Body>) {
-    let resp = app.handle::<auth::Group>(req).await;
-    let body = match resp.body() {
-        Body::Text(t) => serde_json::from_str(t).unwrap(),
-        other => panic!("unexpected body {other:?}"),
-    };
-    (resp.status().as_u16(), body, resp)
-}
-
-fn slug(body: &Value) -> &str {
-    body["error"]["type"]
-        .as_str()
-        .and_then(|t| t.strip_prefix("/problems/"))
-        .unwrap_or("<none>")
+async fn call(app: &MemApp, req: Request) -> (u16, Value, Answer) {
+    let a = Answer::from(app.handle::<auth::Group>(req).await);
+    (a.status, a.body.clone(), a)
 }
 
 #[tokio::test]
@@ -66,10 +50,10 @@ async fn sign_in_returns_tokens_in_the_envelope_with_the_activity_id() {
         "c0ffee00-0000-4000-8000-000000000001"
     );
     assert_eq!(
-        resp.headers()["x-activity-id"],
+        resp.headers["x-activity-id"],
         "c0ffee00-0000-4000-8000-000000000001"
     );
-    assert_eq!(resp.headers()["cache-control"], "no-store");
+    assert_eq!(resp.headers["cache-control"], "no-store");
 }
 
 #[tokio::test]
@@ -194,7 +178,7 @@ async fn an_unreadable_lock_store_fails_closed() {
     app.locks.unavailable.store(true, Ordering::SeqCst);
     let (status, body, resp) = call(&app, event("user-authentication")).await;
     assert_eq!((status, slug(&body)), (503, "dependency-unavailable"));
-    assert!(resp.headers().contains_key("retry-after"));
+    assert!(resp.headers.contains_key("retry-after"));
     assert_eq!(app.directory.calls(), 0);
 }
 
@@ -255,7 +239,7 @@ async fn directory_states_map_to_their_problems() {
         let (status, body, resp) = call(&app, event("user-authentication")).await;
         assert_eq!((status, slug(&body)), (want_status, want_slug));
         if want_status == 429 {
-            assert_eq!(resp.headers()["retry-after"], "1");
+            assert_eq!(resp.headers["retry-after"], "1");
         }
         assert!(!body.to_string().contains("boom") && !body.to_string().contains("down"));
     }

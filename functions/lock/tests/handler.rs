@@ -7,6 +7,7 @@ use serde_json::Value;
 use shared::{
     domain::lock::LockStore,
     http::request::UserId,
+    testing::{self, Answer},
     testing::{InMemoryDirectory, MemUser, access_token, app, tenant, test_verifier},
 };
 
@@ -24,18 +25,12 @@ async fn requests_without_a_valid_admin_token_are_refused() {
         MemUser::confirmed("x"),
     ));
     for (name, status, slug) in cases {
-        let path = format!(
-            "{}/../../events/lock/{name}.json",
-            env!("CARGO_MANIFEST_DIR")
+        let a = Answer::from(
+            app.handle::<lock::Group>(testing::sample_event("lock", name))
+                .await,
         );
-        let req = lambda_http::request::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-        let resp = app.handle::<lock::Group>(req).await;
-        let Body::Text(text) = resp.body() else {
-            panic!("text body")
-        };
-        let body: Value = serde_json::from_str(text).unwrap();
-        assert_eq!(resp.status().as_u16(), status, "{name}: {body}");
-        assert_eq!(body["error"]["type"], format!("/problems/{slug}"), "{name}");
+        assert_eq!(a.status, status, "{name}: {}", a.body);
+        assert_eq!(a.slug(), slug, "{name}");
     }
     assert_eq!(app.directory.calls(), 0);
     assert_eq!(app.locks.calls.load(std::sync::atomic::Ordering::SeqCst), 0);

@@ -22,10 +22,11 @@ use aws_sdk_cognitoidentityprovider::{
     },
 };
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
-use lambda_http::{Body, Request};
+use lambda_http::Request;
 use serde_json::{Value, json};
 use shared::{
     App,
+    testing::{Answer, slug},
     testing::{WithCognito, cognito_app},
 };
 
@@ -64,18 +65,8 @@ fn request(path: &str, body: Value) -> Request {
 }
 
 async fn call(app: &App<WithCognito>, req: Request) -> (u16, Value) {
-    let resp = app.handle::<password::Group>(req).await;
-    let Body::Text(text) = resp.body() else {
-        panic!("text body")
-    };
-    (resp.status().as_u16(), serde_json::from_str(text).unwrap())
-}
-
-fn slug(body: &Value) -> &str {
-    body["error"]["type"]
-        .as_str()
-        .and_then(|t| t.strip_prefix("/problems/"))
-        .unwrap_or("<none>")
+    let a = Answer::from(app.handle::<password::Group>(req).await);
+    (a.status, a.body)
 }
 
 fn delivered() -> ForgotPasswordOutput {

@@ -2,9 +2,11 @@
 //! change-password's bearer checks over in-memory ports, with tokens signed by the test key
 //! whose public half the verifier is seeded with.
 
-use lambda_http::{Body, Request};
+use lambda_http::Request;
 use serde_json::Value;
-use shared::testing::{InMemoryDirectory, MemApp, MemUser, access_token, app, test_verifier};
+use shared::testing::{
+    self as testing, Answer, InMemoryDirectory, MemApp, MemUser, access_token, app, test_verifier,
+};
 
 fn seeded_app() -> MemApp {
     let mut app = app(InMemoryDirectory::with_user(
@@ -16,25 +18,12 @@ fn seeded_app() -> MemApp {
 }
 
 fn change(bearer: &str) -> Request {
-    let text = std::fs::read_to_string(format!(
-        "{}/../../events/password/change-password.json",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap();
-    let req = lambda_http::request::from_str(&text).unwrap();
-    let (mut parts, body) = req.into_parts();
-    parts
-        .headers
-        .insert("authorization", format!("Bearer {bearer}").parse().unwrap());
-    Request::from_parts(parts, body)
+    testing::with_bearer(testing::sample_event("password", "change-password"), bearer)
 }
 
 async fn call(app: &MemApp, req: Request) -> (u16, Value) {
-    let resp = app.handle::<password::Group>(req).await;
-    let Body::Text(text) = resp.body() else {
-        panic!("text body")
-    };
-    (resp.status().as_u16(), serde_json::from_str(text).unwrap())
+    let a = Answer::from(app.handle::<password::Group>(req).await);
+    (a.status, a.body)
 }
 
 #[tokio::test]

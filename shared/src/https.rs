@@ -1,0 +1,238 @@
+//! The AWS SDK clients' HTTPS transport, trusting Mozilla's root certificates compiled in
+//! (webpki-roots) and nothing read from disk.
+//!
+//! The SDK's default client loads the platform's trust store (rustls-native-certs) when a
+//! service client is built: on Lambda that is `/etc/ssl/certs` read and parsed at every cold
+//! start, several milliseconds before the first poll. This client builds its root store from
+//! the compiled-in anchors (no parsing), once per process, and its connection pools on the
+//! first request. One extra CA can be trusted for local TLS tests by naming a PEM file in
+//! [`EXTRA_CA_ENV`]; it is read only when that variable is set.
+//!
+//! It keeps what the SDK expects of an HTTP client: connect and read timeouts from the
+//! operation's settings, a connection pool per timeout pair, connections the retry layer can
+//! poison, and errors classified as I/O, timeout, user or other.
+
+use std::{
+    collections::HashMap,
+    fmt,
+    sync::{Arc, Mutex, PoisonError},
+    time::Duration,
+};
+
+use aws_smithy_runtime_api::{
+    box_error::BoxError,
+    client::{
+        connection::{CaptureSmithyConnection, ConnectionMetadata},
+        http::{
+            HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings,
+            SharedHttpClient, SharedHttpConnector,
+        },
+        orchestrator::{HttpRequest, HttpResponse},
+        result::ConnectorError,
+        runtime_components::RuntimeComponents,
+    },
+};
+use aws_smithy_types::body::SdkBody;
+use hyper_util::{
+    client::legacy::{
+        Client,
+        connect::{HttpConnector as TcpConnector, capture_connection},
+    },
+    rt::{TokioExecutor, TokioTimer},
+};
+use rustls::pki_types::{CertificateDer, pem::PemObject};
+
+/// Names a PEM file of one or more CA certificates trusted beside Mozilla's roots. For local
+/// TLS tests only; a deployed stage never sets it.
+pub const EXTRA_CA_ENV: &str = "ACCOUNT_API_EXTRA_CA_PEM";
+
+type Https = hyper_rustls::HttpsConnector<TcpConnector>;
+
+/// `(connect timeout, read timeout)`: the SDK asks for a connector per pair.
+type TimeoutKey = (Option<Duration>, Option<Duration>);
+
+/// Why the transport could not be built (a malformed extra CA file).
+#[derive(Debug, thiserror::Error)]
+#[error("the HTTPS client: {0}")]
+pub struct TransportError(String);
+
+/// The transport every SDK client of the process shares.
+pub fn client() -> Result<SharedHttpClient, TransportError> {
+    Ok(SharedHttpClient::new(SdkHttpClient {
+        tls: Arc::new(tls_config(std::env::var_os(EXTRA_CA_ENV))?),
+        connectors: Mutex::default(),
+    }))
+}
+
+/// TLS 1.2 and 1.3 on aws-lc-rs (the SDK's own provider), HTTP/1.1, Mozilla's roots and the
+/// optional extra CA.
+fn tls_config(
+    extra_ca: Option<std::ffi::OsString>,
+) -> Result<rustls::ClientConfig, TransportError> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    if let Some(path) = extra_ca {
+        let shown = path.to_string_lossy().into_owned();
+        let pem = std::fs::read(&path)
+            .map_err(|e| TransportError(format!("{EXTRA_CA_ENV}={shown}: {e}")))?;
+        let mut added = 0;
+        for cert in CertificateDer::pem_slice_iter(&pem) {
+            let cert = cert.map_err(|e| TransportError(format!("{shown}: {e}")))?;
+            roots
+                .add(cert)
+                .map_err(|e| TransportError(format!("{shown}: {e}")))?;
+            added += 1;
+        }
+        if added == 0 {
+            return Err(TransportError(format!("{shown} holds no certificate")));
+        }
+    }
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| TransportError(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
+}
+
+struct SdkHttpClient {
+    tls: Arc<rustls::ClientConfig>,
+    connectors: Mutex<HashMap<TimeoutKey, SharedHttpConnector>>,
+}
+
+impl fmt::Debug for SdkHttpClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SdkHttpClient")
+    }
+}
+
+impl HttpClient for SdkHttpClient {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        _: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        let key = (settings.connect_timeout(), settings.read_timeout());
+        let mut connectors = self
+            .connectors
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        connectors
+            .entry(key)
+            .or_insert_with(|| {
+                let mut tcp = TcpConnector::new();
+                // https:// goes on to the TLS layer; http:// (the local emulator) stays plain
+                tcp.enforce_http(false);
+                tcp.set_nodelay(true);
+                tcp.set_connect_timeout(key.0);
+                let https = Https::from((tcp, Arc::clone(&self.tls)));
+                let client = Client::builder(TokioExecutor::new())
+                    .pool_timer(TokioTimer::new())
+                    .build(https);
+                SharedHttpConnector::new(SdkConnector {
+                    client,
+                    read_timeout: key.1,
+                })
+            })
+            .clone()
+    }
+}
+
+#[derive(Clone)]
+struct SdkConnector {
+    client: Client<Https, SdkBody>,
+    read_timeout: Option<Duration>,
+}
+
+impl fmt::Debug for SdkConnector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SdkConnector")
+    }
+}
+
+impl HttpConnector for SdkConnector {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let mut request = match request.try_into_http1x() {
+            Ok(request) => request,
+            Err(e) => return HttpConnectorFuture::ready(Err(ConnectorError::user(e.into()))),
+        };
+        // lets the retry layer take a connection that failed out of the pool
+        let captured = capture_connection(&mut request);
+        if let Some(capture) = request.extensions().get::<CaptureSmithyConnection>() {
+            capture.set_connection_retriever(move || {
+                captured.connection_metadata().as_ref()?;
+                let captured = captured.clone();
+                Some(
+                    ConnectionMetadata::builder()
+                        .proxied(false)
+                        .poison_fn(move || {
+                            if let Some(connection) = captured.connection_metadata().as_ref() {
+                                connection.poison();
+                            }
+                        })
+                        .build(),
+                )
+            });
+        }
+        let pending = self.client.request(request);
+        let read_timeout = self.read_timeout;
+        HttpConnectorFuture::new(async move {
+            let result = match read_timeout {
+                Some(limit) => tokio::time::timeout(limit, pending)
+                    .await
+                    .map_err(|e| ConnectorError::timeout(e.into()))?,
+                None => pending.await,
+            };
+            let response = result.map_err(|e| {
+                let classify = if e.is_connect() {
+                    ConnectorError::io
+                } else {
+                    kind_of(&e)
+                };
+                classify(e.into())
+            })?;
+            HttpResponse::try_from(response.map(SdkBody::from_body_1_x))
+                .map_err(|e| ConnectorError::other(e.into(), None))
+        })
+    }
+}
+
+/// The SDK's classes for a failed request, read from the error and its sources.
+fn kind_of(err: &(dyn std::error::Error + 'static)) -> fn(BoxError) -> ConnectorError {
+    let mut next = Some(err);
+    while let Some(e) = next {
+        if let Some(h) = e.downcast_ref::<hyper::Error>() {
+            if h.is_timeout() {
+                return ConnectorError::timeout;
+            }
+            if h.is_user() {
+                return ConnectorError::user;
+            }
+            if h.is_closed() || h.is_canceled() || h.is_incomplete_message() {
+                return ConnectorError::io;
+            }
+        }
+        if e.is::<std::io::Error>() {
+            return ConnectorError::io;
+        }
+        next = e.source();
+    }
+    |e| ConnectorError::other(e, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_roots_are_compiled_in_and_an_extra_ca_must_hold_a_certificate() {
+        assert!(tls_config(None).is_ok());
+        let empty = std::env::temp_dir().join(format!("no-ca-{}.pem", std::process::id()));
+        std::fs::write(&empty, "not a certificate\n").unwrap();
+        let err = tls_config(Some(empty.clone().into_os_string())).unwrap_err();
+        assert!(err.to_string().contains("no certificate"), "{err}");
+        let _ = std::fs::remove_file(empty);
+        let missing = tls_config(Some("/nonexistent/ca.pem".into())).unwrap_err();
+        assert!(missing.to_string().contains(EXTRA_CA_ENV), "{missing}");
+    }
+}
