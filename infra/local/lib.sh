@@ -87,6 +87,31 @@ start_moto() {
   log "emulator (moto) listening on 127.0.0.1:$port, pid $MOTO_PID"
 }
 
+# Starts the TLS endpoint (tls_proxy.py) on 127.0.0.1:$1 in front of the emulator on port $2,
+# writing its run-time CA certificate to $3 and its log to $4; sets TLS_PID.
+start_tls_proxy() {
+  local port="$1" upstream="$2" ca="$3" logfile="$4"
+  rm -f "$ca"
+  "$VENV/bin/python" infra/local/tls_proxy.py --port "$port" --upstream "127.0.0.1:$upstream" \
+    --ca-out "$ca" >"$logfile" 2>&1 &
+  TLS_PID=$!
+  if ! wait_port "$port" 30 || [ ! -s "$ca" ]; then
+    tail -n 20 "$logfile" >&2 || true
+    kill "$TLS_PID" 2>/dev/null || true
+    die "the TLS endpoint did not start on 127.0.0.1:$port (log: $logfile)"
+  fi
+  log "TLS endpoint on 127.0.0.1:$port in front of the emulator, pid $TLS_PID"
+}
+
+# strace, for the check that no certificate store is read at a function's start (installed
+# from Debian's packages where it is missing: this needs root, which CI has).
+ensure_strace() {
+  command -v strace >/dev/null && return 0
+  log "installing strace (Debian package) ..."
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq strace; } >&2 \
+    || die "strace is missing and could not be installed (apt-get install strace)"
+}
+
 stop_pid() {
   local pid="${1:-}"
   [ -n "$pid" ] || return 0

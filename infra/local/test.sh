@@ -14,10 +14,12 @@
 #   lint      cargo fmt --check, clippy -D warnings, cfn-lint, checkov, openapi-spec-validator,
 #             cargo deny (licenses, bans, sources)
 #   unit      the functions' and shared's tests: unit, SDK mocks, handler fixtures (no emulator)
-#   e2e       the tests crate against the emulator (end to end, contracts of the ports,
-#             properties, faults, routes), then a secrets scan of the functions' logs
-#   smoke     the run command itself (run.sh --check), then every sample event in events/
-#             through `cargo lambda invoke` against `cargo lambda watch`
+#   e2e       the tests crate against the emulator and a TLS endpoint in front of it (end to
+#             end, contracts of the ports, TLS, properties, faults, routes), then a secrets
+#             scan of the functions' logs
+#   smoke     no function reads the certificate store at start (strace), the run command
+#             itself (run.sh --check), then every sample event in events/ through
+#             `cargo lambda invoke` against `cargo lambda watch`
 #   contract  schemathesis: infra/openapi.yaml against the same API
 #   scan      a secrets scan of the logs of the run command, the smoke test and the contract run
 set -euo pipefail
@@ -50,17 +52,22 @@ disk_report() { log "disk: $(df -h . | awk 'NR==2 {print $4 " free of " $2}'), t
 disk_report
 ensure_venv
 
-MOTO_PID="" WATCH_PID="" watch_port=""
-trap 'trap "" INT TERM; stop_pid "$WATCH_PID"; stop_pid "$MOTO_PID"' EXIT
+MOTO_PID="" WATCH_PID="" TLS_PID="" watch_port=""
+trap 'trap "" INT TERM; stop_pid "$WATCH_PID"; stop_pid "$TLS_PID"; stop_pid "$MOTO_PID"' EXIT
 trap 'exit 130' INT TERM
 
-# The emulator, started once by the first stage that needs it.
+# The emulator, and a TLS endpoint in front of it (tests/tests/tls.rs), started once by the
+# first stage that needs them.
 ensure_emulator() {
   [ -n "$MOTO_PID" ] && return 0
-  local port
+  local port tls_port
   port=$(free_port)
   start_moto "$port" "$LOCAL/test-moto.log"
   export_stack_env "$port"
+  tls_port=$(free_port)
+  export TLS_CA_PEM="$PWD/$LOCAL/tls/ca.pem" TLS_ENDPOINT_URL="https://127.0.0.1:$tls_port"
+  case "$LOCAL" in /*) TLS_CA_PEM="$LOCAL/tls/ca.pem" ;; esac
+  start_tls_proxy "$tls_port" "$port" "$TLS_CA_PEM" "$LOCAL/test-tls.log"
 }
 
 # The demo tenant on the emulator and `cargo lambda watch` serving every route, once.
@@ -117,6 +124,11 @@ stage_smoke() {
   ensure_emulator
   export PATH="$PWD/$VENV/bin:$PATH"
   cargo build --quiet $(printf -- "-p %s " "${FUNCTIONS[@]}")
+  # Started as Lambda starts them, no function reads the system's certificate store before
+  # it first polls for an event (shared::https trusts compiled-in roots).
+  ensure_strace
+  log "no certificate store read at start (strace, a Lambda-like environment)"
+  python3 infra/local/no_cert_store.py "${CARGO_TARGET_DIR:-target}/debug" "${FUNCTIONS[@]}"
   # The run command itself, end to end, on free ports with its own emulator and state: it must
   # come up, answer the warm-up calls (admin sign-in with matching activity ids, every
   # function), and stop clean.

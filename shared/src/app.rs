@@ -58,6 +58,8 @@ pub type AwsApp = App<Aws>;
 pub enum InitError {
     #[error(transparent)]
     Config(#[from] ConfigError),
+    #[error(transparent)]
+    Transport(#[from] crate::https::TransportError),
 }
 
 impl AwsApp {
@@ -67,7 +69,7 @@ impl AwsApp {
     }
 
     pub async fn from_config(config: Config) -> Result<Self, InitError> {
-        let sdk = crate::aws::sdk_config(&config).await;
+        let sdk = crate::aws::sdk_config(&config).await?;
         let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
         Ok(App {
             tenants: CachedTenants::new(

@@ -2,13 +2,15 @@
 
 use aws_config::{BehaviorVersion, SdkConfig, timeout::TimeoutConfig};
 
-use crate::config::Config;
+use crate::{config::Config, https::TransportError};
 
 /// Loads the SDK configuration from the environment (region, credentials, `AWS_ENDPOINT_URL*`,
 /// `AWS_MAX_ATTEMPTS`) with our timeouts, so that a hung dependency turns into a 503 before
-/// the Lambda itself times out. Credentials are resolved lazily, on the first call.
-pub async fn sdk_config(config: &Config) -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::v2026_01_12())
+/// the Lambda itself times out. Credentials are resolved lazily, on the first call. Every
+/// client speaks HTTPS through [`crate::https`], which reads no certificate store.
+pub async fn sdk_config(config: &Config) -> Result<SdkConfig, TransportError> {
+    Ok(aws_config::defaults(BehaviorVersion::v2026_01_12())
+        .http_client(crate::https::client()?)
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(config.connect_timeout)
@@ -17,5 +19,5 @@ pub async fn sdk_config(config: &Config) -> SdkConfig {
                 .build(),
         )
         .load()
-        .await
+        .await)
 }

@@ -15,6 +15,7 @@
 use std::{
     collections::HashMap,
     fmt,
+    path::Path,
     sync::{Arc, Mutex, PoisonError},
     time::Duration,
 };
@@ -56,24 +57,28 @@ type TimeoutKey = (Option<Duration>, Option<Duration>);
 #[error("the HTTPS client: {0}")]
 pub struct TransportError(String);
 
-/// The transport every SDK client of the process shares.
+/// The transport every SDK client of the process shares: Mozilla's roots, and the CA file
+/// [`EXTRA_CA_ENV`] names if it is set.
 pub fn client() -> Result<SharedHttpClient, TransportError> {
+    client_trusting(std::env::var_os(EXTRA_CA_ENV).as_deref().map(Path::new))
+}
+
+/// The transport, trusting Mozilla's roots and the CA certificates in `extra_ca`.
+pub fn client_trusting(extra_ca: Option<&Path>) -> Result<SharedHttpClient, TransportError> {
     Ok(SharedHttpClient::new(SdkHttpClient {
-        tls: Arc::new(tls_config(std::env::var_os(EXTRA_CA_ENV))?),
+        tls: Arc::new(tls_config(extra_ca)?),
         connectors: Mutex::default(),
     }))
 }
 
 /// TLS 1.2 and 1.3 on aws-lc-rs (the SDK's own provider), HTTP/1.1, Mozilla's roots and the
 /// optional extra CA.
-fn tls_config(
-    extra_ca: Option<std::ffi::OsString>,
-) -> Result<rustls::ClientConfig, TransportError> {
+fn tls_config(extra_ca: Option<&Path>) -> Result<rustls::ClientConfig, TransportError> {
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     if let Some(path) = extra_ca {
-        let shown = path.to_string_lossy().into_owned();
-        let pem = std::fs::read(&path)
+        let shown = path.display().to_string();
+        let pem = std::fs::read(path)
             .map_err(|e| TransportError(format!("{EXTRA_CA_ENV}={shown}: {e}")))?;
         let mut added = 0;
         for cert in CertificateDer::pem_slice_iter(&pem) {
@@ -229,10 +234,10 @@ mod tests {
         assert!(tls_config(None).is_ok());
         let empty = std::env::temp_dir().join(format!("no-ca-{}.pem", std::process::id()));
         std::fs::write(&empty, "not a certificate\n").unwrap();
-        let err = tls_config(Some(empty.clone().into_os_string())).unwrap_err();
+        let err = tls_config(Some(&empty)).unwrap_err();
         assert!(err.to_string().contains("no certificate"), "{err}");
         let _ = std::fs::remove_file(empty);
-        let missing = tls_config(Some("/nonexistent/ca.pem".into())).unwrap_err();
+        let missing = tls_config(Some(Path::new("/nonexistent/ca.pem"))).unwrap_err();
         assert!(missing.to_string().contains(EXTRA_CA_ENV), "{missing}");
     }
 }

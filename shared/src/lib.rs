@@ -14,6 +14,7 @@ pub mod cache;
 pub mod config;
 pub mod domain;
 pub mod http;
+pub mod https;
 pub mod lambda;
 pub mod telemetry;
 pub mod time;

@@ -105,7 +105,9 @@ impl Stack {
         );
         log_to_file();
         let config = Config::from_env().expect("TENANTS_TABLE and ACCOUNT_STATE_TABLE are set");
-        let sdk = shared::aws::sdk_config(&config).await;
+        let sdk = shared::aws::sdk_config(&config)
+            .await
+            .expect("the SDK configuration");
         Self {
             cognito: aws_sdk_cognitoidentityprovider::Client::new(&sdk),
             dynamodb: aws_sdk_dynamodb::Client::new(&sdk),
@@ -590,7 +592,9 @@ impl Stack {
     /// The production wiring, with one probe on both SDK clients the functions use.
     pub async fn probed_app(&self) -> (AwsApp, SdkProbe) {
         let probe = SdkProbe::default();
-        let sdk = shared::aws::sdk_config(&self.config).await;
+        let sdk = shared::aws::sdk_config(&self.config)
+            .await
+            .expect("the SDK configuration");
         let cognito = aws_sdk_cognitoidentityprovider::Client::from_conf(
             aws_sdk_cognitoidentityprovider::config::Builder::from(&sdk)
                 .interceptor(probe.clone())

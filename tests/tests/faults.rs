@@ -39,6 +39,7 @@ const RECOVERY: [&str; 2] = ["/forgot-password", "/confirm-forgot-password"];
 
 async fn sdk(endpoint: &str) -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(shared::https::client().unwrap())
         .region(aws_config::Region::new("us-east-1"))
         .endpoint_url(endpoint)
         .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(

@@ -323,6 +323,7 @@ async fn mfa_code_errors_have_their_own_slugs() {
 #[tokio::test]
 async fn a_closed_port_answers_503_within_a_few_seconds() {
     let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(shared::https::client().unwrap())
         .region(aws_config::Region::new("us-east-1"))
         .endpoint_url("http://127.0.0.1:9")
         .credentials_provider(aws_sdk_cognitoidentityprovider::config::Credentials::new(

@@ -5,7 +5,7 @@ use shared::adapters::dynamodb::DynamoLocks;
 async fn main() -> Result<(), Error> {
     shared::telemetry::init();
     let config = shared::config::Config::from_env()?;
-    let sdk = shared::aws::sdk_config(&config).await;
+    let sdk = shared::aws::sdk_config(&config).await?;
     let locks = DynamoLocks::new(
         aws_sdk_dynamodb::Client::new(&sdk),
         &config.account_state_table,
