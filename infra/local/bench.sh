@@ -8,6 +8,7 @@
 #
 #   infra/local/bench.sh                 everything (cold release builds take ~20 min)
 #   RUNS=50 infra/local/bench.sh         more cold starts per function (default 30)
+#   SKIP_PACKAGE=1 infra/local/bench.sh  no arm64 packages (and no artifact-size table)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source infra/local/lib.sh
@@ -19,18 +20,19 @@ abs() { case "$1" in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
 RELEASE="$(abs "${CARGO_TARGET_DIR:-target}/release")"
 REPORT="$LOCAL/bench.md"
 
-infra/local/package.sh
+[ "${SKIP_PACKAGE:-0}" = "1" ] || infra/local/package.sh
 log "cargo build --release (the functions' bootstraps for this machine, for the cold start)"
 cargo build --release $(printf -- "-p %s " "${FUNCTIONS[@]}")
 log "cargo bench --no-run (the harness, release profile)"
 cargo bench --no-run -p account-api-tests --bench bench
 
-MOTO_PID=""
-trap 'trap "" INT TERM; stop_pid "$MOTO_PID"' EXIT
+MOTO_PID="" TLS_PID=""
+trap 'trap "" INT TERM; stop_pid "$TLS_PID"; stop_pid "$MOTO_PID"' EXIT
 trap 'exit 130' INT TERM
 
+echo "## Benchmark, $(date -u +%Y-%m-%d), $(uname -m), $(nproc) cores, $(rustc --version)" | tee "$REPORT"
+if [ "${SKIP_PACKAGE:-0}" != "1" ]; then
 {
-  echo "## Benchmark, $(date -u +%Y-%m-%d), $(uname -m), $(nproc) cores, $(rustc --version)"
   # what a deployment uploads: the arm64 bootstrap zipped by cargo lambda (package.sh), and,
   # for comparison, the host's release bootstrap zipped the same way (deflate)
   python3 - "$RELEASE" "${FUNCTIONS[@]}" <<'PY'
@@ -50,7 +52,8 @@ for f in functions:
     ok = "yes" if zipped <= 4 * 1000 * 1000 else "**no**"
     print(f"| {f} | {raw / 1e6:.2f} MB | {zipped / 1e6:.2f} MB | {ok} | {len(buf.getvalue()) / 1e6:.2f} MB |")
 PY
-} | tee "$REPORT"
+} | tee -a "$REPORT"
+fi
 
 port=$(free_port)
 TIMING="$(abs "$LOCAL/emulator-timing.log")"
@@ -58,11 +61,16 @@ TENANT="$(abs "$LOCAL/bench-tenant.json")"
 rm -f "$TIMING"
 start_moto "$port" "$LOCAL/bench-moto.log" --timing-log "$TIMING"
 export_stack_env "$port"
+# the same emulator behind TLS, with a CA made at run time, for the first request over HTTPS
+tls_port=$(free_port)
+TLS_CA="$(abs "$LOCAL/tls/bench-ca.pem")"
+start_tls_proxy "$tls_port" "$port" "$TLS_CA" "$LOCAL/bench-tls.log"
 cargo run --quiet -p account-api-tests --bin bootstrap-local -- "$TENANT" >/dev/null
 
 bench() { cargo bench --quiet -p account-api-tests --bench bench -- "$@" | tee -a "$REPORT"; }
-log "cold start: ${RUNS:-30} fresh processes per function, without and with a backend"
-bench cold "$RELEASE" --runs "${RUNS:-30}" --tenant "$TENANT" --timing "$TIMING"
+log "cold start: ${RUNS:-30} fresh processes per function, without and with a backend (HTTP, TLS)"
+bench cold "$RELEASE" --runs "${RUNS:-30}" --tenant "$TENANT" --timing "$TIMING" \
+  --tls-endpoint "https://127.0.0.1:$tls_port" --tls-ca "$TLS_CA"
 log "handler overhead on in-memory ports"
 bench warm
 log "end to end against the emulator"

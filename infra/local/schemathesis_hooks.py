@@ -34,6 +34,16 @@ def _secrets(value):
             yield from _secrets(inner)
 
 
+_CONTRACT = []
+
+
+def _contract_text():
+    if not _CONTRACT:
+        with open(os.path.join(os.path.dirname(__file__), "..", "openapi.yaml")) as f:
+            _CONTRACT.append(f.read())
+    return _CONTRACT[0]
+
+
 @schemathesis.check
 def no_secret_in_answer(ctx, response, case):
     """No password, token, session or code from the request, nor the bearer token, is echoed
@@ -44,6 +54,12 @@ def no_secret_in_answer(ctx, response, case):
     if bearer:
         sent.append(bearer)
     text = response.text or ""
+    # a generated value that is one of the API's own words (a path such as
+    # /change-temporary-password, a field or slug of the contract) proves no echo when the
+    # answer names the route or the field
+    vocabulary = _contract_text() + case.formatted_path
     for secret in sent:
+        if secret in vocabulary:
+            continue
         if len(secret) >= 8 and len(set(secret)) >= 4 and secret in text:
             raise AssertionError("the answer echoes a secret the request carried")
