@@ -5,21 +5,22 @@ transport refuses a certificate it has no root for.
 
 At start it makes a certificate authority and a server certificate for 127.0.0.1 and
 localhost (ECDSA P-256, valid for a day), writes the authority's certificate to --ca-out,
-then accepts TLS connections on 127.0.0.1:--port and relays each, decrypted, to --upstream.
-Listens on loopback only; stop it by its pid.
+then serves HTTPS on 127.0.0.1:--port, keeping client connections alive as AWS endpoints do,
+and forwards each request to --upstream over plain HTTP. Listens on loopback only; stop it by
+its pid.
 
     tls_proxy.py --port 5443 --upstream 127.0.0.1:5000 --ca-out .local/tls/ca.pem
 """
 
 import argparse
 import datetime
+import http.client
+import http.server
 import ipaddress
 import os
-import select
 import socket
 import ssl
 import tempfile
-import threading
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -93,47 +94,67 @@ def make_certificates(ca_out):
     return chain, key_path
 
 
-def relay(client, upstream_addr):
-    try:
-        upstream = socket.create_connection(upstream_addr, timeout=30)
-    except OSError:
-        client.close()
-        return
-    sockets = [client, upstream]
-    try:
-        while True:
-            readable, _, broken = select.select(sockets, [], sockets, 60)
-            if broken or not readable:
-                return
-            for s in readable:
-                other = upstream if s is client else client
-                data = s.recv(65536)
-                if not data:
-                    return
-                other.sendall(data)
-                # TLS may hold more decrypted bytes than select can see
-                while s is client and client.pending():
-                    other.sendall(client.recv(client.pending()))
-    except (OSError, ssl.SSLError):
-        return
-    finally:
-        for s in sockets:
+class Relay(http.server.BaseHTTPRequestHandler):
+    """One client connection, kept alive as a real endpoint keeps it (HTTP/1.1), each
+    request forwarded on its own upstream connection (the emulator closes them)."""
+
+    protocol_version = "HTTP/1.1"
+    # small TLS records and answers must not wait for delayed ACKs
+    disable_nagle_algorithm = True
+    upstream = None
+
+    def forward(self):
+        length = int(self.headers.get("content-length") or 0)
+        body = self.rfile.read(length) if length else None
+        hop = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"}
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in hop}
+        conn = http.client.HTTPConnection(*self.upstream, timeout=60)
+        try:
+            conn.request(self.command, self.path, body=body, headers=headers)
+            answer = conn.getresponse()
+            data = answer.read()
+        except OSError:
+            self.send_error(502)
+            return
+        finally:
+            conn.close()
+        self.send_response_only(answer.status, answer.reason)
+        for k, v in answer.getheaders():
+            if k.lower() not in hop | {"content-length"}:
+                self.send_header(k, v)
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = forward
+
+    def log_message(self, *args):
+        pass
+
+
+class TlsServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address, context):
+        self.context = context
+        super().__init__(address, Relay)
+
+    def finish_request(self, request, client_address):
+        # the handshake happens in the connection's own thread, not in the accept loop
+        try:
+            request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            tls = self.context.wrap_socket(request, server_side=True)
+        except (OSError, ssl.SSLError):
+            # a client that refuses our certificate ends here: one of the things tested
+            return
+        try:
+            self.RequestHandlerClass(tls, client_address, self)
+        finally:
             try:
-                s.close()
+                tls.close()
             except OSError:
                 pass
-
-
-def handshake_then_relay(context, raw, upstream_addr):
-    try:
-        raw.settimeout(30)
-        client = context.wrap_socket(raw, server_side=True)
-        client.settimeout(None)
-    except (OSError, ssl.SSLError):
-        # a client that refuses our certificate ends here: that is one of the things tested
-        raw.close()
-        return
-    relay(client, upstream_addr)
 
 
 def main():
@@ -150,16 +171,10 @@ def main():
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.load_cert_chain(chain, key)
 
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", args.port))
-    listener.listen(128)
+    Relay.upstream = upstream_addr
+    server = TlsServer(("127.0.0.1", args.port), context)
     print(f"tls proxy on 127.0.0.1:{args.port} -> {args.upstream}, CA {args.ca_out}", flush=True)
-    while True:
-        raw, _ = listener.accept()
-        threading.Thread(
-            target=handshake_then_relay, args=(context, raw, upstream_addr), daemon=True
-        ).start()
+    server.serve_forever()
 
 
 if __name__ == "__main__":
