@@ -130,15 +130,21 @@ impl<P: Ports> App<P> {
         .await
     }
 
-    /// Resolves the request's tenant, and refuses an API key registered for another client.
+    /// Resolves the request's tenant, and refuses an API key the tenant does not list. With a
+    /// key (behind API Gateway), headers that name no tenant get the same 403 as a wrong key,
+    /// so trying header triples does not tell which tenants exist.
     pub async fn tenant(&self, req: &Request, meta: &RequestMeta) -> Result<Arc<Tenant>, ApiError> {
+        const NOT_THIS_KEY: ApiError =
+            ApiError::Forbidden("this API key is not registered for this client");
         let headers = TenantHeaders::of(req)?;
-        let tenant = self.tenants.resolve(&headers).await?;
+        let key = meta.api_key_id.as_deref();
+        let tenant = match self.tenants.resolve(&headers).await {
+            Err(ApiError::InvalidTenant) if key.is_some() => return Err(NOT_THIS_KEY),
+            other => other?,
+        };
         tracing::Span::current().record("tenant", tenant.key.as_str());
-        if !tenant.admits_api_key(meta.api_key_id.as_deref()) {
-            return Err(ApiError::Forbidden(
-                "this API key is not registered for this client",
-            ));
+        if !tenant.admits_api_key(key) {
+            return Err(NOT_THIS_KEY);
         }
         Ok(tenant)
     }

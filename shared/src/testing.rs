@@ -24,7 +24,8 @@ pub fn tenant() -> Tenant {
         user_pool_id: "us-east-1_test".into(),
         app_client_id: "test-client".into(),
         admin_group: "admins".into(),
-        api_key_ids: vec![],
+        // the key id the sample events carry (requestContext.identity.apiKeyId)
+        api_key_ids: vec!["demo-key-id".into()],
         lockout: LockoutPolicy::default(),
         hide_account_state: false,
         jwks_url: "http://127.0.0.1:1/us-east-1_test/.well-known/jwks.json".into(),

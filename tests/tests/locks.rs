@@ -72,8 +72,21 @@ async fn an_admin_lock_refuses_sign_in_and_refresh_until_unlocked() {
         .unwrap();
     assert_eq!(state["lockedBy"], admin_sub.as_str());
 
-    // locking again is idempotent: the existing lock comes back unchanged
+    // locking again is idempotent: the same lock comes back unchanged
     let again = lock_route(
+        &app,
+        &t,
+        "PUT",
+        "/users/carol/lock",
+        json!({"reason": "fraud review"}),
+        &token,
+    )
+    .await;
+    assert_eq!(again.status, 200);
+    assert_eq!(again.data()["reason"], "fraud review");
+    assert_eq!(again.data()["lockedAt"], state["lockedAt"]);
+    // another reason updates the lock (an_admin_lock_replaces_a_lockout_… covers the rest)
+    let updated = lock_route(
         &app,
         &t,
         "PUT",
@@ -82,9 +95,8 @@ async fn an_admin_lock_refuses_sign_in_and_refresh_until_unlocked() {
         &token,
     )
     .await;
-    assert_eq!(again.status, 200);
-    assert_eq!(again.data()["reason"], "fraud review");
-    assert_eq!(again.data()["lockedAt"], state["lockedAt"]);
+    assert_eq!(updated.status, 200);
+    assert_eq!(updated.data()["reason"], "something else");
 
     let refused = sign_in(&app, &t, "carol", &password).await;
     assert_eq!((refused.status, refused.slug()), (403, "account-locked"));
@@ -105,7 +117,7 @@ async fn an_admin_lock_refuses_sign_in_and_refresh_until_unlocked() {
 
     let got = lock_route(&app, &t, "GET", "/users/carol/lock", Value::Null, &token).await;
     assert_eq!(got.status, 200);
-    assert_eq!(got.data(), state);
+    assert_eq!(got.data(), updated.data());
 
     let unlocked = lock_route(&app, &t, "PUT", "/users/carol/unlock", Value::Null, &token).await;
     assert_eq!(unlocked.status, 200, "{}", unlocked.body);
@@ -560,4 +572,68 @@ async fn the_audit_trail_lists_the_flow_newest_first_with_activity_ids() {
         .await,
     );
     assert_eq!((bad.status, bad.slug()), (400, "invalid-request"));
+}
+
+/// An admin lock wins over a lockout-policy lock: it replaces it (so neither the lockout's end
+/// nor a password recovery opens the account), and a second admin lock updates the first.
+#[tokio::test]
+async fn an_admin_lock_replaces_a_lockout_and_a_second_one_updates_it() {
+    let stack = Stack::connect().await;
+    let t = stack.fresh_tenant().await;
+    set_policy(&stack, &t, 5, 2).await;
+    let app = stack.app().await;
+    let (_, token) = stack.admin_token(&t, &app).await;
+    let password = random_password();
+    stack.create_user(&t, "gina", &password).await;
+    for _ in 1..=5 {
+        sign_in(&app, &t, "gina", "Wrong-Passw0rd-x").await;
+    }
+    let state = lock_route(&app, &t, "GET", "/users/gina/lock", Value::Null, &token).await;
+    assert_eq!(state.data()["source"], "lockout-policy");
+
+    let locked = lock_route(
+        &app,
+        &t,
+        "PUT",
+        "/users/gina/lock",
+        json!({"reason": "compromised"}),
+        &token,
+    )
+    .await;
+    assert_eq!(locked.status, 200, "{}", locked.body);
+    assert_eq!(locked.data()["source"], "admin");
+    assert_eq!(locked.data()["reason"], "compromised");
+    assert_eq!(locked.data()["lockedUntil"], Value::Null);
+
+    // what recovery does to a lockout leaves the admin lock in place
+    let locks = shared::adapters::dynamodb::DynamoLocks::new(
+        stack.dynamodb.clone(),
+        &stack.config.account_state_table,
+    );
+    let gina = shared::http::request::UserId::parse("gina").unwrap();
+    shared::domain::lock::LockStore::clear_lockout(&locks, &t.user_pool_id, &gina)
+        .await
+        .unwrap();
+    // and so does the lockout's end
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let a = sign_in(&app, &t, "gina", &password).await;
+    assert_eq!((a.status, a.slug()), (403, "account-locked"));
+
+    let until = "2099-01-01T00:00:00Z";
+    let again = lock_route(
+        &app,
+        &t,
+        "PUT",
+        "/users/gina/lock",
+        json!({"reason": "still compromised", "lockedUntil": until}),
+        &token,
+    )
+    .await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(again.data()["reason"], "still compromised");
+    assert_eq!(again.data()["lockedUntil"], until);
+    let state = lock_route(&app, &t, "GET", "/users/gina/lock", Value::Null, &token).await;
+    assert_eq!(state.data()["source"], "admin");
+    assert_eq!(state.data()["reason"], "still compromised");
+    assert_eq!(state.data()["lockedUntil"], until);
 }

@@ -28,6 +28,12 @@ async fn forgot_then_confirm_sets_the_new_password_and_the_code_works_once() {
     let (app, codes) = stack.probed_app().await;
     let old = random_password();
     stack.create_user(&t, "lena", &old).await;
+    // a session from before the reset (a stolen refresh token, say)
+    let before = sign_in(&app, &t, "lena", &old).await;
+    let stolen = before.data()["authenticationResult"]["refreshToken"]
+        .as_str()
+        .unwrap()
+        .to_string();
 
     let a = post(
         &app,
@@ -47,6 +53,25 @@ async fn forgot_then_confirm_sets_the_new_password_and_the_code_works_once() {
     let a = post(&app, &t, "/confirm-forgot-password", confirm.clone(), None).await;
     assert_eq!(a.status, 200, "{}", a.body);
     assert_eq!(a.data()["passwordChanged"], true);
+    assert_eq!(a.data()["signedOut"], true);
+    // the reset ended every session: the refresh token from before no longer works
+    let refresh = json!({"userID": "lena", "refreshToken": stolen});
+    let refreshed = Answer::from(
+        app.handle::<auth::Group>(api_request(
+            &t,
+            "POST",
+            "/user-refresh-tokens",
+            &refresh,
+            None,
+        ))
+        .await,
+    );
+    assert_eq!(
+        (refreshed.status, refreshed.slug()),
+        (401, "invalid-credentials"),
+        "{}",
+        refreshed.body
+    );
 
     assert_eq!(sign_in(&app, &t, "lena", &new).await.status, 200);
     let a = sign_in(&app, &t, "lena", &old).await;

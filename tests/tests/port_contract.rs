@@ -101,19 +101,56 @@ async fn lock_store_contract(store: &impl LockStore) {
         other => panic!("a stale reservation must lock, got {other:?}"),
     }
 
-    // an admin lock is written once; a second lock keeps the one that holds
+    // an admin lock is written, and a second one replaces it: the lock that holds is the last
     let u = user("locked");
     let first = store
         .lock(pool, &u, admin_lock(now, None), now)
         .await
         .unwrap();
     assert!(first.created);
+    let retry = store
+        .lock(
+            pool,
+            &u,
+            admin_lock(now + Duration::from_secs(5), None),
+            now,
+        )
+        .await
+        .unwrap();
+    assert!(!retry.created);
+    assert_eq!(
+        retry.lock.locked_at, first.lock.locked_at,
+        "a retry keeps the lock"
+    );
+    let far = shared::time::epoch_seconds(now) + 86_400;
     let again = store
-        .lock(pool, &u, admin_lock(now, Some(1)), now)
+        .lock(pool, &u, admin_lock(now, Some(far)), now)
         .await
         .unwrap();
     assert!(!again.created);
-    assert_eq!(again.lock.locked_until, None);
+    assert_eq!(again.lock.locked_until, Some(far));
+    let held = store.state(pool, &u).await.unwrap().lock.unwrap();
+    assert_eq!(
+        (held.source, held.locked_until),
+        (LockSource::Admin, Some(far))
+    );
+    // an admin lock replaces a lockout, which recovery then cannot lift
+    let p2 = user("locked-out");
+    for attempt in 1..=3 {
+        store.reserve_attempt(pool, &p2, &p, now).await.unwrap();
+        store
+            .record_failure(pool, &p2, attempt, &p, now)
+            .await
+            .unwrap();
+    }
+    let over = store
+        .lock(pool, &p2, admin_lock(now, None), now)
+        .await
+        .unwrap();
+    assert!(!over.created);
+    store.clear_lockout(pool, &p2).await.unwrap();
+    let held = store.state(pool, &p2).await.unwrap().lock.unwrap();
+    assert_eq!((held.source, held.locked_until), (LockSource::Admin, None));
     // recovery lifts a lockout, never an admin lock
     store.clear_lockout(pool, &u).await.unwrap();
     assert!(store.state(pool, &u).await.unwrap().lock.is_some());

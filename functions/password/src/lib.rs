@@ -203,17 +203,23 @@ async fn confirm<P: Ports>(
             other => other.into(),
         })?;
     // The code went to the user's own verified channel: recovery lifts a lockout (never an
-    // admin lock). The password is already changed, so a failure here is logged, not returned.
-    if let Err(e) = app
-        .locks
-        .clear_lockout(&tenant.user_pool_id, &body.user_id)
-        .await
-    {
+    // admin lock), and ends every session, so that a stolen refresh token does not outlive
+    // the victim's reset. Both go out together. The password is already changed, so neither
+    // failure changes the answer: a lockout left is logged, sessions left are logged and
+    // said (`signedOut: false`), and the user can sign out everywhere with the new password.
+    let (cleared, signed_out) = tokio::join!(
+        app.locks.clear_lockout(&tenant.user_pool_id, &body.user_id),
+        app.directory.global_sign_out(tenant, &body.user_id),
+    );
+    if let Err(e) = cleared {
         tracing::error!(cause = %Chain(&e), "lockout not cleared after a password reset");
+    }
+    if let Err(e) = &signed_out {
+        tracing::error!(cause = %e, "sessions not ended after a password reset");
     }
     Ok(Changed {
         password_changed: true,
-        signed_out: None,
+        signed_out: Some(signed_out.is_ok()),
     })
 }
 

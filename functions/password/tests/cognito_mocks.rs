@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_cognitoidentityprovider::{
     Client,
     operation::{
+        admin_user_global_sign_out::{AdminUserGlobalSignOutError, AdminUserGlobalSignOutOutput},
         confirm_forgot_password::{ConfirmForgotPasswordError, ConfirmForgotPasswordOutput},
         describe_user_pool::DescribeUserPoolOutput,
         describe_user_pool_client::DescribeUserPoolClientOutput,
@@ -17,7 +18,7 @@ use aws_sdk_cognitoidentityprovider::{
         CodeDeliveryDetailsType, DeliveryMediumType, UserPoolClientType, UserPoolType,
         error::{
             CodeMismatchException, ExpiredCodeException, LimitExceededException,
-            TooManyFailedAttemptsException, UserNotFoundException,
+            TooManyFailedAttemptsException, TooManyRequestsException, UserNotFoundException,
         },
     },
 };
@@ -246,20 +247,52 @@ async fn confirm_errors_have_their_slugs() {
 }
 
 #[tokio::test]
-async fn a_good_code_changes_the_password() {
+async fn a_good_code_changes_the_password_and_ends_every_session() {
     let (d, p) = (describe_client(), describe_pool());
     let confirm = mock!(Client::confirm_forgot_password)
         .match_requests(|r| {
             r.password() == Some("Brand-New-Passw0rd!") && r.username() == Some("demo-user")
         })
         .then_output(|| ConfirmForgotPasswordOutput::builder().build());
-    let app = app_with(&[&d, &p, &confirm], Duration::from_millis(1));
+    let sign_out = mock!(Client::admin_user_global_sign_out)
+        .match_requests(|r| {
+            r.user_pool_id() == Some("us-east-1_test") && r.username() == Some("demo-user")
+        })
+        .then_output(|| AdminUserGlobalSignOutOutput::builder().build());
+    let app = app_with(&[&d, &p, &confirm, &sign_out], Duration::from_millis(1));
     let body = json!({"userID": "Demo-User", "confirmationCode": "123456", "newPassword": "Brand-New-Passw0rd!"});
     let (status, b) = call(&app, request("/confirm-forgot-password", body)).await;
     assert_eq!(status, 200, "{b}");
-    assert_eq!(b["data"]["passwordChanged"], true);
+    assert_eq!(
+        b["data"],
+        json!({"passwordChanged": true, "signedOut": true})
+    );
+    assert_eq!(sign_out.num_calls(), 1);
     assert_eq!(
         app.audit.actions(),
         vec![("confirm-forgot-password".to_string(), "success".to_string())]
     );
+}
+
+/// The password has changed by the time the sessions are ended: a sign-out Cognito refuses
+/// does not turn the answer into a failure, it is said (`signedOut: false`) and logged.
+#[tokio::test]
+async fn a_reset_whose_sign_out_fails_still_answers_that_the_password_changed() {
+    let (d, p) = (describe_client(), describe_pool());
+    let confirm = mock!(Client::confirm_forgot_password)
+        .then_output(|| ConfirmForgotPasswordOutput::builder().build());
+    let sign_out = mock!(Client::admin_user_global_sign_out).then_error(|| {
+        AdminUserGlobalSignOutError::TooManyRequestsException(
+            TooManyRequestsException::builder().build(),
+        )
+    });
+    let app = app_with(&[&d, &p, &confirm, &sign_out], Duration::from_millis(1));
+    let body = json!({"userID": "demo-user", "confirmationCode": "123456", "newPassword": "Brand-New-Passw0rd!"});
+    let (status, b) = call(&app, request("/confirm-forgot-password", body)).await;
+    assert_eq!(status, 200, "{b}");
+    assert_eq!(
+        b["data"],
+        json!({"passwordChanged": true, "signedOut": false})
+    );
+    assert_eq!(sign_out.num_calls(), 1);
 }

@@ -67,6 +67,14 @@ impl Lock {
             .is_none_or(|until| until > epoch_seconds(now))
     }
 
+    /// Whether `other` is this lock again: the same source, reason and end (when and by whom
+    /// it was asked for aside).
+    pub fn same_terms(&self, other: &Lock) -> bool {
+        self.source == other.source
+            && self.reason == other.reason
+            && self.locked_until == other.locked_until
+    }
+
     /// The lock the lockout policy puts on an account at `now`.
     pub fn lockout(policy: &LockoutPolicy, now: SystemTime) -> Self {
         Self {
@@ -107,7 +115,7 @@ pub enum Reservation {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Locked {
     pub lock: Lock,
-    /// `false` when the account was already locked and the existing lock was kept.
+    /// `false` when a lock already held (and was replaced).
     pub created: bool,
     /// The lockout budget spent, as stored with the lock.
     pub failed_attempts: u32,
@@ -156,7 +164,10 @@ pub trait LockStore: Send + Sync {
         user: &UserId,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Locks the account unless a lock already holds, in which case that lock is kept.
+    /// Puts an admin lock in place. It replaces whatever lock holds: a lockout-policy lock
+    /// (so neither the lockout's end nor a recovery opens the account) or an admin lock with
+    /// another reason or end. The same lock again (a retry) keeps the one first written, its
+    /// `lockedAt` and `lockedBy` too. Afterwards the lock returned is the lock that holds.
     fn lock(
         &self,
         pool_id: &str,

@@ -34,7 +34,8 @@ pub struct Tenant {
     pub user_pool_id: String,
     pub app_client_id: String,
     pub admin_group: String,
-    /// API Gateway API key ids allowed to reach this tenant; empty = not enforced.
+    /// API Gateway API key ids allowed to reach this tenant. A request that carries a key id
+    /// (behind API Gateway) must name one of these; a record that lists none admits none.
     pub api_key_ids: Vec<String>,
     pub lockout: LockoutPolicy,
     pub hide_account_state: bool,
@@ -58,11 +59,13 @@ impl Tenant {
             .map(|region| format!("https://cognito-idp.{region}.amazonaws.com/{pool_id}"))
     }
 
-    /// Whether the API key API Gateway authenticated may reach this tenant.
+    /// Whether the API key API Gateway authenticated may reach this tenant. Fails closed: a
+    /// key the record does not list is refused, also when it lists none. Without a key id (the
+    /// local stack, a direct invocation) there is no key to check.
     pub fn admits_api_key(&self, api_key_id: Option<&str>) -> bool {
         match api_key_id {
-            Some(id) if !self.api_key_ids.is_empty() => self.api_key_ids.iter().any(|k| k == id),
-            _ => true,
+            Some(id) => self.api_key_ids.iter().any(|k| k == id),
+            None => true,
         }
     }
 }
@@ -172,9 +175,12 @@ mod tests {
     }
 
     #[test]
-    fn api_keys_are_enforced_only_when_registered() {
+    fn api_keys_fail_closed() {
         let mut t = crate::testing::tenant();
-        assert!(t.admits_api_key(Some("any")));
+        assert!(
+            !t.admits_api_key(Some("any")),
+            "a record without key ids admits no key"
+        );
         t.api_key_ids = vec!["k1".into()];
         assert!(t.admits_api_key(Some("k1")));
         assert!(!t.admits_api_key(Some("k2")));

@@ -3,11 +3,14 @@
 //! events, and `.local/demo-tenant.json` describing it all.
 
 use account_api_tests::stack::{Stack, random_password};
+use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::json;
 
 /// The sample events in `events/` sign in as this user; it exists only on the local stack.
 const DEMO_USER: &str = "demo-user";
 const DEMO_PASSWORD: &str = "Demo-Passw0rd!";
+/// The API key id of the sample events' `requestContext.identity`.
+const DEMO_API_KEY_ID: &str = "demo-key-id";
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -17,6 +20,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let api_url = std::env::var("API_URL").unwrap_or_else(|_| "http://127.0.0.1:9000".into());
     let stack = Stack::connect().await;
     let tenant = stack.create_tenant("demo", "DEMO", "main").await;
+    // the key id the sample events carry: behind API Gateway a key must be listed to get in
+    stack
+        .set_tenant_attribute(
+            &tenant,
+            "apiKeyIds",
+            AttributeValue::Ss(vec![DEMO_API_KEY_ID.into()]),
+        )
+        .await;
     let admin_password = random_password();
     stack.create_user(&tenant, "admin", &admin_password).await;
     stack.add_to_group(&tenant, "admin", "admins").await;

@@ -7,7 +7,7 @@ use std::{collections::HashMap, time::Duration, time::SystemTime};
 use aws_sdk_dynamodb::{
     Client,
     error::SdkError,
-    operation::update_item::UpdateItemError,
+    operation::update_item::{UpdateItemError, builders::UpdateItemFluentBuilder},
     types::{AttributeValue, KeysAndAttributes, ReturnValue, ReturnValuesOnConditionCheckFailure},
 };
 use aws_smithy_runtime_api::http::Response as HttpResponse;
@@ -80,22 +80,15 @@ impl DynamoLocks {
             .key("pk", AttributeValue::S(account_key(pool_id, user)))
     }
 
-    /// Writes `lock` if no lock holds at `now`: `Ok(new item)`, else `Err(old item)`.
-    async fn write_lock(
-        &self,
-        pool_id: &str,
-        user: &UserId,
-        lock: &Lock,
-        now: SystemTime,
-    ) -> Result<Result<Item, Item>, StoreError> {
+    /// The update that puts `lock` on the account's item, whatever it held.
+    fn lock_update(&self, pool_id: &str, user: &UserId, lock: &Lock) -> UpdateItemFluentBuilder {
         let mut set = vec!["lockSource = :source", "lockedAt = :at", "lockedBy = :by"];
         let mut remove = vec![];
         let mut req = self
             .update(pool_id, user)
             .expression_attribute_values(":source", AttributeValue::S(lock.source.as_str().into()))
             .expression_attribute_values(":at", AttributeValue::S(lock.locked_at.clone()))
-            .expression_attribute_values(":by", AttributeValue::S(lock.locked_by.clone()))
-            .expression_attribute_values(":now", n(epoch_seconds(now)));
+            .expression_attribute_values(":by", AttributeValue::S(lock.locked_by.clone()));
         match &lock.reason {
             Some(reason) => {
                 set.push("lockReason = :reason");
@@ -120,8 +113,20 @@ impl DynamoLocks {
         if !remove.is_empty() {
             expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
         }
-        match req
-            .update_expression(expression)
+        req.update_expression(expression)
+    }
+
+    /// Writes `lock` if no lock holds at `now`: `Ok(new item)`, else `Err(old item)`.
+    async fn write_lock(
+        &self,
+        pool_id: &str,
+        user: &UserId,
+        lock: &Lock,
+        now: SystemTime,
+    ) -> Result<Result<Item, Item>, StoreError> {
+        match self
+            .lock_update(pool_id, user, lock)
+            .expression_attribute_values(":now", n(epoch_seconds(now)))
             .condition_expression(NO_LOCK_HOLDS)
             .return_values(ReturnValue::AllNew)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
@@ -305,31 +310,38 @@ impl LockStore for DynamoLocks {
         lock: Lock,
         now: SystemTime,
     ) -> Result<Locked, StoreError> {
-        match self.write_lock(pool_id, user, &lock, now).await? {
-            Ok(new) => Ok(Locked {
-                lock,
-                created: true,
-                failed_attempts: attempts(&new),
-            }),
-            Err(old) => match lock_from_item(&old).filter(|l| l.holds_at(now)) {
-                Some(existing) => Ok(Locked {
-                    lock: existing,
-                    created: false,
-                    failed_attempts: attempts(&old),
-                }),
-                // the lock ended between the check and now: lock afresh
-                None => match self.write_lock(pool_id, user, &lock, now).await? {
-                    Ok(new) => Ok(Locked {
-                        lock,
-                        created: true,
-                        failed_attempts: attempts(&new),
-                    }),
-                    Err(_) => Err(StoreError::Conflict(
-                        "the account's lock changed concurrently; retry",
-                    )),
-                },
-            },
+        let old = match self.write_lock(pool_id, user, &lock, now).await? {
+            Ok(new) => {
+                return Ok(Locked {
+                    lock,
+                    created: true,
+                    failed_attempts: attempts(&new),
+                });
+            }
+            Err(old) => old,
+        };
+        if let Some(held) = lock_from_item(&old).filter(|l| l.holds_at(now) && l.same_terms(&lock))
+        {
+            // the same lock again (a retry): kept as it was first written
+            return Ok(Locked {
+                lock: held,
+                created: false,
+                failed_attempts: attempts(&old),
+            });
         }
+        // a lockout, or an admin lock with another reason or end: replaced, unconditionally
+        let out = self
+            .lock_update(pool_id, user, &lock)
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(classify)?;
+        let old = out.attributes().cloned().unwrap_or_default();
+        Ok(Locked {
+            created: lock_from_item(&old).is_none_or(|held| !held.holds_at(now)),
+            failed_attempts: attempts(&old),
+            lock,
+        })
     }
 
     async fn clear_lockout(&self, pool_id: &str, user: &UserId) -> Result<(), StoreError> {

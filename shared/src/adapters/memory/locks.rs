@@ -155,16 +155,17 @@ impl LockStore for InMemoryLocks {
         now: SystemTime,
     ) -> Result<Locked, StoreError> {
         self.with(user, |a| match &a.lock {
-            Some(existing) if existing.holds_at(now) => Locked {
-                lock: existing.clone(),
+            Some(held) if held.holds_at(now) && held.same_terms(&lock) => Locked {
+                lock: held.clone(),
                 created: false,
                 failed_attempts: a.attempts,
             },
-            _ => {
+            held => {
+                let created = held.as_ref().is_none_or(|h| !h.holds_at(now));
                 a.lock = Some(lock.clone());
                 Locked {
                     lock,
-                    created: true,
+                    created,
                     failed_attempts: a.attempts,
                 }
             }
