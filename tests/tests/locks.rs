@@ -637,3 +637,38 @@ async fn an_admin_lock_replaces_a_lockout_and_a_second_one_updates_it() {
     assert_eq!(state.data()["reason"], "still compromised");
     assert_eq!(state.data()["lockedUntil"], until);
 }
+
+/// A client that builds the path with `encodeURIComponent` sends `jane%40example.com`: the
+/// lock lands on `jane@example.com`, whose sign-in it then refuses.
+#[tokio::test]
+async fn a_percent_encoded_user_id_locks_that_user() {
+    let stack = Stack::connect().await;
+    let t = stack.fresh_tenant().await;
+    let app = stack.app().await;
+    let (_, token) = stack.admin_token(&t, &app).await;
+    let password = random_password();
+    stack.create_user(&t, "jane@example.com", &password).await;
+    let locked = lock_route(
+        &app,
+        &t,
+        "PUT",
+        "/users/jane%40example.com/lock",
+        Value::Null,
+        &token,
+    )
+    .await;
+    assert_eq!(locked.status, 200, "{}", locked.body);
+    assert_eq!(locked.data()["userID"], "jane@example.com");
+    let a = sign_in(&app, &t, "jane@example.com", &password).await;
+    assert_eq!((a.status, a.slug()), (403, "account-locked"));
+    let twice = lock_route(
+        &app,
+        &t,
+        "PUT",
+        "/users/jane%2540example.com/lock",
+        Value::Null,
+        &token,
+    )
+    .await;
+    assert_eq!((twice.status, twice.slug()), (400, "invalid-request"));
+}

@@ -28,7 +28,7 @@ pub async fn handle<L: LockStore>(
     let user = header
         .user_name
         .as_deref()
-        .and_then(|u| UserId::parse(u).ok())
+        .and_then(UserId::of_cognito)
         .ok_or(Refusal::Malformed)?;
     let state = locks.state(pool, &user).await.map_err(|e| {
         tracing::error!(cause = %Chain(&e), "account state unreadable: refusing the sign-in");

@@ -59,6 +59,22 @@ async fn an_expired_lock_does_not_refuse() {
     assert!(handle(&locks, event("sign-in")).await.is_ok());
 }
 
+/// A name the hosted UI or an SDK may create but the API's userID rule would refuse: looked
+/// up, not refused as malformed (and refused when it is locked).
+#[tokio::test]
+async fn a_valid_cognito_name_outside_the_api_rule_is_looked_up() {
+    let named = |name: &str| {
+        let mut e = event("sign-in");
+        e.payload.cognito_event_user_pools_header.user_name = Some(name.to_string());
+        e
+    };
+    let locks = InMemoryLocks::default();
+    assert!(handle(&locks, named("José.Ñandú")).await.is_ok());
+    locks.lock_now("josé.ñandú", lock(None));
+    let err = handle(&locks, named("José.Ñandú")).await.unwrap_err();
+    assert!(matches!(err, Refusal::Locked), "{err:?}");
+}
+
 #[tokio::test]
 async fn an_unreadable_store_fails_closed() {
     let locks = InMemoryLocks::default();

@@ -134,6 +134,18 @@ impl UserId {
             .then(|| Self(raw.to_ascii_lowercase()))
     }
 
+    /// A username as Cognito hands it to a trigger: any name a pool accepts (1–128
+    /// characters, none of them whitespace or control), folded to lower case as the pool folds
+    /// it. Wider than [`UserId::parse`], which is the API's rule for what callers send: a user
+    /// created elsewhere (the hosted UI, an SDK) may hold a name the API would not accept, and
+    /// still has an account state to look up.
+    pub fn of_cognito(raw: &str) -> Option<Self> {
+        (!raw.is_empty()
+            && raw.chars().count() <= Self::MAX_LEN
+            && !raw.chars().any(|c| c.is_whitespace() || c.is_control()))
+        .then(|| Self(raw.to_lowercase()))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -152,13 +164,18 @@ impl<'de> serde::Deserialize<'de> for UserId {
     }
 }
 
-/// The `{userID}` path parameter.
+/// The `{userID}` path parameter, percent-decoded once: clients that build paths with
+/// `encodeURIComponent` send `jane%40example.com` for `jane@example.com`. A `%` left after
+/// that one decoding (double encoding, or a stray `%`) is refused by the userID rule.
 pub fn path_user_id(req: &Request) -> Result<UserId, ApiError> {
     let params = req.path_parameters_ref();
     let raw = params
         .and_then(|p| p.first("userID"))
         .ok_or_else(|| ApiError::InvalidRequest("the path has no `userID`".into()))?;
-    UserId::parse(raw)
+    let decoded = percent_encoding::percent_decode_str(raw)
+        .decode_utf8()
+        .map_err(|_| ApiError::InvalidRequest("`userID` is not valid UTF-8 once decoded".into()))?;
+    UserId::parse(&decoded)
 }
 
 /// Parses a JSON body into `T`: 415 for a body that is not JSON, 413 over `limit`, 400 with
@@ -335,6 +352,47 @@ mod tests {
             assert!(UserId::parse(bad).is_err(), "{bad:?}");
         }
         assert!(UserId::parse(&"a".repeat(128)).is_ok());
+    }
+
+    fn with_user_param(raw: &str) -> Request {
+        let event = serde_json::json!({
+            "resource": "/users/{userID}/lock", "path": format!("/users/{raw}/lock"),
+            "httpMethod": "PUT", "headers": {}, "multiValueHeaders": {},
+            "queryStringParameters": null, "multiValueQueryStringParameters": null,
+            "pathParameters": {"userID": raw}, "stageVariables": null, "body": null,
+            "isBase64Encoded": false,
+            "requestContext": {"requestId": "r", "resourcePath": "/users/{userID}/lock",
+                "httpMethod": "PUT", "path": "/users/x/lock", "identity": {}, "accountId": "1",
+                "stage": "dev"}
+        });
+        lambda_http::request::from_str(&event.to_string()).unwrap()
+    }
+
+    #[test]
+    fn a_percent_encoded_path_user_id_is_decoded_once() {
+        let user = path_user_id(&with_user_param("Jane%40Example.com")).unwrap();
+        assert_eq!(user.as_str(), "jane@example.com");
+        assert_eq!(
+            path_user_id(&with_user_param("bob")).unwrap().as_str(),
+            "bob"
+        );
+        // double encoding leaves a `%`, and a stray `%` stays one: both refused
+        for bad in ["jane%2540example.com", "50%", "%zz", "a%2Fb", "%C3%28"] {
+            let err = path_user_id(&with_user_param(bad)).unwrap_err();
+            assert_eq!(err.slug(), "invalid-request", "{bad}");
+        }
+    }
+
+    #[test]
+    fn cognito_names_the_api_would_refuse_still_name_an_account() {
+        assert_eq!(
+            UserId::of_cognito("José.Ñandú").map(|u| u.as_str().to_string()),
+            Some("josé.ñandú".to_string())
+        );
+        assert!(UserId::parse("José.Ñandú").is_err());
+        for bad in ["", "a b", "tab\tname", &"x".repeat(129)] {
+            assert!(UserId::of_cognito(bad).is_none(), "{bad:?}");
+        }
     }
 
     #[test]
