@@ -14,7 +14,7 @@ use crate::{
     config::{Config, ConfigError},
     domain::audit::{AuditLog, Event},
     domain::directory::Directory,
-    domain::lock::LockStore,
+    domain::lock::{AccountState, Lock, LockStore},
     domain::store::Chain,
     domain::tenant::{CachedTenants, Tenant, TenantRegistry},
     domain::token::{Caller, TokenVerifier},
@@ -151,8 +151,19 @@ impl<P: Ports> App<P> {
 
     /// The caller behind the bearer token: a valid access token of the tenant's pool and app
     /// client, not revoked, of an account that is enabled (Cognito's `GetUser` answers both)
-    /// and not locked (the lock store). The two checks run concurrently.
+    /// and not under a lock that refuses sessions (an admin lock; see
+    /// [`crate::domain::lock::Lock::refuses_sessions`]). The two checks run concurrently.
     pub async fn caller(&self, req: &Request, tenant: &Tenant) -> Result<Caller, ApiError> {
+        Ok(self.caller_and_state(req, tenant).await?.0)
+    }
+
+    /// [`Self::caller`], with the account state it read, for a route that checks a password
+    /// and so must also refuse a lockout.
+    pub async fn caller_and_state(
+        &self,
+        req: &Request,
+        tenant: &Tenant,
+    ) -> Result<(Caller, AccountState), ApiError> {
         let token = bearer_token(req)?;
         let caller = self.tokens.verify_access(tenant, token).await?;
         let user = UserId::parse(&caller.username)
@@ -167,10 +178,11 @@ impl<P: Ports> App<P> {
             }
             other => other,
         })?;
-        if state?.lock.is_some() {
+        let state = state?;
+        if state.lock.as_ref().is_some_and(Lock::refuses_sessions) {
             return Err(ApiError::AccountLocked);
         }
-        Ok(caller)
+        Ok((caller, state))
     }
 
     /// A caller in the tenant's admin group.

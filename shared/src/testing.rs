@@ -64,7 +64,8 @@ pub fn app_for(tenant: Tenant, directory: InMemoryDirectory) -> MemApp {
         directory,
         locks: InMemoryLocks::default(),
         audit: InMemoryAudit::default(),
-        tokens: TokenVerifier::new(config.jwks_cache_ttl, config.attempt_timeout),
+        // the in-memory directory issues access tokens signed with the test key
+        tokens: test_verifier(&config),
         config,
     }
 }
@@ -141,7 +142,12 @@ pub fn test_verifier(config: &Config) -> TokenVerifier {
 /// expiring `expires_in` seconds from now (negative: already expired).
 #[allow(clippy::expect_used)]
 pub fn access_token(username: &str, groups: &[&str], expires_in: i64) -> String {
-    let t = tenant();
+    access_token_for(&tenant(), username, groups, expires_in)
+}
+
+/// [`access_token`] for the pool and app client of `t`.
+#[allow(clippy::expect_used)]
+pub fn access_token_for(t: &Tenant, username: &str, groups: &[&str], expires_in: i64) -> String {
     let exp = i64::try_from(jsonwebtoken::get_current_timestamp()).unwrap_or(0) + expires_in;
     let claims = serde_json::json!({
         "sub": format!("sub-{username}"), "username": username, "client_id": t.app_client_id,

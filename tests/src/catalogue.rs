@@ -14,7 +14,7 @@ pub const ROUTES: &[(&str, &str, &str, &str, bool)] = &[
         "auth",
         "POST",
         "/user-refresh-tokens",
-        r#"{"userID":"demo-user","refreshToken":"r"}"#,
+        r#"{"userID":"demo-user","refreshToken":"refresh-demo-user"}"#,
         false,
     ),
     (

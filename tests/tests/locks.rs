@@ -109,11 +109,34 @@ async fn an_admin_lock_refuses_sign_in_and_refresh_until_unlocked() {
             None,
         )
     };
+    // the lock revoked the refresh token (AdminUserGlobalSignOut): Cognito refuses it
     let r = Answer::from(
         app.handle::<auth::Group>(refresh(refresh_token.clone()))
             .await,
     );
-    assert_eq!((r.status, r.slug()), (403, "account-locked"));
+    assert_eq!((r.status, r.slug()), (401, "invalid-credentials"));
+    // a refresh token that is still live (a lock whose sign-out has not happened yet) is
+    // refused by the lock of the account it belongs to, and no tokens come back
+    let carl = random_password();
+    stack.create_user(&t, "carl", &carl).await;
+    let live =
+        sign_in(&app, &t, "carl", &carl).await.data()["authenticationResult"]["refreshToken"]
+            .as_str()
+            .unwrap()
+            .to_string();
+    stack.put_lock(&t, "carl", "admin", None).await;
+    let r = Answer::from(
+        app.handle::<auth::Group>(api_request(
+            &t,
+            "POST",
+            "/user-refresh-tokens",
+            &json!({"userID": "carl", "refreshToken": live}),
+            None,
+        ))
+        .await,
+    );
+    assert_eq!((r.status, r.slug()), (403, "account-locked"), "{}", r.body);
+    assert!(r.data().is_null());
 
     let got = lock_route(&app, &t, "GET", "/users/carol/lock", Value::Null, &token).await;
     assert_eq!(got.status, 200);
@@ -254,15 +277,22 @@ async fn set_policy(stack: &Stack, t: &TenantFixture, max: u32, seconds: u64) {
         .await;
 }
 
-#[tokio::test]
-async fn five_wrong_passwords_lock_until_the_lockout_ends() {
+/// A fresh tenant whose policy locks after 5 wrong passwords for 2 seconds, the app, an
+/// admin's token, and `user` with the password returned.
+async fn with_lockout_policy(user: &str) -> (Stack, TenantFixture, AwsApp, String, String) {
     let stack = Stack::connect().await;
     let t = stack.fresh_tenant().await;
     set_policy(&stack, &t, 5, 2).await;
     let app = stack.app().await;
     let (_, token) = stack.admin_token(&t, &app).await;
     let password = random_password();
-    stack.create_user(&t, "frank", &password).await;
+    stack.create_user(&t, user, &password).await;
+    (stack, t, app, token, password)
+}
+
+#[tokio::test]
+async fn five_wrong_passwords_lock_until_the_lockout_ends() {
+    let (_stack, t, app, token, password) = with_lockout_policy("frank").await;
     for i in 1..=5 {
         let a = sign_in(&app, &t, "frank", "Wrong-Passw0rd-x").await;
         assert_eq!(
@@ -578,13 +608,7 @@ async fn the_audit_trail_lists_the_flow_newest_first_with_activity_ids() {
 /// nor a password recovery opens the account), and a second admin lock updates the first.
 #[tokio::test]
 async fn an_admin_lock_replaces_a_lockout_and_a_second_one_updates_it() {
-    let stack = Stack::connect().await;
-    let t = stack.fresh_tenant().await;
-    set_policy(&stack, &t, 5, 2).await;
-    let app = stack.app().await;
-    let (_, token) = stack.admin_token(&t, &app).await;
-    let password = random_password();
-    stack.create_user(&t, "gina", &password).await;
+    let (stack, t, app, token, password) = with_lockout_policy("gina").await;
     for _ in 1..=5 {
         sign_in(&app, &t, "gina", "Wrong-Passw0rd-x").await;
     }
@@ -671,4 +695,23 @@ async fn a_percent_encoded_user_id_locks_that_user() {
     )
     .await;
     assert_eq!((twice.status, twice.slug()), (400, "invalid-request"));
+}
+
+/// The reproduction: anyone who knows an admin's userID can lock it out with wrong
+/// passwords. That lockout stops the guessing; the admin's live session keeps working.
+#[tokio::test]
+async fn wrong_passwords_for_an_admin_do_not_end_the_admins_session() {
+    let (stack, t, app, _, password) = with_lockout_policy("victim").await;
+    let (admin, token) = stack.admin_token(&t, &app).await;
+    for _ in 1..=5 {
+        sign_in(&app, &t, &admin, "Wrong-Passw0rd-x").await;
+    }
+    let a = sign_in(&app, &t, &admin, "Wrong-Passw0rd-x").await;
+    assert_eq!((a.status, a.slug()), (403, "account-locked"));
+    let state = lock_route(&app, &t, "GET", "/users/victim/lock", Value::Null, &token).await;
+    assert_eq!(state.status, 200, "{}", state.body);
+    let locked = lock_route(&app, &t, "PUT", "/users/victim/lock", Value::Null, &token).await;
+    assert_eq!(locked.status, 200, "{}", locked.body);
+    let a = sign_in(&app, &t, "victim", &password).await;
+    assert_eq!((a.status, a.slug()), (403, "account-locked"));
 }

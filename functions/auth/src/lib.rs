@@ -8,7 +8,7 @@ use shared::{
     ApiError, App, Call, Ports, Reply,
     domain::audit::Event,
     domain::directory::{AuthResult, Challenge, Directory, DirectoryError},
-    domain::lock::{LockStore, Reservation},
+    domain::lock::{Lock, LockStore, Reservation},
     domain::store::Chain,
     domain::tenant::Tenant,
     domain::validate::{Code, Password, RefreshToken, Session, Text},
@@ -127,15 +127,32 @@ fn visible<T>(tenant: &Tenant, result: Result<T, ApiError>) -> Result<T, ApiErro
     }
 }
 
+/// What a route is about to do, for the lock check before it.
+#[derive(Clone, Copy)]
+enum Guarded {
+    /// A password or a code goes to Cognito: any lock refuses it.
+    Credential,
+    /// An existing session is used (refresh): only a lock that refuses sessions (an admin
+    /// lock) stops it; a lockout stops password guessing, not live sessions.
+    Session,
+}
+
 /// Refuses a locked account. Fails closed: if the lock cannot be read, nothing goes on.
 async fn ensure_unlocked<P: Ports>(
     app: &App<P>,
     tenant: &Tenant,
     user: &UserId,
+    guarded: Guarded,
 ) -> Result<(), ApiError> {
-    match app.locks.state(&tenant.user_pool_id, user).await?.lock {
-        Some(_) => Err(ApiError::AccountLocked),
-        None => Ok(()),
+    let lock = app.locks.state(&tenant.user_pool_id, user).await?.lock;
+    let refused = match guarded {
+        Guarded::Credential => lock.is_some(),
+        Guarded::Session => lock.as_ref().is_some_and(Lock::refuses_sessions),
+    };
+    if refused {
+        Err(ApiError::AccountLocked)
+    } else {
+        Ok(())
     }
 }
 
@@ -186,7 +203,7 @@ async fn check_password<P: Ports>(
 ) -> (Result<AuthResult, ApiError>, Settle) {
     let (pool, policy) = (&tenant.user_pool_id, &tenant.lockout);
     if policy.max_password_attempts == 0 {
-        let result = match ensure_unlocked(app, tenant, user).await {
+        let result = match ensure_unlocked(app, tenant, user, Guarded::Credential).await {
             Ok(()) => app
                 .directory
                 .password_auth(tenant, user, password)
@@ -260,11 +277,30 @@ async fn refresh<P: Ports>(
     tenant: &Tenant,
     body: Refresh,
 ) -> Result<AuthResult, ApiError> {
-    ensure_unlocked(app, tenant, &body.user_id).await?;
-    Ok(app
+    // The lock checked is that of the account the refresh token belongs to, read from the new
+    // access token: an app client without a secret does not even need the body's userID to
+    // match. The tokens are only returned once that account is known not to be locked.
+    let result = app
         .directory
         .refresh(tenant, &body.user_id, body.refresh_token.expose())
-        .await?)
+        .await?;
+    let access = result
+        .authentication_result
+        .as_ref()
+        .map(|t| t.access_token.as_str())
+        .ok_or_else(|| ApiError::Internal("a refresh answered without an access token".into()))?;
+    let owner = app
+        .tokens
+        .verify_access(tenant, access)
+        .await
+        .map_err(|e| match e {
+            ApiError::DependencyUnavailable(cause) => ApiError::DependencyUnavailable(cause),
+            other => ApiError::Internal(format!("the refreshed access token: {other}")),
+        })?;
+    let owner = UserId::of_cognito(&owner.username)
+        .ok_or_else(|| ApiError::Internal("the refreshed access token names no user".into()))?;
+    ensure_unlocked(app, tenant, &owner, Guarded::Session).await?;
+    Ok(result)
 }
 
 async fn new_password<P: Ports>(
@@ -272,7 +308,7 @@ async fn new_password<P: Ports>(
     tenant: &Tenant,
     body: NewPassword,
 ) -> Result<AuthResult, ApiError> {
-    ensure_unlocked(app, tenant, &body.user_id).await?;
+    ensure_unlocked(app, tenant, &body.user_id, Guarded::Credential).await?;
     app.check_password_policy(tenant, &body.new_password)
         .await?;
     Ok(app
@@ -304,7 +340,7 @@ async fn answer_challenge<P: Ports>(
             )
         })?,
     };
-    ensure_unlocked(app, tenant, &body.user_id).await?;
+    ensure_unlocked(app, tenant, &body.user_id, Guarded::Credential).await?;
     Ok(app
         .directory
         .answer_challenge(

@@ -34,10 +34,16 @@ type MockApp = App<WithCognito>;
 /// `Base64(HMAC_SHA256("s3cr3t-value", "demo-user" + "client123"))`, computed independently.
 const EXPECTED_HASH: &str = "N98CFg5JdWPI/OdAusC0sUfGuzXOdM4Nl4n7HalRTFU=";
 
-fn mock_app(client: Client) -> MockApp {
-    let mut app = cognito_app(client);
+/// The demo tenant, with the app client the mocks describe.
+fn mock_tenant() -> shared::domain::tenant::Tenant {
     let mut t = tenant();
     t.app_client_id = "client123".into();
+    t
+}
+
+fn mock_app(client: Client) -> MockApp {
+    let mut app = cognito_app(client);
+    let t = mock_tenant();
     app.tenants = CachedTenants::new(InMemoryTenants::with(t), app.config.tenant_cache_ttl);
     app
 }
@@ -145,7 +151,7 @@ async fn refresh_sends_the_username_and_secret_hash() {
                 && p.get("USERNAME").map(String::as_str) == Some("demo-user")
                 && p.get("SECRET_HASH").map(String::as_str) == Some(EXPECTED_HASH)
         })
-        .then_output(tokens);
+        .then_output(refreshed);
     let app = mock_app(mock_client!(
         aws_sdk_cognitoidentityprovider,
         RuleMode::MatchAny,
@@ -157,6 +163,60 @@ async fn refresh_sends_the_username_and_secret_hash() {
     );
     assert_eq!(call(&app, req).await.0, 200);
     assert_eq!(auth.num_calls(), 1);
+}
+
+/// What Cognito answers a refresh: a new access token (signed, naming its user) and no
+/// refresh token.
+fn refreshed() -> InitiateAuthOutput {
+    refreshed_for("demo-user")
+}
+
+fn refreshed_for(user: &str) -> InitiateAuthOutput {
+    InitiateAuthOutput::builder()
+        .authentication_result(
+            AuthenticationResultType::builder()
+                .access_token(shared::testing::access_token_for(
+                    &mock_tenant(),
+                    user,
+                    &[],
+                    3600,
+                ))
+                .expires_in(3600)
+                .token_type("Bearer")
+                .build(),
+        )
+        .build()
+}
+
+/// The lock checked on refresh is that of the account the token belongs to, read from the
+/// new access token, not of the userID the body names (which an app client without a secret
+/// does not even need): the new tokens are not returned.
+#[tokio::test]
+async fn refresh_checks_the_lock_of_the_token_s_own_account() {
+    let describe = describe_with_secret();
+    let auth = mock!(Client::initiate_auth).then_output(|| refreshed_for("locked-user"));
+    let app = mock_app(mock_client!(
+        aws_sdk_cognitoidentityprovider,
+        RuleMode::MatchAny,
+        [&describe, &auth]
+    ));
+    app.locks.lock_now(
+        "locked-user",
+        shared::domain::lock::Lock {
+            source: shared::domain::lock::LockSource::Admin,
+            reason: None,
+            locked_at: "2026-11-29T00:00:00Z".into(),
+            locked_by: "admin-sub".into(),
+            locked_until: None,
+        },
+    );
+    let req = request(
+        "/user-refresh-tokens",
+        json!({"userID": "demo-user", "refreshToken": "the-refresh-token"}),
+    );
+    let (status, body, _) = call(&app, req).await;
+    assert_eq!((status, slug(&body)), (403, "account-locked"), "{body}");
+    assert!(body["data"].is_null(), "no tokens in a refusal: {body}");
 }
 
 async fn sign_in_failing_with(

@@ -162,9 +162,10 @@ fn admin_lock() -> Lock {
 async fn a_locked_user_is_refused_before_the_password_is_checked() {
     let app = demo_app();
     app.locks.lock_now("demo-user", admin_lock());
+    // (a refresh is checked by the account its token belongs to, after Cognito names it:
+    // `a_refresh_of_a_locked_account_returns_no_tokens`)
     for name in [
         "user-authentication",
-        "user-refresh-tokens-invalid-token",
         "change-temporary-password-invalid-session",
         "respond-to-auth-challenge-invalid-session",
     ] {
@@ -172,6 +173,19 @@ async fn a_locked_user_is_refused_before_the_password_is_checked() {
         assert_eq!((status, slug(&body)), (403, "account-locked"), "{name}");
     }
     assert_eq!(app.directory.calls(), 0);
+}
+
+#[tokio::test]
+async fn a_refresh_of_a_locked_account_returns_no_tokens() {
+    let app = demo_app();
+    app.locks.lock_now("demo-user", admin_lock());
+    let req = with_body(
+        event("user-refresh-tokens-invalid-token"),
+        json!({"userID": "demo-user", "refreshToken": "refresh-demo-user"}),
+    );
+    let (status, body, _) = call(&app, req).await;
+    assert_eq!((status, slug(&body)), (403, "account-locked"));
+    assert!(body["data"].is_null(), "{body}");
 }
 
 #[tokio::test]
@@ -332,10 +346,15 @@ async fn a_refresh_returns_a_new_access_token() {
     );
     let (status, body, _) = call(&app, req).await;
     assert_eq!(status, 200);
-    assert_eq!(
-        body["data"]["authenticationResult"]["accessToken"],
-        "access-demo-user"
-    );
+    let access = body["data"]["authenticationResult"]["accessToken"]
+        .as_str()
+        .unwrap();
+    let owner = app
+        .tokens
+        .verify_access(&shared::testing::tenant(), access)
+        .await
+        .unwrap();
+    assert_eq!(owner.username, "demo-user");
     assert_eq!(
         body["data"]["authenticationResult"]["refreshToken"],
         Value::Null

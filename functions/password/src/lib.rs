@@ -78,11 +78,15 @@ impl shared::Group for Group {
             Op::ChangePassword => {
                 let user = path_user_id(req)?;
                 // who is asking comes before what they ask: a stranger learns nothing from a 400
-                let caller = app.caller(req, tenant).await?;
+                let (caller, state) = app.caller_and_state(req, tenant).await?;
                 if caller.username != user.as_str() {
                     return Err(ApiError::Forbidden(
                         "a user can only change their own password",
                     ));
+                }
+                // the previous password is checked: a lockout refuses that, as on sign-in
+                if state.lock.is_some() {
+                    return Err(ApiError::AccountLocked);
                 }
                 let body: Change = json_body(req, limit)?;
                 let work = change(app, tenant, req, body);

@@ -67,6 +67,15 @@ impl Lock {
             .is_none_or(|until| until > epoch_seconds(now))
     }
 
+    /// Whether the lock also refuses the sessions a user already has (refresh, bearer-token
+    /// routes), not only password checks. Only an admin lock does: a lockout stops password
+    /// guessing, and anyone who knows a userID can cause one, so it must not be a way to shut
+    /// a user (an admin, say) out of their live sessions. Keycloak's brute-force detection and
+    /// Cognito's own lockout leave issued sessions alone too.
+    pub fn refuses_sessions(&self) -> bool {
+        self.source == LockSource::Admin
+    }
+
     /// Whether `other` is this lock again: the same source, reason and end (when and by whom
     /// it was asked for aside).
     pub fn same_terms(&self, other: &Lock) -> bool {

@@ -59,6 +59,24 @@ impl Tenant {
             .map(|region| format!("https://cognito-idp.{region}.amazonaws.com/{pool_id}"))
     }
 
+    /// Whether a registry record may name `url` as its JWKS: `https`, or plain `http` to a
+    /// loopback host (the local emulator, which serves no TLS). Keys fetched over anything
+    /// else could be swapped on the way, and with them every token's signature.
+    pub fn jwks_url_allowed(url: &str) -> bool {
+        if url.starts_with("https://") {
+            return true;
+        }
+        let Some(rest) = url.strip_prefix("http://") else {
+            return false;
+        };
+        let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        let host = match host.rsplit_once(':') {
+            Some((h, port)) if !h.is_empty() && port.chars().all(|c| c.is_ascii_digit()) => h,
+            _ => host,
+        };
+        matches!(host, "127.0.0.1" | "localhost" | "[::1]")
+    }
+
     /// Whether the API key API Gateway authenticated may reach this tenant. Fails closed: a
     /// key the record does not list is refused, also when it lists none. Without a key id (the
     /// local stack, a direct invocation) there is no key to check.
@@ -172,6 +190,28 @@ mod tests {
             Some("https://cognito-idp.us-east-1.amazonaws.com/us-east-1_X")
         );
         assert_eq!(Tenant::pool_region("nounderscore"), None);
+    }
+
+    #[test]
+    fn a_jwks_url_is_https_or_loopback() {
+        for ok in [
+            "https://cognito-idp.us-east-1.amazonaws.com/p/.well-known/jwks.json",
+            "http://127.0.0.1:5000/p/.well-known/jwks.json",
+            "http://localhost/p",
+            "http://[::1]:5000/p",
+        ] {
+            assert!(Tenant::jwks_url_allowed(ok), "{ok}");
+        }
+        for bad in [
+            "http://keys.example.com/jwks.json",
+            "http://127.0.0.1.example.com/jwks.json",
+            "http://localhost.evil:80/x",
+            "ftp://127.0.0.1/x",
+            "127.0.0.1/x",
+            "",
+        ] {
+            assert!(!Tenant::jwks_url_allowed(bad), "{bad}");
+        }
     }
 
     #[test]

@@ -38,6 +38,8 @@ pub struct TokenVerifier {
     timeout: Duration,
     /// Key sets by JWKS URL, with when they were downloaded.
     keys: TtlCache<String, Arc<JwkSet>>,
+    /// JWKS URLs whose last download failed, for the back-off.
+    failures: TtlCache<String, ()>,
 }
 
 impl TokenVerifier {
@@ -47,12 +49,19 @@ impl TokenVerifier {
     const LEEWAY_SECONDS: u64 = 5;
     /// JWKS URLs an instance serves: one per tenant pool, never caller-chosen.
     const MAX_KEY_SETS: usize = 256;
+    /// How long a key set is still used when its refresh fails (Cognito rotates keys rarely;
+    /// a JWKS outage should not turn every bearer request into a 503).
+    const LAST_GOOD: Duration = Duration::from_secs(24 * 3600);
+    /// The largest JWKS body read (a pool publishes two keys, about 1 KiB).
+    const MAX_JWKS_BYTES: usize = 64 * 1024;
 
     pub fn new(ttl: Duration, timeout: Duration) -> Self {
         Self {
             http: std::sync::OnceLock::new(),
             timeout,
             keys: TtlCache::new(ttl, Self::MAX_KEY_SETS),
+            // after a failed download, the next waits as long as two successful ones would
+            failures: TtlCache::new(Self::MIN_REFETCH, Self::MAX_KEY_SETS),
         }
     }
 
@@ -69,6 +78,8 @@ impl TokenVerifier {
                 .with_root_certificates(roots)
                 .with_no_client_auth();
                 reqwest::Client::builder()
+                    // a JWKS answer that points elsewhere is not followed
+                    .redirect(reqwest::redirect::Policy::none())
                     .timeout(self.timeout)
                     .connect_timeout(self.timeout)
                     .tls_backend_preconfigured(tls)
@@ -93,13 +104,20 @@ impl TokenVerifier {
             return Err(INVALID);
         }
         let kid = header.kid.ok_or(INVALID)?;
-        let jwk = match self.cached_key(&tenant.jwks_url, &kid, false) {
+        let url = &tenant.jwks_url;
+        let jwk = match self.cached_key(url, &kid, false) {
             Some(jwk) => jwk,
-            None => {
-                self.fetch(&tenant.jwks_url).await?;
-                self.cached_key(&tenant.jwks_url, &kid, true)
-                    .ok_or(INVALID)?
-            }
+            None => match self.fetch(url).await {
+                Ok(()) => self.cached_key(url, &kid, true).ok_or(INVALID)?,
+                // the refresh failed or is backing off: the last good set, for a while
+                Err(e) => match self.last_good_key(url, &kid) {
+                    Some(jwk) => {
+                        tracing::warn!(cause = %e, "JWKS refresh failed; using the last good keys");
+                        jwk
+                    }
+                    None => return Err(e),
+                },
+            },
         };
         let key = DecodingKey::from_jwk(&jwk).map_err(|_| INVALID)?;
         let mut validation = Validation::new(Algorithm::RS256);
@@ -145,6 +163,15 @@ impl TokenVerifier {
         keys.find(kid).cloned()
     }
 
+    /// The key `kid` of the last set downloaded, if that was within [`Self::LAST_GOOD`].
+    fn last_good_key(&self, url: &str, kid: &str) -> Option<jsonwebtoken::jwk::Jwk> {
+        let (keys, age) = self.keys.get_with_age(url)?;
+        (age < Self::LAST_GOOD).then(|| keys.find(kid).cloned())?
+    }
+
+    /// Downloads the key set at `url`, at most once per [`Self::MIN_REFETCH`], and not again
+    /// within it after a failure (so forged `kid`s or a JWKS outage cannot turn into a flood
+    /// of downloads).
     async fn fetch(&self, url: &str) -> Result<(), ApiError> {
         let fetched_recently = self
             .keys
@@ -153,20 +180,46 @@ impl TokenVerifier {
         if fetched_recently {
             return Ok(());
         }
-        let unavailable =
-            |e: reqwest::Error| ApiError::DependencyUnavailable(format!("JWKS download: {e}"));
-        let keys: JwkSet = self
-            .http()?
+        if self.failures.get(url).is_some() {
+            return Err(ApiError::DependencyUnavailable(
+                "JWKS download backing off after a failure".into(),
+            ));
+        }
+        match self.download(url).await {
+            Ok(keys) => {
+                self.keys.insert(url.to_string(), Arc::new(keys));
+                Ok(())
+            }
+            Err(cause) => {
+                self.failures.insert(url.to_string(), ());
+                Err(ApiError::DependencyUnavailable(format!(
+                    "JWKS download: {cause}"
+                )))
+            }
+        }
+    }
+
+    /// One download: a 2xx answer (redirects are not followed), a body of at most
+    /// [`Self::MAX_JWKS_BYTES`], a JWK set.
+    async fn download(&self, url: &str) -> Result<JwkSet, String> {
+        let mut response = self
+            .http()
+            .map_err(|e| e.to_string())?
             .get(url)
             .send()
             .await
-            .and_then(reqwest::Response::error_for_status)
-            .map_err(unavailable)?
-            .json()
-            .await
-            .map_err(unavailable)?;
-        self.keys.insert(url.to_string(), Arc::new(keys));
-        Ok(())
+            .map_err(|e| e.to_string())?;
+        if !response.status().is_success() {
+            return Err(format!("answered {}", response.status()));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| e.to_string())? {
+            if body.len() + chunk.len() > Self::MAX_JWKS_BYTES {
+                return Err(format!("more than {} bytes", Self::MAX_JWKS_BYTES));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        serde_json::from_slice(&body).map_err(|_| "not a JWK set".to_string())
     }
 }
 
@@ -277,6 +330,104 @@ mod tests {
         sig.replace_range(0..1, flipped);
         rejected(&t, &format!("{}.{}.{sig}", parts[0], parts[1])).await;
         rejected(&t, "not-a-jwt").await;
+    }
+
+    /// A JWKS endpoint on loopback that answers every connection with `answer` and counts
+    /// the connections it got.
+    fn jwks_endpoint(answer: String) -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!(
+            "http://{}/pool/.well-known/jwks.json",
+            listener.local_addr().unwrap()
+        );
+        let hits = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = hits.clone();
+        std::thread::spawn(move || {
+            for mut stream in listener.incoming().flatten() {
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let mut request = [0u8; 4096];
+                let _ = stream.read(&mut request);
+                let _ = stream.write_all(answer.as_bytes());
+            }
+        });
+        (url, hits)
+    }
+
+    fn http_answer(status: &str, extra: &str, body: &str) -> String {
+        format!(
+            "HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n{extra}\r\n{body}",
+            body.len()
+        )
+    }
+
+    #[tokio::test]
+    async fn a_failed_refresh_keeps_the_last_good_keys_and_backs_off() {
+        let (url, hits) = jwks_endpoint(http_answer("500 Internal Server Error", "", ""));
+        let t = Tenant {
+            jwks_url: url.clone(),
+            ..tenant()
+        };
+        let jwks: JwkSet =
+            serde_json::from_str(include_str!("../../tests/fixtures/test-jwks.json")).unwrap();
+        // keys downloaded an hour ago, past their time to live: the next token asks for a
+        // refresh, which fails, and the last good keys still verify it
+        let verifier = TokenVerifier::new(Duration::from_secs(60), Duration::from_millis(500));
+        verifier.keys.insert_aged(
+            url.clone(),
+            Arc::new(jwks.clone()),
+            Duration::from_secs(3600),
+        );
+        for _ in 0..3 {
+            let caller = verifier
+                .verify_access(&t, &sign(claims(&t), Some("test-key")))
+                .await
+                .unwrap();
+            assert_eq!(caller.username, "alice");
+        }
+        // one failed download, then the back-off: not one per request
+        assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 1);
+        // keys older than the bound are not used: the failure is the caller's 503
+        let too_old = TokenVerifier::new(Duration::from_secs(60), Duration::from_millis(500));
+        too_old.keys.insert_aged(
+            url.clone(),
+            Arc::new(jwks),
+            TokenVerifier::LAST_GOOD + Duration::from_secs(1),
+        );
+        for _ in 0..3 {
+            let e = too_old
+                .verify_access(&t, &sign(claims(&t), Some("test-key")))
+                .await
+                .unwrap_err();
+            assert_eq!(e.slug(), "dependency-unavailable");
+        }
+        assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn redirects_are_not_followed_and_the_body_is_capped() {
+        let keys = include_str!("../../tests/fixtures/test-jwks.json");
+        let (target, target_hits) = jwks_endpoint(http_answer("200 OK", "", keys));
+        let (redirecting, _) = jwks_endpoint(http_answer(
+            "302 Found",
+            &format!("location: {target}\r\n"),
+            "",
+        ));
+        let padded = format!("{}{}", keys, " ".repeat(TokenVerifier::MAX_JWKS_BYTES));
+        let (huge, _) = jwks_endpoint(http_answer("200 OK", "", &padded));
+        let (fine, _) = jwks_endpoint(http_answer("200 OK", "", keys));
+        for (url, ok) in [(redirecting, false), (huge, false), (fine, true)] {
+            let t = Tenant {
+                jwks_url: url.clone(),
+                ..tenant()
+            };
+            let verifier = TokenVerifier::new(Duration::from_secs(60), Duration::from_millis(500));
+            let answer = verifier
+                .verify_access(&t, &sign(claims(&t), Some("test-key")))
+                .await;
+            assert_eq!(answer.is_ok(), ok, "{url}: {answer:?}");
+        }
+        assert_eq!(target_hits.load(std::sync::atomic::Ordering::SeqCst), 0);
     }
 
     #[tokio::test]

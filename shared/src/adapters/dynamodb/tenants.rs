@@ -39,6 +39,11 @@ pub fn tenant_from_item(key: &str, item: &Item) -> Result<Tenant, StoreError> {
     };
     let jwks_url =
         string(item, "jwksUrl").unwrap_or_else(|| format!("{issuer}/.well-known/jwks.json"));
+    if !Tenant::jwks_url_allowed(&jwks_url) {
+        return Err(broken(
+            "jwksUrl (https, or http to loopback for the local stack)",
+        ));
+    }
     let defaults = LockoutPolicy::default();
     let api_key_ids = item
         .get("apiKeyIds")

@@ -181,6 +181,8 @@ impl Directory for InMemoryDirectory {
         let mut r = Self::tokens(user);
         if let Some(t) = r.authentication_result.as_mut() {
             t.refresh_token = None;
+            // as Cognito's: a signed token naming the user (the refresh route verifies it)
+            t.access_token = crate::testing::access_token(user.as_str(), &[], 3600);
         }
         Ok(r)
     }
