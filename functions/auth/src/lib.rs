@@ -127,6 +127,18 @@ fn visible<T>(tenant: &Tenant, result: Result<T, ApiError>) -> Result<T, ApiErro
     }
 }
 
+/// A password check's failure as the caller sees it. Cognito's own lockout ("Password attempts
+/// exceeded") only ever happens to an existing user: with `hideAccountState` it reads as the
+/// wrong password an unknown user gets, not as a 429 that would tell them apart.
+fn sign_in_error(tenant: &Tenant, e: DirectoryError) -> ApiError {
+    match e {
+        DirectoryError::PasswordAttemptsExceeded if tenant.hide_account_state => {
+            ApiError::InvalidCredentials
+        }
+        other => other.into(),
+    }
+}
+
 /// What a route is about to do, for the lock check before it.
 #[derive(Clone, Copy)]
 enum Guarded {
@@ -208,7 +220,7 @@ async fn check_password<P: Ports>(
                 .directory
                 .password_auth(tenant, user, password)
                 .await
-                .map_err(ApiError::from),
+                .map_err(|e| sign_in_error(tenant, e)),
             Err(e) => Err(e),
         };
         return (result, Settle::Nothing);
@@ -233,7 +245,7 @@ async fn check_password<P: Ports>(
         }
         Err(_) => Settle::Release,
     };
-    (outcome.map_err(ApiError::from), settle)
+    (outcome.map_err(|e| sign_in_error(tenant, e)), settle)
 }
 
 /// Settling never changes the caller's answer: a failed write leaves the budget smaller, never

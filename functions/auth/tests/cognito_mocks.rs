@@ -278,6 +278,25 @@ async fn cognitos_own_lockout_is_429() {
     assert!(headers.contains_key("retry-after"));
 }
 
+/// Cognito's own lockout only happens to users who exist: a tenant that hides account
+/// state answers it like a wrong password.
+#[tokio::test]
+async fn cognitos_own_lockout_reads_as_invalid_credentials_when_account_state_is_hidden() {
+    let describe = describe_with_secret();
+    let auth =
+        mock!(Client::initiate_auth).then_error(|| not_authorized("Password attempts exceeded"));
+    let mut app = mock_app(mock_client!(
+        aws_sdk_cognitoidentityprovider,
+        RuleMode::MatchAny,
+        [&describe, &auth]
+    ));
+    let mut t = mock_tenant();
+    t.hide_account_state = true;
+    app.tenants = CachedTenants::new(InMemoryTenants::with(t), app.config.tenant_cache_ttl);
+    let (status, body, _) = call(&app, sign_in()).await;
+    assert_eq!((status, slug(&body)), (401, "invalid-credentials"));
+}
+
 #[tokio::test]
 async fn a_disabled_user_is_403_account_disabled() {
     let (status, body, _) = sign_in_failing_with(|| not_authorized("User is disabled.")).await;

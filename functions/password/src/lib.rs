@@ -204,6 +204,9 @@ async fn confirm<P: Ports>(
             DirectoryError::Throttled => ApiError::TooManyRequests {
                 retry_after: std::time::Duration::from_secs(30),
             },
+            other if tenant.hide_account_state => {
+                ApiError::from(other).hide_account_state_of_recovery()
+            }
             other => other.into(),
         })?;
     // The code went to the user's own verified channel: recovery lifts a lockout (never an

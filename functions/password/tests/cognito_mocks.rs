@@ -18,7 +18,8 @@ use aws_sdk_cognitoidentityprovider::{
         CodeDeliveryDetailsType, DeliveryMediumType, UserPoolClientType, UserPoolType,
         error::{
             CodeMismatchException, ExpiredCodeException, LimitExceededException,
-            TooManyFailedAttemptsException, TooManyRequestsException, UserNotFoundException,
+            NotAuthorizedException, TooManyFailedAttemptsException, TooManyRequestsException,
+            UserNotConfirmedException, UserNotFoundException,
         },
     },
 };
@@ -179,15 +180,69 @@ async fn forgot_password_latency_does_not_tell_a_known_user_from_an_unknown_one(
 }
 
 async fn confirm_failing_with(error: fn() -> ConfirmForgotPasswordError) -> (u16, Value) {
+    confirm_failing_for(error, false).await
+}
+
+async fn confirm_failing_for(
+    error: fn() -> ConfirmForgotPasswordError,
+    hide_account_state: bool,
+) -> (u16, Value) {
     let (d, p) = (describe_client(), describe_pool());
     let confirm = mock!(Client::confirm_forgot_password)
         .match_requests(|r| r.secret_hash().is_some() && r.confirmation_code() == Some("123456"))
         .then_error(error);
-    let app = app_with(&[&d, &p, &confirm], Duration::from_millis(1));
+    let mut app = app_with(&[&d, &p, &confirm], Duration::from_millis(1));
+    let mut t = shared::testing::tenant();
+    t.hide_account_state = hide_account_state;
+    app.tenants = shared::domain::tenant::CachedTenants::new(
+        shared::testing::InMemoryTenants::with(t),
+        app.config.tenant_cache_ttl,
+    );
     let body = json!({"userID": "demo-user", "confirmationCode": "123456", "newPassword": "Brand-New-Passw0rd!"});
     let answer = call(&app, request("/confirm-forgot-password", body)).await;
     assert_eq!(confirm.num_calls(), 1);
     answer
+}
+
+/// What only a real account can get (an expired code; a disabled or unconfirmed account)
+/// reads, for a tenant that hides account state, as what an unknown user gets.
+#[tokio::test]
+async fn recovery_hides_account_state_where_the_tenant_asks() {
+    type Case = fn() -> ConfirmForgotPasswordError;
+    let cases: [(Case, &str); 3] = [
+        (
+            || {
+                ConfirmForgotPasswordError::ExpiredCodeException(
+                    ExpiredCodeException::builder().build(),
+                )
+            },
+            "code-expired",
+        ),
+        (
+            || {
+                ConfirmForgotPasswordError::NotAuthorizedException(
+                    NotAuthorizedException::builder()
+                        .message("User is disabled.")
+                        .build(),
+                )
+            },
+            "account-disabled",
+        ),
+        (
+            || {
+                ConfirmForgotPasswordError::UserNotConfirmedException(
+                    UserNotConfirmedException::builder().build(),
+                )
+            },
+            "account-unconfirmed",
+        ),
+    ];
+    for (error, shown) in cases {
+        let (_, open) = confirm_failing_for(error, false).await;
+        assert_eq!(slug(&open), shown);
+        let (status, hidden) = confirm_failing_for(error, true).await;
+        assert_eq!((status, slug(&hidden)), (400, "code-mismatch"), "{shown}");
+    }
 }
 
 #[tokio::test]

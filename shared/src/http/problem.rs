@@ -190,6 +190,20 @@ impl ApiError {
         }
     }
 
+    /// The answer of `confirm-forgot-password` for a tenant with `hideAccountState`: what an
+    /// unknown user gets (a wrong code), also for a disabled, unconfirmed, locked or
+    /// reset-required account, and for an expired code (only a real user has one).
+    pub fn hide_account_state_of_recovery(self) -> Self {
+        match self {
+            Self::AccountLocked
+            | Self::AccountDisabled
+            | Self::AccountUnconfirmed
+            | Self::PasswordResetRequired
+            | Self::CodeExpired => Self::CodeMismatch,
+            other => other,
+        }
+    }
+
     /// The answer on sign-in routes of a tenant with `hideAccountState`: account states fold
     /// into `invalid-credentials`, so that a caller cannot tell which accounts exist.
     pub fn hide_account_state(self) -> Self {
