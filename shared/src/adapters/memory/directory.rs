@@ -182,7 +182,7 @@ impl Directory for InMemoryDirectory {
         if let Some(t) = r.authentication_result.as_mut() {
             t.refresh_token = None;
             // as Cognito's: a signed token naming the user (the refresh route verifies it)
-            t.access_token = crate::testing::access_token(user.as_str(), &[], 3600);
+            t.access_token = refreshed_access_token(user);
         }
         Ok(r)
     }
@@ -469,4 +469,24 @@ impl Directory for InMemoryDirectory {
     async fn password_policy(&self, _: &Tenant) -> Result<PasswordPolicy, DirectoryError> {
         Ok(self.policy.clone())
     }
+}
+
+/// The access token a refresh issues for `user`: signed with the test key, valid for an hour,
+/// minted once per process. RSA signing takes milliseconds, which is Cognito's time, not the
+/// handler's, and would swamp what the benchmark's in-memory table measures.
+fn refreshed_access_token(user: &UserId) -> String {
+    static MINTED: std::sync::OnceLock<Mutex<HashMap<String, String>>> = std::sync::OnceLock::new();
+    let minted = MINTED.get_or_init(Mutex::default);
+    if let Some(token) = minted
+        .lock()
+        .ok()
+        .and_then(|m| m.get(user.as_str()).cloned())
+    {
+        return token;
+    }
+    let token = crate::testing::access_token(user.as_str(), &[], 3600);
+    if let Ok(mut m) = minted.lock() {
+        m.insert(user.as_str().to_string(), token.clone());
+    }
+    token
 }
