@@ -52,12 +52,17 @@ impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
     }
 
     pub fn insert(&self, key: K, value: V) {
-        self.insert_aged(key, value, Duration::ZERO);
+        self.insert_at(key, value, Instant::now());
     }
 
     /// Stores `value` as if it had been stored `age` ago (tests of what happens to old entries).
+    #[cfg(test)]
     pub fn insert_aged(&self, key: K, value: V, age: Duration) {
         let at = Instant::now().checked_sub(age).unwrap_or_else(Instant::now);
+        self.insert_at(key, value, at);
+    }
+
+    fn insert_at(&self, key: K, value: V, at: Instant) {
         if let Ok(mut entries) = self.entries.lock() {
             if entries.len() >= self.max_entries {
                 entries.clear();

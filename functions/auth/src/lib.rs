@@ -306,7 +306,7 @@ async fn refresh<P: Ports>(
         .verify_access(tenant, access)
         .await
         .map_err(|e| match e {
-            ApiError::DependencyUnavailable(cause) => ApiError::DependencyUnavailable(cause),
+            unavailable @ ApiError::DependencyUnavailable(_) => unavailable,
             other => ApiError::Internal(format!("the refreshed access token: {other}")),
         })?;
     let owner = UserId::of_cognito(&owner.username)

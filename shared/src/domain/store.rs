@@ -18,9 +18,6 @@ pub enum StoreError {
     /// `retry_after`.
     #[error("the store is busy; retry after {retry_after:?}")]
     Throttled { retry_after: Duration },
-    /// A conditional write lost to a concurrent change that the store could not settle.
-    #[error("conflict: {0}")]
-    Conflict(&'static str),
     /// A page cursor that this store did not hand out.
     #[error("not a cursor this store returned")]
     InvalidCursor,

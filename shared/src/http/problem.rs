@@ -266,7 +266,6 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::Unavailable(_) => Self::DependencyUnavailable(Chain(&e).to_string()),
             StoreError::Throttled { retry_after } => Self::TooManyRequests { retry_after },
-            StoreError::Conflict(why) => Self::Conflict(why),
             StoreError::InvalidCursor => {
                 Self::InvalidRequest("`cursor` is not a cursor this API returned".into())
             }

@@ -52,6 +52,10 @@ pub fn state_from_item(item: &Item, now: SystemTime) -> AccountState {
 /// last change (DynamoDB TTL); a timed lock lasts a day beyond its end; an open-ended lock never.
 const HOUSEKEEPING: Duration = Duration::from_secs(86_400);
 
+/// Lifts whatever lock the item holds and makes the budget whole (unlock, a recovery's lift).
+const LIFT_LOCK: &str =
+    "SET attempts = :zero REMOVE lockSource, lockReason, lockedAt, lockedBy, lockedUntil";
+
 /// The condition under which no lock holds at `:now`.
 const NO_LOCK_HOLDS: &str =
     "(attribute_not_exists(lockSource) OR (attribute_exists(lockedUntil) AND lockedUntil <= :now))";
@@ -347,9 +351,7 @@ impl LockStore for DynamoLocks {
     async fn clear_lockout(&self, pool_id: &str, user: &UserId) -> Result<(), StoreError> {
         let lifted = self
             .update(pool_id, user)
-            .update_expression(
-                "SET attempts = :zero REMOVE lockSource, lockReason, lockedAt, lockedBy, lockedUntil",
-            )
+            .update_expression(LIFT_LOCK)
             .condition_expression("attribute_exists(pk) AND (attribute_not_exists(lockSource) OR lockSource = :policy)")
             .expression_attribute_values(":zero", n(0))
             .expression_attribute_values(":policy", AttributeValue::S(LockSource::LockoutPolicy.as_str().into()))
@@ -434,9 +436,7 @@ impl LockStore for DynamoLocks {
     async fn unlock(&self, pool_id: &str, user: &UserId) -> Result<(), StoreError> {
         match self
             .update(pool_id, user)
-            .update_expression(
-                "SET attempts = :zero REMOVE lockSource, lockReason, lockedAt, lockedBy, lockedUntil",
-            )
+            .update_expression(LIFT_LOCK)
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_values(":zero", n(0))
             .send()
