@@ -9,6 +9,15 @@ Handling one request at a time gives the emulator that guarantee; connections st
 
 With --timing-log, each request appends `<start> <end> <operation>` (wall-clock nanoseconds,
 the X-Amz-Target operation) to FILE: the benchmark reads how long the emulator itself took.
+
+Extensions to moto, each making it behave as Cognito documents:
+
+- **Usernames by alias and by `sub`.** Cognito's admin operations take, for `Username`, the
+  username, any of the user's alias attributes (`AliasAttributes`: a verified `email` or
+  `phone_number`, a `preferred_username`), or the user's `sub`; moto knows only
+  `UsernameAttributes`. Here every user lookup also resolves an alias (case-insensitively, a
+  contact only once verified) and a `sub`. moto uses the same lookup for sign-ins, where Cognito
+  takes an alias but not a `sub`: the product always signs in with the resolved username.
 """
 import argparse
 import os
@@ -21,6 +30,35 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from moto.server import MotoRequestHandler
 
 
+def resolve_aliases_and_sub():
+    """Extends moto's user lookup (`CognitoIdpUserPool._get_user`) as the module notes say."""
+    from moto.cognitoidp.models import CognitoIdpUserPool
+    from moto.cognitoidp.utils import flatten_attrs
+
+    verified_by = {"email": "email_verified", "phone_number": "phone_number_verified"}
+    by_username = CognitoIdpUserPool._get_user
+
+    def get_user(self, username):
+        user = by_username(self, username)
+        if user is not None or not username:
+            return user
+        wanted = username.lower()
+        aliases = self.extended_config.get("AliasAttributes") or []
+        for candidate in self.users.values():
+            attrs = flatten_attrs(candidate.attributes)
+            for alias in aliases:
+                value = attrs.get(alias)
+                proof = verified_by.get(alias)
+                if value and value.lower() == wanted and (not proof or attrs.get(proof) == "true"):
+                    return candidate
+        for candidate in self.users.values():
+            if candidate.id == username:
+                return candidate
+        return None
+
+    CognitoIdpUserPool._get_user = get_user
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
@@ -28,6 +66,7 @@ def main():
     parser.add_argument("--timing-log")
     args = parser.parse_args()
     os.environ.setdefault("MOTO_PORT", str(args.port))
+    resolve_aliases_and_sub()
 
     app = DomainDispatcherApplication(create_backend_app)
     lock = threading.Lock()

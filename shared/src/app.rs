@@ -40,6 +40,8 @@ pub struct App<P: Ports> {
     pub locks: P::Locks,
     pub audit: P::Audit,
     pub tokens: TokenVerifier,
+    /// How long each pool's sign-ins usually take (what a refusal without a check pads to).
+    pub latencies: crate::latency::Latencies,
 }
 
 /// The production wiring: Cognito and DynamoDB.
@@ -80,6 +82,7 @@ impl AwsApp {
             locks: DynamoLocks::new(dynamodb.clone(), &config.account_state_table),
             audit: DynamoAudit::new(dynamodb, &config.audit_table, config.audit_retention),
             tokens: TokenVerifier::new(config.jwks_cache_ttl, config.attempt_timeout),
+            latencies: Default::default(),
             config,
         })
     }
@@ -166,8 +169,8 @@ impl<P: Ports> App<P> {
     ) -> Result<(Caller, AccountState), ApiError> {
         let token = bearer_token(req)?;
         let caller = self.tokens.verify_access(tenant, token).await?;
-        let user = UserId::parse(&caller.username)
-            .map_err(|_| ApiError::Unauthenticated("the token names no valid user"))?;
+        let user = UserId::of_cognito(&caller.username)
+            .ok_or(ApiError::Unauthenticated("the token names no valid user"))?;
         let (live, state) = tokio::join!(
             self.directory.validate_access_token(tenant, token),
             self.locks.state(&tenant.user_pool_id, &user),
@@ -183,6 +186,13 @@ impl<P: Ports> App<P> {
             return Err(ApiError::AccountLocked);
         }
         Ok((caller, state))
+    }
+
+    /// The username `user` names (an alias or a `sub` resolved; see
+    /// [`Directory::canonical_username`]): the key of its lock, its lockout counter and its
+    /// audit entries, and the name every directory call uses after it.
+    pub async fn canonical(&self, tenant: &Tenant, user: UserId) -> Result<UserId, ApiError> {
+        Ok(self.directory.canonical_username(tenant, &user).await?)
     }
 
     /// A caller in the tenant's admin group.

@@ -16,6 +16,7 @@ pub mod domain;
 pub mod http;
 pub mod https;
 pub mod lambda;
+pub mod latency;
 pub mod telemetry;
 pub mod time;
 

@@ -66,6 +66,7 @@ pub fn app_for(tenant: Tenant, directory: InMemoryDirectory) -> MemApp {
         audit: InMemoryAudit::default(),
         // the in-memory directory issues access tokens signed with the test key
         tokens: test_verifier(&config),
+        latencies: Default::default(),
         config,
     }
 }
@@ -90,6 +91,7 @@ pub fn cognito_app(client: aws_sdk_cognitoidentityprovider::Client) -> App<WithC
         locks: InMemoryLocks::default(),
         audit: InMemoryAudit::default(),
         tokens: test_verifier(&config),
+        latencies: Default::default(),
         config,
     }
 }
@@ -125,6 +127,7 @@ pub fn dynamo_app(
             config.audit_retention,
         ),
         tokens: test_verifier(&config),
+        latencies: Default::default(),
         config,
     }
 }

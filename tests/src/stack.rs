@@ -6,8 +6,8 @@ use std::{
 };
 
 use aws_sdk_cognitoidentityprovider::types::{
-    AttributeType, ExplicitAuthFlowsType, MessageActionType, PasswordPolicyType,
-    UserPoolPolicyType, UsernameConfigurationType,
+    AliasAttributeType, AttributeType, ExplicitAuthFlowsType, MessageActionType,
+    PasswordPolicyType, UserPoolPolicyType, UsernameConfigurationType,
 };
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
@@ -174,11 +174,29 @@ impl Stack {
         client_code: &str,
         database: &str,
     ) -> TenantFixture {
+        self.create_tenant_with_aliases(client_id, client_code, database, &[])
+            .await
+    }
+
+    /// A fresh tenant whose pool lets users sign in with these alias attributes too.
+    pub async fn fresh_tenant_with_aliases(&self, aliases: &[AliasAttributeType]) -> TenantFixture {
+        self.create_tenant_with_aliases(&unique("client"), "CODE", "main", aliases)
+            .await
+    }
+
+    async fn create_tenant_with_aliases(
+        &self,
+        client_id: &str,
+        client_code: &str,
+        database: &str,
+        aliases: &[AliasAttributeType],
+    ) -> TenantFixture {
         self.ensure_tables().await;
         let pool = self
             .cognito
             .create_user_pool()
             .pool_name(unique("pool"))
+            .set_alias_attributes((!aliases.is_empty()).then(|| aliases.to_vec()))
             .username_configuration(
                 UsernameConfigurationType::builder()
                     .case_sensitive(false)

@@ -56,6 +56,7 @@ impl shared::Group for Group {
         let tenant = &call.tenant;
         let user = path_user_id(&call.req)?;
         let admin = app.admin(&call.req, tenant).await?;
+        let user = app.canonical(tenant, user).await?;
         let work = async {
             match call.route.op {
                 Op::ResetPassword => reset(app, tenant, &user).await,

@@ -8,12 +8,13 @@ use aws_sdk_cognitoidentityprovider::{
     operation::{
         admin_create_user::AdminCreateUserOutput, admin_get_user::AdminGetUserOutput,
         admin_reset_user_password::AdminResetUserPasswordError,
+        describe_user_pool::DescribeUserPoolOutput,
         describe_user_pool_client::DescribeUserPoolClientOutput, get_user::GetUserOutput,
         resend_confirmation_code::ResendConfirmationCodeOutput,
     },
     types::{
         CodeDeliveryDetailsType, DeliveryMediumType, MessageActionType, UserPoolClientType,
-        UserStatusType, error::InvalidParameterException,
+        UserPoolType, UserStatusType, error::InvalidParameterException,
     },
 };
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
@@ -25,7 +26,15 @@ use shared::{
     testing::{WithCognito, access_token, cognito_app},
 };
 
+/// The rules, and a pool without alias or username attributes: its userIDs are usernames.
 fn app_with(rules: &[&Rule]) -> App<WithCognito> {
+    let pool = mock!(Client::describe_user_pool).then_output(|| {
+        DescribeUserPoolOutput::builder()
+            .user_pool(UserPoolType::builder().build())
+            .build()
+    });
+    let mut rules = rules.to_vec();
+    rules.push(&pool);
     cognito_app(mock_client!(
         aws_sdk_cognitoidentityprovider,
         RuleMode::MatchAny,

@@ -56,25 +56,44 @@ impl shared::Group for Group {
         let result = match call.route.op {
             Op::SignIn => {
                 // writes its audit entry itself, together with settling the lockout budget
-                let body: SignIn = json_body(req, limit)?;
+                let mut body: SignIn = json_body(req, limit)?;
+                // the lock, the lockout counter and the audit entry are the username's, whichever
+                // name (alias, sub) the caller signs in with
+                body.user_id = app.canonical(tenant, body.user_id).await?;
                 return Reply::ok(&sign_in(app, tenant, &call.meta, body).await?);
             }
             Op::RefreshTokens => {
                 let body: Refresh = json_body(req, limit)?;
-                let user = body.user_id.clone();
-                let work = async { visible(tenant, refresh(app, tenant, body).await) };
-                app.audited(&call, &user, "self", work).await
+                let claimed = body.user_id.clone();
+                let (result, owner) = refresh(app, tenant, body).await;
+                let result = visible(tenant, result);
+                // audited under the token's own account once known (an app client without a
+                // secret does not need the body's userID to match)
+                let user = owner.as_ref().unwrap_or(&claimed);
+                let (meta, name) = (&call.meta, call.route.name);
+                app.record_outcome(tenant, user, meta, "self", name, &result)
+                    .await;
+                result
             }
             Op::ChangeTemporaryPassword => {
-                let body: NewPassword = json_body(req, limit)?;
+                let mut body: NewPassword = json_body(req, limit)?;
+                body.user_id = app.canonical(tenant, body.user_id).await?;
                 let user = body.user_id.clone();
                 let work = async { visible(tenant, new_password(app, tenant, body).await) };
                 app.audited(&call, &user, "self", work).await
             }
             Op::RespondToAuthChallenge => {
-                let body: ChallengeAnswer = json_body(req, limit)?;
+                let mut body: ChallengeAnswer = json_body(req, limit)?;
+                // an unsupported challenge is refused without looking anybody up
+                let challenge = challenge_of(body.challenge_name.as_str());
+                if challenge.is_ok() {
+                    body.user_id = app.canonical(tenant, body.user_id).await?;
+                }
                 let user = body.user_id.clone();
-                let work = async { visible(tenant, answer_challenge(app, tenant, body).await) };
+                let work = async {
+                    let result = answer_challenge(app, tenant, challenge?, body).await;
+                    visible(tenant, result)
+                };
                 app.audited(&call, &user, "self", work).await
             }
         };
@@ -182,10 +201,22 @@ enum Settle {
     Release,
 }
 
+/// Whether a sign-in went to Cognito, for the latency it teaches or is padded to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Checked {
+    /// Cognito answered the password check: the request's time is a sample of the usual.
+    Answered,
+    /// A lock refused it before any check: it is held to the usual time.
+    RefusedUnchecked,
+    /// Anything else (a dependency failed, the budget was busy): neither.
+    Neither,
+}
+
 /// `POST /user-authentication`: the password check, then its two writes, settling the lockout
 /// budget and the audit entry. They are independent, so on a success they go out together:
 /// one DynamoDB round trip of latency instead of two. A wrong password settles first, because
 /// it may lock the account, and the trail lists that auto-lock before the request's own entry.
+/// A locked account's refusal is held to the pool's usual sign-in time (`shared::latency`).
 async fn sign_in<P: Ports>(
     app: &App<P>,
     tenant: &Tenant,
@@ -193,7 +224,7 @@ async fn sign_in<P: Ports>(
     body: SignIn,
 ) -> Result<AuthResult, ApiError> {
     let user = &body.user_id;
-    let (result, settle) = check_password(app, tenant, user, body.password.expose()).await;
+    let (result, settle, checked) = check_password(app, tenant, user, body.password.expose()).await;
     let result = visible(tenant, result);
     let audit = app.record_outcome(tenant, user, meta, "self", "user-authentication", &result);
     if matches!(settle, Settle::Failure { .. }) {
@@ -201,6 +232,12 @@ async fn sign_in<P: Ports>(
         audit.await;
     } else {
         tokio::join!(settle_budget(app, tenant, meta, user, settle), audit);
+    }
+    let pool = &tenant.user_pool_id;
+    match checked {
+        Checked::Answered => app.latencies.record(pool, meta.received.elapsed()),
+        Checked::RefusedUnchecked => app.latencies.pad(pool, meta.received).await,
+        Checked::Neither => {}
     }
     result
 }
@@ -212,30 +249,38 @@ async fn check_password<P: Ports>(
     tenant: &Tenant,
     user: &UserId,
     password: &str,
-) -> (Result<AuthResult, ApiError>, Settle) {
+) -> (Result<AuthResult, ApiError>, Settle, Checked) {
     let (pool, policy) = (&tenant.user_pool_id, &tenant.lockout);
     if policy.max_password_attempts == 0 {
-        let result = match ensure_unlocked(app, tenant, user, Guarded::Credential).await {
-            Ok(()) => app
-                .directory
-                .password_auth(tenant, user, password)
-                .await
-                .map_err(|e| sign_in_error(tenant, e)),
-            Err(e) => Err(e),
+        return match ensure_unlocked(app, tenant, user, Guarded::Credential).await {
+            Ok(()) => {
+                let outcome = app.directory.password_auth(tenant, user, password).await;
+                let checked = answered(&outcome);
+                let result = outcome.map_err(|e| sign_in_error(tenant, e));
+                (result, Settle::Nothing, checked)
+            }
+            Err(ApiError::AccountLocked) => (
+                Err(ApiError::AccountLocked),
+                Settle::Nothing,
+                Checked::RefusedUnchecked,
+            ),
+            Err(e) => (Err(e), Settle::Nothing, Checked::Neither),
         };
-        return (result, Settle::Nothing);
     }
     let now = SystemTime::now();
     let attempt = match app.locks.reserve_attempt(pool, user, policy, now).await {
         Ok(Reservation::Granted { attempt }) => attempt,
-        Ok(Reservation::Locked(_)) => return (Err(ApiError::AccountLocked), Settle::Nothing),
+        Ok(Reservation::Locked(_)) => {
+            let locked = Err(ApiError::AccountLocked);
+            return (locked, Settle::Nothing, Checked::RefusedUnchecked);
+        }
         Ok(Reservation::Exhausted) => {
             let busy = ApiError::TooManyRequests {
                 retry_after: Duration::from_secs(1),
             };
-            return (Err(busy), Settle::Nothing);
+            return (Err(busy), Settle::Nothing, Checked::Neither);
         }
-        Err(e) => return (Err(e.into()), Settle::Nothing),
+        Err(e) => return (Err(e.into()), Settle::Nothing, Checked::Neither),
     };
     let outcome = app.directory.password_auth(tenant, user, password).await;
     let settle = match &outcome {
@@ -245,7 +290,23 @@ async fn check_password<P: Ports>(
         }
         Err(_) => Settle::Release,
     };
-    (outcome.map_err(|e| sign_in_error(tenant, e)), settle)
+    let checked = answered(&outcome);
+    (
+        outcome.map_err(|e| sign_in_error(tenant, e)),
+        settle,
+        checked,
+    )
+}
+
+/// A sign-in Cognito answered with tokens, a challenge, or a wrong password / unknown user:
+/// the answers a locked account's refusal must not be told apart from.
+fn answered(outcome: &Result<AuthResult, DirectoryError>) -> Checked {
+    match outcome {
+        Ok(_) | Err(DirectoryError::NotAuthorized | DirectoryError::UserNotFound) => {
+            Checked::Answered
+        }
+        Err(_) => Checked::Neither,
+    }
 }
 
 /// Settling never changes the caller's answer: a failed write leaves the budget smaller, never
@@ -284,18 +345,36 @@ async fn settle_budget<P: Ports>(
     }
 }
 
+/// A refresh, and the account its token belongs to once the new access token named it.
 async fn refresh<P: Ports>(
     app: &App<P>,
     tenant: &Tenant,
     body: Refresh,
-) -> Result<AuthResult, ApiError> {
+) -> (Result<AuthResult, ApiError>, Option<UserId>) {
     // The lock checked is that of the account the refresh token belongs to, read from the new
     // access token: an app client without a secret does not even need the body's userID to
     // match. The tokens are only returned once that account is known not to be locked.
-    let result = app
+    let result = match app
         .directory
         .refresh(tenant, &body.user_id, body.refresh_token.expose())
-        .await?;
+        .await
+    {
+        Ok(result) => result,
+        Err(e) => return (Err(e.into()), None),
+    };
+    let owner = match refreshed_owner(app, tenant, &result).await {
+        Ok(owner) => owner,
+        Err(e) => return (Err(e), None),
+    };
+    let checked = ensure_unlocked(app, tenant, &owner, Guarded::Session).await;
+    (checked.map(|()| result), Some(owner))
+}
+
+async fn refreshed_owner<P: Ports>(
+    app: &App<P>,
+    tenant: &Tenant,
+    result: &AuthResult,
+) -> Result<UserId, ApiError> {
     let access = result
         .authentication_result
         .as_ref()
@@ -309,10 +388,8 @@ async fn refresh<P: Ports>(
             unavailable @ ApiError::DependencyUnavailable(_) => unavailable,
             other => ApiError::Internal(format!("the refreshed access token: {other}")),
         })?;
-    let owner = UserId::of_cognito(&owner.username)
-        .ok_or_else(|| ApiError::Internal("the refreshed access token names no user".into()))?;
-    ensure_unlocked(app, tenant, &owner, Guarded::Session).await?;
-    Ok(result)
+    UserId::of_cognito(&owner.username)
+        .ok_or_else(|| ApiError::Internal("the refreshed access token names no user".into()))
 }
 
 async fn new_password<P: Ports>(
@@ -334,24 +411,26 @@ async fn new_password<P: Ports>(
         .await?)
 }
 
-async fn answer_challenge<P: Ports>(
-    app: &App<P>,
-    tenant: &Tenant,
-    body: ChallengeAnswer,
-) -> Result<AuthResult, ApiError> {
-    let challenge = match body.challenge_name.as_str() {
-        "NEW_PASSWORD_REQUIRED" => {
-            return Err(ApiError::InvalidRequest(
-                "answer NEW_PASSWORD_REQUIRED with POST /change-temporary-password".into(),
-            ));
-        }
+fn challenge_of(name: &str) -> Result<Challenge, ApiError> {
+    match name {
+        "NEW_PASSWORD_REQUIRED" => Err(ApiError::InvalidRequest(
+            "answer NEW_PASSWORD_REQUIRED with POST /change-temporary-password".into(),
+        )),
         name => Challenge::parse(name).ok_or_else(|| {
             ApiError::InvalidRequest(
                 "`challengeName` must be SOFTWARE_TOKEN_MFA, SMS_MFA, EMAIL_OTP or SELECT_MFA_TYPE"
                     .into(),
             )
-        })?,
-    };
+        }),
+    }
+}
+
+async fn answer_challenge<P: Ports>(
+    app: &App<P>,
+    tenant: &Tenant,
+    challenge: Challenge,
+    body: ChallengeAnswer,
+) -> Result<AuthResult, ApiError> {
     ensure_unlocked(app, tenant, &body.user_id, Guarded::Credential).await?;
     Ok(app
         .directory

@@ -6,12 +6,15 @@
 use aws_sdk_cognitoidentityprovider::{
     Client,
     operation::{
+        admin_get_user::AdminGetUserOutput,
+        describe_user_pool::DescribeUserPoolOutput,
         describe_user_pool_client::DescribeUserPoolClientOutput,
         initiate_auth::{InitiateAuthError, InitiateAuthOutput},
         respond_to_auth_challenge::RespondToAuthChallengeError,
     },
     types::{
-        AuthFlowType, AuthenticationResultType, UserPoolClientType,
+        AliasAttributeType, AuthFlowType, AuthenticationResultType, UserPoolClientType,
+        UserPoolType,
         error::{
             CodeMismatchException, ExpiredCodeException, InternalErrorException,
             NotAuthorizedException, PasswordResetRequiredException, TooManyRequestsException,
@@ -46,6 +49,23 @@ fn mock_app(client: Client) -> MockApp {
     let t = mock_tenant();
     app.tenants = CachedTenants::new(InMemoryTenants::with(t), app.config.tenant_cache_ttl);
     app
+}
+
+/// A client answering with the rules, over a pool without alias or username attributes (its
+/// userIDs are usernames, so a sign-in looks nobody up).
+fn client(rules: &[&Rule]) -> Client {
+    let pool = plain_pool();
+    let mut rules = rules.to_vec();
+    rules.push(&pool);
+    mock_client!(aws_sdk_cognitoidentityprovider, RuleMode::MatchAny, rules)
+}
+
+fn plain_pool() -> Rule {
+    mock!(Client::describe_user_pool).then_output(|| {
+        DescribeUserPoolOutput::builder()
+            .user_pool(UserPoolType::builder().build())
+            .build()
+    })
 }
 
 fn describe_with_secret() -> Rule {
@@ -104,11 +124,7 @@ async fn sign_in_sends_the_secret_hash_and_reads_the_secret_once() {
                 && p.get("SECRET_HASH").map(String::as_str) == Some(EXPECTED_HASH)
         })
         .then_output(tokens);
-    let app = mock_app(mock_client!(
-        aws_sdk_cognitoidentityprovider,
-        RuleMode::MatchAny,
-        [&describe, &auth]
-    ));
+    let app = mock_app(client(&[&describe, &auth]));
     for _ in 0..2 {
         let (status, body, _) = call(&app, sign_in()).await;
         assert_eq!(status, 200, "{body}");
@@ -131,11 +147,7 @@ async fn a_client_without_a_secret_gets_no_secret_hash() {
     let auth = mock!(Client::initiate_auth)
         .match_requests(|r| !r.auth_parameters().unwrap().contains_key("SECRET_HASH"))
         .then_output(tokens);
-    let app = mock_app(mock_client!(
-        aws_sdk_cognitoidentityprovider,
-        RuleMode::MatchAny,
-        [&describe, &auth]
-    ));
+    let app = mock_app(client(&[&describe, &auth]));
     assert_eq!(call(&app, sign_in()).await.0, 200);
     assert_eq!(auth.num_calls(), 1);
 }
@@ -152,11 +164,7 @@ async fn refresh_sends_the_username_and_secret_hash() {
                 && p.get("SECRET_HASH").map(String::as_str) == Some(EXPECTED_HASH)
         })
         .then_output(refreshed);
-    let app = mock_app(mock_client!(
-        aws_sdk_cognitoidentityprovider,
-        RuleMode::MatchAny,
-        [&describe, &auth]
-    ));
+    let app = mock_app(client(&[&describe, &auth]));
     let req = request(
         "/user-refresh-tokens",
         json!({"userID": "demo-user", "refreshToken": "the-refresh-token"}),
@@ -195,11 +203,7 @@ fn refreshed_for(user: &str) -> InitiateAuthOutput {
 async fn refresh_checks_the_lock_of_the_token_s_own_account() {
     let describe = describe_with_secret();
     let auth = mock!(Client::initiate_auth).then_output(|| refreshed_for("locked-user"));
-    let app = mock_app(mock_client!(
-        aws_sdk_cognitoidentityprovider,
-        RuleMode::MatchAny,
-        [&describe, &auth]
-    ));
+    let app = mock_app(client(&[&describe, &auth]));
     app.locks.lock_now(
         "locked-user",
         shared::domain::lock::Lock {
@@ -224,11 +228,7 @@ async fn sign_in_failing_with(
 ) -> (u16, Value, lambda_http::http::HeaderMap) {
     let describe = describe_with_secret();
     let auth = mock!(Client::initiate_auth).then_error(error);
-    let app = mock_app(mock_client!(
-        aws_sdk_cognitoidentityprovider,
-        RuleMode::MatchAny,
-        [&describe, &auth]
-    ));
+    let app = mock_app(client(&[&describe, &auth]));
     call(&app, sign_in()).await
 }
 
@@ -285,11 +285,7 @@ async fn cognitos_own_lockout_reads_as_invalid_credentials_when_account_state_is
     let describe = describe_with_secret();
     let auth =
         mock!(Client::initiate_auth).then_error(|| not_authorized("Password attempts exceeded"));
-    let mut app = mock_app(mock_client!(
-        aws_sdk_cognitoidentityprovider,
-        RuleMode::MatchAny,
-        [&describe, &auth]
-    ));
+    let mut app = mock_app(client(&[&describe, &auth]));
     let mut t = mock_tenant();
     t.hide_account_state = true;
     app.tenants = CachedTenants::new(InMemoryTenants::with(t), app.config.tenant_cache_ttl);
@@ -343,11 +339,7 @@ async fn an_html_500_is_503_not_a_crash() {
             aws_smithy_types::body::SdkBody::from("<html>Internal Server Error</html>"),
         )
     });
-    let app = mock_app(mock_client!(
-        aws_sdk_cognitoidentityprovider,
-        RuleMode::MatchAny,
-        [&describe, &auth]
-    ));
+    let app = mock_app(client(&[&describe, &auth]));
     let (status, body, _) = call(&app, sign_in()).await;
     assert_eq!((status, slug(&body)), (503, "dependency-unavailable"));
 }
@@ -361,11 +353,7 @@ async fn challenge_failing_with(error: fn() -> RespondToAuthChallengeError) -> (
                 && c.get("SECRET_HASH").map(String::as_str) == Some(EXPECTED_HASH)
         })
         .then_error(error);
-    let app = mock_app(mock_client!(
-        aws_sdk_cognitoidentityprovider,
-        RuleMode::MatchAny,
-        [&describe, &respond]
-    ));
+    let app = mock_app(client(&[&describe, &respond]));
     let req = request(
         "/respond-to-auth-challenge",
         json!({"userID": "demo-user", "session": "s".repeat(40),
@@ -423,4 +411,62 @@ async fn a_closed_port_answers_503_within_a_few_seconds() {
     assert!(headers.contains_key("retry-after"));
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
     assert!(!body.to_string().contains("127.0.0.1"));
+}
+
+#[tokio::test]
+async fn an_email_alias_signs_in_as_the_username_it_names() {
+    // a pool with an email alias: the userID is looked up once (`AdminGetUser`), and the
+    // sign-in, its SECRET_HASH and its lockout key use the username Cognito answers with
+    let pool = mock!(Client::describe_user_pool).then_output(|| {
+        DescribeUserPoolOutput::builder()
+            .user_pool(
+                UserPoolType::builder()
+                    .alias_attributes(AliasAttributeType::Email)
+                    .build(),
+            )
+            .build()
+    });
+    let lookup = mock!(Client::admin_get_user)
+        .match_requests(|r| {
+            r.user_pool_id() == Some(tenant().user_pool_id.as_str())
+                && r.username() == Some("demo@example.com")
+        })
+        .then_output(|| {
+            AdminGetUserOutput::builder()
+                .username("Demo-User")
+                .enabled(true)
+                .build()
+                .unwrap()
+        });
+    let auth = mock!(Client::initiate_auth)
+        .match_requests(|r| {
+            let p = r.auth_parameters().unwrap();
+            p.get("USERNAME").map(String::as_str) == Some("demo-user")
+                && p.get("SECRET_HASH").map(String::as_str) == Some(EXPECTED_HASH)
+        })
+        .then_output(tokens);
+    let describe = describe_with_secret();
+    let app = mock_app(mock_client!(
+        aws_sdk_cognitoidentityprovider,
+        RuleMode::MatchAny,
+        [&pool, &lookup, &describe, &auth]
+    ));
+    let req = request(
+        "/user-authentication",
+        json!({"userID": "Demo@Example.com", "password": "Demo-Passw0rd!"}),
+    );
+    let (status, body, _) = call(&app, req).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!((lookup.num_calls(), auth.num_calls()), (1, 1));
+    // the pool's configuration is read once per instance, not per sign-in
+    let (status, _, _) = call(&app, sign_in_as("Demo@Example.com")).await;
+    assert_eq!(status, 200);
+    assert_eq!((pool.num_calls(), lookup.num_calls()), (1, 2));
+}
+
+fn sign_in_as(user: &str) -> Request {
+    request(
+        "/user-authentication",
+        json!({"userID": user, "password": "Demo-Passw0rd!"}),
+    )
 }

@@ -43,6 +43,8 @@ impl shared::Group for Group {
         let (req, tenant) = (&call.req, &call.tenant);
         let user = path_user_id(req)?;
         let admin = app.admin(req, tenant).await?;
+        // the lock is kept under the username, whichever name (alias, sub) the path gave
+        let user = app.canonical(tenant, user).await?;
         let state = match call.route.op {
             Op::Lock => {
                 let body = if has_body(req) {

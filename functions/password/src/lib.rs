@@ -53,8 +53,9 @@ impl shared::Group for Group {
         match call.route.op {
             Op::ForgotPassword => {
                 let body: Forgot = json_body(req, limit)?;
+                let user = app.canonical(tenant, body.user_id).await?;
                 let work = async {
-                    let result = forgot(app, tenant, &body.user_id).await;
+                    let result = forgot(app, tenant, &user).await;
                     // only for what is left: a timer for a moment already past still waits
                     // for the runtime's next millisecond tick
                     if let Some(left) = app
@@ -67,10 +68,11 @@ impl shared::Group for Group {
                     }
                     result
                 };
-                Reply::ok(&app.audited(&call, &body.user_id, "self", work).await?)
+                Reply::ok(&app.audited(&call, &user, "self", work).await?)
             }
             Op::ConfirmForgotPassword => {
-                let body: Confirm = json_body(req, limit)?;
+                let mut body: Confirm = json_body(req, limit)?;
+                body.user_id = app.canonical(tenant, body.user_id).await?;
                 let user = body.user_id.clone();
                 let work = confirm(app, tenant, body);
                 Reply::ok(&app.audited(&call, &user, "self", work).await?)
@@ -79,7 +81,8 @@ impl shared::Group for Group {
                 let user = path_user_id(req)?;
                 // who is asking comes before what they ask: a stranger learns nothing from a 400
                 let (caller, state) = app.caller_and_state(req, tenant).await?;
-                if caller.username != user.as_str() {
+                let user = app.canonical(tenant, user).await?;
+                if caller.username.to_lowercase() != user.as_str() {
                     return Err(ApiError::Forbidden(
                         "a user can only change their own password",
                     ));

@@ -32,7 +32,11 @@ use shared::{
     testing::{WithCognito, cognito_app},
 };
 
+/// The rules, over a pool without alias or username attributes unless a rule describes one.
 fn app_with(rules: &[&Rule], floor: Duration) -> App<WithCognito> {
+    let pool = describe_pool();
+    let mut rules = rules.to_vec();
+    rules.push(&pool);
     let mut app = cognito_app(mock_client!(
         aws_sdk_cognitoidentityprovider,
         RuleMode::MatchAny,

@@ -50,8 +50,9 @@ impl shared::Group for Group {
             Op::GetUser => {
                 let user = path_user_id(req)?;
                 let caller = app.caller(req, tenant).await?;
+                let user = app.canonical(tenant, user).await?;
                 let is_admin = caller.groups.iter().any(|g| g == &tenant.admin_group);
-                if !is_admin && caller.username != user.as_str() {
+                if !is_admin && caller.username.to_lowercase() != user.as_str() {
                     return Err(ApiError::Forbidden(
                         "a user can only read their own profile",
                     ));
@@ -70,12 +71,14 @@ impl shared::Group for Group {
                 let user = path_user_id(req)?;
                 let admin = app.admin(req, tenant).await?;
                 let body: Profile = json_body(req, limit)?;
+                let user = app.canonical(tenant, user).await?;
                 let work = update(app, tenant, &user, body);
                 app.audited(&call, &user, &admin.sub, work).await
             }
             Op::DeleteUser => {
                 let user = path_user_id(req)?;
                 let admin = app.admin(req, tenant).await?;
+                let user = app.canonical(tenant, user).await?;
                 let work = delete_user(app, tenant, &user);
                 app.audited(&call, &user, &admin.sub, work).await
             }
@@ -398,6 +401,8 @@ async fn events<P: Ports>(app: &App<P>, tenant: &Tenant, req: &Request) -> Resul
         ));
     }
     app.admin(req, tenant).await?;
+    // the trail is kept under the username, whichever name (alias, sub) the path gave
+    let user = app.canonical(tenant, user).await?;
     let page = app
         .audit
         .list(&tenant.user_pool_id, &user, limit, cursor)

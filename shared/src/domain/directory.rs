@@ -236,6 +236,25 @@ pub trait Directory: Send + Sync {
         user: &UserId,
     ) -> impl Future<Output = Result<Option<DirectoryUser>, DirectoryError>> + Send;
 
+    /// The username a userID names, folded as the pool folds it; the userID itself if it names
+    /// no user. Cognito takes a username, any alias (a verified email or phone, a
+    /// `preferred_username`) or the `sub` wherever it takes a `Username`, so a lock, a lockout
+    /// counter or an audit entry is kept under the one name that does not change. An adapter
+    /// may skip the lookup where the pool's configuration shows the userID can only be a
+    /// username.
+    fn canonical_username(
+        &self,
+        tenant: &Tenant,
+        user: &UserId,
+    ) -> impl Future<Output = Result<UserId, DirectoryError>> + Send {
+        async move {
+            let found = self.find_user(tenant, user).await?;
+            Ok(found
+                .and_then(|u| UserId::of_cognito(&u.username))
+                .unwrap_or_else(|| user.clone()))
+        }
+    }
+
     /// Revokes every refresh token of the user (`AdminUserGlobalSignOut`).
     fn global_sign_out(
         &self,

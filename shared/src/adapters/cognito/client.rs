@@ -30,14 +30,23 @@ pub fn secret_hash(client_secret: &str, username: &str, client_id: &str) -> Stri
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }
 
+/// What the functions read from a pool's configuration (`DescribeUserPool`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolFacts {
+    pub policy: PasswordPolicy,
+    /// Users sign in with other names than their username (`AliasAttributes` or
+    /// `UsernameAttributes` set): a userID must be looked up to find the username.
+    pub other_sign_in_names: bool,
+}
+
 pub struct CognitoDirectory {
     client: Client,
     /// Clients for pools in other regions than the function's, made on first use.
     regional: Mutex<HashMap<String, Client>>,
     /// App client secrets (`None`: the client has none), by app client id.
     secrets: TtlCache<String, Option<Arc<str>>>,
-    /// Password policies, by pool id.
-    pub(super) policies: TtlCache<String, PasswordPolicy>,
+    /// What a pool's configuration says (password policy, sign-in names), by pool id.
+    pub(super) pools: TtlCache<String, PoolFacts>,
 }
 
 impl CognitoDirectory {
@@ -51,7 +60,7 @@ impl CognitoDirectory {
             client,
             regional: Mutex::new(HashMap::new()),
             secrets: TtlCache::new(Self::TTL, Self::MAX_ENTRIES),
-            policies: TtlCache::new(Self::TTL, Self::MAX_ENTRIES),
+            pools: TtlCache::new(Self::TTL, Self::MAX_ENTRIES),
         }
     }
 
@@ -110,6 +119,45 @@ impl CognitoDirectory {
         self.secrets
             .insert(tenant.app_client_id.clone(), secret.clone());
         Ok(secret)
+    }
+
+    /// The pool's configuration (`DescribeUserPool`, cached).
+    pub(super) async fn pool_facts(&self, tenant: &Tenant) -> Result<PoolFacts, DirectoryError> {
+        if let Some(facts) = self.pools.get(tenant.user_pool_id.as_str()) {
+            return Ok(facts);
+        }
+        let out = self
+            .client_for(tenant)
+            .describe_user_pool()
+            .user_pool_id(&tenant.user_pool_id)
+            .send()
+            .await
+            .map_err(classify)?;
+        let pool = out.user_pool();
+        let policy = pool
+            .and_then(|p| p.policies())
+            .and_then(|p| p.password_policy())
+            .map(|p| PasswordPolicy {
+                minimum_length: p
+                    .minimum_length()
+                    .and_then(|n| usize::try_from(n).ok())
+                    .unwrap_or(8),
+                require_uppercase: p.require_uppercase(),
+                require_lowercase: p.require_lowercase(),
+                require_numbers: p.require_numbers(),
+                require_symbols: p.require_symbols(),
+            })
+            .unwrap_or_default();
+        let other_sign_in_names = pool.is_some_and(|p| {
+            !p.alias_attributes().is_empty() || !p.username_attributes().is_empty()
+        });
+        let facts = PoolFacts {
+            policy,
+            other_sign_in_names,
+        };
+        self.pools
+            .insert(tenant.user_pool_id.clone(), facts.clone());
+        Ok(facts)
     }
 
     pub(super) async fn hash_for(

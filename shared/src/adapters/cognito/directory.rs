@@ -429,33 +429,55 @@ impl Directory for CognitoDirectory {
     }
 
     async fn password_policy(&self, tenant: &Tenant) -> Result<PasswordPolicy, DirectoryError> {
-        if let Some(policy) = self.policies.get(tenant.user_pool_id.as_str()) {
-            return Ok(policy);
+        Ok(self.pool_facts(tenant).await?.policy)
+    }
+
+    /// Looks the userID up only where it can be another name than the username: in a pool with
+    /// alias or username attributes, or when it has the shape of a `sub`. Elsewhere the userID
+    /// (folded) is the username, and a sign-in spends no extra Cognito call on it. Which of
+    /// the two happens depends on the pool and the userID's shape, never on whether the user
+    /// exists, so the time taken says nothing about that.
+    async fn canonical_username(
+        &self,
+        tenant: &Tenant,
+        user: &UserId,
+    ) -> Result<UserId, DirectoryError> {
+        if !looks_like_sub(user.as_str()) && !self.pool_facts(tenant).await?.other_sign_in_names {
+            return Ok(user.clone());
         }
-        let out = self
-            .client_for(tenant)
-            .describe_user_pool()
-            .user_pool_id(&tenant.user_pool_id)
-            .send()
-            .await
-            .map_err(classify)?;
-        let policy = out
-            .user_pool()
-            .and_then(|p| p.policies())
-            .and_then(|p| p.password_policy())
-            .map(|p| PasswordPolicy {
-                minimum_length: p
-                    .minimum_length()
-                    .and_then(|n| usize::try_from(n).ok())
-                    .unwrap_or(8),
-                require_uppercase: p.require_uppercase(),
-                require_lowercase: p.require_lowercase(),
-                require_numbers: p.require_numbers(),
-                require_symbols: p.require_symbols(),
-            })
-            .unwrap_or_default();
-        self.policies
-            .insert(tenant.user_pool_id.clone(), policy.clone());
-        Ok(policy)
+        Ok(self
+            .find_user(tenant, user)
+            .await?
+            .and_then(|u| UserId::of_cognito(&u.username))
+            .unwrap_or_else(|| user.clone()))
+    }
+}
+
+/// A Cognito `sub`: a UUID, 8-4-4-4-12 hexadecimal digits.
+fn looks_like_sub(name: &str) -> bool {
+    let groups: Vec<&str> = name.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::looks_like_sub;
+
+    #[test]
+    fn a_sub_is_told_from_a_username() {
+        assert!(looks_like_sub("0c5a2f4e-9b1d-4e7a-8f3c-2d6b1a9e4c70"));
+        for name in [
+            "admin",
+            "0c5a2f4e9b1d4e7a8f3c2d6b1a9e4c70",
+            "0c5a2f4e-9b1d-4e7a-8f3c-2d6b1a9e4c7",
+            "0c5a2f4e-9b1d-4e7a-8f3c-2d6b1a9e4c7g",
+            "jane@example.com",
+        ] {
+            assert!(!looks_like_sub(name), "{name}");
+        }
     }
 }

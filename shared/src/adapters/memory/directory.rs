@@ -251,6 +251,12 @@ impl Directory for InMemoryDirectory {
         user: &UserId,
     ) -> Result<Option<DirectoryUser>, DirectoryError> {
         self.enter().await?;
+        // Cognito also finds a user by `sub`; here every user's sub is `sub-<username>`
+        let user = match user.as_str().strip_prefix("sub-").map(UserId::of_cognito) {
+            Some(Some(named)) if self.user(&named).is_ok() => named,
+            _ => user.clone(),
+        };
+        let user = &user;
         Ok(self.user(user).ok().map(|u| DirectoryUser {
             username: user.as_str().to_string(),
             sub: Some(format!("sub-{user}")),
@@ -258,6 +264,23 @@ impl Directory for InMemoryDirectory {
             enabled: u.enabled,
             ..DirectoryUser::default()
         }))
+    }
+
+    /// As the Cognito adapter does in a pool without alias attributes: only a name shaped like
+    /// a sub (`sub-<username>` here) is looked up.
+    async fn canonical_username(
+        &self,
+        tenant: &Tenant,
+        user: &UserId,
+    ) -> Result<UserId, DirectoryError> {
+        if !user.as_str().starts_with("sub-") {
+            return Ok(user.clone());
+        }
+        Ok(self
+            .find_user(tenant, user)
+            .await?
+            .and_then(|u| UserId::of_cognito(&u.username))
+            .unwrap_or_else(|| user.clone()))
     }
 
     async fn global_sign_out(&self, _: &Tenant, user: &UserId) -> Result<(), DirectoryError> {

@@ -1,0 +1,99 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! A locked account's refusal takes as long as a password check: with `hideAccountState`
+//! both answers read `invalid-credentials`, and the time must not tell them apart either.
+//! Medians of alternating samples, over a directory that takes a set time per call.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use shared::{
+    domain::lock::LockStore,
+    domain::tenant::{LockoutPolicy, Tenant},
+    http::request::UserId,
+    testing::{self, Answer, InMemoryDirectory, MemApp, MemUser},
+};
+
+const PASSWORD: &str = "Demo-Passw0rd!";
+/// What each directory call takes: far above the in-memory stores' time, far below a timeout.
+const LATENCY: Duration = Duration::from_millis(25);
+
+fn hidden_app() -> MemApp {
+    let tenant = Tenant {
+        hide_account_state: true,
+        lockout: LockoutPolicy {
+            max_password_attempts: 3,
+            lockout_duration: Duration::from_secs(900),
+        },
+        ..testing::tenant()
+    };
+    let directory = InMemoryDirectory {
+        latency: LATENCY,
+        ..Default::default()
+    };
+    directory.add("victim", MemUser::confirmed(PASSWORD));
+    testing::app_for(tenant, directory)
+}
+
+/// A sign-in, how it ended and how long it took.
+async fn timed(app: &MemApp, user: &str, password: &str) -> (u16, String, Duration) {
+    let req = testing::api_request(
+        "POST",
+        "/user-authentication",
+        &json!({"userID": user, "password": password}),
+        &testing::demo_headers(None),
+    );
+    let started = Instant::now();
+    let a = Answer::from(app.handle::<auth::Group>(req).await);
+    (a.status, a.slug().to_string(), started.elapsed())
+}
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+#[tokio::test]
+async fn a_locked_accounts_refusal_takes_as_long_as_a_password_check() {
+    let app = hidden_app();
+    for _ in 0..3 {
+        let (status, slug, _) = timed(&app, "victim", "Wrong-Passw0rd-z").await;
+        assert_eq!((status, slug.as_str()), (401, "invalid-credentials"));
+    }
+    let victim = UserId::parse("victim").unwrap();
+    let state = app
+        .locks
+        .state(&testing::tenant().user_pool_id, &victim)
+        .await;
+    assert!(
+        state.unwrap().lock.is_some(),
+        "three wrong passwords lock the account"
+    );
+
+    let (mut locked, mut checked) = (vec![], vec![]);
+    for i in 0..15 {
+        let (status, slug, took) = timed(&app, "victim", PASSWORD).await;
+        assert_eq!(
+            (status, slug.as_str()),
+            (401, "invalid-credentials"),
+            "locked"
+        );
+        locked.push(took);
+        // an unknown user each time: a password check Cognito answers, budget not exhausted
+        let (status, slug, took) = timed(&app, &format!("nobody-{i}"), PASSWORD).await;
+        assert_eq!(
+            (status, slug.as_str()),
+            (401, "invalid-credentials"),
+            "unknown"
+        );
+        checked.push(took);
+    }
+    let (locked, checked) = (median(locked), median(checked));
+    assert!(
+        locked >= checked.mul_f64(0.8),
+        "a locked account answers in {locked:?}, a password check in {checked:?}"
+    );
+    assert!(
+        locked <= checked.mul_f64(1.5) + Duration::from_millis(10),
+        "padded far past a check: {locked:?} against {checked:?}"
+    );
+}
