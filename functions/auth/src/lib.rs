@@ -60,7 +60,9 @@ impl shared::Group for Group {
                 // the lock, the lockout counter and the audit entry are the username's, whichever
                 // name (alias, sub) the caller signs in with
                 body.user_id = app.canonical(tenant, body.user_id).await?;
-                return Reply::ok(&sign_in(app, tenant, &call.meta, body).await?);
+                let (result, checked) = sign_in(app, tenant, &call.meta, body).await;
+                hold(app, tenant, &call, checked).await;
+                return Reply::ok(&result?);
             }
             Op::RefreshTokens => {
                 let body: Refresh = json_body(req, limit)?;
@@ -79,8 +81,15 @@ impl shared::Group for Group {
                 let mut body: NewPassword = json_body(req, limit)?;
                 body.user_id = app.canonical(tenant, body.user_id).await?;
                 let user = body.user_id.clone();
-                let work = async { visible(tenant, new_password(app, tenant, body).await) };
-                app.audited(&call, &user, "self", work).await
+                let mut checked = Checked::Neither;
+                let work = async {
+                    let (result, c) = new_password(app, tenant, body).await;
+                    checked = c;
+                    visible(tenant, result)
+                };
+                let result = app.audited(&call, &user, "self", work).await;
+                hold(app, tenant, &call, checked).await;
+                result
             }
             Op::RespondToAuthChallenge => {
                 let mut body: ChallengeAnswer = json_body(req, limit)?;
@@ -90,11 +99,15 @@ impl shared::Group for Group {
                     body.user_id = app.canonical(tenant, body.user_id).await?;
                 }
                 let user = body.user_id.clone();
+                let mut checked = Checked::Neither;
                 let work = async {
-                    let result = answer_challenge(app, tenant, challenge?, body).await;
+                    let (result, c) = answer_challenge(app, tenant, challenge?, body).await;
+                    checked = c;
                     visible(tenant, result)
                 };
-                app.audited(&call, &user, "self", work).await
+                let result = app.audited(&call, &user, "self", work).await;
+                hold(app, tenant, &call, checked).await;
+                result
             }
         };
         Reply::ok(&result?)
@@ -201,28 +214,61 @@ enum Settle {
     Release,
 }
 
-/// Whether a sign-in went to Cognito, for the latency it teaches or is padded to.
+/// How a credential check ended, for the time it teaches or is held to (`shared::latency`).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Checked {
-    /// Cognito answered the password check: the request's time is a sample of the usual.
-    Answered,
-    /// A lock refused it before any check: it is held to the usual time.
-    RefusedUnchecked,
-    /// Anything else (a dependency failed, the budget was busy): neither.
+    /// Cognito refused the credential (a wrong password, an unknown user, a bad code or
+    /// session): the request's time is a sample of what a refusal takes.
+    Refused,
+    /// A lock refused it before any check.
+    Locked,
+    /// Anything else (a success, a dependency failure, a busy budget): neither.
     Neither,
+}
+
+/// After the answer is made (audit included): learn from a refused check, or, where the
+/// tenant hides account states, hold a lock's refusal to a refused check's time. Without
+/// `hideAccountState` the answer says `account-locked` anyway, and holding it would only cost.
+async fn hold<P: Ports>(app: &App<P>, tenant: &Tenant, call: &Call<Op>, checked: Checked) {
+    let (pool, route, received) = (&tenant.user_pool_id, call.route.name, call.meta.received);
+    match checked {
+        Checked::Refused => app.latencies.record(pool, route, received.elapsed()),
+        Checked::Locked if tenant.hide_account_state => {
+            app.latencies.pad(pool, route, received).await;
+        }
+        Checked::Locked | Checked::Neither => {}
+    }
+}
+
+/// Whether Cognito refused the credential itself, rather than failing to check it.
+fn refused(e: &DirectoryError) -> bool {
+    matches!(
+        e,
+        DirectoryError::NotAuthorized
+            | DirectoryError::UserNotFound
+            | DirectoryError::CodeMismatch
+            | DirectoryError::CodeExpired
+            | DirectoryError::ResourceNotFound
+    )
+}
+
+fn checked_of<T>(outcome: &Result<T, DirectoryError>) -> Checked {
+    match outcome {
+        Err(e) if refused(e) => Checked::Refused,
+        _ => Checked::Neither,
+    }
 }
 
 /// `POST /user-authentication`: the password check, then its two writes, settling the lockout
 /// budget and the audit entry. They are independent, so on a success they go out together:
 /// one DynamoDB round trip of latency instead of two. A wrong password settles first, because
 /// it may lock the account, and the trail lists that auto-lock before the request's own entry.
-/// A locked account's refusal is held to the pool's usual sign-in time (`shared::latency`).
 async fn sign_in<P: Ports>(
     app: &App<P>,
     tenant: &Tenant,
     meta: &RequestMeta,
     body: SignIn,
-) -> Result<AuthResult, ApiError> {
+) -> (Result<AuthResult, ApiError>, Checked) {
     let user = &body.user_id;
     let (result, settle, checked) = check_password(app, tenant, user, body.password.expose()).await;
     let result = visible(tenant, result);
@@ -233,13 +279,7 @@ async fn sign_in<P: Ports>(
     } else {
         tokio::join!(settle_budget(app, tenant, meta, user, settle), audit);
     }
-    let pool = &tenant.user_pool_id;
-    match checked {
-        Checked::Answered => app.latencies.record(pool, meta.received.elapsed()),
-        Checked::RefusedUnchecked => app.latencies.pad(pool, meta.received).await,
-        Checked::Neither => {}
-    }
-    result
+    (result, checked)
 }
 
 /// A password check under the tenant's lockout policy: reserve a unit of the budget, check,
@@ -255,14 +295,14 @@ async fn check_password<P: Ports>(
         return match ensure_unlocked(app, tenant, user, Guarded::Credential).await {
             Ok(()) => {
                 let outcome = app.directory.password_auth(tenant, user, password).await;
-                let checked = answered(&outcome);
+                let checked = checked_of(&outcome);
                 let result = outcome.map_err(|e| sign_in_error(tenant, e));
                 (result, Settle::Nothing, checked)
             }
             Err(ApiError::AccountLocked) => (
                 Err(ApiError::AccountLocked),
                 Settle::Nothing,
-                Checked::RefusedUnchecked,
+                Checked::Locked,
             ),
             Err(e) => (Err(e), Settle::Nothing, Checked::Neither),
         };
@@ -272,7 +312,7 @@ async fn check_password<P: Ports>(
         Ok(Reservation::Granted { attempt }) => attempt,
         Ok(Reservation::Locked(_)) => {
             let locked = Err(ApiError::AccountLocked);
-            return (locked, Settle::Nothing, Checked::RefusedUnchecked);
+            return (locked, Settle::Nothing, Checked::Locked);
         }
         Ok(Reservation::Exhausted) => {
             let busy = ApiError::TooManyRequests {
@@ -290,23 +330,12 @@ async fn check_password<P: Ports>(
         }
         Err(_) => Settle::Release,
     };
-    let checked = answered(&outcome);
+    let checked = checked_of(&outcome);
     (
         outcome.map_err(|e| sign_in_error(tenant, e)),
         settle,
         checked,
     )
-}
-
-/// A sign-in Cognito answered with tokens, a challenge, or a wrong password / unknown user:
-/// the answers a locked account's refusal must not be told apart from.
-fn answered(outcome: &Result<AuthResult, DirectoryError>) -> Checked {
-    match outcome {
-        Ok(_) | Err(DirectoryError::NotAuthorized | DirectoryError::UserNotFound) => {
-            Checked::Answered
-        }
-        Err(_) => Checked::Neither,
-    }
 }
 
 /// Settling never changes the caller's answer: a failed write leaves the budget smaller, never
@@ -392,15 +421,20 @@ async fn refreshed_owner<P: Ports>(
         .ok_or_else(|| ApiError::Internal("the refreshed access token names no user".into()))
 }
 
+/// The policy is checked before the lock: the other way round, a weak password would get
+/// `invalid-password` from an open account and the lock's answer from a locked one.
 async fn new_password<P: Ports>(
     app: &App<P>,
     tenant: &Tenant,
     body: NewPassword,
-) -> Result<AuthResult, ApiError> {
-    ensure_unlocked(app, tenant, &body.user_id, Guarded::Credential).await?;
-    app.check_password_policy(tenant, &body.new_password)
-        .await?;
-    Ok(app
+) -> (Result<AuthResult, ApiError>, Checked) {
+    if let Err(e) = app.check_password_policy(tenant, &body.new_password).await {
+        return (Err(e), Checked::Neither);
+    }
+    if let Err(e) = ensure_unlocked(app, tenant, &body.user_id, Guarded::Credential).await {
+        return lock_refusal(e);
+    }
+    let outcome = app
         .directory
         .complete_new_password(
             tenant,
@@ -408,7 +442,18 @@ async fn new_password<P: Ports>(
             body.session.expose(),
             body.new_password.expose(),
         )
-        .await?)
+        .await;
+    let checked = checked_of(&outcome);
+    (outcome.map_err(ApiError::from), checked)
+}
+
+/// A failed lock check: a refusal for a lock, or a store that could not be read.
+fn lock_refusal<T>(e: ApiError) -> (Result<T, ApiError>, Checked) {
+    let checked = match e {
+        ApiError::AccountLocked => Checked::Locked,
+        _ => Checked::Neither,
+    };
+    (Err(e), checked)
 }
 
 fn challenge_of(name: &str) -> Result<Challenge, ApiError> {
@@ -430,9 +475,11 @@ async fn answer_challenge<P: Ports>(
     tenant: &Tenant,
     challenge: Challenge,
     body: ChallengeAnswer,
-) -> Result<AuthResult, ApiError> {
-    ensure_unlocked(app, tenant, &body.user_id, Guarded::Credential).await?;
-    Ok(app
+) -> (Result<AuthResult, ApiError>, Checked) {
+    if let Err(e) = ensure_unlocked(app, tenant, &body.user_id, Guarded::Credential).await {
+        return lock_refusal(e);
+    }
+    let outcome = app
         .directory
         .answer_challenge(
             tenant,
@@ -441,5 +488,7 @@ async fn answer_challenge<P: Ports>(
             body.session.expose(),
             body.code.expose(),
         )
-        .await?)
+        .await;
+    let checked = checked_of(&outcome);
+    (outcome.map_err(ApiError::from), checked)
 }

@@ -176,6 +176,25 @@ async fn a_locked_user_is_refused_before_the_password_is_checked() {
 }
 
 #[tokio::test]
+async fn a_weak_new_password_reads_the_same_for_a_locked_account() {
+    // the policy is checked before the lock: otherwise a made-up session and a weak password
+    // would get `invalid-password` from an open account and the lock's answer from a locked one
+    let req = || {
+        with_body(
+            event("change-temporary-password-invalid-session"),
+            json!({"userID": "demo-user", "newPassword": "short", "session": "made-up"}),
+        )
+    };
+    let open = demo_app();
+    let (status, body, _) = call(&open, req()).await;
+    assert_eq!((status, slug(&body)), (400, "invalid-password"), "{body}");
+    let locked = demo_app();
+    locked.locks.lock_now("demo-user", admin_lock());
+    let (status, body, _) = call(&locked, req()).await;
+    assert_eq!((status, slug(&body)), (400, "invalid-password"), "{body}");
+}
+
+#[tokio::test]
 async fn a_refresh_of_a_locked_account_returns_no_tokens() {
     let app = demo_app();
     app.locks.lock_now("demo-user", admin_lock());

@@ -53,9 +53,9 @@ impl shared::Group for Group {
         match call.route.op {
             Op::ForgotPassword => {
                 let body: Forgot = json_body(req, limit)?;
-                let user = app.canonical(tenant, body.user_id).await?;
+                let user = app.canonical(tenant, body.user_id.clone()).await?;
                 let work = async {
-                    let result = forgot(app, tenant, &user).await;
+                    let result = forgot(app, tenant, &user, &body.user_id).await;
                     // only for what is left: a timer for a moment already past still waits
                     // for the runtime's next millisecond tick
                     if let Some(left) = app
@@ -140,10 +140,14 @@ struct Changed {
     signed_out: Option<bool>,
 }
 
+/// `user` is the username the caller's `given` name resolved to; a stand-in delivery is made
+/// from `given`, as it is for an unknown user (who resolves to nothing else), so that the two
+/// look alike.
 async fn forgot<P: Ports>(
     app: &App<P>,
     tenant: &Tenant,
     user: &UserId,
+    given: &UserId,
 ) -> Result<Delivery, ApiError> {
     let details = match app.directory.forgot_password(tenant, user).await {
         Ok(details) => details,
@@ -154,7 +158,7 @@ async fn forgot<P: Ports>(
             | DirectoryError::InvalidParameter
             | DirectoryError::NotAuthorized
             | DirectoryError::UserDisabled,
-        ) => stand_in_delivery(tenant, user),
+        ) => stand_in_delivery(tenant, given),
         Err(e) => return Err(e.into()),
     };
     Ok(Delivery {

@@ -357,7 +357,7 @@ async fn list<P: Ports>(app: &App<P>, tenant: &Tenant, req: &Request) -> Result<
     let names: Vec<UserId> = page
         .users
         .iter()
-        .filter_map(|u| UserId::parse(&u.username).ok())
+        .filter_map(|u| UserId::of_cognito(&u.username))
         .collect();
     let states = app.locks.states(&tenant.user_pool_id, &names).await?;
     let users = page
@@ -367,7 +367,7 @@ async fn list<P: Ports>(app: &App<P>, tenant: &Tenant, req: &Request) -> Result<
             User::of(
                 u,
                 &states
-                    .get(&u.username.to_ascii_lowercase())
+                    .get(&u.username.to_lowercase())
                     .cloned()
                     .unwrap_or_default(),
             )

@@ -34,9 +34,28 @@ pub fn secret_hash(client_secret: &str, username: &str, client_id: &str) -> Stri
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PoolFacts {
     pub policy: PasswordPolicy,
-    /// Users sign in with other names than their username (`AliasAttributes` or
-    /// `UsernameAttributes` set): a userID must be looked up to find the username.
-    pub other_sign_in_names: bool,
+    /// The other names users sign in with (`AliasAttributes`, `UsernameAttributes`).
+    pub sign_in_names: SignInNames,
+}
+
+/// Which other names than the username a pool takes for a user.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SignInNames {
+    pub email: bool,
+    pub phone_number: bool,
+    /// Any name at all may be someone's `preferred_username`.
+    pub preferred_username: bool,
+}
+
+impl SignInNames {
+    /// Whether `name` may be one of these other names: an email only holds an `@`, a phone
+    /// number starts with `+`. Decided by the pool and the name's shape alone, never by
+    /// whether a user has it.
+    pub fn may_be(&self, name: &str) -> bool {
+        self.preferred_username
+            || (self.email && name.contains('@'))
+            || (self.phone_number && name.starts_with('+'))
+    }
 }
 
 pub struct CognitoDirectory {
@@ -148,12 +167,27 @@ impl CognitoDirectory {
                 require_symbols: p.require_symbols(),
             })
             .unwrap_or_default();
-        let other_sign_in_names = pool.is_some_and(|p| {
-            !p.alias_attributes().is_empty() || !p.username_attributes().is_empty()
-        });
+        let mut sign_in_names = SignInNames::default();
+        if let Some(p) = pool {
+            for alias in p.alias_attributes() {
+                match alias.as_str() {
+                    "email" => sign_in_names.email = true,
+                    "phone_number" => sign_in_names.phone_number = true,
+                    // preferred_username, and any attribute a later Cognito adds: look up
+                    _ => sign_in_names.preferred_username = true,
+                }
+            }
+            for name in p.username_attributes() {
+                match name.as_str() {
+                    "email" => sign_in_names.email = true,
+                    "phone_number" => sign_in_names.phone_number = true,
+                    _ => sign_in_names.preferred_username = true,
+                }
+            }
+        }
         let facts = PoolFacts {
             policy,
-            other_sign_in_names,
+            sign_in_names,
         };
         self.pools
             .insert(tenant.user_pool_id.clone(), facts.clone());
@@ -200,6 +234,29 @@ mod tests {
         assert_eq!(region("eu-west-1_abc").as_deref(), Some("eu-west-1"));
         assert_eq!(region("eu-west-1_def").as_deref(), Some("eu-west-1"));
         assert_eq!(directory.regional.lock().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_name_is_looked_up_only_where_its_shape_allows_another_name() {
+        let email = SignInNames {
+            email: true,
+            ..Default::default()
+        };
+        assert!(email.may_be("jane@example.com"));
+        assert!(!email.may_be("jane"));
+        assert!(!email.may_be("+15551234567"));
+        let phone = SignInNames {
+            phone_number: true,
+            ..Default::default()
+        };
+        assert!(phone.may_be("+15551234567"));
+        assert!(!phone.may_be("jane@example.com"));
+        let preferred = SignInNames {
+            preferred_username: true,
+            ..Default::default()
+        };
+        assert!(preferred.may_be("jane"));
+        assert!(!SignInNames::default().may_be("jane@example.com"));
     }
 
     #[test]

@@ -432,17 +432,24 @@ impl Directory for CognitoDirectory {
         Ok(self.pool_facts(tenant).await?.policy)
     }
 
-    /// Looks the userID up only where it can be another name than the username: in a pool with
-    /// alias or username attributes, or when it has the shape of a `sub`. Elsewhere the userID
-    /// (folded) is the username, and a sign-in spends no extra Cognito call on it. Which of
-    /// the two happens depends on the pool and the userID's shape, never on whether the user
-    /// exists, so the time taken says nothing about that.
+    /// Looks the userID up only where it can be another name than the username: when it has
+    /// the shape of a `sub`, or of one of the other names the pool takes (an email where the
+    /// pool takes emails, …; see [`super::client::SignInNames::may_be`]). Elsewhere the
+    /// userID (folded) is the username, and a sign-in spends no extra Cognito call on it.
+    /// Which of the two happens depends on the pool and the userID's shape, never on whether
+    /// the user exists, so the time taken says nothing about that.
     async fn canonical_username(
         &self,
         tenant: &Tenant,
         user: &UserId,
     ) -> Result<UserId, DirectoryError> {
-        if !looks_like_sub(user.as_str()) && !self.pool_facts(tenant).await?.other_sign_in_names {
+        if !looks_like_sub(user.as_str())
+            && !self
+                .pool_facts(tenant)
+                .await?
+                .sign_in_names
+                .may_be(user.as_str())
+        {
             return Ok(user.clone());
         }
         Ok(self
