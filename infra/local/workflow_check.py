@@ -1,0 +1,115 @@
+"""What the pipeline must do for a deploy to work, checked on .github/workflows offline.
+
+zizmor checks the workflows' security and check-jsonschema their shape; this checks the
+deploy-specific rules that each broke a first real deploy:
+
+- `pip install` only in a job that set up its own Python (actions/setup-python) or a venv: the
+  runners' system Python refuses it (PEP 668, externally managed);
+- the build crosses jobs as the tarball `infra/local/artifact.sh pack` makes, and the deploy
+  unpacks it with `infra/local/artifact.sh unpack` before `sam deploy`: the artifact store
+  drops the executable bit of every bootstrap;
+- stages deploy in order, dev → staging → prod, each job `needs` the one before (a matrix has
+  no order), each in its own environment (whose DEPLOY_ROLE_ARN is the role assumed), one
+  deploy of a stage at a time (a concurrency group per stage, never cancelled mid-deploy).
+
+  python3 infra/local/workflow_check.py [DIR]   (default .github/workflows)
+"""
+import sys
+from pathlib import Path
+
+import yaml
+
+STAGES = ["dev", "staging", "prod"]
+
+
+def load(path):
+    # `on` is YAML 1.1's boolean true; keep it a key
+    text = path.read_text()
+    return yaml.safe_load(text.replace("\non:", '\n"on":'))
+
+
+def steps_text(job):
+    return [(s.get("uses", ""), s.get("run", "")) for s in job.get("steps", [])]
+
+
+def check(directory):
+    findings = []
+    workflows = {p.name: load(p) for p in sorted(directory.glob("*.yml"))}
+    jobs = {}
+    for name, wf in workflows.items():
+        for job_name, job in (wf.get("jobs") or {}).items():
+            jobs[(name, job_name)] = job
+    for (wf, name), job in jobs.items():
+        python_ready = False
+        for uses, run in steps_text(job):
+            if uses.startswith("actions/setup-python@"):
+                python_ready = True
+            if "pip install" in run and not python_ready and "venv" not in run:
+                findings.append(f"{wf}:{name}: `pip install` on the runner's system Python, which refuses it (PEP 668): set up Python first")
+    # the hand-off
+    packs = [(k, run) for k, job in jobs.items() for _, run in steps_text(job) if "artifact.sh pack" in run]
+    if not packs:
+        findings.append("no job packs the build with infra/local/artifact.sh pack: the artifact store drops the bootstraps' executable bit")
+    for (wf, name), _ in packs:
+        uploads = [s for s in jobs[(wf, name)].get("steps", []) if s.get("uses", "").startswith("actions/upload-artifact@")]
+        if not uploads or not str(uploads[0].get("with", {}).get("path", "")).endswith((".tgz", ".tar.gz", ".tar")):
+            findings.append(f"{wf}:{name}: the uploaded artifact is not the packed tarball")
+    deployers = [k for k, job in jobs.items() if any("sam deploy" in run for _, run in steps_text(job))]
+    if not deployers:
+        findings.append("no job runs sam deploy")
+    for key in deployers:
+        job = jobs[key]
+        runs = [run for _, run in steps_text(job)]
+        unpack = next((i for i, r in enumerate(runs) if "artifact.sh unpack" in r), None)
+        deploy = next(i for i, r in enumerate(runs) if "sam deploy" in r)
+        if unpack is None or unpack > deploy:
+            findings.append(f"{key[0]}:{key[1]}: the build is not unpacked (and its bootstraps checked) with infra/local/artifact.sh unpack before sam deploy")
+        if "strategy" in job:
+            findings.append(f"{key[0]}:{key[1]}: stages from a matrix deploy in no guaranteed order")
+        if not job.get("environment"):
+            findings.append(f"{key[0]}:{key[1]}: no environment: the role and the approvals are per environment")
+        group = str((job.get("concurrency") or {}).get("group", "")) if isinstance(job.get("concurrency"), dict) else str(job.get("concurrency") or "")
+        if not group or "stage" not in group:
+            findings.append(f"{key[0]}:{key[1]}: no concurrency group per stage: two deploys of a stage could overlap")
+        elif (job.get("concurrency") or {}).get("cancel-in-progress"):
+            findings.append(f"{key[0]}:{key[1]}: a deploy in progress must not be cancelled")
+        roles = [str(s.get("with", {}).get("role-to-assume", "")) for s in job.get("steps", []) if s.get("uses", "").startswith("aws-actions/configure-aws-credentials@")]
+        if not roles or any("vars.DEPLOY_ROLE_ARN" not in r for r in roles):
+            findings.append(f"{key[0]}:{key[1]}: the role is not the environment's vars.DEPLOY_ROLE_ARN")
+    # the order: each stage's calling job needs the previous stage's
+    callers = {}
+    for (wf, name), job in jobs.items():
+        stage = (job.get("with") or {}).get("stage")
+        if stage:
+            callers[stage] = (name, job)
+    previous = None
+    for stage in STAGES:
+        if stage not in callers:
+            if not any(jobs[k].get("environment") == stage for k in deployers):
+                findings.append(f"no job deploys {stage}")
+            previous = None
+            continue
+        name, job = callers[stage]
+        needs = job.get("needs")
+        needs = [needs] if isinstance(needs, str) else (needs or [])
+        if previous and previous not in needs:
+            findings.append(f"{name} (stage {stage}) does not need {previous}: stages would not deploy in order")
+        if not job.get("permissions", {}).get("id-token") == "write":
+            findings.append(f"{name}: the deploy needs `id-token: write` for OIDC")
+        previous = name
+    return findings
+
+
+def main():
+    directory = Path(sys.argv[1] if len(sys.argv) > 1 else ".github/workflows")
+    findings = check(directory)
+    for f in findings:
+        print(f"workflow: {f}", file=sys.stderr)
+    if findings:
+        return 1
+    print(f"workflow: {directory} passes the deploy rules")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
