@@ -1,0 +1,492 @@
+//! The operator's command for a stage's tenant registry (the tenants table the functions read):
+//! registering a tenant is one validated command instead of a hand-written `put-item`.
+//!
+//! ```text
+//! cargo run -p tenants -- add --stage dev --client-id acme --client-code ACME --database main \
+//!     --user-pool-id eu-west-1_AbC --app-client-id 1h2k… --api-key-id a1b2c3d4e5
+//! cargo run -p tenants -- list --stage dev
+//! cargo run -p tenants -- show --stage dev --client-id acme --client-code ACME --database main
+//! cargo run -p tenants -- set-policy --stage dev --client-id acme … --max-password-attempts 5
+//! cargo run -p tenants -- remove --stage dev --client-id acme … --yes
+//! ```
+//!
+//! The headers are validated as the functions validate them (`tenant_key`), every record is
+//! read back through the functions' own reader (`tenant_from_item`) before it is written, and
+//! `add` checks with Cognito that the pool and app client exist. The AWS configuration comes
+//! from the environment as for any AWS tool (`AWS_PROFILE`, `AWS_REGION`, and
+//! `AWS_ENDPOINT_URL` for the local emulator).
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use clap::{Args, Parser, Subcommand};
+use shared::{
+    adapters::dynamodb::{tenant_from_item, tenant_key},
+    http::request::TenantHeaders,
+};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tenants",
+    about = "A stage's tenant registry: add, list, show, set-policy, remove"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Registers a tenant: its headers, its user pool and app client, the API keys it may use.
+    Add(Add),
+    /// Lists the registered tenants.
+    List(Table),
+    /// Shows one tenant's record.
+    Show(Key),
+    /// Changes a tenant's lockout policy or whether it hides account states.
+    SetPolicy(SetPolicy),
+    /// Removes a tenant's record (its user pool and users are left alone).
+    Remove(Remove),
+}
+
+#[derive(Debug, Args)]
+pub struct Table {
+    /// The stage whose table is meant (`account-api-<stage>-tenants`).
+    #[arg(long, required_unless_present = "table", conflicts_with = "table")]
+    pub stage: Option<String>,
+    /// The table itself (the local stack's, say), instead of a stage.
+    #[arg(long)]
+    pub table: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct Key {
+    #[command(flatten)]
+    pub table: Table,
+    /// The `vbasoftware-client-id` header the tenant's callers send.
+    #[arg(long)]
+    pub client_id: String,
+    /// The `vbasoftware-client-code` header.
+    #[arg(long)]
+    pub client_code: String,
+    /// The `vbasoftware-database` header.
+    #[arg(long)]
+    pub database: String,
+}
+
+#[derive(Debug, Args)]
+pub struct Add {
+    #[command(flatten)]
+    pub key: Key,
+    /// The tenant's Cognito user pool (`<region>_<id>`).
+    #[arg(long)]
+    pub user_pool_id: String,
+    /// The pool's app client the API signs users in with.
+    #[arg(long)]
+    pub app_client_id: String,
+    /// An API Gateway API key id the tenant's callers use (repeat for several). Behind API
+    /// Gateway a tenant that lists none admits no request.
+    #[arg(long = "api-key-id")]
+    pub api_key_ids: Vec<String>,
+    /// The pool group whose members are the tenant's admins.
+    #[arg(long, default_value = "admins")]
+    pub admin_group: String,
+    #[command(flatten)]
+    pub policy: Policy,
+    /// Where the pool's signing keys are published, when not at the pool's issuer (the local
+    /// emulator's); https, or http to loopback.
+    #[arg(long)]
+    pub jwks_url: Option<String>,
+    /// Overwrite a record that exists.
+    #[arg(long)]
+    pub replace: bool,
+    /// Do not ask Cognito whether the pool and app client exist.
+    #[arg(long)]
+    pub no_verify: bool,
+}
+
+#[derive(Debug, Args, Default)]
+pub struct Policy {
+    /// Wrong passwords before the account locks (0: no lockout).
+    #[arg(long)]
+    pub max_password_attempts: Option<u32>,
+    /// How long a lockout lasts, in seconds (0: until an admin unlocks).
+    #[arg(long)]
+    pub lockout_seconds: Option<u64>,
+    /// Whether account states read as invalid credentials on the public routes.
+    #[arg(long)]
+    pub hide_account_state: Option<bool>,
+}
+
+#[derive(Debug, Args)]
+pub struct SetPolicy {
+    #[command(flatten)]
+    pub key: Key,
+    #[command(flatten)]
+    pub policy: Policy,
+}
+
+#[derive(Debug, Args)]
+pub struct Remove {
+    #[command(flatten)]
+    pub key: Key,
+    /// Confirms the removal: the tenant's callers are refused from then on.
+    #[arg(long)]
+    pub yes: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("no tenant {0} is registered")]
+    NotFound(String),
+    #[error("tenant {0} is already registered (--replace overwrites it)")]
+    Exists(String),
+    #[error("{0}")]
+    Aws(String),
+}
+
+/// The clients the command uses.
+pub struct Clients {
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub cognito: aws_sdk_cognitoidentityprovider::Client,
+}
+
+impl Clients {
+    /// From the environment, over the functions' HTTPS transport.
+    pub async fn from_env() -> Result<Self, CliError> {
+        let http = shared::https::client().map_err(|e| CliError::Aws(e.to_string()))?;
+        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .http_client(http)
+            .load()
+            .await;
+        Ok(Self {
+            dynamodb: aws_sdk_dynamodb::Client::new(&sdk),
+            cognito: aws_sdk_cognitoidentityprovider::Client::new(&sdk),
+        })
+    }
+}
+
+fn aws<E: std::error::Error + 'static>(what: &str, e: E) -> CliError {
+    // the SDK's display is terse; its source chain says what went wrong
+    let mut text = format!("{what}: {e}");
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    CliError::Aws(text)
+}
+
+impl Table {
+    fn name(&self) -> Result<String, CliError> {
+        match (&self.stage, &self.table) {
+            (_, Some(table)) => Ok(table.clone()),
+            (Some(stage), None) if matches!(stage.as_str(), "dev" | "staging" | "prod") => {
+                Ok(format!("account-api-{stage}-tenants"))
+            }
+            (Some(stage), None) => Err(CliError::Invalid(format!(
+                "--stage must be dev, staging or prod, not {stage:?}"
+            ))),
+            (None, None) => Err(CliError::Invalid("give --stage or --table".into())),
+        }
+    }
+}
+
+impl Key {
+    /// The registry key, validated as the functions validate the headers.
+    fn key(&self) -> Result<String, CliError> {
+        tenant_key(&TenantHeaders {
+            client_id: self.client_id.clone(),
+            client_code: self.client_code.clone(),
+            database: self.database.clone(),
+        })
+        .ok_or_else(|| {
+            CliError::Invalid(
+                "--client-id, --client-code and --database must each be 1 to 64 of letters, \
+                 digits and . _ -, as the vbasoftware-* headers are"
+                    .into(),
+            )
+        })
+    }
+}
+
+fn valid_id(value: &str, max: usize, extra: &[char]) -> bool {
+    !value.is_empty()
+        && value.len() <= max
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || extra.contains(&c))
+}
+
+fn validate_add(add: &Add) -> Result<(), CliError> {
+    let pool_ok = add
+        .user_pool_id
+        .split_once('_')
+        .is_some_and(|(region, id)| valid_id(region, 32, &['-']) && valid_id(id, 64, &[]));
+    if !pool_ok {
+        return Err(CliError::Invalid(format!(
+            "--user-pool-id {:?} is not a user pool id (<region>_<id>, e.g. eu-west-1_AbC123)",
+            add.user_pool_id
+        )));
+    }
+    if !valid_id(&add.app_client_id, 128, &[]) {
+        return Err(CliError::Invalid(
+            "--app-client-id must be letters and digits".into(),
+        ));
+    }
+    if let Some(bad) = add
+        .api_key_ids
+        .iter()
+        .find(|k| !valid_id(k, 128, &['-', '_']))
+    {
+        return Err(CliError::Invalid(format!(
+            "--api-key-id {bad:?} is not an API key id"
+        )));
+    }
+    if !valid_id(&add.admin_group, 128, &['-', '_', '.', '+', '@']) {
+        return Err(CliError::Invalid(
+            "--admin-group is not a group name".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn policy_items(policy: &Policy) -> Vec<(&'static str, AttributeValue)> {
+    let mut items = vec![];
+    if let Some(n) = policy.max_password_attempts {
+        items.push(("maxPasswordAttempts", AttributeValue::N(n.to_string())));
+    }
+    if let Some(s) = policy.lockout_seconds {
+        items.push(("lockoutDurationSeconds", AttributeValue::N(s.to_string())));
+    }
+    if let Some(h) = policy.hide_account_state {
+        items.push(("hideAccountState", AttributeValue::Bool(h)));
+    }
+    items
+}
+
+/// A record as the functions would read it, as JSON (`show`, and what `add` prints).
+fn describe(
+    key: &str,
+    item: &HashMap<String, AttributeValue>,
+) -> Result<serde_json::Value, CliError> {
+    let t = tenant_from_item(key, item)
+        .map_err(|e| CliError::Invalid(format!("the record would not be usable: {e}")))?;
+    Ok(serde_json::json!({
+        "tenant": key,
+        "userPoolId": t.user_pool_id,
+        "appClientId": t.app_client_id,
+        "adminGroup": t.admin_group,
+        "apiKeyIds": t.api_key_ids,
+        "maxPasswordAttempts": t.lockout.max_password_attempts,
+        "lockoutDurationSeconds": t.lockout.lockout_duration.as_secs(),
+        "hideAccountState": t.hide_account_state,
+        "issuer": t.issuer,
+        "jwksUrl": t.jwks_url,
+    }))
+}
+
+/// Runs one command; the text to print on success.
+pub async fn run(cli: Cli, clients: &Clients) -> Result<String, CliError> {
+    match cli.command {
+        Command::Add(add) => add_tenant(add, clients).await,
+        Command::List(table) => list(table, clients).await,
+        Command::Show(key) => {
+            let (table, k) = (key.table.name()?, key.key()?);
+            let item = get(clients, &table, &k).await?;
+            Ok(serde_json::to_string_pretty(&describe(&k, &item)?).unwrap_or_default())
+        }
+        Command::SetPolicy(set) => set_policy(set, clients).await,
+        Command::Remove(remove) => {
+            let (table, k) = (remove.key.table.name()?, remove.key.key()?);
+            if !remove.yes {
+                return Err(CliError::Invalid(format!(
+                    "removing {k} refuses its callers from then on: add --yes to do it"
+                )));
+            }
+            let out = clients
+                .dynamodb
+                .delete_item()
+                .table_name(&table)
+                .key("tenantKey", AttributeValue::S(k.clone()))
+                .condition_expression("attribute_exists(tenantKey)")
+                .send()
+                .await;
+            match out {
+                Ok(_) => Ok(format!("removed {k}")),
+                Err(e) if is_condition_failure(&e) => Err(CliError::NotFound(k)),
+                Err(e) => Err(aws("DeleteItem", e)),
+            }
+        }
+    }
+}
+
+fn is_condition_failure<E: aws_sdk_dynamodb::error::ProvideErrorMetadata, R>(
+    e: &aws_sdk_dynamodb::error::SdkError<E, R>,
+) -> bool {
+    e.as_service_error()
+        .and_then(|s| s.code())
+        .is_some_and(|c| c == "ConditionalCheckFailedException")
+}
+
+async fn get(
+    clients: &Clients,
+    table: &str,
+    key: &str,
+) -> Result<HashMap<String, AttributeValue>, CliError> {
+    let out = clients
+        .dynamodb
+        .get_item()
+        .table_name(table)
+        .key("tenantKey", AttributeValue::S(key.into()))
+        .consistent_read(true)
+        .send()
+        .await
+        .map_err(|e| aws("GetItem", e))?;
+    out.item.ok_or_else(|| CliError::NotFound(key.into()))
+}
+
+async fn add_tenant(add: Add, clients: &Clients) -> Result<String, CliError> {
+    let (table, key) = (add.key.table.name()?, add.key.key()?);
+    validate_add(&add)?;
+    if !add.no_verify {
+        clients
+            .cognito
+            .describe_user_pool_client()
+            .user_pool_id(&add.user_pool_id)
+            .client_id(&add.app_client_id)
+            .send()
+            .await
+            .map_err(|e| {
+                aws(
+                    "the user pool or app client could not be found (DescribeUserPoolClient; \
+                     --no-verify skips this)",
+                    e,
+                )
+            })?;
+    }
+    let mut item: HashMap<String, AttributeValue> = HashMap::from([
+        ("tenantKey".into(), AttributeValue::S(key.clone())),
+        (
+            "userPoolId".into(),
+            AttributeValue::S(add.user_pool_id.clone()),
+        ),
+        (
+            "appClientId".into(),
+            AttributeValue::S(add.app_client_id.clone()),
+        ),
+        (
+            "adminGroup".into(),
+            AttributeValue::S(add.admin_group.clone()),
+        ),
+    ]);
+    let mut keys = add.api_key_ids.clone();
+    keys.sort();
+    keys.dedup();
+    if !keys.is_empty() {
+        item.insert("apiKeyIds".into(), AttributeValue::Ss(keys));
+    }
+    for (name, value) in policy_items(&add.policy) {
+        item.insert(name.into(), value);
+    }
+    if let Some(url) = &add.jwks_url {
+        item.insert("jwksUrl".into(), AttributeValue::S(url.clone()));
+    }
+    // what the functions will read, checked before anything is written
+    let described = describe(&key, &item)?;
+    let mut put = clients
+        .dynamodb
+        .put_item()
+        .table_name(&table)
+        .set_item(Some(item));
+    if !add.replace {
+        put = put.condition_expression("attribute_not_exists(tenantKey)");
+    }
+    match put.send().await {
+        Ok(_) => {}
+        Err(e) if is_condition_failure(&e) => return Err(CliError::Exists(key)),
+        Err(e) => return Err(aws("PutItem", e)),
+    }
+    let mut text = serde_json::to_string_pretty(&described).unwrap_or_default();
+    if add.api_key_ids.is_empty() {
+        text.push_str("\nnote: no --api-key-id: behind API Gateway this tenant admits no request");
+    }
+    Ok(text)
+}
+
+async fn set_policy(set: SetPolicy, clients: &Clients) -> Result<String, CliError> {
+    let (table, key) = (set.key.table.name()?, set.key.key()?);
+    let items = policy_items(&set.policy);
+    if items.is_empty() {
+        return Err(CliError::Invalid(
+            "give --max-password-attempts, --lockout-seconds or --hide-account-state".into(),
+        ));
+    }
+    let sets: Vec<String> = items
+        .iter()
+        .enumerate()
+        .map(|(i, _)| format!("#n{i} = :v{i}"))
+        .collect();
+    let mut update = clients
+        .dynamodb
+        .update_item()
+        .table_name(&table)
+        .key("tenantKey", AttributeValue::S(key.clone()))
+        .update_expression(format!("SET {}", sets.join(", ")))
+        .condition_expression("attribute_exists(tenantKey)");
+    for (i, (name, value)) in items.into_iter().enumerate() {
+        update = update
+            .expression_attribute_names(format!("#n{i}"), name)
+            .expression_attribute_values(format!(":v{i}"), value);
+    }
+    match update.send().await {
+        Ok(_) => {}
+        Err(e) if is_condition_failure(&e) => return Err(CliError::NotFound(key)),
+        Err(e) => return Err(aws("UpdateItem", e)),
+    }
+    let item = get(clients, &table, &key).await?;
+    Ok(serde_json::to_string_pretty(&describe(&key, &item)?).unwrap_or_default())
+}
+
+async fn list(table: Table, clients: &Clients) -> Result<String, CliError> {
+    let table = table.name()?;
+    let mut lines = vec![];
+    let mut start = None;
+    loop {
+        let out = clients
+            .dynamodb
+            .scan()
+            .table_name(&table)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| aws("Scan", e))?;
+        for item in out.items() {
+            let key = match item.get("tenantKey").and_then(|v| v.as_s().ok()) {
+                Some(k) => k.clone(),
+                None => continue,
+            };
+            lines.push(match describe(&key, item) {
+                Ok(d) => format!(
+                    "{key}\tpool {}\tclient {}\tkeys {}\tlockout {}/{}s\thide {}",
+                    d["userPoolId"].as_str().unwrap_or_default(),
+                    d["appClientId"].as_str().unwrap_or_default(),
+                    d["apiKeyIds"].as_array().map_or(0, Vec::len),
+                    d["maxPasswordAttempts"],
+                    d["lockoutDurationSeconds"],
+                    d["hideAccountState"],
+                ),
+                Err(e) => format!("{key}\tBROKEN: {e}"),
+            });
+        }
+        start = out.last_evaluated_key;
+        if start.is_none() {
+            break;
+        }
+    }
+    lines.sort();
+    lines.push(format!("{} tenants in {table}", lines.len()));
+    Ok(lines.join("\n"))
+}

@@ -1,0 +1,199 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! The operator's `tenants` command against the emulator: a tenant it registers is one the
+//! functions serve, a bad or duplicate registration writes nothing, a policy it sets is the
+//! one the functions read, and a removed tenant is refused.
+
+use account_api_tests::stack::{Stack, TenantFixture, random_password, sign_in, unique};
+use aws_sdk_dynamodb::types::AttributeValue;
+use clap::Parser;
+use tenants::{Cli, CliError, Clients};
+
+async fn tenants(args: &[&str]) -> Result<String, CliError> {
+    let cli = Cli::try_parse_from(std::iter::once("tenants").chain(args.iter().copied()))
+        .unwrap_or_else(|e| panic!("{args:?}: {e}"));
+    tenants::run(cli, &Clients::from_env().await.unwrap()).await
+}
+
+async fn record(
+    stack: &Stack,
+    key: &str,
+) -> Option<std::collections::HashMap<String, AttributeValue>> {
+    stack
+        .dynamodb
+        .get_item()
+        .table_name(&stack.config.tenants_table)
+        .key("tenantKey", AttributeValue::S(key.into()))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap()
+        .item
+}
+
+#[tokio::test]
+async fn a_tenant_registered_by_the_command_is_served_and_one_removed_is_refused() {
+    let stack = Stack::connect().await;
+    // a pool and app client to register under new headers
+    let pool = stack.fresh_tenant().await;
+    let password = random_password();
+    stack.create_user(&pool, "cli-user", &password).await;
+    let client_id = unique("cli");
+    let key = format!("{client_id}#CLI#main");
+    let table = stack.config.tenants_table.clone();
+    let jwks = format!(
+        "{}/{}/.well-known/jwks.json",
+        stack.endpoint.trim_end_matches('/'),
+        pool.user_pool_id
+    );
+    let headers = [
+        "--table",
+        &table,
+        "--client-id",
+        &client_id,
+        "--client-code",
+        "CLI",
+        "--database",
+        "main",
+    ];
+    let add = |extra: Vec<&'static str>| {
+        let mut args = vec!["add"];
+        args.extend_from_slice(&headers);
+        args.extend([
+            "--user-pool-id",
+            pool.user_pool_id.as_str(),
+            "--app-client-id",
+            pool.app_client_id.as_str(),
+            "--jwks-url",
+            jwks.as_str(),
+            "--api-key-id",
+            "key-one",
+        ]);
+        args.extend(extra);
+        args.into_iter().map(String::from).collect::<Vec<_>>()
+    };
+    let run = |args: Vec<String>| async move {
+        tenants(&args.iter().map(String::as_str).collect::<Vec<_>>()).await
+    };
+
+    let added = run(add(vec!["--max-password-attempts", "3"]))
+        .await
+        .unwrap();
+    assert!(added.contains(&pool.user_pool_id), "{added}");
+    let item = record(&stack, &key).await.expect("the record is written");
+    assert_eq!(
+        item["apiKeyIds"].as_ss().unwrap(),
+        &vec!["key-one".to_string()]
+    );
+    assert_eq!(item["maxPasswordAttempts"].as_n().unwrap(), "3");
+
+    // the functions serve it
+    let fixture = TenantFixture {
+        client_id: client_id.clone(),
+        client_code: "CLI".into(),
+        database: "main".into(),
+        ..pool.clone()
+    };
+    let app = stack.app().await;
+    let a = sign_in(&app, &fixture, "cli-user", &password).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+
+    // a second registration of the same headers is refused and changes nothing
+    assert!(matches!(run(add(vec![])).await, Err(CliError::Exists(k)) if k == key));
+    assert_eq!(
+        record(&stack, &key).await.unwrap()["maxPasswordAttempts"]
+            .as_n()
+            .unwrap(),
+        "3"
+    );
+
+    // headers the functions would refuse, a pool that does not exist: nothing is written
+    let bad = tenants(&[
+        "add",
+        "--table",
+        &table,
+        "--client-id",
+        "a#b",
+        "--client-code",
+        "X",
+        "--database",
+        "main",
+        "--user-pool-id",
+        &pool.user_pool_id,
+        "--app-client-id",
+        &pool.app_client_id,
+    ])
+    .await;
+    assert!(matches!(bad, Err(CliError::Invalid(_))), "{bad:?}");
+    assert!(record(&stack, "a#b#X#main").await.is_none());
+    let ghost = unique("ghost");
+    let missing = tenants(&[
+        "add",
+        "--table",
+        &table,
+        "--client-id",
+        &ghost,
+        "--client-code",
+        "X",
+        "--database",
+        "main",
+        "--user-pool-id",
+        "us-east-1_doesnotexist",
+        "--app-client-id",
+        "nosuchclient",
+    ])
+    .await;
+    assert!(matches!(missing, Err(CliError::Aws(_))), "{missing:?}");
+    assert!(record(&stack, &format!("{ghost}#X#main")).await.is_none());
+
+    // a policy change is what the functions read
+    let mut args = vec!["set-policy"];
+    args.extend_from_slice(&headers);
+    args.extend(["--hide-account-state", "true", "--lockout-seconds", "60"]);
+    let shown = tenants(&args).await.unwrap();
+    assert!(shown.contains("\"hideAccountState\": true"), "{shown}");
+    let item = record(&stack, &key).await.unwrap();
+    assert_eq!(item["hideAccountState"].as_bool().unwrap(), &true);
+    assert_eq!(item["lockoutDurationSeconds"].as_n().unwrap(), "60");
+    assert_eq!(
+        item["maxPasswordAttempts"].as_n().unwrap(),
+        "3",
+        "other fields stay"
+    );
+
+    let listed = tenants(&["list", "--table", &table]).await.unwrap();
+    assert!(listed.lines().any(|l| l.starts_with(&key)), "{listed}");
+
+    // removal asks for --yes, then the tenant's callers are refused
+    let mut args = vec!["remove"];
+    args.extend_from_slice(&headers);
+    assert!(matches!(tenants(&args).await, Err(CliError::Invalid(_))));
+    assert!(record(&stack, &key).await.is_some());
+    args.push("--yes");
+    tenants(&args).await.unwrap();
+    assert!(record(&stack, &key).await.is_none());
+    assert!(matches!(tenants(&args).await, Err(CliError::NotFound(_))));
+    let fresh = stack.app().await;
+    let a = sign_in(&fresh, &fixture, "cli-user", &password).await;
+    assert_eq!((a.status, a.slug()), (401, "invalid-tenant"), "{}", a.body);
+}
+
+#[tokio::test]
+async fn a_stage_names_its_table_and_nothing_else_is_a_stage() {
+    let shown = tenants(&[
+        "show",
+        "--stage",
+        "qa",
+        "--client-id",
+        "a",
+        "--client-code",
+        "b",
+        "--database",
+        "c",
+    ])
+    .await;
+    assert!(matches!(shown, Err(CliError::Invalid(m)) if m.contains("dev, staging or prod")));
+    assert!(
+        Cli::try_parse_from(["tenants", "list"]).is_err(),
+        "a table or a stage is required"
+    );
+}
