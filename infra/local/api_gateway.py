@@ -53,8 +53,9 @@ GATEWAY_RESPONSES = {
     "API_CONFIGURATION_ERROR": (500, "internal", "Internal error", "the API is misconfigured"),
     "BAD_REQUEST_BODY": (400, "invalid-request", "Invalid request", "the body does not match the operation's schema"),
     "BAD_REQUEST_PARAMETERS": (400, "missing-header", "Missing header", "a required vbasoftware-* header is missing"),
-    "INTEGRATION_FAILURE": (503, "dependency-unavailable", "Dependency unavailable", "the function could not be reached; retry"),
-    "INTEGRATION_TIMEOUT": (503, "dependency-unavailable", "Dependency unavailable", "the function did not answer in time; retry"),
+    # the function may have acted before it failed or timed out: no invitation to retry a POST
+    "INTEGRATION_FAILURE": (500, "internal", "Internal error", "the function failed"),
+    "INTEGRATION_TIMEOUT": (500, "internal", "Internal error", "the function did not answer in time"),
     "INVALID_API_KEY": (403, "forbidden", "Forbidden", "the API key is missing or not valid"),
     "MISSING_AUTHENTICATION_TOKEN": (400, "invalid-request", "Invalid request", "no such route"),
     "QUOTA_EXCEEDED": (429, "too-many-requests", "Too many requests", "the API key's quota is used up"),
@@ -65,7 +66,7 @@ GATEWAY_RESPONSES = {
     "DEFAULT_4XX": (400, "invalid-request", "Invalid request", "the request was refused"),
     "DEFAULT_5XX": (500, "internal", "Internal error", "an internal error occurred"),
 }
-RETRY_AFTER = {"THROTTLED": "1", "QUOTA_EXCEEDED": "3600", "INTEGRATION_FAILURE": "1", "INTEGRATION_TIMEOUT": "1"}
+RETRY_AFTER = {"THROTTLED": "1", "QUOTA_EXCEEDED": "3600"}
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 VALIDATORS = {
@@ -89,6 +90,8 @@ def gateway_response(kind):
         '"instance":"$context.path#$context.requestId"},"debug":{"activityID":"$context.requestId"}}'
         % (slug, json.dumps(title), status, detail_json)
     )
+    # a context variable is a documented mapping source ("Parameter mapping source reference
+    # for REST APIs": context.<name>), and a gateway response header takes any of them
     params = {
         "gatewayresponse.header.x-activity-id": "context.requestId",
         "gatewayresponse.header.Cache-Control": "'no-store'",

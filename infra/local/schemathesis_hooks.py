@@ -63,3 +63,37 @@ def no_secret_in_answer(ctx, response, case):
             continue
         if len(secret) >= 8 and len(set(secret)) >= 4 and secret in text:
             raise AssertionError("the answer echoes a secret the request carried")
+
+
+# Refusals of schema-valid data that the schema cannot state, each with why. Anything else
+# answered 400 invalid-request to data the contract allows is a contract bug: either the schema
+# is looser than the function, or the function refuses what it documents.
+SEMANTIC_REFUSALS = {
+    # "at most one filter": OpenAPI cannot say that query parameters exclude each other
+    ("GET", "/users"): ("give at most one of", "`paginationToken` is not a token this API returned"),
+    # a cursor or pagination token is only valid if this API returned it
+    ("GET", "/users/{userID}/events"): ("`cursor` is not a cursor this API returned",),
+    # a lock's end must lie in the future: a date-time's schema cannot say "after now"
+    ("PUT", "/users/{userID}/lock"): ("`lockedUntil` must be an RFC 3339 timestamp in the future",),
+    # an import's password and a temporary password exclude each other
+    ("POST", "/users"): ("give either `temporaryPassword` or `password`",),
+}
+
+
+@schemathesis.check
+def schema_valid_data_is_accepted(ctx, response, case):
+    """In the positive pass (data the contract allows), no answer is 400 invalid-request,
+    except for the refusals the schema cannot state (SEMANTIC_REFUSALS)."""
+    if response.status_code != 400:
+        return
+    try:
+        problem = response.json().get("error") or {}
+    except ValueError:
+        return
+    if problem.get("type") != "/problems/invalid-request":
+        return
+    detail = problem.get("detail", "")
+    allowed = SEMANTIC_REFUSALS.get((case.method.upper(), case.path), ())
+    if any(reason in detail for reason in allowed):
+        return
+    raise AssertionError(f"schema-valid data refused as invalid-request: {detail}")

@@ -24,7 +24,8 @@
 #   smoke     no function reads the certificate store at start (strace), the run command
 #             itself (run.sh --check), then every sample event in events/ through
 #             `cargo lambda invoke` against `cargo lambda watch`
-#   contract  schemathesis: infra/openapi.yaml against the same API
+#   contract  schemathesis: infra/openapi.yaml against the same API; a Python client generated
+#             from it (openapi-python-client, no warning allowed) used against that API
 #   scan      a secrets scan of the logs of the run command, the smoke test and the contract run
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -82,6 +83,8 @@ ensure_watch() {
   cargo build --quiet $(printf -- "-p %s " "${FUNCTIONS[@]}")
   cargo run --quiet -p account-api-tests --bin bootstrap-local -- "$LOCAL/smoke-tenant.json" >/dev/null
   write_lambda_env "$LOCAL/smoke-lambda.env"
+  # metric lines on, as in a stage (shared::metrics); checked after the smoke test
+  echo "METRICS_NAMESPACE=AccountApi/local" >>"$LOCAL/smoke-lambda.env"
   watch_port=$(free_port)
   cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$watch_port" \
     --env-file "$LOCAL/smoke-lambda.env" --ignore-changes >"$LOCAL/smoke-watch.log" 2>&1 &
@@ -160,11 +163,17 @@ stage_smoke() {
   ensure_watch
   log "smoke: every sample event in events/ through cargo lambda watch"
   python3 infra/local/smoke.py "$watch_port" "$LOCAL/smoke-tenant.json"
+  log "smoke: every request wrote its metric line (CloudWatch embedded metric format)"
+  python3 infra/local/emf_check.py --min 30 "$LOCAL/smoke-watch.log"
 }
 
 stage_contract() {
   # after the smoke test when both run, which needs the demo user as bootstrapped
   ensure_watch
+  # the generated client first: schemathesis then acts on the demo users at random (it may lock
+  # or disable the admin it runs as)
+  log "contract: a client generated from infra/openapi.yaml, without a warning, used against the same API"
+  LOCAL_STATE="$LOCAL" "$VENV/bin/python" infra/local/client_check.py "$watch_port" "$LOCAL/smoke-tenant.json"
   log "contract: schemathesis, infra/openapi.yaml against the same API"
   python3 infra/local/contract.py "$watch_port" "$LOCAL/smoke-tenant.json"
 }

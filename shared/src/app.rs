@@ -118,6 +118,7 @@ impl<P: Ports> App<P> {
             let route = routes::find(G::ROUTES, &req)
                 .ok_or_else(|| ApiError::InvalidRequest("no such route in this function".into()))?;
             tracing::Span::current().record("route", route.name);
+            let _ = meta.route.set(route.name);
             let tenant = self.tenant(&req, &meta).await?;
             G::route(
                 self,

@@ -17,6 +17,7 @@ pub mod http;
 pub mod https;
 pub mod lambda;
 pub mod latency;
+pub mod metrics;
 pub mod telemetry;
 pub mod time;
 

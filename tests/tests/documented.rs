@@ -47,8 +47,15 @@ fn readme_lists_every_setting_with_its_default() {
             "README's configuration table on {name}"
         );
     }
-    // the log filter is the telemetry's, not Config's
+    // the log filter is the telemetry's, the metrics' namespace the metrics', not Config's
     documented.remove("RUST_LOG");
+    assert_eq!(
+        documented
+            .remove(shared::metrics::NAMESPACE_VARIABLE)
+            .as_deref(),
+        Some("(unset: no metrics)"),
+        "README's configuration table on the metrics' namespace"
+    );
     assert!(
         documented.is_empty(),
         "README documents settings the code does not read: {documented:?}"

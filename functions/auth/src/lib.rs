@@ -358,6 +358,7 @@ async fn settle_budget<P: Ports>(
                 .await
             {
                 Ok(Some(_lock)) => {
+                    shared::metrics::auto_lock();
                     let event =
                         Event::new(user, &meta.activity_id, "system", "auto-lock", "success");
                     app.record(tenant, event).await;

@@ -22,6 +22,8 @@ pub struct RequestMeta {
     pub api_key_id: Option<String>,
     /// When the function started on the request.
     pub received: std::time::Instant,
+    /// The route's name once the request was routed (for its metric line).
+    pub route: std::sync::Arc<std::sync::OnceLock<&'static str>>,
 }
 
 impl RequestMeta {
@@ -50,6 +52,7 @@ impl RequestMeta {
             path: req.raw_http_path().to_string(),
             api_key_id,
             received: std::time::Instant::now(),
+            route: Default::default(),
         }
     }
 }

@@ -53,6 +53,9 @@ where
     let result = route(req, meta.clone()).instrument(span.clone()).await;
     let _entered = span.enter();
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let outcome = result.as_ref().map_or_else(ApiError::slug, |_| "success");
+    let route = meta.route.get().copied().unwrap_or("unrouted");
+    crate::metrics::request(route, outcome, latency_ms);
     match &result {
         Ok(reply) => {
             tracing::info!(
@@ -123,6 +126,7 @@ mod tests {
             path: "/user-authentication".into(),
             api_key_id: None,
             received: std::time::Instant::now(),
+            route: Default::default(),
         }
     }
 
