@@ -113,7 +113,8 @@ stage_deploy() {
   log "deploy: the SAM template as CloudFormation receives it (include inlined, SAM transform), then cfn-lint"
   "$VENV/bin/python" infra/local/expand_template.py "$LOCAL/expanded-template.json"
   "$VENV/bin/cfn-lint" "$LOCAL/expanded-template.json"
-  log "deploy: the workflows: zizmor, the workflow schema, the deploy rules"
+  log "deploy: the workflows: actionlint, zizmor, the workflow schema, the deploy rules"
+  "$VENV/bin/actionlint" .github/workflows/*.yml
   "$VENV/bin/zizmor" --offline --quiet .github/workflows/
   "$VENV/bin/check-jsonschema" --builtin-schema vendor.github-workflows .github/workflows/*.yml
   "$VENV/bin/python" infra/local/workflow_check.py .github/workflows

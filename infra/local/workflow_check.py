@@ -8,18 +8,37 @@ deploy-specific rules that each broke a first real deploy:
 - the build crosses jobs as the tarball `infra/local/artifact.sh pack` makes, and the deploy
   unpacks it with `infra/local/artifact.sh unpack` before `sam deploy`: the artifact store
   drops the executable bit of every bootstrap;
+- every action pinned to a commit whose release (the comment beside it) runs on Node 24: the
+  runners dropped Node 20 in September 2026;
 - stages deploy in order, dev → staging → prod, each job `needs` the one before (a matrix has
   no order), each in its own environment (whose DEPLOY_ROLE_ARN is the role assumed), one
   deploy of a stage at a time (a concurrency group per stage, never cancelled mid-deploy).
 
   python3 infra/local/workflow_check.py [DIR]   (default .github/workflows)
 """
+import re
 import sys
 from pathlib import Path
 
 import yaml
 
 STAGES = ["dev", "staging", "prod"]
+
+# The first release of each action the pipeline uses that runs on Node 24: GitHub removed the
+# Node 20 runtime from its runners on 2026-09-23, so an action pinned to an older release no
+# longer starts. Actions are pinned to commits, which no offline linter can map to a runtime;
+# the `# vX.Y.Z` comment beside each pin is what is checked here. A new action needs its row
+# (its action.yml says `using: node24`, or `composite`: None).
+FIRST_NODE24 = {
+    "actions/checkout": (5, 0, 0),
+    "actions/setup-python": (6, 0, 0),
+    "actions/upload-artifact": (6, 0, 0),
+    "actions/download-artifact": (7, 0, 0),
+    "aws-actions/configure-aws-credentials": (6, 0, 0),
+    "aws-actions/setup-sam": (3,),
+    "Swatinem/rust-cache": (2, 9, 0),
+    "dtolnay/rust-toolchain": None,
+}
 
 
 def load(path):
@@ -46,6 +65,27 @@ def check(directory):
                 python_ready = True
             if "pip install" in run and not python_ready and "venv" not in run:
                 findings.append(f"{wf}:{name}: `pip install` on the runner's system Python, which refuses it (PEP 668): set up Python first")
+    # every action pinned to a commit, its release named beside it, and that release on Node 24
+    for path in sorted(directory.glob("*.yml")):
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            match = re.search(r"uses:\s*([^@\s]+)@(\S+)(?:\s*#\s*(\S+))?", line)
+            if not match or match.group(1).startswith("./"):
+                continue
+            action, ref, comment = match.groups()
+            where = f"{path.name}:{number}: {action}"
+            if not re.fullmatch(r"[0-9a-f]{40}", ref):
+                findings.append(f"{where} is not pinned to a commit")
+            if action not in FIRST_NODE24:
+                findings.append(f"{where} has no row in FIRST_NODE24 (is its release on Node 24?)")
+                continue
+            floor = FIRST_NODE24[action]
+            if floor is None:
+                continue
+            version = re.fullmatch(r"v(\d+(?:\.\d+)*)", comment or "")
+            if not version:
+                findings.append(f"{where}: the pin names no release (# vX.Y.Z)")
+            elif tuple(int(p) for p in version.group(1).split(".")) < floor:
+                findings.append(f"{where} {comment} runs on Node 20, which GitHub's runners no longer have")
     # the hand-off
     packs = [(k, run) for k, job in jobs.items() for _, run in steps_text(job) if "artifact.sh pack" in run]
     if not packs:
