@@ -9,7 +9,8 @@ and checks what the expansion must hold:
 - one API Gateway stage, named by the `Stage` parameter (no extra stage named `Stage`);
 - every function the API definition integrates with is a function of the template, and may be
   invoked by API Gateway (an `AWS::Lambda::Permission` for apigateway.amazonaws.com);
-- the definition's gateway responses and request validators survive the expansion.
+- the definition's gateway responses and request validators survive the expansion;
+- a stage that logs has the account-level role it needs (infra/account.yaml).
 
   python3 infra/local/expand_template.py OUT.json    then: cfn-lint OUT.json
 """
@@ -103,6 +104,25 @@ def main():
         for key in ("x-amazon-apigateway-gateway-responses", "x-amazon-apigateway-request-validators"):
             if not body.get(key):
                 findings.append(f"the expanded API has no {key}")
+    # a stage that logs needs the account's API Gateway CloudWatch role, or it fails to create
+    logs = any(
+        r["Type"] == "AWS::ApiGateway::Stage"
+        and (r["Properties"].get("AccessLogSetting") or any(
+            m.get("LoggingLevel") for m in r["Properties"].get("MethodSettings", [])))
+        for r in resources.values()
+    )
+    account = TEMPLATE.parent / "account.yaml"
+    if logs:
+        account_template = plain(decode(str(account))[0]) if account.exists() else {}
+        has_role = any(
+            r.get("Type") == "AWS::ApiGateway::Account" and r.get("Properties", {}).get("CloudWatchRoleArn")
+            for r in (account_template or {}).get("Resources", {}).values()
+        )
+        if not has_role:
+            findings.append(
+                "the stage logs, which needs the account's API Gateway CloudWatch role, and "
+                "infra/account.yaml does not set it (AWS::ApiGateway::Account)"
+            )
     for f in findings:
         print(f"expanded template: {f}", file=sys.stderr)
     if findings:
