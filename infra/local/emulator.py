@@ -18,6 +18,16 @@ Extensions to moto, each making it behave as Cognito documents:
   `UsernameAttributes`. Here every user lookup also resolves an alias (case-insensitively, a
   contact only once verified) and a `sub`. moto uses the same lookup for sign-ins, where Cognito
   takes an alias but not a `sub`: the product always signs in with the resolved username.
+- **Contact verification** (`GetUserAttributeVerificationCode`, `VerifyUserAttribute`, which
+  moto lacks). Where the pool lists an attribute in
+  `UserAttributeUpdateSettings.AttributesRequireVerificationBeforeUpdate`, a new unverified
+  `email` or `phone_number` set by `AdminUpdateUserAttributes` stays pending and the old one
+  stays in use until the code is verified; elsewhere the new value takes effect unverified.
+  Either way a code is made (six digits, valid 24 hours, five wrong tries allowed, as Cognito
+  documents) and, as moto does for forgot-password codes, returned to the caller in the
+  `x-moto-attribute-verification-code` response header: the tests read it there. A wrong code
+  is `CodeMismatchException`, an expired one `ExpiredCodeException`, a sixth wrong try
+  `LimitExceededException`.
 """
 import argparse
 import os
@@ -59,6 +69,135 @@ def resolve_aliases_and_sub():
     CognitoIdpUserPool._get_user = get_user
 
 
+def contact_verification():
+    """Adds the contact-verification operations, as the module notes say."""
+    import random
+    import time as clock
+
+    from moto.cognitoidp import models, responses
+    from moto.cognitoidp.exceptions import (
+        CodeMismatchException,
+        ExpiredCodeException,
+        InvalidParameterException,
+        NotAuthorizedError,
+    )
+    from moto.core.exceptions import JsonRESTError
+    from moto.core.responses import ActionResult
+
+    class LimitExceededException(JsonRESTError):
+        def __init__(self):
+            super().__init__("LimitExceededException", "Attempt limit exceeded, please try after some time.")
+
+    CONTACTS = {"email": ("email_verified", "EMAIL"), "phone_number": ("phone_number_verified", "SMS")}
+    VALID_FOR = 24 * 3600
+    TRIES = 5
+
+    def new_code(user, attribute, value):
+        code = f"{random.randint(0, 999999):06d}"
+        pending = getattr(user, "contact_codes", {})
+        pending[attribute] = {"code": code, "value": value, "expires": clock.time() + VALID_FOR, "tries": 0}
+        user.contact_codes = pending
+        return code
+
+    def mask(attribute, value):
+        if attribute == "email" and "@" in value:
+            local, domain = value.split("@", 1)
+            return f"{local[:1]}***@{domain[:1]}***"
+        return f"+*******{value[-4:]}"
+
+    original_update = models.CognitoIdpBackend.admin_update_user_attributes
+
+    def admin_update_user_attributes(self, user_pool_id, username, attributes):
+        user_pool = self.describe_user_pool(user_pool_id)
+        user = self.admin_get_user(user_pool_id, username)
+        settings = user_pool.extended_config.get("UserAttributeUpdateSettings") or {}
+        held = set(settings.get("AttributesRequireVerificationBeforeUpdate") or [])
+        given = {a["Name"]: a.get("Value", "") for a in attributes}
+        codes = {}
+        kept = []
+        for attribute, (verified, _) in CONTACTS.items():
+            if attribute not in given or given.get(verified) == "true":
+                continue
+            value = given[attribute]
+            if value == user.attribute_lookup.get(attribute) and user.attribute_lookup.get(verified) == "true":
+                continue
+            codes[attribute] = new_code(user, attribute, value)
+            if attribute in held and user.attribute_lookup.get(attribute):
+                # the old value stays in use until the new one is verified
+                kept.append(attribute)
+            else:
+                given[verified] = "false"
+        update = [{"Name": k, "Value": v} for k, v in given.items() if k not in kept]
+        original_update(self, user_pool_id, username, update)
+        return codes
+
+    def user_of_token(backend, access_token):
+        for user_pool in backend.user_pools.values():
+            if access_token in user_pool.access_tokens:
+                _, username = user_pool.access_tokens[access_token]
+                return backend.admin_get_user(user_pool.id, username)
+        raise NotAuthorizedError("Invalid token")
+
+    def get_user_attribute_verification_code(self, access_token, attribute):
+        if attribute not in CONTACTS:
+            raise InvalidParameterException(f"{attribute} cannot be verified")
+        user = user_of_token(self, access_token)
+        pending = getattr(user, "contact_codes", {}).get(attribute)
+        value = pending["value"] if pending else user.attribute_lookup.get(attribute)
+        if not value:
+            raise InvalidParameterException(f"the user has no {attribute}")
+        code = new_code(user, attribute, value)
+        details = {"Destination": mask(attribute, value), "DeliveryMedium": CONTACTS[attribute][1], "AttributeName": attribute}
+        return code, {"CodeDeliveryDetails": details}
+
+    def verify_user_attribute(self, access_token, attribute, code):
+        user = user_of_token(self, access_token)
+        pending = getattr(user, "contact_codes", {}).get(attribute)
+        if pending is None:
+            raise CodeMismatchException("Invalid verification code provided, please try again.")
+        if pending["tries"] >= TRIES:
+            raise LimitExceededException()
+        if clock.time() > pending["expires"]:
+            raise ExpiredCodeException("Invalid code provided, please request a code again.")
+        if code != pending["code"]:
+            pending["tries"] += 1
+            raise CodeMismatchException("Invalid verification code provided, please try again.")
+        del user.contact_codes[attribute]
+        user.update_attributes([
+            {"Name": attribute, "Value": pending["value"]},
+            {"Name": CONTACTS[attribute][0], "Value": "true"},
+        ])
+
+    models.CognitoIdpBackend.admin_update_user_attributes = admin_update_user_attributes
+    models.CognitoIdpBackend.get_user_attribute_verification_code = get_user_attribute_verification_code
+    models.CognitoIdpBackend.verify_user_attribute = verify_user_attribute
+
+    def respond_update(self):
+        codes = self.backend.admin_update_user_attributes(
+            self._get_param("UserPoolId"), self._get_param("Username"), self._get_param("UserAttributes")
+        )
+        if codes:
+            self.response_headers["x-moto-attribute-verification-code"] = ",".join(f"{k}={v}" for k, v in codes.items())
+        return ActionResult({})
+
+    def respond_code(self):
+        code, result = self.backend.get_user_attribute_verification_code(
+            self._get_param("AccessToken"), self._get_param("AttributeName")
+        )
+        self.response_headers["x-moto-attribute-verification-code"] = f"{self._get_param('AttributeName')}={code}"
+        return ActionResult(result)
+
+    def respond_verify(self):
+        self.backend.verify_user_attribute(
+            self._get_param("AccessToken"), self._get_param("AttributeName"), self._get_param("Code")
+        )
+        return ActionResult({})
+
+    responses.CognitoIdpResponse.admin_update_user_attributes = respond_update
+    responses.CognitoIdpResponse.get_user_attribute_verification_code = respond_code
+    responses.CognitoIdpResponse.verify_user_attribute = respond_verify
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
@@ -67,6 +206,7 @@ def main():
     args = parser.parse_args()
     os.environ.setdefault("MOTO_PORT", str(args.port))
     resolve_aliases_and_sub()
+    contact_verification()
 
     app = DomainDispatcherApplication(create_backend_app)
     lock = threading.Lock()
