@@ -76,6 +76,7 @@ def main():
             props["CodeUri"] = f"s3://packaged-artifacts/{name}.zip"
     parameters = {"Stage": "dev", "AWS::Region": "us-east-1", "AWS::AccountId": "123456789012", "AWS::Partition": "aws"}
     expanded = transform(template, parameters, NoManagedPolicies())
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(expanded, indent=1))
 
     findings = []

@@ -108,6 +108,7 @@ stage_lint() {
 }
 
 stage_deploy() {
+  mkdir -p "$LOCAL" # a fresh clone has no state directory yet
   log "deploy: infra/api-gateway.yaml is the contract's current derivation and passes the REST import's rules"
   "$VENV/bin/python" infra/local/api_gateway.py --check
   log "deploy: the SAM template as CloudFormation receives it (include inlined, SAM transform), then cfn-lint"
