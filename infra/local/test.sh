@@ -57,6 +57,12 @@ disk_report() { log "disk: $(df -h . | awk 'NR==2 {print $4 " free of " $2}'), t
 disk_report
 ensure_venv
 
+# Each test runs on a harness thread of 2 MiB; unoptimised, a request polled down through the
+# SDK's connector stack came close to that and went over with the contact routes (a stack
+# overflow inside hyper's connect, not recursion). The functions run on Lambda's main thread
+# (8 MiB) in release builds, whose frames are far smaller; tests get the same 8 MiB.
+export RUST_MIN_STACK="${RUST_MIN_STACK:-8388608}"
+
 MOTO_PID="" WATCH_PID="" TLS_PID="" watch_port=""
 trap 'trap "" INT TERM; stop_pid "$WATCH_PID"; stop_pid "$TLS_PID"; stop_pid "$MOTO_PID"' EXIT
 trap 'exit 130' INT TERM

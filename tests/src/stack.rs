@@ -276,6 +276,29 @@ impl Stack {
         }
     }
 
+    /// A fresh tenant whose pool holds a new email address until it is verified
+    /// (`AttributesRequireVerificationBeforeUpdate`, as the templates set it).
+    pub async fn fresh_tenant_holding_new_emails(&self) -> TenantFixture {
+        let t = self.fresh_tenant().await;
+        self.cognito
+            .update_user_pool()
+            .user_pool_id(&t.user_pool_id)
+            .auto_verified_attributes(
+                aws_sdk_cognitoidentityprovider::types::VerifiedAttributeType::Email,
+            )
+            .user_attribute_update_settings(
+                aws_sdk_cognitoidentityprovider::types::UserAttributeUpdateSettingsType::builder()
+                    .attributes_require_verification_before_update(
+                        aws_sdk_cognitoidentityprovider::types::VerifiedAttributeType::Email,
+                    )
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("update user pool");
+        t
+    }
+
     /// A tenant with unique headers, for one test.
     pub async fn fresh_tenant(&self) -> TenantFixture {
         self.create_tenant(&unique("client"), "CODE", "main").await
@@ -382,6 +405,30 @@ impl Stack {
             .to_string()
     }
 
+    /// The user's attributes as Cognito holds them (`sub`, `email`, `email_verified`, …).
+    pub async fn user_attributes(
+        &self,
+        t: &TenantFixture,
+        user: &str,
+    ) -> std::collections::HashMap<String, String> {
+        self.cognito
+            .admin_get_user()
+            .user_pool_id(&t.user_pool_id)
+            .username(user)
+            .send()
+            .await
+            .expect("admin get user")
+            .user_attributes()
+            .iter()
+            .map(|a| {
+                (
+                    a.name().to_string(),
+                    a.value().unwrap_or_default().to_string(),
+                )
+            })
+            .collect()
+    }
+
     pub async fn disable_user(&self, t: &TenantFixture, user: &str) {
         self.cognito
             .admin_disable_user()
@@ -484,6 +531,8 @@ pub async fn sign_in<P: shared::Ports>(
 #[derive(Debug, Default, Clone)]
 pub struct SdkProbe {
     codes: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    /// Contact verification codes (the emulator's extension), as `attribute=code`.
+    contact_codes: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
     calls: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>,
     spans: std::sync::Arc<std::sync::Mutex<Vec<Span>>>,
 }
@@ -508,6 +557,17 @@ impl SdkProbe {
     /// The last reset code the emulator handed out.
     pub fn last_code(&self) -> Option<String> {
         self.codes.lock().ok().and_then(|c| c.last().cloned())
+    }
+
+    /// The last verification code the emulator made for `attribute` (`email`, `phone_number`).
+    pub fn last_contact_code(&self, attribute: &str) -> Option<String> {
+        let prefix = format!("{attribute}=");
+        self.contact_codes.lock().ok().and_then(|c| {
+            c.iter()
+                .rev()
+                .flat_map(|h| h.split(','))
+                .find_map(|pair| pair.strip_prefix(&prefix).map(str::to_string))
+        })
     }
 
     /// How many times `operation` (e.g. `InitiateAuth`) was called.
@@ -599,6 +659,14 @@ impl aws_smithy_runtime_api::client::interceptors::Intercept for SdkProbe {
             .headers()
             .get("x-moto-forgot-password-confirmation-code")
             && let Ok(mut codes) = self.codes.lock()
+        {
+            codes.push(code.to_string());
+        }
+        if let Some(code) = context
+            .response()
+            .headers()
+            .get("x-moto-attribute-verification-code")
+            && let Ok(mut codes) = self.contact_codes.lock()
         {
             codes.push(code.to_string());
         }

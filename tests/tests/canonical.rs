@@ -28,19 +28,7 @@ async fn call<G: shared::Group>(
 }
 
 async fn sub_of(stack: &Stack, t: &TenantFixture, user: &str) -> String {
-    stack
-        .cognito
-        .admin_get_user()
-        .user_pool_id(&t.user_pool_id)
-        .username(user)
-        .send()
-        .await
-        .unwrap()
-        .user_attributes()
-        .iter()
-        .find(|a| a.name() == "sub")
-        .and_then(|a| a.value().map(str::to_string))
-        .unwrap()
+    stack.user_attributes(t, user).await["sub"].clone()
 }
 
 /// Whether the account-state table holds an item for `name`.

@@ -1,18 +1,20 @@
 //! The `users` group: user management for a tenant's admins (create, read, update, delete,
 //! list), a user's own profile (`GET /users/{userID}` with their token), and the audit trail.
 
+mod contact;
+
 use lambda_http::{Request, RequestExt};
 use serde::{Deserialize, Serialize};
 use shared::{
     ApiError, App, Call, Ports, Reply,
     domain::audit::AuditLog,
-    domain::directory::{Directory, DirectoryError, NewUser},
+    domain::directory::{Contact, Directory, DirectoryError, NewUser},
     domain::lock::LockStore,
     domain::tenant::Tenant,
     domain::user::User,
     domain::validate::{Email, Password, Phone, Text},
     http::request::{UserId, json_body, path_user_id},
-    http::routes::{Route, delete, get, patch, post},
+    http::routes::{Route, delete, get, patch, post, put},
 };
 
 shared::operations! {
@@ -24,6 +26,12 @@ shared::operations! {
         GetUser,
         UpdateUser,
         DeleteUser,
+        SetEmail,
+        ResendEmailCode,
+        VerifyEmail,
+        SetPhone,
+        ResendPhoneCode,
+        VerifyPhone,
     }
 }
 
@@ -39,6 +47,28 @@ impl shared::Group for Group {
         get("/users/{userID}", "get-user", Op::GetUser),
         patch("/users/{userID}", "update-user", Op::UpdateUser),
         delete("/users/{userID}", "delete-user", Op::DeleteUser),
+        put("/users/{userID}/email", "set-email", Op::SetEmail),
+        post(
+            "/users/{userID}/email/resend",
+            "resend-email-code",
+            Op::ResendEmailCode,
+        ),
+        post(
+            "/users/{userID}/email/verify",
+            "verify-email",
+            Op::VerifyEmail,
+        ),
+        put("/users/{userID}/phone", "set-phone", Op::SetPhone),
+        post(
+            "/users/{userID}/phone/resend",
+            "resend-phone-code",
+            Op::ResendPhoneCode,
+        ),
+        post(
+            "/users/{userID}/phone/verify",
+            "verify-phone",
+            Op::VerifyPhone,
+        ),
     ];
 
     async fn route<P: Ports>(app: &App<P>, call: Call<Op>) -> Result<Reply, ApiError> {
@@ -48,15 +78,8 @@ impl shared::Group for Group {
             Op::Events => events(app, tenant, req).await,
             Op::ListUsers => list(app, tenant, req).await,
             Op::GetUser => {
-                let user = path_user_id(req)?;
-                let caller = app.caller(req, tenant).await?;
-                let user = app.canonical(tenant, user).await?;
-                let is_admin = caller.groups.iter().any(|g| g == &tenant.admin_group);
-                if !is_admin && caller.username.to_lowercase() != user.as_str() {
-                    return Err(ApiError::Forbidden(
-                        "a user can only read their own profile",
-                    ));
-                }
+                let refusal = "a user can only read their own profile";
+                let (_, user, _) = admin_or_self(app, req, tenant, refusal).await?;
                 Reply::ok(&read_user(app, tenant, &user).await?)
             }
             // the state-changing routes: admin only, audited
@@ -75,6 +98,13 @@ impl shared::Group for Group {
                 let work = update(app, tenant, &user, body);
                 app.audited(&call, &user, &admin.sub, work).await
             }
+            // boxed: the contact arms' futures live on the heap, keeping `route`'s own small
+            Op::SetEmail => Box::pin(contact::set(app, &call, Contact::Email)).await,
+            Op::ResendEmailCode => Box::pin(contact::resend(app, &call, Contact::Email)).await,
+            Op::VerifyEmail => Box::pin(contact::verify(app, &call, Contact::Email)).await,
+            Op::SetPhone => Box::pin(contact::set(app, &call, Contact::Phone)).await,
+            Op::ResendPhoneCode => Box::pin(contact::resend(app, &call, Contact::Phone)).await,
+            Op::VerifyPhone => Box::pin(contact::verify(app, &call, Contact::Phone)).await,
             Op::DeleteUser => {
                 let user = path_user_id(req)?;
                 let admin = app.admin(req, tenant).await?;
@@ -84,6 +114,24 @@ impl shared::Group for Group {
             }
         }
     }
+}
+
+/// The path's user (its username), for a caller who is an admin of the tenant or that user;
+/// anyone else is refused with `refusal`. Also says whether the caller is an admin.
+async fn admin_or_self<P: Ports>(
+    app: &App<P>,
+    req: &Request,
+    tenant: &Tenant,
+    refusal: &'static str,
+) -> Result<(shared::domain::token::Caller, UserId, bool), ApiError> {
+    let user = path_user_id(req)?;
+    let caller = app.caller(req, tenant).await?;
+    let user = app.canonical(tenant, user).await?;
+    let is_admin = caller.groups.iter().any(|g| g == &tenant.admin_group);
+    if !is_admin && caller.username.to_lowercase() != user.as_str() {
+        return Err(ApiError::Forbidden(refusal));
+    }
+    Ok((caller, user, is_admin))
 }
 
 /// Page sizes for `GET …/events`.

@@ -137,6 +137,31 @@ pub struct CodeDelivery {
     pub attribute_name: Option<String>,
 }
 
+/// A contact a user verifies with a code sent to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Contact {
+    Email,
+    Phone,
+}
+
+impl Contact {
+    /// Cognito's attribute.
+    pub fn attribute(self) -> &'static str {
+        match self {
+            Self::Email => "email",
+            Self::Phone => "phone_number",
+        }
+    }
+
+    /// Cognito's attribute that says it is verified.
+    pub fn verified_attribute(self) -> &'static str {
+        match self {
+            Self::Email => "email_verified",
+            Self::Phone => "phone_number_verified",
+        }
+    }
+}
+
 /// A user as the directory knows it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DirectoryUser {
@@ -346,6 +371,25 @@ pub trait Directory: Send + Sync {
         tenant: &Tenant,
         user: &UserId,
         attributes: &[(String, String)],
+    ) -> impl Future<Output = Result<(), DirectoryError>> + Send;
+
+    /// Sends the token's user a code to verify `contact` with: the pending new address where
+    /// the pool holds one, else the current one (`GetUserAttributeVerificationCode`).
+    fn send_contact_code(
+        &self,
+        tenant: &Tenant,
+        access_token: &str,
+        contact: Contact,
+    ) -> impl Future<Output = Result<CodeDelivery, DirectoryError>> + Send;
+
+    /// Verifies `contact` of the token's user with the code sent (`VerifyUserAttribute`); a
+    /// pending new address takes effect.
+    fn verify_contact(
+        &self,
+        tenant: &Tenant,
+        access_token: &str,
+        contact: Contact,
+        code: &str,
     ) -> impl Future<Output = Result<(), DirectoryError>> + Send;
 
     /// `AdminDeleteUser`.

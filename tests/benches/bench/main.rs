@@ -164,6 +164,8 @@ fn lambda_env(function: &str, endpoint: &str, tables: &str) -> Vec<(&'static str
         // the floor is a deliberate wait against timing attacks, not start-up cost
         ("FORGOT_PASSWORD_FLOOR_MS", "0".into()),
         ("RUST_LOG", "info".into()),
+        // the stack sets it: every request writes its metric line (shared::metrics)
+        ("METRICS_NAMESPACE", "AccountApi/bench".into()),
     ]
 }
 

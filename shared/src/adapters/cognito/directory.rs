@@ -6,8 +6,8 @@ use aws_sdk_cognitoidentityprovider::types::{
 
 use crate::{
     domain::directory::{
-        AuthResult, Challenge, CodeDelivery, Directory, DirectoryError, DirectoryUser, NewUser,
-        PasswordPolicy, UserPage,
+        AuthResult, Challenge, CodeDelivery, Contact, Directory, DirectoryError, DirectoryUser,
+        NewUser, PasswordPolicy, UserPage,
     },
     domain::tenant::Tenant,
     http::request::UserId,
@@ -426,6 +426,41 @@ impl Directory for CognitoDirectory {
                 .collect(),
             pagination_token: out.pagination_token().map(str::to_string),
         })
+    }
+
+    async fn send_contact_code(
+        &self,
+        tenant: &Tenant,
+        access_token: &str,
+        contact: Contact,
+    ) -> Result<CodeDelivery, DirectoryError> {
+        let out = self
+            .client_for(tenant)
+            .get_user_attribute_verification_code()
+            .access_token(access_token)
+            .attribute_name(contact.attribute())
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(delivery(out.code_delivery_details()))
+    }
+
+    async fn verify_contact(
+        &self,
+        tenant: &Tenant,
+        access_token: &str,
+        contact: Contact,
+        code: &str,
+    ) -> Result<(), DirectoryError> {
+        self.client_for(tenant)
+            .verify_user_attribute()
+            .access_token(access_token)
+            .attribute_name(contact.attribute())
+            .code(code)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
     }
 
     async fn password_policy(&self, tenant: &Tenant) -> Result<PasswordPolicy, DirectoryError> {

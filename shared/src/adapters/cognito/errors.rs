@@ -13,9 +13,11 @@ use aws_sdk_cognitoidentityprovider::{
         describe_user_pool::DescribeUserPoolError,
         describe_user_pool_client::DescribeUserPoolClientError,
         forgot_password::ForgotPasswordError, get_user::GetUserError,
+        get_user_attribute_verification_code::GetUserAttributeVerificationCodeError,
         global_sign_out::GlobalSignOutError, initiate_auth::InitiateAuthError,
         list_users::ListUsersError, resend_confirmation_code::ResendConfirmationCodeError,
         respond_to_auth_challenge::RespondToAuthChallengeError,
+        verify_user_attribute::VerifyUserAttributeError,
     },
 };
 use aws_smithy_runtime_api::http::Response as HttpResponse;
@@ -93,6 +95,34 @@ macro_rules! modelled {
     };
 }
 
+modelled!(GetUserAttributeVerificationCodeError {
+    NotAuthorizedException,
+    UserNotFoundException,
+    UserNotConfirmedException,
+    PasswordResetRequiredException,
+    ResourceNotFoundException,
+    InvalidParameterException,
+    TooManyRequestsException,
+    LimitExceededException,
+    InternalErrorException,
+    ForbiddenException,
+    UserLambdaValidationException,
+});
+modelled!(VerifyUserAttributeError {
+    NotAuthorizedException,
+    UserNotFoundException,
+    UserNotConfirmedException,
+    PasswordResetRequiredException,
+    ResourceNotFoundException,
+    InvalidParameterException,
+    TooManyRequestsException,
+    LimitExceededException,
+    InternalErrorException,
+    ForbiddenException,
+    CodeMismatchException,
+    ExpiredCodeException,
+    AliasExistsException,
+});
 modelled!(InitiateAuthError {
     NotAuthorizedException,
     UserNotFoundException,
