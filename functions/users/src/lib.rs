@@ -402,23 +402,21 @@ async fn list<P: Ports>(app: &App<P>, tenant: &Tenant, req: &Request) -> Result<
             }
             other => other.for_admin(),
         })?;
-    let names: Vec<UserId> = page
+    // each name folded once, and looked up by it
+    let names: Vec<Option<UserId>> = page
         .users
         .iter()
-        .filter_map(|u| UserId::of_cognito(&u.username))
+        .map(|u| UserId::of_cognito(&u.username))
         .collect();
-    let states = app.locks.states(&tenant.user_pool_id, &names).await?;
+    let known: Vec<UserId> = names.iter().flatten().cloned().collect();
+    let states = app.locks.states(&tenant.user_pool_id, &known).await?;
     let users = page
         .users
         .iter()
-        .map(|u| {
-            User::of(
-                u,
-                &states
-                    .get(&u.username.to_lowercase())
-                    .cloned()
-                    .unwrap_or_default(),
-            )
+        .zip(&names)
+        .map(|(u, name)| {
+            let state = name.as_ref().and_then(|n| states.get(n.as_str()));
+            User::of(u, &state.cloned().unwrap_or_default())
         })
         .collect();
     Reply::ok(&Users {
