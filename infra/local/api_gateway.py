@@ -234,10 +234,6 @@ def render(definition):
 # ---------------------------------------------------------------- checks
 
 
-class AliasFinder(yaml.SafeLoader):
-    pass
-
-
 def find_aliases(text):
     """The anchors and aliases in a YAML text."""
     found = []

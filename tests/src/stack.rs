@@ -494,6 +494,42 @@ pub use shared::testing::{
     Answer, api_event, api_request as api_request_with_headers, demo_headers,
 };
 
+/// `method path` with `body` and the bearer `token` through the group `G`, as its Lambda serves
+/// it.
+pub async fn call<G: shared::Group>(
+    app: &AwsApp,
+    t: &TenantFixture,
+    method: &str,
+    path: &str,
+    body: Value,
+    token: &str,
+) -> Answer {
+    Answer::from(
+        app.handle::<G>(api_request(t, method, path, &body, Some(token)))
+            .await,
+    )
+}
+
+/// The Pre Authentication trigger's sample event (`events/pre-authentication/sign-in.json`)
+/// for `user` of the tenant's pool, as Cognito hands it over.
+pub fn trigger_event(
+    t: &TenantFixture,
+    user: &str,
+) -> lambda_runtime::LambdaEvent<
+    aws_lambda_events::event::cognito::CognitoEventUserPoolsPreAuthentication,
+> {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../events/pre-authentication/sign-in.json"
+    ))
+    .expect("the trigger's sample event");
+    let mut event: aws_lambda_events::event::cognito::CognitoEventUserPoolsPreAuthentication =
+        serde_json::from_str(&text).expect("a Pre Authentication event");
+    event.cognito_event_user_pools_header.user_pool_id = Some(t.user_pool_id.clone());
+    event.cognito_event_user_pools_header.user_name = Some(user.to_string());
+    lambda_runtime::LambdaEvent::new(event, lambda_runtime::Context::default())
+}
+
 /// `req` through the handler of `function` (`auth`, `password`, `admin`, `lock`, `users`).
 pub async fn dispatch<P: shared::Ports>(
     app: &shared::App<P>,

@@ -6,26 +6,12 @@
 //! Authentication trigger, which Cognito hands the username, would never see it.
 
 use account_api_tests::stack::{
-    Answer, Stack, TenantFixture, api_request, random_password, sign_in,
+    Stack, TenantFixture, call, random_password, sign_in, trigger_event,
 };
-use aws_lambda_events::event::cognito::CognitoEventUserPoolsPreAuthentication;
 use aws_sdk_cognitoidentityprovider::types::AliasAttributeType;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::{Value, json};
-use shared::{AwsApp, adapters::dynamodb::DynamoLocks};
-
-async fn call<G: shared::Group>(
-    app: &AwsApp,
-    t: &TenantFixture,
-    method: &str,
-    path: &str,
-    token: &str,
-) -> Answer {
-    Answer::from(
-        app.handle::<G>(api_request(t, method, path, &Value::Null, Some(token)))
-            .await,
-    )
-}
+use shared::adapters::dynamodb::DynamoLocks;
 
 async fn sub_of(stack: &Stack, t: &TenantFixture, user: &str) -> String {
     stack.user_attributes(t, user).await["sub"].clone()
@@ -52,19 +38,8 @@ async fn has_state_item(stack: &Stack, t: &TenantFixture, name: &str) -> bool {
 /// What the Pre Authentication trigger answers when Cognito signs `user` in (Cognito hands it
 /// the username, never the alias the user typed).
 async fn trigger_refuses(stack: &Stack, t: &TenantFixture, user: &str) -> bool {
-    let mut e: CognitoEventUserPoolsPreAuthentication = serde_json::from_str(
-        &std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../events/pre-authentication/sign-in.json"
-        ))
-        .unwrap(),
-    )
-    .unwrap();
-    e.cognito_event_user_pools_header.user_pool_id = Some(t.user_pool_id.clone());
-    e.cognito_event_user_pools_header.user_name = Some(user.to_string());
     let locks = DynamoLocks::new(stack.dynamodb.clone(), &stack.config.account_state_table);
-    let event = lambda_runtime::LambdaEvent::new(e, lambda_runtime::Context::default());
-    match pre_authentication::handle(&locks, event).await {
+    match pre_authentication::handle(&locks, trigger_event(t, user)).await {
         Ok(_) => false,
         Err(pre_authentication::Refusal::Locked) => true,
         Err(other) => panic!("the trigger failed: {other}"),
@@ -87,7 +62,15 @@ async fn a_lock_by_sub_or_by_email_alias_is_the_usernames_lock() {
     assert_eq!(sign_in(&app, &t, email, &password).await.status, 200);
 
     // locked by sub: the answer names the username, and every name is refused
-    let locked = call::<lock::Group>(&app, &t, "PUT", &format!("/users/{sub}/lock"), &token).await;
+    let locked = call::<lock::Group>(
+        &app,
+        &t,
+        "PUT",
+        &format!("/users/{sub}/lock"),
+        Value::Null,
+        &token,
+    )
+    .await;
     assert_eq!(locked.status, 200, "{}", locked.body);
     assert_eq!(locked.data()["userID"], "kim");
     assert_eq!(locked.data()["locked"], true);
@@ -106,7 +89,15 @@ async fn a_lock_by_sub_or_by_email_alias_is_the_usernames_lock() {
 
     // read and lifted by the percent-encoded alias, as `encodeURIComponent` builds the path
     let path = "/users/Kim%40Example.com";
-    let state = call::<lock::Group>(&app, &t, "GET", &format!("{path}/lock"), &token).await;
+    let state = call::<lock::Group>(
+        &app,
+        &t,
+        "GET",
+        &format!("{path}/lock"),
+        Value::Null,
+        &token,
+    )
+    .await;
     assert_eq!(
         (
             state.data()["userID"].clone(),
@@ -114,13 +105,29 @@ async fn a_lock_by_sub_or_by_email_alias_is_the_usernames_lock() {
         ),
         (json!("kim"), json!(true))
     );
-    let unlocked = call::<lock::Group>(&app, &t, "PUT", &format!("{path}/unlock"), &token).await;
+    let unlocked = call::<lock::Group>(
+        &app,
+        &t,
+        "PUT",
+        &format!("{path}/unlock"),
+        Value::Null,
+        &token,
+    )
+    .await;
     assert_eq!(unlocked.status, 200, "{}", unlocked.body);
     assert!(!trigger_refuses(&stack, &t, "kim").await);
     assert_eq!(sign_in(&app, &t, "kim", &password).await.status, 200);
 
     // locked by the alias: the username is refused, through the API and the trigger
-    let locked = call::<lock::Group>(&app, &t, "PUT", &format!("{path}/lock"), &token).await;
+    let locked = call::<lock::Group>(
+        &app,
+        &t,
+        "PUT",
+        &format!("{path}/lock"),
+        Value::Null,
+        &token,
+    )
+    .await;
     assert_eq!(locked.data()["userID"], "kim");
     assert!(!has_state_item(&stack, &t, "kim@example.com").await);
     let a = sign_in(&app, &t, "kim", &password).await;
@@ -128,8 +135,15 @@ async fn a_lock_by_sub_or_by_email_alias_is_the_usernames_lock() {
     assert!(trigger_refuses(&stack, &t, "kim").await);
 
     // the trail is the username's, whichever name reads it
-    let events =
-        call::<users::Group>(&app, &t, "GET", &format!("/users/{sub}/events"), &token).await;
+    let events = call::<users::Group>(
+        &app,
+        &t,
+        "GET",
+        &format!("/users/{sub}/events"),
+        Value::Null,
+        &token,
+    )
+    .await;
     assert_eq!(events.status, 200, "{}", events.body);
     let actions: Vec<&str> = events.data()["events"]
         .as_array()
@@ -205,7 +219,15 @@ async fn in_a_pool_without_aliases_an_email_is_just_a_name() {
     let (_, token) = stack.admin_token(&t, &app).await;
     let password = random_password();
     stack.create_user(&t, "max", &password).await;
-    let missing = call::<lock::Group>(&app, &t, "PUT", "/users/max@example.com/lock", &token).await;
+    let missing = call::<lock::Group>(
+        &app,
+        &t,
+        "PUT",
+        "/users/max@example.com/lock",
+        Value::Null,
+        &token,
+    )
+    .await;
     assert_eq!(
         (missing.status, missing.slug()),
         (404, "user-not-found"),
@@ -213,7 +235,15 @@ async fn in_a_pool_without_aliases_an_email_is_just_a_name() {
         missing.body
     );
     let sub = sub_of(&stack, &t, "max").await;
-    let locked = call::<lock::Group>(&app, &t, "PUT", &format!("/users/{sub}/lock"), &token).await;
+    let locked = call::<lock::Group>(
+        &app,
+        &t,
+        "PUT",
+        &format!("/users/{sub}/lock"),
+        Value::Null,
+        &token,
+    )
+    .await;
     assert_eq!(locked.data()["userID"], "max", "{}", locked.body);
     let a = sign_in(&app, &t, "max", &password).await;
     assert_eq!((a.status, a.slug()), (403, "account-locked"), "{}", a.body);

@@ -5,23 +5,8 @@
 //! use; only the user verifies, only an admin sets an address verified; another user's address
 //! is refused.
 
-use account_api_tests::stack::{Answer, Stack, TenantFixture, api_request, random_password};
+use account_api_tests::stack::{Stack, call, random_password};
 use serde_json::{Value, json};
-use shared::AwsApp;
-
-async fn users(
-    app: &AwsApp,
-    t: &TenantFixture,
-    method: &str,
-    path: &str,
-    body: Value,
-    token: &str,
-) -> Answer {
-    Answer::from(
-        app.handle::<users::Group>(api_request(t, method, path, &body, Some(token)))
-            .await,
-    )
-}
 
 #[tokio::test]
 async fn a_new_email_is_held_until_the_user_verifies_it() {
@@ -34,7 +19,7 @@ async fn a_new_email_is_held_until_the_user_verifies_it() {
     let own = stack.sign_in(&t, &app, "nora", &password).await;
 
     // the user changes her own address: a code goes out, the old address stays in use
-    let set = users(
+    let set = call::<users::Group>(
         &app,
         &t,
         "PUT",
@@ -57,7 +42,7 @@ async fn a_new_email_is_held_until_the_user_verifies_it() {
     let first = probe.last_contact_code("email").expect("a code was sent");
 
     // she may not declare it verified herself; the admin's token cannot verify it for her
-    let cheat = users(
+    let cheat = call::<users::Group>(
         &app,
         &t,
         "PUT",
@@ -72,7 +57,7 @@ async fn a_new_email_is_held_until_the_user_verifies_it() {
         "{}",
         cheat.body
     );
-    let by_admin = users(
+    let by_admin = call::<users::Group>(
         &app,
         &t,
         "POST",
@@ -94,7 +79,7 @@ async fn a_new_email_is_held_until_the_user_verifies_it() {
     } else {
         "000000"
     };
-    let a = users(
+    let a = call::<users::Group>(
         &app,
         &t,
         "POST",
@@ -104,7 +89,7 @@ async fn a_new_email_is_held_until_the_user_verifies_it() {
     )
     .await;
     assert_eq!((a.status, a.slug()), (400, "code-mismatch"), "{}", a.body);
-    let resent = users(
+    let resent = call::<users::Group>(
         &app,
         &t,
         "POST",
@@ -123,7 +108,7 @@ async fn a_new_email_is_held_until_the_user_verifies_it() {
         "EMAIL"
     );
     let code = probe.last_contact_code("email").unwrap();
-    let verified = users(
+    let verified = call::<users::Group>(
         &app,
         &t,
         "POST",
@@ -141,7 +126,8 @@ async fn a_new_email_is_held_until_the_user_verifies_it() {
     );
 
     // the trail: set, the refused tries, resend, verify, all under the username
-    let events = users(&app, &t, "GET", "/users/nora/events", Value::Null, &admin).await;
+    let events =
+        call::<users::Group>(&app, &t, "GET", "/users/nora/events", Value::Null, &admin).await;
     let actions: Vec<(String, String)> = events.data()["events"]
         .as_array()
         .unwrap()
@@ -178,7 +164,7 @@ async fn an_admin_sets_an_address_verified_and_another_users_address_is_refused(
     stack.create_user(&t, "olga", &password).await;
     stack.create_user(&t, "pia", &password).await;
 
-    let a = users(
+    let a = call::<users::Group>(
         &app,
         &t,
         "PUT",
@@ -192,7 +178,7 @@ async fn an_admin_sets_an_address_verified_and_another_users_address_is_refused(
         (a.data()["email"].clone(), a.data()["emailVerified"].clone()),
         (json!("olga.work@example.com"), json!(true))
     );
-    let a = users(
+    let a = call::<users::Group>(
         &app,
         &t,
         "PUT",
@@ -224,7 +210,7 @@ async fn an_admin_sets_an_address_verified_and_another_users_address_is_refused(
             &admin,
         ),
     ] {
-        let a = users(&app, &t, "PUT", path, body, token).await;
+        let a = call::<users::Group>(&app, &t, "PUT", path, body, token).await;
         assert_eq!(
             (a.status, a.slug()),
             (409, "conflict"),
@@ -238,7 +224,7 @@ async fn an_admin_sets_an_address_verified_and_another_users_address_is_refused(
     );
 
     // one user may not change another's address
-    let a = users(
+    let a = call::<users::Group>(
         &app,
         &t,
         "PUT",
@@ -249,7 +235,7 @@ async fn an_admin_sets_an_address_verified_and_another_users_address_is_refused(
     .await;
     assert_eq!((a.status, a.slug()), (403, "forbidden"), "{}", a.body);
     // a malformed address never reaches Cognito
-    let a = users(
+    let a = call::<users::Group>(
         &app,
         &t,
         "PUT",

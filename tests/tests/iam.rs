@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use account_api_tests::{
     catalogue::ROUTES,
-    stack::{Answer, Stack, api_request, dispatch, random_password},
+    stack::{Answer, Stack, api_request, dispatch, random_password, trigger_event},
 };
 use aws_sdk_cognitoidentityprovider::types::AliasAttributeType;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -177,20 +177,9 @@ async fn every_call_a_function_makes_is_allowed_by_its_policy() {
     }
     record("users", probe.take());
     // the trigger
-    let event: aws_lambda_events::event::cognito::CognitoEventUserPoolsPreAuthentication =
-        serde_json::from_value(json!({
-            "version": "1", "triggerSource": "PreAuthentication_Authentication",
-            "region": "us-east-1", "userPoolId": t.user_pool_id, "userName": "iam-user",
-            "callerContext": {"awsSdkVersion": "x", "clientId": t.app_client_id},
-            "request": {"userAttributes": {}, "validationData": {}}, "response": {}
-        }))
+    pre_authentication::handle(&app.locks, trigger_event(&t, "iam-user"))
+        .await
         .unwrap();
-    pre_authentication::handle(
-        &app.locks,
-        lambda_runtime::LambdaEvent::new(event, Default::default()),
-    )
-    .await
-    .unwrap();
     record("pre-authentication", probe.take());
 
     let allowed = allowed();

@@ -3,7 +3,7 @@
 //! trail, on the emulator's Cognito and DynamoDB.
 
 use account_api_tests::stack::{
-    Answer, Stack, TenantFixture, api_request, random_password, sign_in,
+    Answer, Stack, TenantFixture, api_request, call, random_password, sign_in, trigger_event,
 };
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::{Value, json};
@@ -11,20 +11,6 @@ use shared::{
     App, AwsApp,
     adapters::dynamodb::{DynamoAudit, DynamoLocks},
 };
-
-async fn lock_route(
-    app: &AwsApp,
-    t: &TenantFixture,
-    method: &str,
-    path: &str,
-    body: Value,
-    token: &str,
-) -> Answer {
-    Answer::from(
-        app.handle::<lock::Group>(api_request(t, method, path, &body, Some(token)))
-            .await,
-    )
-}
 
 #[tokio::test]
 async fn an_admin_lock_refuses_sign_in_and_refresh_until_unlocked() {
@@ -42,7 +28,7 @@ async fn an_admin_lock_refuses_sign_in_and_refresh_until_unlocked() {
         .unwrap()
         .to_string();
 
-    let locked = lock_route(
+    let locked = call::<lock::Group>(
         &app,
         &t,
         "PUT",
@@ -73,7 +59,7 @@ async fn an_admin_lock_refuses_sign_in_and_refresh_until_unlocked() {
     assert_eq!(state["lockedBy"], admin_sub.as_str());
 
     // locking again is idempotent: the same lock comes back unchanged
-    let again = lock_route(
+    let again = call::<lock::Group>(
         &app,
         &t,
         "PUT",
@@ -86,7 +72,7 @@ async fn an_admin_lock_refuses_sign_in_and_refresh_until_unlocked() {
     assert_eq!(again.data()["reason"], "fraud review");
     assert_eq!(again.data()["lockedAt"], state["lockedAt"]);
     // another reason updates the lock (an_admin_lock_replaces_a_lockout_… covers the rest)
-    let updated = lock_route(
+    let updated = call::<lock::Group>(
         &app,
         &t,
         "PUT",
@@ -138,17 +124,18 @@ async fn an_admin_lock_refuses_sign_in_and_refresh_until_unlocked() {
     assert_eq!((r.status, r.slug()), (403, "account-locked"), "{}", r.body);
     assert!(r.data().is_null());
 
-    let got = lock_route(&app, &t, "GET", "/users/carol/lock", Value::Null, &token).await;
+    let got = call::<lock::Group>(&app, &t, "GET", "/users/carol/lock", Value::Null, &token).await;
     assert_eq!(got.status, 200);
     assert_eq!(got.data(), updated.data());
 
-    let unlocked = lock_route(&app, &t, "PUT", "/users/carol/unlock", Value::Null, &token).await;
+    let unlocked =
+        call::<lock::Group>(&app, &t, "PUT", "/users/carol/unlock", Value::Null, &token).await;
     assert_eq!(unlocked.status, 200, "{}", unlocked.body);
     assert_eq!(unlocked.data()["locked"], false);
     assert_eq!(unlocked.data()["failedAttempts"], 0);
     // unlocking twice is fine
     assert_eq!(
-        lock_route(&app, &t, "PUT", "/users/carol/unlock", Value::Null, &token)
+        call::<lock::Group>(&app, &t, "PUT", "/users/carol/unlock", Value::Null, &token)
             .await
             .status,
         200
@@ -173,7 +160,7 @@ async fn lock_routes_are_for_admins_of_the_tenant_only() {
     let password = random_password();
     stack.create_user(&t, "dave", &password).await;
     let user_token = stack.sign_in(&t, &app, "dave", &password).await;
-    let a = lock_route(
+    let a = call::<lock::Group>(
         &app,
         &t,
         "PUT",
@@ -198,7 +185,7 @@ async fn lock_routes_are_for_admins_of_the_tenant_only() {
     // an admin of another tenant's pool, with this tenant's headers
     let other = stack.fresh_tenant().await;
     let (_, foreign_token) = stack.admin_token(&other, &app).await;
-    let a = lock_route(
+    let a = call::<lock::Group>(
         &app,
         &t,
         "PUT",
@@ -215,7 +202,7 @@ async fn lock_routes_are_for_admins_of_the_tenant_only() {
     );
 
     let (_, token) = stack.admin_token(&t, &app).await;
-    let a = lock_route(
+    let a = call::<lock::Group>(
         &app,
         &t,
         "PUT",
@@ -225,7 +212,7 @@ async fn lock_routes_are_for_admins_of_the_tenant_only() {
     )
     .await;
     assert_eq!((a.status, a.slug()), (404, "user-not-found"));
-    let a = lock_route(
+    let a = call::<lock::Group>(
         &app,
         &t,
         "PUT",
@@ -235,7 +222,7 @@ async fn lock_routes_are_for_admins_of_the_tenant_only() {
     )
     .await;
     assert_eq!((a.status, a.slug()), (400, "invalid-request"));
-    let a = lock_route(
+    let a = call::<lock::Group>(
         &app,
         &t,
         "PUT",
@@ -255,12 +242,12 @@ async fn a_locked_or_signed_out_admin_cannot_act() {
     let (admin, token) = stack.admin_token(&t, &app).await;
     stack.create_user(&t, "erin", &random_password()).await;
     stack.put_lock(&t, &admin, "admin", None).await;
-    let a = lock_route(&app, &t, "PUT", "/users/erin/lock", Value::Null, &token).await;
+    let a = call::<lock::Group>(&app, &t, "PUT", "/users/erin/lock", Value::Null, &token).await;
     assert_eq!((a.status, a.slug()), (403, "account-locked"));
 
     let (admin2, token2) = stack.admin_token(&t, &app).await;
     stack.disable_user(&t, &admin2).await;
-    let a = lock_route(&app, &t, "PUT", "/users/erin/lock", Value::Null, &token2).await;
+    let a = call::<lock::Group>(&app, &t, "PUT", "/users/erin/lock", Value::Null, &token2).await;
     assert_eq!((a.status, a.slug()), (401, "unauthenticated"));
 }
 
@@ -303,19 +290,22 @@ async fn five_wrong_passwords_lock_until_the_lockout_ends() {
     }
     let a = sign_in(&app, &t, "frank", &password).await;
     assert_eq!((a.status, a.slug()), (403, "account-locked"));
-    let state = lock_route(&app, &t, "GET", "/users/frank/lock", Value::Null, &token).await;
+    let state =
+        call::<lock::Group>(&app, &t, "GET", "/users/frank/lock", Value::Null, &token).await;
     assert_eq!(state.data()["source"], "lockout-policy");
     assert_eq!(state.data()["lockedBy"], "system");
     assert_eq!(state.data()["failedAttempts"], 5);
     assert!(state.data()["lockedUntil"].as_str().is_some());
 
     tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
-    let state = lock_route(&app, &t, "GET", "/users/frank/lock", Value::Null, &token).await;
+    let state =
+        call::<lock::Group>(&app, &t, "GET", "/users/frank/lock", Value::Null, &token).await;
     assert_eq!(state.data()["locked"], false);
     assert_eq!(state.data()["failedAttempts"], 0);
     let a = sign_in(&app, &t, "frank", &password).await;
     assert_eq!(a.status, 200, "{}", a.body);
-    let state = lock_route(&app, &t, "GET", "/users/frank/lock", Value::Null, &token).await;
+    let state =
+        call::<lock::Group>(&app, &t, "GET", "/users/frank/lock", Value::Null, &token).await;
     assert_eq!(state.data()["failedAttempts"], 0);
 }
 
@@ -442,23 +432,10 @@ async fn an_unreachable_dynamodb_fails_sign_in_closed_and_checks_no_password() {
 
 #[tokio::test]
 async fn the_trigger_refuses_a_locked_user_and_fails_closed() {
-    use aws_lambda_events::event::cognito::CognitoEventUserPoolsPreAuthentication;
     let stack = Stack::connect().await;
     let t = stack.fresh_tenant().await;
     stack.ensure_tables().await;
-    let event = |user: &str| {
-        let mut e: CognitoEventUserPoolsPreAuthentication = serde_json::from_str(
-            &std::fs::read_to_string(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../events/pre-authentication/sign-in.json"
-            ))
-            .unwrap(),
-        )
-        .unwrap();
-        e.cognito_event_user_pools_header.user_pool_id = Some(t.user_pool_id.clone());
-        e.cognito_event_user_pools_header.user_name = Some(user.to_string());
-        lambda_runtime::LambdaEvent::new(e, lambda_runtime::Context::default())
-    };
+    let event = |user: &str| trigger_event(&t, user);
     let locks = DynamoLocks::new(stack.dynamodb.clone(), &stack.config.account_state_table);
     assert!(
         pre_authentication::handle(&locks, event("ivan"))
@@ -527,9 +504,9 @@ async fn the_audit_trail_lists_the_flow_newest_first_with_activity_ids() {
         a.activity_id.clone(),
         "self",
     ));
-    let a = lock_route(&app, &t, "PUT", "/users/kim/unlock", Value::Null, &token).await;
+    let a = call::<lock::Group>(&app, &t, "PUT", "/users/kim/unlock", Value::Null, &token).await;
     expected.push(("unlock", "success", a.activity_id.clone(), "admin"));
-    let a = lock_route(
+    let a = call::<lock::Group>(
         &app,
         &t,
         "PUT",
@@ -612,10 +589,10 @@ async fn an_admin_lock_replaces_a_lockout_and_a_second_one_updates_it() {
     for _ in 1..=5 {
         sign_in(&app, &t, "gina", "Wrong-Passw0rd-x").await;
     }
-    let state = lock_route(&app, &t, "GET", "/users/gina/lock", Value::Null, &token).await;
+    let state = call::<lock::Group>(&app, &t, "GET", "/users/gina/lock", Value::Null, &token).await;
     assert_eq!(state.data()["source"], "lockout-policy");
 
-    let locked = lock_route(
+    let locked = call::<lock::Group>(
         &app,
         &t,
         "PUT",
@@ -644,7 +621,7 @@ async fn an_admin_lock_replaces_a_lockout_and_a_second_one_updates_it() {
     assert_eq!((a.status, a.slug()), (403, "account-locked"));
 
     let until = "2099-01-01T00:00:00Z";
-    let again = lock_route(
+    let again = call::<lock::Group>(
         &app,
         &t,
         "PUT",
@@ -656,7 +633,7 @@ async fn an_admin_lock_replaces_a_lockout_and_a_second_one_updates_it() {
     assert_eq!(again.status, 200, "{}", again.body);
     assert_eq!(again.data()["reason"], "still compromised");
     assert_eq!(again.data()["lockedUntil"], until);
-    let state = lock_route(&app, &t, "GET", "/users/gina/lock", Value::Null, &token).await;
+    let state = call::<lock::Group>(&app, &t, "GET", "/users/gina/lock", Value::Null, &token).await;
     assert_eq!(state.data()["source"], "admin");
     assert_eq!(state.data()["reason"], "still compromised");
     assert_eq!(state.data()["lockedUntil"], until);
@@ -672,7 +649,7 @@ async fn a_percent_encoded_user_id_locks_that_user() {
     let (_, token) = stack.admin_token(&t, &app).await;
     let password = random_password();
     stack.create_user(&t, "jane@example.com", &password).await;
-    let locked = lock_route(
+    let locked = call::<lock::Group>(
         &app,
         &t,
         "PUT",
@@ -685,7 +662,7 @@ async fn a_percent_encoded_user_id_locks_that_user() {
     assert_eq!(locked.data()["userID"], "jane@example.com");
     let a = sign_in(&app, &t, "jane@example.com", &password).await;
     assert_eq!((a.status, a.slug()), (403, "account-locked"));
-    let twice = lock_route(
+    let twice = call::<lock::Group>(
         &app,
         &t,
         "PUT",
@@ -708,9 +685,11 @@ async fn wrong_passwords_for_an_admin_do_not_end_the_admins_session() {
     }
     let a = sign_in(&app, &t, &admin, "Wrong-Passw0rd-x").await;
     assert_eq!((a.status, a.slug()), (403, "account-locked"));
-    let state = lock_route(&app, &t, "GET", "/users/victim/lock", Value::Null, &token).await;
+    let state =
+        call::<lock::Group>(&app, &t, "GET", "/users/victim/lock", Value::Null, &token).await;
     assert_eq!(state.status, 200, "{}", state.body);
-    let locked = lock_route(&app, &t, "PUT", "/users/victim/lock", Value::Null, &token).await;
+    let locked =
+        call::<lock::Group>(&app, &t, "PUT", "/users/victim/lock", Value::Null, &token).await;
     assert_eq!(locked.status, 200, "{}", locked.body);
     let a = sign_in(&app, &t, "victim", &password).await;
     assert_eq!((a.status, a.slug()), (403, "account-locked"));

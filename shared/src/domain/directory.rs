@@ -210,6 +210,21 @@ pub struct UserPage {
     pub pagination_token: Option<String>,
 }
 
+/// [`Directory::canonical_username`] by asking the directory (`find_user`): the username
+/// Cognito answers with, folded, or the userID itself if it names no user. Adapters that skip
+/// the lookup for some userIDs call this for the others.
+pub async fn canonical_by_lookup<D: Directory + ?Sized>(
+    directory: &D,
+    tenant: &Tenant,
+    user: &UserId,
+) -> Result<UserId, DirectoryError> {
+    Ok(directory
+        .find_user(tenant, user)
+        .await?
+        .and_then(|u| UserId::of_cognito(&u.username))
+        .unwrap_or_else(|| user.clone()))
+}
+
 /// The identity provider, as the functions use it.
 pub trait Directory: Send + Sync {
     /// Checks a password (`USER_PASSWORD_AUTH`).
@@ -272,12 +287,7 @@ pub trait Directory: Send + Sync {
         tenant: &Tenant,
         user: &UserId,
     ) -> impl Future<Output = Result<UserId, DirectoryError>> + Send {
-        async move {
-            let found = self.find_user(tenant, user).await?;
-            Ok(found
-                .and_then(|u| UserId::of_cognito(&u.username))
-                .unwrap_or_else(|| user.clone()))
-        }
+        canonical_by_lookup(self, tenant, user)
     }
 
     /// Revokes every refresh token of the user (`AdminUserGlobalSignOut`).

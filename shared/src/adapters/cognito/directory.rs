@@ -7,7 +7,7 @@ use aws_sdk_cognitoidentityprovider::types::{
 use crate::{
     domain::directory::{
         AuthResult, Challenge, CodeDelivery, Contact, Directory, DirectoryError, DirectoryUser,
-        NewUser, PasswordPolicy, UserPage,
+        NewUser, PasswordPolicy, UserPage, canonical_by_lookup,
     },
     domain::tenant::Tenant,
     http::request::UserId,
@@ -487,11 +487,7 @@ impl Directory for CognitoDirectory {
         {
             return Ok(user.clone());
         }
-        Ok(self
-            .find_user(tenant, user)
-            .await?
-            .and_then(|u| UserId::of_cognito(&u.username))
-            .unwrap_or_else(|| user.clone()))
+        canonical_by_lookup(self, tenant, user).await
     }
 }
 

@@ -13,7 +13,7 @@ use std::{
 use crate::{
     domain::directory::{
         AuthResult, Challenge, CodeDelivery, Contact, Directory, DirectoryError, DirectoryUser,
-        NewUser, PasswordPolicy, Tokens, UserPage,
+        NewUser, PasswordPolicy, Tokens, UserPage, canonical_by_lookup,
     },
     domain::tenant::Tenant,
     http::request::UserId,
@@ -276,11 +276,7 @@ impl Directory for InMemoryDirectory {
         if !user.as_str().starts_with("sub-") {
             return Ok(user.clone());
         }
-        Ok(self
-            .find_user(tenant, user)
-            .await?
-            .and_then(|u| UserId::of_cognito(&u.username))
-            .unwrap_or_else(|| user.clone()))
+        canonical_by_lookup(self, tenant, user).await
     }
 
     async fn global_sign_out(&self, _: &Tenant, user: &UserId) -> Result<(), DirectoryError> {
