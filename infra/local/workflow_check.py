@@ -108,10 +108,14 @@ def check(directory):
             findings.append(f"{key[0]}:{key[1]}: stages from a matrix deploy in no guaranteed order")
         if not job.get("environment"):
             findings.append(f"{key[0]}:{key[1]}: no environment: the role and the approvals are per environment")
-        group = str((job.get("concurrency") or {}).get("group", "")) if isinstance(job.get("concurrency"), dict) else str(job.get("concurrency") or "")
+        # `concurrency:` is a group name, or a mapping with `group` and `cancel-in-progress`
+        concurrency = job.get("concurrency") or {}
+        if not isinstance(concurrency, dict):
+            concurrency = {"group": concurrency}
+        group = str(concurrency.get("group", ""))
         if not group or "stage" not in group:
             findings.append(f"{key[0]}:{key[1]}: no concurrency group per stage: two deploys of a stage could overlap")
-        elif (job.get("concurrency") or {}).get("cancel-in-progress"):
+        elif concurrency.get("cancel-in-progress"):
             findings.append(f"{key[0]}:{key[1]}: a deploy in progress must not be cancelled")
         roles = [str(s.get("with", {}).get("role-to-assume", "")) for s in job.get("steps", []) if s.get("uses", "").startswith("aws-actions/configure-aws-credentials@")]
         if not roles or any("vars.DEPLOY_ROLE_ARN" not in r for r in roles):
