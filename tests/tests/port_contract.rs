@@ -11,7 +11,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use shared::{
     adapters::dynamodb::{DynamoAudit, DynamoLocks, DynamoTenants},
     domain::audit::{AuditLog, Event},
-    domain::lock::{Lock, LockSource, LockStore, Reservation, STALE_RESERVATION},
+    domain::lock::{Budget, Lock, LockSource, LockStore, Reservation, STALE_RESERVATION},
     domain::store::StoreError,
     domain::tenant::{LockoutPolicy, TenantRegistry},
     http::request::{TenantHeaders, UserId},
@@ -25,6 +25,7 @@ fn user(name: &str) -> UserId {
 fn policy() -> LockoutPolicy {
     LockoutPolicy {
         max_password_attempts: 3,
+        max_otp_attempts: 2,
         lockout_duration: Duration::from_secs(900),
     }
 }
@@ -51,26 +52,41 @@ async fn lock_store_contract(store: &impl LockStore) {
     // recent is held by checks in flight
     let u = user("spender");
     for attempt in 1..=3 {
-        let r = store.reserve_attempt(pool, &u, &p, now).await.unwrap();
+        let r = store
+            .reserve_attempt(pool, &u, Budget::Password, &p, now)
+            .await
+            .unwrap();
         assert_eq!(r, Reservation::Granted { attempt });
     }
-    let r = store.reserve_attempt(pool, &u, &p, now).await.unwrap();
+    let r = store
+        .reserve_attempt(pool, &u, Budget::Password, &p, now)
+        .await
+        .unwrap();
     assert_eq!(r, Reservation::Exhausted);
     // a check that never happened gives its unit back; a success makes the budget whole
-    store.release_attempt(pool, &u).await.unwrap();
+    store
+        .release_attempt(pool, &u, Budget::Password)
+        .await
+        .unwrap();
     assert_eq!(store.state(pool, &u).await.unwrap().failed_attempts, 2);
-    store.record_success(pool, &u).await.unwrap();
+    store
+        .record_success(pool, &u, Budget::Password)
+        .await
+        .unwrap();
     assert_eq!(store.state(pool, &u).await.unwrap().failed_attempts, 0);
 
     // the last unit of a wrong password locks, with the policy as its source
     let u = user("guesser");
     for attempt in 1..=3 {
         assert_eq!(
-            store.reserve_attempt(pool, &u, &p, now).await.unwrap(),
+            store
+                .reserve_attempt(pool, &u, Budget::Password, &p, now)
+                .await
+                .unwrap(),
             Reservation::Granted { attempt }
         );
         let lock = store
-            .record_failure(pool, &u, attempt, &p, now)
+            .record_failure(pool, &u, Budget::Password, attempt, &p, now)
             .await
             .unwrap();
         assert_eq!(lock.is_some(), attempt == 3, "attempt {attempt}");
@@ -80,23 +96,107 @@ async fn lock_store_contract(store: &impl LockStore) {
     assert_eq!(lock.source, LockSource::LockoutPolicy);
     assert_eq!(state.failed_attempts, 3);
     assert!(matches!(
-        store.reserve_attempt(pool, &u, &p, now).await.unwrap(),
+        store
+            .reserve_attempt(pool, &u, Budget::Password, &p, now)
+            .await
+            .unwrap(),
         Reservation::Locked(_)
     ));
     // once the lockout is over it is no lock, and the next check starts a whole budget
     let later = now + p.lockout_duration + Duration::from_secs(1);
     assert_eq!(
-        store.reserve_attempt(pool, &u, &p, later).await.unwrap(),
+        store
+            .reserve_attempt(pool, &u, Budget::Password, &p, later)
+            .await
+            .unwrap(),
         Reservation::Granted { attempt: 1 }
     );
+
+    // second-factor codes have a budget of their own: wrong codes do not spend the password
+    // budget, a right password does not refill the code budget, and the last code locks
+    let u = user("code-guesser");
+    store
+        .reserve_attempt(pool, &u, Budget::Password, &p, now)
+        .await
+        .unwrap();
+    for attempt in 1..=2 {
+        assert_eq!(
+            store
+                .reserve_attempt(pool, &u, Budget::Otp, &p, now)
+                .await
+                .unwrap(),
+            Reservation::Granted { attempt }
+        );
+        store
+            .record_success(pool, &u, Budget::Password)
+            .await
+            .unwrap();
+        let lock = store
+            .record_failure(pool, &u, Budget::Otp, attempt, &p, now)
+            .await
+            .unwrap();
+        assert_eq!(lock.is_some(), attempt == 2, "code attempt {attempt}");
+    }
+    let state = store.state(pool, &u).await.unwrap();
+    assert_eq!((state.failed_attempts, state.failed_otp_attempts), (0, 2));
+    let lock = state.lock.expect("locked by the code budget");
+    assert_eq!(lock.source, LockSource::LockoutPolicy);
+    assert_eq!(
+        lock.reason.as_deref(),
+        Some("2 consecutive wrong second-factor codes")
+    );
+    assert!(matches!(
+        store
+            .reserve_attempt(pool, &u, Budget::Password, &p, now)
+            .await
+            .unwrap(),
+        Reservation::Locked(_)
+    ));
+    // after the lockout both budgets start whole; a code success refills only its own
+    let later = now + p.lockout_duration + Duration::from_secs(1);
+    assert_eq!(
+        store
+            .reserve_attempt(pool, &u, Budget::Otp, &p, later)
+            .await
+            .unwrap(),
+        Reservation::Granted { attempt: 1 }
+    );
+    store
+        .reserve_attempt(pool, &u, Budget::Password, &p, later)
+        .await
+        .unwrap();
+    store.record_success(pool, &u, Budget::Otp).await.unwrap();
+    let state = store.state(pool, &u).await.unwrap();
+    assert_eq!((state.failed_attempts, state.failed_otp_attempts), (1, 0));
+    // recovery and unlock make both whole
+    store
+        .reserve_attempt(pool, &u, Budget::Otp, &p, later)
+        .await
+        .unwrap();
+    store.clear_lockout(pool, &u).await.unwrap();
+    let state = store.state(pool, &u).await.unwrap();
+    assert_eq!((state.failed_attempts, state.failed_otp_attempts), (0, 0));
+    store
+        .reserve_attempt(pool, &u, Budget::Otp, &p, later)
+        .await
+        .unwrap();
+    store.unlock(pool, &u).await.unwrap();
+    assert_eq!(store.state(pool, &u).await.unwrap().failed_otp_attempts, 0);
 
     // a budget held by checks that died in flight (no answer for STALE_RESERVATION) locks
     let u = user("stalled");
     for _ in 0..3 {
-        store.reserve_attempt(pool, &u, &p, now).await.unwrap();
+        store
+            .reserve_attempt(pool, &u, Budget::Password, &p, now)
+            .await
+            .unwrap();
     }
     let stale = now + STALE_RESERVATION + Duration::from_secs(1);
-    match store.reserve_attempt(pool, &u, &p, stale).await.unwrap() {
+    match store
+        .reserve_attempt(pool, &u, Budget::Password, &p, stale)
+        .await
+        .unwrap()
+    {
         Reservation::Locked(lock) => assert_eq!(lock.source, LockSource::LockoutPolicy),
         other => panic!("a stale reservation must lock, got {other:?}"),
     }
@@ -137,9 +237,12 @@ async fn lock_store_contract(store: &impl LockStore) {
     // an admin lock replaces a lockout, which recovery then cannot lift
     let p2 = user("locked-out");
     for attempt in 1..=3 {
-        store.reserve_attempt(pool, &p2, &p, now).await.unwrap();
         store
-            .record_failure(pool, &p2, attempt, &p, now)
+            .reserve_attempt(pool, &p2, Budget::Password, &p, now)
+            .await
+            .unwrap();
+        store
+            .record_failure(pool, &p2, Budget::Password, attempt, &p, now)
             .await
             .unwrap();
     }
@@ -156,9 +259,12 @@ async fn lock_store_contract(store: &impl LockStore) {
     assert!(store.state(pool, &u).await.unwrap().lock.is_some());
     let g = user("guesser");
     for attempt in 1..=3 {
-        store.reserve_attempt(pool, &g, &p, later).await.ok();
         store
-            .record_failure(pool, &g, attempt, &p, later)
+            .reserve_attempt(pool, &g, Budget::Password, &p, later)
+            .await
+            .ok();
+        store
+            .record_failure(pool, &g, Budget::Password, attempt, &p, later)
             .await
             .ok();
     }

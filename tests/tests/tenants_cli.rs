@@ -75,7 +75,12 @@ async fn a_tenant_registered_by_the_command_is_served_and_one_removed_is_refused
         tenants(&args.iter().map(String::as_str).collect::<Vec<_>>()).await
     };
 
-    let added = run(add(vec!["--max-password-attempts", "3"]))
+    let added = run(add(vec![
+        "--max-password-attempts",
+        "3",
+        "--max-otp-attempts",
+        "4",
+    ]))
         .await
         .unwrap();
     assert!(added.contains(&pool.user_pool_id), "{added}");
@@ -85,6 +90,8 @@ async fn a_tenant_registered_by_the_command_is_served_and_one_removed_is_refused
         &vec!["key-one".to_string()]
     );
     assert_eq!(item["maxPasswordAttempts"].as_n().unwrap(), "3");
+    assert_eq!(item["maxOtpAttempts"].as_n().unwrap(), "4");
+    assert!(added.contains("\"maxOtpAttempts\": 4"), "{added}");
 
     // the functions serve it
     let fixture = TenantFixture {

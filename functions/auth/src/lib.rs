@@ -1,14 +1,17 @@
 //! The `auth` group: sign-in, token refresh, temporary-password change and MFA challenge
 //! responses. Each route checks the account's lock before any credential reaches Cognito.
 
-use std::time::{Duration, SystemTime};
+use std::{
+    future::Future,
+    time::{Duration, SystemTime},
+};
 
 use serde::Deserialize;
 use shared::{
     ApiError, App, Call, Ports, Reply,
     domain::audit::Event,
     domain::directory::{AuthResult, Challenge, Directory, DirectoryError},
-    domain::lock::{Lock, LockStore, Reservation},
+    domain::lock::{Budget, Lock, LockStore, Reservation},
     domain::store::Chain,
     domain::tenant::Tenant,
     domain::validate::{Code, Password, RefreshToken, Session, Text},
@@ -101,7 +104,8 @@ impl shared::Group for Group {
                 let user = body.user_id.clone();
                 let mut checked = Checked::Neither;
                 let work = async {
-                    let (result, c) = answer_challenge(app, tenant, challenge?, body).await;
+                    let (result, c) =
+                        answer_challenge(app, tenant, &call.meta, challenge?, body).await;
                     checked = c;
                     visible(tenant, result)
                 };
@@ -200,18 +204,19 @@ async fn ensure_unlocked<P: Ports>(
     }
 }
 
-/// How the unit of lockout budget a password check reserved is settled once Cognito answered.
+/// How the unit of lockout budget a check reserved is settled once Cognito answered.
 enum Settle {
     /// No budget was reserved (no policy, or refused before Cognito).
     Nothing,
-    Success,
-    /// A wrong password (or an unknown user, who spends budget alike): keep the unit.
+    Success(Budget),
+    /// A wrong password or code (or an unknown user, who spends budget alike): keep the unit.
     Failure {
+        budget: Budget,
         attempt: u32,
         now: SystemTime,
     },
     /// The check never happened (Cognito unavailable, throttled, …): give the unit back.
-    Release,
+    Release(Budget),
 }
 
 /// How a credential check ended, for the time it teaches or is held to (`shared::latency`).
@@ -282,60 +287,76 @@ async fn sign_in<P: Ports>(
     (result, checked)
 }
 
-/// A password check under the tenant's lockout policy: reserve a unit of the budget, check,
-/// and say how to settle the reservation (see `shared::domain::lock`).
+/// A password check under the tenant's lockout policy (see `check_under_budget`).
 async fn check_password<P: Ports>(
     app: &App<P>,
     tenant: &Tenant,
     user: &UserId,
     password: &str,
 ) -> (Result<AuthResult, ApiError>, Settle, Checked) {
+    let check = app.directory.password_auth(tenant, user, password);
+    let wrong = |e: &DirectoryError| {
+        matches!(
+            e,
+            DirectoryError::NotAuthorized | DirectoryError::UserNotFound
+        )
+    };
+    let into = |e| sign_in_error(tenant, e);
+    check_under_budget(app, tenant, user, Budget::Password, check, wrong, into).await
+}
+
+/// A check of a guessable secret under the tenant's lockout policy: reserve a unit of
+/// `budget`, check, and say how to settle the reservation (see `shared::domain::lock`).
+/// `wrong` tells a wrong guess (the unit stays spent) from a check that never happened;
+/// `into` is how the directory's refusal reads to the caller.
+async fn check_under_budget<P: Ports>(
+    app: &App<P>,
+    tenant: &Tenant,
+    user: &UserId,
+    budget: Budget,
+    check: impl Future<Output = Result<AuthResult, DirectoryError>>,
+    wrong: impl Fn(&DirectoryError) -> bool,
+    into: impl Fn(DirectoryError) -> ApiError,
+) -> (Result<AuthResult, ApiError>, Settle, Checked) {
     let (pool, policy) = (&tenant.user_pool_id, &tenant.lockout);
-    if policy.max_password_attempts == 0 {
-        return match ensure_unlocked(app, tenant, user, Guarded::Credential).await {
-            Ok(()) => {
-                let outcome = app.directory.password_auth(tenant, user, password).await;
-                let checked = checked_of(&outcome);
-                let result = outcome.map_err(|e| sign_in_error(tenant, e));
-                (result, Settle::Nothing, checked)
-            }
-            Err(ApiError::AccountLocked) => (
-                Err(ApiError::AccountLocked),
-                Settle::Nothing,
-                Checked::Locked,
-            ),
-            Err(e) => (Err(e), Settle::Nothing, Checked::Neither),
-        };
-    }
-    let now = SystemTime::now();
-    let attempt = match app.locks.reserve_attempt(pool, user, policy, now).await {
-        Ok(Reservation::Granted { attempt }) => attempt,
-        Ok(Reservation::Locked(_)) => {
-            let locked = Err(ApiError::AccountLocked);
-            return (locked, Settle::Nothing, Checked::Locked);
+    if budget.limit(policy) == 0 {
+        if let Err(e) = ensure_unlocked(app, tenant, user, Guarded::Credential).await {
+            let (result, checked) = lock_refusal(e);
+            return (result, Settle::Nothing, checked);
         }
+        let outcome = check.await;
+        let checked = checked_of(&outcome);
+        return (outcome.map_err(into), Settle::Nothing, checked);
+    }
+    let refused = |e, checked| (Err(e), Settle::Nothing, checked);
+    let now = SystemTime::now();
+    let attempt = match app
+        .locks
+        .reserve_attempt(pool, user, budget, policy, now)
+        .await
+    {
+        Ok(Reservation::Granted { attempt }) => attempt,
+        Ok(Reservation::Locked(_)) => return refused(ApiError::AccountLocked, Checked::Locked),
         Ok(Reservation::Exhausted) => {
             let busy = ApiError::TooManyRequests {
                 retry_after: Duration::from_secs(1),
             };
-            return (Err(busy), Settle::Nothing, Checked::Neither);
+            return refused(busy, Checked::Neither);
         }
-        Err(e) => return (Err(e.into()), Settle::Nothing, Checked::Neither),
+        Err(e) => return refused(e.into(), Checked::Neither),
     };
-    let outcome = app.directory.password_auth(tenant, user, password).await;
+    let outcome = check.await;
     let settle = match &outcome {
-        Ok(_) => Settle::Success,
-        Err(DirectoryError::NotAuthorized | DirectoryError::UserNotFound) => {
-            Settle::Failure { attempt, now }
-        }
-        Err(_) => Settle::Release,
+        Ok(_) => Settle::Success(budget),
+        Err(e) if wrong(e) => Settle::Failure {
+            budget,
+            attempt,
+            now,
+        },
+        Err(_) => Settle::Release(budget),
     };
     let checked = checked_of(&outcome);
-    (
-        outcome.map_err(|e| sign_in_error(tenant, e)),
-        settle,
-        checked,
-    )
+    (outcome.map_err(into), settle, checked)
 }
 
 /// Settling never changes the caller's answer: a failed write leaves the budget smaller, never
@@ -350,11 +371,15 @@ async fn settle_budget<P: Ports>(
     let (pool, policy) = (&tenant.user_pool_id, &tenant.lockout);
     let settled = match settle {
         Settle::Nothing => Ok(()),
-        Settle::Success => app.locks.record_success(pool, user).await,
-        Settle::Failure { attempt, now } => {
+        Settle::Success(budget) => app.locks.record_success(pool, user, budget).await,
+        Settle::Failure {
+            budget,
+            attempt,
+            now,
+        } => {
             match app
                 .locks
-                .record_failure(pool, user, attempt, policy, now)
+                .record_failure(pool, user, budget, attempt, policy, now)
                 .await
             {
                 Ok(Some(_lock)) => {
@@ -368,7 +393,7 @@ async fn settle_budget<P: Ports>(
                 Err(e) => Err(e),
             }
         }
-        Settle::Release => app.locks.release_attempt(pool, user).await,
+        Settle::Release(budget) => app.locks.release_attempt(pool, user, budget).await,
     };
     if let Err(e) = settled {
         tracing::error!(cause = %Chain(&e), "the lockout reservation was not settled");
@@ -471,25 +496,35 @@ fn challenge_of(name: &str) -> Result<Challenge, ApiError> {
     }
 }
 
+/// A code answering a sign-in challenge spends the tenant's second-factor budget
+/// (`maxOtpAttempts`); choosing a factor (`SELECT_MFA_TYPE`) guesses nothing. The budget is
+/// settled before the request's audit entry, so an auto-lock is listed first.
 async fn answer_challenge<P: Ports>(
     app: &App<P>,
     tenant: &Tenant,
+    meta: &RequestMeta,
     challenge: Challenge,
     body: ChallengeAnswer,
 ) -> (Result<AuthResult, ApiError>, Checked) {
-    if let Err(e) = ensure_unlocked(app, tenant, &body.user_id, Guarded::Credential).await {
-        return lock_refusal(e);
+    let user = &body.user_id;
+    let check = app.directory.answer_challenge(
+        tenant,
+        user,
+        challenge,
+        body.session.expose(),
+        body.code.expose(),
+    );
+    if challenge == Challenge::SelectMfaType {
+        if let Err(e) = ensure_unlocked(app, tenant, user, Guarded::Credential).await {
+            return lock_refusal(e);
+        }
+        let outcome = check.await;
+        let checked = checked_of(&outcome);
+        return (outcome.map_err(ApiError::from), checked);
     }
-    let outcome = app
-        .directory
-        .answer_challenge(
-            tenant,
-            &body.user_id,
-            challenge,
-            body.session.expose(),
-            body.code.expose(),
-        )
-        .await;
-    let checked = checked_of(&outcome);
-    (outcome.map_err(ApiError::from), checked)
+    let wrong = |e: &DirectoryError| matches!(e, DirectoryError::CodeMismatch);
+    let (result, settle, checked) =
+        check_under_budget(app, tenant, user, Budget::Otp, check, wrong, ApiError::from).await;
+    settle_budget(app, tenant, meta, user, settle).await;
+    (result, checked)
 }

@@ -8,7 +8,8 @@ use lambda_http::Request;
 use serde_json::{Value, json};
 use shared::{
     domain::directory::DirectoryError,
-    domain::lock::{Lock, LockSource},
+    domain::lock::{Lock, LockSource, LockStore},
+    http::request::UserId,
     testing::{self, Answer, slug},
     testing::{InMemoryDirectory, MemApp, MemUser, app},
 };
@@ -433,6 +434,7 @@ fn lockout_app(max: u32, duration: std::time::Duration) -> MemApp {
     let tenant = shared::domain::tenant::Tenant {
         lockout: shared::domain::tenant::LockoutPolicy {
             max_password_attempts: max,
+            max_otp_attempts: 5,
             lockout_duration: duration,
         },
         ..shared::testing::tenant()
@@ -519,6 +521,7 @@ async fn concurrent_wrong_passwords_never_exceed_the_budget() {
     let tenant = shared::domain::tenant::Tenant {
         lockout: shared::domain::tenant::LockoutPolicy {
             max_password_attempts: 5,
+            max_otp_attempts: 5,
             lockout_duration: std::time::Duration::from_secs(900),
         },
         ..shared::testing::tenant()
@@ -542,4 +545,109 @@ async fn concurrent_wrong_passwords_never_exceed_the_budget() {
     assert_eq!(refused + app.directory.calls(), 40);
     let (status, body, _) = call(&app, event("user-authentication")).await;
     assert_eq!((status, slug(&body)), (403, "account-locked"));
+}
+
+fn mfa_lockout_app(max_otp: u32) -> MemApp {
+    let tenant = shared::domain::tenant::Tenant {
+        lockout: shared::domain::tenant::LockoutPolicy {
+            max_password_attempts: 5,
+            max_otp_attempts: max_otp,
+            lockout_duration: std::time::Duration::from_secs(900),
+        },
+        ..shared::testing::tenant()
+    };
+    let user = MemUser {
+        mfa: true,
+        ..MemUser::confirmed(PASSWORD)
+    };
+    shared::testing::app_for(tenant, InMemoryDirectory::with_user("demo-user", user))
+}
+
+/// A sign-in that reached the code challenge, and an answer to it with `code`.
+async fn challenge_answer(app: &MemApp) -> impl Fn(&str) -> Request {
+    let (_, body, _) = call(app, event("user-authentication")).await;
+    assert_eq!(body["data"]["challengeName"], "SOFTWARE_TOKEN_MFA");
+    let session = body["data"]["session"].as_str().unwrap().to_string();
+    move |code: &str| {
+        with_body(
+            event("respond-to-auth-challenge-invalid-session"),
+            json!({"userID": "demo-user", "session": session, "challengeName": "SOFTWARE_TOKEN_MFA", "code": code}),
+        )
+    }
+}
+
+#[tokio::test]
+async fn wrong_codes_spend_their_own_budget_and_the_last_one_locks() {
+    let app = mfa_lockout_app(3);
+    let answer = challenge_answer(&app).await;
+    for i in 1..=3 {
+        let (status, body, _) = call(&app, answer("000000")).await;
+        assert_eq!((status, slug(&body)), (400, "code-mismatch"), "code {i}");
+        assert_eq!(app.locks.otp_attempts("demo-user"), i);
+        // the right password a guesser knows does not refill the code budget
+        assert_eq!(app.locks.attempts("demo-user"), 0);
+    }
+    let calls = app.directory.calls();
+    let (status, body, _) = call(&app, answer(InMemoryDirectory::MFA_CODE)).await;
+    assert_eq!((status, slug(&body)), (403, "account-locked"));
+    assert_eq!(
+        app.directory.calls(),
+        calls,
+        "the right code was never checked"
+    );
+    let lock = app
+        .locks
+        .state("p", &UserId::parse("demo-user").unwrap())
+        .await;
+    let lock = lock.unwrap().lock.expect("locked");
+    assert_eq!(lock.source, LockSource::LockoutPolicy);
+    assert_eq!(
+        lock.reason.as_deref(),
+        Some("3 consecutive wrong second-factor codes")
+    );
+    let actions = app.audit.actions();
+    let auto = actions
+        .iter()
+        .position(|a| a.0 == "auto-lock")
+        .expect("auto-lock audited");
+    assert_eq!(
+        actions[auto + 1],
+        ("respond-to-auth-challenge".into(), "code-mismatch".into()),
+        "the auto-lock is listed before the answer that caused it: {actions:?}"
+    );
+    // and the password is refused too: a lockout refuses every password check
+    let (status, body, _) = call(&app, event("user-authentication")).await;
+    assert_eq!((status, slug(&body)), (403, "account-locked"));
+}
+
+#[tokio::test]
+async fn a_right_code_makes_the_code_budget_whole_and_zero_turns_it_off() {
+    let app = mfa_lockout_app(3);
+    let answer = challenge_answer(&app).await;
+    for _ in 0..2 {
+        call(&app, answer("000000")).await;
+    }
+    assert_eq!(app.locks.otp_attempts("demo-user"), 2);
+    assert_eq!(call(&app, answer(InMemoryDirectory::MFA_CODE)).await.0, 200);
+    assert_eq!(app.locks.otp_attempts("demo-user"), 0);
+
+    let app = mfa_lockout_app(0);
+    let answer = challenge_answer(&app).await;
+    for _ in 0..8 {
+        assert_eq!(call(&app, answer("000000")).await.0, 400);
+    }
+    assert_eq!(app.locks.otp_attempts("demo-user"), 0);
+    assert_eq!(call(&app, answer(InMemoryDirectory::MFA_CODE)).await.0, 200);
+}
+
+#[tokio::test]
+async fn a_code_the_directory_never_checked_gives_its_unit_back() {
+    let app = mfa_lockout_app(2);
+    let answer = challenge_answer(&app).await;
+    app.directory
+        .fail_with(|| DirectoryError::Unavailable("down".into()));
+    for _ in 0..4 {
+        assert_eq!(call(&app, answer("000000")).await.0, 503);
+    }
+    assert_eq!(app.locks.otp_attempts("demo-user"), 0);
 }

@@ -26,6 +26,7 @@ fn app_with(hide_account_state: bool) -> MemApp {
         hide_account_state,
         lockout: LockoutPolicy {
             max_password_attempts: 3,
+            max_otp_attempts: 5,
             lockout_duration: Duration::from_secs(900),
         },
         ..testing::tenant()

@@ -128,6 +128,7 @@ async fn lock<P: Ports>(
     let state = AccountState {
         lock: Some(locked.lock),
         failed_attempts: locked.failed_attempts,
+        failed_otp_attempts: locked.failed_otp_attempts,
     };
     Ok(LockState::of(user, &state))
 }

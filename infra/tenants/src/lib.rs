@@ -110,6 +110,9 @@ pub struct Policy {
     /// Wrong passwords before the account locks (0: no lockout).
     #[arg(long)]
     pub max_password_attempts: Option<u32>,
+    /// Wrong second-factor codes at sign-in before the account locks (0: no lockout).
+    #[arg(long)]
+    pub max_otp_attempts: Option<u32>,
     /// How long a lockout lasts, in seconds (0: until an admin unlocks).
     #[arg(long)]
     pub lockout_seconds: Option<u64>,
@@ -258,6 +261,9 @@ fn policy_items(policy: &Policy) -> Vec<(&'static str, AttributeValue)> {
     if let Some(n) = policy.max_password_attempts {
         items.push(("maxPasswordAttempts", AttributeValue::N(n.to_string())));
     }
+    if let Some(n) = policy.max_otp_attempts {
+        items.push(("maxOtpAttempts", AttributeValue::N(n.to_string())));
+    }
     if let Some(s) = policy.lockout_seconds {
         items.push(("lockoutDurationSeconds", AttributeValue::N(s.to_string())));
     }
@@ -281,6 +287,7 @@ fn describe(
         "adminGroup": t.admin_group,
         "apiKeyIds": t.api_key_ids,
         "maxPasswordAttempts": t.lockout.max_password_attempts,
+        "maxOtpAttempts": t.lockout.max_otp_attempts,
         "lockoutDurationSeconds": t.lockout.lockout_duration.as_secs(),
         "hideAccountState": t.hide_account_state,
         "issuer": t.issuer,
@@ -421,7 +428,9 @@ async fn set_policy(set: SetPolicy, clients: &Clients) -> Result<String, CliErro
     let items = policy_items(&set.policy);
     if items.is_empty() {
         return Err(CliError::Invalid(
-            "give --max-password-attempts, --lockout-seconds or --hide-account-state".into(),
+            "give --max-password-attempts, --max-otp-attempts, --lockout-seconds or \
+             --hide-account-state"
+                .into(),
         ));
     }
     let sets: Vec<String> = items

@@ -8,6 +8,10 @@
 //! last unit locks the account), anything that did not check the password gives it back.
 //! So under any concurrency no more than `maxPasswordAttempts` wrong passwords ever reach
 //! Cognito before the lock holds.
+//!
+//! Second-factor codes have a budget of their own ([`Budget::Otp`], `maxOtpAttempts`), kept
+//! by the same rules: whoever reaches a code challenge already knows the password, so a
+//! success there must not refill the password budget, nor a right password the code budget.
 
 use std::{
     future::Future,
@@ -22,6 +26,32 @@ use crate::{
     http::request::UserId,
     time::{epoch_seconds, from_epoch_seconds, rfc3339},
 };
+
+/// What a caller may guess, each with its own lockout budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Budget {
+    /// Passwords (sign-in, temporary-password change): `maxPasswordAttempts`.
+    Password,
+    /// Second-factor codes answering a sign-in challenge: `maxOtpAttempts`.
+    Otp,
+}
+
+impl Budget {
+    /// The tenant's limit for this budget; 0 means no limit.
+    pub fn limit(self, policy: &LockoutPolicy) -> u32 {
+        match self {
+            Self::Password => policy.max_password_attempts,
+            Self::Otp => policy.max_otp_attempts,
+        }
+    }
+
+    fn failures(self) -> &'static str {
+        match self {
+            Self::Password => "failed password attempts",
+            Self::Otp => "wrong second-factor codes",
+        }
+    }
+}
 
 /// Who put a lock in place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,13 +114,14 @@ impl Lock {
             && self.locked_until == other.locked_until
     }
 
-    /// The lock the lockout policy puts on an account at `now`.
-    pub fn lockout(policy: &LockoutPolicy, now: SystemTime) -> Self {
+    /// The lock the lockout policy puts on an account at `now`, once `budget` is spent.
+    pub fn lockout(budget: Budget, policy: &LockoutPolicy, now: SystemTime) -> Self {
         Self {
             source: LockSource::LockoutPolicy,
             reason: Some(format!(
-                "{} consecutive failed password attempts",
-                policy.max_password_attempts
+                "{} consecutive {}",
+                budget.limit(policy),
+                budget.failures()
             )),
             locked_at: rfc3339(now),
             locked_by: "system".into(),
@@ -107,6 +138,18 @@ pub struct AccountState {
     pub lock: Option<Lock>,
     /// Password checks spent since the last success or reset.
     pub failed_attempts: u32,
+    /// Second-factor code checks spent since the last success or reset.
+    pub failed_otp_attempts: u32,
+}
+
+impl AccountState {
+    /// The units of `budget` spent.
+    pub fn spent(&self, budget: Budget) -> u32 {
+        match budget {
+            Budget::Password => self.failed_attempts,
+            Budget::Otp => self.failed_otp_attempts,
+        }
+    }
 }
 
 /// The answer to a reservation.
@@ -126,8 +169,9 @@ pub struct Locked {
     pub lock: Lock,
     /// `false` when a lock already held (and was replaced).
     pub created: bool,
-    /// The lockout budget spent, as stored with the lock.
+    /// The lockout budgets spent, as stored with the lock.
     pub failed_attempts: u32,
+    pub failed_otp_attempts: u32,
 }
 
 /// Where account state is kept. Every error here must fail the request closed.
@@ -139,31 +183,34 @@ pub trait LockStore: Send + Sync {
         user: &UserId,
     ) -> impl Future<Output = Result<AccountState, StoreError>> + Send;
 
-    /// Reserves one password check (see the module comment).
+    /// Reserves one check of `budget` (see the module comment).
     fn reserve_attempt(
         &self,
         pool_id: &str,
         user: &UserId,
+        budget: Budget,
         policy: &LockoutPolicy,
         now: SystemTime,
     ) -> impl Future<Output = Result<Reservation, StoreError>> + Send;
 
-    /// The reserved check found a wrong password. When it was the last unit of the budget,
-    /// the account is locked and the new lock is returned.
+    /// The reserved check found a wrong password (or code). When it was the last unit of the
+    /// budget, the account is locked and the new lock is returned.
     fn record_failure(
         &self,
         pool_id: &str,
         user: &UserId,
+        budget: Budget,
         attempt: u32,
         policy: &LockoutPolicy,
         now: SystemTime,
     ) -> impl Future<Output = Result<Option<Lock>, StoreError>> + Send;
 
-    /// The reserved check found the right password: the budget is whole again.
+    /// The reserved check found the right password (or code): that budget is whole again.
     fn record_success(
         &self,
         pool_id: &str,
         user: &UserId,
+        budget: Budget,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// The reserved check never happened (Cognito unavailable, throttled, …): give it back.
@@ -171,6 +218,7 @@ pub trait LockStore: Send + Sync {
         &self,
         pool_id: &str,
         user: &UserId,
+        budget: Budget,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Puts an admin lock in place. It replaces whatever lock holds: a lockout-policy lock
@@ -185,7 +233,7 @@ pub trait LockStore: Send + Sync {
         now: SystemTime,
     ) -> impl Future<Output = Result<Locked, StoreError>> + Send;
 
-    /// After a password reset through the user's own verified channel: resets the budget and
+    /// After a password reset through the user's own verified channel: resets the budgets and
     /// lifts a lockout-policy lock, never an admin lock. Idempotent.
     fn clear_lockout(
         &self,
@@ -207,7 +255,7 @@ pub trait LockStore: Send + Sync {
         user: &UserId,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Lifts any lock and resets the budget. Idempotent.
+    /// Lifts any lock and resets the budgets. Idempotent.
     fn unlock(
         &self,
         pool_id: &str,
@@ -237,6 +285,7 @@ pub struct LockState {
     pub locked_by: Option<String>,
     pub locked_until: Option<String>,
     pub failed_attempts: u32,
+    pub failed_otp_attempts: u32,
     pub source: Option<&'static str>,
 }
 
@@ -253,6 +302,7 @@ impl LockState {
                 .and_then(|l| l.locked_until)
                 .map(|s| rfc3339(from_epoch_seconds(s))),
             failed_attempts: state.failed_attempts,
+            failed_otp_attempts: state.failed_otp_attempts,
             source: lock.map(|l| l.source.as_str()),
         }
     }
@@ -284,11 +334,21 @@ mod tests {
     fn a_lockout_with_zero_duration_holds_until_unlocked() {
         let policy = LockoutPolicy {
             max_password_attempts: 3,
+            max_otp_attempts: 4,
             lockout_duration: Duration::ZERO,
         };
-        let l = Lock::lockout(&policy, SystemTime::now());
+        let l = Lock::lockout(Budget::Password, &policy, SystemTime::now());
         assert_eq!(l.locked_until, None);
         assert_eq!(l.locked_by, "system");
         assert_eq!(l.source, LockSource::LockoutPolicy);
+        assert_eq!(
+            l.reason.as_deref(),
+            Some("3 consecutive failed password attempts")
+        );
+        let l = Lock::lockout(Budget::Otp, &policy, SystemTime::now());
+        assert_eq!(
+            l.reason.as_deref(),
+            Some("4 consecutive wrong second-factor codes")
+        );
     }
 }

@@ -13,6 +13,9 @@ use crate::{
 pub struct LockoutPolicy {
     /// Consecutive failed password checks before the account locks; 0 turns the policy off.
     pub max_password_attempts: u32,
+    /// Consecutive wrong second-factor codes (sign-in challenges) before the account locks;
+    /// 0 turns this budget off.
+    pub max_otp_attempts: u32,
     /// How long an automatic lock holds; zero means until an admin unlocks.
     pub lockout_duration: Duration,
 }
@@ -21,6 +24,7 @@ impl Default for LockoutPolicy {
     fn default() -> Self {
         Self {
             max_password_attempts: 5,
+            max_otp_attempts: 5,
             lockout_duration: Duration::from_secs(15 * 60),
         }
     }

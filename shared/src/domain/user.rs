@@ -91,6 +91,7 @@ mod tests {
                 locked_until: None,
             }),
             failed_attempts: 0,
+            failed_otp_attempts: 0,
         };
         let free = AccountState::default();
         assert_eq!(

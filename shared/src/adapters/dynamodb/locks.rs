@@ -1,6 +1,7 @@
 //! Account-state table, key `pk` = `userPoolId#userID`: `lockSource`, `lockReason`,
-//! `lockedAt`, `lockedBy`, `lockedUntil` (epoch seconds), `attempts` (the spent lockout
-//! budget), `reservedAt` (epoch seconds of the last reservation), `expiresAt` (TTL).
+//! `lockedAt`, `lockedBy`, `lockedUntil` (epoch seconds), `attempts` and `otpAttempts` (the
+//! spent password and second-factor budgets), `reservedAt` and `otpReservedAt` (epoch seconds
+//! of each budget's last reservation), `expiresAt` (TTL).
 
 use std::{collections::HashMap, time::Duration, time::SystemTime};
 
@@ -14,7 +15,9 @@ use aws_smithy_runtime_api::http::Response as HttpResponse;
 
 use super::{Item, classify, is_condition_failure, n, number, string};
 use crate::{
-    domain::lock::{AccountState, Lock, LockSource, LockStore, Locked, Reservation, account_key},
+    domain::lock::{
+        AccountState, Budget, Lock, LockSource, LockStore, Locked, Reservation, account_key,
+    },
     domain::store::StoreError,
     domain::tenant::LockoutPolicy,
     http::request::UserId,
@@ -39,12 +42,25 @@ pub fn state_from_item(item: &Item, now: SystemTime) -> AccountState {
     let lock = stored.clone().filter(|l| l.holds_at(now));
     let expired_lockout =
         stored.is_some_and(|l| l.source == LockSource::LockoutPolicy && lock.is_none());
-    let attempts = number(item, "attempts")
-        .and_then(|n| u32::try_from(n).ok())
-        .unwrap_or(0);
+    let count = |budget| {
+        if expired_lockout {
+            0
+        } else {
+            spent(item, budget)
+        }
+    };
     AccountState {
         lock,
-        failed_attempts: if expired_lockout { 0 } else { attempts },
+        failed_attempts: count(Budget::Password),
+        failed_otp_attempts: count(Budget::Otp),
+    }
+}
+
+/// A budget's attributes: the units spent and when the last one was reserved.
+fn attributes(budget: Budget) -> (&'static str, &'static str) {
+    match budget {
+        Budget::Password => ("attempts", "reservedAt"),
+        Budget::Otp => ("otpAttempts", "otpReservedAt"),
     }
 }
 
@@ -52,9 +68,9 @@ pub fn state_from_item(item: &Item, now: SystemTime) -> AccountState {
 /// last change (DynamoDB TTL); a timed lock lasts a day beyond its end; an open-ended lock never.
 const HOUSEKEEPING: Duration = Duration::from_secs(86_400);
 
-/// Lifts whatever lock the item holds and makes the budget whole (unlock, a recovery's lift).
-const LIFT_LOCK: &str =
-    "SET attempts = :zero REMOVE lockSource, lockReason, lockedAt, lockedBy, lockedUntil";
+/// Lifts whatever lock the item holds and makes the budgets whole (unlock, a recovery's lift).
+const LIFT_LOCK: &str = "SET attempts = :zero, otpAttempts = :zero \
+     REMOVE lockSource, lockReason, lockedAt, lockedBy, lockedUntil";
 
 /// The condition under which no lock holds at `:now`.
 const NO_LOCK_HOLDS: &str =
@@ -144,8 +160,8 @@ impl DynamoLocks {
     }
 }
 
-fn attempts(item: &Item) -> u32 {
-    number(item, "attempts")
+fn spent(item: &Item, budget: Budget) -> u32 {
+    number(item, attributes(budget).0)
         .and_then(|n| u32::try_from(n).ok())
         .unwrap_or(0)
 }
@@ -181,20 +197,28 @@ impl LockStore for DynamoLocks {
         &self,
         pool_id: &str,
         user: &UserId,
+        budget: Budget,
         policy: &LockoutPolicy,
         now: SystemTime,
     ) -> Result<Reservation, StoreError> {
         let secs = epoch_seconds(now);
+        let (spent_at, reserved_at) = attributes(budget);
+        let (other, _) = attributes(match budget {
+            Budget::Password => Budget::Otp,
+            Budget::Otp => Budget::Password,
+        });
         // a lost race with another writer is retried a few times; it cannot loop for long
         for _ in 0..3 {
             let result = self
                 .update(pool_id, user)
-                .update_expression("ADD attempts :one SET reservedAt = :now, expiresAt = :expires")
+                .update_expression(format!(
+                    "ADD {spent_at} :one SET {reserved_at} = :now, expiresAt = :expires"
+                ))
                 .condition_expression(format!(
-                    "(attribute_not_exists(attempts) OR attempts < :max) AND {NO_LOCK_HOLDS}"
+                    "(attribute_not_exists({spent_at}) OR {spent_at} < :max) AND {NO_LOCK_HOLDS}"
                 ))
                 .expression_attribute_values(":one", n(1))
-                .expression_attribute_values(":max", n(policy.max_password_attempts))
+                .expression_attribute_values(":max", n(budget.limit(policy)))
                 .expression_attribute_values(":now", n(secs))
                 .expression_attribute_values(":expires", n(secs + HOUSEKEEPING.as_secs()))
                 .return_values(ReturnValue::UpdatedNew)
@@ -207,7 +231,7 @@ impl LockStore for DynamoLocks {
                 Ok(out) => {
                     let attempt = out
                         .attributes()
-                        .and_then(|a| number(a, "attempts"))
+                        .and_then(|a| number(a, spent_at))
                         .and_then(|n| u32::try_from(n).ok())
                         .unwrap_or(1);
                     return Ok(Reservation::Granted { attempt });
@@ -218,15 +242,17 @@ impl LockStore for DynamoLocks {
             match lock_from_item(&old) {
                 Some(lock) if lock.holds_at(now) => return Ok(Reservation::Locked(lock)),
                 Some(expired) => {
-                    // the lockout is over: start a fresh budget with this attempt as its first unit
+                    // the lockout is over: fresh budgets, with this attempt as its first unit
                     let reset = self
                         .update(pool_id, user)
-                        .update_expression(
-                            "SET attempts = :one, reservedAt = :now, expiresAt = :expires \
-                             REMOVE lockSource, lockReason, lockedAt, lockedBy, lockedUntil",
-                        )
+                        .update_expression(format!(
+                            "SET {spent_at} = :one, {other} = :zero, {reserved_at} = :now, \
+                             expiresAt = :expires \
+                             REMOVE lockSource, lockReason, lockedAt, lockedBy, lockedUntil"
+                        ))
                         .condition_expression("lockedUntil = :until")
                         .expression_attribute_values(":one", n(1))
+                        .expression_attribute_values(":zero", n(0))
                         .expression_attribute_values(":now", n(secs))
                         .expression_attribute_values(":expires", n(secs + HOUSEKEEPING.as_secs()))
                         .expression_attribute_values(":until", n(expired.locked_until.unwrap_or(0)))
@@ -239,12 +265,12 @@ impl LockStore for DynamoLocks {
                     }
                 }
                 None => {
-                    let reserved_at = number(&old, "reservedAt").unwrap_or(0);
-                    if reserved_at + crate::domain::lock::STALE_RESERVATION.as_secs() > secs {
+                    let last = number(&old, reserved_at).unwrap_or(0);
+                    if last + crate::domain::lock::STALE_RESERVATION.as_secs() > secs {
                         return Ok(Reservation::Exhausted);
                     }
                     // checks that died in flight hold the budget: count them as failures
-                    let lock = Lock::lockout(policy, now);
+                    let lock = Lock::lockout(budget, policy, now);
                     match self.write_lock(pool_id, user, &lock, now).await? {
                         Ok(_) => return Ok(Reservation::Locked(lock)),
                         Err(_) => continue,
@@ -261,14 +287,15 @@ impl LockStore for DynamoLocks {
         &self,
         pool_id: &str,
         user: &UserId,
+        budget: Budget,
         attempt: u32,
         policy: &LockoutPolicy,
         now: SystemTime,
     ) -> Result<Option<Lock>, StoreError> {
-        if attempt < policy.max_password_attempts {
+        if attempt < budget.limit(policy) {
             return Ok(None);
         }
-        let lock = Lock::lockout(policy, now);
+        let lock = Lock::lockout(budget, policy, now);
         Ok(self
             .write_lock(pool_id, user, &lock, now)
             .await?
@@ -276,11 +303,17 @@ impl LockStore for DynamoLocks {
             .map(|_| lock))
     }
 
-    async fn record_success(&self, pool_id: &str, user: &UserId) -> Result<(), StoreError> {
+    async fn record_success(
+        &self,
+        pool_id: &str,
+        user: &UserId,
+        budget: Budget,
+    ) -> Result<(), StoreError> {
+        let (spent_at, _) = attributes(budget);
         match self
             .update(pool_id, user)
-            .update_expression("SET attempts = :zero")
-            .condition_expression("attribute_exists(attempts)")
+            .update_expression(format!("SET {spent_at} = :zero"))
+            .condition_expression(format!("attribute_exists({spent_at})"))
             .expression_attribute_values(":zero", n(0))
             .send()
             .await
@@ -291,11 +324,17 @@ impl LockStore for DynamoLocks {
         }
     }
 
-    async fn release_attempt(&self, pool_id: &str, user: &UserId) -> Result<(), StoreError> {
+    async fn release_attempt(
+        &self,
+        pool_id: &str,
+        user: &UserId,
+        budget: Budget,
+    ) -> Result<(), StoreError> {
+        let (spent_at, _) = attributes(budget);
         match self
             .update(pool_id, user)
-            .update_expression("ADD attempts :minus")
-            .condition_expression("attempts > :zero")
+            .update_expression(format!("ADD {spent_at} :minus"))
+            .condition_expression(format!("{spent_at} > :zero"))
             .expression_attribute_values(":minus", n(-1))
             .expression_attribute_values(":zero", n(0))
             .send()
@@ -319,7 +358,8 @@ impl LockStore for DynamoLocks {
                 return Ok(Locked {
                     lock,
                     created: true,
-                    failed_attempts: attempts(&new),
+                    failed_attempts: spent(&new, Budget::Password),
+                    failed_otp_attempts: spent(&new, Budget::Otp),
                 });
             }
             Err(old) => old,
@@ -330,7 +370,8 @@ impl LockStore for DynamoLocks {
             return Ok(Locked {
                 lock: held,
                 created: false,
-                failed_attempts: attempts(&old),
+                failed_attempts: spent(&old, Budget::Password),
+                failed_otp_attempts: spent(&old, Budget::Otp),
             });
         }
         // a lockout, or an admin lock with another reason or end: replaced, unconditionally
@@ -343,7 +384,8 @@ impl LockStore for DynamoLocks {
         let old = out.attributes().cloned().unwrap_or_default();
         Ok(Locked {
             created: lock_from_item(&old).is_none_or(|held| !held.holds_at(now)),
-            failed_attempts: attempts(&old),
+            failed_attempts: spent(&old, Budget::Password),
+            failed_otp_attempts: spent(&old, Budget::Otp),
             lock,
         })
     }
@@ -359,8 +401,11 @@ impl LockStore for DynamoLocks {
             .await;
         match lifted {
             Ok(_) => Ok(()),
-            // no item, or an admin lock: the budget is still reset, the admin lock stays
-            Err(e) if is_condition_failure(&e) => self.record_success(pool_id, user).await,
+            // no item, or an admin lock: the budgets are still reset, the admin lock stays
+            Err(e) if is_condition_failure(&e) => {
+                self.record_success(pool_id, user, Budget::Password).await?;
+                self.record_success(pool_id, user, Budget::Otp).await
+            }
             Err(e) => Err(classify(e)),
         }
     }

@@ -60,6 +60,9 @@ pub fn tenant_from_item(key: &str, item: &Item) -> Result<Tenant, StoreError> {
             max_password_attempts: number(item, "maxPasswordAttempts")
                 .and_then(|n| u32::try_from(n).ok())
                 .unwrap_or(defaults.max_password_attempts),
+            max_otp_attempts: number(item, "maxOtpAttempts")
+                .and_then(|n| u32::try_from(n).ok())
+                .unwrap_or(defaults.max_otp_attempts),
             lockout_duration: number(item, "lockoutDurationSeconds")
                 .map(Duration::from_secs)
                 .unwrap_or(defaults.lockout_duration),

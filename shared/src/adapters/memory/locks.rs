@@ -11,7 +11,7 @@ use std::{
 
 use crate::{
     domain::lock::{
-        AccountState, Lock, LockSource, LockStore, Locked, Reservation, STALE_RESERVATION,
+        AccountState, Budget, Lock, LockSource, LockStore, Locked, Reservation, STALE_RESERVATION,
     },
     domain::store::StoreError,
     domain::tenant::LockoutPolicy,
@@ -24,8 +24,20 @@ use crate::{
 struct MemAccount {
     lock: Option<Lock>,
     attempts: u32,
-    /// Epoch seconds of the last reservation.
+    otp_attempts: u32,
+    /// Epoch seconds of each budget's last reservation.
     reserved_at: u64,
+    otp_reserved_at: u64,
+}
+
+impl MemAccount {
+    /// A budget's units spent and the time of its last reservation.
+    fn budget(&mut self, budget: Budget) -> (&mut u32, &mut u64) {
+        match budget {
+            Budget::Password => (&mut self.attempts, &mut self.reserved_at),
+            Budget::Otp => (&mut self.otp_attempts, &mut self.otp_reserved_at),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -48,6 +60,14 @@ impl InMemoryLocks {
             .lock()
             .ok()
             .and_then(|a| a.get(&user.to_ascii_lowercase()).map(|m| m.attempts))
+            .unwrap_or(0)
+    }
+
+    pub fn otp_attempts(&self, user: &str) -> u32 {
+        self.accounts
+            .lock()
+            .ok()
+            .and_then(|a| a.get(&user.to_ascii_lowercase()).map(|m| m.otp_attempts))
             .unwrap_or(0)
     }
 
@@ -78,9 +98,11 @@ impl LockStore for InMemoryLocks {
                 .as_ref()
                 .is_some_and(|l| l.source == LockSource::LockoutPolicy)
                 && lock.is_none();
+            let count = |n| if expired_lockout { 0 } else { n };
             AccountState {
                 lock,
-                failed_attempts: if expired_lockout { 0 } else { a.attempts },
+                failed_attempts: count(a.attempts),
+                failed_otp_attempts: count(a.otp_attempts),
             }
         })
     }
@@ -89,6 +111,7 @@ impl LockStore for InMemoryLocks {
         &self,
         _: &str,
         user: &UserId,
+        budget: Budget,
         policy: &LockoutPolicy,
         now: SystemTime,
     ) -> Result<Reservation, StoreError> {
@@ -98,24 +121,24 @@ impl LockStore for InMemoryLocks {
                 Some(_) => {
                     a.lock = None;
                     a.attempts = 0;
+                    a.otp_attempts = 0;
                 }
                 None => {}
             }
             let secs = epoch_seconds(now);
-            if a.attempts >= policy.max_password_attempts {
-                if a.reserved_at + STALE_RESERVATION.as_secs() > secs {
+            let (spent, reserved_at) = a.budget(budget);
+            if *spent >= budget.limit(policy) {
+                if *reserved_at + STALE_RESERVATION.as_secs() > secs {
                     return Reservation::Exhausted;
                 }
                 // checks that died in flight hold the budget: count them as failures
-                let lock = Lock::lockout(policy, now);
+                let lock = Lock::lockout(budget, policy, now);
                 a.lock = Some(lock.clone());
                 return Reservation::Locked(lock);
             }
-            a.attempts += 1;
-            a.reserved_at = secs;
-            Reservation::Granted {
-                attempt: a.attempts,
-            }
+            *spent += 1;
+            *reserved_at = secs;
+            Reservation::Granted { attempt: *spent }
         })
     }
 
@@ -123,28 +146,40 @@ impl LockStore for InMemoryLocks {
         &self,
         _: &str,
         user: &UserId,
+        budget: Budget,
         attempt: u32,
         policy: &LockoutPolicy,
         now: SystemTime,
     ) -> Result<Option<Lock>, StoreError> {
         self.with(user, |a| {
-            if attempt < policy.max_password_attempts
-                || a.lock.as_ref().is_some_and(|l| l.holds_at(now))
-            {
+            if attempt < budget.limit(policy) || a.lock.as_ref().is_some_and(|l| l.holds_at(now)) {
                 return None;
             }
-            let lock = Lock::lockout(policy, now);
+            let lock = Lock::lockout(budget, policy, now);
             a.lock = Some(lock.clone());
             Some(lock)
         })
     }
 
-    async fn record_success(&self, _: &str, user: &UserId) -> Result<(), StoreError> {
-        self.with(user, |a| a.attempts = 0)
+    async fn record_success(
+        &self,
+        _: &str,
+        user: &UserId,
+        budget: Budget,
+    ) -> Result<(), StoreError> {
+        self.with(user, |a| *a.budget(budget).0 = 0)
     }
 
-    async fn release_attempt(&self, _: &str, user: &UserId) -> Result<(), StoreError> {
-        self.with(user, |a| a.attempts = a.attempts.saturating_sub(1))
+    async fn release_attempt(
+        &self,
+        _: &str,
+        user: &UserId,
+        budget: Budget,
+    ) -> Result<(), StoreError> {
+        self.with(user, |a| {
+            let spent = a.budget(budget).0;
+            *spent = spent.saturating_sub(1);
+        })
     }
 
     async fn lock(
@@ -159,6 +194,7 @@ impl LockStore for InMemoryLocks {
                 lock: held.clone(),
                 created: false,
                 failed_attempts: a.attempts,
+                failed_otp_attempts: a.otp_attempts,
             },
             held => {
                 let created = held.as_ref().is_none_or(|h| !h.holds_at(now));
@@ -167,6 +203,7 @@ impl LockStore for InMemoryLocks {
                     lock,
                     created,
                     failed_attempts: a.attempts,
+                    failed_otp_attempts: a.otp_attempts,
                 }
             }
         })
@@ -175,6 +212,7 @@ impl LockStore for InMemoryLocks {
     async fn clear_lockout(&self, _: &str, user: &UserId) -> Result<(), StoreError> {
         self.with(user, |a| {
             a.attempts = 0;
+            a.otp_attempts = 0;
             if a.lock
                 .as_ref()
                 .is_some_and(|l| l.source == LockSource::LockoutPolicy)
@@ -208,6 +246,7 @@ impl LockStore for InMemoryLocks {
         self.with(user, |a| {
             a.lock = None;
             a.attempts = 0;
+            a.otp_attempts = 0;
         })
     }
 }
