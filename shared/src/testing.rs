@@ -30,6 +30,7 @@ pub fn tenant() -> Tenant {
         hide_account_state: false,
         jwks_url: "http://127.0.0.1:1/us-east-1_test/.well-known/jwks.json".into(),
         issuer: "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_test".into(),
+        totp_issuer: None,
     }
 }
 

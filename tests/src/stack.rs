@@ -6,8 +6,9 @@ use std::{
 };
 
 use aws_sdk_cognitoidentityprovider::types::{
-    AliasAttributeType, AttributeType, ExplicitAuthFlowsType, MessageActionType,
-    PasswordPolicyType, UserPoolPolicyType, UsernameConfigurationType,
+    AliasAttributeType, AttributeType, EmailConfigurationType, EmailSendingAccountType,
+    ExplicitAuthFlowsType, MessageActionType, PasswordPolicyType, UserPoolMfaType,
+    UserPoolPolicyType, UsernameConfigurationType,
 };
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
@@ -197,6 +198,16 @@ impl Stack {
             .create_user_pool()
             .pool_name(unique("pool"))
             .set_alias_attributes((!aliases.is_empty()).then(|| aliases.to_vec()))
+            // as the templates make a pool: second factors optional; email sent through SES,
+            // so that one-time codes by email may be turned on (nothing is sent locally)
+            .mfa_configuration(UserPoolMfaType::Optional)
+            .email_configuration(
+                EmailConfigurationType::builder()
+                    .email_sending_account(EmailSendingAccountType::Developer)
+                    .source_arn("arn:aws:ses:us-east-1:000000000000:identity/example.com")
+                    .from("Example <no-reply@example.com>")
+                    .build(),
+            )
             .username_configuration(
                 UsernameConfigurationType::builder()
                     .case_sensitive(false)
@@ -606,6 +617,11 @@ impl SdkProbe {
         })
     }
 
+    /// The last sign-in code the emulator sent for `challenge` (`SMS_MFA`, `EMAIL_OTP`).
+    pub fn last_mfa_code(&self, challenge: &str) -> Option<String> {
+        self.last_contact_code(challenge)
+    }
+
     /// How many times `operation` (e.g. `InitiateAuth`) was called.
     pub fn calls(&self, operation: &str) -> usize {
         self.calls
@@ -698,13 +714,12 @@ impl aws_smithy_runtime_api::client::interceptors::Intercept for SdkProbe {
         {
             codes.push(code.to_string());
         }
-        if let Some(code) = context
-            .response()
-            .headers()
-            .get("x-moto-attribute-verification-code")
-            && let Ok(mut codes) = self.contact_codes.lock()
-        {
-            codes.push(code.to_string());
+        for header in ["x-moto-attribute-verification-code", "x-moto-mfa-code"] {
+            if let Some(code) = context.response().headers().get(header)
+                && let Ok(mut codes) = self.contact_codes.lock()
+            {
+                codes.push(code.to_string());
+            }
         }
         Ok(())
     }

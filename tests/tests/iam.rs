@@ -43,6 +43,10 @@ const COGNITO_WITHOUT_IAM: &[&str] = &[
     "GlobalSignOut",
     "ResendConfirmationCode",
     "RevokeToken",
+    "GetUserAttributeVerificationCode",
+    "VerifyUserAttribute",
+    "AssociateSoftwareToken",
+    "VerifySoftwareToken",
 ];
 
 fn action(operation: &str) -> String {

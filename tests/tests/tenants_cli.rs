@@ -81,8 +81,8 @@ async fn a_tenant_registered_by_the_command_is_served_and_one_removed_is_refused
         "--max-otp-attempts",
         "4",
     ]))
-        .await
-        .unwrap();
+    .await
+    .unwrap();
     assert!(added.contains(&pool.user_pool_id), "{added}");
     let item = record(&stack, &key).await.expect("the record is written");
     assert_eq!(

@@ -9,10 +9,10 @@ use shared::{
     ApiError, App, Call, Ports, Reply,
     domain::directory::{CodeDelivery, Contact, Directory, DirectoryError},
     domain::validate::{Code, Email, Phone},
-    http::request::{UserId, bearer_token, json_body, path_user_id},
+    http::request::{UserId, json_body},
 };
 
-use super::{Op, admin_or_self, filter_value, read_user};
+use super::{Op, admin_or_self, filter_value, own_token, read_user};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -129,31 +129,14 @@ async fn ensure_not_taken<P: Ports>(
     Ok(())
 }
 
-/// The caller must be the user themselves: the code goes to their address, and the Cognito
-/// operations act on the bearer token's own account.
-async fn own_token<'r, P: Ports>(
-    app: &App<P>,
-    call: &'r Call<Op>,
-) -> Result<(UserId, &'r str), ApiError> {
-    let (req, tenant) = (&call.req, &call.tenant);
-    let user = path_user_id(req)?;
-    let caller = app.caller(req, tenant).await?;
-    let user = app.canonical(tenant, user).await?;
-    if caller.username.to_lowercase() != user.as_str() {
-        return Err(ApiError::Forbidden(
-            "only the user can have a code sent to, or verify, their own address",
-        ));
-    }
-    Ok((user, bearer_token(req)?))
-}
-
 /// `POST /users/{userID}/email|phone/resend`: the user.
 pub(crate) async fn resend<P: Ports>(
     app: &App<P>,
     call: &Call<Op>,
     contact: Contact,
 ) -> Result<Reply, ApiError> {
-    let (user, token) = own_token(app, call).await?;
+    let refusal = "only the user can have a code sent to their own address";
+    let (user, token) = own_token(app, call, refusal).await?;
     let work = async {
         let details = app
             .directory
@@ -179,7 +162,8 @@ pub(crate) async fn verify<P: Ports>(
     call: &Call<Op>,
     contact: Contact,
 ) -> Result<Reply, ApiError> {
-    let (user, token) = own_token(app, call).await?;
+    let refusal = "only the user can verify their own address";
+    let (user, token) = own_token(app, call, refusal).await?;
     let body: Verify = json_body(&call.req, app.config.body_limit_bytes)?;
     let work = async {
         app.directory

@@ -2,18 +2,19 @@
 //! list), a user's own profile (`GET /users/{userID}` with their token), and the audit trail.
 
 mod contact;
+mod factors;
 
 use lambda_http::{Request, RequestExt};
 use serde::{Deserialize, Serialize};
 use shared::{
     ApiError, App, Call, Ports, Reply,
     domain::audit::AuditLog,
-    domain::directory::{Contact, Directory, DirectoryError, NewUser},
+    domain::directory::{Contact, Directory, DirectoryError, Factor, NewUser},
     domain::lock::LockStore,
     domain::tenant::Tenant,
     domain::user::User,
     domain::validate::{Email, Password, Phone, Text},
-    http::request::{UserId, json_body, path_user_id},
+    http::request::{UserId, bearer_token, json_body, path_user_id},
     http::routes::{Route, delete, get, patch, post, put},
 };
 
@@ -32,6 +33,14 @@ shared::operations! {
         SetPhone,
         ResendPhoneCode,
         VerifyPhone,
+        AuthenticationMethods,
+        StartTotp,
+        VerifyTotp,
+        RemoveTotp,
+        AddOtpSms,
+        RemoveOtpSms,
+        AddOtpEmail,
+        RemoveOtpEmail,
     }
 }
 
@@ -69,6 +78,30 @@ impl shared::Group for Group {
             "verify-phone",
             Op::VerifyPhone,
         ),
+        get(
+            "/users/{userID}/authentication-methods",
+            "authentication-methods",
+            Op::AuthenticationMethods,
+        ),
+        post("/users/{userID}/totp", "start-totp", Op::StartTotp),
+        post("/users/{userID}/totp/verify", "verify-totp", Op::VerifyTotp),
+        delete("/users/{userID}/totp", "remove-totp", Op::RemoveTotp),
+        post("/users/{userID}/otp-sms", "add-otp-sms", Op::AddOtpSms),
+        delete(
+            "/users/{userID}/otp-sms",
+            "remove-otp-sms",
+            Op::RemoveOtpSms,
+        ),
+        post(
+            "/users/{userID}/otp-email",
+            "add-otp-email",
+            Op::AddOtpEmail,
+        ),
+        delete(
+            "/users/{userID}/otp-email",
+            "remove-otp-email",
+            Op::RemoveOtpEmail,
+        ),
     ];
 
     async fn route<P: Ports>(app: &App<P>, call: Call<Op>) -> Result<Reply, ApiError> {
@@ -105,6 +138,14 @@ impl shared::Group for Group {
             Op::SetPhone => Box::pin(contact::set(app, &call, Contact::Phone)).await,
             Op::ResendPhoneCode => Box::pin(contact::resend(app, &call, Contact::Phone)).await,
             Op::VerifyPhone => Box::pin(contact::verify(app, &call, Contact::Phone)).await,
+            Op::AuthenticationMethods => Box::pin(factors::methods(app, &call)).await,
+            Op::StartTotp => Box::pin(factors::start_totp(app, &call)).await,
+            Op::VerifyTotp => Box::pin(factors::verify_totp(app, &call)).await,
+            Op::RemoveTotp => Box::pin(factors::remove_factor(app, &call, Factor::Totp)).await,
+            Op::AddOtpSms => Box::pin(factors::add_code_factor(app, &call, Factor::Sms)).await,
+            Op::RemoveOtpSms => Box::pin(factors::remove_factor(app, &call, Factor::Sms)).await,
+            Op::AddOtpEmail => Box::pin(factors::add_code_factor(app, &call, Factor::Email)).await,
+            Op::RemoveOtpEmail => Box::pin(factors::remove_factor(app, &call, Factor::Email)).await,
             Op::DeleteUser => {
                 let user = path_user_id(req)?;
                 let admin = app.admin(req, tenant).await?;
@@ -132,6 +173,23 @@ async fn admin_or_self<P: Ports>(
         return Err(ApiError::Forbidden(refusal));
     }
     Ok((caller, user, is_admin))
+}
+
+/// The path's user, for a caller who is that user (not an admin): the Cognito operations
+/// that follow act on the bearer token's own account. Returns the token too.
+async fn own_token<'r, P: Ports>(
+    app: &App<P>,
+    call: &'r Call<Op>,
+    refusal: &'static str,
+) -> Result<(UserId, &'r str), ApiError> {
+    let (req, tenant) = (&call.req, &call.tenant);
+    let user = path_user_id(req)?;
+    let caller = app.caller(req, tenant).await?;
+    let user = app.canonical(tenant, user).await?;
+    if caller.username.to_lowercase() != user.as_str() {
+        return Err(ApiError::Forbidden(refusal));
+    }
+    Ok((user, bearer_token(req)?))
 }
 
 /// Page sizes for `GET …/events`.

@@ -162,6 +162,64 @@ impl Contact {
     }
 }
 
+/// A second factor the directory offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Factor {
+    Totp,
+    Sms,
+    Email,
+}
+
+impl Factor {
+    /// In the order a factor becomes preferred when the preferred one is removed: an
+    /// authenticator app first (nothing to intercept), then SMS, then email.
+    pub const ALL: [Factor; 3] = [Self::Totp, Self::Sms, Self::Email];
+
+    /// Cognito's name (`UserMFASettingList`, `PreferredMfaSetting`, the challenge).
+    pub fn cognito_name(self) -> &'static str {
+        match self {
+            Self::Totp => "SOFTWARE_TOKEN_MFA",
+            Self::Sms => "SMS_MFA",
+            Self::Email => "EMAIL_OTP",
+        }
+    }
+
+    pub fn of_cognito(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.cognito_name() == name)
+    }
+
+    /// The contract's name (`GET /users/{userID}/authentication-methods`).
+    pub fn method(self) -> &'static str {
+        match self {
+            Self::Totp => "TOTP",
+            Self::Sms => "OTP_SMS",
+            Self::Email => "OTP_EMAIL",
+        }
+    }
+}
+
+/// Whether a pool asks for a second factor (`MfaConfiguration`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum MfaMode {
+    /// No second factor, ever: factors cannot be enrolled.
+    #[default]
+    Off,
+    /// Users with a factor are asked for it.
+    Optional,
+    /// Every user must have one: the last cannot be removed.
+    On,
+}
+
+impl MfaMode {
+    pub fn of_cognito(name: &str) -> Self {
+        match name {
+            "ON" => Self::On,
+            "OPTIONAL" => Self::Optional,
+            _ => Self::Off,
+        }
+    }
+}
+
 /// A user as the directory knows it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DirectoryUser {
@@ -175,11 +233,20 @@ pub struct DirectoryUser {
     /// RFC 3339 UTC.
     pub created_at: Option<String>,
     pub updated_at: Option<String>,
+    /// The second factors turned on (`AdminGetUser` only: a user list does not carry them).
+    pub factors: Vec<Factor>,
+    /// The one Cognito asks for first, when several are on.
+    pub preferred_factor: Option<Factor>,
 }
 
 impl DirectoryUser {
     pub fn attribute(&self, name: &str) -> Option<&str> {
         self.attributes.get(name).map(String::as_str)
+    }
+
+    /// Whether `attribute` (`email_verified`, `phone_number_verified`) says verified.
+    pub fn verified(&self, attribute: &str) -> bool {
+        self.attribute(attribute) == Some("true")
     }
 }
 
@@ -401,6 +468,41 @@ pub trait Directory: Send + Sync {
         contact: Contact,
         code: &str,
     ) -> impl Future<Output = Result<(), DirectoryError>> + Send;
+
+    /// Starts a TOTP authenticator for the token's user and returns its secret (base32,
+    /// `AssociateSoftwareToken`). It takes effect only once a code from it is verified.
+    fn start_totp(
+        &self,
+        tenant: &Tenant,
+        access_token: &str,
+    ) -> impl Future<Output = Result<String, DirectoryError>> + Send;
+
+    /// Verifies a code from the authenticator `start_totp` began (`VerifySoftwareToken`); a
+    /// wrong code is `CodeMismatch`.
+    fn confirm_totp(
+        &self,
+        tenant: &Tenant,
+        access_token: &str,
+        code: &str,
+        friendly_name: Option<&str>,
+    ) -> impl Future<Output = Result<(), DirectoryError>> + Send;
+
+    /// Turns a second factor on or off for the user, and makes it the preferred one or not
+    /// (`AdminSetUserMFAPreference`, this factor's settings only).
+    fn set_factor(
+        &self,
+        tenant: &Tenant,
+        user: &UserId,
+        factor: Factor,
+        enabled: bool,
+        preferred: bool,
+    ) -> impl Future<Output = Result<(), DirectoryError>> + Send;
+
+    /// Whether the pool asks for second factors (`DescribeUserPool`, cached by the adapter).
+    fn mfa_mode(
+        &self,
+        tenant: &Tenant,
+    ) -> impl Future<Output = Result<MfaMode, DirectoryError>> + Send;
 
     /// `AdminDeleteUser`.
     fn delete_user(

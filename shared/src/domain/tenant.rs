@@ -47,9 +47,19 @@ pub struct Tenant {
     pub jwks_url: String,
     /// The `iss` claim the pool's tokens carry.
     pub issuer: String,
+    /// The name authenticator apps show for this tenant's TOTP entries (`totpIssuer`);
+    /// `None`: the tenant's client id.
+    pub totp_issuer: Option<String>,
 }
 
 impl Tenant {
+    /// The issuer an authenticator app lists the user's TOTP entry under.
+    pub fn authenticator_issuer(&self) -> &str {
+        self.totp_issuer
+            .as_deref()
+            .unwrap_or_else(|| self.key.split('/').next().unwrap_or(&self.key))
+    }
+
     /// The region a pool id names (`us-east-1_AbCd` → `us-east-1`).
     pub fn pool_region(pool_id: &str) -> Option<&str> {
         pool_id

@@ -14,7 +14,7 @@ use sha2::Sha256;
 use super::errors::classify;
 use crate::{
     cache::TtlCache,
-    domain::directory::{DirectoryError, PasswordPolicy},
+    domain::directory::{DirectoryError, MfaMode, PasswordPolicy},
     domain::tenant::Tenant,
     http::request::UserId,
 };
@@ -36,6 +36,8 @@ pub struct PoolFacts {
     pub policy: PasswordPolicy,
     /// The other names users sign in with (`AliasAttributes`, `UsernameAttributes`).
     pub sign_in_names: SignInNames,
+    /// Whether the pool asks for second factors (`MfaConfiguration`).
+    pub mfa: MfaMode,
 }
 
 /// Which other names than the username a pool takes for a user.
@@ -185,9 +187,14 @@ impl CognitoDirectory {
                 }
             }
         }
+        let mfa = pool
+            .and_then(|p| p.mfa_configuration())
+            .map(|m| MfaMode::of_cognito(m.as_str()))
+            .unwrap_or_default();
         let facts = PoolFacts {
             policy,
             sign_in_names,
+            mfa,
         };
         self.pools
             .insert(tenant.user_pool_id.clone(), facts.clone());

@@ -88,5 +88,7 @@ pub(super) fn directory_user(
         attributes,
         created_at: rfc3339(created),
         updated_at: rfc3339(updated),
+        factors: vec![],
+        preferred_factor: None,
     }
 }

@@ -1,13 +1,14 @@
 //! The `Directory` port's operations on Cognito.
 
 use aws_sdk_cognitoidentityprovider::types::{
-    AttributeType, AuthFlowType, ChallengeNameType, MessageActionType,
+    AttributeType, AuthFlowType, ChallengeNameType, EmailMfaSettingsType, MessageActionType,
+    SmsMfaSettingsType, SoftwareTokenMfaSettingsType, VerifySoftwareTokenResponseType,
 };
 
 use crate::{
     domain::directory::{
         AuthResult, Challenge, CodeDelivery, Contact, Directory, DirectoryError, DirectoryUser,
-        NewUser, PasswordPolicy, UserPage, canonical_by_lookup,
+        Factor, MfaMode, NewUser, PasswordPolicy, UserPage, canonical_by_lookup,
     },
     domain::tenant::Tenant,
     http::request::UserId,
@@ -134,14 +135,23 @@ impl Directory for CognitoDirectory {
             Err(DirectoryError::UserNotFound) => return Ok(None),
             Err(e) => return Err(e),
         };
-        Ok(Some(directory_user(
+        let mut found = directory_user(
             out.username(),
             out.user_attributes(),
             out.user_status(),
             out.enabled(),
             out.user_create_date(),
             out.user_last_modified_date(),
-        )))
+        );
+        // a name Cognito adds later is no factor this API knows: left out, not an error
+        found.factors = out
+            .user_mfa_setting_list()
+            .iter()
+            .filter_map(|name| Factor::of_cognito(name))
+            .collect();
+        found.factors.sort();
+        found.preferred_factor = out.preferred_mfa_setting().and_then(Factor::of_cognito);
+        Ok(Some(found))
     }
 
     async fn global_sign_out(&self, tenant: &Tenant, user: &UserId) -> Result<(), DirectoryError> {
@@ -465,6 +475,87 @@ impl Directory for CognitoDirectory {
 
     async fn password_policy(&self, tenant: &Tenant) -> Result<PasswordPolicy, DirectoryError> {
         Ok(self.pool_facts(tenant).await?.policy)
+    }
+
+    async fn mfa_mode(&self, tenant: &Tenant) -> Result<MfaMode, DirectoryError> {
+        Ok(self.pool_facts(tenant).await?.mfa)
+    }
+
+    async fn start_totp(
+        &self,
+        tenant: &Tenant,
+        access_token: &str,
+    ) -> Result<String, DirectoryError> {
+        let out = self
+            .client_for(tenant)
+            .associate_software_token()
+            .access_token(access_token)
+            .send()
+            .await
+            .map_err(classify)?;
+        out.secret_code()
+            .map(str::to_string)
+            .ok_or_else(|| DirectoryError::Internal("Cognito returned no TOTP secret".into()))
+    }
+
+    async fn confirm_totp(
+        &self,
+        tenant: &Tenant,
+        access_token: &str,
+        code: &str,
+        friendly_name: Option<&str>,
+    ) -> Result<(), DirectoryError> {
+        let out = self
+            .client_for(tenant)
+            .verify_software_token()
+            .access_token(access_token)
+            .user_code(code)
+            .set_friendly_device_name(friendly_name.map(str::to_string))
+            .send()
+            .await
+            .map_err(classify)?;
+        match out.status() {
+            Some(VerifySoftwareTokenResponseType::Success) => Ok(()),
+            // Cognito answers a wrong code with an exception; a status of ERROR reads the same
+            _ => Err(DirectoryError::CodeMismatch),
+        }
+    }
+
+    async fn set_factor(
+        &self,
+        tenant: &Tenant,
+        user: &UserId,
+        factor: Factor,
+        enabled: bool,
+        preferred: bool,
+    ) -> Result<(), DirectoryError> {
+        let request = self
+            .client_for(tenant)
+            .admin_set_user_mfa_preference()
+            .user_pool_id(&tenant.user_pool_id)
+            .username(user.as_str());
+        let request = match factor {
+            Factor::Totp => request.software_token_mfa_settings(
+                SoftwareTokenMfaSettingsType::builder()
+                    .enabled(enabled)
+                    .preferred_mfa(preferred)
+                    .build(),
+            ),
+            Factor::Sms => request.sms_mfa_settings(
+                SmsMfaSettingsType::builder()
+                    .enabled(enabled)
+                    .preferred_mfa(preferred)
+                    .build(),
+            ),
+            Factor::Email => request.email_mfa_settings(
+                EmailMfaSettingsType::builder()
+                    .enabled(enabled)
+                    .preferred_mfa(preferred)
+                    .build(),
+            ),
+        };
+        request.send().await.map_err(classify)?;
+        Ok(())
     }
 
     /// Looks the userID up only where it can be another name than the username: when it has

@@ -6,9 +6,11 @@ use aws_sdk_cognitoidentityprovider::{
         admin_create_user::AdminCreateUserError, admin_delete_user::AdminDeleteUserError,
         admin_disable_user::AdminDisableUserError, admin_enable_user::AdminEnableUserError,
         admin_get_user::AdminGetUserError, admin_reset_user_password::AdminResetUserPasswordError,
+        admin_set_user_mfa_preference::AdminSetUserMFAPreferenceError,
         admin_set_user_password::AdminSetUserPasswordError,
         admin_update_user_attributes::AdminUpdateUserAttributesError,
         admin_user_global_sign_out::AdminUserGlobalSignOutError,
+        associate_software_token::AssociateSoftwareTokenError,
         change_password::ChangePasswordError, confirm_forgot_password::ConfirmForgotPasswordError,
         describe_user_pool::DescribeUserPoolError,
         describe_user_pool_client::DescribeUserPoolClientError,
@@ -17,6 +19,7 @@ use aws_sdk_cognitoidentityprovider::{
         global_sign_out::GlobalSignOutError, initiate_auth::InitiateAuthError,
         list_users::ListUsersError, resend_confirmation_code::ResendConfirmationCodeError,
         respond_to_auth_challenge::RespondToAuthChallengeError,
+        verify_software_token::VerifySoftwareTokenError,
         verify_user_attribute::VerifyUserAttributeError,
     },
 };
@@ -62,9 +65,20 @@ pub fn classify_code(
         // Authentication lock check, so a trigger's refusal means the account is locked.
         "UserLambdaValidationException" => DirectoryError::Locked,
         "ForbiddenException" => DirectoryError::Forbidden,
-        "MfaMethodNotFoundException" | "SoftwareTokenMfaNotFoundException" => {
+        "MfaMethodNotFoundException"
+        | "SoftwareTokenMfaNotFoundException"
+        | "SoftwareTokenMFANotFoundException" => {
             DirectoryError::Conflict("the user has no such MFA method set up")
         }
+        // VerifySoftwareToken's answer to a wrong code ("Code mismatch and fail enable Software
+        // Token MFA"); the modelled variant's name, or the wire code when unmodelled
+        "EnableSoftwareTokenMfaException" | "EnableSoftwareTokenMFAException" => {
+            DirectoryError::CodeMismatch
+        }
+        "InvalidUserPoolConfigurationException" => {
+            DirectoryError::Conflict("the user pool does not offer this second factor")
+        }
+        "ConcurrentModificationException" => DirectoryError::Throttled,
         "TooManyRequestsException"
         | "LimitExceededException"
         | "TooManyFailedAttemptsException" => DirectoryError::Throttled,
@@ -329,6 +343,40 @@ modelled!(DescribeUserPoolError {
     ResourceNotFoundException,
     InvalidParameterException,
     TooManyRequestsException,
+    InternalErrorException,
+});
+
+modelled!(AssociateSoftwareTokenError {
+    NotAuthorizedException,
+    ResourceNotFoundException,
+    InvalidParameterException,
+    ConcurrentModificationException,
+    SoftwareTokenMfaNotFoundException,
+    InternalErrorException,
+    ForbiddenException,
+});
+modelled!(VerifySoftwareTokenError {
+    NotAuthorizedException,
+    UserNotFoundException,
+    UserNotConfirmedException,
+    ResourceNotFoundException,
+    InvalidParameterException,
+    InvalidUserPoolConfigurationException,
+    EnableSoftwareTokenMfaException,
+    CodeMismatchException,
+    SoftwareTokenMfaNotFoundException,
+    PasswordResetRequiredException,
+    TooManyRequestsException,
+    InternalErrorException,
+    ForbiddenException,
+});
+modelled!(AdminSetUserMFAPreferenceError {
+    NotAuthorizedException,
+    UserNotFoundException,
+    UserNotConfirmedException,
+    ResourceNotFoundException,
+    InvalidParameterException,
+    PasswordResetRequiredException,
     InternalErrorException,
 });
 

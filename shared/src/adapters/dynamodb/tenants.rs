@@ -74,6 +74,7 @@ pub fn tenant_from_item(key: &str, item: &Item) -> Result<Tenant, StoreError> {
             .unwrap_or(false),
         jwks_url,
         issuer,
+        totp_issuer: string(item, "totpIssuer").filter(|s| !s.trim().is_empty()),
     })
 }
 

@@ -13,7 +13,7 @@ use std::{
 use crate::{
     domain::directory::{
         AuthResult, Challenge, CodeDelivery, Contact, Directory, DirectoryError, DirectoryUser,
-        NewUser, PasswordPolicy, Tokens, UserPage, canonical_by_lookup,
+        Factor, MfaMode, NewUser, PasswordPolicy, Tokens, UserPage, canonical_by_lookup,
     },
     domain::tenant::Tenant,
     http::request::UserId,
@@ -26,7 +26,15 @@ pub struct MemUser {
     pub enabled: bool,
     /// Cognito's `UserStatus`: `CONFIRMED`, `FORCE_CHANGE_PASSWORD`, `RESET_REQUIRED`, `UNCONFIRMED`.
     pub status: &'static str,
+    /// Sign-ins are asked for a code (`SOFTWARE_TOKEN_MFA`).
     pub mfa: bool,
+    /// Attributes beyond the username (`email_verified`, `phone_number_verified`, …).
+    pub attributes: std::collections::BTreeMap<String, String>,
+    /// The second factors turned on, and the preferred one.
+    pub factors: Vec<Factor>,
+    pub preferred: Option<Factor>,
+    /// A TOTP authenticator was verified (`confirm_totp`), so TOTP may be turned on.
+    pub totp_verified: bool,
 }
 
 impl MemUser {
@@ -36,6 +44,10 @@ impl MemUser {
             enabled: true,
             status: "CONFIRMED",
             mfa: false,
+            attributes: Default::default(),
+            factors: vec![],
+            preferred: None,
+            totp_verified: false,
         }
     }
 }
@@ -54,10 +66,14 @@ pub struct InMemoryDirectory {
     pub sign_outs: AtomicUsize,
     /// How long each call takes, so that concurrent requests really overlap.
     pub latency: Duration,
+    /// The pool requires a second factor (`MfaConfiguration=ON`); else it is `OPTIONAL`.
+    pub mfa_required: std::sync::atomic::AtomicBool,
 }
 
 impl InMemoryDirectory {
     pub const MFA_CODE: &'static str = "123456";
+    /// The secret every in-memory TOTP authenticator gets.
+    pub const TOTP_SECRET: &'static str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
 
     pub fn with_user(user: &str, u: MemUser) -> Self {
         let d = Self::default();
@@ -262,6 +278,9 @@ impl Directory for InMemoryDirectory {
             sub: Some(format!("sub-{user}")),
             status: u.status.to_string(),
             enabled: u.enabled,
+            attributes: u.attributes.clone(),
+            factors: u.factors.clone(),
+            preferred_factor: u.preferred,
             ..DirectoryUser::default()
         }))
     }
@@ -379,6 +398,66 @@ impl Directory for InMemoryDirectory {
         }
     }
 
+    async fn start_totp(&self, _: &Tenant, access_token: &str) -> Result<String, DirectoryError> {
+        self.enter().await?;
+        token_user(access_token)?;
+        Ok(Self::TOTP_SECRET.into())
+    }
+
+    /// The in-memory code is always [`Self::MFA_CODE`].
+    async fn confirm_totp(
+        &self,
+        _: &Tenant,
+        access_token: &str,
+        code: &str,
+        _: Option<&str>,
+    ) -> Result<(), DirectoryError> {
+        self.enter().await?;
+        let user = token_user(access_token)?;
+        let user = UserId::of_cognito(&user).ok_or(DirectoryError::NotAuthorized)?;
+        if code != Self::MFA_CODE {
+            return Err(DirectoryError::CodeMismatch);
+        }
+        self.update(&user, |u| u.totp_verified = true)
+    }
+
+    /// As Cognito: TOTP turns on only once verified; turning off the preferred factor, or
+    /// asking for another as preferred, leaves none preferred.
+    async fn set_factor(
+        &self,
+        _: &Tenant,
+        user: &UserId,
+        factor: Factor,
+        enabled: bool,
+        preferred: bool,
+    ) -> Result<(), DirectoryError> {
+        self.enter().await?;
+        if factor == Factor::Totp && enabled && !self.user(user)?.totp_verified {
+            return Err(DirectoryError::InvalidParameter);
+        }
+        self.update(user, |u| {
+            u.factors.retain(|f| *f != factor);
+            if enabled {
+                u.factors.push(factor);
+                u.factors.sort();
+            }
+            if enabled && preferred {
+                u.preferred = Some(factor);
+            } else if u.preferred == Some(factor) {
+                u.preferred = None;
+            }
+            u.mfa = !u.factors.is_empty();
+        })
+    }
+
+    async fn mfa_mode(&self, _: &Tenant) -> Result<MfaMode, DirectoryError> {
+        Ok(if self.mfa_required.load(Ordering::SeqCst) {
+            MfaMode::On
+        } else {
+            MfaMode::Optional
+        })
+    }
+
     async fn sign_out_everywhere(&self, _: &Tenant, _: &str) -> Result<(), DirectoryError> {
         self.enter().await
     }
@@ -433,10 +512,9 @@ impl Directory for InMemoryDirectory {
         users.insert(
             new.username.as_str().to_string(),
             MemUser {
-                password: new.temporary_password.clone().unwrap_or_default(),
-                enabled: true,
                 status: "FORCE_CHANGE_PASSWORD",
-                mfa: false,
+                attributes: new.attributes.iter().cloned().collect(),
+                ..MemUser::confirmed(&new.temporary_password.clone().unwrap_or_default())
             },
         );
         Ok(DirectoryUser {
@@ -469,10 +547,10 @@ impl Directory for InMemoryDirectory {
         &self,
         _: &Tenant,
         user: &UserId,
-        _: &[(String, String)],
+        attributes: &[(String, String)],
     ) -> Result<(), DirectoryError> {
         self.enter().await?;
-        self.user(user).map(|_| ())
+        self.update(user, |u| u.attributes.extend(attributes.iter().cloned()))
     }
 
     async fn delete_user(&self, _: &Tenant, user: &UserId) -> Result<(), DirectoryError> {
