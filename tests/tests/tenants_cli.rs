@@ -80,6 +80,8 @@ async fn a_tenant_registered_by_the_command_is_served_and_one_removed_is_refused
         "3",
         "--max-otp-attempts",
         "4",
+        "--totp-issuer",
+        "Acme Corp",
     ]))
     .await
     .unwrap();
@@ -91,6 +93,7 @@ async fn a_tenant_registered_by_the_command_is_served_and_one_removed_is_refused
     );
     assert_eq!(item["maxPasswordAttempts"].as_n().unwrap(), "3");
     assert_eq!(item["maxOtpAttempts"].as_n().unwrap(), "4");
+    assert_eq!(item["totpIssuer"].as_s().unwrap(), "Acme Corp");
     assert!(added.contains("\"maxOtpAttempts\": 4"), "{added}");
 
     // the functions serve it
@@ -165,6 +168,18 @@ async fn a_tenant_registered_by_the_command_is_served_and_one_removed_is_refused
         item["maxPasswordAttempts"].as_n().unwrap(),
         "3",
         "other fields stay"
+    );
+
+    // an issuer that would break the key URI's label is refused, nothing written
+    let mut args = vec!["set-policy"];
+    args.extend_from_slice(&headers);
+    args.extend(["--totp-issuer", "Acme:Evil"]);
+    assert!(matches!(tenants(&args).await, Err(CliError::Invalid(_))));
+    assert_eq!(
+        record(&stack, &key).await.unwrap()["totpIssuer"]
+            .as_s()
+            .unwrap(),
+        "Acme Corp"
     );
 
     let listed = tenants(&["list", "--table", &table]).await.unwrap();

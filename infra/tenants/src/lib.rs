@@ -43,7 +43,7 @@ pub enum Command {
     List(Table),
     /// Shows one tenant's record.
     Show(Key),
-    /// Changes a tenant's lockout policy or whether it hides account states.
+    /// Changes a tenant's lockout policy, whether it hides account states, or its TOTP issuer.
     SetPolicy(SetPolicy),
     /// Removes a tenant's record (its user pool and users are left alone).
     Remove(Remove),
@@ -119,6 +119,26 @@ pub struct Policy {
     /// Whether account states read as invalid credentials on the public routes.
     #[arg(long)]
     pub hide_account_state: Option<bool>,
+    /// The name authenticator apps list the tenant's TOTP entries under (default: the
+    /// client id).
+    #[arg(long)]
+    pub totp_issuer: Option<String>,
+}
+
+/// An issuer as the key URI format allows it: not empty, no colon (it separates the issuer
+/// from the account in the label), no control characters, at most 64 characters.
+fn validate_policy(policy: &Policy) -> Result<(), CliError> {
+    if let Some(issuer) = &policy.totp_issuer {
+        let ok = !issuer.trim().is_empty()
+            && issuer.chars().count() <= 64
+            && !issuer.chars().any(|c| c == ':' || c.is_control());
+        if !ok {
+            return Err(CliError::Invalid(
+                "--totp-issuer must be 1-64 characters without a colon".into(),
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[derive(Debug, Args)]
@@ -253,7 +273,7 @@ fn validate_add(add: &Add) -> Result<(), CliError> {
             "--admin-group is not a group name".into(),
         ));
     }
-    Ok(())
+    validate_policy(&add.policy)
 }
 
 fn policy_items(policy: &Policy) -> Vec<(&'static str, AttributeValue)> {
@@ -269,6 +289,9 @@ fn policy_items(policy: &Policy) -> Vec<(&'static str, AttributeValue)> {
     }
     if let Some(h) = policy.hide_account_state {
         items.push(("hideAccountState", AttributeValue::Bool(h)));
+    }
+    if let Some(issuer) = &policy.totp_issuer {
+        items.push(("totpIssuer", AttributeValue::S(issuer.clone())));
     }
     items
 }
@@ -290,6 +313,7 @@ fn describe(
         "maxOtpAttempts": t.lockout.max_otp_attempts,
         "lockoutDurationSeconds": t.lockout.lockout_duration.as_secs(),
         "hideAccountState": t.hide_account_state,
+        "totpIssuer": t.authenticator_issuer(),
         "issuer": t.issuer,
         "jwksUrl": t.jwks_url,
     }))
@@ -425,11 +449,12 @@ async fn add_tenant(add: Add, clients: &Clients) -> Result<String, CliError> {
 
 async fn set_policy(set: SetPolicy, clients: &Clients) -> Result<String, CliError> {
     let (table, key) = (set.key.table.name()?, set.key.key()?);
+    validate_policy(&set.policy)?;
     let items = policy_items(&set.policy);
     if items.is_empty() {
         return Err(CliError::Invalid(
-            "give --max-password-attempts, --max-otp-attempts, --lockout-seconds or \
-             --hide-account-state"
+            "give --max-password-attempts, --max-otp-attempts, --lockout-seconds, \
+             --hide-account-state or --totp-issuer"
                 .into(),
         ));
     }
