@@ -10,11 +10,11 @@ use aws_sdk_cognitoidentityprovider::{
         describe_user_pool::DescribeUserPoolOutput,
         describe_user_pool_client::DescribeUserPoolClientOutput,
         initiate_auth::{InitiateAuthError, InitiateAuthOutput},
-        respond_to_auth_challenge::RespondToAuthChallengeError,
+        respond_to_auth_challenge::{RespondToAuthChallengeError, RespondToAuthChallengeOutput},
     },
     types::{
-        AliasAttributeType, AuthFlowType, AuthenticationResultType, UserPoolClientType,
-        UserPoolType,
+        AliasAttributeType, AuthFlowType, AuthenticationResultType, ChallengeNameType,
+        UserPoolClientType, UserPoolType,
         error::{
             CodeMismatchException, ExpiredCodeException, InternalErrorException,
             NotAuthorizedException, PasswordResetRequiredException, TooManyRequestsException,
@@ -469,4 +469,62 @@ fn sign_in_as(user: &str) -> Request {
         "/user-authentication",
         json!({"userID": user, "password": "Demo-Passw0rd!"}),
     )
+}
+
+#[tokio::test]
+async fn each_challenge_is_answered_under_its_own_key_with_the_username_and_hash() {
+    // (challenge, the key Cognito reads the code under, what the caller sent, what follows)
+    let cases = [
+        ("SMS_MFA", "SMS_MFA_CODE", "246810", None),
+        ("EMAIL_OTP", "EMAIL_OTP_CODE", "135791", None),
+        ("SELECT_MFA_TYPE", "ANSWER", "EMAIL_OTP", Some("EMAIL_OTP")),
+    ];
+    for (challenge, key, code, next) in cases {
+        let describe = describe_with_secret();
+        let respond = mock!(Client::respond_to_auth_challenge)
+            .match_requests(move |r| {
+                let c = r.challenge_responses().unwrap();
+                r.challenge_name().map(|n| n.as_str()) == Some(challenge)
+                    && r.session() == Some("s".repeat(40).as_str())
+                    && c.get(key).map(String::as_str) == Some(code)
+                    && c.get("USERNAME").map(String::as_str) == Some("demo-user")
+                    && c.get("SECRET_HASH").map(String::as_str) == Some(EXPECTED_HASH)
+                    && c.len() == 3
+            })
+            .then_output(move || match next {
+                // choosing a factor leads to that factor's challenge, on a new session
+                Some(factor) => RespondToAuthChallengeOutput::builder()
+                    .challenge_name(ChallengeNameType::from(factor))
+                    .session("next-session")
+                    .build(),
+                None => RespondToAuthChallengeOutput::builder()
+                    .authentication_result(
+                        AuthenticationResultType::builder()
+                            .access_token("access")
+                            .expires_in(3600)
+                            .token_type("Bearer")
+                            .build(),
+                    )
+                    .build(),
+            });
+        let app = mock_app(client(&[&describe, &respond]));
+        let req = request(
+            "/respond-to-auth-challenge",
+            json!({"userID": "demo-user", "session": "s".repeat(40),
+                   "challengeName": challenge, "code": code}),
+        );
+        let (status, body, _) = call(&app, req).await;
+        assert_eq!(status, 200, "{challenge}: {body}");
+        assert_eq!(respond.num_calls(), 1, "{challenge}");
+        match next {
+            Some(factor) => {
+                assert_eq!(body["data"]["challengeName"], factor);
+                assert_eq!(body["data"]["session"], "next-session");
+            }
+            None => assert_eq!(
+                body["data"]["authenticationResult"]["accessToken"],
+                "access"
+            ),
+        }
+    }
 }

@@ -280,8 +280,14 @@ fn with_factor(mut user: DirectoryUser, factor: Factor, preferred: bool) -> Dire
 /// The key URI authenticator apps read (`otpauth://totp/Issuer:user?secret=…&issuer=…`), as
 /// Google Authenticator's format describes it: Cognito's codes are six digits, SHA-1, 30 s.
 pub(crate) fn totp_uri(issuer: &str, user: &str, secret: &str) -> String {
-    use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
-    let enc = |s| utf8_percent_encode(s, NON_ALPHANUMERIC).to_string();
+    use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+    // everything but RFC 3986's unreserved characters
+    const ENCODED: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    let enc = |s| utf8_percent_encode(s, ENCODED).to_string();
     format!(
         "otpauth://totp/{}:{}?secret={secret}&issuer={}&algorithm=SHA1&digits=6&period=30",
         enc(issuer),
@@ -351,7 +357,7 @@ mod tests {
     fn the_key_uri_names_the_issuer_and_the_user_encoded() {
         assert_eq!(
             totp_uri("Acme Corp", "jane@example.com", "ABCDEF"),
-            "otpauth://totp/Acme%20Corp:jane%40example%2Ecom?secret=ABCDEF&issuer=Acme%20Corp\
+            "otpauth://totp/Acme%20Corp:jane%40example.com?secret=ABCDEF&issuer=Acme%20Corp\
              &algorithm=SHA1&digits=6&period=30"
         );
     }

@@ -1,0 +1,266 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! Second factors on the real Cognito adapter, pinning the exact requests Cognito gets (the
+//! user's own token for the authenticator, this factor's settings only in
+//! AdminSetUserMFAPreference, the preferred factor handed on) and reading its documented
+//! answers, what real Cognito says and the emulator only imitates.
+
+use aws_sdk_cognitoidentityprovider::{
+    Client,
+    operation::{
+        admin_get_user::AdminGetUserOutput,
+        admin_set_user_mfa_preference::{
+            AdminSetUserMFAPreferenceError, AdminSetUserMfaPreferenceOutput,
+        },
+        associate_software_token::AssociateSoftwareTokenOutput,
+        describe_user_pool::DescribeUserPoolOutput,
+        get_user::GetUserOutput,
+        verify_software_token::{VerifySoftwareTokenError, VerifySoftwareTokenOutput},
+    },
+    types::{
+        AttributeType, UserPoolMfaType, UserPoolType, VerifySoftwareTokenResponseType,
+        error::{EnableSoftwareTokenMfaException, InvalidParameterException},
+    },
+};
+use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
+use serde_json::{Value, json};
+use shared::{
+    App,
+    testing::{self, Answer, WithCognito, access_token, cognito_app},
+};
+
+const POOL: &str = "us-east-1_test";
+
+fn pool(mfa: UserPoolMfaType) -> Rule {
+    mock!(Client::describe_user_pool).then_output(move || {
+        DescribeUserPoolOutput::builder()
+            .user_pool(
+                UserPoolType::builder()
+                    .mfa_configuration(mfa.clone())
+                    .build(),
+            )
+            .build()
+    })
+}
+
+/// `demo-user` as AdminGetUser answers: email verified, these factors on.
+fn the_user(factors: &'static [&'static str], preferred: Option<&'static str>) -> Rule {
+    mock!(Client::admin_get_user)
+        .match_requests(|r| r.user_pool_id() == Some(POOL) && r.username() == Some("demo-user"))
+        .then_output(move || {
+            AdminGetUserOutput::builder()
+                .username("demo-user")
+                .enabled(true)
+                .user_status(aws_sdk_cognitoidentityprovider::types::UserStatusType::Confirmed)
+                .user_attributes(
+                    AttributeType::builder()
+                        .name("email_verified")
+                        .value("true")
+                        .build()
+                        .unwrap(),
+                )
+                .set_user_mfa_setting_list(Some(factors.iter().map(|f| f.to_string()).collect()))
+                .set_preferred_mfa_setting(preferred.map(str::to_string))
+                .build()
+                .unwrap()
+        })
+}
+
+fn app_with(rules: &[&Rule]) -> App<WithCognito> {
+    let live = mock!(Client::get_user).then_output(|| {
+        GetUserOutput::builder()
+            .username("demo-user")
+            .set_user_attributes(Some(vec![]))
+            .build()
+            .unwrap()
+    });
+    let mut rules = rules.to_vec();
+    rules.push(&live);
+    cognito_app(mock_client!(
+        aws_sdk_cognitoidentityprovider,
+        RuleMode::MatchAny,
+        rules
+    ))
+}
+
+async fn call(app: &App<WithCognito>, method: &str, path: &str, body: Value) -> (u16, Value) {
+    let token = access_token("demo-user", &[], 600);
+    let req = testing::api_request(method, path, &body, &testing::demo_headers(Some(&token)));
+    let a = Answer::from(app.handle::<users::Group>(req).await);
+    (a.status, a.body)
+}
+
+#[tokio::test]
+async fn an_authenticator_is_started_and_verified_with_the_users_own_token() {
+    let token = access_token("demo-user", &[], 600);
+    let (for_start, for_verify) = (token.clone(), token.clone());
+    let start = mock!(Client::associate_software_token)
+        .match_requests(move |r| {
+            r.access_token() == Some(for_start.as_str()) && r.session().is_none()
+        })
+        .then_output(|| {
+            AssociateSoftwareTokenOutput::builder()
+                .secret_code("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
+                .build()
+        });
+    let verify = mock!(Client::verify_software_token)
+        .match_requests(move |r| {
+            r.access_token() == Some(for_verify.as_str())
+                && r.user_code() == Some("123456")
+                && r.friendly_device_name() == Some("phone")
+        })
+        .then_output(|| {
+            VerifySoftwareTokenOutput::builder()
+                .status(VerifySoftwareTokenResponseType::Success)
+                .build()
+        });
+    // TOTP on and preferred, and nothing said about the other factors
+    let turn_on = mock!(Client::admin_set_user_mfa_preference)
+        .match_requests(|r| {
+            r.user_pool_id() == Some(POOL)
+                && r.username() == Some("demo-user")
+                && r.software_token_mfa_settings()
+                    .is_some_and(|s| s.enabled() && s.preferred_mfa())
+                && r.sms_mfa_settings().is_none()
+                && r.email_mfa_settings().is_none()
+        })
+        .then_output(|| AdminSetUserMfaPreferenceOutput::builder().build());
+    let pool = pool(UserPoolMfaType::Optional);
+    let user = the_user(&["SOFTWARE_TOKEN_MFA"], Some("SOFTWARE_TOKEN_MFA"));
+    let app = app_with(&[&start, &verify, &turn_on, &pool, &user]);
+
+    let (status, body) = call(&app, "POST", "/users/demo-user/totp", Value::Null).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["secret"], "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP");
+    assert!(
+        body["data"]["uri"].as_str().unwrap().starts_with(
+            "otpauth://totp/demo:demo-user?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=demo&"
+        ),
+        "{body}"
+    );
+    let verify_body = json!({"code": "123456", "friendlyName": "phone"});
+    let (status, body) = call(&app, "POST", "/users/demo-user/totp/verify", verify_body).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["data"],
+        json!({"methods": ["PASSWORD", "TOTP"], "preferred": "TOTP"})
+    );
+    assert_eq!(
+        (start.num_calls(), verify.num_calls(), turn_on.num_calls()),
+        (1, 1, 1)
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_code_at_enrolment_is_code_mismatch_and_turns_nothing_on() {
+    // what Cognito answers VerifySoftwareToken with a wrong code
+    let verify = mock!(Client::verify_software_token).then_error(|| {
+        VerifySoftwareTokenError::EnableSoftwareTokenMfaException(
+            EnableSoftwareTokenMfaException::builder()
+                .message("Code mismatch and fail enable Software Token MFA")
+                .build(),
+        )
+    });
+    let turn_on = mock!(Client::admin_set_user_mfa_preference)
+        .then_output(|| AdminSetUserMfaPreferenceOutput::builder().build());
+    let pool = pool(UserPoolMfaType::Optional);
+    let app = app_with(&[&verify, &turn_on, &pool]);
+    let (status, body) = call(
+        &app,
+        "POST",
+        "/users/demo-user/totp/verify",
+        json!({"code": "000000"}),
+    )
+    .await;
+    assert_eq!(
+        (status, testing::slug(&body)),
+        (400, "code-mismatch"),
+        "{body}"
+    );
+    assert_eq!(turn_on.num_calls(), 0);
+}
+
+#[tokio::test]
+async fn codes_by_email_are_turned_on_alone_and_not_preferred_over_an_app() {
+    let turn_on = mock!(Client::admin_set_user_mfa_preference)
+        .match_requests(|r| {
+            r.email_mfa_settings()
+                .is_some_and(|s| s.enabled() && !s.preferred_mfa())
+                && r.software_token_mfa_settings().is_none()
+                && r.sms_mfa_settings().is_none()
+        })
+        .then_output(|| AdminSetUserMfaPreferenceOutput::builder().build());
+    let pool = pool(UserPoolMfaType::Optional);
+    let user = the_user(&["SOFTWARE_TOKEN_MFA"], Some("SOFTWARE_TOKEN_MFA"));
+    let app = app_with(&[&turn_on, &pool, &user]);
+    let (status, body) = call(&app, "POST", "/users/demo-user/otp-email", Value::Null).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["data"],
+        json!({"methods": ["PASSWORD", "TOTP", "OTP_EMAIL"], "preferred": "TOTP"})
+    );
+    assert_eq!(turn_on.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn a_pool_that_does_not_offer_a_factor_is_a_conflict() {
+    // e.g. email codes on a pool outside the Essentials plan or without SES
+    let refused = mock!(Client::admin_set_user_mfa_preference).then_error(|| {
+        AdminSetUserMFAPreferenceError::InvalidParameterException(
+            InvalidParameterException::builder().build(),
+        )
+    });
+    let pool = pool(UserPoolMfaType::Optional);
+    let user = the_user(&[], None);
+    let app = app_with(&[&refused, &pool, &user]);
+    let (status, body) = call(&app, "POST", "/users/demo-user/otp-email", Value::Null).await;
+    assert_eq!((status, testing::slug(&body)), (409, "conflict"), "{body}");
+    assert!(
+        body["error"]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("does not offer")
+    );
+}
+
+#[tokio::test]
+async fn removing_the_preferred_factor_hands_the_preference_on() {
+    let totp_off = mock!(Client::admin_set_user_mfa_preference)
+        .match_requests(|r| {
+            r.software_token_mfa_settings()
+                .is_some_and(|s| !s.enabled() && !s.preferred_mfa())
+                && r.email_mfa_settings().is_none()
+        })
+        .then_output(|| AdminSetUserMfaPreferenceOutput::builder().build());
+    let email_preferred = mock!(Client::admin_set_user_mfa_preference)
+        .match_requests(|r| {
+            r.email_mfa_settings()
+                .is_some_and(|s| s.enabled() && s.preferred_mfa())
+                && r.software_token_mfa_settings().is_none()
+        })
+        .then_output(|| AdminSetUserMfaPreferenceOutput::builder().build());
+    let pool = pool(UserPoolMfaType::On);
+    let user = the_user(
+        &["SOFTWARE_TOKEN_MFA", "EMAIL_OTP"],
+        Some("SOFTWARE_TOKEN_MFA"),
+    );
+    let app = app_with(&[&totp_off, &email_preferred, &pool, &user]);
+    let (status, body) = call(&app, "DELETE", "/users/demo-user/totp", Value::Null).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["data"],
+        json!({"methods": ["PASSWORD", "OTP_EMAIL"], "preferred": "OTP_EMAIL"})
+    );
+    assert_eq!((totp_off.num_calls(), email_preferred.num_calls()), (1, 1));
+}
+
+#[tokio::test]
+async fn the_last_factor_of_a_pool_that_requires_one_is_not_removed() {
+    let any = mock!(Client::admin_set_user_mfa_preference)
+        .then_output(|| AdminSetUserMfaPreferenceOutput::builder().build());
+    let pool = pool(UserPoolMfaType::On);
+    let user = the_user(&["SOFTWARE_TOKEN_MFA"], Some("SOFTWARE_TOKEN_MFA"));
+    let app = app_with(&[&any, &pool, &user]);
+    let (status, body) = call(&app, "DELETE", "/users/demo-user/totp", Value::Null).await;
+    assert_eq!((status, testing::slug(&body)), (409, "conflict"), "{body}");
+    assert_eq!(any.num_calls(), 0, "nothing reached Cognito");
+}
