@@ -34,10 +34,22 @@ async fn a_new_email_is_held_until_the_user_verifies_it() {
         "nora@example.com",
         "the old address until verified"
     );
+    assert_eq!(set.data()["pendingEmail"], "nora.new@example.com");
     let held = stack.user_attributes(&t, "nora").await;
     assert_eq!(
         (held["email"].as_str(), held["email_verified"].as_str()),
         ("nora@example.com", "true")
+    );
+    // Cognito says nothing of the new address; the API shows it to the admin and the user
+    let shown = call::<users::Group>(&app, &t, "GET", "/users/nora", Value::Null, &admin).await;
+    assert_eq!(
+        (
+            shown.data()["email"].as_str(),
+            shown.data()["pendingEmail"].as_str()
+        ),
+        (Some("nora@example.com"), Some("nora.new@example.com")),
+        "{}",
+        shown.body
     );
     let first = probe.last_contact_code("email").expect("a code was sent");
 
@@ -123,6 +135,28 @@ async fn a_new_email_is_held_until_the_user_verifies_it() {
     assert_eq!(
         (now["email"].as_str(), now["email_verified"].as_str()),
         ("nora.new@example.com", "true")
+    );
+    let shown = call::<users::Group>(&app, &t, "GET", "/users/nora", Value::Null, &own).await;
+    assert_eq!(shown.data()["email"], "nora.new@example.com");
+    assert_eq!(
+        shown.data()["pendingEmail"],
+        Value::Null,
+        "nothing pending once verified"
+    );
+    let item = stack
+        .dynamodb
+        .get_item()
+        .table_name(&stack.config.account_state_table)
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("{}#nora", t.user_pool_id)),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        item.item().is_none_or(|i| !i.contains_key("pendingEmail")),
+        "the noted address is gone: {item:?}"
     );
 
     // the trail: set, the refused tries, resend, verify, all under the username

@@ -11,6 +11,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use shared::{
     adapters::dynamodb::{DynamoAudit, DynamoLocks, DynamoTenants},
     domain::audit::{AuditLog, Event},
+    domain::directory::Contact,
     domain::lock::{Budget, Lock, LockSource, LockStore, Reservation, STALE_RESERVATION},
     domain::store::StoreError,
     domain::tenant::{LockoutPolicy, TenantRegistry},
@@ -182,6 +183,47 @@ async fn lock_store_contract(store: &impl LockStore) {
         .unwrap();
     store.unlock(pool, &u).await.unwrap();
     assert_eq!(store.state(pool, &u).await.unwrap().failed_otp_attempts, 0);
+
+    // a pending address is noted, replaced and forgotten; forgetting where nothing is noted
+    // makes no item
+    let u = user("mover");
+    store
+        .set_pending(pool, &u, Contact::Email, Some("a@example.com"))
+        .await
+        .unwrap();
+    store
+        .set_pending(pool, &u, Contact::Email, Some("b@example.com"))
+        .await
+        .unwrap();
+    store
+        .set_pending(pool, &u, Contact::Phone, Some("+15550100"))
+        .await
+        .unwrap();
+    let state = store.state(pool, &u).await.unwrap();
+    assert_eq!(
+        (
+            state.pending_email.as_deref(),
+            state.pending_phone.as_deref()
+        ),
+        (Some("b@example.com"), Some("+15550100"))
+    );
+    store
+        .set_pending(pool, &u, Contact::Email, None)
+        .await
+        .unwrap();
+    let state = store.state(pool, &u).await.unwrap();
+    assert_eq!(
+        (state.pending_email, state.pending_phone.as_deref()),
+        (None, Some("+15550100"))
+    );
+    store
+        .set_pending(pool, &user("nobody"), Contact::Phone, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.state(pool, &user("nobody")).await.unwrap(),
+        Default::default()
+    );
 
     // a budget held by checks that died in flight (no answer for STALE_RESERVATION) locks
     let u = user("stalled");

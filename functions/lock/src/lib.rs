@@ -129,6 +129,7 @@ async fn lock<P: Ports>(
         lock: Some(locked.lock),
         failed_attempts: locked.failed_attempts,
         failed_otp_attempts: locked.failed_otp_attempts,
+        ..AccountState::default()
     };
     Ok(LockState::of(user, &state))
 }

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use shared::{
     ApiError, App, Call, Ports, Reply,
     domain::directory::{CodeDelivery, Contact, Directory, DirectoryError},
+    domain::lock::LockStore,
     domain::validate::{Code, Email, Phone},
     http::request::{UserId, json_body},
 };
@@ -92,9 +93,39 @@ pub(crate) async fn set<P: Ports>(
             .update_attributes(tenant, &user, &attributes)
             .await
             .map_err(DirectoryError::for_admin)?;
-        read_user(app, tenant, &user).await
+        let mut read = read_user(app, tenant, &user).await?;
+        // Where the pool holds a new address until it is verified, Cognito keeps answering
+        // with the old one and says nothing of the new: the API notes it, to show it
+        let in_use = match contact {
+            Contact::Email => read.email.as_deref(),
+            Contact::Phone => read.phone_number.as_deref(),
+        };
+        let pending = (in_use != Some(value.as_str())).then_some(value.as_str());
+        note_pending(app, tenant, &user, contact, pending).await;
+        let shown = pending.map(str::to_string);
+        match contact {
+            Contact::Email => read.pending_email = shown,
+            Contact::Phone => read.pending_phone_number = shown,
+        }
+        Ok(read)
     };
     Reply::ok(&app.audited(call, &user, &actor, work).await?)
+}
+
+/// Notes or forgets a pending address. It only serves `GET /users/{userID}`, so a failed
+/// write is logged and never changes the caller's answer (Cognito has acted already).
+async fn note_pending<P: Ports>(
+    app: &App<P>,
+    tenant: &shared::domain::tenant::Tenant,
+    user: &UserId,
+    contact: Contact,
+    value: Option<&str>,
+) {
+    let pool = &tenant.user_pool_id;
+    if let Err(e) = app.locks.set_pending(pool, user, contact, value).await {
+        let cause = shared::domain::store::Chain(&e);
+        tracing::error!(%cause, "the pending address was not noted");
+    }
 }
 
 /// Another user's address is refused (409), also in a pool where Cognito would allow it (an
@@ -181,6 +212,7 @@ pub(crate) async fn verify<P: Ports>(
                 }),
                 other => other.into(),
             })?;
+        note_pending(app, &call.tenant, &user, contact, None).await;
         Ok(())
     };
     app.audited(call, &user, "self", work).await?;

@@ -21,6 +21,7 @@ use std::{
 use serde::Serialize;
 
 use crate::{
+    domain::directory::Contact,
     domain::store::StoreError,
     domain::tenant::LockoutPolicy,
     http::request::UserId,
@@ -140,6 +141,11 @@ pub struct AccountState {
     pub failed_attempts: u32,
     /// Second-factor code checks spent since the last success or reset.
     pub failed_otp_attempts: u32,
+    /// A new email address set through the API and not verified yet (Cognito keeps the old
+    /// one in use meanwhile and says nothing of the new one).
+    pub pending_email: Option<String>,
+    /// The same for a phone number.
+    pub pending_phone: Option<String>,
 }
 
 impl AccountState {
@@ -253,6 +259,15 @@ pub trait LockStore: Send + Sync {
         &self,
         pool_id: &str,
         user: &UserId,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Notes (`Some`) or forgets (`None`) a new address of `contact` waiting for its code.
+    fn set_pending(
+        &self,
+        pool_id: &str,
+        user: &UserId,
+        contact: Contact,
+        value: Option<&str>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Lifts any lock and resets the budgets. Idempotent.

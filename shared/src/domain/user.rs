@@ -20,6 +20,9 @@ pub struct User {
     pub email_verified: Option<bool>,
     pub phone_number: Option<String>,
     pub phone_verified: Option<bool>,
+    /// A new address set and waiting for its code; the one above stays in use until then.
+    pub pending_email: Option<String>,
+    pub pending_phone_number: Option<String>,
     pub given_name: Option<String>,
     pub family_name: Option<String>,
     pub name: Option<String>,
@@ -55,6 +58,15 @@ impl User {
             email_verified: flag("email_verified"),
             phone_number: text("phone_number"),
             phone_verified: flag("phone_number_verified"),
+            // only while it still differs from the address in use
+            pending_email: account
+                .pending_email
+                .clone()
+                .filter(|p| u.attribute("email") != Some(p.as_str())),
+            pending_phone_number: account
+                .pending_phone
+                .clone()
+                .filter(|p| u.attribute("phone_number") != Some(p.as_str())),
             given_name: text("given_name"),
             family_name: text("family_name"),
             name: text("name"),
@@ -92,6 +104,7 @@ mod tests {
             }),
             failed_attempts: 0,
             failed_otp_attempts: 0,
+            ..AccountState::default()
         };
         let free = AccountState::default();
         assert_eq!(

@@ -1,7 +1,8 @@
 //! Account-state table, key `pk` = `userPoolId#userID`: `lockSource`, `lockReason`,
 //! `lockedAt`, `lockedBy`, `lockedUntil` (epoch seconds), `attempts` and `otpAttempts` (the
 //! spent password and second-factor budgets), `reservedAt` and `otpReservedAt` (epoch seconds
-//! of each budget's last reservation), `expiresAt` (TTL).
+//! of each budget's last reservation), `expiresAt` (TTL), `pendingEmail` and `pendingPhone`
+//! (new addresses waiting for their codes).
 
 use std::{collections::HashMap, time::Duration, time::SystemTime};
 
@@ -15,6 +16,7 @@ use aws_smithy_runtime_api::http::Response as HttpResponse;
 
 use super::{Item, classify, is_condition_failure, n, number, string};
 use crate::{
+    domain::directory::Contact,
     domain::lock::{
         AccountState, Budget, Lock, LockSource, LockStore, Locked, Reservation, account_key,
     },
@@ -53,6 +55,8 @@ pub fn state_from_item(item: &Item, now: SystemTime) -> AccountState {
         lock,
         failed_attempts: count(Budget::Password),
         failed_otp_attempts: count(Budget::Otp),
+        pending_email: string(item, "pendingEmail"),
+        pending_phone: string(item, "pendingPhone"),
     }
 }
 
@@ -476,6 +480,34 @@ impl LockStore for DynamoLocks {
             .await
             .map_err(classify)?;
         Ok(())
+    }
+
+    async fn set_pending(
+        &self,
+        pool_id: &str,
+        user: &UserId,
+        contact: Contact,
+        value: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let attribute = match contact {
+            Contact::Email => "pendingEmail",
+            Contact::Phone => "pendingPhone",
+        };
+        let req = self.update(pool_id, user);
+        let req = match value {
+            Some(v) => req
+                .update_expression(format!("SET {attribute} = :v"))
+                .expression_attribute_values(":v", AttributeValue::S(v.to_string())),
+            // no item is made only to say there is nothing pending
+            None => req
+                .update_expression(format!("REMOVE {attribute}"))
+                .condition_expression("attribute_exists(pk)"),
+        };
+        match req.send().await {
+            Ok(_) => Ok(()),
+            Err(e) if is_condition_failure(&e) => Ok(()),
+            Err(e) => Err(classify(e)),
+        }
     }
 
     async fn unlock(&self, pool_id: &str, user: &UserId) -> Result<(), StoreError> {

@@ -10,6 +10,7 @@ use std::{
 };
 
 use crate::{
+    domain::directory::Contact,
     domain::lock::{
         AccountState, Budget, Lock, LockSource, LockStore, Locked, Reservation, STALE_RESERVATION,
     },
@@ -28,6 +29,8 @@ struct MemAccount {
     /// Epoch seconds of each budget's last reservation.
     reserved_at: u64,
     otp_reserved_at: u64,
+    pending_email: Option<String>,
+    pending_phone: Option<String>,
 }
 
 impl MemAccount {
@@ -103,6 +106,8 @@ impl LockStore for InMemoryLocks {
                 lock,
                 failed_attempts: count(a.attempts),
                 failed_otp_attempts: count(a.otp_attempts),
+                pending_email: a.pending_email.clone(),
+                pending_phone: a.pending_phone.clone(),
             }
         })
     }
@@ -240,6 +245,22 @@ impl LockStore for InMemoryLocks {
             a.remove(user.as_str());
         }
         Ok(())
+    }
+
+    async fn set_pending(
+        &self,
+        _: &str,
+        user: &UserId,
+        contact: Contact,
+        value: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.with(user, |a| {
+            let pending = match contact {
+                Contact::Email => &mut a.pending_email,
+                Contact::Phone => &mut a.pending_phone,
+            };
+            *pending = value.map(str::to_string);
+        })
     }
 
     async fn unlock(&self, _: &str, user: &UserId) -> Result<(), StoreError> {
