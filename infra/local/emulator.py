@@ -34,13 +34,16 @@ Extensions to moto, each making it behave as Cognito documents:
   code is `EnableSoftwareTokenMFAException` as on Cognito, and only then may TOTP be turned on
   (`InvalidParameterException` before). `AdminSetUserMFAPreference` also takes
   `EmailMfaSettings` (moto ignores it), turned on only where the pool sends email through SES
-  (`EmailSendingAccount DEVELOPER`), as Cognito requires; `AdminGetUser` lists `EMAIL_OTP`.
+  (`EmailSendingAccount DEVELOPER`), and SMS codes only where it has an `SmsConfiguration`, as
+  Cognito requires; `AdminGetUser` lists `EMAIL_OTP`.
   After a right password in a pool whose `MfaConfiguration` is not `OFF`, `InitiateAuth`
   (`USER_PASSWORD_AUTH`) asks for the preferred factor, the only one, or `SELECT_MFA_TYPE`
   between several, as Cognito does (moto asks only for a preferred TOTP or SMS, and never for
   email). `RespondToAuthChallenge` checks the answer: the TOTP code against the user's secret,
   an SMS or email code against the one made for that session (six digits, three minutes), a
-  wrong one `CodeMismatchException`; moto accepts any SMS code. The SMS and email codes are
+  wrong one `CodeMismatchException`; moto accepts any SMS code. An answer whose `USERNAME` is
+  not the session's user is `NotAuthorizedException` before any code is checked (Cognito does
+  not document its order; this is the safe reading the product must not depend on). The SMS and email codes are
   returned in the `x-moto-mfa-code` response header (`SMS_MFA=123456`), as moto does for
   forgot-password codes: the tests read them there. In a pool that requires a factor
   (`MfaConfiguration ON`), a user without one gets `MFA_SETUP` (moto issues tokens).
@@ -311,6 +314,8 @@ def second_factors():
                 continue
             if factor == "SOFTWARE_TOKEN_MFA" and not user.token_verified:
                 raise InvalidParameterException("User does not have delivery config set to turn on SOFTWARE_TOKEN_MFA")
+            if factor == "SMS_MFA" and not user_pool.extended_config.get("SmsConfiguration"):
+                raise InvalidParameterException("SMS MFA needs the user pool's SMS configuration (SmsConfiguration)")
             if factor == "EMAIL_OTP":
                 sending = (user_pool.extended_config.get("EmailConfiguration") or {}).get("EmailSendingAccount")
                 if sending != "DEVELOPER":
@@ -412,6 +417,11 @@ def second_factors():
             client.secret, client.id, answers.get("USERNAME"), answers.get("SECRET_HASH")
         ):
             raise NotAuthorizedError("Unable to verify secret hash for client")
+        # the session is one user's: an answer naming anybody else is refused before any code
+        # is looked at
+        named = user_pool._get_user(answers.get("USERNAME") or "")
+        if named is None or named.username != self.admin_get_user(user_pool.id, username).username:
+            raise NotAuthorizedError("Invalid session for the user.")
         user = self.admin_get_user(user_pool.id, username)
         if challenge_name == "SELECT_MFA_TYPE":
             chosen = answers.get("ANSWER")

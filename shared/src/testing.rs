@@ -150,12 +150,29 @@ pub fn access_token(username: &str, groups: &[&str], expires_in: i64) -> String 
 }
 
 /// [`access_token`] for the pool and app client of `t`.
-#[allow(clippy::expect_used)]
 pub fn access_token_for(t: &Tenant, username: &str, groups: &[&str], expires_in: i64) -> String {
-    let exp = i64::try_from(jsonwebtoken::get_current_timestamp()).unwrap_or(0) + expires_in;
+    signed_token(t, username, groups, expires_in, 0)
+}
+
+/// An access token of a sign-in `signed_in_ago` seconds before now, refreshed since (valid
+/// for an hour).
+pub fn access_token_signed_in(username: &str, groups: &[&str], signed_in_ago: i64) -> String {
+    signed_token(&tenant(), username, groups, 3600, signed_in_ago)
+}
+
+#[allow(clippy::expect_used)]
+fn signed_token(
+    t: &Tenant,
+    username: &str,
+    groups: &[&str],
+    expires_in: i64,
+    signed_in_ago: i64,
+) -> String {
+    let now = i64::try_from(jsonwebtoken::get_current_timestamp()).unwrap_or(0);
     let claims = serde_json::json!({
         "sub": format!("sub-{username}"), "username": username, "client_id": t.app_client_id,
-        "token_use": "access", "iss": t.issuer, "cognito:groups": groups, "exp": exp,
+        "token_use": "access", "iss": t.issuer, "cognito:groups": groups,
+        "exp": now + expires_in, "auth_time": now - signed_in_ago,
     });
     let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
     header.kid = Some("test-key".into());

@@ -208,6 +208,13 @@ impl Stack {
                     .from("Example <no-reply@example.com>")
                     .build(),
             )
+            // and SMS through SNS (a template's SmsCodes=on), so codes by SMS may be turned on
+            .sms_configuration(
+                aws_sdk_cognitoidentityprovider::types::SmsConfigurationType::builder()
+                    .sns_caller_arn("arn:aws:iam::000000000000:role/account-api-local-sms")
+                    .external_id("account-api-local-sms")
+                    .build(),
+            )
             .username_configuration(
                 UsernameConfigurationType::builder()
                     .case_sensitive(false)

@@ -312,6 +312,18 @@ async fn wrong_codes_lock_the_account_by_their_own_budget() {
 
     let challenge = sign_in(&app, &t, "gus", &password).await.data().clone();
     let right = code_of(&secret);
+    // guesses with gus's session under another name are refused before any code is checked,
+    // and spend neither name's budget
+    let (mallory, _) = stack.admin_token(&t, &app).await;
+    for other in [mallory.as_str(), "nobody-at-all"] {
+        let a = answer(&app, &t, other, &challenge, wrong(&right)).await;
+        assert_eq!(
+            (a.status, a.slug()),
+            (401, "invalid-credentials"),
+            "{}",
+            a.body
+        );
+    }
     for i in 1..=3 {
         let a = answer(&app, &t, "gus", &challenge, wrong(&right)).await;
         assert_eq!(
@@ -342,6 +354,23 @@ async fn wrong_codes_lock_the_account_by_their_own_budget() {
     );
     assert_eq!(lock.data()["failedOtpAttempts"], 3);
     assert_eq!(lock.data()["failedAttempts"], 0, "the passwords were right");
+
+    // a password recovery proves the mailbox, not the authenticator: the lock stays
+    let (app, probe) = stack.probed_app().await;
+    let forgot =
+        public::<password::Group>(&app, &t, "/forgot-password", json!({"userID": "gus"})).await;
+    assert_eq!(forgot.status, 200, "{}", forgot.body);
+    let body = json!({"userID": "gus", "confirmationCode": probe.last_code().unwrap(),
+                      "newPassword": random_password()});
+    let reset = public::<password::Group>(&app, &t, "/confirm-forgot-password", body).await;
+    assert_eq!(reset.status, 200, "{}", reset.body);
+    let still = call::<lock::Group>(&app, &t, "GET", "/users/gus/lock", Value::Null, &admin).await;
+    assert_eq!(still.data()["locked"], true, "{}", still.body);
+    assert_eq!(still.data()["failedOtpAttempts"], 3);
+    // an admin unlock lifts it
+    let unlocked =
+        call::<lock::Group>(&app, &t, "PUT", "/users/gus/unlock", Value::Null, &admin).await;
+    assert_eq!(unlocked.data()["failedOtpAttempts"], 0, "{}", unlocked.body);
 }
 
 #[tokio::test]

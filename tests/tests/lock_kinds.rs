@@ -28,6 +28,7 @@ fn lock(source: LockSource) -> Lock {
         locked_at: "2026-11-29T00:00:00Z".into(),
         locked_by: "system".into(),
         locked_until: None,
+        budget: None,
     }
 }
 

@@ -38,6 +38,7 @@ fn admin_lock(now: SystemTime, until: Option<u64>) -> Lock {
         locked_at: shared::time::rfc3339(now),
         locked_by: "admin-sub".into(),
         locked_until: until,
+        budget: None,
     }
 }
 
@@ -153,6 +154,14 @@ async fn lock_store_contract(store: &impl LockStore) {
             .unwrap(),
         Reservation::Locked(_)
     ));
+    // a recovery proves the mailbox, not the authenticator: a code lockout stays
+    store.clear_lockout(pool, &u).await.unwrap();
+    let state = store.state(pool, &u).await.unwrap();
+    assert_eq!(
+        state.lock.map(|l| (l.source, l.budget)),
+        Some((LockSource::LockoutPolicy, Some(Budget::Otp)))
+    );
+    assert_eq!(state.failed_otp_attempts, 2);
     // after the lockout both budgets start whole; a code success refills only its own
     let later = now + p.lockout_duration + Duration::from_secs(1);
     assert_eq!(
@@ -169,14 +178,14 @@ async fn lock_store_contract(store: &impl LockStore) {
     store.record_success(pool, &u, Budget::Otp).await.unwrap();
     let state = store.state(pool, &u).await.unwrap();
     assert_eq!((state.failed_attempts, state.failed_otp_attempts), (1, 0));
-    // recovery and unlock make both whole
+    // recovery makes the password budget whole and leaves the code budget; unlock makes both
     store
         .reserve_attempt(pool, &u, Budget::Otp, &p, later)
         .await
         .unwrap();
     store.clear_lockout(pool, &u).await.unwrap();
     let state = store.state(pool, &u).await.unwrap();
-    assert_eq!((state.failed_attempts, state.failed_otp_attempts), (0, 0));
+    assert_eq!((state.failed_attempts, state.failed_otp_attempts), (0, 1));
     store
         .reserve_attempt(pool, &u, Budget::Otp, &p, later)
         .await

@@ -212,6 +212,7 @@ async fn refresh_checks_the_lock_of_the_token_s_own_account() {
             locked_at: "2026-11-29T00:00:00Z".into(),
             locked_by: "admin-sub".into(),
             locked_until: None,
+            budget: None,
         },
     );
     let req = request(

@@ -156,6 +156,7 @@ fn admin_lock() -> Lock {
         locked_at: "2026-11-23T00:00:00Z".into(),
         locked_by: "admin-sub".into(),
         locked_until: None,
+        budget: None,
     }
 }
 
@@ -215,6 +216,7 @@ async fn an_expired_lock_is_no_lock() {
         "demo-user",
         Lock {
             locked_until: Some(1),
+            budget: None,
             ..admin_lock()
         },
     );

@@ -120,6 +120,7 @@ async fn lock<P: Ports>(
         locked_at: rfc3339(now),
         locked_by: admin_sub.to_string(),
         locked_until,
+        budget: None,
     };
     let pool = &tenant.user_pool_id;
     let locked = app.locks.lock(pool, user, requested, now).await?;

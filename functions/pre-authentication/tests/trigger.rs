@@ -27,6 +27,7 @@ fn lock(until: Option<u64>) -> Lock {
         locked_at: "2026-11-23T00:00:00Z".into(),
         locked_by: "admin-sub".into(),
         locked_until: until,
+        budget: None,
     }
 }
 

@@ -167,7 +167,7 @@ pub(crate) async fn resend<P: Ports>(
     contact: Contact,
 ) -> Result<Reply, ApiError> {
     let refusal = "only the user can have a code sent to their own address";
-    let (user, token) = own_token(app, call, refusal).await?;
+    let (user, token, _) = own_token(app, call, refusal).await?;
     let work = async {
         let details = app
             .directory
@@ -194,7 +194,7 @@ pub(crate) async fn verify<P: Ports>(
     contact: Contact,
 ) -> Result<Reply, ApiError> {
     let refusal = "only the user can verify their own address";
-    let (user, token) = own_token(app, call, refusal).await?;
+    let (user, token, _) = own_token(app, call, refusal).await?;
     let body: Verify = json_body(&call.req, app.config.body_limit_bytes)?;
     let work = async {
         app.directory

@@ -12,6 +12,7 @@ use shared::{
     ApiError, App, Call, Ports, Reply,
     domain::directory::{Directory, DirectoryError, DirectoryUser, Factor, MfaMode},
     domain::tenant::Tenant,
+    domain::token::Caller,
     domain::validate::{Code, Text},
     http::request::{UserId, json_body},
 };
@@ -86,6 +87,21 @@ async fn directory_user<P: Ports>(
         .ok_or(ApiError::UserNotFound)
 }
 
+/// How recent the sign-in behind a user's own token must be for them to start an
+/// authenticator or remove a factor: a token taken from a signed-in browser must not be
+/// enough to take the second factor away (a refresh keeps the original sign-in's time).
+pub(crate) const RECENT_SIGN_IN: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+fn ensure_recent_sign_in(caller: &Caller) -> Result<(), ApiError> {
+    if caller.signed_in_within(RECENT_SIGN_IN, std::time::SystemTime::now()) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "sign in again: changing a second factor needs a sign-in within the last 15 minutes",
+        ))
+    }
+}
+
 /// A factor cannot be enrolled where the pool turned second factors off.
 async fn ensure_mfa_offered<P: Ports>(app: &App<P>, tenant: &Tenant) -> Result<MfaMode, ApiError> {
     let mode = app.directory.mfa_mode(tenant).await?;
@@ -122,9 +138,11 @@ pub(crate) async fn methods<P: Ports>(app: &App<P>, call: &Call<Op>) -> Result<R
 /// code from it is verified.
 pub(crate) async fn start_totp<P: Ports>(app: &App<P>, call: &Call<Op>) -> Result<Reply, ApiError> {
     let refusal = "only the user can set up their own authenticator app";
-    let (user, token) = own_token(app, call, refusal).await?;
+    let (user, token, caller) = own_token(app, call, refusal).await?;
     let tenant = &call.tenant;
     let work = async {
+        // starting over may put the authenticator in use aside until the new one is verified
+        ensure_recent_sign_in(&caller)?;
         ensure_mfa_offered(app, tenant).await?;
         let secret = app.directory.start_totp(tenant, token).await?;
         let uri = totp_uri(tenant.authenticator_issuer(), user.as_str(), &secret);
@@ -145,7 +163,7 @@ pub(crate) async fn verify_totp<P: Ports>(
     call: &Call<Op>,
 ) -> Result<Reply, ApiError> {
     let refusal = "only the user can verify their own authenticator app";
-    let (user, token) = own_token(app, call, refusal).await?;
+    let (user, token, _) = own_token(app, call, refusal).await?;
     let body: VerifyTotp = json_body(&call.req, app.config.body_limit_bytes)?;
     let tenant = &call.tenant;
     let work = async {
@@ -230,6 +248,9 @@ pub(crate) async fn remove_factor<P: Ports>(
         "self"
     };
     let work = async {
+        if !is_admin {
+            ensure_recent_sign_in(&caller)?;
+        }
         let mut found = directory_user(app, tenant, &user).await?;
         if !found.factors.contains(&factor) {
             return Ok(AuthenticationMethods::of(&found));

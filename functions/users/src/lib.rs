@@ -12,6 +12,7 @@ use shared::{
     domain::directory::{Contact, Directory, DirectoryError, Factor, NewUser},
     domain::lock::LockStore,
     domain::tenant::Tenant,
+    domain::token::Caller,
     domain::user::User,
     domain::validate::{Email, Password, Phone, Text},
     http::request::{UserId, bearer_token, json_body, path_user_id},
@@ -176,12 +177,12 @@ async fn admin_or_self<P: Ports>(
 }
 
 /// The path's user, for a caller who is that user (not an admin): the Cognito operations
-/// that follow act on the bearer token's own account. Returns the token too.
+/// that follow act on the bearer token's own account. Returns the token and the caller too.
 async fn own_token<'r, P: Ports>(
     app: &App<P>,
     call: &'r Call<Op>,
     refusal: &'static str,
-) -> Result<(UserId, &'r str), ApiError> {
+) -> Result<(UserId, &'r str, Caller), ApiError> {
     let (req, tenant) = (&call.req, &call.tenant);
     let user = path_user_id(req)?;
     let caller = app.caller(req, tenant).await?;
@@ -189,7 +190,7 @@ async fn own_token<'r, P: Ports>(
     if caller.username.to_lowercase() != user.as_str() {
         return Err(ApiError::Forbidden(refusal));
     }
-    Ok((user, bearer_token(req)?))
+    Ok((user, bearer_token(req)?, caller))
 }
 
 /// Page sizes for `GET …/events`.

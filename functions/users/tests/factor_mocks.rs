@@ -264,3 +264,50 @@ async fn the_last_factor_of_a_pool_that_requires_one_is_not_removed() {
     assert_eq!((status, testing::slug(&body)), (409, "conflict"), "{body}");
     assert_eq!(any.num_calls(), 0, "nothing reached Cognito");
 }
+
+#[tokio::test]
+async fn a_stale_sign_in_cannot_start_an_authenticator_or_remove_a_factor() {
+    // a token refreshed from a sign-in an hour ago: still valid, but not enough to change the
+    // factors (an admin's token is, whatever its age)
+    let start = mock!(Client::associate_software_token).then_output(|| {
+        AssociateSoftwareTokenOutput::builder()
+            .secret_code("X")
+            .build()
+    });
+    let set = mock!(Client::admin_set_user_mfa_preference)
+        .then_output(|| AdminSetUserMfaPreferenceOutput::builder().build());
+    let pool = pool(UserPoolMfaType::Optional);
+    let user = the_user(&["SOFTWARE_TOKEN_MFA"], Some("SOFTWARE_TOKEN_MFA"));
+    let app = app_with(&[&start, &set, &pool, &user]);
+    let stale = testing::access_token_signed_in("demo-user", &[], 3600);
+    for (method, path) in [
+        ("POST", "/users/demo-user/totp"),
+        ("DELETE", "/users/demo-user/totp"),
+        ("DELETE", "/users/demo-user/otp-email"),
+    ] {
+        let req = testing::api_request(
+            method,
+            path,
+            &Value::Null,
+            &testing::demo_headers(Some(&stale)),
+        );
+        let a = Answer::from(app.handle::<users::Group>(req).await);
+        assert_eq!(
+            (a.status, a.slug()),
+            (403, "forbidden"),
+            "{method} {path}: {}",
+            a.body
+        );
+        assert!(
+            a.body["error"]["detail"]
+                .as_str()
+                .unwrap()
+                .contains("sign in again")
+        );
+    }
+    assert_eq!((start.num_calls(), set.num_calls()), (0, 0));
+    // fresh enough: the same removal goes through
+    let (status, body) = call(&app, "DELETE", "/users/demo-user/totp", Value::Null).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(set.num_calls(), 1);
+}

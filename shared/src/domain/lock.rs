@@ -38,6 +38,21 @@ pub enum Budget {
 }
 
 impl Budget {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Password => "password",
+            Self::Otp => "otp",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "password" => Some(Self::Password),
+            "otp" => Some(Self::Otp),
+            _ => None,
+        }
+    }
+
     /// The tenant's limit for this budget; 0 means no limit.
     pub fn limit(self, policy: &LockoutPolicy) -> u32 {
         match self {
@@ -89,6 +104,9 @@ pub struct Lock {
     pub locked_by: String,
     /// Seconds since the epoch; `None` holds until an admin unlocks.
     pub locked_until: Option<u64>,
+    /// For a lockout, the budget that ran out: a recovery lifts a password lockout, never a
+    /// code lockout (it proves the mailbox or phone, not the authenticator).
+    pub budget: Option<Budget>,
 }
 
 impl Lock {
@@ -128,6 +146,7 @@ impl Lock {
             locked_by: "system".into(),
             locked_until: (!policy.lockout_duration.is_zero())
                 .then(|| epoch_seconds(now + policy.lockout_duration)),
+            budget: Some(budget),
         }
     }
 }
@@ -239,8 +258,9 @@ pub trait LockStore: Send + Sync {
         now: SystemTime,
     ) -> impl Future<Output = Result<Locked, StoreError>> + Send;
 
-    /// After a password reset through the user's own verified channel: resets the budgets and
-    /// lifts a lockout-policy lock, never an admin lock. Idempotent.
+    /// After a password reset through the user's own verified channel: resets the password
+    /// budget and lifts a lockout of that budget, never a code lockout (the reset proves the
+    /// mailbox or phone, not the authenticator) and never an admin lock. Idempotent.
     fn clear_lockout(
         &self,
         pool_id: &str,
@@ -334,6 +354,7 @@ mod tests {
             locked_at: "2026-01-01T00:00:00Z".into(),
             locked_by: "system".into(),
             locked_until: until,
+            budget: None,
         }
     }
 

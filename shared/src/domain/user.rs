@@ -101,6 +101,7 @@ mod tests {
                 locked_at: String::new(),
                 locked_by: String::new(),
                 locked_until: None,
+                budget: None,
             }),
             failed_attempts: 0,
             failed_otp_attempts: 0,

@@ -225,6 +225,7 @@ fn fresh_app() -> MemApp {
             locked_at: "2026-01-01T00:00:00Z".into(),
             locked_by: "sub-boss".into(),
             locked_until: None,
+            budget: None,
         },
     );
     app

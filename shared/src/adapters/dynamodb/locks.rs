@@ -34,6 +34,7 @@ pub fn lock_from_item(item: &Item) -> Option<Lock> {
         locked_at: string(item, "lockedAt").unwrap_or_default(),
         locked_by: string(item, "lockedBy").unwrap_or_default(),
         locked_until: number(item, "lockedUntil"),
+        budget: string(item, "lockBudget").and_then(|b| Budget::parse(&b)),
     })
 }
 
@@ -74,7 +75,10 @@ const HOUSEKEEPING: Duration = Duration::from_secs(86_400);
 
 /// Lifts whatever lock the item holds and makes the budgets whole (unlock, a recovery's lift).
 const LIFT_LOCK: &str = "SET attempts = :zero, otpAttempts = :zero \
-     REMOVE lockSource, lockReason, lockedAt, lockedBy, lockedUntil";
+     REMOVE lockSource, lockReason, lockedAt, lockedBy, lockedUntil, lockBudget";
+
+/// A recovery's lift: the password budget whole, a password lockout gone (see `clear_lockout`).
+const LIFT_PASSWORD_LOCKOUT: &str = "SET attempts = :zero REMOVE lockSource, lockReason, lockedAt, lockedBy, lockedUntil, lockBudget";
 
 /// The condition under which no lock holds at `:now`.
 const NO_LOCK_HOLDS: &str =
@@ -119,6 +123,16 @@ impl DynamoLocks {
                 req = req.expression_attribute_values(":reason", AttributeValue::S(reason.clone()));
             }
             None => remove.push("lockReason"),
+        }
+        match lock.budget {
+            Some(budget) => {
+                set.push("lockBudget = :budget");
+                req = req.expression_attribute_values(
+                    ":budget",
+                    AttributeValue::S(budget.as_str().into()),
+                );
+            }
+            None => remove.push("lockBudget"),
         }
         match lock.locked_until {
             Some(until) => {
@@ -218,8 +232,11 @@ impl LockStore for DynamoLocks {
                 .update_expression(format!(
                     "ADD {spent_at} :one SET {reserved_at} = :now, expiresAt = :expires"
                 ))
+                // any lock, even an expired one, goes the slower way below: an expired lockout
+                // leaves both budgets to be started afresh, whichever ran out
                 .condition_expression(format!(
-                    "(attribute_not_exists({spent_at}) OR {spent_at} < :max) AND {NO_LOCK_HOLDS}"
+                    "(attribute_not_exists({spent_at}) OR {spent_at} < :max) \
+                     AND attribute_not_exists(lockSource)"
                 ))
                 .expression_attribute_values(":one", n(1))
                 .expression_attribute_values(":max", n(budget.limit(policy)))
@@ -252,7 +269,8 @@ impl LockStore for DynamoLocks {
                         .update_expression(format!(
                             "SET {spent_at} = :one, {other} = :zero, {reserved_at} = :now, \
                              expiresAt = :expires \
-                             REMOVE lockSource, lockReason, lockedAt, lockedBy, lockedUntil"
+                             REMOVE lockSource, lockReason, lockedAt, lockedBy, lockedUntil, \
+                             lockBudget"
                         ))
                         .condition_expression("lockedUntil = :until")
                         .expression_attribute_values(":one", n(1))
@@ -395,20 +413,25 @@ impl LockStore for DynamoLocks {
     }
 
     async fn clear_lockout(&self, pool_id: &str, user: &UserId) -> Result<(), StoreError> {
+        // a lockout of the password budget (or one from before locks named their budget)
         let lifted = self
             .update(pool_id, user)
-            .update_expression(LIFT_LOCK)
-            .condition_expression("attribute_exists(pk) AND (attribute_not_exists(lockSource) OR lockSource = :policy)")
+            .update_expression(LIFT_PASSWORD_LOCKOUT)
+            .condition_expression(
+                "attribute_exists(pk) AND (attribute_not_exists(lockSource) OR \
+                 (lockSource = :policy AND (attribute_not_exists(lockBudget) OR lockBudget = :password)))",
+            )
             .expression_attribute_values(":zero", n(0))
             .expression_attribute_values(":policy", AttributeValue::S(LockSource::LockoutPolicy.as_str().into()))
+            .expression_attribute_values(":password", AttributeValue::S(Budget::Password.as_str().into()))
             .send()
             .await;
         match lifted {
             Ok(_) => Ok(()),
-            // no item, or an admin lock: the budgets are still reset, the admin lock stays
+            // no item, an admin lock or a code lockout: the password budget is still reset,
+            // the lock stays
             Err(e) if is_condition_failure(&e) => {
-                self.record_success(pool_id, user, Budget::Password).await?;
-                self.record_success(pool_id, user, Budget::Otp).await
+                self.record_success(pool_id, user, Budget::Password).await
             }
             Err(e) => Err(classify(e)),
         }

@@ -217,11 +217,9 @@ impl LockStore for InMemoryLocks {
     async fn clear_lockout(&self, _: &str, user: &UserId) -> Result<(), StoreError> {
         self.with(user, |a| {
             a.attempts = 0;
-            a.otp_attempts = 0;
-            if a.lock
-                .as_ref()
-                .is_some_and(|l| l.source == LockSource::LockoutPolicy)
-            {
+            let password_lockout =
+                |l: &Lock| l.source == LockSource::LockoutPolicy && l.budget != Some(Budget::Otp);
+            if a.lock.as_ref().is_some_and(password_lockout) {
                 a.lock = None;
             }
         })
