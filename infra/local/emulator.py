@@ -48,6 +48,20 @@ Extensions to moto, each making it behave as Cognito documents:
   forgot-password codes: the tests read them there. In a pool that requires a factor
   (`MfaConfiguration ON`), a user without one gets `MFA_SETUP` (moto issues tokens).
   `SetUserPoolMfaConfig` changes what `DescribeUserPool` says (moto kept the creation's value).
+- **Passkeys** (`StartWebAuthnRegistration`, `CompleteWebAuthnRegistration`,
+  `ListWebAuthnCredentials`, `DeleteWebAuthnCredential`, which moto lacks, and the `USER_AUTH`
+  flow's `WEB_AUTHN` challenge). The relying party is the pool's `WebAuthnConfiguration`
+  (`SetUserPoolMfaConfig`; without it `WebAuthnConfigurationMissingException`). Registration
+  options and request options are made, and attestations and assertions verified, by the
+  `webauthn` library (Duo Labs): a wrong challenge, relying party, origin, signature or
+  counter is refused. The origin must be the relying party's host or a subdomain over https,
+  or `http://localhost` for a `localhost` relying party (`WebAuthnOriginNotAllowedException`);
+  a registration that does not verify is `InvalidParameterException` (RP ID hash:
+  `WebAuthnRelyingPartyMismatchException`, challenge: `WebAuthnChallengeNotFoundException`), an
+  assertion that does not verify `NotAuthorizedException`. `InitiateAuth` `USER_AUTH` with
+  `PREFERRED_CHALLENGE=WEB_AUTHN` answers `WEB_AUTHN` with `CREDENTIAL_REQUEST_OPTIONS` for a
+  user with passkeys, and `SELECT_CHALLENGE` (password) for one without or an unknown user,
+  alike. A challenge is answered once; options hold five minutes.
 """
 import argparse
 import os
@@ -499,6 +513,281 @@ def second_factors():
     responses.CognitoIdpResponse.admin_set_user_mfa_preference = respond_mfa_preference
 
 
+def passkeys():
+    """WebAuthn registration and sign-in (USER_AUTH), verified by the `webauthn` library."""
+    import base64
+    import json
+    import time as clock
+    import uuid
+    from urllib.parse import urlsplit
+
+    import webauthn
+    from moto.cognitoidp import models, responses
+    from moto.cognitoidp.exceptions import (
+        InvalidParameterException,
+        NotAuthorizedError,
+        ResourceNotFoundError,
+    )
+    from moto.core.exceptions import JsonRESTError
+    from moto.core.responses import ActionResult
+    from webauthn.helpers.exceptions import InvalidAuthenticationResponse, InvalidRegistrationResponse
+    from webauthn.helpers.structs import (
+        AuthenticatorSelectionCriteria,
+        PublicKeyCredentialDescriptor,
+        ResidentKeyRequirement,
+        UserVerificationRequirement,
+    )
+
+    class CognitoError(JsonRESTError):
+        def __init__(self, code, message):
+            super().__init__(code, message)
+
+    OPTIONS_VALID_FOR = 5 * 60
+    # session -> {"challenge", "expires", "username"}
+    sign_ins = {}
+
+    def b64url(data):
+        return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+    def config(user_pool):
+        """The pool's WebAuthn settings, as SetUserPoolMfaConfig set them."""
+        found = user_pool.extended_config.get("WebAuthnConfiguration") or {}
+        if not found.get("RelyingPartyId"):
+            raise CognitoError("WebAuthnConfigurationMissingException", "The user pool has no WebAuthn relying party.")
+        allowed = ((user_pool.extended_config.get("Policies") or {}).get("SignInPolicy") or {}).get("AllowedFirstAuthFactors")
+        if allowed is not None and "WEB_AUTHN" not in allowed:
+            raise CognitoError("WebAuthnNotEnabledException", "Passkeys are not an allowed first factor of the user pool.")
+        return found["RelyingPartyId"], found.get("UserVerification") or "preferred"
+
+    def origin_of(credential, rp_id):
+        """The credential's origin, if the relying party may be asked from it: the RP ID's own
+        host or a subdomain over https, or plain http on localhost."""
+        try:
+            client_data = credential["response"]["clientDataJSON"]
+            origin = json.loads(base64.urlsafe_b64decode(client_data + "=" * (-len(client_data) % 4)))["origin"]
+        except Exception:
+            raise InvalidParameterException("the credential is not a WebAuthn response")
+        parts = urlsplit(origin)
+        host = parts.hostname or ""
+        same_site = host == rp_id or host.endswith("." + rp_id)
+        if not same_site or not (parts.scheme == "https" or (parts.scheme == "http" and host == "localhost")):
+            raise CognitoError("WebAuthnOriginNotAllowedException", "The origin is not allowed for the relying party.")
+        return origin
+
+    def refusal(error, registering):
+        text = str(error)
+        if "RP ID hash" in text:
+            return CognitoError("WebAuthnRelyingPartyMismatchException", "The relying party does not match.")
+        if "challenge" in text:
+            return CognitoError("WebAuthnChallengeNotFoundException", "The challenge was not found.")
+        if registering:
+            return InvalidParameterException(f"the credential did not verify: {text}")
+        return NotAuthorizedError("Incorrect username or password.")
+
+    def start_web_authn_registration(self, access_token):
+        user = user_of_token(self, access_token)
+        user_pool = next(p for p in self.user_pools.values() if access_token in p.access_tokens)
+        rp_id, verification = config(user_pool)
+        held = getattr(user, "passkeys", [])
+        options = webauthn.generate_registration_options(
+            rp_id=rp_id,
+            rp_name=rp_id,
+            user_name=user.username,
+            user_id=user.id.encode(),
+            authenticator_selection=AuthenticatorSelectionCriteria(
+                resident_key=ResidentKeyRequirement.REQUIRED,
+                user_verification=UserVerificationRequirement(verification),
+            ),
+            exclude_credentials=[PublicKeyCredentialDescriptor(id=c["raw_id"]) for c in held],
+        )
+        user.passkey_registration = {"challenge": options.challenge, "expires": clock.time() + OPTIONS_VALID_FOR}
+        return {"CredentialCreationOptions": json.loads(webauthn.options_to_json(options))}
+
+    def complete_web_authn_registration(self, access_token, credential):
+        user = user_of_token(self, access_token)
+        user_pool = next(p for p in self.user_pools.values() if access_token in p.access_tokens)
+        rp_id, verification = config(user_pool)
+        pending = getattr(user, "passkey_registration", None)
+        if not pending or clock.time() > pending["expires"]:
+            raise CognitoError("WebAuthnChallengeNotFoundException", "The challenge was not found.")
+        origin = origin_of(credential, rp_id)
+        try:
+            verified = webauthn.verify_registration_response(
+                credential=credential,
+                expected_challenge=pending["challenge"],
+                expected_rp_id=rp_id,
+                expected_origin=origin,
+                require_user_verification=verification == "required",
+            )
+        except InvalidRegistrationResponse as e:
+            raise refusal(e, True)
+        user.passkey_registration = None
+        held = getattr(user, "passkeys", [])
+        if any(c["raw_id"] == verified.credential_id for c in held):
+            raise InvalidParameterException("the credential is registered already")
+        held.append({
+            "raw_id": verified.credential_id,
+            "public_key": verified.credential_public_key,
+            "sign_count": verified.sign_count,
+            "rp_id": rp_id,
+            "created": clock.time(),
+            "attachment": credential.get("authenticatorAttachment"),
+            "transports": (credential.get("response") or {}).get("transports") or [],
+        })
+        user.passkeys = held
+        return {}
+
+    def list_web_authn_credentials(self, access_token):
+        user = user_of_token(self, access_token)
+        return {"Credentials": [
+            {
+                "CredentialId": b64url(c["raw_id"]),
+                "FriendlyCredentialName": "passkey",
+                "RelyingPartyId": c["rp_id"],
+                "AuthenticatorAttachment": c["attachment"],
+                "AuthenticatorTransports": c["transports"],
+                "CreatedAt": c["created"],
+            }
+            for c in getattr(user, "passkeys", [])
+        ]}
+
+    def delete_web_authn_credential(self, access_token, credential_id):
+        user = user_of_token(self, access_token)
+        held = getattr(user, "passkeys", [])
+        kept = [c for c in held if b64url(c["raw_id"]) != credential_id]
+        if len(kept) == len(held):
+            raise ResourceNotFoundError("no such credential")
+        user.passkeys = kept
+        return {}
+
+    original_initiate = models.CognitoIdpBackend.initiate_auth
+
+    def initiate_auth(self, client_id, auth_flow, auth_parameters):
+        if auth_flow != "USER_AUTH":
+            return original_initiate(self, client_id, auth_flow, auth_parameters)
+        user_pool = next((p for p in self.user_pools.values() if client_id in p.clients), None)
+        if user_pool is None:
+            raise ResourceNotFoundError(client_id)
+        client = user_pool.clients[client_id]
+        name = auth_parameters.get("USERNAME") or ""
+        if client.generate_secret and not models.check_secret_hash(
+            client.secret, client.id, name, auth_parameters.get("SECRET_HASH")
+        ):
+            raise NotAuthorizedError("Unable to verify secret hash for client")
+        rp_id, verification = config(user_pool)
+        user = user_pool._get_user(name)
+        held = getattr(user, "passkeys", []) if user is not None and user.enabled else []
+        session = str(uuid.uuid4())
+        if auth_parameters.get("PREFERRED_CHALLENGE") != "WEB_AUTHN" or not held:
+            # no passkey to ask for: the choice of what else the user may do, the same for an
+            # unknown user (PreventUserExistenceErrors)
+            return {"ChallengeName": "SELECT_CHALLENGE", "Session": session,
+                    "AvailableChallenges": ["PASSWORD", "PASSWORD_SRP"], "ChallengeParameters": {}}
+        options = webauthn.generate_authentication_options(
+            rp_id=rp_id,
+            allow_credentials=[PublicKeyCredentialDescriptor(id=c["raw_id"]) for c in held],
+            user_verification=UserVerificationRequirement(verification),
+        )
+        sign_ins[session] = {"challenge": options.challenge, "expires": clock.time() + OPTIONS_VALID_FOR,
+                             "username": user.username, "pool_id": user_pool.id}
+        self.sessions[session] = (user.username, user_pool)
+        return {"ChallengeName": "WEB_AUTHN", "Session": session,
+                "ChallengeParameters": {"CREDENTIAL_REQUEST_OPTIONS": webauthn.options_to_json(options)}}
+
+    original_respond = models.CognitoIdpBackend.respond_to_auth_challenge
+
+    def respond_to_auth_challenge(self, session, client_id, challenge_name, answers):
+        if challenge_name != "WEB_AUTHN":
+            return original_respond(self, session, client_id, challenge_name, answers)
+        entry = sign_ins.get(session)
+        if session not in self.sessions or entry is None or clock.time() > entry["expires"]:
+            raise NotAuthorizedError("Invalid session for the user.")
+        username, user_pool = self.sessions[session]
+        client = user_pool.clients.get(client_id)
+        if not client:
+            raise ResourceNotFoundError(client_id)
+        if client.generate_secret and not models.check_secret_hash(
+            client.secret, client.id, answers.get("USERNAME"), answers.get("SECRET_HASH")
+        ):
+            raise NotAuthorizedError("Unable to verify secret hash for client")
+        named = user_pool._get_user(answers.get("USERNAME") or "")
+        if named is None or named.username != username:
+            raise NotAuthorizedError("Invalid session for the user.")
+        rp_id, verification = config(user_pool)
+        try:
+            credential = json.loads(answers.get("CREDENTIAL") or "")
+        except ValueError:
+            raise InvalidParameterException("CREDENTIAL is not JSON")
+        held = {b64url(c["raw_id"]): c for c in getattr(named, "passkeys", [])}
+        stored = held.get(credential.get("id", ""))
+        if stored is None:
+            raise NotAuthorizedError("Incorrect username or password.")
+        origin = origin_of(credential, rp_id)
+        try:
+            verified = webauthn.verify_authentication_response(
+                credential=credential,
+                expected_challenge=entry["challenge"],
+                expected_rp_id=rp_id,
+                expected_origin=origin,
+                credential_public_key=stored["public_key"],
+                credential_current_sign_count=stored["sign_count"],
+                require_user_verification=verification == "required",
+            )
+        except InvalidAuthenticationResponse as e:
+            raise refusal(e, False)
+        stored["sign_count"] = verified.new_sign_count
+        del sign_ins[session]
+        del self.sessions[session]
+        return self._log_user_in(user_pool, client, username)
+
+    models.CognitoIdpBackend.start_web_authn_registration = start_web_authn_registration
+    models.CognitoIdpBackend.complete_web_authn_registration = complete_web_authn_registration
+    models.CognitoIdpBackend.list_web_authn_credentials = list_web_authn_credentials
+    models.CognitoIdpBackend.delete_web_authn_credential = delete_web_authn_credential
+    models.CognitoIdpBackend.initiate_auth = initiate_auth
+    models.CognitoIdpBackend.respond_to_auth_challenge = respond_to_auth_challenge
+
+    def backend_of_token(response):
+        token = response._get_param("AccessToken")
+        for backend in (response.backend,):
+            if any(token in p.access_tokens for p in backend.user_pools.values()):
+                return backend
+        raise NotAuthorizedError("Invalid token")
+
+    def respond_start(self):
+        return ActionResult(backend_of_token(self).start_web_authn_registration(self._get_param("AccessToken")))
+
+    def respond_complete(self):
+        backend = backend_of_token(self)
+        return ActionResult(backend.complete_web_authn_registration(self._get_param("AccessToken"), self._get_param("Credential")))
+
+    def respond_list(self):
+        return ActionResult(backend_of_token(self).list_web_authn_credentials(self._get_param("AccessToken")))
+
+    def respond_delete(self):
+        backend = backend_of_token(self)
+        return ActionResult(backend.delete_web_authn_credential(self._get_param("AccessToken"), self._get_param("CredentialId")))
+
+    original_set_mfa_config = responses.CognitoIdpResponse.set_user_pool_mfa_config
+
+    def respond_mfa_config(self):
+        web_authn = self._get_param("WebAuthnConfiguration")
+        result = original_set_mfa_config(self)
+        if web_authn is not None:
+            user_pool = self.backend.describe_user_pool(self._get_param("UserPoolId"))
+            user_pool.extended_config["WebAuthnConfiguration"] = {
+                "RelyingPartyId": web_authn.get("RelyingPartyId"),
+                "UserVerification": web_authn.get("UserVerification") or "preferred",
+            }
+        return result
+
+    responses.CognitoIdpResponse.start_web_authn_registration = respond_start
+    responses.CognitoIdpResponse.complete_web_authn_registration = respond_complete
+    responses.CognitoIdpResponse.list_web_authn_credentials = respond_list
+    responses.CognitoIdpResponse.delete_web_authn_credential = respond_delete
+    responses.CognitoIdpResponse.set_user_pool_mfa_config = respond_mfa_config
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
@@ -509,6 +798,7 @@ def main():
     resolve_aliases_and_sub()
     contact_verification()
     second_factors()
+    passkeys()
 
     app = DomainDispatcherApplication(create_backend_app)
     lock = threading.Lock()

@@ -186,6 +186,9 @@ fn signed_token(
 /// under a user, the path itself otherwise.
 pub fn resource_of(path: &str) -> String {
     match path.split('/').collect::<Vec<_>>().as_slice() {
+        ["", "users", _, "passkeys", id] if *id != "verify" => {
+            "/users/{userID}/passkeys/{credentialID}".to_string()
+        }
         ["", "users", _, rest @ ..] => ["/users/{userID}"]
             .into_iter()
             .chain(rest.iter().copied())
@@ -208,6 +211,9 @@ pub fn api_event(method: &str, path: &str, body: &Value, headers: &[(String, Str
     let (path, query) = path.split_once('?').unwrap_or((path, ""));
     let resource = resource_of(path);
     let path_parameters = match path.split('/').nth(2) {
+        Some(user) if resource.ends_with("{credentialID}") => {
+            serde_json::json!({ "userID": user, "credentialID": path.split('/').nth(4) })
+        }
         Some(user) if resource.starts_with("/users/{userID}") => {
             serde_json::json!({ "userID": user })
         }

@@ -134,4 +134,14 @@ pub const ROUTES: &[(&str, &str, &str, &str, bool)] = &[
     ("users", "DELETE", "/users/{u}/otp-sms", "null", true),
     ("users", "POST", "/users/{u}/otp-email", "null", true),
     ("users", "DELETE", "/users/{u}/otp-email", "null", true),
+    ("users", "POST", "/users/{u}/passkeys", "null", true),
+    (
+        "users",
+        "POST",
+        "/users/{u}/passkeys/verify",
+        r#"{"credential":{"id":"AAAA","rawId":"AAAA","type":"public-key","response":{}}}"#,
+        true,
+    ),
+    ("users", "GET", "/users/{u}/passkeys", "null", true),
+    ("users", "DELETE", "/users/{u}/passkeys/{c}", "null", true),
 ];

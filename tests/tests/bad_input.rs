@@ -35,7 +35,7 @@ struct Case {
 
 fn event(method: &str, template: &str, case: &Case) -> Request {
     let user = case.user.clone().unwrap_or_else(|| "demo-user".into());
-    let path = template.replace("{u}", &user);
+    let path = template.replace("{u}", &user).replace("{c}", "AAAA");
     let mut multi = serde_json::Map::new();
     for (k, v) in &case.headers {
         multi
@@ -51,10 +51,10 @@ fn event(method: &str, template: &str, case: &Case) -> Request {
         .map(|(k, v)| (k.clone(), json!(v)))
         .collect();
     let e = json!({
-        "resource": template.replace("{u}", "{userID}"), "path": path, "httpMethod": method,
+        "resource": template.replace("{u}", "{userID}").replace("{c}", "{credentialID}"), "path": path, "httpMethod": method,
         "headers": single, "multiValueHeaders": multi,
-        "pathParameters": if template.contains("{u}") { json!({"userID": user}) } else { Value::Null },
-        "requestContext": {"requestId": "battery", "resourcePath": template.replace("{u}", "{userID}"), "httpMethod": method, "path": path,
+        "pathParameters": if template.contains("{c}") { json!({"userID": user, "credentialID": "AAAA"}) } else if template.contains("{u}") { json!({"userID": user}) } else { Value::Null },
+        "requestContext": {"requestId": "battery", "resourcePath": template.replace("{u}", "{userID}").replace("{c}", "{credentialID}"), "httpMethod": method, "path": path,
                            "stage": "test", "identity": {"sourceIp": "127.0.0.1", "apiKeyId": case.api_key}},
         "body": null, "isBase64Encoded": false
     });
@@ -184,17 +184,31 @@ async fn malformed_bodies_are_400_and_never_5xx() {
         move |bearer: bool, valid: &Value| {
             // one field spoilt at a time would need a case per field; the first string field
             // (or every field, for wrong types) shows the rule while keeping under the size limit
+            // (a body whose fields are objects, a passkey's credential, has its first string
+            // spoilt inside them)
+            fn spoil_in(
+                f: fn(&str, &Value) -> Value,
+                object: &serde_json::Map<String, Value>,
+                spoilt: &mut bool,
+            ) -> serde_json::Map<String, Value> {
+                let has_string = object.values().any(Value::is_string);
+                object
+                    .iter()
+                    .map(|(k, v)| {
+                        let new = match v {
+                            _ if *spoilt => v.clone(),
+                            Value::Object(inner) if !has_string => {
+                                Value::Object(spoil_in(f, inner, spoilt))
+                            }
+                            _ => f(k, v),
+                        };
+                        *spoilt |= v.is_string();
+                        (k.clone(), new)
+                    })
+                    .collect()
+            }
             let mut spoilt = false;
-            let obj: serde_json::Map<String, Value> = valid
-                .as_object()
-                .unwrap()
-                .iter()
-                .map(|(k, v)| {
-                    let new = if spoilt { v.clone() } else { f(k, v) };
-                    spoilt |= v.is_string();
-                    (k.clone(), new)
-                })
-                .collect();
+            let obj = spoil_in(f, valid.as_object().unwrap(), &mut spoilt);
             with_body(bearer, Body::Text(Value::Object(obj).to_string()))
         }
     };

@@ -123,7 +123,19 @@ impl shared::Group for Group {
 struct SignIn {
     #[serde(rename = "userID")]
     user_id: UserId,
-    password: Password,
+    password: Option<Password>,
+    #[serde(default)]
+    method: Method,
+}
+
+/// How a sign-in starts: with the password, or with a passkey (no password; the answer is the
+/// `WEB_AUTHN` challenge with the options for the browser).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+enum Method {
+    #[default]
+    Password,
+    Passkey,
 }
 
 #[derive(Debug, Deserialize)]
@@ -150,7 +162,36 @@ struct ChallengeAnswer {
     user_id: UserId,
     session: Session,
     challenge_name: Text<64>,
-    code: Code,
+    /// The code (or, for `SELECT_MFA_TYPE`, the chosen factor).
+    code: Option<Code>,
+    /// For `WEB_AUTHN`: the browser's `AuthenticationResponseJSON`.
+    credential: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// What a `WEB_AUTHN` answer may weigh at most, as JSON text (an assertion is well under 2 KiB).
+const CREDENTIAL_LIMIT: usize = 8 * 1024;
+
+impl ChallengeAnswer {
+    /// The answer as Cognito takes it for `challenge`: the code, or the credential as JSON text.
+    fn answer(&self, challenge: Challenge) -> Result<String, ApiError> {
+        match (challenge, &self.code, &self.credential) {
+            (Challenge::WebAuthn, None, Some(credential)) => {
+                let text = serde_json::Value::Object(credential.clone()).to_string();
+                if text.len() > CREDENTIAL_LIMIT {
+                    return Err(ApiError::InvalidRequest("`credential` is too large".into()));
+                }
+                Ok(text)
+            }
+            (Challenge::WebAuthn, _, _) => Err(ApiError::InvalidRequest(
+                "answer WEB_AUTHN with `credential` (the AuthenticationResponseJSON), not `code`"
+                    .into(),
+            )),
+            (_, Some(code), None) => Ok(code.expose().to_string()),
+            _ => Err(ApiError::InvalidRequest(
+                "answer this challenge with `code` alone".into(),
+            )),
+        }
+    }
 }
 
 /// The answer as the tenant shows it: with `hideAccountState`, account states read as
@@ -275,7 +316,25 @@ async fn sign_in<P: Ports>(
     body: SignIn,
 ) -> (Result<AuthResult, ApiError>, Checked) {
     let user = &body.user_id;
-    let (result, settle, checked) = check_password(app, tenant, user, body.password.expose()).await;
+    let password = match (body.method, &body.password) {
+        (Method::Password, Some(password)) => password,
+        (Method::Password, None) => {
+            let missing = ApiError::InvalidRequest("`password` is required".into());
+            return (Err(missing), Checked::Neither);
+        }
+        (Method::Passkey, Some(_)) => {
+            let both = ApiError::InvalidRequest("a passkey sign-in takes no `password`".into());
+            return (Err(both), Checked::Neither);
+        }
+        (Method::Passkey, None) => {
+            let (result, checked) = start_passkey(app, tenant, user).await;
+            let result = visible(tenant, result);
+            app.record_outcome(tenant, user, meta, "self", "user-authentication", &result)
+                .await;
+            return (result, checked);
+        }
+    };
+    let (result, settle, checked) = check_password(app, tenant, user, password.expose()).await;
     let result = visible(tenant, result);
     let audit = app.record_outcome(tenant, user, meta, "self", "user-authentication", &result);
     if matches!(settle, Settle::Failure { .. }) {
@@ -285,6 +344,21 @@ async fn sign_in<P: Ports>(
         tokio::join!(settle_budget(app, tenant, meta, user, settle), audit);
     }
     (result, checked)
+}
+
+/// A passkey sign-in's first step: the lock first, then the `WEB_AUTHN` challenge. Nothing is
+/// guessed here, so no budget is spent; the assertion that answers it is (`answer_challenge`).
+async fn start_passkey<P: Ports>(
+    app: &App<P>,
+    tenant: &Tenant,
+    user: &UserId,
+) -> (Result<AuthResult, ApiError>, Checked) {
+    if let Err(e) = ensure_unlocked(app, tenant, user, Guarded::Credential).await {
+        return lock_refusal(e);
+    }
+    let outcome = app.directory.passkey_auth(tenant, user).await;
+    let checked = checked_of(&outcome);
+    (outcome.map_err(ApiError::from), checked)
 }
 
 /// A password check under the tenant's lockout policy (see `check_under_budget`).
@@ -489,7 +563,8 @@ fn challenge_of(name: &str) -> Result<Challenge, ApiError> {
         )),
         name => Challenge::parse(name).ok_or_else(|| {
             ApiError::InvalidRequest(
-                "`challengeName` must be SOFTWARE_TOKEN_MFA, SMS_MFA, EMAIL_OTP or SELECT_MFA_TYPE"
+                "`challengeName` must be SOFTWARE_TOKEN_MFA, SMS_MFA, EMAIL_OTP, SELECT_MFA_TYPE \
+                 or WEB_AUTHN"
                     .into(),
             )
         }),
@@ -507,13 +582,13 @@ async fn answer_challenge<P: Ports>(
     body: ChallengeAnswer,
 ) -> (Result<AuthResult, ApiError>, Checked) {
     let user = &body.user_id;
-    let check = app.directory.answer_challenge(
-        tenant,
-        user,
-        challenge,
-        body.session.expose(),
-        body.code.expose(),
-    );
+    let answer = match body.answer(challenge) {
+        Ok(answer) => answer,
+        Err(e) => return (Err(e), Checked::Neither),
+    };
+    let check =
+        app.directory
+            .answer_challenge(tenant, user, challenge, body.session.expose(), &answer);
     if challenge == Challenge::SelectMfaType {
         if let Err(e) = ensure_unlocked(app, tenant, user, Guarded::Credential).await {
             return lock_refusal(e);
@@ -522,9 +597,18 @@ async fn answer_challenge<P: Ports>(
         let checked = checked_of(&outcome);
         return (outcome.map_err(ApiError::from), checked);
     }
-    let wrong = |e: &DirectoryError| matches!(e, DirectoryError::CodeMismatch);
+    // a passkey is a first factor: a refused assertion spends the password budget
+    let (budget, wrong): (Budget, fn(&DirectoryError) -> bool) = match challenge {
+        Challenge::WebAuthn => (Budget::Password, |e| {
+            matches!(
+                e,
+                DirectoryError::NotAuthorized | DirectoryError::InvalidParameter
+            )
+        }),
+        _ => (Budget::Otp, |e| matches!(e, DirectoryError::CodeMismatch)),
+    };
     let (result, settle, checked) =
-        check_under_budget(app, tenant, user, Budget::Otp, check, wrong, ApiError::from).await;
+        check_under_budget(app, tenant, user, budget, check, wrong, ApiError::from).await;
     settle_budget(app, tenant, meta, user, settle).await;
     (result, checked)
 }

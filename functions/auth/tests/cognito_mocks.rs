@@ -529,3 +529,85 @@ async fn each_challenge_is_answered_under_its_own_key_with_the_username_and_hash
         }
     }
 }
+
+#[tokio::test]
+async fn a_passkey_sign_in_asks_user_auth_for_web_authn_and_answers_with_the_credential() {
+    let describe = describe_with_secret();
+    let start = mock!(Client::initiate_auth)
+        .match_requests(|r| {
+            let p = r.auth_parameters().unwrap();
+            r.auth_flow() == Some(&AuthFlowType::UserAuth)
+                && p.get("USERNAME").map(String::as_str) == Some("demo-user")
+                && p.get("PREFERRED_CHALLENGE").map(String::as_str) == Some("WEB_AUTHN")
+                && p.get("SECRET_HASH").map(String::as_str) == Some(EXPECTED_HASH)
+                && !p.contains_key("PASSWORD")
+        })
+        .then_output(|| {
+            InitiateAuthOutput::builder()
+                .challenge_name(ChallengeNameType::WebAuthn)
+                .session("passkey-session")
+                .challenge_parameters(
+                    "CREDENTIAL_REQUEST_OPTIONS",
+                    r#"{"challenge":"c-2","rpId":"example.com"}"#,
+                )
+                .build()
+        });
+    let respond = mock!(Client::respond_to_auth_challenge)
+        .match_requests(|r| {
+            let c = r.challenge_responses().unwrap();
+            let credential: Option<Value> = c
+                .get("CREDENTIAL")
+                .and_then(|text| serde_json::from_str(text).ok());
+            r.challenge_name() == Some(&ChallengeNameType::WebAuthn)
+                && r.session() == Some("passkey-session")
+                && credential.is_some_and(|v| v["id"] == "AbC-_1")
+                && c.get("USERNAME").map(String::as_str) == Some("demo-user")
+                && c.get("SECRET_HASH").map(String::as_str) == Some(EXPECTED_HASH)
+        })
+        .then_output(|| {
+            RespondToAuthChallengeOutput::builder()
+                .authentication_result(
+                    AuthenticationResultType::builder()
+                        .access_token("access")
+                        .expires_in(3600)
+                        .token_type("Bearer")
+                        .build(),
+                )
+                .build()
+        });
+    let app = mock_app(client(&[&describe, &start, &respond]));
+    let req = request(
+        "/user-authentication",
+        json!({"userID": "demo-user", "method": "PASSKEY"}),
+    );
+    let (status, body, _) = call(&app, req).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["challengeName"], "WEB_AUTHN");
+    assert_eq!(body["data"]["credentialRequestOptions"]["challenge"], "c-2");
+    let req = request(
+        "/respond-to-auth-challenge",
+        json!({"userID": "demo-user", "session": "passkey-session", "challengeName": "WEB_AUTHN",
+               "credential": {"id": "AbC-_1", "type": "public-key", "response": {}}}),
+    );
+    let (status, body, _) = call(&app, req).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["data"]["authenticationResult"]["accessToken"],
+        "access"
+    );
+    assert_eq!((start.num_calls(), respond.num_calls()), (1, 1));
+
+    // a password with a passkey sign-in, or a code for WEB_AUTHN, never reaches Cognito
+    for body in [
+        json!({"userID": "demo-user", "method": "PASSKEY", "password": "x"}),
+        json!({"userID": "demo-user"}),
+    ] {
+        let (status, body, _) = call(&app, request("/user-authentication", body)).await;
+        assert_eq!((status, slug(&body)), (400, "invalid-request"), "{body}");
+    }
+    let code =
+        json!({"userID": "demo-user", "session": "s", "challengeName": "WEB_AUTHN", "code": "1"});
+    let (status, body, _) = call(&app, request("/respond-to-auth-challenge", code)).await;
+    assert_eq!((status, slug(&body)), (400, "invalid-request"), "{body}");
+    assert_eq!((start.num_calls(), respond.num_calls()), (1, 1));
+}

@@ -92,12 +92,13 @@ async fn directory_user<P: Ports>(
 /// enough to take the second factor away (a refresh keeps the original sign-in's time).
 pub(crate) const RECENT_SIGN_IN: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
-fn ensure_recent_sign_in(caller: &Caller) -> Result<(), ApiError> {
+pub(crate) fn ensure_recent_sign_in(caller: &Caller) -> Result<(), ApiError> {
     if caller.signed_in_within(RECENT_SIGN_IN, std::time::SystemTime::now()) {
         Ok(())
     } else {
         Err(ApiError::Forbidden(
-            "sign in again: changing a second factor needs a sign-in within the last 15 minutes",
+            "sign in again: changing a second factor or a passkey needs a sign-in within the last \
+             15 minutes",
         ))
     }
 }

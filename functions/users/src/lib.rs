@@ -3,6 +3,7 @@
 
 mod contact;
 mod factors;
+mod passkeys;
 
 use lambda_http::{Request, RequestExt};
 use serde::{Deserialize, Serialize};
@@ -42,6 +43,10 @@ shared::operations! {
         RemoveOtpSms,
         AddOtpEmail,
         RemoveOtpEmail,
+        StartPasskey,
+        VerifyPasskey,
+        ListPasskeys,
+        DeletePasskey,
     }
 }
 
@@ -103,6 +108,26 @@ impl shared::Group for Group {
             "remove-otp-email",
             Op::RemoveOtpEmail,
         ),
+        post(
+            "/users/{userID}/passkeys",
+            "start-passkey",
+            Op::StartPasskey,
+        ),
+        post(
+            "/users/{userID}/passkeys/verify",
+            "verify-passkey",
+            Op::VerifyPasskey,
+        ),
+        get(
+            "/users/{userID}/passkeys",
+            "list-passkeys",
+            Op::ListPasskeys,
+        ),
+        delete(
+            "/users/{userID}/passkeys/{credentialID}",
+            "delete-passkey",
+            Op::DeletePasskey,
+        ),
     ];
 
     async fn route<P: Ports>(app: &App<P>, call: Call<Op>) -> Result<Reply, ApiError> {
@@ -147,6 +172,10 @@ impl shared::Group for Group {
             Op::RemoveOtpSms => Box::pin(factors::remove_factor(app, &call, Factor::Sms)).await,
             Op::AddOtpEmail => Box::pin(factors::add_code_factor(app, &call, Factor::Email)).await,
             Op::RemoveOtpEmail => Box::pin(factors::remove_factor(app, &call, Factor::Email)).await,
+            Op::StartPasskey => Box::pin(passkeys::start(app, &call)).await,
+            Op::VerifyPasskey => Box::pin(passkeys::verify(app, &call)).await,
+            Op::ListPasskeys => Box::pin(passkeys::list(app, &call)).await,
+            Op::DeletePasskey => Box::pin(passkeys::delete(app, &call)).await,
             Op::DeleteUser => {
                 let user = path_user_id(req)?;
                 let admin = app.admin(req, tenant).await?;

@@ -311,3 +311,123 @@ async fn a_stale_sign_in_cannot_start_an_authenticator_or_remove_a_factor() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(set.num_calls(), 1);
 }
+
+#[tokio::test]
+async fn passkeys_are_registered_listed_and_deleted_with_the_users_own_token() {
+    use aws_sdk_cognitoidentityprovider::operation::{
+        complete_web_authn_registration::CompleteWebAuthnRegistrationOutput,
+        delete_web_authn_credential::DeleteWebAuthnCredentialOutput,
+        list_web_authn_credentials::ListWebAuthnCredentialsOutput,
+        start_web_authn_registration::StartWebAuthnRegistrationOutput,
+    };
+    use aws_sdk_cognitoidentityprovider::types::WebAuthnCredentialDescription;
+    use aws_smithy_types::{DateTime, Document};
+    let token = access_token("demo-user", &[], 600);
+    let (t1, t2, t3, t4) = (token.clone(), token.clone(), token.clone(), token.clone());
+    let start = mock!(Client::start_web_authn_registration)
+        .match_requests(move |r| r.access_token() == Some(t1.as_str()))
+        .then_output(|| {
+            let options = Document::Object(
+                [("challenge".to_string(), Document::String("c-1".into()))].into(),
+            );
+            StartWebAuthnRegistrationOutput::builder()
+                .credential_creation_options(options)
+                .build()
+                .unwrap()
+        });
+    // the browser's answer reaches Cognito as it was sent, as a document
+    let complete = mock!(Client::complete_web_authn_registration)
+        .match_requests(move |r| {
+            r.access_token() == Some(t2.as_str())
+                && r.credential().is_some_and(|c| match c {
+                    Document::Object(m) => {
+                        m.get("id") == Some(&Document::String("AbC-_1".into()))
+                            && matches!(m.get("response"), Some(Document::Object(_)))
+                    }
+                    _ => false,
+                })
+        })
+        .then_output(|| CompleteWebAuthnRegistrationOutput::builder().build());
+    let list = mock!(Client::list_web_authn_credentials)
+        .match_requests(move |r| r.access_token() == Some(t3.as_str()))
+        .then_output(|| {
+            ListWebAuthnCredentialsOutput::builder()
+                .credentials(
+                    WebAuthnCredentialDescription::builder()
+                        .credential_id("AbC-_1")
+                        .friendly_credential_name("laptop")
+                        .relying_party_id("example.com")
+                        .authenticator_transports("internal")
+                        .created_at(DateTime::from_secs(1_795_000_000))
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap()
+        });
+    let delete = mock!(Client::delete_web_authn_credential)
+        .match_requests(move |r| {
+            r.access_token() == Some(t4.as_str()) && r.credential_id() == Some("AbC-_1")
+        })
+        .then_output(|| DeleteWebAuthnCredentialOutput::builder().build());
+    let pool = pool(UserPoolMfaType::Optional);
+    let app = app_with(&[&start, &complete, &list, &delete, &pool]);
+
+    let (status, body) = call(&app, "POST", "/users/demo-user/passkeys", Value::Null).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["data"]["credentialCreationOptions"]["challenge"],
+        "c-1"
+    );
+    let credential = json!({"id": "AbC-_1", "rawId": "AbC-_1", "type": "public-key",
+                            "response": {"clientDataJSON": "e30", "attestationObject": "oA"}});
+    let (status, body) = call(
+        &app,
+        "POST",
+        "/users/demo-user/passkeys/verify",
+        json!({"credential": credential}),
+    )
+    .await;
+    assert_eq!(
+        (status, &body["data"]),
+        (200, &json!({"credentialID": "AbC-_1"})),
+        "{body}"
+    );
+    let token = access_token("demo-user", &[], 600);
+    let req = testing::api_request(
+        "GET",
+        "/users/demo-user/passkeys",
+        &Value::Null,
+        &testing::demo_headers(Some(&token)),
+    );
+    let listed = Answer::from(app.handle::<users::Group>(req).await);
+    assert_eq!(
+        listed.body["data"]["passkeys"][0],
+        json!({"credentialID": "AbC-_1", "name": "laptop", "relyingPartyID": "example.com",
+               "authenticatorAttachment": null, "transports": ["internal"],
+               "createdAt": "2026-11-18T11:06:40Z"}),
+        "{}",
+        listed.body
+    );
+    let (status, body) = call(
+        &app,
+        "DELETE",
+        "/users/demo-user/passkeys/AbC-_1",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(
+        (status, &body["data"]["deleted"]),
+        (200, &json!(true)),
+        "{body}"
+    );
+    assert_eq!(
+        (
+            start.num_calls(),
+            complete.num_calls(),
+            list.num_calls(),
+            delete.num_calls()
+        ),
+        (1, 1, 1, 1)
+    );
+}

@@ -21,12 +21,16 @@ pub struct Tokens {
 }
 
 /// The contract's `AuthResult`: tokens, or the next challenge with its session.
-#[derive(Clone, Serialize, PartialEq, Eq)]
+#[derive(Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct AuthResult {
     pub challenge_name: Option<String>,
     pub session: Option<String>,
     pub authentication_result: Option<Tokens>,
+    /// For `WEB_AUTHN`: the public-key credential request options to hand to the browser's
+    /// `navigator.credentials.get()`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credential_request_options: Option<serde_json::Value>,
 }
 
 impl std::fmt::Debug for AuthResult {
@@ -51,6 +55,8 @@ pub enum Challenge {
     EmailOtp,
     /// The `code` is the chosen factor (`SOFTWARE_TOKEN_MFA`, `SMS_MFA`, `EMAIL_OTP`).
     SelectMfaType,
+    /// The answer is the passkey's assertion (`AuthenticationResponseJSON`), as JSON text.
+    WebAuthn,
 }
 
 impl Challenge {
@@ -60,6 +66,7 @@ impl Challenge {
             "SMS_MFA" => Some(Self::SmsMfa),
             "EMAIL_OTP" => Some(Self::EmailOtp),
             "SELECT_MFA_TYPE" => Some(Self::SelectMfaType),
+            "WEB_AUTHN" => Some(Self::WebAuthn),
             _ => None,
         }
     }
@@ -70,6 +77,7 @@ impl Challenge {
             Self::SmsMfa => "SMS_MFA",
             Self::EmailOtp => "EMAIL_OTP",
             Self::SelectMfaType => "SELECT_MFA_TYPE",
+            Self::WebAuthn => "WEB_AUTHN",
         }
     }
 
@@ -79,8 +87,24 @@ impl Challenge {
             Self::SmsMfa => "SMS_MFA_CODE",
             Self::EmailOtp => "EMAIL_OTP_CODE",
             Self::SelectMfaType => "ANSWER",
+            Self::WebAuthn => "CREDENTIAL",
         }
     }
+}
+
+/// A passkey (WebAuthn credential) as the directory lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Passkey {
+    #[serde(rename = "credentialID")]
+    pub credential_id: String,
+    pub name: Option<String>,
+    #[serde(rename = "relyingPartyID")]
+    pub relying_party_id: Option<String>,
+    pub authenticator_attachment: Option<String>,
+    pub transports: Vec<String>,
+    /// RFC 3339 UTC.
+    pub created_at: Option<String>,
 }
 
 /// A directory failure, classified once in the adapter.
@@ -504,6 +528,47 @@ pub trait Directory: Send + Sync {
         tenant: &Tenant,
     ) -> impl Future<Output = Result<MfaMode, DirectoryError>> + Send;
 
+    /// Starts registering a passkey for the token's user: the credential creation options
+    /// for the browser (`StartWebAuthnRegistration`).
+    fn start_passkey(
+        &self,
+        tenant: &Tenant,
+        access_token: &str,
+    ) -> impl Future<Output = Result<serde_json::Value, DirectoryError>> + Send;
+
+    /// Completes it with the browser's `RegistrationResponseJSON`
+    /// (`CompleteWebAuthnRegistration`, which verifies the attestation).
+    fn complete_passkey(
+        &self,
+        tenant: &Tenant,
+        access_token: &str,
+        credential: &serde_json::Value,
+    ) -> impl Future<Output = Result<(), DirectoryError>> + Send;
+
+    /// The token's user's passkeys (`ListWebAuthnCredentials`, every page).
+    fn list_passkeys(
+        &self,
+        tenant: &Tenant,
+        access_token: &str,
+    ) -> impl Future<Output = Result<Vec<Passkey>, DirectoryError>> + Send;
+
+    /// `DeleteWebAuthnCredential` of the token's user.
+    fn delete_passkey(
+        &self,
+        tenant: &Tenant,
+        access_token: &str,
+        credential_id: &str,
+    ) -> impl Future<Output = Result<(), DirectoryError>> + Send;
+
+    /// Starts a passkey sign-in (`USER_AUTH` with `PREFERRED_CHALLENGE=WEB_AUTHN`): the
+    /// `WEB_AUTHN` challenge with its request options, or `NotAuthorized` when the user has
+    /// no passkey to ask for (an unknown user alike).
+    fn passkey_auth(
+        &self,
+        tenant: &Tenant,
+        user: &UserId,
+    ) -> impl Future<Output = Result<AuthResult, DirectoryError>> + Send;
+
     /// `AdminDeleteUser`.
     fn delete_user(
         &self,
@@ -543,6 +608,7 @@ mod tests {
                 expires_in: 3600,
                 token_type: "Bearer".into(),
             }),
+            credential_request_options: None,
         };
         let printed = format!("{r:?}");
         assert!(!printed.contains("secret"), "{printed}");

@@ -36,7 +36,7 @@ fn request(data: &[u8]) -> Option<(&'static str, Request)> {
     } else {
         String::from_utf8_lossy(user).into_owned()
     };
-    let path = template.replace("{u}", &user);
+    let path = template.replace("{u}", &user).replace("{c}", "AAAA");
     let token = match flags & 0b11 {
         0 => None,
         1 => Some(access_token("boss", &["admins"], 600)),
@@ -68,10 +68,10 @@ fn request(data: &[u8]) -> Option<(&'static str, Request)> {
         .map(|(k, v)| (k.clone(), json!([v])))
         .collect();
     let event = json!({
-        "resource": template.replace("{u}", "{userID}"), "path": path, "httpMethod": method,
+        "resource": template.replace("{u}", "{userID}").replace("{c}", "{credentialID}"), "path": path, "httpMethod": method,
         "headers": headers, "multiValueHeaders": multi,
-        "pathParameters": if template.contains("{u}") { json!({"userID": user}) } else { Value::Null },
-        "requestContext": {"requestId": "fuzz", "resourcePath": template.replace("{u}", "{userID}"), "httpMethod": method,
+        "pathParameters": if template.contains("{c}") { json!({"userID": user, "credentialID": "AAAA"}) } else if template.contains("{u}") { json!({"userID": user}) } else { Value::Null },
+        "requestContext": {"requestId": "fuzz", "resourcePath": template.replace("{u}", "{userID}").replace("{c}", "{credentialID}"), "httpMethod": method,
                            "path": path, "stage": "fuzz", "identity": {"sourceIp": "127.0.0.1"}},
         "body": null, "isBase64Encoded": false
     });

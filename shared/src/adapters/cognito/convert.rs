@@ -26,11 +26,22 @@ pub(super) fn auth_result(
     challenge: Option<&ChallengeNameType>,
     session: Option<&str>,
     result: Option<&AuthenticationResultType>,
+    parameters: Option<&std::collections::HashMap<String, String>>,
 ) -> Result<AuthResult, DirectoryError> {
+    // a WEB_AUTHN challenge carries the request options as JSON text
+    let options = parameters
+        .and_then(|p| p.get("CREDENTIAL_REQUEST_OPTIONS"))
+        .map(|text| {
+            serde_json::from_str(text).map_err(|e| {
+                DirectoryError::Internal(format!("Cognito's credential request options: {e}"))
+            })
+        })
+        .transpose()?;
     Ok(AuthResult {
         challenge_name: challenge.map(|c| c.as_str().to_string()),
         session: session.map(str::to_string),
         authentication_result: result.map(tokens).transpose()?,
+        credential_request_options: options,
     })
 }
 
@@ -39,6 +50,7 @@ pub(super) fn from_initiate(out: InitiateAuthOutput) -> Result<AuthResult, Direc
         out.challenge_name(),
         out.session(),
         out.authentication_result(),
+        out.challenge_parameters(),
     )
 }
 
@@ -49,7 +61,48 @@ pub(super) fn from_respond(
         out.challenge_name(),
         out.session(),
         out.authentication_result(),
+        out.challenge_parameters(),
     )
+}
+
+/// JSON as the SDK's `Document` (WebAuthn options and credentials travel as documents).
+pub(super) fn to_document(value: &serde_json::Value) -> aws_smithy_types::Document {
+    use aws_smithy_types::{Document, Number};
+    match value {
+        serde_json::Value::Null => Document::Null,
+        serde_json::Value::Bool(b) => Document::Bool(*b),
+        serde_json::Value::Number(n) => Document::Number(match (n.as_u64(), n.as_i64()) {
+            (Some(u), _) => Number::PosInt(u),
+            (None, Some(i)) => Number::NegInt(i),
+            _ => Number::Float(n.as_f64().unwrap_or_default()),
+        }),
+        serde_json::Value::String(s) => Document::String(s.clone()),
+        serde_json::Value::Array(items) => Document::Array(items.iter().map(to_document).collect()),
+        serde_json::Value::Object(map) => Document::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), to_document(v)))
+                .collect(),
+        ),
+    }
+}
+
+/// The SDK's `Document` as JSON.
+pub(super) fn from_document(document: &aws_smithy_types::Document) -> serde_json::Value {
+    use aws_smithy_types::{Document, Number};
+    match document {
+        Document::Null => serde_json::Value::Null,
+        Document::Bool(b) => serde_json::Value::Bool(*b),
+        Document::Number(Number::PosInt(u)) => serde_json::Value::from(*u),
+        Document::Number(Number::NegInt(i)) => serde_json::Value::from(*i),
+        Document::Number(Number::Float(f)) => serde_json::Value::from(*f),
+        Document::String(s) => serde_json::Value::String(s.clone()),
+        Document::Array(items) => items.iter().map(from_document).collect(),
+        Document::Object(map) => serde_json::Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), from_document(v)))
+                .collect(),
+        ),
+    }
 }
 
 pub(super) fn delivery(details: Option<&CodeDeliveryDetailsType>) -> CodeDelivery {

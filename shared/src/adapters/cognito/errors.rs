@@ -11,14 +11,19 @@ use aws_sdk_cognitoidentityprovider::{
         admin_update_user_attributes::AdminUpdateUserAttributesError,
         admin_user_global_sign_out::AdminUserGlobalSignOutError,
         associate_software_token::AssociateSoftwareTokenError,
-        change_password::ChangePasswordError, confirm_forgot_password::ConfirmForgotPasswordError,
+        change_password::ChangePasswordError,
+        complete_web_authn_registration::CompleteWebAuthnRegistrationError,
+        confirm_forgot_password::ConfirmForgotPasswordError,
+        delete_web_authn_credential::DeleteWebAuthnCredentialError,
         describe_user_pool::DescribeUserPoolError,
         describe_user_pool_client::DescribeUserPoolClientError,
         forgot_password::ForgotPasswordError, get_user::GetUserError,
         get_user_attribute_verification_code::GetUserAttributeVerificationCodeError,
         global_sign_out::GlobalSignOutError, initiate_auth::InitiateAuthError,
-        list_users::ListUsersError, resend_confirmation_code::ResendConfirmationCodeError,
+        list_users::ListUsersError, list_web_authn_credentials::ListWebAuthnCredentialsError,
+        resend_confirmation_code::ResendConfirmationCodeError,
         respond_to_auth_challenge::RespondToAuthChallengeError,
+        start_web_authn_registration::StartWebAuthnRegistrationError,
         verify_software_token::VerifySoftwareTokenError,
         verify_user_attribute::VerifyUserAttributeError,
     },
@@ -78,6 +83,15 @@ pub fn classify_code(
         "InvalidUserPoolConfigurationException" => {
             DirectoryError::Conflict("the user pool does not offer this second factor")
         }
+        "WebAuthnConfigurationMissingException" | "WebAuthnNotEnabledException" => {
+            DirectoryError::Conflict("the user pool does not offer passkeys")
+        }
+        // the credential did not verify against what the pool expects
+        "WebAuthnChallengeNotFoundException"
+        | "WebAuthnClientMismatchException"
+        | "WebAuthnCredentialNotSupportedException"
+        | "WebAuthnOriginNotAllowedException"
+        | "WebAuthnRelyingPartyMismatchException" => DirectoryError::InvalidParameter,
         "ConcurrentModificationException" => DirectoryError::Throttled,
         "TooManyRequestsException"
         | "LimitExceededException"
@@ -367,6 +381,43 @@ modelled!(VerifySoftwareTokenError {
     SoftwareTokenMfaNotFoundException,
     PasswordResetRequiredException,
     TooManyRequestsException,
+    InternalErrorException,
+    ForbiddenException,
+});
+modelled!(StartWebAuthnRegistrationError {
+    NotAuthorizedException,
+    InvalidParameterException,
+    LimitExceededException,
+    TooManyRequestsException,
+    InternalErrorException,
+    ForbiddenException,
+    WebAuthnConfigurationMissingException,
+    WebAuthnNotEnabledException,
+});
+modelled!(CompleteWebAuthnRegistrationError {
+    NotAuthorizedException,
+    InvalidParameterException,
+    LimitExceededException,
+    TooManyRequestsException,
+    InternalErrorException,
+    ForbiddenException,
+    WebAuthnChallengeNotFoundException,
+    WebAuthnClientMismatchException,
+    WebAuthnCredentialNotSupportedException,
+    WebAuthnNotEnabledException,
+    WebAuthnOriginNotAllowedException,
+    WebAuthnRelyingPartyMismatchException,
+});
+modelled!(ListWebAuthnCredentialsError {
+    NotAuthorizedException,
+    InvalidParameterException,
+    InternalErrorException,
+    ForbiddenException,
+});
+modelled!(DeleteWebAuthnCredentialError {
+    NotAuthorizedException,
+    InvalidParameterException,
+    ResourceNotFoundException,
     InternalErrorException,
     ForbiddenException,
 });

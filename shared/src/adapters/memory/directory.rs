@@ -13,7 +13,7 @@ use std::{
 use crate::{
     domain::directory::{
         AuthResult, Challenge, CodeDelivery, Contact, Directory, DirectoryError, DirectoryUser,
-        Factor, MfaMode, NewUser, PasswordPolicy, Tokens, UserPage, canonical_by_lookup,
+        Factor, MfaMode, NewUser, Passkey, PasswordPolicy, Tokens, UserPage, canonical_by_lookup,
     },
     domain::tenant::Tenant,
     http::request::UserId,
@@ -147,6 +147,7 @@ impl InMemoryDirectory {
                 expires_in: 3600,
                 token_type: "Bearer".into(),
             }),
+            credential_request_options: None,
         }
     }
 
@@ -155,6 +156,7 @@ impl InMemoryDirectory {
             challenge_name: Some(name.into()),
             session: Some(format!("session-{user}-{name}")),
             authentication_result: None,
+            credential_request_options: None,
         }
     }
 }
@@ -448,6 +450,58 @@ impl Directory for InMemoryDirectory {
             }
             u.mfa = !u.factors.is_empty();
         })
+    }
+
+    /// Passkeys are proven on the emulator (real WebAuthn verification); in memory they are
+    /// only as far as the handler tests need: a fixed challenge, any credential with an id.
+    async fn start_passkey(
+        &self,
+        _: &Tenant,
+        access_token: &str,
+    ) -> Result<serde_json::Value, DirectoryError> {
+        self.enter().await?;
+        token_user(access_token)?;
+        Ok(serde_json::json!({"challenge": "in-memory", "rp": {"id": "localhost"}}))
+    }
+
+    async fn complete_passkey(
+        &self,
+        _: &Tenant,
+        access_token: &str,
+        credential: &serde_json::Value,
+    ) -> Result<(), DirectoryError> {
+        self.enter().await?;
+        token_user(access_token)?;
+        credential["id"]
+            .as_str()
+            .map(|_| ())
+            .ok_or(DirectoryError::InvalidParameter)
+    }
+
+    async fn list_passkeys(
+        &self,
+        _: &Tenant,
+        access_token: &str,
+    ) -> Result<Vec<Passkey>, DirectoryError> {
+        self.enter().await?;
+        token_user(access_token)?;
+        Ok(vec![])
+    }
+
+    async fn delete_passkey(
+        &self,
+        _: &Tenant,
+        access_token: &str,
+        _: &str,
+    ) -> Result<(), DirectoryError> {
+        self.enter().await?;
+        token_user(access_token)?;
+        Err(DirectoryError::ResourceNotFound)
+    }
+
+    async fn passkey_auth(&self, _: &Tenant, _: &UserId) -> Result<AuthResult, DirectoryError> {
+        self.enter().await?;
+        Err(DirectoryError::NotAuthorized)
     }
 
     async fn mfa_mode(&self, _: &Tenant) -> Result<MfaMode, DirectoryError> {

@@ -1,0 +1,310 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! End to end: passkeys on the emulator, which verifies registrations and assertions with the
+//! `webauthn` library (a wrong signature, challenge, origin or relying party is refused, as on
+//! Cognito). A software authenticator (passkey-rs) plays the browser: it registers a passkey
+//! through the API, signs in with it, and a tampered or replayed assertion is refused and
+//! spends the lockout budget.
+
+use account_api_tests::stack::{Stack, TenantFixture, api_request, call, random_password};
+use aws_sdk_cognitoidentityprovider::types::{
+    SoftwareTokenMfaConfigType, UserPoolMfaType, UserVerificationType, WebAuthnConfigurationType,
+};
+use aws_sdk_dynamodb::types::AttributeValue;
+use base64::Engine;
+use passkey::{
+    authenticator::{Authenticator, UiHint, UserCheck, UserValidationMethod},
+    client::{Client, DefaultClientData},
+    types::{Passkey, ctap2::Aaguid, ctap2::Ctap2Error, webauthn},
+};
+use serde_json::{Value, json};
+use shared::{AwsApp, testing::Answer};
+
+/// The user is always there and verified (a platform authenticator after a fingerprint).
+struct Present;
+
+#[async_trait::async_trait]
+impl UserValidationMethod for Present {
+    type PasskeyItem = Passkey;
+
+    async fn check_user<'a>(
+        &self,
+        _: UiHint<'a, Passkey>,
+        _: bool,
+        _: bool,
+    ) -> Result<UserCheck, Ctap2Error> {
+        Ok(UserCheck {
+            presence: true,
+            verification: true,
+        })
+    }
+
+    fn is_verification_enabled(&self) -> Option<bool> {
+        Some(true)
+    }
+
+    fn is_presence_enabled(&self) -> bool {
+        true
+    }
+}
+
+type Browser = Client<
+    Option<Passkey>,
+    Present,
+    passkey::crypto::rust_crypto::RustCryptoBackend,
+    public_suffix::PublicSuffixList,
+    (),
+>;
+
+fn browser() -> Browser {
+    let authenticator = Authenticator::new(
+        Aaguid::new_empty(),
+        None,
+        Present,
+        passkey::crypto::rust_crypto::RustCryptoBackend,
+    );
+    Client::new(authenticator).allows_insecure_localhost(true)
+}
+
+fn origin() -> url::Url {
+    url::Url::parse("http://localhost:8080").unwrap()
+}
+
+/// A tenant whose pool offers passkeys with `localhost` as its relying party.
+async fn passkey_tenant(stack: &Stack) -> TenantFixture {
+    let t = stack.fresh_tenant().await;
+    stack
+        .cognito
+        .set_user_pool_mfa_config()
+        .user_pool_id(&t.user_pool_id)
+        .mfa_configuration(UserPoolMfaType::Optional)
+        .software_token_mfa_configuration(
+            SoftwareTokenMfaConfigType::builder().enabled(true).build(),
+        )
+        .web_authn_configuration(
+            WebAuthnConfigurationType::builder()
+                .relying_party_id("localhost")
+                .user_verification(UserVerificationType::Preferred)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    t
+}
+
+async fn public<G: shared::Group>(
+    app: &AwsApp,
+    t: &TenantFixture,
+    path: &str,
+    body: Value,
+) -> Answer {
+    Answer::from(
+        app.handle::<G>(api_request(t, "POST", path, &body, None))
+            .await,
+    )
+}
+
+/// Registers a passkey for `user` through the API; returns its credential id.
+async fn register(
+    app: &AwsApp,
+    t: &TenantFixture,
+    user: &str,
+    token: &str,
+    browser: &mut Browser,
+) -> String {
+    let path = format!("/users/{user}/passkeys");
+    let started = call::<users::Group>(app, t, "POST", &path, Value::Null, token).await;
+    assert_eq!(started.status, 200, "{}", started.body);
+    let options: webauthn::PublicKeyCredentialCreationOptions =
+        serde_json::from_value(started.data()["credentialCreationOptions"].clone()).unwrap();
+    let request = webauthn::CredentialCreationOptions {
+        public_key: options,
+    };
+    let created = browser
+        .register(&origin(), request, DefaultClientData)
+        .await
+        .unwrap();
+    let credential = serde_json::to_value(&created).unwrap();
+    let verify = format!("/users/{user}/passkeys/verify");
+    let done = call::<users::Group>(
+        app,
+        t,
+        "POST",
+        &verify,
+        json!({"credential": credential}),
+        token,
+    )
+    .await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    done.data()["credentialID"].as_str().unwrap().to_string()
+}
+
+/// Starts a passkey sign-in and has the browser answer it; returns the challenge and the
+/// assertion.
+async fn assertion(
+    app: &AwsApp,
+    t: &TenantFixture,
+    user: &str,
+    browser: &mut Browser,
+) -> (Value, Value) {
+    let start = public::<auth::Group>(
+        app,
+        t,
+        "/user-authentication",
+        json!({"userID": user, "method": "PASSKEY"}),
+    )
+    .await;
+    assert_eq!(start.status, 200, "{}", start.body);
+    assert_eq!(start.data()["challengeName"], "WEB_AUTHN");
+    let options: webauthn::PublicKeyCredentialRequestOptions =
+        serde_json::from_value(start.data()["credentialRequestOptions"].clone()).unwrap();
+    let request = webauthn::CredentialRequestOptions {
+        public_key: options,
+    };
+    let answered = browser
+        .authenticate(&origin(), request, DefaultClientData)
+        .await
+        .unwrap();
+    (
+        start.data().clone(),
+        serde_json::to_value(&answered).unwrap(),
+    )
+}
+
+async fn answer(
+    app: &AwsApp,
+    t: &TenantFixture,
+    user: &str,
+    challenge: &Value,
+    credential: &Value,
+) -> Answer {
+    let body = json!({"userID": user, "session": challenge["session"], "challengeName": "WEB_AUTHN",
+                      "credential": credential});
+    public::<auth::Group>(app, t, "/respond-to-auth-challenge", body).await
+}
+
+#[tokio::test]
+async fn a_passkey_registered_through_the_api_signs_in_and_a_tampered_assertion_does_not() {
+    let stack = Stack::connect().await;
+    let t = passkey_tenant(&stack).await;
+    stack
+        .set_tenant_attribute(&t, "maxPasswordAttempts", AttributeValue::N("2".into()))
+        .await;
+    let app = stack.app().await;
+    let password = random_password();
+    stack.create_user(&t, "pia", &password).await;
+    let own = stack.sign_in(&t, &app, "pia", &password).await;
+    let mut browser = browser();
+
+    // no passkey yet: a passkey sign-in is refused as an unknown user's would be
+    let none = public::<auth::Group>(
+        &app,
+        &t,
+        "/user-authentication",
+        json!({"userID": "pia", "method": "PASSKEY"}),
+    )
+    .await;
+    assert_eq!(
+        (none.status, none.slug()),
+        (401, "invalid-credentials"),
+        "{}",
+        none.body
+    );
+
+    let id = register(&app, &t, "pia", &own, &mut browser).await;
+    let listed =
+        call::<users::Group>(&app, &t, "GET", "/users/pia/passkeys", Value::Null, &own).await;
+    assert_eq!(listed.status, 200, "{}", listed.body);
+    assert_eq!(listed.data()["passkeys"][0]["credentialID"], id.as_str());
+    assert_eq!(listed.data()["passkeys"][0]["relyingPartyID"], "localhost");
+    // an admin cannot list them: Cognito offers no admin operation for it
+    let (_, admin) = stack.admin_token(&t, &app).await;
+    let by_admin =
+        call::<users::Group>(&app, &t, "GET", "/users/pia/passkeys", Value::Null, &admin).await;
+    assert_eq!((by_admin.status, by_admin.slug()), (403, "forbidden"));
+
+    // the passkey signs in, without the password
+    let (challenge, credential) = assertion(&app, &t, "pia", &mut browser).await;
+    let done = answer(&app, &t, "pia", &challenge, &credential).await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert!(done.data()["authenticationResult"]["accessToken"].is_string());
+    // the same assertion again: its challenge is spent
+    let replayed = answer(&app, &t, "pia", &challenge, &credential).await;
+    assert_eq!(
+        (replayed.status, replayed.slug()),
+        (401, "invalid-credentials"),
+        "{}",
+        replayed.body
+    );
+
+    // a signature that does not verify is refused too; with the replay above, that is the
+    // two wrong assertions the budget allows, and the account locks
+    let (challenge, mut credential) = assertion(&app, &t, "pia", &mut browser).await;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let signature = credential["response"]["signature"].as_str().unwrap();
+    let mut signature = b64.decode(signature).unwrap();
+    let last = signature.len() - 1;
+    signature[last] ^= 0x01;
+    credential["response"]["signature"] = Value::String(b64.encode(signature));
+    let refused = answer(&app, &t, "pia", &challenge, &credential).await;
+    assert_eq!(
+        (refused.status, refused.slug()),
+        (401, "invalid-credentials"),
+        "{}",
+        refused.body
+    );
+    let start = public::<auth::Group>(
+        &app,
+        &t,
+        "/user-authentication",
+        json!({"userID": "pia", "method": "PASSKEY"}),
+    )
+    .await;
+    assert_eq!(
+        (start.status, start.slug()),
+        (403, "account-locked"),
+        "{}",
+        start.body
+    );
+    let lock = call::<lock::Group>(&app, &t, "GET", "/users/pia/lock", Value::Null, &admin).await;
+    assert_eq!(
+        (
+            lock.data()["source"].as_str(),
+            lock.data()["failedAttempts"].as_u64()
+        ),
+        (Some("lockout-policy"), Some(2)),
+        "{}",
+        lock.body
+    );
+    let unlocked =
+        call::<lock::Group>(&app, &t, "PUT", "/users/pia/unlock", Value::Null, &admin).await;
+    assert_eq!(unlocked.status, 200, "{}", unlocked.body);
+
+    // deleted, it signs in no more
+    let path = format!("/users/pia/passkeys/{id}");
+    let deleted = call::<users::Group>(&app, &t, "DELETE", &path, Value::Null, &own).await;
+    assert_eq!(
+        deleted.data(),
+        &json!({"credentialID": id, "deleted": true}),
+        "{}",
+        deleted.body
+    );
+    let again = call::<users::Group>(&app, &t, "DELETE", &path, Value::Null, &own).await;
+    assert_eq!(again.data()["deleted"], false, "{}", again.body);
+    let listed =
+        call::<users::Group>(&app, &t, "GET", "/users/pia/passkeys", Value::Null, &own).await;
+    assert_eq!(listed.data()["passkeys"], json!([]));
+    let gone = public::<auth::Group>(
+        &app,
+        &t,
+        "/user-authentication",
+        json!({"userID": "pia", "method": "PASSKEY"}),
+    )
+    .await;
+    assert_eq!(
+        (gone.status, gone.slug()),
+        (401, "invalid-credentials"),
+        "{}",
+        gone.body
+    );
+}
