@@ -77,6 +77,14 @@ SEMANTIC_REFUSALS = {
     ("PUT", "/users/{userID}/lock"): ("`lockedUntil` must be an RFC 3339 timestamp in the future",),
     # an import's password and a temporary password exclude each other
     ("POST", "/users"): ("give either `temporaryPassword` or `password`",),
+    # a password goes with method PASSWORD (the default) and never with PASSKEY
+    ("POST", "/user-authentication"): ("`password` is required", "a passkey sign-in takes no `password`"),
+    # WEB_AUTHN is answered with `credential`, every other challenge with `code`
+    ("POST", "/respond-to-auth-challenge"): (
+        "answer WEB_AUTHN with `credential`",
+        "answer this challenge with `code` alone",
+        "`credential` is too large",
+    ),
 }
 
 
