@@ -26,12 +26,15 @@
 #             `cargo lambda invoke` against `cargo lambda watch`
 #   contract  schemathesis: infra/openapi.yaml against the same API; a Python client generated
 #             from it (openapi-python-client, no warning allowed) used against that API
+#   browser   a person's passkey ceremony: headless Chromium (Debian's package, installed once)
+#             driven by Playwright with a virtual authenticator registers a passkey through the
+#             API and signs in with it; a tampered assertion is refused (infra/local/browser.py)
 #   scan      a secrets scan of the logs of the run command, the smoke test and the contract run
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source infra/local/lib.sh
 
-ALL_STAGES=(lint deploy unit e2e smoke contract scan)
+ALL_STAGES=(lint deploy unit e2e smoke contract browser scan)
 stages=() cargo_args=()
 if [ "$#" -gt 0 ] && [[ " ${ALL_STAGES[*]} " == *" $1 "* ]]; then
   while [ "$#" -gt 0 ] && [ "$1" != "--" ]; do
@@ -184,6 +187,24 @@ stage_contract() {
   LOCAL_STATE="$LOCAL" "$VENV/bin/python" infra/local/client_check.py "$watch_port" "$LOCAL/smoke-tenant.json"
   log "contract: schemathesis, infra/openapi.yaml against the same API"
   python3 infra/local/contract.py "$watch_port" "$LOCAL/smoke-tenant.json"
+}
+
+# Debian's Chromium, for the browser stage (Playwright's own browser downloads are not
+# reachable from the build machines): installed once per machine.
+ensure_chromium() {
+  command -v chromium >/dev/null 2>&1 && return 0
+  log "installing Debian's chromium (once per machine, a minute or two)"
+  local sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo -n"
+  { $sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q chromium; } >"$LOCAL/apt-chromium.log" 2>&1 \
+    || { tail -n 20 "$LOCAL/apt-chromium.log" >&2; die "could not install chromium (log: $LOCAL/apt-chromium.log)"; }
+}
+
+stage_browser() {
+  ensure_watch
+  ensure_chromium
+  log "browser: a passkey registered and used in headless Chromium (Playwright, a virtual authenticator)"
+  "$VENV/bin/python" infra/local/browser.py "$watch_port" "$LOCAL/smoke-tenant.json" "$LOCAL/browser"
 }
 
 stage_scan() {

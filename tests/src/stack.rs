@@ -242,6 +242,28 @@ impl Stack {
             .and_then(|p| p.id())
             .expect("pool id")
             .to_string();
+        // passkeys with `localhost` as the relying party (a template's PasskeyRelyingPartyId),
+        // so that a page served on http://localhost may register and use them
+        self.cognito
+            .set_user_pool_mfa_config()
+            .user_pool_id(&user_pool_id)
+            .mfa_configuration(UserPoolMfaType::Optional)
+            .software_token_mfa_configuration(
+                aws_sdk_cognitoidentityprovider::types::SoftwareTokenMfaConfigType::builder()
+                    .enabled(true)
+                    .build(),
+            )
+            .web_authn_configuration(
+                aws_sdk_cognitoidentityprovider::types::WebAuthnConfigurationType::builder()
+                    .relying_party_id("localhost")
+                    .user_verification(
+                        aws_sdk_cognitoidentityprovider::types::UserVerificationType::Preferred,
+                    )
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("the pool's passkey configuration");
         let client = self
             .cognito
             .create_user_pool_client()

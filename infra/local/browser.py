@@ -1,0 +1,208 @@
+"""A person's passkey ceremony in a real browser: headless Chromium (Debian's package) driven by
+Playwright, with Chrome's virtual authenticator (DevTools' WebAuthn domain) in place of a
+fingerprint reader. A small page, served on http://localhost (the relying party the local
+pools name) together with a same-origin path to the API, signs a user in with their
+password, registers a passkey through the API (navigator.credentials.create), then signs in
+with it (navigator.credentials.get) and gets tokens; a second sign-in whose assertion the page
+tampers with is refused. A screenshot of the page is kept.
+
+  python3 infra/local/browser.py <watch port> <tenant description json> <output dir>
+"""
+import http.server
+import json
+import os
+import shutil
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+
+watch_port, tenant_file, out_dir = sys.argv[1], sys.argv[2], sys.argv[3]
+t = json.load(open(tenant_file))
+api = f"http://127.0.0.1:{watch_port}"
+headers = {
+    "content-type": "application/json",
+    "vbasoftware-client-id": t["clientId"],
+    "vbasoftware-client-code": t["clientCode"],
+    "vbasoftware-database": t["database"],
+}
+
+PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>Passkey sign-in</title>
+<style>body{font-family:sans-serif;margin:2em} pre{background:#f4f4f4;padding:1em}</style></head>
+<body><h1>Account API: passkeys</h1><p id="state">ready</p><pre id="log"></pre>
+<script>
+const TENANT = %(tenant)s;
+const b64 = s => Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - s.length %% 4) %% 4)), c => c.charCodeAt(0));
+const b64url = buf => btoa(String.fromCharCode(...new Uint8Array(buf))).replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, '');
+function log(line) { document.getElementById('log').textContent += line + '\\n'; }
+async function api(method, path, body, token) {
+  const h = Object.assign({'content-type': 'application/json'}, TENANT);
+  if (token) h['authorization'] = 'Bearer ' + token;
+  const r = await fetch('/api' + path, {method, headers: h, body: body === undefined ? undefined : JSON.stringify(body)});
+  const json = await r.json();
+  log(method + ' ' + path + ' -> ' + r.status + (json.error ? ' ' + json.error.type : ''));
+  return {status: r.status, body: json};
+}
+async function register(userID, password) {
+  const signIn = await api('POST', '/user-authentication', {userID, password});
+  const token = signIn.body.data.authenticationResult.accessToken;
+  const started = await api('POST', '/users/' + userID + '/passkeys', undefined, token);
+  const o = started.body.data.credentialCreationOptions;
+  const publicKey = Object.assign({}, o, {
+    challenge: b64(o.challenge),
+    user: Object.assign({}, o.user, {id: b64(o.user.id)}),
+    excludeCredentials: (o.excludeCredentials || []).map(c => Object.assign({}, c, {id: b64(c.id)})),
+  });
+  const created = await navigator.credentials.create({publicKey});
+  const credential = {
+    id: created.id, rawId: b64url(created.rawId), type: created.type,
+    authenticatorAttachment: created.authenticatorAttachment,
+    response: {
+      clientDataJSON: b64url(created.response.clientDataJSON),
+      attestationObject: b64url(created.response.attestationObject),
+      transports: created.response.getTransports ? created.response.getTransports() : [],
+    },
+    clientExtensionResults: {},
+  };
+  const verified = await api('POST', '/users/' + userID + '/passkeys/verify', {credential}, token);
+  document.getElementById('state').textContent = 'passkey registered';
+  return {status: verified.status, credentialID: verified.body.data && verified.body.data.credentialID};
+}
+async function signInWithPasskey(userID, tamper) {
+  const started = await api('POST', '/user-authentication', {userID, method: 'PASSKEY'});
+  const o = started.body.data.credentialRequestOptions;
+  const publicKey = Object.assign({}, o, {
+    challenge: b64(o.challenge),
+    allowCredentials: (o.allowCredentials || []).map(c => Object.assign({}, c, {id: b64(c.id)})),
+  });
+  const got = await navigator.credentials.get({publicKey});
+  const signature = new Uint8Array(got.response.signature);
+  if (tamper) signature[signature.length - 1] ^= 1;
+  const credential = {
+    id: got.id, rawId: b64url(got.rawId), type: got.type,
+    authenticatorAttachment: got.authenticatorAttachment,
+    response: {
+      clientDataJSON: b64url(got.response.clientDataJSON),
+      authenticatorData: b64url(got.response.authenticatorData),
+      signature: b64url(signature),
+      userHandle: got.response.userHandle ? b64url(got.response.userHandle) : null,
+    },
+    clientExtensionResults: {},
+  };
+  const done = await api('POST', '/respond-to-auth-challenge',
+    {userID, session: started.body.data.session, challengeName: 'WEB_AUTHN', credential});
+  const ok = done.status === 200 && !!done.body.data.authenticationResult;
+  document.getElementById('state').textContent = ok ? 'signed in with a passkey' : 'refused: ' + done.body.error.type;
+  return {status: done.status, signedIn: ok, problem: done.body.error && done.body.error.type};
+}
+</script></body></html>
+"""
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    """The page at /, and /api/* passed on to the local API as it is (same origin: no CORS)."""
+
+    def log_message(self, *args):
+        pass
+
+    def _forward(self):
+        if not self.path.startswith("/api/"):
+            body = (PAGE % {"tenant": json.dumps({k: v for k, v in headers.items() if k != "content-type"})}).encode()
+            self.send_response(200)
+            self.send_header("content-type", "text/html; charset=utf-8")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        length = int(self.headers.get("content-length") or 0)
+        data = self.rfile.read(length) if length else None
+        forwarded = {k: v for k, v in self.headers.items() if k.lower() in
+                     ("content-type", "authorization") or k.lower().startswith("vbasoftware-")}
+        req = urllib.request.Request(api + self.path[len("/api"):], data=data, method=self.command, headers=forwarded)
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                status, body = r.status, r.read()
+        except urllib.error.HTTPError as e:
+            status, body = e.code, e.read()
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = do_DELETE = _forward
+
+
+def call(method, path, body=None, token=None):
+    h = dict(headers)
+    if token:
+        h["authorization"] = f"Bearer {token}"
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(api + path, data=data, method=method, headers=h)
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, json.load(r)
+    except urllib.error.HTTPError as e:
+        return e.code, json.load(e)
+
+
+def main():
+    from playwright.sync_api import sync_playwright
+
+    started = time.monotonic()
+    # a user of the demo tenant, made through the API by its admin (an import: a permanent password)
+    status, body = call("POST", "/user-authentication", {"userID": t["adminUserID"], "password": t["adminPassword"]})
+    assert status == 200, body
+    admin = body["data"]["authenticationResult"]["accessToken"]
+    user, password = f"browser-{os.getpid()}", f"Browser-Passw0rd-{os.getpid()}"
+    status, body = call("POST", "/users", {"userID": user, "email": f"{user}@example.com", "emailVerified": True,
+                                           "password": password, "sendWelcomeMessage": False}, admin)
+    assert status == 201, body
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    origin = f"http://localhost:{server.server_address[1]}"
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not chromium:
+        sys.exit("browser: no chromium on PATH (Debian's package `chromium`)")
+    os.makedirs(out_dir, exist_ok=True)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, headless=True, args=["--no-sandbox"])
+            page = browser.new_page()
+            cdp = page.context.new_cdp_session(page)
+            cdp.send("WebAuthn.enable")
+            authenticator = cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
+                "protocol": "ctap2", "transport": "internal", "hasResidentKey": True,
+                "hasUserVerification": True, "isUserVerified": True,
+                "automaticPresenceSimulation": True,
+            }})["authenticatorId"]
+            page.goto(origin)
+            registered = page.evaluate("([u, p]) => register(u, p)", [user, password])
+            assert registered["status"] == 200 and registered["credentialID"], registered
+            held = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})["credentials"]
+            assert len(held) == 1, held
+            signed_in = page.evaluate("([u]) => signInWithPasskey(u, false)", [user])
+            assert signed_in == {"status": 200, "signedIn": True, "problem": None}, signed_in
+            page.screenshot(path=os.path.join(out_dir, "passkey-signed-in.png"))
+            tampered = page.evaluate("([u]) => signInWithPasskey(u, true)", [user])
+            assert tampered["status"] == 401 and tampered["problem"] == "/problems/invalid-credentials", tampered
+            page.screenshot(path=os.path.join(out_dir, "passkey-tampered.png"))
+            log = page.inner_text("#log")
+            browser.close()
+    finally:
+        server.shutdown()
+    # what the API recorded: a passkey for the user, listed with the user's own token
+    status, body = call("POST", "/user-authentication", {"userID": user, "password": password})
+    own = body["data"]["authenticationResult"]["accessToken"]
+    status, body = call("GET", f"/users/{user}/passkeys", None, own)
+    assert status == 200 and [k["credentialID"] for k in body["data"]["passkeys"]] == [registered["credentialID"]], body
+    print(log.rstrip())
+    print(f"browser: registered a passkey in Chromium, signed in with it, a tampered assertion refused "
+          f"({time.monotonic() - started:.1f} s; screenshots in {out_dir})")
+
+
+if __name__ == "__main__":
+    main()
