@@ -61,7 +61,10 @@ Extensions to moto, each making it behave as Cognito documents:
   assertion that does not verify `NotAuthorizedException`. `InitiateAuth` `USER_AUTH` with
   `PREFERRED_CHALLENGE=WEB_AUTHN` answers `WEB_AUTHN` with `CREDENTIAL_REQUEST_OPTIONS` for a
   user with passkeys, and `SELECT_CHALLENGE` (password) for one without or an unknown user,
-  alike. A challenge is answered once; options hold five minutes.
+  alike. A challenge is answered once; options hold five minutes. As on Cognito, passkeys need
+  `WEB_AUTHN` among the pool's `SignInPolicy.AllowedFirstAuthFactors` (the default allows the
+  password alone) and `ALLOW_USER_AUTH` among the app client's flows; a user disabled between
+  the challenge and the answer is refused.
 """
 import argparse
 import os
@@ -554,8 +557,10 @@ def passkeys():
         found = user_pool.extended_config.get("WebAuthnConfiguration") or {}
         if not found.get("RelyingPartyId"):
             raise CognitoError("WebAuthnConfigurationMissingException", "The user pool has no WebAuthn relying party.")
-        allowed = ((user_pool.extended_config.get("Policies") or {}).get("SignInPolicy") or {}).get("AllowedFirstAuthFactors")
-        if allowed is not None and "WEB_AUTHN" not in allowed:
+        # Cognito's default sign-in policy allows the password alone
+        allowed = ((user_pool.extended_config.get("Policies") or {}).get("SignInPolicy") or {}).get(
+            "AllowedFirstAuthFactors") or ["PASSWORD"]
+        if "WEB_AUTHN" not in allowed:
             raise CognitoError("WebAuthnNotEnabledException", "Passkeys are not an allowed first factor of the user pool.")
         return found["RelyingPartyId"], found.get("UserVerification") or "preferred"
 
@@ -669,6 +674,8 @@ def passkeys():
         if user_pool is None:
             raise ResourceNotFoundError(client_id)
         client = user_pool.clients[client_id]
+        if "ALLOW_USER_AUTH" not in (client.extended_config.get("ExplicitAuthFlows") or []):
+            raise InvalidParameterException("USER_AUTH flow not enabled for this client")
         name = auth_parameters.get("USERNAME") or ""
         if client.generate_secret and not models.check_secret_hash(
             client.secret, client.id, name, auth_parameters.get("SECRET_HASH")
@@ -713,6 +720,8 @@ def passkeys():
         named = user_pool._get_user(answers.get("USERNAME") or "")
         if named is None or named.username != username:
             raise NotAuthorizedError("Invalid session for the user.")
+        if not named.enabled:
+            raise NotAuthorizedError("User is disabled.")
         rp_id, verification = config(user_pool)
         try:
             credential = json.loads(answers.get("CREDENTIAL") or "")

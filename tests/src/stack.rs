@@ -223,6 +223,16 @@ impl Stack {
             )
             .policies(
                 UserPoolPolicyType::builder()
+                    .sign_in_policy(
+                        aws_sdk_cognitoidentityprovider::types::SignInPolicyType::builder()
+                            .allowed_first_auth_factors(
+                                aws_sdk_cognitoidentityprovider::types::AuthFactorType::Password,
+                            )
+                            .allowed_first_auth_factors(
+                                aws_sdk_cognitoidentityprovider::types::AuthFactorType::WebAuthn,
+                            )
+                            .build(),
+                    )
                     .password_policy(
                         PasswordPolicyType::builder()
                             .minimum_length(MIN_PASSWORD_LENGTH)
@@ -257,7 +267,7 @@ impl Stack {
                 aws_sdk_cognitoidentityprovider::types::WebAuthnConfigurationType::builder()
                     .relying_party_id("localhost")
                     .user_verification(
-                        aws_sdk_cognitoidentityprovider::types::UserVerificationType::Preferred,
+                        aws_sdk_cognitoidentityprovider::types::UserVerificationType::Required,
                     )
                     .build(),
             )
@@ -272,6 +282,8 @@ impl Stack {
             .generate_secret(true)
             .explicit_auth_flows(ExplicitAuthFlowsType::AllowUserPasswordAuth)
             .explicit_auth_flows(ExplicitAuthFlowsType::AllowRefreshTokenAuth)
+            // passkeys (Cognito's choice-based sign-in), as a template with PasskeyRelyingPartyId
+            .explicit_auth_flows(ExplicitAuthFlowsType::AllowUserAuth)
             .send()
             .await
             .expect("create user pool client");

@@ -83,7 +83,7 @@ async fn passkey_tenant(stack: &Stack) -> TenantFixture {
         .web_authn_configuration(
             WebAuthnConfigurationType::builder()
                 .relying_party_id("localhost")
-                .user_verification(UserVerificationType::Preferred)
+                .user_verification(UserVerificationType::Required)
                 .build(),
         )
         .send()
@@ -196,20 +196,25 @@ async fn a_passkey_registered_through_the_api_signs_in_and_a_tampered_assertion_
     let own = stack.sign_in(&t, &app, "pia", &password).await;
     let mut browser = browser();
 
-    // no passkey yet: a passkey sign-in is refused as an unknown user's would be
-    let none = public::<auth::Group>(
-        &app,
-        &t,
-        "/user-authentication",
-        json!({"userID": "pia", "method": "PASSKEY"}),
-    )
-    .await;
-    assert_eq!(
-        (none.status, none.slug()),
-        (401, "invalid-credentials"),
-        "{}",
-        none.body
-    );
+    // no passkey yet: the start answers a decoy challenge, the same shape an unknown user gets
+    // and a user with a passkey gets, naming no credential
+    for who in ["pia", "nobody-at-all"] {
+        let start = public::<auth::Group>(
+            &app,
+            &t,
+            "/user-authentication",
+            json!({"userID": who, "method": "PASSKEY"}),
+        )
+        .await;
+        assert_eq!(start.status, 200, "{}", start.body);
+        assert_eq!(start.data()["challengeName"], "WEB_AUTHN");
+        assert!(start.data()["credentialRequestOptions"]["challenge"].is_string());
+        assert!(
+            start.data()["credentialRequestOptions"]
+                .get("allowCredentials")
+                .is_none()
+        );
+    }
 
     let id = register(&app, &t, "pia", &own, &mut browser).await;
     let listed =
@@ -294,13 +299,15 @@ async fn a_passkey_registered_through_the_api_signs_in_and_a_tampered_assertion_
     let listed =
         call::<users::Group>(&app, &t, "GET", "/users/pia/passkeys", Value::Null, &own).await;
     assert_eq!(listed.data()["passkeys"], json!([]));
-    let gone = public::<auth::Group>(
-        &app,
-        &t,
-        "/user-authentication",
-        json!({"userID": "pia", "method": "PASSKEY"}),
-    )
-    .await;
+    // deleted, it signs in no more: the start is a decoy, and the authenticator's assertion
+    // (it still holds the key) answers nothing
+    let (challenge, credential) = assertion(&app, &t, "pia", &mut browser).await;
+    assert!(
+        challenge["credentialRequestOptions"]
+            .get("allowCredentials")
+            .is_none()
+    );
+    let gone = answer(&app, &t, "pia", &challenge, &credential).await;
     assert_eq!(
         (gone.status, gone.slug()),
         (401, "invalid-credentials"),

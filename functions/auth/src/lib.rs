@@ -63,8 +63,12 @@ impl shared::Group for Group {
                 // the lock, the lockout counter and the audit entry are the username's, whichever
                 // name (alias, sub) the caller signs in with
                 body.user_id = app.canonical(tenant, body.user_id).await?;
+                let key = match body.method {
+                    Method::Password => call.route.name,
+                    Method::Passkey => PASSKEY_START,
+                };
                 let (result, checked) = sign_in(app, tenant, &call.meta, body).await;
-                hold(app, tenant, &call, checked).await;
+                hold_as(app, tenant, &call, key, checked).await;
                 return Reply::ok(&result?);
             }
             Op::RefreshTokens => {
@@ -102,6 +106,10 @@ impl shared::Group for Group {
                     body.user_id = app.canonical(tenant, body.user_id).await?;
                 }
                 let user = body.user_id.clone();
+                let key = match challenge {
+                    Ok(Challenge::WebAuthn) => PASSKEY_ANSWER,
+                    _ => call.route.name,
+                };
                 let mut checked = Checked::Neither;
                 let work = async {
                     let (result, c) =
@@ -110,7 +118,7 @@ impl shared::Group for Group {
                     visible(tenant, result)
                 };
                 let result = app.audited(&call, &user, "self", work).await;
-                hold(app, tenant, &call, checked).await;
+                hold_as(app, tenant, &call, key, checked).await;
                 result
             }
         };
@@ -168,6 +176,10 @@ struct ChallengeAnswer {
     credential: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
+/// The latency samples of a passkey's two steps (see `hold_as`).
+const PASSKEY_START: &str = "user-authentication#passkey";
+const PASSKEY_ANSWER: &str = "respond-to-auth-challenge#passkey";
+
 /// What a `WEB_AUTHN` answer may weigh at most, as JSON text (an assertion is well under 2 KiB).
 const CREDENTIAL_LIMIT: usize = 8 * 1024;
 
@@ -176,6 +188,27 @@ impl ChallengeAnswer {
     fn answer(&self, challenge: Challenge) -> Result<String, ApiError> {
         match (challenge, &self.code, &self.credential) {
             (Challenge::WebAuthn, None, Some(credential)) => {
+                // the shape of an AuthenticationResponseJSON, checked before any budget is
+                // spent: only an assertion the directory looked at and refused counts
+                let text_at = |path: &[&str]| {
+                    let mut v = credential.get(path[0]);
+                    for key in &path[1..] {
+                        v = v.and_then(|v| v.get(key));
+                    }
+                    v.and_then(serde_json::Value::as_str)
+                        .filter(|s| !s.is_empty())
+                };
+                let shaped = text_at(&["type"]) == Some("public-key")
+                    && text_at(&["id"]).is_some()
+                    && text_at(&["id"]) == text_at(&["rawId"])
+                    && ["clientDataJSON", "authenticatorData", "signature"]
+                        .iter()
+                        .all(|k| text_at(&["response", k]).is_some());
+                if !shaped {
+                    return Err(ApiError::InvalidRequest(
+                        "`credential` is not an AuthenticationResponseJSON".into(),
+                    ));
+                }
                 let text = serde_json::Value::Object(credential.clone()).to_string();
                 if text.len() > CREDENTIAL_LIMIT {
                     return Err(ApiError::InvalidRequest("`credential` is too large".into()));
@@ -276,7 +309,19 @@ enum Checked {
 /// tenant hides account states, hold a lock's refusal to a refused check's time. Without
 /// `hideAccountState` the answer says `account-locked` anyway, and holding it would only cost.
 async fn hold<P: Ports>(app: &App<P>, tenant: &Tenant, call: &Call<Op>, checked: Checked) {
-    let (pool, route, received) = (&tenant.user_pool_id, call.route.name, call.meta.received);
+    hold_as(app, tenant, call, call.route.name, checked).await;
+}
+
+/// [`hold`] under `route`: a passkey's steps keep samples of their own, since a refused passkey
+/// start or assertion takes another time than a refused password or code.
+async fn hold_as<P: Ports>(
+    app: &App<P>,
+    tenant: &Tenant,
+    call: &Call<Op>,
+    route: &str,
+    checked: Checked,
+) {
+    let (pool, received) = (&tenant.user_pool_id, call.meta.received);
     match checked {
         Checked::Refused => app.latencies.record(pool, route, received.elapsed()),
         Checked::Locked if tenant.hide_account_state => {
@@ -329,7 +374,8 @@ async fn sign_in<P: Ports>(
         (Method::Passkey, None) => {
             let (result, checked) = start_passkey(app, tenant, user).await;
             let result = visible(tenant, result);
-            app.record_outcome(tenant, user, meta, "self", "user-authentication", &result)
+            // a challenge handed out proves nothing: its own action, not a sign-in's success
+            app.record_outcome(tenant, user, meta, "self", "passkey-challenge", &result)
                 .await;
             return (result, checked);
         }
@@ -348,17 +394,58 @@ async fn sign_in<P: Ports>(
 
 /// A passkey sign-in's first step: the lock first, then the `WEB_AUTHN` challenge. Nothing is
 /// guessed here, so no budget is spent; the assertion that answers it is (`answer_challenge`).
+///
+/// The answer never tells who has a passkey: a user without one, or no such user, gets a
+/// decoy challenge of the same shape (a random challenge, no credential to use, a session no
+/// assertion can answer), and real options name no credential ids (passkeys are discoverable).
+/// Where the tenant hides account states, a lock's refusal is a decoy too: the lock then holds
+/// at the answer, before anything reaches Cognito.
 async fn start_passkey<P: Ports>(
     app: &App<P>,
     tenant: &Tenant,
     user: &UserId,
 ) -> (Result<AuthResult, ApiError>, Checked) {
     if let Err(e) = ensure_unlocked(app, tenant, user, Guarded::Credential).await {
-        return lock_refusal(e);
+        return match e {
+            ApiError::AccountLocked if tenant.hide_account_state => {
+                (Ok(decoy_challenge()), Checked::Locked)
+            }
+            other => lock_refusal(other),
+        };
     }
-    let outcome = app.directory.passkey_auth(tenant, user).await;
-    let checked = checked_of(&outcome);
-    (outcome.map_err(ApiError::from), checked)
+    match app.directory.passkey_auth(tenant, user).await {
+        Ok(mut result) => {
+            if let Some(serde_json::Value::Object(options)) = &mut result.credential_request_options
+            {
+                options.remove("allowCredentials");
+            }
+            (Ok(result), Checked::Neither)
+        }
+        Err(DirectoryError::NotAuthorized) => (Ok(decoy_challenge()), Checked::Refused),
+        Err(e) => {
+            let checked = if refused(&e) {
+                Checked::Refused
+            } else {
+                Checked::Neither
+            };
+            (Err(ApiError::from(e)), checked)
+        }
+    }
+}
+
+/// A `WEB_AUTHN` challenge nobody can answer (see `start_passkey`).
+fn decoy_challenge() -> AuthResult {
+    let random = |n: usize| (0..n).map(|_| fastrand::alphanumeric()).collect::<String>();
+    AuthResult {
+        challenge_name: Some("WEB_AUTHN".into()),
+        session: Some(random(64)),
+        authentication_result: None,
+        credential_request_options: Some(serde_json::json!({
+            "challenge": random(43),
+            "timeout": 300_000,
+            "userVerification": "required",
+        })),
+    }
 }
 
 /// A password check under the tenant's lockout policy (see `check_under_budget`).
@@ -599,11 +686,10 @@ async fn answer_challenge<P: Ports>(
     }
     // a passkey is a first factor: a refused assertion spends the password budget
     let (budget, wrong): (Budget, fn(&DirectoryError) -> bool) = match challenge {
+        // only a refused assertion: a pool whose relying party does not fit the page (origin,
+        // RP ID) is a configuration fault, not a guess, and gives its unit back
         Challenge::WebAuthn => (Budget::Password, |e| {
-            matches!(
-                e,
-                DirectoryError::NotAuthorized | DirectoryError::InvalidParameter
-            )
+            matches!(e, DirectoryError::NotAuthorized)
         }),
         _ => (Budget::Otp, |e| matches!(e, DirectoryError::CodeMismatch)),
     };

@@ -548,7 +548,7 @@ async fn a_passkey_sign_in_asks_user_auth_for_web_authn_and_answers_with_the_cre
                 .session("passkey-session")
                 .challenge_parameters(
                     "CREDENTIAL_REQUEST_OPTIONS",
-                    r#"{"challenge":"c-2","rpId":"example.com"}"#,
+                    r#"{"challenge":"c-2","rpId":"example.com","allowCredentials":[{"id":"AbC-_1","type":"public-key"}]}"#,
                 )
                 .build()
         });
@@ -584,10 +584,18 @@ async fn a_passkey_sign_in_asks_user_auth_for_web_authn_and_answers_with_the_cre
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["data"]["challengeName"], "WEB_AUTHN");
     assert_eq!(body["data"]["credentialRequestOptions"]["challenge"], "c-2");
+    // the options name no credential: who holds which passkey is not told to whoever asks
+    assert!(
+        body["data"]["credentialRequestOptions"]
+            .get("allowCredentials")
+            .is_none()
+    );
     let req = request(
         "/respond-to-auth-challenge",
         json!({"userID": "demo-user", "session": "passkey-session", "challengeName": "WEB_AUTHN",
-               "credential": {"id": "AbC-_1", "type": "public-key", "response": {}}}),
+               "credential": {"id": "AbC-_1", "rawId": "AbC-_1", "type": "public-key",
+                              "response": {"clientDataJSON": "e30", "authenticatorData": "AA",
+                                           "signature": "AA"}}}),
     );
     let (status, body, _) = call(&app, req).await;
     assert_eq!(status, 200, "{body}");

@@ -653,3 +653,47 @@ async fn a_code_the_directory_never_checked_gives_its_unit_back() {
     }
     assert_eq!(app.locks.otp_attempts("demo-user"), 0);
 }
+
+#[tokio::test]
+async fn a_passkey_start_never_tells_who_has_a_passkey_or_where_states_are_hidden_a_lock() {
+    let passkey = |user: &str| {
+        with_body(
+            event("user-authentication"),
+            json!({"userID": user, "method": "PASSKEY"}),
+        )
+    };
+    // no passkey (the in-memory directory has none) and no such user: the same decoy shape
+    let app = demo_app();
+    for user in ["demo-user", "nobody"] {
+        let (status, body, _) = call(&app, passkey(user)).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["data"]["challengeName"], "WEB_AUTHN");
+        assert!(body["data"]["credentialRequestOptions"]["challenge"].is_string());
+        assert!(body["data"]["session"].is_string());
+    }
+    let actions = app.audit.actions();
+    assert!(
+        actions.iter().all(|(a, _)| a == "passkey-challenge"),
+        "a handed-out challenge is no sign-in: {actions:?}"
+    );
+    // a lock: told where the tenant shows account states, a decoy where it hides them, and
+    // then nothing reaches the directory
+    app.locks.lock_now("demo-user", admin_lock());
+    let (status, body, _) = call(&app, passkey("demo-user")).await;
+    assert_eq!((status, slug(&body)), (403, "account-locked"));
+    let hidden = shared::domain::tenant::Tenant {
+        hide_account_state: true,
+        ..shared::testing::tenant()
+    };
+    let app = shared::testing::app_for(
+        hidden,
+        InMemoryDirectory::with_user("demo-user", MemUser::confirmed(PASSWORD)),
+    );
+    app.locks.lock_now("demo-user", admin_lock());
+    let (status, body, _) = call(&app, passkey("demo-user")).await;
+    assert_eq!(
+        (status, body["data"]["challengeName"].as_str()),
+        (200, Some("WEB_AUTHN"))
+    );
+    assert_eq!(app.directory.calls(), 0);
+}
