@@ -152,14 +152,17 @@ def main():
     from playwright.sync_api import sync_playwright
 
     started = time.monotonic()
-    # a user of the demo tenant, made through the API by its admin (an import: a permanent password)
-    status, body = call("POST", "/user-authentication", {"userID": t["adminUserID"], "password": t["adminPassword"]})
-    assert status == 200, body
-    admin = body["data"]["authenticationResult"]["accessToken"]
+    # a user of the demo tenant with a permanent password, made in the pool directly (the
+    # stages before may have done anything to the demo admin)
+    import boto3
+
+    cognito = boto3.client("cognito-idp", endpoint_url=t["awsEndpoint"], region_name="us-east-1",
+                           aws_access_key_id="local", aws_secret_access_key="local")
     user, password = f"browser-{os.getpid()}", f"Browser-Passw0rd-{os.getpid()}"
-    status, body = call("POST", "/users", {"userID": user, "email": f"{user}@example.com", "emailVerified": True,
-                                           "password": password, "sendWelcomeMessage": False}, admin)
-    assert status == 201, body
+    cognito.admin_create_user(UserPoolId=t["userPoolId"], Username=user, MessageAction="SUPPRESS",
+                              UserAttributes=[{"Name": "email", "Value": f"{user}@example.com"},
+                                              {"Name": "email_verified", "Value": "true"}])
+    cognito.admin_set_user_password(UserPoolId=t["userPoolId"], Username=user, Password=password, Permanent=True)
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -84,6 +84,8 @@ SEMANTIC_REFUSALS = {
         "answer WEB_AUTHN with `credential`",
         "answer this challenge with `code` alone",
         "`credential` is too large",
+        # rawId must equal id: a schema cannot compare two fields
+        "`credential` is not an AuthenticationResponseJSON",
     ),
 }
 

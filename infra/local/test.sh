@@ -24,17 +24,17 @@
 #   smoke     no function reads the certificate store at start (strace), the run command
 #             itself (run.sh --check), then every sample event in events/ through
 #             `cargo lambda invoke` against `cargo lambda watch`
-#   contract  schemathesis: infra/openapi.yaml against the same API; a Python client generated
-#             from it (openapi-python-client, no warning allowed) used against that API
 #   browser   a person's passkey ceremony: headless Chromium (Debian's package, installed once)
 #             driven by Playwright with a virtual authenticator registers a passkey through the
 #             API and signs in with it; a tampered assertion is refused (infra/local/browser.py)
+#   contract  schemathesis: infra/openapi.yaml against the same API; a Python client generated
+#             from it (openapi-python-client, no warning allowed) used against that API
 #   scan      a secrets scan of the logs of the run command, the smoke test and the contract run
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source infra/local/lib.sh
 
-ALL_STAGES=(lint deploy unit e2e smoke contract browser scan)
+ALL_STAGES=(lint deploy unit e2e smoke browser contract scan)
 stages=() cargo_args=()
 if [ "$#" -gt 0 ] && [[ " ${ALL_STAGES[*]} " == *" $1 "* ]]; then
   while [ "$#" -gt 0 ] && [ "$1" != "--" ]; do
