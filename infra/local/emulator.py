@@ -758,9 +758,8 @@ def passkeys():
 
     def backend_of_token(response):
         token = response._get_param("AccessToken")
-        for backend in (response.backend,):
-            if any(token in p.access_tokens for p in backend.user_pools.values()):
-                return backend
+        if any(token in p.access_tokens for p in response.backend.user_pools.values()):
+            return response.backend
         raise NotAuthorizedError("Invalid token")
 
     def respond_start(self):

@@ -562,6 +562,40 @@ pub async fn call<G: shared::Group>(
     )
 }
 
+/// A public route (`POST`, no bearer token) through group `G`, as a client calls it.
+pub async fn public<G: shared::Group>(
+    app: &shared::AwsApp,
+    t: &TenantFixture,
+    path: &str,
+    body: Value,
+) -> Answer {
+    Answer::from(
+        app.handle::<G>(api_request(t, "POST", path, &body, None))
+            .await,
+    )
+}
+
+/// The user's audit trail (newest first) as `(action, outcome)` pairs, read by an admin.
+pub async fn trail(
+    app: &shared::AwsApp,
+    t: &TenantFixture,
+    user: &str,
+    admin: &str,
+) -> Vec<(String, String)> {
+    let path = format!("/users/{user}/events?limit=100");
+    let events = call::<users::Group>(app, t, "GET", &path, Value::Null, admin).await;
+    assert_eq!(events.status, 200, "{}", events.body);
+    events.data()["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| {
+            let field = |k: &str| e[k].as_str().expect("a string").to_string();
+            (field("action"), field("outcome"))
+        })
+        .collect()
+}
+
 /// The Pre Authentication trigger's sample event (`events/pre-authentication/sign-in.json`)
 /// for `user` of the tenant's pool, as Cognito hands it over.
 pub fn trigger_event(

@@ -5,7 +5,7 @@
 //! use; only the user verifies, only an admin sets an address verified; another user's address
 //! is refused.
 
-use account_api_tests::stack::{Stack, call, random_password};
+use account_api_tests::stack::{Stack, call, random_password, trail};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -160,19 +160,7 @@ async fn a_new_email_is_held_until_the_user_verifies_it() {
     );
 
     // the trail: set, the refused tries, resend, verify, all under the username
-    let events =
-        call::<users::Group>(&app, &t, "GET", "/users/nora/events", Value::Null, &admin).await;
-    let actions: Vec<(String, String)> = events.data()["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            (
-                e["action"].as_str().unwrap().to_string(),
-                e["outcome"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
+    let actions = trail(&app, &t, "nora", &admin).await;
     for expected in [
         ("set-email", "success"),
         ("verify-email", "code-mismatch"),

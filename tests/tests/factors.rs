@@ -7,7 +7,9 @@
 //! budget; recovery does not bypass the factor; the last factor of a tenant that requires one
 //! stays.
 
-use account_api_tests::stack::{Stack, TenantFixture, api_request, call, random_password, sign_in};
+use account_api_tests::stack::{
+    Stack, TenantFixture, call, public, random_password, sign_in, trail,
+};
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::{Value, json};
 use shared::{AwsApp, testing::Answer};
@@ -90,19 +92,6 @@ async fn answer(
         "code": code,
     });
     public::<auth::Group>(app, t, "/respond-to-auth-challenge", body).await
-}
-
-/// A public route, called without a bearer token.
-async fn public<G: shared::Group>(
-    app: &AwsApp,
-    t: &TenantFixture,
-    path: &str,
-    body: Value,
-) -> Answer {
-    Answer::from(
-        app.handle::<G>(api_request(t, "POST", path, &body, None))
-            .await,
-    )
 }
 
 async fn mfa_settings(
@@ -263,26 +252,7 @@ async fn an_authenticator_enrolled_through_the_api_is_asked_for_at_sign_in() {
     assert!(done.data()["authenticationResult"]["accessToken"].is_string());
 
     // each step is in the trail, under the user's own name
-    let events = call::<users::Group>(
-        &app,
-        &t,
-        "GET",
-        "/users/tess/events?limit=50",
-        Value::Null,
-        &admin,
-    )
-    .await;
-    let trail: Vec<(String, String)> = events.data()["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            (
-                e["action"].as_str().unwrap().to_string(),
-                e["outcome"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
+    let trail = trail(&app, &t, "tess", &admin).await;
     for step in [
         ("start-totp", "success"),
         ("verify-totp", "code-mismatch"),

@@ -5,7 +5,7 @@
 //! through the API, signs in with it, and a tampered or replayed assertion is refused and
 //! spends the lockout budget.
 
-use account_api_tests::stack::{Stack, TenantFixture, api_request, call, random_password};
+use account_api_tests::stack::{Stack, TenantFixture, call, public, random_password};
 use aws_sdk_cognitoidentityprovider::types::{
     SoftwareTokenMfaConfigType, UserPoolMfaType, UserVerificationType, WebAuthnConfigurationType,
 };
@@ -90,18 +90,6 @@ async fn passkey_tenant(stack: &Stack) -> TenantFixture {
         .await
         .unwrap();
     t
-}
-
-async fn public<G: shared::Group>(
-    app: &AwsApp,
-    t: &TenantFixture,
-    path: &str,
-    body: Value,
-) -> Answer {
-    Answer::from(
-        app.handle::<G>(api_request(t, "POST", path, &body, None))
-            .await,
-    )
 }
 
 /// Registers a passkey for `user` through the API; returns its credential id.
