@@ -6,9 +6,6 @@
 //! spends the lockout budget.
 
 use account_api_tests::stack::{Stack, TenantFixture, call, public, random_password};
-use aws_sdk_cognitoidentityprovider::types::{
-    SoftwareTokenMfaConfigType, UserPoolMfaType, UserVerificationType, WebAuthnConfigurationType,
-};
 use aws_sdk_dynamodb::types::AttributeValue;
 use base64::Engine;
 use passkey::{
@@ -67,29 +64,6 @@ fn browser() -> Browser {
 
 fn origin() -> url::Url {
     url::Url::parse("http://localhost:8080").unwrap()
-}
-
-/// A tenant whose pool offers passkeys with `localhost` as its relying party.
-async fn passkey_tenant(stack: &Stack) -> TenantFixture {
-    let t = stack.fresh_tenant().await;
-    stack
-        .cognito
-        .set_user_pool_mfa_config()
-        .user_pool_id(&t.user_pool_id)
-        .mfa_configuration(UserPoolMfaType::Optional)
-        .software_token_mfa_configuration(
-            SoftwareTokenMfaConfigType::builder().enabled(true).build(),
-        )
-        .web_authn_configuration(
-            WebAuthnConfigurationType::builder()
-                .relying_party_id("localhost")
-                .user_verification(UserVerificationType::Required)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
-    t
 }
 
 /// Registers a passkey for `user` through the API; returns its credential id.
@@ -174,7 +148,8 @@ async fn answer(
 #[tokio::test]
 async fn a_passkey_registered_through_the_api_signs_in_and_a_tampered_assertion_does_not() {
     let stack = Stack::connect().await;
-    let t = passkey_tenant(&stack).await;
+    // every local pool names `localhost` as its relying party (tests/src/stack.rs)
+    let t = stack.fresh_tenant().await;
     stack
         .set_tenant_attribute(&t, "maxPasswordAttempts", AttributeValue::N("2".into()))
         .await;
