@@ -796,20 +796,208 @@ def passkeys():
     responses.CognitoIdpResponse.set_user_pool_mfa_config = respond_mfa_config
 
 
+def triggers(endpoint):
+    """The pool's Lambda triggers, invoked through Lambda's Invoke API at `endpoint`."""
+    import json
+    import time as clock
+    import urllib.error
+    import urllib.request
+    import uuid
+
+    from moto.cognitoidp import models
+    from moto.cognitoidp.exceptions import (
+        InvalidParameterException,
+        NotAuthorizedError,
+        ResourceNotFoundError,
+        UserNotFoundError,
+    )
+    from moto.core.exceptions import JsonRESTError
+
+    class CognitoError(JsonRESTError):
+        def __init__(self, code, message):
+            super().__init__(code, message)
+
+    SESSION_VALID_FOR = 3 * 60
+    PASSWORD_FLOWS = ("USER_PASSWORD_AUTH", "USER_SRP_AUTH", "CUSTOM_AUTH", "USER_AUTH")
+    ADMIN_PASSWORD_FLOWS = ("ADMIN_USER_PASSWORD_AUTH", "ADMIN_NO_SRP_AUTH")
+    # session -> {"username", "pool_id", "client_id", "history", "private", "metadata", "expires"}
+    custom_sessions = {}
+
+    def invoke(user_pool, trigger, source, user, client_id, request):
+        """The trigger's answer (`response`), or Cognito's error when the function fails."""
+        arn = (user_pool.extended_config.get("LambdaConfig") or {}).get(trigger)
+        if not arn:
+            return None
+        if not endpoint:
+            raise CognitoError("UnexpectedLambdaException",
+                               f"{trigger} is set but this emulator was started without --lambda-endpoint")
+        name = arn.split(":function:", 1)[-1].split(":", 1)[0]
+        attributes = {a["Name"]: a["Value"] for a in user.attributes}
+        attributes.setdefault("sub", user.id)
+        attributes["cognito:user_status"] = user.status
+        event = {
+            "version": "1", "triggerSource": source, "region": user_pool.region,
+            "userPoolId": user_pool.id, "userName": user.username,
+            "callerContext": {"awsSdkVersion": "aws-sdk-emulator", "clientId": client_id},
+            "request": {"userAttributes": attributes, **request}, "response": {},
+        }
+        call = urllib.request.Request(
+            f"{endpoint}/2015-03-31/functions/{name}/invocations",
+            data=json.dumps(event).encode(), method="POST",
+            headers={"content-type": "application/json"},
+        )
+        # The function may call back into this emulator (DynamoDB): let other requests in while
+        # it runs. Cognito's own trigger calls are not atomic with anything either.
+        SERIAL.release()
+        try:
+            with urllib.request.urlopen(call, timeout=30) as answer:
+                failed = answer.headers.get("X-Amz-Function-Error")
+                body = answer.read()
+        except urllib.error.HTTPError as e:
+            failed, body = "Unhandled", e.read()
+        except OSError as e:
+            raise CognitoError("UnexpectedLambdaException", f"{trigger} could not be invoked: {e}")
+        finally:
+            SERIAL.acquire()
+        try:
+            out = json.loads(body or b"null")
+        except ValueError:
+            out = None
+        if failed or not isinstance(out, dict) or "errorMessage" in out or "errorType" in out:
+            message = out.get("errorMessage", "") if isinstance(out, dict) else ""
+            raise CognitoError("UserLambdaValidationException", f"{trigger} failed with error {message}.")
+        return out.get("response") or {}
+
+    def pool_and_client(backend, client_id):
+        for user_pool in backend.user_pools.values():
+            if client_id in user_pool.clients:
+                return user_pool, user_pool.clients[client_id]
+        raise ResourceNotFoundError(client_id)
+
+    def client_proven(client, username, secret_hash):
+        if client.generate_secret and not models.check_secret_hash(client.secret, client.id, username or "", secret_hash):
+            raise NotAuthorizedError("Unable to verify secret hash for client")
+
+    def pre_authentication(user_pool, client, user):
+        invoke(user_pool, "PreAuthentication", "PreAuthentication_Authentication", user, client.id,
+               {"validationData": {}})
+
+    def define(user_pool, client, user, history):
+        answer = invoke(user_pool, "DefineAuthChallenge", "DefineAuthChallenge_Authentication", user, client.id,
+                        {"session": history, "clientMetadata": {}})
+        if answer is None:
+            raise InvalidParameterException("Custom auth lambda trigger is not configured for the user pool.")
+        return answer
+
+    def next_step(backend, user_pool, client, user, history):
+        """What DefineAuthChallenge decided: tokens, a refusal, or a new custom challenge."""
+        decided = define(user_pool, client, user, history)
+        if decided.get("failAuthentication"):
+            raise NotAuthorizedError("Incorrect username or password.")
+        if decided.get("issueTokens"):
+            return backend._log_user_in(user_pool, client, user.username)
+        if decided.get("challengeName") != "CUSTOM_CHALLENGE":
+            raise InvalidParameterException("only CUSTOM_CHALLENGE is emulated in a custom sign-in")
+        made = invoke(user_pool, "CreateAuthChallenge", "CreateAuthChallenge_Authentication", user, client.id,
+                      {"challengeName": "CUSTOM_CHALLENGE", "session": history, "clientMetadata": {}}) or {}
+        session = str(uuid.uuid4())
+        custom_sessions[session] = {
+            "username": user.username, "pool_id": user_pool.id, "client_id": client.id, "history": history,
+            "private": made.get("privateChallengeParameters") or {},
+            "metadata": made.get("challengeMetadata"), "expires": clock.time() + SESSION_VALID_FOR,
+        }
+        public = dict(made.get("publicChallengeParameters") or {})
+        public["USERNAME"] = user.username
+        return {"ChallengeName": "CUSTOM_CHALLENGE", "Session": session, "ChallengeParameters": public}
+
+    original_initiate = models.CognitoIdpBackend.initiate_auth
+
+    def initiate_auth(self, client_id, auth_flow, auth_parameters):
+        if auth_flow not in PASSWORD_FLOWS:
+            return original_initiate(self, client_id, auth_flow, auth_parameters)
+        user_pool, client = pool_and_client(self, client_id)
+        name = auth_parameters.get("USERNAME") or ""
+        user = user_pool._get_user(name)
+        if auth_flow == "CUSTOM_AUTH":
+            if "ALLOW_CUSTOM_AUTH" not in (client.extended_config.get("ExplicitAuthFlows") or []):
+                raise InvalidParameterException("CUSTOM_AUTH flow not enabled for this client")
+            client_proven(client, name, auth_parameters.get("SECRET_HASH"))
+            if user is None:
+                raise UserNotFoundError("User does not exist.")
+            if not user.enabled:
+                raise NotAuthorizedError("User is disabled.")
+            pre_authentication(user_pool, client, user)
+            return next_step(self, user_pool, client, user, [])
+        if user is not None:
+            client_proven(client, name, auth_parameters.get("SECRET_HASH"))
+            pre_authentication(user_pool, client, user)
+        return original_initiate(self, client_id, auth_flow, auth_parameters)
+
+    original_admin_initiate = models.CognitoIdpBackend.admin_initiate_auth
+
+    def admin_initiate_auth(self, user_pool_id, client_id, auth_flow, auth_parameters):
+        if auth_flow in ADMIN_PASSWORD_FLOWS:
+            user_pool = self.describe_user_pool(user_pool_id)
+            client = user_pool.clients.get(client_id)
+            user = user_pool._get_user(auth_parameters.get("USERNAME") or "")
+            if client is not None and user is not None:
+                pre_authentication(user_pool, client, user)
+        return original_admin_initiate(self, user_pool_id, client_id, auth_flow, auth_parameters)
+
+    original_respond = models.CognitoIdpBackend.respond_to_auth_challenge
+
+    def respond_to_auth_challenge(self, session, client_id, challenge_name, answers):
+        if challenge_name != "CUSTOM_CHALLENGE":
+            return original_respond(self, session, client_id, challenge_name, answers)
+        # a session answers one challenge, right or wrong
+        entry = custom_sessions.pop(session, None)
+        if entry is None or entry["client_id"] != client_id:
+            raise NotAuthorizedError("Invalid session for the user.")
+        if clock.time() > entry["expires"]:
+            raise NotAuthorizedError("Invalid session for the user, session is expired.")
+        user_pool, client = pool_and_client(self, client_id)
+        client_proven(client, answers.get("USERNAME"), answers.get("SECRET_HASH"))
+        user = user_pool._get_user(answers.get("USERNAME") or "")
+        if user is None or user.username != entry["username"]:
+            raise NotAuthorizedError("Invalid session for the user.")
+        if not user.enabled:
+            raise NotAuthorizedError("User is disabled.")
+        verdict = invoke(user_pool, "VerifyAuthChallengeResponse", "VerifyAuthChallengeResponse_Authentication",
+                         user, client.id, {"privateChallengeParameters": entry["private"],
+                                           "challengeAnswer": answers.get("ANSWER") or "", "clientMetadata": {}})
+        if verdict is None:
+            raise InvalidParameterException("Custom auth lambda trigger is not configured for the user pool.")
+        history = entry["history"] + [{"challengeName": "CUSTOM_CHALLENGE",
+                                       "challengeResult": verdict.get("answerCorrect") is True,
+                                       "challengeMetadata": entry["metadata"]}]
+        return next_step(self, user_pool, client, user, history)
+
+    models.CognitoIdpBackend.initiate_auth = initiate_auth
+    models.CognitoIdpBackend.admin_initiate_auth = admin_initiate_auth
+    models.CognitoIdpBackend.respond_to_auth_challenge = respond_to_auth_challenge
+
+
+# One request at a time (see the module's first note); a Lambda trigger's call lets go of it.
+SERIAL = threading.Lock()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5000)
     parser.add_argument("--timing-log")
+    parser.add_argument("--lambda-endpoint", help="where the pools' Lambda triggers are served "
+                        "(Lambda's Invoke API, e.g. `cargo lambda watch`)")
     args = parser.parse_args()
     os.environ.setdefault("MOTO_PORT", str(args.port))
     resolve_aliases_and_sub()
     contact_verification()
     second_factors()
     passkeys()
+    triggers((args.lambda_endpoint or "").rstrip("/"))
 
     app = DomainDispatcherApplication(create_backend_app)
-    lock = threading.Lock()
+    lock = SERIAL
 
     timing = open(args.timing_log, "a", buffering=1) if args.timing_log else None
 

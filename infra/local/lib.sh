@@ -162,4 +162,6 @@ ENV
 }
 
 # The HTTP functions, and the trigger.
-FUNCTIONS=(auth password admin lock users pre-authentication)
+FUNCTIONS=(auth password admin lock users pre-authentication custom-auth)
+# The Cognito triggers among them, each by a sample event that starts it
+TRIGGER_EVENTS=(pre-authentication/sign-in.json custom-auth/define-first-challenge.json)

@@ -43,7 +43,10 @@ log "building the functions (the first build takes a few minutes) ..."
 cargo build --quiet $(printf -- "-p %s " "${FUNCTIONS[@]}")
 cargo build --quiet -p account-api-tests --bin bootstrap-local
 
-start_moto "$MOTO_PORT" "$LOCAL/moto.log"
+# the pools' Lambda triggers (the lock for sign-ins that bypass the API, custom sign-ins) are
+# served by `cargo lambda watch` below, on the API's port
+export LAMBDA_ENDPOINT_URL="$API_URL"
+start_moto "$MOTO_PORT" "$LOCAL/moto.log" --lambda-endpoint "$LAMBDA_ENDPOINT_URL"
 echo "$MOTO_PID" >"$LOCAL/moto.pid"
 export_stack_env "$MOTO_PORT"
 

@@ -74,6 +74,15 @@ for event, want in manifest.items():
         got = "allow" if out.returncode == 0 else "deny"
         if got != want["trigger"]:
             failures.append(f"{event}: trigger said {got}, expected {want['trigger']}: {out.stdout[-300:]} {out.stderr[-300:]}")
+        elif "response" in want:
+            # what the trigger answered Cognito: these fields, these values
+            try:
+                answered = json.loads(out.stdout).get("response") or {}
+            except ValueError:
+                answered = {}
+            wrong = {k: answered.get(k) for k, v in want["response"].items() if answered.get(k) != v}
+            if wrong:
+                failures.append(f"{event}: the trigger answered {wrong}, expected {want['response']}")
         continue
     try:
         status = json.loads(out.stdout)["statusCode"]

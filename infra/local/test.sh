@@ -76,7 +76,11 @@ ensure_emulator() {
   [ -n "$MOTO_PID" ] && return 0
   local port tls_port
   port=$(free_port)
-  start_moto "$port" "$LOCAL/test-moto.log"
+  # The pools' Lambda triggers run where `cargo lambda watch` will serve them (ensure_watch):
+  # the stack gives every pool its triggers when LAMBDA_ENDPOINT_URL is set (tests/src/stack.rs)
+  watch_port=$(free_port)
+  export LAMBDA_ENDPOINT_URL="http://127.0.0.1:$watch_port"
+  start_moto "$port" "$LOCAL/test-moto.log" --lambda-endpoint "$LAMBDA_ENDPOINT_URL"
   export_stack_env "$port"
   tls_port=$(free_port)
   export TLS_CA_PEM="$PWD/$LOCAL/tls/ca.pem" TLS_ENDPOINT_URL="https://127.0.0.1:$tls_port"
@@ -94,11 +98,16 @@ ensure_watch() {
   write_lambda_env "$LOCAL/smoke-lambda.env"
   # metric lines on, as in a stage (shared::metrics); checked after the smoke test
   echo "METRICS_NAMESPACE=AccountApi/local" >>"$LOCAL/smoke-lambda.env"
-  watch_port=$(free_port)
   cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$watch_port" \
     --env-file "$LOCAL/smoke-lambda.env" --ignore-changes >"$LOCAL/smoke-watch.log" 2>&1 &
   WATCH_PID=$!
   wait_port "$watch_port" 120 || die "cargo lambda watch did not start (log: $LOCAL/smoke-watch.log)"
+  # the triggers' first start, before a sign-in waits on it
+  local event
+  for event in "${TRIGGER_EVENTS[@]}"; do
+    cargo lambda invoke "${event%%/*}" --invoke-address 127.0.0.1 --invoke-port "$watch_port" \
+      --data-file "events/$event" >/dev/null || die "the ${event%%/*} trigger did not answer (log: $LOCAL/smoke-watch.log)"
+  done
 }
 
 stage_lint() {
@@ -139,6 +148,7 @@ stage_unit() {
 
 stage_e2e() {
   ensure_emulator
+  ensure_watch # the pools' Lambda triggers
   log "cargo test -p account-api-tests (against the emulator)"
   # the end-to-end tests' function logs, for the secrets scan (tests/src/stack.rs, log_to_file)
   export E2E_LOG_DIR="$LOCAL/e2e-logs"

@@ -186,7 +186,7 @@ fn signed_token(
 /// under a user, the path itself otherwise.
 pub fn resource_of(path: &str) -> String {
     match path.split('/').collect::<Vec<_>>().as_slice() {
-        ["", "users", _, "passkeys", id] if *id != "verify" => {
+        ["", "users", _, "passkeys", id] if !["verify", "registration-link"].contains(id) => {
             "/users/{userID}/passkeys/{credentialID}".to_string()
         }
         ["", "users", _, rest @ ..] => ["/users/{userID}"]

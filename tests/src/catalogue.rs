@@ -144,4 +144,25 @@ pub const ROUTES: &[(&str, &str, &str, &str, bool)] = &[
     ),
     ("users", "GET", "/users/{u}/passkeys", "null", true),
     ("users", "DELETE", "/users/{u}/passkeys/{c}", "null", true),
+    (
+        "users",
+        "POST",
+        "/users/{u}/passkeys/registration-link",
+        r#"{"returnCode":true}"#,
+        true,
+    ),
+    (
+        "auth",
+        "POST",
+        "/passkey-registration",
+        r#"{"userID":"demo-user","code":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}"#,
+        false,
+    ),
+    (
+        "auth",
+        "POST",
+        "/passkey-registration/verify",
+        r#"{"userID":"demo-user","code":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","credential":{"id":"AAAA","rawId":"AAAA","type":"public-key","response":{}}}"#,
+        false,
+    ),
 ];

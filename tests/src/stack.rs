@@ -49,6 +49,23 @@ pub fn random_password() -> String {
     format!("Pw-{body}-7a")
 }
 
+/// The pool's Lambda triggers, as the templates set them, where the local stack serves them
+/// (`LAMBDA_ENDPOINT_URL`, set by the test and run commands, which start the emulator with
+/// `--lambda-endpoint`): the Pre Authentication trigger, and the custom sign-in's three.
+/// Without it (the benchmark) pools have none, as moto's own pools never run any.
+pub fn local_triggers() -> Option<aws_sdk_cognitoidentityprovider::types::LambdaConfigType> {
+    std::env::var_os("LAMBDA_ENDPOINT_URL")?;
+    let arn = |name: &str| format!("arn:aws:lambda:us-east-1:000000000000:function:{name}");
+    Some(
+        aws_sdk_cognitoidentityprovider::types::LambdaConfigType::builder()
+            .pre_authentication(arn("pre-authentication"))
+            .define_auth_challenge(arn("custom-auth"))
+            .create_auth_challenge(arn("custom-auth"))
+            .verify_auth_challenge_response(arn("custom-auth"))
+            .build(),
+    )
+}
+
 /// Clients on the emulator, from the same environment the functions use.
 pub struct Stack {
     pub config: Config,
@@ -244,6 +261,7 @@ impl Stack {
                     )
                     .build(),
             )
+            .set_lambda_config(local_triggers())
             .send()
             .await
             .expect("create user pool");
@@ -284,6 +302,8 @@ impl Stack {
             .explicit_auth_flows(ExplicitAuthFlowsType::AllowRefreshTokenAuth)
             // passkeys (Cognito's choice-based sign-in), as a template with PasskeyRelyingPartyId
             .explicit_auth_flows(ExplicitAuthFlowsType::AllowUserAuth)
+            // the custom sign-in of a passkey registration code (a template with passkeys)
+            .explicit_auth_flows(ExplicitAuthFlowsType::AllowCustomAuth)
             .send()
             .await
             .expect("create user pool client");
@@ -489,6 +509,21 @@ impl Stack {
             .send()
             .await
             .expect("admin disable user");
+    }
+
+    /// The app client's secret, for calls that go to Cognito directly (not through the API).
+    pub async fn client_secret(&self, t: &TenantFixture) -> String {
+        self.cognito
+            .describe_user_pool_client()
+            .user_pool_id(&t.user_pool_id)
+            .client_id(&t.app_client_id)
+            .send()
+            .await
+            .expect("describe user pool client")
+            .user_pool_client()
+            .and_then(|c| c.client_secret())
+            .expect("the app client has a secret")
+            .to_string()
     }
 
     /// Writes a lock item the way the lock store reads it.

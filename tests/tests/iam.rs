@@ -194,6 +194,23 @@ async fn every_call_a_function_makes_is_allowed_by_its_policy() {
         .await
         .unwrap();
     record("pre-authentication", probe.take());
+    // the custom sign-in's verify trigger, the one of the three that reads
+    let verify = serde_json::json!({
+        "version": "1", "triggerSource": "VerifyAuthChallengeResponse_Authentication",
+        "region": "us-east-1", "userPoolId": t.user_pool_id, "userName": "iam-user",
+        "callerContext": {"awsSdkVersion": "test", "clientId": t.app_client_id},
+        "request": {"userAttributes": {}, "privateChallengeParameters": {},
+                    "challengeAnswer": "not-the-code", "userNotFound": false},
+        "response": {}
+    });
+    custom_auth::handle(
+        &app.locks,
+        lambda_runtime::LambdaEvent::new(verify, lambda_runtime::Context::default()),
+        std::time::SystemTime::now(),
+    )
+    .await
+    .unwrap();
+    record("custom-auth", probe.take());
 
     let allowed = allowed();
     let mut missing = vec![];
@@ -217,6 +234,7 @@ async fn every_call_a_function_makes_is_allowed_by_its_policy() {
         "lock",
         "users",
         "pre-authentication",
+        "custom-auth",
     ] {
         assert!(
             called.get(function).is_some_and(|a| !a.is_empty()),

@@ -463,6 +463,92 @@ async fn the_trigger_refuses_a_locked_user_and_fails_closed() {
     ));
 }
 
+/// A sign-in straight to Cognito, as the hosted UI or an SDK would make one: the pool's Pre
+/// Authentication trigger (the `pre-authentication` function, served by the local stack and
+/// invoked by the emulator as Cognito invokes it) refuses a locked user.
+#[tokio::test]
+async fn a_sign_in_that_bypasses_the_api_is_refused_by_the_pools_trigger() {
+    assert!(
+        std::env::var_os("LAMBDA_ENDPOINT_URL").is_some(),
+        "the test command serves the pools' triggers (LAMBDA_ENDPOINT_URL); run it through infra/local/test.sh"
+    );
+    let stack = Stack::connect().await;
+    let t = stack.fresh_tenant().await;
+    let password = random_password();
+    stack.create_user(&t, "mallory", &password).await;
+    let secret = stack.client_secret(&t).await;
+    let direct = |user: &'static str| {
+        let hash = shared::adapters::cognito::secret_hash(&secret, user, &t.app_client_id);
+        stack
+            .cognito
+            .initiate_auth()
+            .client_id(&t.app_client_id)
+            .auth_flow(aws_sdk_cognitoidentityprovider::types::AuthFlowType::UserPasswordAuth)
+            .auth_parameters("USERNAME", user)
+            .auth_parameters("PASSWORD", &password)
+            .auth_parameters("SECRET_HASH", hash)
+            .send()
+    };
+    let admin_direct = || {
+        let hash = shared::adapters::cognito::secret_hash(&secret, "mallory", &t.app_client_id);
+        stack
+            .cognito
+            .admin_initiate_auth()
+            .user_pool_id(&t.user_pool_id)
+            .client_id(&t.app_client_id)
+            .auth_flow(aws_sdk_cognitoidentityprovider::types::AuthFlowType::AdminUserPasswordAuth)
+            .auth_parameters("USERNAME", "mallory")
+            .auth_parameters("PASSWORD", &password)
+            .auth_parameters("SECRET_HASH", hash)
+            .send()
+    };
+    let refused = |e: aws_sdk_cognitoidentityprovider::Error| {
+        let aws_sdk_cognitoidentityprovider::Error::UserLambdaValidationException(v) = e else {
+            panic!("expected the trigger's refusal, got {e:?}");
+        };
+        assert_eq!(
+            v.message(),
+            Some("PreAuthentication failed with error account locked.")
+        );
+    };
+    let tokens = direct("mallory").await.expect("unlocked: a direct sign-in");
+    assert!(tokens.authentication_result().is_some());
+
+    stack.put_lock(&t, "mallory", "admin", None).await;
+    refused(direct("mallory").await.expect_err("locked: refused").into());
+    refused(
+        admin_direct()
+            .await
+            .expect_err("locked: AdminInitiateAuth refused")
+            .into(),
+    );
+
+    // a lock whose time has passed holds no more, as in the API
+    stack
+        .put_lock(&t, "mallory", "lockout-policy", Some(1))
+        .await;
+    assert!(direct("mallory").await.is_ok(), "an expired lock");
+    // and an unlock through the API lets the user in again
+    stack.put_lock(&t, "mallory", "admin", None).await;
+    let app = stack.app().await;
+    let (_, admin) = stack.admin_token(&t, &app).await;
+    let a = call::<lock::Group>(
+        &app,
+        &t,
+        "PUT",
+        "/users/mallory/unlock",
+        Value::Null,
+        &admin,
+    )
+    .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert!(direct("mallory").await.is_ok(), "unlocked again");
+    assert!(
+        admin_direct().await.is_ok(),
+        "unlocked again: AdminInitiateAuth"
+    );
+}
+
 #[tokio::test]
 async fn the_audit_trail_lists_the_flow_newest_first_with_activity_ids() {
     let stack = Stack::connect().await;

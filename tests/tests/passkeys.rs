@@ -278,3 +278,237 @@ async fn a_passkey_registered_through_the_api_signs_in_and_a_tampered_assertion_
         gone.body
     );
 }
+
+/// The account-state table's record of `user`'s registration link, as stored.
+async fn link_item(
+    stack: &Stack,
+    t: &TenantFixture,
+    user: &str,
+) -> Option<std::collections::HashMap<String, AttributeValue>> {
+    stack
+        .dynamodb
+        .get_item()
+        .table_name(&stack.config.account_state_table)
+        .key(
+            "pk",
+            AttributeValue::S(format!("passkey-link#{}#{user}", t.user_pool_id)),
+        )
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap()
+        .item
+}
+
+/// An admin hands out a one-time code; its holder registers a passkey with it, without the
+/// password, through the pool's custom sign-in (the `custom-auth` triggers, served by the local
+/// stack and invoked by the emulator as Cognito invokes them); the code serves once.
+#[tokio::test]
+async fn a_registration_code_registers_one_passkey_without_the_password() {
+    let stack = Stack::connect().await;
+    let t = stack.fresh_tenant().await;
+    let app = stack.app().await;
+    let password = random_password();
+    stack.create_user(&t, "rita", &password).await;
+    let own = stack.sign_in(&t, &app, "rita", &password).await;
+    let (_, admin) = stack.admin_token(&t, &app).await;
+    let link_path = "/users/rita/passkeys/registration-link";
+    let issue = |token: &str, body: Value| {
+        let token = token.to_string();
+        let app = &app;
+        let t = &t;
+        async move { call::<users::Group>(app, t, "POST", link_path, body, &token).await }
+    };
+
+    // the user cannot hand themselves one; an admin must ask for the code itself
+    let mine = issue(&own, json!({"returnCode": true})).await;
+    assert_eq!(
+        (mine.status, mine.slug()),
+        (403, "forbidden"),
+        "{}",
+        mine.body
+    );
+    let by_mail = issue(&admin, json!({})).await;
+    assert_eq!(
+        (by_mail.status, by_mail.slug()),
+        (400, "invalid-request"),
+        "{}",
+        by_mail.body
+    );
+    assert!(link_item(&stack, &t, "rita").await.is_none());
+    let nobody = call::<users::Group>(
+        &app,
+        &t,
+        "POST",
+        "/users/nobody-here/passkeys/registration-link",
+        json!({"returnCode": true}),
+        &admin,
+    )
+    .await;
+    assert_eq!((nobody.status, nobody.slug()), (404, "user-not-found"));
+
+    let issued = issue(&admin, json!({"returnCode": true})).await;
+    assert_eq!(issued.status, 201, "{}", issued.body);
+    let code = issued.data()["code"].as_str().unwrap().to_string();
+    assert_eq!(code.len(), 43, "256 bits, base64url");
+    assert!(issued.data()["expiresAt"].as_str().unwrap().ends_with('Z'));
+    // kept as its hash only
+    let item = link_item(&stack, &t, "rita")
+        .await
+        .expect("the link's item");
+    let hash = shared::domain::lock::PasskeyLink::hash_of(&code);
+    assert_eq!(item["codeHash"].as_s().unwrap(), &hash);
+    assert!(
+        !format!("{item:?}").contains(&code),
+        "the code itself is stored"
+    );
+
+    let start = |user: &'static str, code: String| {
+        let app = &app;
+        let t = &t;
+        async move {
+            public::<auth::Group>(
+                app,
+                t,
+                "/passkey-registration",
+                json!({"userID": user, "code": code}),
+            )
+            .await
+        }
+    };
+    // a wrong code, another user's name, no such user: the same refusal
+    let wrong = "A".repeat(43);
+    for (who, c) in [
+        ("rita", wrong.clone()),
+        ("nobody-here", code.clone()),
+        ("rita", code[..42].to_string()),
+    ] {
+        let refused = start(who, c).await;
+        assert_eq!(
+            (refused.status, refused.slug()),
+            (401, "invalid-credentials"),
+            "{who}: {}",
+            refused.body
+        );
+    }
+    let malformed = start("rita", "not a code!".into()).await;
+    assert_eq!(
+        (malformed.status, malformed.slug()),
+        (400, "invalid-request")
+    );
+
+    // the holder's ceremony: options, a credential the browser made, a tampered one refused
+    // (the code stays good), then the real one
+    let mut browser = browser();
+    let started = start("rita", code.clone()).await;
+    assert_eq!(started.status, 200, "{}", started.body);
+    let options: webauthn::PublicKeyCredentialCreationOptions =
+        serde_json::from_value(started.data()["credentialCreationOptions"].clone()).unwrap();
+    assert_eq!(options.rp.id.as_deref(), Some("localhost"));
+    let created = browser
+        .register(
+            &origin(),
+            webauthn::CredentialCreationOptions {
+                public_key: options,
+            },
+            DefaultClientData,
+        )
+        .await
+        .unwrap();
+    let credential = serde_json::to_value(&created).unwrap();
+    let verify = |code: String, credential: Value| {
+        let app = &app;
+        let t = &t;
+        async move {
+            public::<auth::Group>(
+                app,
+                t,
+                "/passkey-registration/verify",
+                json!({"userID": "rita", "code": code, "credential": credential}),
+            )
+            .await
+        }
+    };
+    let mut tampered = credential.clone();
+    tampered["response"]["clientDataJSON"] =
+        Value::String(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(
+            br#"{"type":"webauthn.create","challenge":"AAAA","origin":"http://localhost:8080"}"#,
+        ));
+    let refused = verify(code.clone(), tampered).await;
+    assert_eq!(
+        (refused.status, refused.slug()),
+        (400, "invalid-request"),
+        "{}",
+        refused.body
+    );
+    assert!(
+        link_item(&stack, &t, "rita").await.is_some(),
+        "a refused credential gives the code back"
+    );
+    let wrong_code = verify(wrong.clone(), credential.clone()).await;
+    assert_eq!(
+        (wrong_code.status, wrong_code.slug()),
+        (401, "invalid-credentials")
+    );
+
+    let done = verify(code.clone(), credential.clone()).await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    let id = done.data()["credentialID"].as_str().unwrap().to_string();
+    assert!(
+        link_item(&stack, &t, "rita").await.is_none(),
+        "the code is spent"
+    );
+    let listed =
+        call::<users::Group>(&app, &t, "GET", "/users/rita/passkeys", Value::Null, &own).await;
+    assert_eq!(listed.data()["passkeys"][0]["credentialID"], id.as_str());
+    // spent: neither step takes it again
+    let again = start("rita", code.clone()).await;
+    assert_eq!((again.status, again.slug()), (401, "invalid-credentials"));
+    let again = verify(code.clone(), credential).await;
+    assert_eq!((again.status, again.slug()), (401, "invalid-credentials"));
+
+    // the passkey signs in
+    let (challenge, assertion) = assertion(&app, &t, "rita", &mut browser).await;
+    let signed_in = answer(&app, &t, "rita", &challenge, &assertion).await;
+    assert_eq!(signed_in.status, 200, "{}", signed_in.body);
+
+    // a locked user's code is refused, by the API and by the pool's trigger alike
+    let issued = issue(&admin, json!({"returnCode": true})).await;
+    let code = issued.data()["code"].as_str().unwrap().to_string();
+    let locked = call::<lock::Group>(
+        &app,
+        &t,
+        "PUT",
+        "/users/rita/lock",
+        json!({"reason": "lost laptop"}),
+        &admin,
+    )
+    .await;
+    assert_eq!(locked.status, 200, "{}", locked.body);
+    let refused = start("rita", code.clone()).await;
+    assert_eq!(
+        (refused.status, refused.slug()),
+        (403, "account-locked"),
+        "{}",
+        refused.body
+    );
+
+    // the trail: the admin's hand-out, the holder's steps, their outcomes
+    let trail = account_api_tests::stack::trail(&app, &t, "rita", &admin).await;
+    let seen = |action: &str, outcome: &str| trail.iter().any(|(a, o)| a == action && o == outcome);
+    assert!(seen("passkey-registration-link", "success"), "{trail:?}");
+    assert!(seen("start-passkey-registration", "success"), "{trail:?}");
+    assert!(
+        seen("start-passkey-registration", "invalid-credentials"),
+        "{trail:?}"
+    );
+    assert!(
+        seen("verify-passkey-registration", "invalid-request"),
+        "{trail:?}"
+    );
+    assert!(seen("verify-passkey-registration", "success"), "{trail:?}");
+    assert!(
+        seen("start-passkey-registration", "account-locked"),
+        "{trail:?}"
+    );
+}

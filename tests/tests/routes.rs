@@ -141,6 +141,7 @@ fn the_template_builds_every_function_from_the_workspace() {
         .map(|(f, _)| f.to_string())
         .collect();
     expected.insert("pre-authentication".into());
+    expected.insert("custom-auth".into());
     assert_eq!(built, expected);
     let manifest =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../Cargo.toml")).unwrap();

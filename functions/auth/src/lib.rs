@@ -1,6 +1,8 @@
 //! The `auth` group: sign-in, token refresh, temporary-password change and MFA challenge
 //! responses. Each route checks the account's lock before any credential reaches Cognito.
 
+mod registration;
+
 use std::{
     future::Future,
     time::{Duration, SystemTime},
@@ -26,6 +28,8 @@ shared::operations! {
         RefreshTokens,
         ChangeTemporaryPassword,
         RespondToAuthChallenge,
+        StartPasskeyRegistration,
+        VerifyPasskeyRegistration,
     }
 }
 
@@ -50,6 +54,16 @@ impl shared::Group for Group {
             "/respond-to-auth-challenge",
             "respond-to-auth-challenge",
             Op::RespondToAuthChallenge,
+        ),
+        post(
+            "/passkey-registration",
+            "start-passkey-registration",
+            Op::StartPasskeyRegistration,
+        ),
+        post(
+            "/passkey-registration/verify",
+            "verify-passkey-registration",
+            Op::VerifyPasskeyRegistration,
         ),
     ];
 
@@ -97,6 +111,34 @@ impl shared::Group for Group {
                 let result = app.audited(&call, &user, "self", work).await;
                 hold(app, tenant, &call, checked).await;
                 result
+            }
+            Op::StartPasskeyRegistration => {
+                let mut body: registration::Start = json_body(req, limit)?;
+                body.user_id = app.canonical(tenant, body.user_id).await?;
+                let user = body.user_id.clone();
+                let mut checked = Checked::Neither;
+                let work = async {
+                    let (result, c) = registration::start(app, tenant, body).await;
+                    checked = c;
+                    visible(tenant, result)
+                };
+                let result = app.audited(&call, &user, "self", work).await;
+                hold(app, tenant, &call, checked).await;
+                return Reply::ok(&result?);
+            }
+            Op::VerifyPasskeyRegistration => {
+                let mut body: registration::Verify = json_body(req, limit)?;
+                body.user_id = app.canonical(tenant, body.user_id).await?;
+                let user = body.user_id.clone();
+                let mut checked = Checked::Neither;
+                let work = async {
+                    let (result, c) = registration::verify(app, tenant, body).await;
+                    checked = c;
+                    visible(tenant, result)
+                };
+                let result = app.audited(&call, &user, "self", work).await;
+                hold(app, tenant, &call, checked).await;
+                return Reply::ok(&result?);
             }
             Op::RespondToAuthChallenge => {
                 let mut body: ChallengeAnswer = json_body(req, limit)?;

@@ -47,6 +47,7 @@ shared::operations! {
         VerifyPasskey,
         ListPasskeys,
         DeletePasskey,
+        PasskeyRegistrationLink,
     }
 }
 
@@ -123,6 +124,12 @@ impl shared::Group for Group {
             "list-passkeys",
             Op::ListPasskeys,
         ),
+        // before `…/passkeys/{credentialID}`'s pattern could be read as taking it
+        post(
+            "/users/{userID}/passkeys/registration-link",
+            "passkey-registration-link",
+            Op::PasskeyRegistrationLink,
+        ),
         delete(
             "/users/{userID}/passkeys/{credentialID}",
             "delete-passkey",
@@ -176,6 +183,7 @@ impl shared::Group for Group {
             Op::VerifyPasskey => Box::pin(passkeys::verify(app, &call)).await,
             Op::ListPasskeys => Box::pin(passkeys::list(app, &call)).await,
             Op::DeletePasskey => Box::pin(passkeys::delete(app, &call)).await,
+            Op::PasskeyRegistrationLink => Box::pin(passkeys::registration_link(app, &call)).await,
             Op::DeleteUser => {
                 let user = path_user_id(req)?;
                 let admin = app.admin(req, tenant).await?;

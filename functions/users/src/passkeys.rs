@@ -3,13 +3,20 @@
 //! its answer, which Cognito verifies), lists and deletes theirs. Cognito offers these
 //! operations with the user's own token only: there is no admin variant to list or delete
 //! another user's passkeys, so these routes are the user's.
+//!
+//! An admin can hand a user a one-time registration code instead
+//! (`POST …/passkeys/registration-link`): its holder registers a passkey without the password
+//! through the public `POST /passkey-registration` routes (the `auth` function), which turn the
+//! code into a custom sign-in of its own (`functions/custom-auth`).
 
 use lambda_http::{Request, RequestExt};
 use serde::{Deserialize, Serialize};
 use shared::{
     ApiError, App, Call, Ports, Reply,
     domain::directory::{Directory, DirectoryError, Passkey},
-    http::request::json_body,
+    domain::lock::{LockStore, PasskeyLink},
+    http::request::{json_body, path_user_id},
+    time::{epoch_seconds, rfc3339},
 };
 
 use super::{Op, own_token};
@@ -43,6 +50,85 @@ struct Deleted {
     #[serde(rename = "credentialID")]
     credential_id: String,
     deleted: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct LinkRequest {
+    return_code: Option<bool>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LinkIssued {
+    #[serde(rename = "userID")]
+    user_id: String,
+    /// The one-time code, shown this once (only its hash is kept).
+    code: String,
+    expires_at: String,
+}
+
+impl std::fmt::Debug for LinkIssued {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LinkIssued")
+            .field("user_id", &self.user_id)
+            .field("code", &"<redacted>")
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
+/// `POST /users/{userID}/passkeys/registration-link` `{returnCode}` (admin): a one-time code
+/// with which its holder registers a passkey for the user without the password. Only its
+/// SHA-256 is kept; a new code replaces the user's earlier one; it holds an hour and serves
+/// one registration. Sending it to the user's email is not offered yet (`returnCode: true`
+/// is required): the admin hands it over.
+pub(crate) async fn registration_link<P: Ports>(
+    app: &App<P>,
+    call: &Call<Op>,
+) -> Result<Reply, ApiError> {
+    let (req, tenant) = (&call.req, &call.tenant);
+    let user = path_user_id(req)?;
+    let admin = app.admin(req, tenant).await?;
+    let body: LinkRequest = json_body(req, app.config.body_limit_bytes)?;
+    let user = app.canonical(tenant, user).await?;
+    if body.return_code != Some(true) {
+        return Err(ApiError::InvalidRequest(
+            "sending the code to the user's email is not offered yet: ask for it with \
+             `returnCode: true` and hand it over"
+                .into(),
+        ));
+    }
+    let work = async {
+        let found = app
+            .directory
+            .find_user(tenant, &user)
+            .await
+            .map_err(DirectoryError::for_admin)?
+            .ok_or(ApiError::UserNotFound)?;
+        if !found.enabled {
+            return Err(ApiError::AccountDisabled);
+        }
+        let now = std::time::SystemTime::now();
+        let code = PasskeyLink::new_code()?;
+        let expires = now + PasskeyLink::LIFETIME;
+        let link = PasskeyLink {
+            code_hash: PasskeyLink::hash_of(&code),
+            app_client_id: tenant.app_client_id.clone(),
+            expires_at: epoch_seconds(expires),
+            created_at: rfc3339(now),
+            created_by: admin.sub.clone(),
+        };
+        app.locks
+            .put_passkey_link(&tenant.user_pool_id, &user, &link, true)
+            .await?;
+        Ok(LinkIssued {
+            user_id: user.as_str().to_string(),
+            code,
+            expires_at: rfc3339(expires),
+        })
+    };
+    Reply::created(&app.audited(call, &user, &admin.sub, work).await?)
 }
 
 /// A WebAuthn credential id: base64url, as browsers and Cognito write it.

@@ -569,6 +569,16 @@ pub trait Directory: Send + Sync {
         user: &UserId,
     ) -> impl Future<Output = Result<AuthResult, DirectoryError>> + Send;
 
+    /// A custom sign-in with a passkey registration code: `InitiateAuth` `CUSTOM_AUTH`, then its
+    /// one `CUSTOM_CHALLENGE` answered with the code (the pool's custom-auth triggers check
+    /// it). The user's tokens, or `NotAuthorized` for a code that is not theirs.
+    fn code_auth(
+        &self,
+        tenant: &Tenant,
+        user: &UserId,
+        code: &str,
+    ) -> impl Future<Output = Result<AuthResult, DirectoryError>> + Send;
+
     /// `AdminDeleteUser`.
     fn delete_user(
         &self,

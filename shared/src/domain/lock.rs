@@ -199,6 +199,65 @@ pub struct Locked {
     pub failed_otp_attempts: u32,
 }
 
+/// A one-time passkey registration code, as kept: its SHA-256, never the code itself. Whoever
+/// holds the code may register one passkey for the user (the custom sign-in's triggers check
+/// it), until `expires_at` or its use, whichever comes first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasskeyLink {
+    /// Lower-case hex SHA-256 of the code.
+    pub code_hash: String,
+    /// The app client whose custom sign-in may use it (the tenant's, which only the API can
+    /// call: it has a secret).
+    pub app_client_id: String,
+    /// Epoch seconds after which the code is refused.
+    pub expires_at: u64,
+    /// RFC 3339 UTC, and the admin's `sub`.
+    pub created_at: String,
+    pub created_by: String,
+}
+
+impl PasskeyLink {
+    /// Whether `code` is this link's, unexpired at `now`. The hashes are compared in constant
+    /// time.
+    pub fn admits(&self, code: &str, now: SystemTime) -> bool {
+        use sha2::Digest;
+        if crate::time::epoch_seconds(now) >= self.expires_at {
+            return false;
+        }
+        let given = hex(&sha2::Sha256::digest(code.as_bytes()));
+        given.len() == self.code_hash.len()
+            && given
+                .bytes()
+                .zip(self.code_hash.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
+    }
+
+    /// How long a registration code holds.
+    pub const LIFETIME: Duration = Duration::from_secs(60 * 60);
+
+    /// A new code: 256 bits from the operating system's CSPRNG, base64url (43 characters).
+    /// Guessing one is hopeless, so wrong codes spend no lockout budget (they would only let
+    /// anyone lock a user out).
+    pub fn new_code() -> Result<String, StoreError> {
+        use base64::Engine;
+        let mut bytes = [0u8; 32];
+        getrandom::fill(&mut bytes)
+            .map_err(|e| StoreError::internal(format!("no randomness for a code: {e}")))?;
+        Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+    }
+
+    /// The hash kept for `code`.
+    pub fn hash_of(code: &str) -> String {
+        use sha2::Digest;
+        hex(&sha2::Sha256::digest(code.as_bytes()))
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Where account state is kept. Every error here must fail the request closed.
 pub trait LockStore: Send + Sync {
     /// The state of an account of the pool `pool_id` now.
@@ -296,6 +355,34 @@ pub trait LockStore: Send + Sync {
         pool_id: &str,
         user: &UserId,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Keeps `link` as the user's one passkey registration link: it replaces an earlier one,
+    /// or with `replace: false` (putting back a link taken for a registration that then
+    /// failed) is kept only where no link is.
+    fn put_passkey_link(
+        &self,
+        pool_id: &str,
+        user: &UserId,
+        link: &PasskeyLink,
+        replace: bool,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The user's passkey registration link, expired or not (`PasskeyLink::admits` decides).
+    fn passkey_link(
+        &self,
+        pool_id: &str,
+        user: &UserId,
+    ) -> impl Future<Output = Result<Option<PasskeyLink>, StoreError>> + Send;
+
+    /// Removes the link whose code hashes to `code_hash`, if it is there and unexpired at
+    /// `now`, in one conditional step: of concurrent takers one gets `Some`.
+    fn take_passkey_link(
+        &self,
+        pool_id: &str,
+        user: &UserId,
+        code_hash: &str,
+        now: SystemTime,
+    ) -> impl Future<Output = Result<Option<PasskeyLink>, StoreError>> + Send;
 }
 
 /// How long after its last reservation an exhausted budget with no lock is taken for checks

@@ -30,6 +30,7 @@ const FUNCTIONS: &[(&str, &str, &str)] = &[
     ("lock", "GET", "/users/demo-user/lock"),
     ("users", "GET", "/users"),
     ("pre-authentication", "", ""),
+    ("custom-auth", "", ""),
 ];
 
 const INIT_TARGET: Duration = Duration::from_millis(4);
@@ -171,6 +172,10 @@ fn lambda_env(function: &str, endpoint: &str, tables: &str) -> Vec<(&'static str
 
 /// The event each function answers without calling a backend.
 fn cold_event(function: &str, method: &str, path: &str) -> String {
+    if function == "custom-auth" {
+        // the custom sign-in's first step: decided without any read
+        return include_str!("../../../events/custom-auth/define-first-challenge.json").into();
+    }
     if function == "pre-authentication" {
         // a trigger event without its user: refused as malformed before any read
         return json!({
@@ -339,6 +344,15 @@ async fn cold_backend(
         "callerContext": {"awsSdkVersion": "bench", "clientId": fixture.app_client_id},
         "request": {"userAttributes": {}}, "response": {}
     });
+    // a wrong registration code: one read of the link item, as a right one takes
+    let verify = json!({
+        "version": "1", "triggerSource": "VerifyAuthChallengeResponse_Authentication",
+        "region": "us-east-1", "userPoolId": fixture.user_pool_id, "userName": demo_user,
+        "callerContext": {"awsSdkVersion": "bench", "clientId": fixture.app_client_id},
+        "request": {"userAttributes": {}, "privateChallengeParameters": {},
+                    "challengeAnswer": "not-the-code", "userNotFound": false},
+        "response": {}
+    });
     let user_path = |rest: &str| format!("/users/{demo_user}{rest}");
     let null = serde_json::Value::Null;
     let events = [
@@ -373,6 +387,7 @@ async fn cold_backend(
             event("GET", &user_path(""), null, true),
         ),
         ("pre-authentication", "the trigger", trigger.to_string()),
+        ("custom-auth", "the code's check", verify.to_string()),
     ];
     let tables = std::env::var("TENANTS_TABLE")
         .ok()

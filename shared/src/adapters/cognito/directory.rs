@@ -586,6 +586,47 @@ impl Directory for CognitoDirectory {
         }
     }
 
+    async fn code_auth(
+        &self,
+        tenant: &Tenant,
+        user: &UserId,
+        code: &str,
+    ) -> Result<AuthResult, DirectoryError> {
+        let hash = self.hash_for(tenant, user).await?;
+        let mut req = self
+            .client_for(tenant)
+            .initiate_auth()
+            .auth_flow(AuthFlowType::CustomAuth)
+            .client_id(&tenant.app_client_id)
+            .auth_parameters("USERNAME", user.as_str());
+        if let Some(hash) = &hash {
+            req = req.auth_parameters("SECRET_HASH", hash);
+        }
+        let started = from_initiate(req.send().await.map_err(classify)?)?;
+        let session = match (started.challenge_name.as_deref(), started.session) {
+            (Some("CUSTOM_CHALLENGE"), Some(session)) => session,
+            _ => return Err(DirectoryError::NotAuthorized),
+        };
+        let mut answer = self
+            .client_for(tenant)
+            .respond_to_auth_challenge()
+            .client_id(&tenant.app_client_id)
+            .challenge_name(ChallengeNameType::CustomChallenge)
+            .session(session)
+            .challenge_responses("USERNAME", user.as_str())
+            .challenge_responses("ANSWER", code);
+        if let Some(hash) = hash {
+            answer = answer.challenge_responses("SECRET_HASH", hash);
+        }
+        let result = from_respond(answer.send().await.map_err(classify)?)?;
+        if result.authentication_result.is_some() {
+            Ok(result)
+        } else {
+            // the triggers ask one challenge: anything more is not this sign-in
+            Err(DirectoryError::NotAuthorized)
+        }
+    }
+
     async fn mfa_mode(&self, tenant: &Tenant) -> Result<MfaMode, DirectoryError> {
         Ok(self.pool_facts(tenant).await?.mfa)
     }

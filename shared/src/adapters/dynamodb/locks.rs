@@ -2,7 +2,9 @@
 //! `lockedAt`, `lockedBy`, `lockedUntil` (epoch seconds), `attempts` and `otpAttempts` (the
 //! spent password and second-factor budgets), `reservedAt` and `otpReservedAt` (epoch seconds
 //! of each budget's last reservation), `expiresAt` (TTL), `pendingEmail` and `pendingPhone`
-//! (new addresses waiting for their codes).
+//! (new addresses waiting for their codes). A user's passkey registration link is an item of its
+//! own, `passkey-link#userPoolId#userID`: `codeHash`, `appClientId`, `createdAt`, `createdBy`,
+//! `expiresAt`.
 
 use std::{collections::HashMap, time::Duration, time::SystemTime};
 
@@ -18,7 +20,8 @@ use super::{Item, classify, is_condition_failure, n, number, string};
 use crate::{
     domain::directory::Contact,
     domain::lock::{
-        AccountState, Budget, Lock, LockSource, LockStore, Locked, Reservation, account_key,
+        AccountState, Budget, Lock, LockSource, LockStore, Locked, PasskeyLink, Reservation,
+        account_key,
     },
     domain::store::StoreError,
     domain::tenant::LockoutPolicy,
@@ -495,13 +498,17 @@ impl LockStore for DynamoLocks {
     }
 
     async fn forget(&self, pool_id: &str, user: &UserId) -> Result<(), StoreError> {
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .key("pk", AttributeValue::S(account_key(pool_id, user)))
-            .send()
-            .await
-            .map_err(classify)?;
+        // the registration link first: a user made again under the same name must not find
+        // the last one's link
+        for key in [link_key(pool_id, user), account_key(pool_id, user)] {
+            self.client
+                .delete_item()
+                .table_name(&self.table)
+                .key("pk", AttributeValue::S(key))
+                .send()
+                .await
+                .map_err(classify)?;
+        }
         Ok(())
     }
 
@@ -547,4 +554,93 @@ impl LockStore for DynamoLocks {
             Err(e) => Err(classify(e)),
         }
     }
+
+    async fn put_passkey_link(
+        &self,
+        pool_id: &str,
+        user: &UserId,
+        link: &PasskeyLink,
+        replace: bool,
+    ) -> Result<(), StoreError> {
+        let req = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", AttributeValue::S(link_key(pool_id, user)))
+            .item("codeHash", AttributeValue::S(link.code_hash.clone()))
+            .item("appClientId", AttributeValue::S(link.app_client_id.clone()))
+            .item("createdAt", AttributeValue::S(link.created_at.clone()))
+            .item("createdBy", AttributeValue::S(link.created_by.clone()))
+            // the table's TTL attribute: housekeeping only, reads check it themselves
+            .item("expiresAt", n(link.expires_at));
+        let req = if replace {
+            req
+        } else {
+            req.condition_expression("attribute_not_exists(pk)")
+        };
+        match req.send().await {
+            Ok(_) => Ok(()),
+            Err(e) if !replace && is_condition_failure(&e) => Ok(()),
+            Err(e) => Err(classify(e)),
+        }
+    }
+
+    async fn passkey_link(
+        &self,
+        pool_id: &str,
+        user: &UserId,
+    ) -> Result<Option<PasskeyLink>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(link_key(pool_id, user)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(out.item().and_then(link_from_item))
+    }
+
+    async fn take_passkey_link(
+        &self,
+        pool_id: &str,
+        user: &UserId,
+        code_hash: &str,
+        now: SystemTime,
+    ) -> Result<Option<PasskeyLink>, StoreError> {
+        match self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(link_key(pool_id, user)))
+            .condition_expression("codeHash = :h AND expiresAt > :now")
+            .expression_attribute_values(":h", AttributeValue::S(code_hash.to_string()))
+            .expression_attribute_values(":now", n(epoch_seconds(now)))
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(out.attributes().and_then(link_from_item)),
+            Err(e) if is_condition_failure(&e) => Ok(None),
+            Err(e) => Err(classify(e)),
+        }
+    }
+}
+
+/// The key of a user's passkey registration link: an item of its own beside the account's,
+/// so that a lock, an unlock or a budget's reset never touches it. A prefix, not a suffix: a
+/// username may hold `#`, a pool id never starts with `passkey-link`.
+fn link_key(user_pool_id: &str, user: &UserId) -> String {
+    format!("passkey-link#{}", account_key(user_pool_id, user))
+}
+
+fn link_from_item(item: &Item) -> Option<PasskeyLink> {
+    Some(PasskeyLink {
+        code_hash: string(item, "codeHash")?,
+        app_client_id: string(item, "appClientId")?,
+        expires_at: number(item, "expiresAt")?,
+        created_at: string(item, "createdAt").unwrap_or_default(),
+        created_by: string(item, "createdBy").unwrap_or_default(),
+    })
 }

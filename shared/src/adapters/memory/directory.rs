@@ -504,6 +504,18 @@ impl Directory for InMemoryDirectory {
         Err(DirectoryError::NotAuthorized)
     }
 
+    /// No pool triggers here to check a code: every code is refused, as Cognito refuses one
+    /// that is not the user's.
+    async fn code_auth(
+        &self,
+        _: &Tenant,
+        _: &UserId,
+        _: &str,
+    ) -> Result<AuthResult, DirectoryError> {
+        self.enter().await?;
+        Err(DirectoryError::NotAuthorized)
+    }
+
     async fn mfa_mode(&self, _: &Tenant) -> Result<MfaMode, DirectoryError> {
         Ok(if self.mfa_required.load(Ordering::SeqCst) {
             MfaMode::On

@@ -12,7 +12,8 @@ use std::{
 use crate::{
     domain::directory::Contact,
     domain::lock::{
-        AccountState, Budget, Lock, LockSource, LockStore, Locked, Reservation, STALE_RESERVATION,
+        AccountState, Budget, Lock, LockSource, LockStore, Locked, PasskeyLink, Reservation,
+        STALE_RESERVATION,
     },
     domain::store::StoreError,
     domain::tenant::LockoutPolicy,
@@ -31,6 +32,7 @@ struct MemAccount {
     otp_reserved_at: u64,
     pending_email: Option<String>,
     pending_phone: Option<String>,
+    passkey_link: Option<PasskeyLink>,
 }
 
 impl MemAccount {
@@ -266,6 +268,44 @@ impl LockStore for InMemoryLocks {
             a.lock = None;
             a.attempts = 0;
             a.otp_attempts = 0;
+        })
+    }
+
+    async fn put_passkey_link(
+        &self,
+        _: &str,
+        user: &UserId,
+        link: &PasskeyLink,
+        replace: bool,
+    ) -> Result<(), StoreError> {
+        self.with(user, |a| {
+            if replace || a.passkey_link.is_none() {
+                a.passkey_link = Some(link.clone());
+            }
+        })
+    }
+
+    async fn passkey_link(
+        &self,
+        _: &str,
+        user: &UserId,
+    ) -> Result<Option<PasskeyLink>, StoreError> {
+        self.with(user, |a| a.passkey_link.clone())
+    }
+
+    async fn take_passkey_link(
+        &self,
+        _: &str,
+        user: &UserId,
+        code_hash: &str,
+        now: SystemTime,
+    ) -> Result<Option<PasskeyLink>, StoreError> {
+        self.with(user, |a| {
+            let live = a
+                .passkey_link
+                .as_ref()
+                .is_some_and(|l| l.code_hash == code_hash && l.expires_at > epoch_seconds(now));
+            if live { a.passkey_link.take() } else { None }
         })
     }
 }

@@ -1,0 +1,196 @@
+//! A passkey registration code (`POST /users/{userID}/passkeys/registration-link`, an admin's)
+//! in its holder's hands: `POST /passkey-registration` `{userID, code}` answers the options for
+//! the browser's `navigator.credentials.create()`, `POST /passkey-registration/verify`
+//! `{userID, code, credential}` registers the passkey and spends the code.
+//!
+//! Cognito registers a passkey only with the user's own access token, so each step first turns
+//! the code into a sign-in of its own (`CUSTOM_AUTH`, the pool's custom-auth triggers checking
+//! the code against its hash). The tokens never leave this function: the holder gets the
+//! options, then the credential's id, nothing that opens the account.
+//!
+//! The code is taken (a conditional delete: of concurrent verifies, one registers) only after
+//! the sign-in, which needs it, and put back if Cognito then refuses the credential, so that a
+//! browser's mistake does not cost the user their code.
+
+use serde::{Deserialize, Serialize};
+use shared::{
+    ApiError, App, Ports,
+    domain::directory::{Directory, DirectoryError},
+    domain::lock::{LockStore, PasskeyLink},
+    domain::store::Chain,
+    domain::tenant::Tenant,
+    http::request::UserId,
+};
+
+use super::{Checked, Guarded, ensure_unlocked, lock_refusal};
+
+/// The holder's code: base64url, as `PasskeyLink::new_code` makes them. Never printed.
+#[derive(Deserialize)]
+#[serde(try_from = "String")]
+pub(crate) struct RegistrationCode(String);
+
+impl TryFrom<String> for RegistrationCode {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        let ok = (16..=128).contains(&s.len())
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if ok {
+            Ok(Self(s))
+        } else {
+            Err("`code` must be the registration code as it was handed out".into())
+        }
+    }
+}
+
+impl std::fmt::Debug for RegistrationCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RegistrationCode(<redacted>)")
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Start {
+    #[serde(rename = "userID")]
+    pub(crate) user_id: UserId,
+    code: RegistrationCode,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Verify {
+    #[serde(rename = "userID")]
+    pub(crate) user_id: UserId,
+    code: RegistrationCode,
+    credential: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Started {
+    credential_creation_options: serde_json::Value,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct Registered {
+    #[serde(rename = "credentialID")]
+    credential_id: String,
+}
+
+/// What a registration credential may weigh at most, as JSON (an attestation is a few KiB).
+const CREDENTIAL_LIMIT: usize = 16 * 1024;
+
+/// The code's sign-in: the user's access token, or the refusal the holder sees. A code that is
+/// not the user's (wrong, spent, expired, another user's) and no such user read alike.
+async fn signed_in<P: Ports>(
+    app: &App<P>,
+    tenant: &Tenant,
+    user: &UserId,
+    code: &RegistrationCode,
+) -> Result<String, (ApiError, Checked)> {
+    if let Err(e) = ensure_unlocked(app, tenant, user, Guarded::Credential).await {
+        let (Err(e), checked) = lock_refusal::<()>(e) else {
+            unreachable!("lock_refusal refuses")
+        };
+        return Err((e, checked));
+    }
+    match app.directory.code_auth(tenant, user, &code.0).await {
+        Ok(result) => result.authentication_result.map(|t| t.access_token).ok_or((
+            ApiError::Internal("Cognito issued no tokens".into()),
+            Checked::Neither,
+        )),
+        Err(DirectoryError::NotAuthorized | DirectoryError::UserNotFound) => {
+            Err((ApiError::InvalidCredentials, Checked::Refused))
+        }
+        Err(e) => Err((ApiError::from(e), Checked::Neither)),
+    }
+}
+
+/// Cognito refused the registration or the pool offers no passkeys.
+fn refused(e: DirectoryError) -> ApiError {
+    match e {
+        DirectoryError::InvalidParameter => ApiError::InvalidRequest(
+            "the credential did not verify against this pool's relying party and challenge".into(),
+        ),
+        other => ApiError::from(other),
+    }
+}
+
+/// `POST /passkey-registration`: the code's sign-in, then `StartWebAuthnRegistration`.
+pub(crate) async fn start<P: Ports>(
+    app: &App<P>,
+    tenant: &Tenant,
+    body: Start,
+) -> (Result<Started, ApiError>, Checked) {
+    let token = match signed_in(app, tenant, &body.user_id, &body.code).await {
+        Ok(token) => token,
+        Err((e, checked)) => return (Err(e), checked),
+    };
+    let options = app.directory.start_passkey(tenant, &token).await;
+    (
+        options
+            .map(|o| Started {
+                credential_creation_options: o,
+            })
+            .map_err(refused),
+        Checked::Neither,
+    )
+}
+
+/// `POST /passkey-registration/verify`: the code's sign-in, the code taken, then
+/// `CompleteWebAuthnRegistration`; the code back in place if that fails.
+pub(crate) async fn verify<P: Ports>(
+    app: &App<P>,
+    tenant: &Tenant,
+    body: Verify,
+) -> (Result<Registered, ApiError>, Checked) {
+    let user = &body.user_id;
+    let id = body
+        .credential
+        .get("id")
+        .and_then(serde_json::Value::as_str)
+        .filter(|id| !id.is_empty() && id.len() <= 1024)
+        .map(str::to_string);
+    let credential = serde_json::Value::Object(body.credential);
+    let Some(id) = id.filter(|_| credential.to_string().len() <= CREDENTIAL_LIMIT) else {
+        let shape = "`credential` is not a RegistrationResponseJSON (or is too large)";
+        return (
+            Err(ApiError::InvalidRequest(shape.into())),
+            Checked::Neither,
+        );
+    };
+    let token = match signed_in(app, tenant, user, &body.code).await {
+        Ok(token) => token,
+        Err((e, checked)) => return (Err(e), checked),
+    };
+    let pool = &tenant.user_pool_id;
+    let hash = PasskeyLink::hash_of(&body.code.0);
+    let taken = match app
+        .locks
+        .take_passkey_link(pool, user, &hash, std::time::SystemTime::now())
+        .await
+    {
+        Ok(Some(link)) => link,
+        // spent between the sign-in and here, by a concurrent registration
+        Ok(None) => return (Err(ApiError::InvalidCredentials), Checked::Refused),
+        Err(e) => return (Err(e.into()), Checked::Neither),
+    };
+    match app
+        .directory
+        .complete_passkey(tenant, &token, &credential)
+        .await
+    {
+        Ok(()) => (Ok(Registered { credential_id: id }), Checked::Neither),
+        Err(e) => {
+            if let Err(lost) = app.locks.put_passkey_link(pool, user, &taken, false).await {
+                tracing::error!(
+                    cause = %Chain(&lost),
+                    "a registration code could not be put back after a failed registration"
+                );
+            }
+            (Err(refused(e)), Checked::Neither)
+        }
+    }
+}
