@@ -65,6 +65,33 @@ Extensions to moto, each making it behave as Cognito documents:
   `WEB_AUTHN` among the pool's `SignInPolicy.AllowedFirstAuthFactors` (the default allows the
   password alone) and `ALLOW_USER_AUTH` among the app client's flows; a user disabled between
   the challenge and the answer is refused.
+- **Lambda triggers** (moto stores a pool's `LambdaConfig` and never calls it). With
+  `--lambda-endpoint URL` the emulator invokes them as Cognito does, by Lambda's Invoke API
+  (`POST URL/2015-03-31/functions/<name>/invocations`, the name taken from the ARN), which
+  `cargo lambda watch` serves: the event carries Cognito's common fields (`version`,
+  `triggerSource`, `region`, `userPoolId`, `userName`, `callerContext.clientId`,
+  `request.userAttributes` with `sub` and `cognito:user_status`). **Pre Authentication** runs
+  before the password or passkey is looked at, for an existing user, on `InitiateAuth`
+  (`USER_PASSWORD_AUTH`, `USER_SRP_AUTH`, `CUSTOM_AUTH`, `USER_AUTH`) and `AdminInitiateAuth`
+  (`ADMIN_USER_PASSWORD_AUTH`, `ADMIN_NO_SRP_AUTH`), never on a refresh, and only after the
+  client's secret hash is proven (else its refusal would tell a stranger the lock state). A
+  function error is `UserLambdaValidationException` `"<Trigger> failed with error <message>."`,
+  as on Cognito; a trigger set with no endpoint, or one that cannot be reached,
+  `UnexpectedLambdaException` (closed, never skipped). **Custom authentication**
+  (`CUSTOM_AUTH`, which moto lacks): needs `ALLOW_CUSTOM_AUTH` on the client;
+  DefineAuthChallenge decides (its `session` the answers so far), CreateAuthChallenge makes a
+  `CUSTOM_CHALLENGE` (public parameters plus `USERNAME`; private ones kept for the verify
+  trigger), `RespondToAuthChallenge` `ANSWER` goes to VerifyAuthChallengeResponse and back to
+  DefineAuthChallenge: tokens, `NotAuthorizedException` on `failAuthentication`, or a further
+  challenge. A session answers once and holds three minutes. `clientMetadata` is always empty
+  (moto does not pass it down). While a trigger runs, the one-request-at-a-time lock is let go:
+  the function calls back into this emulator (DynamoDB), and Cognito's own trigger calls are
+  atomic with nothing either.
+- **Token revocation** (`RevokeToken`, which moto lacks): the refresh token of the client
+  (with its secret, where it has one) is revoked together with every access and ID token
+  issued from it (told by their `origin_jti`), so they fail `GetUser` and the WebAuthn
+  operations afterwards; a token revoked already is a success, a token of another client
+  `UnauthorizedException`, anything else `UnsupportedTokenTypeException`.
 """
 import argparse
 import os
@@ -977,6 +1004,52 @@ def triggers(endpoint):
     models.CognitoIdpBackend.respond_to_auth_challenge = respond_to_auth_challenge
 
 
+def token_revocation():
+    """`RevokeToken` (moto lacks it), as Cognito documents it for a client with revocation on."""
+    import base64
+    import json
+
+    from moto.cognitoidp import models, responses
+    from moto.cognitoidp.exceptions import NotAuthorizedError, ResourceNotFoundError
+    from moto.core.exceptions import JsonRESTError
+    from moto.core.responses import EmptyResult
+
+    def origin_of(jwt):
+        try:
+            payload = jwt.split(".")[1]
+            return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))).get("origin_jti")
+        except (IndexError, ValueError):
+            return None
+
+    def revoke_token(self, client_id, client_secret, token):
+        user_pool = next((p for p in self.user_pools.values() if client_id in p.clients), None)
+        if user_pool is None:
+            raise ResourceNotFoundError(client_id)
+        client = user_pool.clients[client_id]
+        if client.generate_secret and client_secret != client.secret:
+            raise NotAuthorizedError("Unable to verify secret hash for client")
+        entry = user_pool.refresh_tokens.get(token)
+        if token not in user_pool.refresh_tokens:
+            raise JsonRESTError("UnsupportedTokenTypeException", "The token is not a refresh token of this pool.")
+        if entry is None:
+            return  # revoked already: Cognito answers success
+        issued_to, _, jti = entry
+        if issued_to != client_id:
+            raise JsonRESTError("UnauthorizedException", "The token was issued to another client.")
+        user_pool.refresh_tokens[token] = None
+        # and every access and ID token issued from it
+        for tokens in (user_pool.access_tokens, user_pool.id_tokens):
+            for jwt in [t for t in tokens if origin_of(t) == jti]:
+                tokens.pop(jwt)
+
+    def respond_revoke(self):
+        self.backend.revoke_token(self._get_param("ClientId"), self._get_param("ClientSecret"), self._get_param("Token"))
+        return EmptyResult()
+
+    models.CognitoIdpBackend.revoke_token = revoke_token
+    responses.CognitoIdpResponse.revoke_token = respond_revoke
+
+
 # One request at a time (see the module's first note); a Lambda trigger's call lets go of it.
 SERIAL = threading.Lock()
 
@@ -995,6 +1068,7 @@ def main():
     second_factors()
     passkeys()
     triggers((args.lambda_endpoint or "").rstrip("/"))
+    token_revocation()
 
     app = DomainDispatcherApplication(create_backend_app)
     lock = SERIAL

@@ -111,6 +111,23 @@ pub trait Group: 'static {
 }
 
 impl<P: Ports> App<P> {
+    /// Ends a custom sign-in the API made for its own use of the user's token (a one-time
+    /// code's): `RevokeToken` on its refresh token, which Cognito extends to every token issued
+    /// from it. A failure is logged, not answered: the tokens never left the function and
+    /// expire on their own.
+    pub async fn end_code_session(
+        &self,
+        tenant: &Tenant,
+        tokens: &crate::domain::directory::Tokens,
+    ) {
+        let Some(refresh) = tokens.refresh_token.as_deref() else {
+            return;
+        };
+        if let Err(e) = self.directory.revoke_refresh_token(tenant, refresh).await {
+            tracing::warn!(cause = %Chain(&e), "a custom sign-in's tokens could not be revoked");
+        }
+    }
+
     /// Serves one request of the group `G`: finds its route, resolves its tenant, and hands
     /// both to `G::route`; whatever comes back is rendered by [`crate::serve`].
     pub async fn handle<G: Group>(&self, req: Request) -> Response<Body> {

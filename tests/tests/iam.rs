@@ -200,7 +200,7 @@ async fn every_call_a_function_makes_is_allowed_by_its_policy() {
         "region": "us-east-1", "userPoolId": t.user_pool_id, "userName": "iam-user",
         "callerContext": {"awsSdkVersion": "test", "clientId": t.app_client_id},
         "request": {"userAttributes": {}, "privateChallengeParameters": {},
-                    "challengeAnswer": "not-the-code", "userNotFound": false},
+                    "challengeAnswer": "passkey-registration:not-the-code", "userNotFound": false},
         "response": {}
     });
     custom_auth::handle(

@@ -185,11 +185,15 @@ async fn a_passkey_registered_through_the_api_signs_in_and_a_tampered_assertion_
     assert_eq!(listed.status, 200, "{}", listed.body);
     assert_eq!(listed.data()["passkeys"][0]["credentialID"], id.as_str());
     assert_eq!(listed.data()["passkeys"][0]["relyingPartyID"], "localhost");
-    // an admin cannot list them: Cognito offers no admin operation for it
+    // an admin sees ids, names and dates only (through a session of the user's own the API
+    // makes and ends: Cognito has no admin operation for it)
     let (_, admin) = stack.admin_token(&t, &app).await;
     let by_admin =
         call::<users::Group>(&app, &t, "GET", "/users/pia/passkeys", Value::Null, &admin).await;
-    assert_eq!((by_admin.status, by_admin.slug()), (403, "forbidden"));
+    assert_eq!(by_admin.status, 200, "{}", by_admin.body);
+    assert_eq!(by_admin.data()["passkeys"][0]["credentialID"], id.as_str());
+    assert!(by_admin.data()["passkeys"][0]["relyingPartyID"].is_null());
+    assert_eq!(by_admin.data()["passkeys"][0]["transports"], json!([]));
 
     // the passkey signs in, without the password
     let (challenge, credential) = assertion(&app, &t, "pia", &mut browser).await;
@@ -291,7 +295,7 @@ async fn link_item(
         .table_name(&stack.config.account_state_table)
         .key(
             "pk",
-            AttributeValue::S(format!("passkey-link#{}#{user}", t.user_pool_id)),
+            AttributeValue::S(format!("passkey-registration#{}#{user}", t.user_pool_id)),
         )
         .consistent_read(true)
         .send()
@@ -356,7 +360,7 @@ async fn a_registration_code_registers_one_passkey_without_the_password() {
     let item = link_item(&stack, &t, "rita")
         .await
         .expect("the link's item");
-    let hash = shared::domain::lock::PasskeyLink::hash_of(&code);
+    let hash = shared::domain::lock::OneTimeCode::hash_of(&code);
     assert_eq!(item["codeHash"].as_s().unwrap(), &hash);
     assert!(
         !format!("{item:?}").contains(&code),
@@ -396,6 +400,18 @@ async fn a_registration_code_registers_one_passkey_without_the_password() {
         (malformed.status, malformed.slug()),
         (400, "invalid-request")
     );
+
+    let methods = |token: String| {
+        let app = &app;
+        let t = &t;
+        async move {
+            let path = "/users/rita/authentication-methods";
+            let a = call::<users::Group>(app, t, "GET", path, Value::Null, &token).await;
+            assert_eq!(a.status, 200, "{}", a.body);
+            a.data()["methods"].clone()
+        }
+    };
+    assert_eq!(methods(own.clone()).await, json!(["PASSWORD"]));
 
     // the holder's ceremony: options, a credential the browser made, a tampered one refused
     // (the code stays good), then the real one
@@ -461,6 +477,9 @@ async fn a_registration_code_registers_one_passkey_without_the_password() {
     let listed =
         call::<users::Group>(&app, &t, "GET", "/users/rita/passkeys", Value::Null, &own).await;
     assert_eq!(listed.data()["passkeys"][0]["credentialID"], id.as_str());
+    // the user sees it among their methods, and so does an admin
+    assert_eq!(methods(own.clone()).await, json!(["PASSWORD", "PASSKEY"]));
+    assert_eq!(methods(admin.clone()).await, json!(["PASSWORD", "PASSKEY"]));
     // spent: neither step takes it again
     let again = start("rita", code.clone()).await;
     assert_eq!((again.status, again.slug()), (401, "invalid-credentials"));
@@ -468,8 +487,8 @@ async fn a_registration_code_registers_one_passkey_without_the_password() {
     assert_eq!((again.status, again.slug()), (401, "invalid-credentials"));
 
     // the passkey signs in
-    let (challenge, assertion) = assertion(&app, &t, "rita", &mut browser).await;
-    let signed_in = answer(&app, &t, "rita", &challenge, &assertion).await;
+    let (challenge, proof) = assertion(&app, &t, "rita", &mut browser).await;
+    let signed_in = answer(&app, &t, "rita", &challenge, &proof).await;
     assert_eq!(signed_in.status, 200, "{}", signed_in.body);
 
     // a locked user's code is refused, by the API and by the pool's trigger alike
@@ -493,6 +512,40 @@ async fn a_registration_code_registers_one_passkey_without_the_password() {
         refused.body
     );
 
+    // the account is locked (a lost laptop): an admin removes its passkey all the same, through
+    // a session of the user's that the pool's Pre Authentication trigger lets through the lock
+    // for the API's own admin-access code only
+    let path = format!("/users/rita/passkeys/{id}");
+    let removed = call::<users::Group>(&app, &t, "DELETE", &path, Value::Null, &admin).await;
+    assert_eq!(
+        removed.data(),
+        &json!({"credentialID": id, "deleted": true}),
+        "{}",
+        removed.body
+    );
+    let code_item = stack
+        .dynamodb
+        .get_item()
+        .table_name(&stack.config.account_state_table)
+        .key(
+            "pk",
+            AttributeValue::S(format!("admin-access#{}#rita", t.user_pool_id)),
+        )
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap();
+    assert!(code_item.item.is_none(), "the admin-access code is spent");
+    // the lock still refuses every other sign-in: the holder's code, and rita herself
+    let still = start("rita", code.clone()).await;
+    assert_eq!((still.status, still.slug()), (403, "account-locked"));
+    let unlocked =
+        call::<lock::Group>(&app, &t, "PUT", "/users/rita/unlock", Value::Null, &admin).await;
+    assert_eq!(unlocked.status, 200, "{}", unlocked.body);
+    let (challenge, assertion) = assertion(&app, &t, "rita", &mut browser).await;
+    let gone = answer(&app, &t, "rita", &challenge, &assertion).await;
+    assert_eq!((gone.status, gone.slug()), (401, "invalid-credentials"));
+
     // the trail: the admin's hand-out, the holder's steps, their outcomes
     let trail = account_api_tests::stack::trail(&app, &t, "rita", &admin).await;
     let seen = |action: &str, outcome: &str| trail.iter().any(|(a, o)| a == action && o == outcome);
@@ -511,4 +564,6 @@ async fn a_registration_code_registers_one_passkey_without_the_password() {
         seen("start-passkey-registration", "account-locked"),
         "{trail:?}"
     );
+    assert!(seen("admin-access", "success"), "{trail:?}");
+    assert!(seen("delete-passkey", "success"), "{trail:?}");
 }

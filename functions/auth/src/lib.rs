@@ -116,13 +116,15 @@ impl shared::Group for Group {
                 let mut body: registration::Start = json_body(req, limit)?;
                 body.user_id = app.canonical(tenant, body.user_id).await?;
                 let user = body.user_id.clone();
+                let kept = registration::kept(app, tenant, &user).await?;
+                let actor = registration::actor(kept.as_ref());
                 let mut checked = Checked::Neither;
                 let work = async {
-                    let (result, c) = registration::start(app, tenant, body).await;
+                    let (result, c) = registration::start(app, tenant, body, kept.as_ref()).await;
                     checked = c;
                     visible(tenant, result)
                 };
-                let result = app.audited(&call, &user, "self", work).await;
+                let result = app.audited(&call, &user, &actor, work).await;
                 hold(app, tenant, &call, checked).await;
                 return Reply::ok(&result?);
             }
@@ -130,13 +132,15 @@ impl shared::Group for Group {
                 let mut body: registration::Verify = json_body(req, limit)?;
                 body.user_id = app.canonical(tenant, body.user_id).await?;
                 let user = body.user_id.clone();
+                let kept = registration::kept(app, tenant, &user).await?;
+                let actor = registration::actor(kept.as_ref());
                 let mut checked = Checked::Neither;
                 let work = async {
-                    let (result, c) = registration::verify(app, tenant, body).await;
+                    let (result, c) = registration::verify(app, tenant, body, kept.as_ref()).await;
                     checked = c;
                     visible(tenant, result)
                 };
-                let result = app.audited(&call, &user, "self", work).await;
+                let result = app.audited(&call, &user, &actor, work).await;
                 hold(app, tenant, &call, checked).await;
                 return Reply::ok(&result?);
             }

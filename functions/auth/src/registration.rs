@@ -5,8 +5,9 @@
 //!
 //! Cognito registers a passkey only with the user's own access token, so each step first turns
 //! the code into a sign-in of its own (`CUSTOM_AUTH`, the pool's custom-auth triggers checking
-//! the code against its hash). The tokens never leave this function: the holder gets the
-//! options, then the credential's id, nothing that opens the account.
+//! the code against its hash). The tokens never leave this function (the holder gets the
+//! options, then the credential's id, nothing that opens the account) and are revoked once
+//! used.
 //!
 //! The code is taken (a conditional delete: of concurrent verifies, one registers) only after
 //! the sign-in, which needs it, and put back if Cognito then refuses the credential, so that a
@@ -15,8 +16,8 @@
 use serde::{Deserialize, Serialize};
 use shared::{
     ApiError, App, Ports,
-    domain::directory::{Directory, DirectoryError},
-    domain::lock::{LockStore, PasskeyLink},
+    domain::directory::{Directory, DirectoryError, Tokens},
+    domain::lock::{CodePurpose, LockStore, OneTimeCode},
     domain::store::Chain,
     domain::tenant::Tenant,
     http::request::UserId,
@@ -24,7 +25,7 @@ use shared::{
 
 use super::{Checked, Guarded, ensure_unlocked, lock_refusal};
 
-/// The holder's code: base64url, as `PasskeyLink::new_code` makes them. Never printed.
+/// The holder's code: base64url, as `OneTimeCode::new_code` makes them. Never printed.
 #[derive(Deserialize)]
 #[serde(try_from = "String")]
 pub(crate) struct RegistrationCode(String);
@@ -82,22 +83,51 @@ pub(crate) struct Registered {
 /// What a registration credential may weigh at most, as JSON (an attestation is a few KiB).
 const CREDENTIAL_LIMIT: usize = 16 * 1024;
 
+/// The user's registration code as kept, read before anything else: the actor of the steps'
+/// audit entries is the admin who made it (`code:<sub>`).
+pub(crate) async fn kept<P: Ports>(
+    app: &App<P>,
+    tenant: &Tenant,
+    user: &UserId,
+) -> Result<Option<OneTimeCode>, ApiError> {
+    let purpose = CodePurpose::PasskeyRegistration;
+    Ok(app
+        .locks
+        .one_time_code(purpose, &tenant.user_pool_id, user)
+        .await?)
+}
+
+/// Who the audit names for a holder's step.
+pub(crate) fn actor(kept: Option<&OneTimeCode>) -> String {
+    kept.map_or_else(|| "self".into(), |k| format!("code:{}", k.created_by))
+}
+
 /// The code's sign-in: the user's access token, or the refusal the holder sees. A code that is
-/// not the user's (wrong, spent, expired, another user's) and no such user read alike.
+/// not the user's (wrong, spent, expired, another user's) and no such user read alike, and are
+/// refused on the kept record alone, before the lock or Cognito is asked: nobody without the
+/// code learns whether the user exists or is locked, or makes Cognito and the triggers work.
 async fn signed_in<P: Ports>(
     app: &App<P>,
     tenant: &Tenant,
     user: &UserId,
     code: &RegistrationCode,
-) -> Result<String, (ApiError, Checked)> {
+    kept: Option<&OneTimeCode>,
+) -> Result<Tokens, (ApiError, Checked)> {
+    let now = std::time::SystemTime::now();
+    let admitted =
+        kept.is_some_and(|k| k.app_client_id == tenant.app_client_id && k.admits(&code.0, now));
+    if !admitted {
+        return Err((ApiError::InvalidCredentials, Checked::Neither));
+    }
     if let Err(e) = ensure_unlocked(app, tenant, user, Guarded::Credential).await {
         let (Err(e), checked) = lock_refusal::<()>(e) else {
             unreachable!("lock_refusal refuses")
         };
         return Err((e, checked));
     }
-    match app.directory.code_auth(tenant, user, &code.0).await {
-        Ok(result) => result.authentication_result.map(|t| t.access_token).ok_or((
+    let answer = CodePurpose::PasskeyRegistration.answer(&code.0);
+    match app.directory.code_auth(tenant, user, &answer).await {
+        Ok(result) => result.authentication_result.ok_or((
             ApiError::Internal("Cognito issued no tokens".into()),
             Checked::Neither,
         )),
@@ -123,12 +153,17 @@ pub(crate) async fn start<P: Ports>(
     app: &App<P>,
     tenant: &Tenant,
     body: Start,
+    kept: Option<&OneTimeCode>,
 ) -> (Result<Started, ApiError>, Checked) {
-    let token = match signed_in(app, tenant, &body.user_id, &body.code).await {
-        Ok(token) => token,
+    let session = match signed_in(app, tenant, &body.user_id, &body.code, kept).await {
+        Ok(session) => session,
         Err((e, checked)) => return (Err(e), checked),
     };
-    let options = app.directory.start_passkey(tenant, &token).await;
+    let options = app
+        .directory
+        .start_passkey(tenant, &session.access_token)
+        .await;
+    app.end_code_session(tenant, &session).await;
     (
         options
             .map(|o| Started {
@@ -145,6 +180,7 @@ pub(crate) async fn verify<P: Ports>(
     app: &App<P>,
     tenant: &Tenant,
     body: Verify,
+    kept: Option<&OneTimeCode>,
 ) -> (Result<Registered, ApiError>, Checked) {
     let user = &body.user_id;
     let id = body
@@ -161,15 +197,33 @@ pub(crate) async fn verify<P: Ports>(
             Checked::Neither,
         );
     };
-    let token = match signed_in(app, tenant, user, &body.code).await {
-        Ok(token) => token,
+    let session = match signed_in(app, tenant, user, &body.code, kept).await {
+        Ok(session) => session,
         Err((e, checked)) => return (Err(e), checked),
     };
+    let (result, checked) =
+        take_and_complete(app, tenant, user, &body.code, &session, &credential, id).await;
+    app.end_code_session(tenant, &session).await;
+    (result, checked)
+}
+
+/// The code taken, then `CompleteWebAuthnRegistration` with the code's session; the code put
+/// back if Cognito refused the credential.
+async fn take_and_complete<P: Ports>(
+    app: &App<P>,
+    tenant: &Tenant,
+    user: &UserId,
+    code: &RegistrationCode,
+    session: &Tokens,
+    credential: &serde_json::Value,
+    id: String,
+) -> (Result<Registered, ApiError>, Checked) {
     let pool = &tenant.user_pool_id;
-    let hash = PasskeyLink::hash_of(&body.code.0);
+    let hash = OneTimeCode::hash_of(&code.0);
+    let purpose = CodePurpose::PasskeyRegistration;
     let taken = match app
         .locks
-        .take_passkey_link(pool, user, &hash, std::time::SystemTime::now())
+        .take_code(purpose, pool, user, &hash, std::time::SystemTime::now())
         .await
     {
         Ok(Some(link)) => link,
@@ -179,18 +233,22 @@ pub(crate) async fn verify<P: Ports>(
     };
     match app
         .directory
-        .complete_passkey(tenant, &token, &credential)
+        .complete_passkey(tenant, &session.access_token, credential)
         .await
     {
         Ok(()) => (Ok(Registered { credential_id: id }), Checked::Neither),
-        Err(e) => {
-            if let Err(lost) = app.locks.put_passkey_link(pool, user, &taken, false).await {
+        // Cognito looked at the credential and refused it: nothing was registered, and the
+        // code goes back for another try. After any other failure (a timeout, say) the
+        // passkey may have been registered all the same, so the code stays spent.
+        Err(e @ DirectoryError::InvalidParameter) => {
+            if let Err(lost) = app.locks.put_code(purpose, pool, user, &taken, false).await {
                 tracing::error!(
                     cause = %Chain(&lost),
-                    "a registration code could not be put back after a failed registration"
+                    "a registration code could not be put back after a refused registration"
                 );
             }
             (Err(refused(e)), Checked::Neither)
         }
+        Err(e) => (Err(refused(e)), Checked::Neither),
     }
 }

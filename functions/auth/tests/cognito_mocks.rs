@@ -619,3 +619,149 @@ async fn a_passkey_sign_in_asks_user_auth_for_web_authn_and_answers_with_the_cre
     assert_eq!((status, slug(&body)), (400, "invalid-request"), "{body}");
     assert_eq!((start.num_calls(), respond.num_calls()), (1, 1));
 }
+
+/// A passkey registration code's two steps: each a custom sign-in (`CUSTOM_AUTH`, then the
+/// `CUSTOM_CHALLENGE` answered with the code, under the username and secret hash), then the
+/// WebAuthn registration with that sign-in's own access token, which goes nowhere else and is
+/// revoked once used.
+#[tokio::test]
+async fn a_registration_code_signs_in_by_custom_auth_and_registers_with_that_token() {
+    use aws_sdk_cognitoidentityprovider::operation::{
+        complete_web_authn_registration::CompleteWebAuthnRegistrationOutput,
+        start_web_authn_registration::StartWebAuthnRegistrationOutput,
+    };
+    use shared::domain::lock::{CodePurpose, LockStore, OneTimeCode};
+    const CODE: &str = "Q29kZS10aGF0LWlzLTQzLWNoYXJhY3RlcnMtbG9uZy1v";
+
+    let describe = describe_with_secret();
+    let start = mock!(Client::initiate_auth)
+        .match_requests(|r| {
+            let p = r.auth_parameters().unwrap();
+            r.auth_flow() == Some(&AuthFlowType::CustomAuth)
+                && r.client_id() == Some("client123")
+                && p.get("USERNAME").map(String::as_str) == Some("demo-user")
+                && p.get("SECRET_HASH").map(String::as_str) == Some(EXPECTED_HASH)
+                && p.len() == 2
+        })
+        .then_output(|| {
+            InitiateAuthOutput::builder()
+                .challenge_name(ChallengeNameType::CustomChallenge)
+                .session("custom-session")
+                .challenge_parameters("purpose", "passkey-registration-code")
+                .challenge_parameters("USERNAME", "demo-user")
+                .build()
+        });
+    let answer = mock!(Client::respond_to_auth_challenge)
+        .match_requests(|r| {
+            let c = r.challenge_responses().unwrap();
+            r.challenge_name() == Some(&ChallengeNameType::CustomChallenge)
+                && r.session() == Some("custom-session")
+                && c.get("ANSWER").map(String::as_str)
+                    == Some(&format!("passkey-registration:{CODE}")[..])
+                && c.get("USERNAME").map(String::as_str) == Some("demo-user")
+                && c.get("SECRET_HASH").map(String::as_str) == Some(EXPECTED_HASH)
+        })
+        .then_output(|| {
+            RespondToAuthChallengeOutput::builder()
+                .authentication_result(
+                    AuthenticationResultType::builder()
+                        .access_token("code-access")
+                        .refresh_token("code-refresh")
+                        .expires_in(3600)
+                        .token_type("Bearer")
+                        .build(),
+                )
+                .build()
+        });
+    let options = mock!(Client::start_web_authn_registration)
+        .match_requests(|r| r.access_token() == Some("code-access"))
+        .then_output(|| {
+            StartWebAuthnRegistrationOutput::builder()
+                .credential_creation_options(aws_smithy_types::Document::Object(
+                    [(
+                        "challenge".to_string(),
+                        aws_smithy_types::Document::String("c-9".into()),
+                    )]
+                    .into(),
+                ))
+                .build()
+                .unwrap()
+        });
+    let complete = mock!(Client::complete_web_authn_registration)
+        .match_requests(|r| {
+            r.access_token() == Some("code-access")
+                && r.credential().is_some_and(|c| {
+                    matches!(c, aws_smithy_types::Document::Object(m)
+                        if matches!(m.get("id"), Some(aws_smithy_types::Document::String(id)) if id == "AbC-_1"))
+                })
+        })
+        .then_output(|| CompleteWebAuthnRegistrationOutput::builder().build());
+    // each step's session is revoked once used, with the app client's secret
+    let revoke = mock!(Client::revoke_token)
+        .match_requests(|r| {
+            r.token() == Some("code-refresh")
+                && r.client_id() == Some("client123")
+                && r.client_secret() == Some("s3cr3t-value")
+        })
+        .then_output(|| {
+            aws_sdk_cognitoidentityprovider::operation::revoke_token::RevokeTokenOutput::builder()
+                .build()
+        });
+    let app = mock_app(client(&[
+        &describe, &start, &answer, &options, &complete, &revoke,
+    ]));
+    let link = OneTimeCode {
+        code_hash: OneTimeCode::hash_of(CODE),
+        sub: "sub-demo-user".into(),
+        app_client_id: "client123".into(),
+        expires_at: shared::time::epoch_seconds(std::time::SystemTime::now()) + 600,
+        created_at: "2026-11-29T10:00:00Z".into(),
+        created_by: "admin-sub".into(),
+    };
+    let user = shared::http::request::UserId::parse("demo-user").unwrap();
+    let pool = mock_tenant().user_pool_id;
+    let purpose = CodePurpose::PasskeyRegistration;
+    let kept = app.locks.put_code(purpose, &pool, &user, &link, true).await;
+    kept.unwrap();
+
+    let (status, body, _) = call(
+        &app,
+        request(
+            "/passkey-registration",
+            json!({"userID": "demo-user", "code": CODE}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["data"]["credentialCreationOptions"]["challenge"],
+        "c-9"
+    );
+    assert!(
+        !body.to_string().contains("code-access"),
+        "the sign-in's tokens stay in the function"
+    );
+    assert_eq!(
+        (start.num_calls(), answer.num_calls(), options.num_calls()),
+        (1, 1, 1)
+    );
+
+    let credential = json!({"id": "AbC-_1", "rawId": "AbC-_1", "type": "public-key",
+                            "response": {"clientDataJSON": "e30", "attestationObject": "AA"}});
+    let (status, body, _) = call(
+        &app,
+        request(
+            "/passkey-registration/verify",
+            json!({"userID": "demo-user", "code": CODE, "credential": credential}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"], json!({"credentialID": "AbC-_1"}));
+    assert_eq!((start.num_calls(), complete.num_calls()), (2, 1));
+    assert_eq!(revoke.num_calls(), 2, "both steps' sessions revoked");
+    // spent
+    let left = app.locks.one_time_code(purpose, &pool, &user).await;
+    assert_eq!(left.unwrap(), None);
+    assert!(!body.to_string().contains("code-access"));
+}

@@ -1,4 +1,5 @@
-//! Cognito's custom sign-in triggers, for one purpose: a passkey registration code.
+//! Cognito's custom sign-in triggers: a one-time code the API made (`CodePurpose`), a passkey
+//! registration code in its holder's hands or the API's own access for an admin.
 //!
 //! An admin hands a user a one-time code (`POST /users/{userID}/passkeys/registration-link`);
 //! the API keeps only its SHA-256. Cognito can register a passkey only with the user's own
@@ -9,11 +10,11 @@
 //! - **Define** asks for one custom challenge, issues tokens after one right answer, and fails
 //!   the sign-in after anything else (one answer per sign-in: no guessing in a loop).
 //! - **Create** names the challenge; nothing secret goes into it.
-//! - **Verify** reads the user's link from the account-state table and admits the answer only
-//!   if it hashes to the kept code, the link is unexpired, and the sign-in comes through the
-//!   app client the link was made for (the tenant's, which has a secret: only the API can
-//!   start a sign-in on it). It never consumes the link: the API does, once the passkey is
-//!   registered.
+//! - **Verify** reads the code the answer's purpose names (`purpose:code`) from the
+//!   account-state table and admits the answer only if it hashes to the kept code, the code is
+//!   unexpired, was made for this account (`sub`), and the sign-in comes through the app
+//!   client it was made for (the tenant's, which has a secret: only the API can start a
+//!   sign-in on it). It never consumes the code: the API does.
 //!
 //! Any store error fails the sign-in closed.
 
@@ -25,7 +26,11 @@ use aws_lambda_events::event::cognito::{
 };
 use lambda_runtime::LambdaEvent;
 use serde_json::Value;
-use shared::{domain::lock::LockStore, domain::store::Chain, http::request::UserId};
+use shared::{
+    domain::lock::{CodePurpose, LockStore},
+    domain::store::Chain,
+    http::request::UserId,
+};
 
 /// The challenge's one public parameter: what the answer is.
 pub const PURPOSE: &str = "passkey-registration-code";
@@ -146,18 +151,28 @@ pub async fn verify<L: LockStore>(
         Some(Value::String(s)) => s.as_str(),
         _ => "",
     };
-    let link = locks.passkey_link(pool, &user).await.map_err(|e| {
-        tracing::error!(cause = %Chain(&e), "account state unreadable: refusing the sign-in");
-        Refusal::Unavailable
-    })?;
+    let Some((purpose, code)) = CodePurpose::of_answer(answer) else {
+        tracing::info!(outcome = "refused", "an answer naming no purpose");
+        event.response.answer_correct = false;
+        return Ok(event);
+    };
+    let sub = event.request.user_attributes.get("sub").map(String::as_str);
+    let link = locks
+        .one_time_code(purpose, pool, &user)
+        .await
+        .map_err(|e| {
+            tracing::error!(cause = %Chain(&e), "account state unreadable: refusing the sign-in");
+            Refusal::Unavailable
+        })?;
     let right = !event.request.user_not_found
-        && !answer.is_empty()
-        && link
-            .as_ref()
-            .is_some_and(|l| l.app_client_id == client && l.admits(answer, now));
+        && !code.is_empty()
+        && link.as_ref().is_some_and(|l| {
+            l.app_client_id == client && Some(l.sub.as_str()) == sub && l.admits(code, now)
+        });
     tracing::info!(
+        purpose = purpose.as_str(),
         outcome = if right { "admitted" } else { "refused" },
-        "passkey registration code checked"
+        "one-time code checked"
     );
     event.response.answer_correct = right;
     Ok(event)

@@ -7,7 +7,7 @@ use custom_auth::{PURPOSE, Refusal, handle};
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{Value, json};
 use shared::{
-    domain::lock::{LockStore, PasskeyLink},
+    domain::lock::{CodePurpose, LockStore, OneTimeCode},
     http::request::UserId,
     testing::InMemoryLocks,
 };
@@ -28,9 +28,10 @@ fn now() -> SystemTime {
     SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000)
 }
 
-fn link(code: &str, client: &str, expires_at: u64) -> PasskeyLink {
-    PasskeyLink {
-        code_hash: PasskeyLink::hash_of(code),
+fn link(code: &str, client: &str, expires_at: u64) -> OneTimeCode {
+    OneTimeCode {
+        code_hash: OneTimeCode::hash_of(code),
+        sub: "8e4f1c2a-0000-4000-8000-00000000d3m0".into(),
         app_client_id: client.into(),
         expires_at,
         created_at: "2027-01-15T08:00:00Z".into(),
@@ -94,36 +95,38 @@ async fn create_names_the_purpose_and_keeps_nothing_secret() {
 }
 
 #[tokio::test]
-async fn verify_admits_only_the_unexpired_code_of_the_link_for_this_client() {
+async fn verify_admits_only_the_unexpired_code_of_its_purpose_for_this_account_and_client() {
     let locks = InMemoryLocks::default();
     let user = UserId::of_cognito("demo-user").unwrap();
     let soon = 1_800_000_000 + 600;
     let answer = |out: Value| out["response"]["answerCorrect"].as_bool().unwrap();
+    let right = json!("passkey-registration:the-code");
 
-    // no link at all
+    // no code at all
     assert!(!answer(
-        run(&locks, verify_event(json!("the-code")), now())
+        run(&locks, verify_event(right.clone()), now())
             .await
             .unwrap()
     ));
 
+    let purpose = CodePurpose::PasskeyRegistration;
+    let kept = link("the-code", "test-client", soon);
     locks
-        .put_passkey_link(
-            "us-east-1_test",
-            &user,
-            &link("the-code", "test-client", soon),
-            true,
-        )
+        .put_code(purpose, "us-east-1_test", &user, &kept, true)
         .await
         .unwrap();
     assert!(answer(
-        run(&locks, verify_event(json!("the-code")), now())
+        run(&locks, verify_event(right.clone()), now())
             .await
             .unwrap()
     ));
     for wrong in [
-        json!("the-cod"),
-        json!("the-code "),
+        json!("passkey-registration:the-cod"),
+        json!("passkey-registration:the-code "),
+        // the code alone, or under the other purpose (whose record is not there)
+        json!("the-code"),
+        json!("admin-access:the-code"),
+        json!("passkey-registration:"),
         json!(""),
         json!(null),
         json!(7),
@@ -140,22 +143,21 @@ async fn verify_admits_only_the_unexpired_code_of_the_link_for_this_client() {
     // after its expiry
     let later = now() + Duration::from_secs(600);
     assert!(!answer(
-        run(&locks, verify_event(json!("the-code")), later)
+        run(&locks, verify_event(right.clone()), later)
             .await
             .unwrap()
     ));
     // through another app client of the pool (a public one, the hosted UI's)
-    let mut other = verify_event(json!("the-code"));
+    let mut other = verify_event(right.clone());
     other["callerContext"]["clientId"] = json!("another-client");
     assert!(!answer(run(&locks, other, now()).await.unwrap()));
-    // the verify trigger never consumes the link
-    assert!(
-        locks
-            .passkey_link("us-east-1_test", &user)
-            .await
-            .unwrap()
-            .is_some()
-    );
+    // another account under the same name (deleted and made again outside the API)
+    let mut again = verify_event(right.clone());
+    again["request"]["userAttributes"]["sub"] = json!("another-sub");
+    assert!(!answer(run(&locks, again, now()).await.unwrap()));
+    // the verify trigger never consumes the code
+    let still = locks.one_time_code(purpose, "us-east-1_test", &user).await;
+    assert!(still.unwrap().is_some());
 }
 
 #[tokio::test]
@@ -165,7 +167,7 @@ async fn an_unreadable_store_or_a_strange_event_fails_closed() {
         .unavailable
         .store(true, std::sync::atomic::Ordering::SeqCst);
     assert!(matches!(
-        run(&locks, verify_event(json!("the-code")), now()).await,
+        run(&locks, verify_event(json!("admin-access:the-code")), now()).await,
         Err(Refusal::Unavailable)
     ));
     let mut other = event("define-first-challenge");
@@ -174,7 +176,7 @@ async fn an_unreadable_store_or_a_strange_event_fails_closed() {
         run(&locks, other, now()).await,
         Err(Refusal::Malformed)
     ));
-    let mut nameless = verify_event(json!("x"));
+    let mut nameless = verify_event(json!("admin-access:x"));
     nameless["userName"] = json!(null);
     locks
         .unavailable

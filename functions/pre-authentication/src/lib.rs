@@ -4,7 +4,14 @@
 
 use aws_lambda_events::event::cognito::CognitoEventUserPoolsPreAuthentication;
 use lambda_runtime::LambdaEvent;
-use shared::{domain::lock::LockStore, domain::store::Chain, http::request::UserId};
+use std::time::SystemTime;
+
+use shared::{
+    domain::lock::{CodePurpose, LockStore},
+    domain::store::Chain,
+    http::request::UserId,
+    time::epoch_seconds,
+};
 
 /// Why a sign-in was refused. Cognito shows the text to the client as
 /// `PreAuthentication failed with error <text>.`, so it says nothing about the account beyond
@@ -35,6 +42,29 @@ pub async fn handle<L: LockStore>(
         Refusal::Unavailable
     })?;
     if state.lock.is_some() {
+        // The one sign-in a lock lets through: the API's own, for an admin (a live
+        // admin-access code made for this app client, which has a secret only the API holds;
+        // the custom-auth triggers then check the code itself).
+        let client = header
+            .caller_context
+            .client_id
+            .as_deref()
+            .unwrap_or_default();
+        let access = locks
+            .one_time_code(CodePurpose::AdminAccess, pool, &user)
+            .await
+            .map_err(|e| {
+                tracing::error!(cause = %Chain(&e), "account state unreadable: refusing the sign-in");
+                Refusal::Unavailable
+            })?;
+        let now = epoch_seconds(SystemTime::now());
+        if access.is_some_and(|a| a.app_client_id == client && a.expires_at > now) {
+            tracing::info!(
+                outcome = "admin-access",
+                "a locked account's sign-in by the API for an admin"
+            );
+            return Ok(event.payload);
+        }
         tracing::info!(outcome = "account-locked", "sign-in refused");
         return Err(Refusal::Locked);
     }

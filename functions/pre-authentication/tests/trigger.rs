@@ -83,3 +83,48 @@ async fn an_unreadable_store_fails_closed() {
     let err = handle(&locks, event("sign-in")).await.unwrap_err();
     assert!(matches!(err, Refusal::Unavailable));
 }
+
+#[tokio::test]
+async fn a_lock_lets_through_only_the_apis_own_admin_access_for_its_app_client() {
+    use shared::domain::lock::{CodePurpose, LockStore, OneTimeCode};
+    let locks = InMemoryLocks::default();
+    locks.lock_now("demo-user", lock(None));
+    let user = shared::http::request::UserId::of_cognito("demo-user").unwrap();
+    let code = |client: &str, expires_at: u64| OneTimeCode {
+        code_hash: OneTimeCode::hash_of("c"),
+        sub: "s".into(),
+        app_client_id: client.into(),
+        expires_at,
+        created_at: "2026-11-29T10:00:00Z".into(),
+        created_by: "admin-sub".into(),
+    };
+    let soon = shared::time::epoch_seconds(std::time::SystemTime::now()) + 60;
+    let put = |c: OneTimeCode, purpose: CodePurpose| {
+        let (locks, user) = (&locks, &user);
+        async move {
+            locks
+                .put_code(purpose, "us-east-1_test", user, &c, true)
+                .await
+                .unwrap();
+        }
+    };
+    // a registration code is no way through a lock; nor an admin-access code of another
+    // client, or an expired one
+    put(code("test-client", soon), CodePurpose::PasskeyRegistration).await;
+    assert!(matches!(
+        handle(&locks, event("sign-in")).await,
+        Err(Refusal::Locked)
+    ));
+    put(code("another-client", soon), CodePurpose::AdminAccess).await;
+    assert!(matches!(
+        handle(&locks, event("sign-in")).await,
+        Err(Refusal::Locked)
+    ));
+    put(code("test-client", 1), CodePurpose::AdminAccess).await;
+    assert!(matches!(
+        handle(&locks, event("sign-in")).await,
+        Err(Refusal::Locked)
+    ));
+    put(code("test-client", soon), CodePurpose::AdminAccess).await;
+    assert!(handle(&locks, event("sign-in")).await.is_ok());
+}

@@ -14,7 +14,7 @@ use shared::{
     domain::tenant::Tenant,
     domain::token::Caller,
     domain::validate::{Code, Text},
-    http::request::{UserId, json_body},
+    http::request::{UserId, bearer_token, json_body},
 };
 
 use super::{Op, admin_or_self, own_token};
@@ -50,6 +50,16 @@ impl AuthenticationMethods {
             methods,
             preferred: user.preferred_factor.map(Factor::method),
         }
+    }
+
+    /// PASSKEY, in the contract's order (after the second factors, before IDP).
+    fn add_passkey(&mut self) {
+        let at = self
+            .methods
+            .iter()
+            .position(|m| *m == "IDP")
+            .unwrap_or(self.methods.len());
+        self.methods.insert(at, "PASSKEY");
     }
 }
 
@@ -129,10 +139,36 @@ fn not_offered(e: DirectoryError) -> ApiError {
 pub(crate) async fn methods<P: Ports>(app: &App<P>, call: &Call<Op>) -> Result<Reply, ApiError> {
     let (req, tenant) = (&call.req, &call.tenant);
     let refusal = "a user can only read their own authentication methods";
-    let (_, user, _) = admin_or_self(app, req, tenant, refusal).await?;
-    Reply::ok(&AuthenticationMethods::of(
-        &directory_user(app, tenant, &user).await?,
-    ))
+    let (caller, user, _) = admin_or_self(app, req, tenant, refusal).await?;
+    // Cognito lists a user's passkeys with that user's own token only: the user's own, or, for
+    // an admin asking about someone else, a session of the user's the API makes and ends
+    // (`passkeys::as_user`), only where the pool offers passkeys at all
+    let own = caller.username.to_lowercase() == user.as_str();
+    let passkeys = async {
+        if !app.directory.offers_passkeys(tenant).await? {
+            return Ok(false);
+        }
+        let listed = if own {
+            let listed = app
+                .directory
+                .list_passkeys(tenant, bearer_token(req)?)
+                .await;
+            listed.map_err(DirectoryError::for_admin)?
+        } else {
+            crate::passkeys::as_user(app, call, &user, &caller.sub, |token| async move {
+                let listed = app.directory.list_passkeys(tenant, &token).await;
+                listed.map_err(DirectoryError::for_admin)
+            })
+            .await?
+        };
+        Ok::<_, ApiError>(!listed.is_empty())
+    };
+    let (found, has_passkey) = tokio::join!(directory_user(app, tenant, &user), passkeys);
+    let mut methods = AuthenticationMethods::of(&found?);
+    if has_passkey? {
+        methods.add_passkey();
+    }
+    Reply::ok(&methods)
 }
 
 /// `POST /users/{userID}/totp`: the user starts an authenticator; nothing changes until a
@@ -404,7 +440,11 @@ mod tests {
             .into(),
             ..DirectoryUser::default()
         };
-        let m = AuthenticationMethods::of(&federated);
-        assert_eq!((m.methods, m.preferred), (vec!["IDP"], None));
+        let mut m = AuthenticationMethods::of(&federated);
+        m.add_passkey();
+        assert_eq!((m.methods, m.preferred), (vec!["PASSKEY", "IDP"], None));
+        let mut m = AuthenticationMethods::of(&user);
+        m.add_passkey();
+        assert_eq!(m.methods, ["PASSWORD", "TOTP", "OTP_EMAIL", "PASSKEY"]);
     }
 }

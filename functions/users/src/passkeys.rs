@@ -14,12 +14,12 @@ use serde::{Deserialize, Serialize};
 use shared::{
     ApiError, App, Call, Ports, Reply,
     domain::directory::{Directory, DirectoryError, Passkey},
-    domain::lock::{LockStore, PasskeyLink},
-    http::request::{json_body, path_user_id},
+    domain::lock::{CodePurpose, LockStore, OneTimeCode},
+    http::request::{UserId, bearer_token, json_body, path_user_id},
     time::{epoch_seconds, rfc3339},
 };
 
-use super::{Op, own_token};
+use super::{Op, admin_or_self, own_token};
 use crate::factors::ensure_recent_sign_in;
 
 #[derive(Debug, Serialize)]
@@ -109,18 +109,24 @@ pub(crate) async fn registration_link<P: Ports>(
         if !found.enabled {
             return Err(ApiError::AccountDisabled);
         }
+        let sub = found
+            .sub
+            .clone()
+            .ok_or_else(|| ApiError::Internal("Cognito named no sub for the user".into()))?;
         let now = std::time::SystemTime::now();
-        let code = PasskeyLink::new_code()?;
-        let expires = now + PasskeyLink::LIFETIME;
-        let link = PasskeyLink {
-            code_hash: PasskeyLink::hash_of(&code),
+        let code = OneTimeCode::new_code()?;
+        let purpose = CodePurpose::PasskeyRegistration;
+        let expires = now + purpose.lifetime();
+        let link = OneTimeCode {
+            code_hash: OneTimeCode::hash_of(&code),
+            sub,
             app_client_id: tenant.app_client_id.clone(),
             expires_at: epoch_seconds(expires),
             created_at: rfc3339(now),
             created_by: admin.sub.clone(),
         };
         app.locks
-            .put_passkey_link(&tenant.user_pool_id, &user, &link, true)
+            .put_code(purpose, &tenant.user_pool_id, &user, &link, true)
             .await?;
         Ok(LinkIssued {
             user_id: user.as_str().to_string(),
@@ -219,36 +225,146 @@ pub(crate) async fn verify<P: Ports>(app: &App<P>, call: &Call<Op>) -> Result<Re
 
 /// `GET /users/{userID}/passkeys`: the user's own.
 pub(crate) async fn list<P: Ports>(app: &App<P>, call: &Call<Op>) -> Result<Reply, ApiError> {
-    let refusal = "Cognito lists a user's passkeys only with that user's own token";
-    let (_, token, _) = own_token(app, call, refusal).await?;
-    let passkeys = app
-        .directory
-        .list_passkeys(&call.tenant, token)
-        .await
-        .map_err(DirectoryError::for_admin)?;
+    let (req, tenant) = (&call.req, &call.tenant);
+    let refusal = "a user can only list their own passkeys";
+    let (caller, user, _) = admin_or_self(app, req, tenant, refusal).await?;
+    if caller.username.to_lowercase() == user.as_str() {
+        let passkeys = app
+            .directory
+            .list_passkeys(tenant, bearer_token(req)?)
+            .await
+            .map_err(DirectoryError::for_admin)?;
+        return Reply::ok(&Listed { passkeys });
+    }
+    // an admin sees ids, names and dates only
+    let passkeys = as_user(app, call, &user, &caller.sub, |token| async move {
+        let listed = app.directory.list_passkeys(tenant, &token).await;
+        listed.map_err(DirectoryError::for_admin)
+    })
+    .await?
+    .into_iter()
+    .map(|p| Passkey {
+        relying_party_id: None,
+        authenticator_attachment: None,
+        transports: vec![],
+        ..p
+    })
+    .collect();
     Reply::ok(&Listed { passkeys })
+}
+
+/// For an admin, a session of the user's own: Cognito lists and deletes passkeys only with the
+/// user's token, and has no admin variant. The API makes a one-time code
+/// (`CodePurpose::AdminAccess`, a minute), signs in as the user with it through the pool's
+/// custom sign-in (the `custom-auth` triggers check it; only the API's app client, which has a
+/// secret, can start one), spends it at once, hands the access token to `work` and revokes the
+/// session after: its tokens never leave the function. The sign-in passes the user's lock
+/// (the Pre Authentication trigger lets a live admin-access code through), so an admin can
+/// clear a locked account's passkeys; not a disabled account's (403 `account-disabled`).
+/// Audited as `admin-access`, with the admin's `sub`.
+pub(crate) async fn as_user<P: Ports, T, F, Fut>(
+    app: &App<P>,
+    call: &Call<Op>,
+    user: &UserId,
+    admin: &str,
+    work: F,
+) -> Result<T, ApiError>
+where
+    F: FnOnce(String) -> Fut,
+    Fut: std::future::Future<Output = Result<T, ApiError>>,
+{
+    let tenant = &call.tenant;
+    let session = async {
+        let found = app
+            .directory
+            .find_user(tenant, user)
+            .await
+            .map_err(DirectoryError::for_admin)?
+            .ok_or(ApiError::UserNotFound)?;
+        if !found.enabled {
+            return Err(ApiError::AccountDisabled);
+        }
+        let sub = found
+            .sub
+            .ok_or_else(|| ApiError::Internal("Cognito named no sub for the user".into()))?;
+        let purpose = CodePurpose::AdminAccess;
+        let code = OneTimeCode::new_code()?;
+        let now = std::time::SystemTime::now();
+        let kept = OneTimeCode {
+            code_hash: OneTimeCode::hash_of(&code),
+            sub,
+            app_client_id: tenant.app_client_id.clone(),
+            expires_at: epoch_seconds(now + purpose.lifetime()),
+            created_at: rfc3339(now),
+            created_by: admin.to_string(),
+        };
+        let pool = &tenant.user_pool_id;
+        app.locks.put_code(purpose, pool, user, &kept, true).await?;
+        let signed = app
+            .directory
+            .code_auth(tenant, user, &purpose.answer(&code))
+            .await;
+        // spent at once, whatever the sign-in answered (else it expires within the minute)
+        let spent = std::time::SystemTime::now();
+        if let Err(e) = app
+            .locks
+            .take_code(purpose, pool, user, &kept.code_hash, spent)
+            .await
+        {
+            tracing::warn!(cause = %shared::domain::store::Chain(&e), "an admin-access code was left to expire");
+        }
+        signed
+            .map_err(|e| match e {
+                DirectoryError::NotAuthorized => ApiError::Internal(
+                    "the user pool refused the API's own sign-in: are its custom-auth triggers set?"
+                        .into(),
+                ),
+                other => DirectoryError::for_admin(other),
+            })?
+            .authentication_result
+            .ok_or_else(|| ApiError::Internal("Cognito issued no tokens".into()))
+    }
+    .await;
+    app.record_outcome(tenant, user, &call.meta, admin, "admin-access", &session)
+        .await;
+    let tokens = session?;
+    let out = work(tokens.access_token.clone()).await;
+    app.end_code_session(tenant, &tokens).await;
+    out
 }
 
 /// `DELETE /users/{userID}/passkeys/{credentialID}`: the user's own, with a recent sign-in;
 /// idempotent.
 pub(crate) async fn delete<P: Ports>(app: &App<P>, call: &Call<Op>) -> Result<Reply, ApiError> {
-    let refusal = "Cognito deletes a user's passkey only with that user's own token";
-    let (user, token, caller) = own_token(app, call, refusal).await?;
-    let id = path_credential_id(&call.req)?;
-    let work = async {
-        ensure_recent_sign_in(&caller)?;
-        // idempotent: a passkey that is not there (any more) is answered `deleted: false`
-        let deleted = match app.directory.delete_passkey(&call.tenant, token, &id).await {
-            Ok(()) => true,
-            Err(DirectoryError::ResourceNotFound) => false,
-            Err(e) => return Err(DirectoryError::for_admin(e)),
-        };
-        Ok(Deleted {
-            credential_id: id.clone(),
-            deleted,
-        })
+    let (req, tenant) = (&call.req, &call.tenant);
+    let refusal = "a user can only delete their own passkeys";
+    let (caller, user, _) = admin_or_self(app, req, tenant, refusal).await?;
+    let id = path_credential_id(req)?;
+    // idempotent: a passkey that is not there (any more) is answered `deleted: false`
+    let delete = |token: String| {
+        let id = id.clone();
+        async move {
+            let deleted = match app.directory.delete_passkey(tenant, &token, &id).await {
+                Ok(()) => true,
+                Err(DirectoryError::ResourceNotFound) => false,
+                Err(e) => return Err(DirectoryError::for_admin(e)),
+            };
+            Ok(Deleted {
+                credential_id: id,
+                deleted,
+            })
+        }
     };
-    Reply::ok(&app.audited(call, &user, "self", work).await?)
+    if caller.username.to_lowercase() == user.as_str() {
+        let token = bearer_token(req)?.to_string();
+        let work = async {
+            ensure_recent_sign_in(&caller)?;
+            delete(token).await
+        };
+        return Reply::ok(&app.audited(call, &user, "self", work).await?);
+    }
+    let work = as_user(app, call, &user, &caller.sub, delete);
+    Reply::ok(&app.audited(call, &user, &caller.sub, work).await?)
 }
 
 #[cfg(test)]

@@ -528,6 +528,12 @@ pub trait Directory: Send + Sync {
         tenant: &Tenant,
     ) -> impl Future<Output = Result<MfaMode, DirectoryError>> + Send;
 
+    /// Whether the pool signs in with passkeys (`DescribeUserPool`'s sign-in policy, cached).
+    fn offers_passkeys(
+        &self,
+        tenant: &Tenant,
+    ) -> impl Future<Output = Result<bool, DirectoryError>> + Send;
+
     /// Starts registering a passkey for the token's user: the credential creation options
     /// for the browser (`StartWebAuthnRegistration`).
     fn start_passkey(
@@ -578,6 +584,14 @@ pub trait Directory: Send + Sync {
         user: &UserId,
         code: &str,
     ) -> impl Future<Output = Result<AuthResult, DirectoryError>> + Send;
+
+    /// `RevokeToken`: the refresh token and every token issued from it (a custom sign-in's,
+    /// once the API has used it).
+    fn revoke_refresh_token(
+        &self,
+        tenant: &Tenant,
+        refresh_token: &str,
+    ) -> impl Future<Output = Result<(), DirectoryError>> + Send;
 
     /// `AdminDeleteUser`.
     fn delete_user(

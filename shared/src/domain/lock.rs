@@ -199,13 +199,60 @@ pub struct Locked {
     pub failed_otp_attempts: u32,
 }
 
-/// A one-time passkey registration code, as kept: its SHA-256, never the code itself. Whoever
-/// holds the code may register one passkey for the user (the custom sign-in's triggers check
-/// it), until `expires_at` or its use, whichever comes first.
+/// What a one-time code opens: a custom sign-in of the user on the tenant's app client (the
+/// `custom-auth` triggers check the code), for one purpose. The custom challenge is answered
+/// with `purpose:code`, so the trigger reads the one record the purpose names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CodePurpose {
+    /// An admin's passkey registration code, in its holder's hands: it registers one passkey.
+    PasskeyRegistration,
+    /// The API itself, for an admin, acting as the user for the calls Cognito offers only
+    /// with the user's own token (listing and deleting passkeys). Made and spent within one
+    /// request; it also lets that one sign-in through the user's lock (an admin removing the
+    /// passkeys of a locked account).
+    AdminAccess,
+}
+
+impl CodePurpose {
+    pub const ALL: [Self; 2] = [Self::PasskeyRegistration, Self::AdminAccess];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PasskeyRegistration => "passkey-registration",
+            Self::AdminAccess => "admin-access",
+        }
+    }
+
+    /// The custom challenge's answer for `code`.
+    pub fn answer(self, code: &str) -> String {
+        format!("{}:{code}", self.as_str())
+    }
+
+    /// The purpose and the code of a custom challenge's answer.
+    pub fn of_answer(answer: &str) -> Option<(Self, &str)> {
+        let (purpose, code) = answer.split_once(':')?;
+        let purpose = Self::ALL.into_iter().find(|p| p.as_str() == purpose)?;
+        Some((purpose, code))
+    }
+
+    /// How long a code of this purpose holds.
+    pub fn lifetime(self) -> Duration {
+        match self {
+            Self::PasskeyRegistration => Duration::from_secs(60 * 60),
+            Self::AdminAccess => Duration::from_secs(60),
+        }
+    }
+}
+
+/// A one-time code, as kept: its SHA-256, never the code itself, until `expires_at` or its
+/// use, whichever comes first.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PasskeyLink {
+pub struct OneTimeCode {
     /// Lower-case hex SHA-256 of the code.
     pub code_hash: String,
+    /// The account's `sub` when the code was made: a user deleted and made again under the
+    /// same name (outside the API, which would have removed the code) is another account.
+    pub sub: String,
     /// The app client whose custom sign-in may use it (the tenant's, which only the API can
     /// call: it has a secret).
     pub app_client_id: String,
@@ -216,7 +263,7 @@ pub struct PasskeyLink {
     pub created_by: String,
 }
 
-impl PasskeyLink {
+impl OneTimeCode {
     /// Whether `code` is this link's, unexpired at `now`. The hashes are compared in constant
     /// time.
     pub fn admits(&self, code: &str, now: SystemTime) -> bool {
@@ -232,9 +279,6 @@ impl PasskeyLink {
                 .fold(0u8, |acc, (a, b)| acc | (a ^ b))
                 == 0
     }
-
-    /// How long a registration code holds.
-    pub const LIFETIME: Duration = Duration::from_secs(60 * 60);
 
     /// A new code: 256 bits from the operating system's CSPRNG, base64url (43 characters).
     /// Guessing one is hopeless, so wrong codes spend no lockout budget (they would only let
@@ -356,33 +400,36 @@ pub trait LockStore: Send + Sync {
         user: &UserId,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Keeps `link` as the user's one passkey registration link: it replaces an earlier one,
-    /// or with `replace: false` (putting back a link taken for a registration that then
-    /// failed) is kept only where no link is.
-    fn put_passkey_link(
+    /// Keeps `link` as the user's one code of `purpose`: it replaces an earlier one, or with
+    /// `replace: false` (putting back a code taken for a registration that then failed) is
+    /// kept only where none is.
+    fn put_code(
         &self,
+        purpose: CodePurpose,
         pool_id: &str,
         user: &UserId,
-        link: &PasskeyLink,
+        link: &OneTimeCode,
         replace: bool,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// The user's passkey registration link, expired or not (`PasskeyLink::admits` decides).
-    fn passkey_link(
+    /// The user's code of `purpose`, expired or not (`OneTimeCode::admits` decides).
+    fn one_time_code(
         &self,
+        purpose: CodePurpose,
         pool_id: &str,
         user: &UserId,
-    ) -> impl Future<Output = Result<Option<PasskeyLink>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Option<OneTimeCode>, StoreError>> + Send;
 
-    /// Removes the link whose code hashes to `code_hash`, if it is there and unexpired at
+    /// Removes the code of `purpose` that hashes to `code_hash`, if it is there and unexpired at
     /// `now`, in one conditional step: of concurrent takers one gets `Some`.
-    fn take_passkey_link(
+    fn take_code(
         &self,
+        purpose: CodePurpose,
         pool_id: &str,
         user: &UserId,
         code_hash: &str,
         now: SystemTime,
-    ) -> impl Future<Output = Result<Option<PasskeyLink>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Option<OneTimeCode>, StoreError>> + Send;
 }
 
 /// How long after its last reservation an exhausted budget with no lock is taken for checks

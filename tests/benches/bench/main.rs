@@ -350,7 +350,7 @@ async fn cold_backend(
         "region": "us-east-1", "userPoolId": fixture.user_pool_id, "userName": demo_user,
         "callerContext": {"awsSdkVersion": "bench", "clientId": fixture.app_client_id},
         "request": {"userAttributes": {}, "privateChallengeParameters": {},
-                    "challengeAnswer": "not-the-code", "userNotFound": false},
+                    "challengeAnswer": "passkey-registration:not-the-code", "userNotFound": false},
         "response": {}
     });
     let user_path = |rest: &str| format!("/users/{demo_user}{rest}");

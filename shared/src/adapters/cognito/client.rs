@@ -38,6 +38,9 @@ pub struct PoolFacts {
     pub sign_in_names: SignInNames,
     /// Whether the pool asks for second factors (`MfaConfiguration`).
     pub mfa: MfaMode,
+    /// Whether the pool signs in with passkeys (`WEB_AUTHN` among its sign-in policy's first
+    /// factors).
+    pub passkeys: bool,
 }
 
 /// Which other names than the username a pool takes for a user.
@@ -114,7 +117,10 @@ impl CognitoDirectory {
     }
 
     /// The app client's secret, if it has one (`DescribeUserPoolClient`, cached).
-    async fn client_secret(&self, tenant: &Tenant) -> Result<Option<Arc<str>>, DirectoryError> {
+    pub(super) async fn client_secret(
+        &self,
+        tenant: &Tenant,
+    ) -> Result<Option<Arc<str>>, DirectoryError> {
         if let Some(secret) = self.secrets.get(tenant.app_client_id.as_str()) {
             return Ok(secret);
         }
@@ -191,10 +197,18 @@ impl CognitoDirectory {
             .and_then(|p| p.mfa_configuration())
             .map(|m| MfaMode::of_cognito(m.as_str()))
             .unwrap_or_default();
+        let passkeys = pool
+            .and_then(|p| p.policies())
+            .and_then(|p| p.sign_in_policy())
+            .is_some_and(|p| {
+                p.allowed_first_auth_factors()
+                    .contains(&aws_sdk_cognitoidentityprovider::types::AuthFactorType::WebAuthn)
+            });
         let facts = PoolFacts {
             policy,
             sign_in_names,
             mfa,
+            passkeys,
         };
         self.pools
             .insert(tenant.user_pool_id.clone(), facts.clone());

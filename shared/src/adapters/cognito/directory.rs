@@ -627,8 +627,29 @@ impl Directory for CognitoDirectory {
         }
     }
 
+    async fn revoke_refresh_token(
+        &self,
+        tenant: &Tenant,
+        refresh_token: &str,
+    ) -> Result<(), DirectoryError> {
+        let secret = self.client_secret(tenant).await?;
+        self.client_for(tenant)
+            .revoke_token()
+            .token(refresh_token)
+            .client_id(&tenant.app_client_id)
+            .set_client_secret(secret.map(|s| s.to_string()))
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
     async fn mfa_mode(&self, tenant: &Tenant) -> Result<MfaMode, DirectoryError> {
         Ok(self.pool_facts(tenant).await?.mfa)
+    }
+
+    async fn offers_passkeys(&self, tenant: &Tenant) -> Result<bool, DirectoryError> {
+        Ok(self.pool_facts(tenant).await?.passkeys)
     }
 
     async fn start_totp(

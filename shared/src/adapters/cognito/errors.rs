@@ -22,7 +22,7 @@ use aws_sdk_cognitoidentityprovider::{
         global_sign_out::GlobalSignOutError, initiate_auth::InitiateAuthError,
         list_users::ListUsersError, list_web_authn_credentials::ListWebAuthnCredentialsError,
         resend_confirmation_code::ResendConfirmationCodeError,
-        respond_to_auth_challenge::RespondToAuthChallengeError,
+        respond_to_auth_challenge::RespondToAuthChallengeError, revoke_token::RevokeTokenError,
         start_web_authn_registration::StartWebAuthnRegistrationError,
         verify_software_token::VerifySoftwareTokenError,
         verify_user_attribute::VerifyUserAttributeError,
@@ -66,9 +66,16 @@ pub fn classify_code(
             DirectoryError::Conflict("the user is not in a state that allows this operation")
         }
         "InvalidParameterException" => DirectoryError::InvalidParameter,
-        // The only trigger this product installs that denies a sign-in is the Pre
-        // Authentication lock check, so a trigger's refusal means the account is locked.
-        "UserLambdaValidationException" => DirectoryError::Locked,
+        // A trigger failed. The Pre Authentication lock check refuses with "account locked"
+        // (Cognito: "PreAuthentication failed with error account locked."); anything else (a
+        // trigger that could not read the account state, a custom-auth trigger's failure) is
+        // a dependency failing closed, not a lock.
+        "UserLambdaValidationException" if message.contains("failed with error account locked") => {
+            DirectoryError::Locked
+        }
+        "UserLambdaValidationException" | "UnexpectedLambdaException" => {
+            DirectoryError::Unavailable("a user pool trigger failed".into())
+        }
         "ForbiddenException" => DirectoryError::Forbidden,
         "MfaMethodNotFoundException"
         | "SoftwareTokenMfaNotFoundException"
@@ -384,6 +391,16 @@ modelled!(VerifySoftwareTokenError {
     InternalErrorException,
     ForbiddenException,
 });
+modelled!(RevokeTokenError {
+    ForbiddenException,
+    InternalErrorException,
+    InvalidParameterException,
+    OperationNotEnabledException,
+    TooManyRequestsException,
+    UnauthorizedException,
+    UnsupportedOperationException,
+    UnsupportedTokenTypeException,
+});
 modelled!(StartWebAuthnRegistrationError {
     NotAuthorizedException,
     InvalidParameterException,
@@ -478,6 +495,30 @@ mod tests {
                 matches!(
                     code("NotAuthorizedException", m),
                     DirectoryError::NotAuthorized
+                ),
+                "{m}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_the_lock_checks_refusal_is_a_lock() {
+        assert!(matches!(
+            code(
+                "UserLambdaValidationException",
+                "PreAuthentication failed with error account locked."
+            ),
+            DirectoryError::Locked
+        ));
+        for m in [
+            "PreAuthentication failed with error account state unavailable.",
+            "VerifyAuthChallengeResponse failed with error account state unavailable.",
+            "DefineAuthChallenge failed with error malformed trigger event.",
+        ] {
+            assert!(
+                matches!(
+                    code("UserLambdaValidationException", m),
+                    DirectoryError::Unavailable(_)
                 ),
                 "{m}"
             );

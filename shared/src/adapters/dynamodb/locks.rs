@@ -2,9 +2,9 @@
 //! `lockedAt`, `lockedBy`, `lockedUntil` (epoch seconds), `attempts` and `otpAttempts` (the
 //! spent password and second-factor budgets), `reservedAt` and `otpReservedAt` (epoch seconds
 //! of each budget's last reservation), `expiresAt` (TTL), `pendingEmail` and `pendingPhone`
-//! (new addresses waiting for their codes). A user's passkey registration link is an item of its
-//! own, `passkey-link#userPoolId#userID`: `codeHash`, `appClientId`, `createdAt`, `createdBy`,
-//! `expiresAt`.
+//! (new addresses waiting for their codes). A user's one-time codes are items of their own,
+//! `<purpose>#userPoolId#userID` (`passkey-registration`, `admin-access`): `codeHash`, `sub`,
+//! `appClientId`, `createdAt`, `createdBy`, `expiresAt`.
 
 use std::{collections::HashMap, time::Duration, time::SystemTime};
 
@@ -20,8 +20,8 @@ use super::{Item, classify, is_condition_failure, n, number, string};
 use crate::{
     domain::directory::Contact,
     domain::lock::{
-        AccountState, Budget, Lock, LockSource, LockStore, Locked, PasskeyLink, Reservation,
-        account_key,
+        AccountState, Budget, CodePurpose, Lock, LockSource, LockStore, Locked, OneTimeCode,
+        Reservation, account_key,
     },
     domain::store::StoreError,
     domain::tenant::LockoutPolicy,
@@ -498,9 +498,10 @@ impl LockStore for DynamoLocks {
     }
 
     async fn forget(&self, pool_id: &str, user: &UserId) -> Result<(), StoreError> {
-        // the registration link first: a user made again under the same name must not find
-        // the last one's link
-        for key in [link_key(pool_id, user), account_key(pool_id, user)] {
+        // the one-time codes first: a user made again under the same name must not find the
+        // last one's
+        let codes = CodePurpose::ALL.map(|p| code_key(p, pool_id, user));
+        for key in codes.into_iter().chain([account_key(pool_id, user)]) {
             self.client
                 .delete_item()
                 .table_name(&self.table)
@@ -555,19 +556,21 @@ impl LockStore for DynamoLocks {
         }
     }
 
-    async fn put_passkey_link(
+    async fn put_code(
         &self,
+        purpose: CodePurpose,
         pool_id: &str,
         user: &UserId,
-        link: &PasskeyLink,
+        link: &OneTimeCode,
         replace: bool,
     ) -> Result<(), StoreError> {
         let req = self
             .client
             .put_item()
             .table_name(&self.table)
-            .item("pk", AttributeValue::S(link_key(pool_id, user)))
+            .item("pk", AttributeValue::S(code_key(purpose, pool_id, user)))
             .item("codeHash", AttributeValue::S(link.code_hash.clone()))
+            .item("sub", AttributeValue::S(link.sub.clone()))
             .item("appClientId", AttributeValue::S(link.app_client_id.clone()))
             .item("createdAt", AttributeValue::S(link.created_at.clone()))
             .item("createdBy", AttributeValue::S(link.created_by.clone()))
@@ -585,16 +588,17 @@ impl LockStore for DynamoLocks {
         }
     }
 
-    async fn passkey_link(
+    async fn one_time_code(
         &self,
+        purpose: CodePurpose,
         pool_id: &str,
         user: &UserId,
-    ) -> Result<Option<PasskeyLink>, StoreError> {
+    ) -> Result<Option<OneTimeCode>, StoreError> {
         let out = self
             .client
             .get_item()
             .table_name(&self.table)
-            .key("pk", AttributeValue::S(link_key(pool_id, user)))
+            .key("pk", AttributeValue::S(code_key(purpose, pool_id, user)))
             .consistent_read(true)
             .send()
             .await
@@ -602,18 +606,19 @@ impl LockStore for DynamoLocks {
         Ok(out.item().and_then(link_from_item))
     }
 
-    async fn take_passkey_link(
+    async fn take_code(
         &self,
+        purpose: CodePurpose,
         pool_id: &str,
         user: &UserId,
         code_hash: &str,
         now: SystemTime,
-    ) -> Result<Option<PasskeyLink>, StoreError> {
+    ) -> Result<Option<OneTimeCode>, StoreError> {
         match self
             .client
             .delete_item()
             .table_name(&self.table)
-            .key("pk", AttributeValue::S(link_key(pool_id, user)))
+            .key("pk", AttributeValue::S(code_key(purpose, pool_id, user)))
             .condition_expression("codeHash = :h AND expiresAt > :now")
             .expression_attribute_values(":h", AttributeValue::S(code_hash.to_string()))
             .expression_attribute_values(":now", n(epoch_seconds(now)))
@@ -628,16 +633,17 @@ impl LockStore for DynamoLocks {
     }
 }
 
-/// The key of a user's passkey registration link: an item of its own beside the account's,
+/// The key of a user's one-time code of `purpose`: an item of its own beside the account's,
 /// so that a lock, an unlock or a budget's reset never touches it. A prefix, not a suffix: a
-/// username may hold `#`, a pool id never starts with `passkey-link`.
-fn link_key(user_pool_id: &str, user: &UserId) -> String {
-    format!("passkey-link#{}", account_key(user_pool_id, user))
+/// username may hold `#`, a pool id never starts with a purpose's name.
+fn code_key(purpose: CodePurpose, user_pool_id: &str, user: &UserId) -> String {
+    format!("{}#{}", purpose.as_str(), account_key(user_pool_id, user))
 }
 
-fn link_from_item(item: &Item) -> Option<PasskeyLink> {
-    Some(PasskeyLink {
+fn link_from_item(item: &Item) -> Option<OneTimeCode> {
+    Some(OneTimeCode {
         code_hash: string(item, "codeHash")?,
+        sub: string(item, "sub")?,
         app_client_id: string(item, "appClientId")?,
         expires_at: number(item, "expiresAt")?,
         created_at: string(item, "createdAt").unwrap_or_default(),

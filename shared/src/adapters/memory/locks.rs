@@ -12,8 +12,8 @@ use std::{
 use crate::{
     domain::directory::Contact,
     domain::lock::{
-        AccountState, Budget, Lock, LockSource, LockStore, Locked, PasskeyLink, Reservation,
-        STALE_RESERVATION,
+        AccountState, Budget, CodePurpose, Lock, LockSource, LockStore, Locked, OneTimeCode,
+        Reservation, STALE_RESERVATION,
     },
     domain::store::StoreError,
     domain::tenant::LockoutPolicy,
@@ -32,7 +32,7 @@ struct MemAccount {
     otp_reserved_at: u64,
     pending_email: Option<String>,
     pending_phone: Option<String>,
-    passkey_link: Option<PasskeyLink>,
+    codes: HashMap<CodePurpose, OneTimeCode>,
 }
 
 impl MemAccount {
@@ -271,41 +271,44 @@ impl LockStore for InMemoryLocks {
         })
     }
 
-    async fn put_passkey_link(
+    async fn put_code(
         &self,
+        purpose: CodePurpose,
         _: &str,
         user: &UserId,
-        link: &PasskeyLink,
+        link: &OneTimeCode,
         replace: bool,
     ) -> Result<(), StoreError> {
         self.with(user, |a| {
-            if replace || a.passkey_link.is_none() {
-                a.passkey_link = Some(link.clone());
+            if replace || !a.codes.contains_key(&purpose) {
+                a.codes.insert(purpose, link.clone());
             }
         })
     }
 
-    async fn passkey_link(
+    async fn one_time_code(
         &self,
+        purpose: CodePurpose,
         _: &str,
         user: &UserId,
-    ) -> Result<Option<PasskeyLink>, StoreError> {
-        self.with(user, |a| a.passkey_link.clone())
+    ) -> Result<Option<OneTimeCode>, StoreError> {
+        self.with(user, |a| a.codes.get(&purpose).cloned())
     }
 
-    async fn take_passkey_link(
+    async fn take_code(
         &self,
+        purpose: CodePurpose,
         _: &str,
         user: &UserId,
         code_hash: &str,
         now: SystemTime,
-    ) -> Result<Option<PasskeyLink>, StoreError> {
+    ) -> Result<Option<OneTimeCode>, StoreError> {
         self.with(user, |a| {
             let live = a
-                .passkey_link
-                .as_ref()
+                .codes
+                .get(&purpose)
                 .is_some_and(|l| l.code_hash == code_hash && l.expires_at > epoch_seconds(now));
-            if live { a.passkey_link.take() } else { None }
+            if live { a.codes.remove(&purpose) } else { None }
         })
     }
 }
