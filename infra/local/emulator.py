@@ -87,6 +87,10 @@ Extensions to moto, each making it behave as Cognito documents:
   (moto does not pass it down). While a trigger runs, the one-request-at-a-time lock is let go:
   the function calls back into this emulator (DynamoDB), and Cognito's own trigger calls are
   atomic with nothing either.
+- **Sent mail, readable** (moto keeps what SES sent and offers no API for it): `GET
+  /_emulator/ses/sent` answers every message SES (v1 or v2) sent, `[{from, to, subject,
+  body}]`, oldest first; the tests read the mail the API sent there. Sending itself is moto's:
+  the sender must be a verified identity (an address, or its domain), else `MessageRejected`.
 - **Token revocation** (`RevokeToken`, which moto lacks): the refresh token of the client
   (with its secret, where it has one) is revoked together with every access and ID token
   issued from it (told by their `origin_jti`), so they fail `GetUser` and the WebAuthn
@@ -1050,6 +1054,29 @@ def token_revocation():
     responses.CognitoIdpResponse.revoke_token = respond_revoke
 
 
+# What SES sent (moto keeps it and has no API to read it): the tests read the mail the API
+# sent here, as they read codes from moto's response headers.
+SENT_MAIL_PATH = "/_emulator/ses/sent"
+
+
+def sent_mail(start_response):
+    import json
+
+    from moto.ses.models import ses_backends
+
+    with SERIAL:
+        out = [
+            {"from": m.source, "to": (m.destinations or {}).get("ToAddresses", []) if isinstance(m.destinations, dict) else m.destinations,
+             "subject": m.subject, "body": m.body}
+            for regions in ses_backends.values()
+            for backend in regions.values()
+            for m in backend.sent_messages
+            if hasattr(m, "subject")
+        ]
+    start_response("200 OK", [("content-type", "application/json")])
+    return [json.dumps(out).encode()]
+
+
 # One request at a time (see the module's first note); a Lambda trigger's call lets go of it.
 SERIAL = threading.Lock()
 
@@ -1076,6 +1103,8 @@ def main():
     timing = open(args.timing_log, "a", buffering=1) if args.timing_log else None
 
     def one_at_a_time(environ, start_response):
+        if environ.get("PATH_INFO") == SENT_MAIL_PATH:
+            return sent_mail(start_response)
         with lock:
             # the whole response is produced inside the lock
             start = time.time_ns()

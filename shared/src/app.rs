@@ -31,6 +31,7 @@ pub trait Ports: Send + Sync + 'static {
     type Locks: LockStore;
     type Tenants: TenantRegistry;
     type Audit: AuditLog;
+    type Mail: crate::domain::mail::Mailer;
 }
 
 pub struct App<P: Ports> {
@@ -39,6 +40,7 @@ pub struct App<P: Ports> {
     pub directory: P::Directory,
     pub locks: P::Locks,
     pub audit: P::Audit,
+    pub mail: P::Mail,
     pub tokens: TokenVerifier,
     /// How long each pool's sign-ins usually take (what a refusal without a check pads to).
     pub latencies: crate::latency::Latencies,
@@ -52,6 +54,7 @@ impl Ports for Aws {
     type Locks = DynamoLocks;
     type Tenants = DynamoTenants;
     type Audit = DynamoAudit;
+    type Mail = crate::adapters::ses::SesMailer;
 }
 
 pub type AwsApp = App<Aws>;
@@ -81,6 +84,7 @@ impl AwsApp {
             directory: CognitoDirectory::new(aws_sdk_cognitoidentityprovider::Client::new(&sdk)),
             locks: DynamoLocks::new(dynamodb.clone(), &config.account_state_table),
             audit: DynamoAudit::new(dynamodb, &config.audit_table, config.audit_retention),
+            mail: crate::adapters::ses::SesMailer::new(aws_sdk_sesv2::Client::new(&sdk)),
             tokens: TokenVerifier::new(config.jwks_cache_ttl, config.attempt_timeout),
             latencies: Default::default(),
             config,

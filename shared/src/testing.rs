@@ -31,6 +31,8 @@ pub fn tenant() -> Tenant {
         jwks_url: "http://127.0.0.1:1/us-east-1_test/.well-known/jwks.json".into(),
         issuer: "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_test".into(),
         totp_issuer: None,
+        email_from: None,
+        passkey_registration_url: None,
     }
 }
 
@@ -65,6 +67,7 @@ pub fn app_for(tenant: Tenant, directory: InMemoryDirectory) -> MemApp {
         directory,
         locks: InMemoryLocks::default(),
         audit: InMemoryAudit::default(),
+        mail: Default::default(),
         // the in-memory directory issues access tokens signed with the test key
         tokens: test_verifier(&config),
         latencies: Default::default(),
@@ -80,6 +83,7 @@ impl Ports for WithCognito {
     type Locks = InMemoryLocks;
     type Tenants = InMemoryTenants;
     type Audit = InMemoryAudit;
+    type Mail = crate::adapters::memory::InMemoryMail;
 }
 
 /// An app on the given Cognito client, serving the demo tenant, whose token verifier trusts
@@ -91,6 +95,7 @@ pub fn cognito_app(client: aws_sdk_cognitoidentityprovider::Client) -> App<WithC
         directory: crate::adapters::cognito::CognitoDirectory::new(client),
         locks: InMemoryLocks::default(),
         audit: InMemoryAudit::default(),
+        mail: Default::default(),
         tokens: test_verifier(&config),
         latencies: Default::default(),
         config,
@@ -106,6 +111,7 @@ impl Ports for WithDynamo {
     type Locks = crate::adapters::dynamodb::DynamoLocks;
     type Tenants = InMemoryTenants;
     type Audit = crate::adapters::dynamodb::DynamoAudit;
+    type Mail = crate::adapters::memory::InMemoryMail;
 }
 
 /// An app on the given DynamoDB client for locks and audit, serving the demo tenant from
@@ -127,6 +133,7 @@ pub fn dynamo_app(
             &config.audit_table,
             config.audit_retention,
         ),
+        mail: Default::default(),
         tokens: test_verifier(&config),
         latencies: Default::default(),
         config,

@@ -18,6 +18,9 @@ use lambda_http::{Body, Request};
 use serde_json::Value;
 use shared::{AwsApp, config::Config};
 
+/// The sender of every local tenant's mail (SES, `example.com` verified on the emulator).
+pub const MAIL_FROM: &str = "Example <no-reply@example.com>";
+
 /// The password policy of every pool the stack creates (Cognito's, minus the symbol rule).
 pub const MIN_PASSWORD_LENGTH: i32 = 10;
 
@@ -71,6 +74,7 @@ pub struct Stack {
     pub config: Config,
     pub cognito: aws_sdk_cognitoidentityprovider::Client,
     pub dynamodb: aws_sdk_dynamodb::Client,
+    pub ses: aws_sdk_sesv2::Client,
     /// The emulator's base URL (`AWS_ENDPOINT_URL`).
     pub endpoint: String,
 }
@@ -129,6 +133,7 @@ impl Stack {
         Self {
             cognito: aws_sdk_cognitoidentityprovider::Client::new(&sdk),
             dynamodb: aws_sdk_dynamodb::Client::new(&sdk),
+            ses: aws_sdk_sesv2::Client::new(&sdk),
             config,
             endpoint,
         }
@@ -141,8 +146,33 @@ impl Stack {
             .expect("the app builds")
     }
 
-    /// Creates the tables if they do not exist yet (the same keys as `infra/`'s definitions).
+    /// The mail SES sent on the emulator, oldest first: `{from, to, subject, body}` each.
+    pub async fn sent_mail(&self) -> Vec<Value> {
+        let url = format!("{}/_emulator/ses/sent", self.endpoint.trim_end_matches('/'));
+        reqwest::get(url)
+            .await
+            .expect("the emulator's sent mail")
+            .json()
+            .await
+            .expect("the emulator's sent mail, as JSON")
+    }
+
+    /// Creates the tables if they do not exist yet (the same keys as `infra/`'s definitions),
+    /// and verifies the local tenants' mail domain in SES.
     pub async fn ensure_tables(&self) {
+        if let Err(e) = self
+            .ses
+            .create_email_identity()
+            .email_identity("example.com")
+            .send()
+            .await
+        {
+            let e = aws_sdk_sesv2::Error::from(e);
+            assert!(
+                matches!(e, aws_sdk_sesv2::Error::AlreadyExistsException(_)),
+                "cannot verify example.com in SES: {e:?}"
+            );
+        }
         let tables = [
             (&self.config.tenants_table, "tenantKey", None),
             (&self.config.account_state_table, "pk", None),
@@ -329,6 +359,8 @@ impl Stack {
             .item("userPoolId", AttributeValue::S(user_pool_id.clone()))
             .item("appClientId", AttributeValue::S(app_client_id.clone()))
             .item("adminGroup", AttributeValue::S("admins".into()))
+            // mail the API sends itself (passkey registration codes) goes out as the pool's
+            .item("emailFrom", AttributeValue::S(MAIL_FROM.into()))
             .item(
                 "jwksUrl",
                 AttributeValue::S(format!(
@@ -852,6 +884,11 @@ impl Stack {
                 .interceptor(probe.clone())
                 .build(),
         );
+        let ses = aws_sdk_sesv2::Client::from_conf(
+            aws_sdk_sesv2::config::Builder::from(&sdk)
+                .interceptor(probe.clone())
+                .build(),
+        );
         let c = &self.config;
         let app = shared::App {
             directory: shared::adapters::cognito::CognitoDirectory::new(cognito),
@@ -868,6 +905,7 @@ impl Stack {
                 &c.audit_table,
                 c.audit_retention,
             ),
+            mail: shared::adapters::ses::SesMailer::new(ses),
             ..self.app().await
         };
         (app, probe)

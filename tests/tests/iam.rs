@@ -54,7 +54,9 @@ const COGNITO_WITHOUT_IAM: &[&str] = &[
 ];
 
 fn action(operation: &str) -> String {
-    if DYNAMODB.contains(&operation) {
+    if operation == "SendEmail" {
+        "ses:SendEmail".into()
+    } else if DYNAMODB.contains(&operation) {
         format!("dynamodb:{operation}")
     } else {
         format!("cognito-idp:{operation}")
@@ -179,6 +181,38 @@ async fn every_call_a_function_makes_is_allowed_by_its_policy() {
         dispatch(&app, "auth", sign_in("iam-other", "Wrong-Passw0rd-z")).await;
     }
     record("auth", probe.take());
+    // a registration code mailed (the catalogue's asks for it back): iam-other's email verified
+    stack
+        .cognito
+        .admin_update_user_attributes()
+        .user_pool_id(&t.user_pool_id)
+        .username("iam-other")
+        .user_attributes(
+            aws_sdk_cognitoidentityprovider::types::AttributeType::builder()
+                .name("email")
+                .value("iam-other@example.org")
+                .build()
+                .unwrap(),
+        )
+        .user_attributes(
+            aws_sdk_cognitoidentityprovider::types::AttributeType::builder()
+                .name("email_verified")
+                .value("true")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let mailed = api_request(
+        &t,
+        "POST",
+        "/users/iam-other/passkeys/registration-link",
+        &json!({}),
+        Some(&token),
+    );
+    let a = Answer::from(dispatch(&app, "users", mailed).await);
+    assert_eq!(a.status, 201, "{}", a.body);
     for (method, path) in [
         ("GET", "/users/iam-other"),
         ("GET", "/users/iam-other/events"),
@@ -245,4 +279,5 @@ async fn every_call_a_function_makes_is_allowed_by_its_policy() {
         called["auth"].contains("cognito-idp:AdminGetUser"),
         "{called:?}"
     );
+    assert!(called["users"].contains("ses:SendEmail"), "{called:?}");
 }

@@ -324,7 +324,7 @@ async fn a_registration_code_registers_one_passkey_without_the_password() {
         async move { call::<users::Group>(app, t, "POST", link_path, body, &token).await }
     };
 
-    // the user cannot hand themselves one; an admin must ask for the code itself
+    // the user cannot hand themselves one
     let mine = issue(&own, json!({"returnCode": true})).await;
     assert_eq!(
         (mine.status, mine.slug()),
@@ -332,14 +332,20 @@ async fn a_registration_code_registers_one_passkey_without_the_password() {
         "{}",
         mine.body
     );
+    // by mail, the default (the stack's users have a verified address): the admin does not
+    // see the code; asking again with `returnCode` replaces it (below)
     let by_mail = issue(&admin, json!({})).await;
-    assert_eq!(
-        (by_mail.status, by_mail.slug()),
-        (400, "invalid-request"),
-        "{}",
-        by_mail.body
+    assert_eq!(by_mail.status, 201, "{}", by_mail.body);
+    assert!(
+        by_mail.data()["sentTo"]
+            .as_str()
+            .unwrap()
+            .starts_with("rita@")
     );
-    assert!(link_item(&stack, &t, "rita").await.is_none());
+    assert!(by_mail.data().get("code").is_none());
+    let mailed = link_item(&stack, &t, "rita")
+        .await
+        .expect("the mailed code's item");
     let nobody = call::<users::Group>(
         &app,
         &t,
@@ -356,10 +362,11 @@ async fn a_registration_code_registers_one_passkey_without_the_password() {
     let code = issued.data()["code"].as_str().unwrap().to_string();
     assert_eq!(code.len(), 43, "256 bits, base64url");
     assert!(issued.data()["expiresAt"].as_str().unwrap().ends_with('Z'));
-    // kept as its hash only
+    // kept as its hash only, in place of the mailed one
     let item = link_item(&stack, &t, "rita")
         .await
         .expect("the link's item");
+    assert_ne!(item["codeHash"], mailed["codeHash"]);
     let hash = shared::domain::lock::OneTimeCode::hash_of(&code);
     assert_eq!(item["codeHash"].as_s().unwrap(), &hash);
     assert!(
@@ -566,4 +573,108 @@ async fn a_registration_code_registers_one_passkey_without_the_password() {
     );
     assert!(seen("admin-access", "success"), "{trail:?}");
     assert!(seen("delete-passkey", "success"), "{trail:?}");
+}
+
+/// Without `returnCode`, the code goes to the user's verified email, from the tenant's sender,
+/// as a link to the tenant's page; the admin never sees it, and the mailed code registers.
+#[tokio::test]
+async fn a_registration_code_is_mailed_to_the_users_verified_email() {
+    let stack = Stack::connect().await;
+    let t = stack.fresh_tenant().await;
+    stack
+        .set_tenant_attribute(
+            &t,
+            "passkeyRegistrationUrl",
+            AttributeValue::S("https://app.example.com/passkey?user={userID}&code={code}".into()),
+        )
+        .await;
+    let app = stack.app().await;
+    let (_, admin) = stack.admin_token(&t, &app).await;
+    let address = format!("{}@example.org", account_api_tests::stack::unique("sam"));
+    for (user, verified) in [("sam", "true"), ("tom", "false")] {
+        stack.create_user(&t, user, &random_password()).await;
+        stack
+            .cognito
+            .admin_update_user_attributes()
+            .user_pool_id(&t.user_pool_id)
+            .username(user)
+            .user_attributes(
+                aws_sdk_cognitoidentityprovider::types::AttributeType::builder()
+                    .name("email")
+                    .value(if user == "sam" {
+                        address.clone()
+                    } else {
+                        format!("tom-{address}")
+                    })
+                    .build()
+                    .unwrap(),
+            )
+            .user_attributes(
+                aws_sdk_cognitoidentityprovider::types::AttributeType::builder()
+                    .name("email_verified")
+                    .value(verified)
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+
+    // no verified address, no mail, no code kept
+    let refused = call::<users::Group>(
+        &app,
+        &t,
+        "POST",
+        "/users/tom/passkeys/registration-link",
+        json!({}),
+        &admin,
+    )
+    .await;
+    assert_eq!(
+        (refused.status, refused.slug()),
+        (409, "conflict"),
+        "{}",
+        refused.body
+    );
+    assert!(link_item(&stack, &t, "tom").await.is_none());
+
+    let issued = call::<users::Group>(
+        &app,
+        &t,
+        "POST",
+        "/users/sam/passkeys/registration-link",
+        json!({}),
+        &admin,
+    )
+    .await;
+    assert_eq!(issued.status, 201, "{}", issued.body);
+    assert_eq!(issued.data()["sentTo"], address.as_str());
+    assert!(issued.data().get("code").is_none(), "{}", issued.body);
+    let mail = stack
+        .sent_mail()
+        .await
+        .into_iter()
+        .rfind(|m| m["to"] == json!([address.as_str()]))
+        .expect("the mail to sam");
+    assert_eq!(mail["from"], account_api_tests::stack::MAIL_FROM);
+    assert_eq!(mail["subject"], "Register a passkey for your account");
+    let body = mail["body"].as_str().unwrap();
+    let link = body
+        .lines()
+        .find(|l| l.starts_with("https://app.example.com/passkey?user=sam&code="))
+        .expect("the link to the tenant's page");
+    let code = link.rsplit("code=").next().unwrap();
+    assert_eq!(code.len(), 43, "{body}");
+
+    // the mailed code is the one kept, and registers
+    let started = public::<auth::Group>(
+        &app,
+        &t,
+        "/passkey-registration",
+        json!({"userID": "sam", "code": code}),
+    )
+    .await;
+    assert_eq!(started.status, 200, "{}", started.body);
+    assert!(started.data()["credentialCreationOptions"]["challenge"].is_string());
 }

@@ -182,6 +182,56 @@ async fn a_tenant_registered_by_the_command_is_served_and_one_removed_is_refused
         "Acme Corp"
     );
 
+    // a sender and the page for mailed passkey registration codes; refused where they could
+    // not serve (no address, a page without the code, plain http off localhost)
+    let mut args = vec!["set-policy"];
+    args.extend_from_slice(&headers);
+    args.extend([
+        "--email-from",
+        "Acme <no-reply@acme.example>",
+        "--passkey-registration-url",
+        "https://app.acme.example/passkey?user={userID}&code={code}",
+    ]);
+    tenants(&args).await.unwrap();
+    let item = record(&stack, &key).await.unwrap();
+    assert_eq!(
+        item["emailFrom"].as_s().unwrap(),
+        "Acme <no-reply@acme.example>"
+    );
+    assert_eq!(
+        item["passkeyRegistrationUrl"].as_s().unwrap(),
+        "https://app.acme.example/passkey?user={userID}&code={code}"
+    );
+    for (flag, bad) in [
+        ("--email-from", "Acme"),
+        ("--email-from", "Acme <no-reply>"),
+        (
+            "--passkey-registration-url",
+            "https://app.acme.example/passkey",
+        ),
+        (
+            "--passkey-registration-url",
+            "http://app.acme.example/p?code={code}",
+        ),
+        (
+            "--passkey-registration-url",
+            "http://localhost.evil.example/p?code={code}",
+        ),
+        (
+            "--passkey-registration-url",
+            "https://app.acme.example@evil.example/?c={code}",
+        ),
+        ("--email-from", "Acmé <no-reply@acme.example>"),
+    ] {
+        let mut args = vec!["set-policy"];
+        args.extend_from_slice(&headers);
+        args.extend([flag, bad]);
+        assert!(
+            matches!(tenants(&args).await, Err(CliError::Invalid(_))),
+            "{flag} {bad}"
+        );
+    }
+
     let listed = tenants(&["list", "--table", &table]).await.unwrap();
     assert!(listed.lines().any(|l| l.starts_with(&key)), "{listed}");
 

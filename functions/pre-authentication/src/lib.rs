@@ -58,7 +58,15 @@ pub async fn handle<L: LockStore>(
                 Refusal::Unavailable
             })?;
         let now = epoch_seconds(SystemTime::now());
-        if access.is_some_and(|a| a.app_client_id == client && a.expires_at > now) {
+        let sub = event
+            .payload
+            .request
+            .user_attributes
+            .get("sub")
+            .map(String::as_str);
+        if access.is_some_and(|a| {
+            a.app_client_id == client && a.expires_at > now && Some(a.sub.as_str()) == sub
+        }) {
             tracing::info!(
                 outcome = "admin-access",
                 "a locked account's sign-in by the API for an admin"

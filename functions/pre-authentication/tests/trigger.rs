@@ -92,7 +92,7 @@ async fn a_lock_lets_through_only_the_apis_own_admin_access_for_its_app_client()
     let user = shared::http::request::UserId::of_cognito("demo-user").unwrap();
     let code = |client: &str, expires_at: u64| OneTimeCode {
         code_hash: OneTimeCode::hash_of("c"),
-        sub: "s".into(),
+        sub: "8e4f1c2a-0000-4000-8000-00000000d3m0".into(),
         app_client_id: client.into(),
         expires_at,
         created_at: "2026-11-29T10:00:00Z".into(),
@@ -127,4 +127,12 @@ async fn a_lock_lets_through_only_the_apis_own_admin_access_for_its_app_client()
     ));
     put(code("test-client", soon), CodePurpose::AdminAccess).await;
     assert!(handle(&locks, event("sign-in")).await.is_ok());
+    // made for another account of the same name
+    let mut other = code("test-client", soon);
+    other.sub = "another-sub".into();
+    put(other, CodePurpose::AdminAccess).await;
+    assert!(matches!(
+        handle(&locks, event("sign-in")).await,
+        Err(Refusal::Locked)
+    ));
 }

@@ -142,30 +142,37 @@ pub(crate) async fn methods<P: Ports>(app: &App<P>, call: &Call<Op>) -> Result<R
     let (caller, user, _) = admin_or_self(app, req, tenant, refusal).await?;
     // Cognito lists a user's passkeys with that user's own token only: the user's own, or, for
     // an admin asking about someone else, a session of the user's the API makes and ends
-    // (`passkeys::as_user`), only where the pool offers passkeys at all
+    // (`passkeys::as_user`), only where the pool offers passkeys and the account can sign in
+    // at all (enabled, confirmed). An admin's read never fails for it: without that session
+    // PASSKEY is left out, and the log says why.
     let own = caller.username.to_lowercase() == user.as_str();
-    let passkeys = async {
-        if !app.directory.offers_passkeys(tenant).await? {
-            return Ok(false);
+    let found = directory_user(app, tenant, &user).await?;
+    let has_passkey = if !app.directory.offers_passkeys(tenant).await? {
+        false
+    } else if own {
+        let listed = app
+            .directory
+            .list_passkeys(tenant, bearer_token(req)?)
+            .await;
+        !listed.map_err(DirectoryError::for_admin)?.is_empty()
+    } else if found.enabled && found.status == "CONFIRMED" {
+        let listed = crate::passkeys::as_user(app, call, &user, &caller.sub, |token| async move {
+            let listed = app.directory.list_passkeys(tenant, &token).await;
+            listed.map_err(DirectoryError::for_admin)
+        })
+        .await;
+        match listed {
+            Ok(listed) => !listed.is_empty(),
+            Err(e) => {
+                tracing::warn!(cause = %e, "passkeys unknown: PASSKEY left out of the methods");
+                false
+            }
         }
-        let listed = if own {
-            let listed = app
-                .directory
-                .list_passkeys(tenant, bearer_token(req)?)
-                .await;
-            listed.map_err(DirectoryError::for_admin)?
-        } else {
-            crate::passkeys::as_user(app, call, &user, &caller.sub, |token| async move {
-                let listed = app.directory.list_passkeys(tenant, &token).await;
-                listed.map_err(DirectoryError::for_admin)
-            })
-            .await?
-        };
-        Ok::<_, ApiError>(!listed.is_empty())
+    } else {
+        false
     };
-    let (found, has_passkey) = tokio::join!(directory_user(app, tenant, &user), passkeys);
-    let mut methods = AuthenticationMethods::of(&found?);
-    if has_passkey? {
+    let mut methods = AuthenticationMethods::of(&found);
+    if has_passkey {
         methods.add_passkey();
     }
     Reply::ok(&methods)

@@ -15,6 +15,8 @@ use shared::{
     ApiError, App, Call, Ports, Reply,
     domain::directory::{Directory, DirectoryError, Passkey},
     domain::lock::{CodePurpose, LockStore, OneTimeCode},
+    domain::mail::{Mail, Mailer},
+    domain::tenant::Tenant,
     http::request::{UserId, bearer_token, json_body, path_user_id},
     time::{epoch_seconds, rfc3339},
 };
@@ -63,8 +65,12 @@ struct LinkRequest {
 struct LinkIssued {
     #[serde(rename = "userID")]
     user_id: String,
-    /// The one-time code, shown this once (only its hash is kept).
-    code: String,
+    /// The one-time code, shown this once (only its hash is kept), with `returnCode: true`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code: Option<String>,
+    /// Where it was mailed, otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sent_to: Option<String>,
     expires_at: String,
 }
 
@@ -72,17 +78,19 @@ impl std::fmt::Debug for LinkIssued {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LinkIssued")
             .field("user_id", &self.user_id)
-            .field("code", &"<redacted>")
+            .field("code", &self.code.as_ref().map(|_| "<redacted>"))
+            .field("sent_to", &self.sent_to)
             .field("expires_at", &self.expires_at)
             .finish()
     }
 }
 
-/// `POST /users/{userID}/passkeys/registration-link` `{returnCode}` (admin): a one-time code
+/// `POST /users/{userID}/passkeys/registration-link` `{returnCode?}` (admin): a one-time code
 /// with which its holder registers a passkey for the user without the password. Only its
 /// SHA-256 is kept; a new code replaces the user's earlier one; it holds an hour and serves
-/// one registration. Sending it to the user's email is not offered yet (`returnCode: true`
-/// is required): the admin hands it over.
+/// one registration. Mailed to the user's verified email from the tenant's `emailFrom` (with
+/// a link where the tenant has a `passkeyRegistrationUrl`), or, with `returnCode: true`,
+/// answered to the admin to hand over.
 pub(crate) async fn registration_link<P: Ports>(
     app: &App<P>,
     call: &Call<Op>,
@@ -92,14 +100,18 @@ pub(crate) async fn registration_link<P: Ports>(
     let admin = app.admin(req, tenant).await?;
     let body: LinkRequest = json_body(req, app.config.body_limit_bytes)?;
     let user = app.canonical(tenant, user).await?;
-    if body.return_code != Some(true) {
-        return Err(ApiError::InvalidRequest(
-            "sending the code to the user's email is not offered yet: ask for it with \
-             `returnCode: true` and hand it over"
-                .into(),
-        ));
-    }
+    let by_mail = body.return_code != Some(true);
     let work = async {
+        let from = match (&tenant.email_from, by_mail) {
+            (Some(from), true) => Some(from.as_str()),
+            (None, true) => {
+                return Err(ApiError::Conflict(
+                    "this tenant sends no mail (no emailFrom): ask for the code with \
+                     `returnCode: true` and hand it over",
+                ));
+            }
+            (_, false) => None,
+        };
         let found = app
             .directory
             .find_user(tenant, &user)
@@ -109,6 +121,15 @@ pub(crate) async fn registration_link<P: Ports>(
         if !found.enabled {
             return Err(ApiError::AccountDisabled);
         }
+        let to = match (from, found.attribute("email")) {
+            (None, _) => None,
+            (Some(_), Some(email)) if found.verified("email_verified") => Some(email.to_string()),
+            (Some(_), _) => {
+                return Err(ApiError::Conflict(
+                    "the user has no verified email: ask for the code with `returnCode: true`",
+                ));
+            }
+        };
         let sub = found
             .sub
             .clone()
@@ -125,16 +146,92 @@ pub(crate) async fn registration_link<P: Ports>(
             created_at: rfc3339(now),
             created_by: admin.sub.clone(),
         };
+        let pool = &tenant.user_pool_id;
+        // the code this one replaces, to put back if the mail does not go out
+        let earlier = match to {
+            Some(_) => app.locks.one_time_code(purpose, pool, &user).await?,
+            None => None,
+        };
         app.locks
-            .put_code(purpose, &tenant.user_pool_id, &user, &link, true)
+            .put_code(purpose, pool, &user, &link, true)
             .await?;
+        if let (Some(from), Some(to)) = (from, &to) {
+            let mail = registration_mail(tenant, &user, &code, &rfc3339(expires), from, to);
+            if let Err(e) = app.mail.send(&mail).await {
+                // nothing half-done: a code that did not go out is withdrawn, and the one it
+                // replaced is back
+                let undone = match &earlier {
+                    Some(earlier) => {
+                        app.locks
+                            .put_code(purpose, pool, &user, earlier, true)
+                            .await
+                    }
+                    None => app
+                        .locks
+                        .take_code(purpose, pool, &user, &link.code_hash, now)
+                        .await
+                        .map(|_| ()),
+                };
+                if let Err(lost) = undone {
+                    tracing::error!(cause = %shared::domain::store::Chain(&lost), "an unsent registration code was left to expire");
+                }
+                return Err(e.into());
+            }
+        }
         Ok(LinkIssued {
             user_id: user.as_str().to_string(),
-            code,
+            code: (!by_mail).then_some(code),
+            sent_to: to,
             expires_at: rfc3339(expires),
         })
     };
     Reply::created(&app.audited(call, &user, &admin.sub, work).await?)
+}
+
+/// The mail that carries a registration code: a link where the tenant names its page, else
+/// the code itself, and when it stops working.
+fn registration_mail(
+    tenant: &Tenant,
+    user: &UserId,
+    code: &str,
+    expires_at: &str,
+    from: &str,
+    to: &str,
+) -> Mail {
+    let way = match &tenant.passkey_registration_url {
+        Some(template) => format!(
+            "Open this link on the device you want to sign in with:\n\n{}\n",
+            template
+                .replace("{code}", code)
+                .replace("{userID}", &url_encoded(user.as_str()))
+        ),
+        None => format!("Your registration code:\n\n{code}\n"),
+    };
+    Mail {
+        from: from.to_string(),
+        to: to.to_string(),
+        subject: "Register a passkey for your account".into(),
+        text: format!(
+            "An administrator invited you to register a passkey (a fingerprint, face or \
+             device PIN instead of a password) for your account {user}.\n\n{way}\nIt works \
+             once, until {expires_at}. If you did not expect this, do not use it, and tell \
+             your administrator.\n",
+            user = user.as_str(),
+        ),
+    }
+}
+
+/// RFC 3986's unreserved characters kept, every other byte percent-encoded.
+fn url_encoded(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
 
 /// A WebAuthn credential id: base64url, as browsers and Cognito write it.
@@ -288,36 +385,46 @@ where
             .sub
             .ok_or_else(|| ApiError::Internal("Cognito named no sub for the user".into()))?;
         let purpose = CodePurpose::AdminAccess;
-        let code = OneTimeCode::new_code()?;
-        let now = std::time::SystemTime::now();
-        let kept = OneTimeCode {
-            code_hash: OneTimeCode::hash_of(&code),
-            sub,
-            app_client_id: tenant.app_client_id.clone(),
-            expires_at: epoch_seconds(now + purpose.lifetime()),
-            created_at: rfc3339(now),
-            created_by: admin.to_string(),
-        };
         let pool = &tenant.user_pool_id;
-        app.locks.put_code(purpose, pool, user, &kept, true).await?;
-        let signed = app
-            .directory
-            .code_auth(tenant, user, &purpose.answer(&code))
-            .await;
-        // spent at once, whatever the sign-in answered (else it expires within the minute)
-        let spent = std::time::SystemTime::now();
-        if let Err(e) = app
-            .locks
-            .take_code(purpose, pool, user, &kept.code_hash, spent)
-            .await
-        {
-            tracing::warn!(cause = %shared::domain::store::Chain(&e), "an admin-access code was left to expire");
-        }
+        // one code per user at a time: a concurrent admin access replaces this one, and this
+        // sign-in is then refused; one more try with a code of its own
+        let mut tries = 0;
+        let signed = loop {
+            tries += 1;
+            let code = OneTimeCode::new_code()?;
+            let now = std::time::SystemTime::now();
+            let kept = OneTimeCode {
+                code_hash: OneTimeCode::hash_of(&code),
+                sub: sub.clone(),
+                app_client_id: tenant.app_client_id.clone(),
+                expires_at: epoch_seconds(now + purpose.lifetime()),
+                created_at: rfc3339(now),
+                created_by: admin.to_string(),
+            };
+            app.locks.put_code(purpose, pool, user, &kept, true).await?;
+            let signed = app
+                .directory
+                .code_auth(tenant, user, &purpose.answer(&code))
+                .await;
+            // spent at once, whatever the sign-in answered (else it expires within the minute)
+            let spent = std::time::SystemTime::now();
+            if let Err(e) = app
+                .locks
+                .take_code(purpose, pool, user, &kept.code_hash, spent)
+                .await
+            {
+                tracing::warn!(cause = %shared::domain::store::Chain(&e), "an admin-access code was left to expire");
+            }
+            match signed {
+                Err(DirectoryError::NotAuthorized) if tries < 2 => continue,
+                other => break other,
+            }
+        };
         signed
             .map_err(|e| match e {
-                DirectoryError::NotAuthorized => ApiError::Internal(
-                    "the user pool refused the API's own sign-in: are its custom-auth triggers set?"
-                        .into(),
+                // twice: a misconfigured pool (its custom-auth triggers), or a busy account
+                DirectoryError::NotAuthorized => ApiError::DependencyUnavailable(
+                    "the user pool refused the API's own sign-in as the user".into(),
                 ),
                 other => DirectoryError::for_admin(other),
             })?

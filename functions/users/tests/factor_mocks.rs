@@ -431,3 +431,180 @@ async fn passkeys_are_registered_listed_and_deleted_with_the_users_own_token() {
         (1, 1, 1, 1)
     );
 }
+
+/// An admin lists and deletes a user's passkeys through a session of the user's own: a custom
+/// sign-in (`CUSTOM_AUTH`, the challenge answered `admin-access:<code>` under the username and
+/// secret hash), the WebAuthn call with that session's token, and its refresh token revoked
+/// with the app client's secret. Nothing of the session reaches the admin.
+#[tokio::test]
+async fn an_admin_reaches_a_users_passkeys_through_a_session_of_the_users_own() {
+    use aws_sdk_cognitoidentityprovider::operation::{
+        delete_web_authn_credential::DeleteWebAuthnCredentialOutput,
+        describe_user_pool_client::DescribeUserPoolClientOutput, initiate_auth::InitiateAuthOutput,
+        list_web_authn_credentials::ListWebAuthnCredentialsOutput,
+        respond_to_auth_challenge::RespondToAuthChallengeOutput, revoke_token::RevokeTokenOutput,
+    };
+    use aws_sdk_cognitoidentityprovider::types::{
+        AuthFlowType, AuthenticationResultType, ChallengeNameType, UserPoolClientType,
+        WebAuthnCredentialDescription,
+    };
+    let hash = shared::adapters::cognito::secret_hash("s3cr3t", "demo-user", "test-client");
+    let (h1, h2) = (hash.clone(), hash.clone());
+    let describe = mock!(Client::describe_user_pool_client).then_output(|| {
+        DescribeUserPoolClientOutput::builder()
+            .user_pool_client(
+                UserPoolClientType::builder()
+                    .client_id("test-client")
+                    .client_secret("s3cr3t")
+                    .build(),
+            )
+            .build()
+    });
+    let user = mock!(Client::admin_get_user)
+        .match_requests(|r| r.user_pool_id() == Some(POOL) && r.username() == Some("demo-user"))
+        .then_output(|| {
+            AdminGetUserOutput::builder()
+                .username("demo-user")
+                .enabled(true)
+                .user_status(aws_sdk_cognitoidentityprovider::types::UserStatusType::Confirmed)
+                .user_attributes(
+                    AttributeType::builder()
+                        .name("sub")
+                        .value("sub-1")
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap()
+        });
+    let initiate = mock!(Client::initiate_auth)
+        .match_requests(move |r| {
+            let p = r.auth_parameters().unwrap();
+            r.auth_flow() == Some(&AuthFlowType::CustomAuth)
+                && r.client_id() == Some("test-client")
+                && p.get("USERNAME").map(String::as_str) == Some("demo-user")
+                && p.get("SECRET_HASH") == Some(&h1)
+        })
+        .then_output(|| {
+            InitiateAuthOutput::builder()
+                .challenge_name(ChallengeNameType::CustomChallenge)
+                .session("custom-session")
+                .build()
+        });
+    let respond = mock!(Client::respond_to_auth_challenge)
+        .match_requests(move |r| {
+            let c = r.challenge_responses().unwrap();
+            let answer = c.get("ANSWER").map(String::as_str).unwrap_or_default();
+            r.challenge_name() == Some(&ChallengeNameType::CustomChallenge)
+                && r.session() == Some("custom-session")
+                && answer
+                    .strip_prefix("admin-access:")
+                    .is_some_and(|code| code.len() == 43)
+                && c.get("USERNAME").map(String::as_str) == Some("demo-user")
+                && c.get("SECRET_HASH") == Some(&h2)
+        })
+        .then_output(|| {
+            RespondToAuthChallengeOutput::builder()
+                .authentication_result(
+                    AuthenticationResultType::builder()
+                        .access_token("user-session")
+                        .refresh_token("user-refresh")
+                        .expires_in(3600)
+                        .token_type("Bearer")
+                        .build(),
+                )
+                .build()
+        });
+    let list = mock!(Client::list_web_authn_credentials)
+        .match_requests(|r| r.access_token() == Some("user-session"))
+        .then_output(|| {
+            ListWebAuthnCredentialsOutput::builder()
+                .credentials(
+                    WebAuthnCredentialDescription::builder()
+                        .credential_id("AbC-_1")
+                        .friendly_credential_name("laptop")
+                        .relying_party_id("example.com")
+                        .authenticator_transports("internal")
+                        .created_at(aws_smithy_types::DateTime::from_secs(1_795_000_000))
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap()
+        });
+    let delete = mock!(Client::delete_web_authn_credential)
+        .match_requests(|r| {
+            r.access_token() == Some("user-session") && r.credential_id() == Some("AbC-_1")
+        })
+        .then_output(|| DeleteWebAuthnCredentialOutput::builder().build());
+    let revoke = mock!(Client::revoke_token)
+        .match_requests(|r| {
+            r.token() == Some("user-refresh")
+                && r.client_id() == Some("test-client")
+                && r.client_secret() == Some("s3cr3t")
+        })
+        .then_output(|| RevokeTokenOutput::builder().build());
+    let pool = pool(UserPoolMfaType::Optional);
+    let app = app_with(&[
+        &describe, &user, &initiate, &respond, &list, &delete, &revoke, &pool,
+    ]);
+    let admin = access_token("admin", &["admins"], 600);
+    let as_admin = |method: &str, path: &str| {
+        let req = testing::api_request(
+            method,
+            path,
+            &Value::Null,
+            &testing::demo_headers(Some(&admin)),
+        );
+        let app = &app;
+        async move { Answer::from(app.handle::<users::Group>(req).await) }
+    };
+
+    let listed = as_admin("GET", "/users/demo-user/passkeys").await;
+    assert_eq!(listed.status, 200, "{}", listed.body);
+    // ids, names and dates only
+    assert_eq!(
+        listed.body["data"]["passkeys"][0],
+        json!({"credentialID": "AbC-_1", "name": "laptop", "relyingPartyID": null,
+               "authenticatorAttachment": null, "transports": [],
+               "createdAt": "2026-11-18T11:06:40Z"})
+    );
+    assert!(!listed.body.to_string().contains("user-session"));
+    let deleted = as_admin("DELETE", "/users/demo-user/passkeys/AbC-_1").await;
+    assert_eq!(
+        (deleted.status, &deleted.body["data"]),
+        (200, &json!({"credentialID": "AbC-_1", "deleted": true})),
+        "{}",
+        deleted.body
+    );
+    assert_eq!(
+        (
+            initiate.num_calls(),
+            respond.num_calls(),
+            revoke.num_calls()
+        ),
+        (2, 2, 2),
+        "a session per call, each revoked"
+    );
+    assert_eq!((list.num_calls(), delete.num_calls()), (1, 1));
+    // each code spent at once
+    let user_id = shared::http::request::UserId::parse("demo-user").unwrap();
+    let left = shared::domain::lock::LockStore::one_time_code(
+        &app.locks,
+        shared::domain::lock::CodePurpose::AdminAccess,
+        POOL,
+        &user_id,
+    )
+    .await
+    .unwrap();
+    assert_eq!(left, None);
+    let actions = app.audit.actions();
+    assert!(
+        actions.contains(&("admin-access".into(), "success".into())),
+        "{actions:?}"
+    );
+    assert!(
+        actions.contains(&("delete-passkey".into(), "success".into())),
+        "{actions:?}"
+    );
+}

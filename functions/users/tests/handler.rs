@@ -31,3 +31,71 @@ async fn requests_without_a_valid_admin_token_are_refused() {
     assert_eq!(app.locks.calls.load(std::sync::atomic::Ordering::SeqCst), 0);
     assert!(app.audit.actions().is_empty());
 }
+
+/// A registration code is mailed from the tenant's sender; when the mail cannot go out, the
+/// new code is not kept and the one it would have replaced still holds.
+#[tokio::test]
+async fn a_code_whose_mail_cannot_go_out_leaves_the_earlier_one_in_place() {
+    use shared::domain::lock::{CodePurpose, LockStore, OneTimeCode};
+    use shared::testing::{access_token, api_request, app_for, demo_headers, tenant};
+    let mut t = tenant();
+    t.email_from = Some("Example <no-reply@example.com>".into());
+    let pool = t.user_pool_id.clone();
+    let mut sam = MemUser::confirmed("x");
+    sam.attributes
+        .insert("email".into(), "sam@example.org".into());
+    sam.attributes
+        .insert("email_verified".into(), "true".into());
+    let directory = InMemoryDirectory::with_user("sam", sam);
+    let app = app_for(t, directory);
+    let admin = access_token("admin", &["admins"], 3600);
+    let request = || {
+        api_request(
+            "POST",
+            "/users/sam/passkeys/registration-link",
+            &serde_json::json!({}),
+            &demo_headers(Some(&admin)),
+        )
+    };
+    let answer = |resp: lambda_http::Response<Body>| {
+        let Body::Text(text) = resp.body() else {
+            panic!("text body")
+        };
+        (
+            resp.status().as_u16(),
+            serde_json::from_str::<Value>(text).unwrap(),
+        )
+    };
+    let user = shared::http::request::UserId::parse("sam").unwrap();
+    let kept = || {
+        app.locks
+            .one_time_code(CodePurpose::PasskeyRegistration, &pool, &user)
+    };
+
+    let (status, body) = answer(app.handle::<users::Group>(request()).await);
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["data"]["sentTo"], "sam@example.org");
+    let sent = app.mail.sent();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].from, "Example <no-reply@example.com>");
+    assert_eq!(sent[0].to, "sam@example.org");
+    let code = sent[0]
+        .text
+        .lines()
+        .find(|l| l.len() == 43)
+        .expect("the code in the mail");
+    let first = kept().await.unwrap().expect("the mailed code");
+    assert_eq!(first.code_hash, OneTimeCode::hash_of(code));
+
+    app.mail
+        .unavailable
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let (status, body) = answer(app.handle::<users::Group>(request()).await);
+    assert_eq!(
+        (status, body["error"]["type"].as_str()),
+        (503, Some("/problems/dependency-unavailable")),
+        "{body}"
+    );
+    assert_eq!(kept().await.unwrap(), Some(first), "the earlier code holds");
+    assert_eq!(app.mail.sent().len(), 1);
+}

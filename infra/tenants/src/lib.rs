@@ -123,6 +123,14 @@ pub struct Policy {
     /// client id).
     #[arg(long)]
     pub totp_issuer: Option<String>,
+    /// The sender of the mail the API sends itself (a passkey registration code): an address
+    /// the tenant's verified SES identity covers, `Name <address>` allowed.
+    #[arg(long)]
+    pub email_from: Option<String>,
+    /// Where your app registers a passkey with a code, for the mailed link: an https URL (or
+    /// http://localhost) with `{code}` in it, and `{userID}` if the page needs it.
+    #[arg(long)]
+    pub passkey_registration_url: Option<String>,
 }
 
 /// An issuer as the key URI format allows it: not empty, no colon (it separates the issuer
@@ -135,6 +143,61 @@ fn validate_policy(policy: &Policy) -> Result<(), CliError> {
         if !ok {
             return Err(CliError::Invalid(
                 "--totp-issuer must be 1-64 characters without a colon".into(),
+            ));
+        }
+    }
+    if let Some(from) = &policy.email_from {
+        let address = from
+            .rsplit_once('<')
+            .map_or(from.as_str(), |(_, a)| a.trim_end_matches('>'));
+        // ASCII: SES takes a display name beyond it only RFC 2047-encoded
+        let ok = from.len() <= 256
+            && from.is_ascii()
+            && !from
+                .chars()
+                .any(|c| c.is_control() || matches!(c, ',' | ';' | '"'))
+            && address.split_once('@').is_some_and(|(l, d)| {
+                !l.is_empty() && d.contains('.') && !address.contains(char::is_whitespace)
+            });
+        if !ok {
+            return Err(CliError::Invalid(
+                "--email-from must be an email address, or `Name <address>`".into(),
+            ));
+        }
+    }
+    if let Some(url) = &policy.passkey_registration_url {
+        // https to any host, or plain http to this machine only; no user info before the host
+        // (`https://trusted@elsewhere`)
+        let host_of = |rest: &str| {
+            rest.split(['/', '?', '#'])
+                .next()
+                .unwrap_or_default()
+                .to_string()
+        };
+        let local = |host: &str| {
+            let name = host.rsplit_once(':').map_or(host, |(n, port)| {
+                if port.bytes().all(|b| b.is_ascii_digit()) {
+                    n
+                } else {
+                    host
+                }
+            });
+            name == "localhost" || name == "127.0.0.1"
+        };
+        let host = match url.split_once("://") {
+            Some(("https", rest)) => Some(host_of(rest)),
+            Some(("http", rest)) => Some(host_of(rest)).filter(|h| local(h)),
+            _ => None,
+        };
+        let ok = host.is_some_and(|h| !h.is_empty() && !h.contains('@'))
+            && url.contains("{code}")
+            && url.len() <= 2048
+            && !url.chars().any(|c| c.is_control() || c.is_whitespace());
+        if !ok {
+            return Err(CliError::Invalid(
+                "--passkey-registration-url must be an https URL (or http://localhost) with \
+                 `{code}` in it"
+                    .into(),
             ));
         }
     }
@@ -293,6 +356,12 @@ fn policy_items(policy: &Policy) -> Vec<(&'static str, AttributeValue)> {
     if let Some(issuer) = &policy.totp_issuer {
         items.push(("totpIssuer", AttributeValue::S(issuer.clone())));
     }
+    if let Some(from) = &policy.email_from {
+        items.push(("emailFrom", AttributeValue::S(from.clone())));
+    }
+    if let Some(url) = &policy.passkey_registration_url {
+        items.push(("passkeyRegistrationUrl", AttributeValue::S(url.clone())));
+    }
     items
 }
 
@@ -314,6 +383,8 @@ fn describe(
         "lockoutDurationSeconds": t.lockout.lockout_duration.as_secs(),
         "hideAccountState": t.hide_account_state,
         "totpIssuer": t.authenticator_issuer(),
+        "emailFrom": t.email_from,
+        "passkeyRegistrationUrl": t.passkey_registration_url,
         "issuer": t.issuer,
         "jwksUrl": t.jwks_url,
     }))

@@ -1,6 +1,7 @@
-//! The ports' implementations: on AWS (Cognito, DynamoDB), and in memory for tests.
+//! The ports' implementations: on AWS (Cognito, DynamoDB, SES), and in memory for tests.
 
 pub mod cognito;
 pub mod dynamodb;
 #[cfg(any(test, feature = "test-support"))]
 pub mod memory;
+pub mod ses;

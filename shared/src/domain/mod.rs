@@ -1,10 +1,11 @@
 //! What the API is about, free of HTTP and of AWS: users and their ids, tenants and their
 //! policies, locks and the lockout budget, the audit trail, token rules, input rules, and the
-//! ports (`Directory`, `LockStore`, `TenantRegistry`, `AuditLog`) the adapters implement.
+//! ports (`Directory`, `LockStore`, `TenantRegistry`, `AuditLog`, `Mailer`) the adapters implement.
 
 pub mod audit;
 pub mod directory;
 pub mod lock;
+pub mod mail;
 pub mod password_policy;
 pub mod store;
 pub mod tenant;

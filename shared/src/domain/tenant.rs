@@ -50,6 +50,13 @@ pub struct Tenant {
     /// The name authenticator apps show for this tenant's TOTP entries (`totpIssuer`);
     /// `None`: the tenant's client id.
     pub totp_issuer: Option<String>,
+    /// The sender of the mail the API sends itself (`emailFrom`: an address the tenant's SES
+    /// identity covers, `Name <address>` allowed); `None`: the API sends none.
+    pub email_from: Option<String>,
+    /// Where the tenant's app registers a passkey with a code (`passkeyRegistrationUrl`): a
+    /// template whose `{userID}` and `{code}` the mailed code fills in; `None`: the mail
+    /// carries the code alone.
+    pub passkey_registration_url: Option<String>,
 }
 
 impl Tenant {

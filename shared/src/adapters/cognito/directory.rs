@@ -619,11 +619,16 @@ impl Directory for CognitoDirectory {
             answer = answer.challenge_responses("SECRET_HASH", hash);
         }
         let result = from_respond(answer.send().await.map_err(classify)?)?;
-        if result.authentication_result.is_some() {
-            Ok(result)
-        } else {
+        match result.challenge_name.as_deref() {
+            _ if result.authentication_result.is_some() => Ok(result),
+            // an invited user who has not set a password yet may be asked for one after the
+            // custom challenge, before any token
+            Some("NEW_PASSWORD_REQUIRED") => Err(DirectoryError::Conflict(
+                "the account still has its temporary password: the user signs in and sets one \
+                 first",
+            )),
             // the triggers ask one challenge: anything more is not this sign-in
-            Err(DirectoryError::NotAuthorized)
+            _ => Err(DirectoryError::NotAuthorized),
         }
     }
 

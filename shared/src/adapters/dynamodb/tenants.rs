@@ -75,6 +75,9 @@ pub fn tenant_from_item(key: &str, item: &Item) -> Result<Tenant, StoreError> {
         jwks_url,
         issuer,
         totp_issuer: string(item, "totpIssuer").filter(|s| !s.trim().is_empty()),
+        email_from: string(item, "emailFrom").filter(|s| !s.trim().is_empty()),
+        passkey_registration_url: string(item, "passkeyRegistrationUrl")
+            .filter(|s| !s.trim().is_empty()),
     })
 }
 

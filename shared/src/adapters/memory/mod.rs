@@ -6,11 +6,13 @@
 mod audit;
 mod directory;
 mod locks;
+mod mail;
 mod tenants;
 
 pub use audit::InMemoryAudit;
 pub use directory::{Fault, InMemoryDirectory, MemUser};
 pub use locks::InMemoryLocks;
+pub use mail::InMemoryMail;
 pub use tenants::InMemoryTenants;
 
 /// Every port in memory.
@@ -21,4 +23,5 @@ impl crate::app::Ports for InMemory {
     type Locks = InMemoryLocks;
     type Tenants = InMemoryTenants;
     type Audit = InMemoryAudit;
+    type Mail = InMemoryMail;
 }
