@@ -345,6 +345,95 @@ async fn lock_store_contract(store: &impl LockStore) {
         store.state(other, &user("guesser")).await.unwrap().lock,
         None
     );
+
+    one_time_codes_contract(store, pool).await;
+}
+
+/// One-time codes (`CodePurpose`): one per user and purpose, read expired or not, taken once
+/// and only with the right hash while unexpired, put back only where none is, apart from the
+/// account's own state, and forgotten with the user.
+async fn one_time_codes_contract(store: &impl LockStore, pool: &str) {
+    use shared::domain::lock::{CodePurpose, OneTimeCode};
+    let now = SystemTime::now();
+    let soon = shared::time::epoch_seconds(now) + 600;
+    let code = |c: &str, expires_at: u64| OneTimeCode {
+        code_hash: OneTimeCode::hash_of(c),
+        sub: "sub-coder".into(),
+        app_client_id: "client".into(),
+        expires_at,
+        created_at: shared::time::rfc3339(now),
+        created_by: "admin-sub".into(),
+    };
+    let (reg, access) = (CodePurpose::PasskeyRegistration, CodePurpose::AdminAccess);
+    let u = user("coder");
+    assert_eq!(store.one_time_code(reg, pool, &u).await.unwrap(), None);
+    store
+        .put_code(reg, pool, &u, &code("one", soon), true)
+        .await
+        .unwrap();
+    // a purpose of its own, and not the account's state
+    assert_eq!(store.one_time_code(access, pool, &u).await.unwrap(), None);
+    assert_eq!(store.state(pool, &u).await.unwrap(), Default::default());
+    // replaced; put back only where none is
+    store
+        .put_code(reg, pool, &u, &code("two", soon), true)
+        .await
+        .unwrap();
+    store
+        .put_code(reg, pool, &u, &code("one", soon), false)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.one_time_code(reg, pool, &u).await.unwrap(),
+        Some(code("two", soon))
+    );
+    // taken: not with another code's hash, nor under the other purpose; once
+    let hash = OneTimeCode::hash_of("two");
+    let wrong = OneTimeCode::hash_of("one");
+    assert_eq!(
+        store.take_code(reg, pool, &u, &wrong, now).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store.take_code(access, pool, &u, &hash, now).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store.take_code(reg, pool, &u, &hash, now).await.unwrap(),
+        Some(code("two", soon))
+    );
+    assert_eq!(
+        store.take_code(reg, pool, &u, &hash, now).await.unwrap(),
+        None
+    );
+    assert_eq!(store.one_time_code(reg, pool, &u).await.unwrap(), None);
+    // expired: still read (the caller decides), never taken
+    store
+        .put_code(reg, pool, &u, &code("old", 1), true)
+        .await
+        .unwrap();
+    assert!(store.one_time_code(reg, pool, &u).await.unwrap().is_some());
+    let old = OneTimeCode::hash_of("old");
+    assert_eq!(
+        store.take_code(reg, pool, &u, &old, now).await.unwrap(),
+        None
+    );
+    // a lock and an unlock leave codes alone; forgetting the user takes them all
+    store
+        .put_code(access, pool, &u, &code("a", soon), true)
+        .await
+        .unwrap();
+    store.unlock(pool, &u).await.unwrap();
+    assert!(
+        store
+            .one_time_code(access, pool, &u)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    store.forget(pool, &u).await.unwrap();
+    assert_eq!(store.one_time_code(reg, pool, &u).await.unwrap(), None);
+    assert_eq!(store.one_time_code(access, pool, &u).await.unwrap(), None);
 }
 
 async fn audit_contract(log: &impl AuditLog) {
