@@ -481,6 +481,15 @@ async fn a_registration_code_registers_one_passkey_without_the_password() {
         link_item(&stack, &t, "rita").await.is_none(),
         "the code is spent"
     );
+    // and rita hears of it, at her verified address
+    let told = stack.sent_mail().await.into_iter().any(|m| {
+        let to_rita = m["to"].as_array().is_some_and(|to| {
+            to.iter()
+                .any(|a| a.as_str().is_some_and(|a| a.starts_with("rita@")))
+        });
+        to_rita && m["subject"] == "A passkey was added to your account"
+    });
+    assert!(told, "rita is told of the new passkey");
     let listed =
         call::<users::Group>(&app, &t, "GET", "/users/rita/passkeys", Value::Null, &own).await;
     assert_eq!(listed.data()["passkeys"][0]["credentialID"], id.as_str());

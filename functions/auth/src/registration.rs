@@ -18,6 +18,7 @@ use shared::{
     ApiError, App, Ports,
     domain::directory::{Directory, DirectoryError, Tokens},
     domain::lock::{CodePurpose, LockStore, OneTimeCode},
+    domain::mail::{Mail, Mailer},
     domain::store::Chain,
     domain::tenant::Tenant,
     http::request::UserId,
@@ -204,7 +205,48 @@ pub(crate) async fn verify<P: Ports>(
     let (result, checked) =
         take_and_complete(app, tenant, user, &body.code, &session, &credential, id).await;
     app.end_code_session(tenant, &session).await;
+    if result.is_ok() {
+        tell_the_user(app, tenant, user).await;
+    }
     (result, checked)
+}
+
+/// A passkey is a lasting way into the account, registered here by whoever held the code: the
+/// user hears of it at their verified email, where the tenant sends mail. Best effort: the
+/// passkey is registered either way, and a failure is logged.
+async fn tell_the_user<P: Ports>(app: &App<P>, tenant: &Tenant, user: &UserId) {
+    let Some(from) = &tenant.email_from else {
+        return;
+    };
+    let to = match app.directory.find_user(tenant, user).await {
+        Ok(Some(found)) if found.verified("email_verified") => {
+            found.attribute("email").map(str::to_string)
+        }
+        Ok(_) => None,
+        Err(e) => {
+            tracing::warn!(cause = %Chain(&e), "the user was not told of the new passkey");
+            None
+        }
+    };
+    let Some(to) = to else {
+        return;
+    };
+    let mail = Mail {
+        from: from.clone(),
+        to,
+        subject: "A passkey was added to your account".into(),
+        text: format!(
+            "A passkey was registered for your account {user} with a registration code an \
+             administrator handed out ({at}). It signs in without your password.\n\nIf this \
+             was not you, tell your administrator at once: they can remove it and lock the \
+             account.\n",
+            user = user.as_str(),
+            at = shared::time::rfc3339(std::time::SystemTime::now()),
+        ),
+    };
+    if let Err(e) = app.mail.send(&mail).await {
+        tracing::warn!(cause = %Chain(&e), "the user was not told of the new passkey");
+    }
 }
 
 /// The code taken, then `CompleteWebAuthnRegistration` with the code's session; the code put
