@@ -4,7 +4,10 @@ fingerprint reader. A small page, served on http://localhost (the relying party 
 pools name) together with a same-origin path to the API, signs a user in with their
 password, registers a passkey through the API (navigator.credentials.create), then signs in
 with it (navigator.credentials.get) and gets tokens; a second sign-in whose assertion the page
-tampers with is refused. A screenshot of the page is kept.
+tampers with is refused. Then a person with a registration code: an admin has one mailed to
+them (read back from the emulator's SES), they open the link (this page, with the user and the
+code in its query) and register a passkey without their password, sign in with it, and are told
+by mail. Screenshots of the page are kept.
 
   python3 infra/local/browser.py <watch port> <tenant description json> <output dir>
 """
@@ -68,6 +71,35 @@ async function register(userID, password) {
   };
   const verified = await api('POST', '/users/' + userID + '/passkeys/verify', {credential}, token);
   document.getElementById('state').textContent = 'passkey registered';
+  return {status: verified.status, credentialID: verified.body.data && verified.body.data.credentialID};
+}
+function publicKeyOf(o) {
+  return Object.assign({}, o, {
+    challenge: b64(o.challenge),
+    user: Object.assign({}, o.user, {id: b64(o.user.id)}),
+    excludeCredentials: (o.excludeCredentials || []).map(c => Object.assign({}, c, {id: b64(c.id)})),
+  });
+}
+function attestationOf(created) {
+  return {
+    id: created.id, rawId: b64url(created.rawId), type: created.type,
+    authenticatorAttachment: created.authenticatorAttachment,
+    response: {
+      clientDataJSON: b64url(created.response.clientDataJSON),
+      attestationObject: b64url(created.response.attestationObject),
+      transports: created.response.getTransports ? created.response.getTransports() : [],
+    },
+    clientExtensionResults: {},
+  };
+}
+// the landing page of a mailed registration link: ?user=…&code=…
+async function registerWithCode() {
+  const q = new URLSearchParams(location.search);
+  const userID = q.get('user'), code = q.get('code');
+  const started = await api('POST', '/passkey-registration', {userID, code});
+  const created = await navigator.credentials.create({publicKey: publicKeyOf(started.body.data.credentialCreationOptions)});
+  const verified = await api('POST', '/passkey-registration/verify', {userID, code, credential: attestationOf(created)});
+  document.getElementById('state').textContent = verified.status === 200 ? 'passkey registered with a code' : 'refused';
   return {status: verified.status, credentialID: verified.body.data && verified.body.data.credentialID};
 }
 async function signInWithPasskey(userID, tamper) {
@@ -148,6 +180,23 @@ def call(method, path, body=None, token=None):
         return e.code, json.load(e)
 
 
+def sent_mail():
+    with urllib.request.urlopen(t["awsEndpoint"].rstrip("/") + "/_emulator/ses/sent", timeout=30) as r:
+        return json.load(r)
+
+
+def mailed_code(address):
+    """The registration code in the newest mail to `address` (the code's own line, or a link's)."""
+    mail = [m for m in sent_mail() if address in m["to"] and "Register a passkey" in m["subject"]][-1]
+    for line in mail["body"].splitlines():
+        line = line.strip()
+        if "code=" in line:
+            return line.rsplit("code=", 1)[1]
+        if len(line) == 43 and all(c.isalnum() or c in "-_" for c in line):
+            return line
+    raise AssertionError(f"no code in the mail: {mail['body']!r}")
+
+
 def main():
     from playwright.sync_api import sync_playwright
 
@@ -163,6 +212,21 @@ def main():
                               UserAttributes=[{"Name": "email", "Value": f"{user}@example.com"},
                                               {"Name": "email_verified", "Value": "true"}])
     cognito.admin_set_user_password(UserPoolId=t["userPoolId"], Username=user, Password=password, Permanent=True)
+
+    # an admin of the tenant, and a person an admin mails a registration code to
+    admin, holder = f"browser-admin-{os.getpid()}", f"browser-holder-{os.getpid()}"
+    holder_email = f"{holder}@example.com"
+    for name, email in ((admin, f"{admin}@example.com"), (holder, holder_email)):
+        cognito.admin_create_user(UserPoolId=t["userPoolId"], Username=name, MessageAction="SUPPRESS",
+                                  UserAttributes=[{"Name": "email", "Value": email},
+                                                  {"Name": "email_verified", "Value": "true"}])
+        cognito.admin_set_user_password(UserPoolId=t["userPoolId"], Username=name, Password=password, Permanent=True)
+    cognito.admin_add_user_to_group(UserPoolId=t["userPoolId"], Username=admin, GroupName="admins")
+    status, body = call("POST", "/user-authentication", {"userID": admin, "password": password})
+    assert status == 200, body
+    admin_token = body["data"]["authenticationResult"]["accessToken"]
+    status, body = call("POST", f"/users/{holder}/passkeys/registration-link", {}, admin_token)
+    assert status == 201 and body["data"]["sentTo"] == holder_email and "code" not in body["data"], body
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -194,6 +258,22 @@ def main():
             assert tampered["status"] == 401 and tampered["problem"] == "/problems/invalid-credentials", tampered
             page.screenshot(path=os.path.join(out_dir, "passkey-tampered.png"))
             log = page.inner_text("#log")
+
+            # a person with a mailed registration code opens its link, on a device of their own
+            cdp.send("WebAuthn.removeVirtualAuthenticator", {"authenticatorId": authenticator})
+            cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
+                "protocol": "ctap2", "transport": "internal", "hasResidentKey": True,
+                "hasUserVerification": True, "isUserVerified": True,
+                "automaticPresenceSimulation": True,
+            }})
+            link = f"{origin}/?user={holder}&code={mailed_code(holder_email)}"
+            page.goto(link)
+            by_code = page.evaluate("() => registerWithCode()")
+            assert by_code["status"] == 200 and by_code["credentialID"], by_code
+            holder_signed_in = page.evaluate("([u]) => signInWithPasskey(u, false)", [holder])
+            assert holder_signed_in == {"status": 200, "signedIn": True, "problem": None}, holder_signed_in
+            page.screenshot(path=os.path.join(out_dir, "passkey-registration-code.png"))
+            log += "\n" + page.inner_text("#log")
             browser.close()
     finally:
         server.shutdown()
@@ -202,8 +282,14 @@ def main():
     own = body["data"]["authenticationResult"]["accessToken"]
     status, body = call("GET", f"/users/{user}/passkeys", None, own)
     assert status == 200 and [k["credentialID"] for k in body["data"]["passkeys"]] == [registered["credentialID"]], body
+    # the code is spent, and the person was told of their new passkey
+    status, body = call("POST", "/passkey-registration", {"userID": holder, "code": mailed_code(holder_email)})
+    assert status == 401, body
+    assert any(holder_email in m["to"] and m["subject"] == "A passkey was added to your account"
+               for m in sent_mail()), "no notice of the new passkey"
     print(log.rstrip())
-    print(f"browser: registered a passkey in Chromium, signed in with it, a tampered assertion refused "
+    print(f"browser: registered a passkey in Chromium, signed in with it, a tampered assertion refused; "
+          f"registered another from a mailed code's link and signed in with it "
           f"({time.monotonic() - started:.1f} s; screenshots in {out_dir})")
 
 

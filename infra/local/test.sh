@@ -26,7 +26,8 @@
 #             `cargo lambda invoke` against `cargo lambda watch`
 #   browser   a person's passkey ceremony: headless Chromium (Debian's package, installed once)
 #             driven by Playwright with a virtual authenticator registers a passkey through the
-#             API and signs in with it; a tampered assertion is refused (infra/local/browser.py)
+#             API and signs in with it; a tampered assertion is refused; a person registers one
+#             from a mailed registration code's link (infra/local/browser.py)
 #   contract  schemathesis: infra/openapi.yaml against the same API; a Python client generated
 #             from it (openapi-python-client, no warning allowed) used against that API
 #   scan      a secrets scan of the logs of the run command, the smoke test and the contract run
