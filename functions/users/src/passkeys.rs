@@ -152,6 +152,19 @@ pub(crate) async fn registration_link<P: Ports>(
             Some(_) => app.locks.one_time_code(purpose, pool, &user).await?,
             None => None,
         };
+        // one mail a minute at most: a stolen admin token is no way to flood a mailbox from
+        // the tenant's sender
+        let made = earlier
+            .as_ref()
+            .and_then(|e| shared::time::parse_rfc3339(&e.created_at));
+        if let Some(made) = made {
+            let next = made + MAIL_COOLDOWN.as_secs();
+            if next > epoch_seconds(now) {
+                return Err(ApiError::TooManyRequests {
+                    retry_after: std::time::Duration::from_secs(next - epoch_seconds(now)),
+                });
+            }
+        }
         app.locks
             .put_code(purpose, pool, &user, &link, true)
             .await?;
@@ -187,6 +200,9 @@ pub(crate) async fn registration_link<P: Ports>(
     };
     Reply::created(&app.audited(call, &user, &admin.sub, work).await?)
 }
+
+/// How long after a registration code was made another may be mailed for the same user.
+const MAIL_COOLDOWN: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// The mail that carries a registration code: a link where the tenant names its page, else
 /// the code itself, and when it stops working.

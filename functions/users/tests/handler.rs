@@ -33,7 +33,8 @@ async fn requests_without_a_valid_admin_token_are_refused() {
 }
 
 /// A registration code is mailed from the tenant's sender; when the mail cannot go out, the
-/// new code is not kept and the one it would have replaced still holds.
+/// new code is not kept and the one it would have replaced still holds; a second mail within a
+/// minute is refused.
 #[tokio::test]
 async fn a_code_whose_mail_cannot_go_out_leaves_the_earlier_one_in_place() {
     use shared::domain::lock::{CodePurpose, LockStore, OneTimeCode};
@@ -58,21 +59,61 @@ async fn a_code_whose_mail_cannot_go_out_leaves_the_earlier_one_in_place() {
         )
     };
     let answer = |resp: lambda_http::Response<Body>| {
+        let retry = resp
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
         let Body::Text(text) = resp.body() else {
             panic!("text body")
         };
         (
             resp.status().as_u16(),
             serde_json::from_str::<Value>(text).unwrap(),
+            retry,
         )
     };
     let user = shared::http::request::UserId::parse("sam").unwrap();
-    let kept = || {
-        app.locks
-            .one_time_code(CodePurpose::PasskeyRegistration, &pool, &user)
-    };
+    let purpose = CodePurpose::PasskeyRegistration;
+    let kept = || app.locks.one_time_code(purpose, &pool, &user);
 
-    let (status, body) = answer(app.handle::<users::Group>(request()).await);
+    // a code mailed two minutes ago
+    let now = std::time::SystemTime::now();
+    let earlier = OneTimeCode {
+        code_hash: OneTimeCode::hash_of("earlier"),
+        sub: "sub-sam".into(),
+        app_client_id: "test-client".into(),
+        expires_at: shared::time::epoch_seconds(now) + 3000,
+        created_at: shared::time::rfc3339(now - std::time::Duration::from_secs(120)),
+        created_by: "sub-admin".into(),
+    };
+    app.locks
+        .put_code(purpose, &pool, &user, &earlier, true)
+        .await
+        .unwrap();
+
+    // SES is down: 503, and the earlier code holds
+    app.mail
+        .unavailable
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let (status, body, _) = answer(app.handle::<users::Group>(request()).await);
+    assert_eq!(
+        (status, body["error"]["type"].as_str()),
+        (503, Some("/problems/dependency-unavailable")),
+        "{body}"
+    );
+    assert_eq!(
+        kept().await.unwrap(),
+        Some(earlier),
+        "the earlier code holds"
+    );
+    assert!(app.mail.sent().is_empty());
+
+    // SES is back: mailed, and the mailed code is the one kept
+    app.mail
+        .unavailable
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    let (status, body, _) = answer(app.handle::<users::Group>(request()).await);
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["data"]["sentTo"], "sam@example.org");
     let sent = app.mail.sent();
@@ -84,18 +125,18 @@ async fn a_code_whose_mail_cannot_go_out_leaves_the_earlier_one_in_place() {
         .lines()
         .find(|l| l.len() == 43)
         .expect("the code in the mail");
-    let first = kept().await.unwrap().expect("the mailed code");
-    assert_eq!(first.code_hash, OneTimeCode::hash_of(code));
+    let mailed = kept().await.unwrap().expect("the mailed code");
+    assert_eq!(mailed.code_hash, OneTimeCode::hash_of(code));
 
-    app.mail
-        .unavailable
-        .store(true, std::sync::atomic::Ordering::SeqCst);
-    let (status, body) = answer(app.handle::<users::Group>(request()).await);
+    // another within the minute: refused, nothing sent, the mailed code holds
+    let (status, body, retry) = answer(app.handle::<users::Group>(request()).await);
     assert_eq!(
         (status, body["error"]["type"].as_str()),
-        (503, Some("/problems/dependency-unavailable")),
+        (429, Some("/problems/too-many-requests")),
         "{body}"
     );
-    assert_eq!(kept().await.unwrap(), Some(first), "the earlier code holds");
+    let retry: u64 = retry.expect("Retry-After").parse().unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
     assert_eq!(app.mail.sent().len(), 1);
+    assert_eq!(kept().await.unwrap(), Some(mailed));
 }
