@@ -82,8 +82,17 @@ fn app_with(rules: &[&Rule]) -> App<WithCognito> {
     ))
 }
 
+/// demo-user's access token, one for the whole run: the mocks match the token Cognito gets,
+/// and a token made again in another second (its `exp`, its `auth_time`) would be another.
+fn demo_token() -> String {
+    static TOKEN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TOKEN
+        .get_or_init(|| access_token("demo-user", &[], 600))
+        .clone()
+}
+
 async fn call(app: &App<WithCognito>, method: &str, path: &str, body: Value) -> (u16, Value) {
-    let token = access_token("demo-user", &[], 600);
+    let token = demo_token();
     let req = testing::api_request(method, path, &body, &testing::demo_headers(Some(&token)));
     let a = Answer::from(app.handle::<users::Group>(req).await);
     (a.status, a.body)
@@ -91,7 +100,7 @@ async fn call(app: &App<WithCognito>, method: &str, path: &str, body: Value) -> 
 
 #[tokio::test]
 async fn an_authenticator_is_started_and_verified_with_the_users_own_token() {
-    let token = access_token("demo-user", &[], 600);
+    let token = demo_token();
     let (for_start, for_verify) = (token.clone(), token.clone());
     let start = mock!(Client::associate_software_token)
         .match_requests(move |r| {
@@ -322,7 +331,7 @@ async fn passkeys_are_registered_listed_and_deleted_with_the_users_own_token() {
     };
     use aws_sdk_cognitoidentityprovider::types::WebAuthnCredentialDescription;
     use aws_smithy_types::{DateTime, Document};
-    let token = access_token("demo-user", &[], 600);
+    let token = demo_token();
     let (t1, t2, t3, t4) = (token.clone(), token.clone(), token.clone(), token.clone());
     let start = mock!(Client::start_web_authn_registration)
         .match_requests(move |r| r.access_token() == Some(t1.as_str()))
@@ -393,7 +402,7 @@ async fn passkeys_are_registered_listed_and_deleted_with_the_users_own_token() {
         (200, &json!({"credentialID": "AbC-_1"})),
         "{body}"
     );
-    let token = access_token("demo-user", &[], 600);
+    let token = demo_token();
     let req = testing::api_request(
         "GET",
         "/users/demo-user/passkeys",
