@@ -222,6 +222,7 @@ async fn a_tenant_registered_by_the_command_is_served_and_one_removed_is_refused
             "https://app.acme.example@evil.example/?c={code}",
         ),
         ("--email-from", "Acmé <no-reply@acme.example>"),
+        ("--email-from", "Acme <no-reply@acme.example"),
     ] {
         let mut args = vec!["set-policy"];
         args.extend_from_slice(&headers);

@@ -43,7 +43,8 @@ pub enum Command {
     List(Table),
     /// Shows one tenant's record.
     Show(Key),
-    /// Changes a tenant's lockout policy, whether it hides account states, or its TOTP issuer.
+    /// Changes a tenant's lockout policy, whether it hides account states, its TOTP issuer, its
+    /// mail sender or its passkey registration page.
     SetPolicy(SetPolicy),
     /// Removes a tenant's record (its user pool and users are left alone).
     Remove(Remove),
@@ -153,6 +154,7 @@ fn validate_policy(policy: &Policy) -> Result<(), CliError> {
         // ASCII: SES takes a display name beyond it only RFC 2047-encoded
         let ok = from.len() <= 256
             && from.is_ascii()
+            && (!from.contains('<') || from.ends_with('>'))
             && !from
                 .chars()
                 .any(|c| c.is_control() || matches!(c, ',' | ';' | '"'))
@@ -525,7 +527,7 @@ async fn set_policy(set: SetPolicy, clients: &Clients) -> Result<String, CliErro
     if items.is_empty() {
         return Err(CliError::Invalid(
             "give --max-password-attempts, --max-otp-attempts, --lockout-seconds, \
-             --hide-account-state or --totp-issuer"
+             --hide-account-state, --totp-issuer, --email-from or --passkey-registration-url"
                 .into(),
         ));
     }
