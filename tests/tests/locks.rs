@@ -362,7 +362,14 @@ async fn forty_concurrent_wrong_passwords_check_at_most_five() {
             a.body
         );
     }
-    assert_eq!(answers.iter().filter(|a| a.status == 401).count(), checks);
+    // each check that reached Cognito was refused: a wrong password (401), or, once the lock
+    // landed while it was in flight, by the pool's Pre Authentication trigger (403)
+    let wrong = answers.iter().filter(|a| a.status == 401).count();
+    let locked = answers.iter().filter(|a| a.status == 403).count();
+    assert!(
+        wrong <= checks && checks - wrong <= locked,
+        "{checks} checks, {wrong} wrong passwords, {locked} locked"
+    );
     let a = Answer::from(
         app.as_ref()
             .handle::<auth::Group>(api_request(
