@@ -87,6 +87,15 @@ SEMANTIC_REFUSALS = {
         # rawId must equal id: a schema cannot compare two fields
         "`credential` is not an AuthenticationResponseJSON",
     ),
+    # a registration's credential verifies only as the browser's answer to this pool's own
+    # challenge, which generated data cannot be; its size limit is the API's, not the schema's
+    ("POST", "/users/{userID}/passkeys/verify"): (
+        "the credential did not verify against this pool's relying party and challenge",
+    ),
+    ("POST", "/passkey-registration/verify"): (
+        "the credential did not verify against this pool's relying party and challenge",
+        "`credential` is not a RegistrationResponseJSON (or is too large)",
+    ),
 }
 
 
