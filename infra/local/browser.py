@@ -52,24 +52,8 @@ async function register(userID, password) {
   const signIn = await api('POST', '/user-authentication', {userID, password});
   const token = signIn.body.data.authenticationResult.accessToken;
   const started = await api('POST', '/users/' + userID + '/passkeys', undefined, token);
-  const o = started.body.data.credentialCreationOptions;
-  const publicKey = Object.assign({}, o, {
-    challenge: b64(o.challenge),
-    user: Object.assign({}, o.user, {id: b64(o.user.id)}),
-    excludeCredentials: (o.excludeCredentials || []).map(c => Object.assign({}, c, {id: b64(c.id)})),
-  });
-  const created = await navigator.credentials.create({publicKey});
-  const credential = {
-    id: created.id, rawId: b64url(created.rawId), type: created.type,
-    authenticatorAttachment: created.authenticatorAttachment,
-    response: {
-      clientDataJSON: b64url(created.response.clientDataJSON),
-      attestationObject: b64url(created.response.attestationObject),
-      transports: created.response.getTransports ? created.response.getTransports() : [],
-    },
-    clientExtensionResults: {},
-  };
-  const verified = await api('POST', '/users/' + userID + '/passkeys/verify', {credential}, token);
+  const created = await navigator.credentials.create({publicKey: publicKeyOf(started.body.data.credentialCreationOptions)});
+  const verified = await api('POST', '/users/' + userID + '/passkeys/verify', {credential: attestationOf(created)}, token);
   document.getElementById('state').textContent = 'passkey registered';
   return {status: verified.status, credentialID: verified.body.data && verified.body.data.credentialID};
 }

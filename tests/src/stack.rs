@@ -558,6 +558,23 @@ impl Stack {
             .to_string()
     }
 
+    /// The account-state table's item under `pk` (`pool#user`, `<purpose>#pool#user`), read
+    /// consistently.
+    pub async fn state_item(
+        &self,
+        pk: String,
+    ) -> Option<std::collections::HashMap<String, AttributeValue>> {
+        self.dynamodb
+            .get_item()
+            .table_name(&self.config.account_state_table)
+            .key("pk", AttributeValue::S(pk))
+            .consistent_read(true)
+            .send()
+            .await
+            .expect("get an account-state item")
+            .item
+    }
+
     /// Writes a lock item the way the lock store reads it.
     pub async fn put_lock(
         &self,

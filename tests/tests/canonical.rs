@@ -20,18 +20,8 @@ async fn sub_of(stack: &Stack, t: &TenantFixture, user: &str) -> String {
 /// Whether the account-state table holds an item for `name`.
 async fn has_state_item(stack: &Stack, t: &TenantFixture, name: &str) -> bool {
     stack
-        .dynamodb
-        .get_item()
-        .table_name(&stack.config.account_state_table)
-        .key(
-            "pk",
-            AttributeValue::S(format!("{}#{name}", t.user_pool_id)),
-        )
-        .consistent_read(true)
-        .send()
+        .state_item(format!("{}#{name}", t.user_pool_id))
         .await
-        .unwrap()
-        .item()
         .is_some()
 }
 

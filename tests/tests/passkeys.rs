@@ -290,18 +290,8 @@ async fn link_item(
     user: &str,
 ) -> Option<std::collections::HashMap<String, AttributeValue>> {
     stack
-        .dynamodb
-        .get_item()
-        .table_name(&stack.config.account_state_table)
-        .key(
-            "pk",
-            AttributeValue::S(format!("passkey-registration#{}#{user}", t.user_pool_id)),
-        )
-        .consistent_read(true)
-        .send()
+        .state_item(format!("passkey-registration#{}#{user}", t.user_pool_id))
         .await
-        .unwrap()
-        .item
 }
 
 /// An admin hands out a one-time code; its holder registers a passkey with it, without the
@@ -540,18 +530,9 @@ async fn a_registration_code_registers_one_passkey_without_the_password() {
         removed.body
     );
     let code_item = stack
-        .dynamodb
-        .get_item()
-        .table_name(&stack.config.account_state_table)
-        .key(
-            "pk",
-            AttributeValue::S(format!("admin-access#{}#rita", t.user_pool_id)),
-        )
-        .consistent_read(true)
-        .send()
-        .await
-        .unwrap();
-    assert!(code_item.item.is_none(), "the admin-access code is spent");
+        .state_item(format!("admin-access#{}#rita", t.user_pool_id))
+        .await;
+    assert!(code_item.is_none(), "the admin-access code is spent");
     // the lock still refuses every other sign-in: the holder's code, and rita herself
     let still = start("rita", code.clone()).await;
     assert_eq!((still.status, still.slug()), (403, "account-locked"));

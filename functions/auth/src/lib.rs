@@ -116,33 +116,15 @@ impl shared::Group for Group {
                 let mut body: registration::Start = json_body(req, limit)?;
                 body.user_id = app.canonical(tenant, body.user_id).await?;
                 let user = body.user_id.clone();
-                let kept = registration::kept(app, tenant, &user).await?;
-                let actor = registration::actor(kept.as_ref());
-                let mut checked = Checked::Neither;
-                let work = async {
-                    let (result, c) = registration::start(app, tenant, body, kept.as_ref()).await;
-                    checked = c;
-                    visible(tenant, result)
-                };
-                let result = app.audited(&call, &user, &actor, work).await;
-                hold(app, tenant, &call, checked).await;
-                return Reply::ok(&result?);
+                let step = |kept| registration::start(app, tenant, body, kept);
+                return registration_step(app, &call, user, step).await;
             }
             Op::VerifyPasskeyRegistration => {
                 let mut body: registration::Verify = json_body(req, limit)?;
                 body.user_id = app.canonical(tenant, body.user_id).await?;
                 let user = body.user_id.clone();
-                let kept = registration::kept(app, tenant, &user).await?;
-                let actor = registration::actor(kept.as_ref());
-                let mut checked = Checked::Neither;
-                let work = async {
-                    let (result, c) = registration::verify(app, tenant, body, kept.as_ref()).await;
-                    checked = c;
-                    visible(tenant, result)
-                };
-                let result = app.audited(&call, &user, &actor, work).await;
-                hold(app, tenant, &call, checked).await;
-                return Reply::ok(&result?);
+                let step = |kept| registration::verify(app, tenant, body, kept);
+                return registration_step(app, &call, user, step).await;
             }
             Op::RespondToAuthChallenge => {
                 let mut body: ChallengeAnswer = json_body(req, limit)?;
@@ -271,6 +253,35 @@ impl ChallengeAnswer {
             )),
         }
     }
+}
+
+/// A registration code's step for `user`: the user's kept code read first (the admin who made
+/// it is the audit entry's actor), then the step, audited and held to a credential check's
+/// time as the other public routes are.
+async fn registration_step<P, T, F, Fut>(
+    app: &App<P>,
+    call: &Call<Op>,
+    user: UserId,
+    step: F,
+) -> Result<Reply, ApiError>
+where
+    P: Ports,
+    T: serde::Serialize,
+    F: FnOnce(Option<shared::domain::lock::OneTimeCode>) -> Fut,
+    Fut: Future<Output = (Result<T, ApiError>, Checked)>,
+{
+    let tenant = &call.tenant;
+    let kept = registration::kept(app, tenant, &user).await?;
+    let actor = registration::actor(kept.as_ref());
+    let mut checked = Checked::Neither;
+    let work = async {
+        let (result, c) = step(kept).await;
+        checked = c;
+        visible(tenant, result)
+    };
+    let result = app.audited(call, &user, &actor, work).await;
+    hold(app, tenant, call, checked).await;
+    Reply::ok(&result?)
 }
 
 /// The answer as the tenant shows it: with `hideAccountState`, account states read as

@@ -142,9 +142,7 @@ async fn signed_in<P: Ports>(
 /// Cognito refused the registration or the pool offers no passkeys.
 fn refused(e: DirectoryError) -> ApiError {
     match e {
-        DirectoryError::InvalidParameter => ApiError::InvalidRequest(
-            "the credential did not verify against this pool's relying party and challenge".into(),
-        ),
+        DirectoryError::InvalidParameter => ApiError::credential_not_verified(),
         other => ApiError::from(other),
     }
 }
@@ -154,9 +152,9 @@ pub(crate) async fn start<P: Ports>(
     app: &App<P>,
     tenant: &Tenant,
     body: Start,
-    kept: Option<&OneTimeCode>,
+    kept: Option<OneTimeCode>,
 ) -> (Result<Started, ApiError>, Checked) {
-    let session = match signed_in(app, tenant, &body.user_id, &body.code, kept).await {
+    let session = match signed_in(app, tenant, &body.user_id, &body.code, kept.as_ref()).await {
         Ok(session) => session,
         Err((e, checked)) => return (Err(e), checked),
     };
@@ -181,7 +179,7 @@ pub(crate) async fn verify<P: Ports>(
     app: &App<P>,
     tenant: &Tenant,
     body: Verify,
-    kept: Option<&OneTimeCode>,
+    kept: Option<OneTimeCode>,
 ) -> (Result<Registered, ApiError>, Checked) {
     let user = &body.user_id;
     let id = body
@@ -198,7 +196,7 @@ pub(crate) async fn verify<P: Ports>(
             Checked::Neither,
         );
     };
-    let session = match signed_in(app, tenant, user, &body.code, kept).await {
+    let session = match signed_in(app, tenant, user, &body.code, kept.as_ref()).await {
         Ok(session) => session,
         Err((e, checked)) => return (Err(e), checked),
     };

@@ -146,15 +146,24 @@ pub(crate) async fn methods<P: Ports>(app: &App<P>, call: &Call<Op>) -> Result<R
     // at all (enabled, confirmed). An admin's read never fails for it: without that session
     // PASSKEY is left out, and the log says why.
     let own = caller.username.to_lowercase() == user.as_str();
-    let found = directory_user(app, tenant, &user).await?;
-    let has_passkey = if !app.directory.offers_passkeys(tenant).await? {
-        false
-    } else if own {
+    let offered = app.directory.offers_passkeys(tenant).await?;
+    // the user's own list goes out together with the user's read
+    let own_list = async {
+        if !(own && offered) {
+            return Ok(None);
+        }
         let listed = app
             .directory
             .list_passkeys(tenant, bearer_token(req)?)
             .await;
-        !listed.map_err(DirectoryError::for_admin)?.is_empty()
+        listed.map(Some).map_err(DirectoryError::for_admin)
+    };
+    let (found, own_list) = tokio::join!(directory_user(app, tenant, &user), own_list);
+    let found = found?;
+    let has_passkey = if let Some(listed) = own_list? {
+        !listed.is_empty()
+    } else if !offered || own {
+        false
     } else if found.enabled && found.status == "CONFIRMED" {
         let listed = crate::passkeys::as_user(app, call, &user, &caller.sub, |token| async move {
             let listed = app.directory.list_passkeys(tenant, &token).await;

@@ -285,9 +285,7 @@ fn path_credential_id(req: &Request) -> Result<String, ApiError> {
 /// signature), or the pool offers no passkeys.
 fn refused(e: DirectoryError) -> ApiError {
     match e {
-        DirectoryError::InvalidParameter => ApiError::InvalidRequest(
-            "the credential did not verify against this pool's relying party and challenge".into(),
-        ),
+        DirectoryError::InvalidParameter => ApiError::credential_not_verified(),
         other => DirectoryError::for_admin(other),
     }
 }

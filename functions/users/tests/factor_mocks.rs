@@ -42,7 +42,7 @@ fn pool(mfa: UserPoolMfaType) -> Rule {
     })
 }
 
-/// `demo-user` as AdminGetUser answers: email verified, these factors on.
+/// `demo-user` as AdminGetUser answers: a `sub`, email verified, these factors on.
 fn the_user(factors: &'static [&'static str], preferred: Option<&'static str>) -> Rule {
     mock!(Client::admin_get_user)
         .match_requests(|r| r.user_pool_id() == Some(POOL) && r.username() == Some("demo-user"))
@@ -58,11 +58,41 @@ fn the_user(factors: &'static [&'static str], preferred: Option<&'static str>) -
                         .build()
                         .unwrap(),
                 )
+                .user_attributes(
+                    AttributeType::builder()
+                        .name("sub")
+                        .value("sub-1")
+                        .build()
+                        .unwrap(),
+                )
                 .set_user_mfa_setting_list(Some(factors.iter().map(|f| f.to_string()).collect()))
                 .set_preferred_mfa_setting(preferred.map(str::to_string))
                 .build()
                 .unwrap()
         })
+}
+
+/// What ListWebAuthnCredentials answers for a user with one passkey, a laptop's.
+fn one_passkey_listed()
+-> aws_sdk_cognitoidentityprovider::operation::list_web_authn_credentials::ListWebAuthnCredentialsOutput
+{
+    use aws_sdk_cognitoidentityprovider::{
+        operation::list_web_authn_credentials::ListWebAuthnCredentialsOutput,
+        types::WebAuthnCredentialDescription,
+    };
+    ListWebAuthnCredentialsOutput::builder()
+        .credentials(
+            WebAuthnCredentialDescription::builder()
+                .credential_id("AbC-_1")
+                .friendly_credential_name("laptop")
+                .relying_party_id("example.com")
+                .authenticator_transports("internal")
+                .created_at(aws_smithy_types::DateTime::from_secs(1_795_000_000))
+                .build()
+                .unwrap(),
+        )
+        .build()
+        .unwrap()
 }
 
 fn app_with(rules: &[&Rule]) -> App<WithCognito> {
@@ -326,11 +356,9 @@ async fn passkeys_are_registered_listed_and_deleted_with_the_users_own_token() {
     use aws_sdk_cognitoidentityprovider::operation::{
         complete_web_authn_registration::CompleteWebAuthnRegistrationOutput,
         delete_web_authn_credential::DeleteWebAuthnCredentialOutput,
-        list_web_authn_credentials::ListWebAuthnCredentialsOutput,
         start_web_authn_registration::StartWebAuthnRegistrationOutput,
     };
-    use aws_sdk_cognitoidentityprovider::types::WebAuthnCredentialDescription;
-    use aws_smithy_types::{DateTime, Document};
+    use aws_smithy_types::Document;
     let token = demo_token();
     let (t1, t2, t3, t4) = (token.clone(), token.clone(), token.clone(), token.clone());
     let start = mock!(Client::start_web_authn_registration)
@@ -359,21 +387,7 @@ async fn passkeys_are_registered_listed_and_deleted_with_the_users_own_token() {
         .then_output(|| CompleteWebAuthnRegistrationOutput::builder().build());
     let list = mock!(Client::list_web_authn_credentials)
         .match_requests(move |r| r.access_token() == Some(t3.as_str()))
-        .then_output(|| {
-            ListWebAuthnCredentialsOutput::builder()
-                .credentials(
-                    WebAuthnCredentialDescription::builder()
-                        .credential_id("AbC-_1")
-                        .friendly_credential_name("laptop")
-                        .relying_party_id("example.com")
-                        .authenticator_transports("internal")
-                        .created_at(DateTime::from_secs(1_795_000_000))
-                        .build()
-                        .unwrap(),
-                )
-                .build()
-                .unwrap()
-        });
+        .then_output(one_passkey_listed);
     let delete = mock!(Client::delete_web_authn_credential)
         .match_requests(move |r| {
             r.access_token() == Some(t4.as_str()) && r.credential_id() == Some("AbC-_1")
@@ -450,12 +464,10 @@ async fn an_admin_reaches_a_users_passkeys_through_a_session_of_the_users_own() 
     use aws_sdk_cognitoidentityprovider::operation::{
         delete_web_authn_credential::DeleteWebAuthnCredentialOutput,
         describe_user_pool_client::DescribeUserPoolClientOutput, initiate_auth::InitiateAuthOutput,
-        list_web_authn_credentials::ListWebAuthnCredentialsOutput,
         respond_to_auth_challenge::RespondToAuthChallengeOutput, revoke_token::RevokeTokenOutput,
     };
     use aws_sdk_cognitoidentityprovider::types::{
         AuthFlowType, AuthenticationResultType, ChallengeNameType, UserPoolClientType,
-        WebAuthnCredentialDescription,
     };
     let hash = shared::adapters::cognito::secret_hash("s3cr3t", "demo-user", "test-client");
     let (h1, h2) = (hash.clone(), hash.clone());
@@ -469,23 +481,7 @@ async fn an_admin_reaches_a_users_passkeys_through_a_session_of_the_users_own() 
             )
             .build()
     });
-    let user = mock!(Client::admin_get_user)
-        .match_requests(|r| r.user_pool_id() == Some(POOL) && r.username() == Some("demo-user"))
-        .then_output(|| {
-            AdminGetUserOutput::builder()
-                .username("demo-user")
-                .enabled(true)
-                .user_status(aws_sdk_cognitoidentityprovider::types::UserStatusType::Confirmed)
-                .user_attributes(
-                    AttributeType::builder()
-                        .name("sub")
-                        .value("sub-1")
-                        .build()
-                        .unwrap(),
-                )
-                .build()
-                .unwrap()
-        });
+    let user = the_user(&[], None);
     let initiate = mock!(Client::initiate_auth)
         .match_requests(move |r| {
             let p = r.auth_parameters().unwrap();
@@ -526,21 +522,7 @@ async fn an_admin_reaches_a_users_passkeys_through_a_session_of_the_users_own() 
         });
     let list = mock!(Client::list_web_authn_credentials)
         .match_requests(|r| r.access_token() == Some("user-session"))
-        .then_output(|| {
-            ListWebAuthnCredentialsOutput::builder()
-                .credentials(
-                    WebAuthnCredentialDescription::builder()
-                        .credential_id("AbC-_1")
-                        .friendly_credential_name("laptop")
-                        .relying_party_id("example.com")
-                        .authenticator_transports("internal")
-                        .created_at(aws_smithy_types::DateTime::from_secs(1_795_000_000))
-                        .build()
-                        .unwrap(),
-                )
-                .build()
-                .unwrap()
-        });
+        .then_output(one_passkey_listed);
     let delete = mock!(Client::delete_web_authn_credential)
         .match_requests(|r| {
             r.access_token() == Some("user-session") && r.credential_id() == Some("AbC-_1")

@@ -166,6 +166,14 @@ impl ApiError {
         }
     }
 
+    /// Cognito refused a passkey's registration: the browser's answer does not fit the pool's
+    /// relying party or the challenge it made (a route's own token or a registration code's).
+    pub fn credential_not_verified() -> Self {
+        Self::InvalidRequest(
+            "the credential did not verify against this pool's relying party and challenge".into(),
+        )
+    }
+
     /// Seconds for the `Retry-After` header, where the status calls for one.
     pub fn retry_after(&self) -> Option<u64> {
         match self {
