@@ -16,7 +16,8 @@ Extensions to moto, each making it behave as Cognito documents:
   username, any of the user's alias attributes (`AliasAttributes`: a verified `email` or
   `phone_number`, a `preferred_username`), or the user's `sub`; moto knows only
   `UsernameAttributes`. Here every user lookup also resolves an alias (case-insensitively, a
-  contact only once verified) and a `sub`. moto uses the same lookup for sign-ins, where Cognito
+  contact only once verified), a `sub`, and in a pool made case-insensitive
+  (`UsernameConfiguration`) the username in any case (moto matches it exactly). moto uses the same lookup for sign-ins, where Cognito
   takes an alias but not a `sub`: the product always signs in with the resolved username.
 - **Contact verification** (`GetUserAttributeVerificationCode`, `VerifyUserAttribute`, which
   moto lacks). Where the pool lists an attribute in
@@ -96,6 +97,74 @@ Extensions to moto, each making it behave as Cognito documents:
   issued from it (told by their `origin_jti`), so they fail `GetUser` and the WebAuthn
   operations afterwards; a token revoked already is a success, a token of another client
   `UnauthorizedException`, anything else `UnsupportedTokenTypeException`.
+- **Federated sign-in at a pool's domain** (moto stores domains, OIDC IdPs and an app client's
+  OAuth settings, and serves no `/oauth2/*` endpoint). A pool domain's endpoints are served
+  here, at `http://127.0.0.1:<port>/_domains/<Domain>/oauth2/...` with `<Domain>` the prefix
+  given to `CreateUserPoolDomain`: locally that base URL is what a tenant registers as its pool
+  domain (on AWS `https://<prefix>.auth.<region>.amazoncognito.com`), and its
+  `/oauth2/idpresponse` is the redirect URI registered at the IdP. `GET /oauth2/authorize`
+  (`response_type=code`, `client_id`, `redirect_uri`, `state`, `identity_provider`, `scope`,
+  `code_challenge`, `code_challenge_method`, `nonce`): an unknown client, or a `redirect_uri`
+  not exactly one of its `CallbackURLs`, is a 400 page (`redirect_mismatch`), never a redirect;
+  other errors redirect to the app with `error`, `error_description` and its `state`:
+  `invalid_request` for a `response_type` missing or not `code`/`token`, a challenge method
+  other than `S256` or a challenge without one, an `identity_provider` not among the client's
+  `SupportedIdentityProviders` or not an IdP of the pool; `unauthorized_client` where the
+  client may not use the flow (`AllowedOAuthFlows`, `AllowedOAuthFlowsUserPoolClient`).
+  Scopes the client may not have are left out (none asked for: all of the client's). The
+  person goes on to the OIDC IdP's authorization endpoint (`authorize_url`, else OpenID
+  discovery at `oidc_issuer`; plain http only on a loopback address) with Cognito's own state
+  and nonce, kept five minutes and taken once. `/oauth2/idpresponse` exchanges the IdP's code
+  (`client_secret_basic`, or `client_secret_post` where discovery offers only that), verifies
+  its ID token (joserfc: signature by the IdP's JWKS, its only key where the token names no
+  `kid`; `iss` the `oidc_issuer`, `aud` the IdP client id, `exp`, the nonce sent), adds the
+  IdP's userInfo (`attributes_request_method` GET or POST), maps claims to attributes by the
+  IdP's `AttributeMapping` (attribute <- claim; `username` <- `sub` by default names the
+  identity; with nothing else mapped, `email`, `email_verified`, `name`, `given_name`,
+  `family_name` pass straight through), and signs in the native user the identity is linked to,
+  else the user `<ProviderName>_<sub>` (made `EXTERNAL_PROVIDER`, enabled, with the mapped
+  attributes and `identities`; an existing one gets the mapped attributes again). An IdP's
+  error or failure redirects `error=invalid_request` with Cognito's descriptions where it
+  documents them (`<IdP> Error - <status> error getting token`, `Timeout occurred in calling
+  IdP token endpoint`, `Timeout in calling jwks uri`, `Connection reset`; the IdP's own
+  refusal is `<IdP> Error - <its error>`), a disabled user `User is disabled.`.
+  The IdP is called with the one-request-at-a-time lock let go, as a trigger is. Pre
+  Authentication does not run: Cognito runs it for native users' sign-ins only. The app gets a
+  code (single use, five minutes) bound to the client, `redirect_uri`, challenge, scopes, user
+  and nonce. `POST /oauth2/token` (the client by HTTP Basic or `client_id`/`client_secret` in the
+  form; a secret that does not match is `invalid_client`): `authorization_code` with the same
+  `redirect_uri` and a `code_verifier` whose S256 is the challenge (else, or for a code unknown,
+  used, expired or another client's, `invalid_grant`), and `refresh_token`; other grants
+  `unsupported_grant_type`; errors are 400 `application/json;charset=UTF-8` `{"error": ...}`.
+  The tokens are moto's (the pool's key; recorded so that `GetUser`, `RevokeToken` and
+  `REFRESH_TOKEN_AUTH` take them); the access token's `scope` is the scopes granted; the ID
+  token (only with `openid`, as on Cognito) has every attribute the client may read (verified
+  flags as booleans), `nonce` when the app sent one, `at_hash`, and `identities` as Cognito
+  writes it: an array whose `primary` and `dateCreated` are strings (`"primary":"true"`,
+  `"dateCreated":"1682704282933"`, `"issuer":null`). Any ID token of a user with linked
+  identities lists them (`"primary":"false"`). **`AdminLinkProviderForUser`** (which moto lacks)
+  links `SourceUser` `{ProviderName: <IdP>, ProviderAttributeName: Cognito_Subject,
+  ProviderAttributeValue: <sub>}` to a native `DestinationUser` (`ProviderName: Cognito`),
+  kept in its `identities` attribute as AdminGetUser shows it (a JSON string, `"primary":false`,
+  `"dateCreated"` a number): a destination missing is `UserNotFoundException`; a provider not
+  of the pool, or any other `ProviderAttributeName` (only `Cognito_Subject` is emulated),
+  `InvalidParameterException`; an identity that signed in already (its `<IdP>_<sub>` user
+  exists) `InvalidParameterException` "Merging is not currently supported, ..."; an identity
+  linked to another user `AliasExistsException` (AWS documents no error for it: this is the
+  emulator's choice); a sixth link `LimitExceededException`; the same link again a success.
+  **`AdminDisableProviderForUser`** removes the identity's link (the attribute dropped when
+  none is left) and disables its `EXTERNAL_PROVIDER` user, if any; neither is a success, a
+  provider not of the pool `InvalidParameterException`. Not as Cognito: the domain is a path
+  over plain http; there is no managed login (`identity_provider` missing or `COGNITO` is
+  `invalid_request`), no implicit grant, no `idp_identifier`, no SAML or social IdPs;
+  Cognito's error page for `redirect_mismatch` is answered in place; error descriptions other
+  than those quoted above are the emulator's own; a code is spent by any try to redeem it
+  (Cognito does not say); `GetUser` takes a token endpoint's access token only with the scope
+  `aws.cognito.signin.user.admin`, as Cognito (`NotAuthorizedException` "Access Token does not
+  have required scopes"), whatever its user's status (moto's, CONFIRMED only, is kept for
+  other tokens); a linked native user's attributes are not updated from the
+  IdP; the username prefix is the `ProviderName` as given (Cognito's exact casing is not
+  documented: do not parse usernames).
 """
 import argparse
 import os
@@ -121,6 +190,12 @@ def resolve_aliases_and_sub():
         if user is not None or not username:
             return user
         wanted = username.lower()
+        # a pool made case-insensitive (`UsernameConfiguration.CaseSensitive` false) finds a
+        # username in any case, as Cognito does (moto matches it exactly)
+        if (self.extended_config.get("UsernameConfiguration") or {}).get("CaseSensitive") is False:
+            for name, candidate in self.users.items():
+                if name.lower() == wanted:
+                    return candidate
         aliases = self.extended_config.get("AliasAttributes") or []
         for candidate in self.users.values():
             attrs = flatten_attrs(candidate.attributes)
@@ -1054,6 +1129,643 @@ def token_revocation():
     responses.CognitoIdpResponse.revoke_token = respond_revoke
 
 
+# A pool domain's OAuth 2.0 endpoints are served here (see federation()): locally, a tenant's
+# pool domain is http://127.0.0.1:<emulator port>/_domains/<Domain>.
+DOMAINS_PATH = "/_domains/"
+
+
+def federation(base_url):
+    """Sign-in through a pool's OpenID Connect IdPs at its domain's OAuth 2.0 endpoints, and
+    `AdminLinkProviderForUser` / `AdminDisableProviderForUser`, as the module notes say.
+    Returns the WSGI handler of the domains' paths (`DOMAINS_PATH`)."""
+    import base64
+    import contextlib
+    import hashlib
+    import hmac
+    import html
+    import ipaddress
+    import json
+    import secrets
+    import time as clock
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+    import uuid
+
+    from joserfc import jwt as jose_jwt
+    from joserfc.errors import JoseError
+    from joserfc.jwk import KeySet
+    from moto.cognitoidp import models, responses
+    from moto.cognitoidp.exceptions import (
+        InvalidParameterException,
+        NotAuthorizedError,
+        UserNotFoundError,
+    )
+    from moto.core.exceptions import JsonRESTError
+    from moto.core.responses import EmptyResult
+    from werkzeug.wrappers import Request, Response
+
+    class CognitoError(JsonRESTError):
+        def __init__(self, code, message):
+            super().__init__(code, message)
+
+    class Refused(Exception):
+        """An authorize or idpresponse error, answered by a redirect to the app's redirect_uri."""
+
+        def __init__(self, error, description=None):
+            super().__init__(error)
+            self.error, self.description = error, description
+
+    VALID_FOR = 5 * 60  # Cognito's state at the IdP, and its authorization codes
+    EXTERNAL = "EXTERNAL_PROVIDER"
+    LINKS_PER_USER = 5
+    PASS_THROUGH = ("email", "email_verified", "name", "given_name", "family_name")
+    VERIFIED = ("email_verified", "phone_number_verified")
+    # Cognito's state at the IdP -> the app's authorize request
+    pending = {}
+    # authorization code -> what it was issued for
+    codes = {}
+    # origin_jti of the tokens issued at a token endpoint -> {"scopes"}
+    grants = {}
+    # the IdP is called directly, never through a proxy from the environment
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def b64url(data):
+        return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+    def payload_of(jwt):
+        try:
+            part = jwt.split(".")[1]
+            return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+        except (IndexError, ValueError):
+            return {}
+
+    def text(value):
+        """A claim's value as a user attribute's string."""
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return value if isinstance(value, str) else json.dumps(value)
+
+    def now_ms():
+        return int(clock.time() * 1000)
+
+    def identities_of(user):
+        try:
+            return json.loads(user.attribute_lookup.get("identities") or "[]")
+        except ValueError:
+            return []
+
+    def has_identity(user, provider, value):
+        return any(i.get("providerName") == provider and i.get("userId") == value for i in identities_of(user))
+
+    def identities_claim(user):
+        """The `identities` claim of an ID token: the attribute's entries with string values."""
+        return [
+            {"dateCreated": str(i.get("dateCreated")), "userId": i.get("userId"),
+             "providerName": i.get("providerName"), "providerType": i.get("providerType"),
+             "issuer": i.get("issuer"), "primary": "true" if i.get("primary") else "false"}
+            for i in identities_of(user)
+        ]
+
+    def pool_of(domain):
+        for account in list(models.cognitoidp_backends.values()):
+            for backend in list(account.values()):
+                found = backend.user_pool_domains.get(domain)
+                if found is not None:
+                    return backend.user_pools.get(found.user_pool_id)
+        return None
+
+    def sweep():
+        now = clock.time()
+        for kept in (pending, codes):
+            for key in [k for k, v in kept.items() if v["expires"] < now]:
+                del kept[key]
+
+    @contextlib.contextmanager
+    def unlocked():
+        # The IdP is called without the one-request-at-a-time lock, as triggers() calls Lambda:
+        # moto's models are looked up again afterwards.
+        SERIAL.release()
+        try:
+            yield
+        finally:
+            SERIAL.acquire()
+
+    def with_query(url, params):
+        parts = urllib.parse.urlsplit(url)
+        query = "&".join(q for q in (parts.query, urllib.parse.urlencode(params)) if q)
+        return urllib.parse.urlunsplit(parts._replace(query=query))
+
+    def redirect(location):
+        return Response(status=302, headers={"Location": location, "Cache-Control": "no-store"})
+
+    def to_app(redirect_uri, state, error, description=None):
+        params = {"error": error}
+        if description:
+            params["error_description"] = description
+        if state is not None:
+            params["state"] = state
+        return redirect(with_query(redirect_uri, params))
+
+    def page(status, error, description):
+        body = ("<!DOCTYPE html><html><head><title>Error</title></head><body>"
+                "<h1>An error was encountered with the requested page.</h1>"
+                f"<p>{html.escape(error)}: {html.escape(description)}</p></body></html>")
+        return Response(body, status=status, content_type="text/html; charset=utf-8")
+
+    def token_answer(body, status=200):
+        content_type = "application/json" if status == 200 else "application/json;charset=UTF-8"
+        return Response(json.dumps(body), status=status, content_type=content_type,
+                        headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+
+    # -- calls to the IdP (made without the lock) ---------------------------------------------
+
+    def loopback(host):
+        if host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            return False
+
+    def call(url, what, data=None, headers=None, method=None):
+        parts = urllib.parse.urlsplit(url or "")
+        if not (parts.scheme == "https" or (parts.scheme == "http" and loopback(parts.hostname or ""))):
+            raise Refused("invalid_request", f"The IdP's {what} must be https (plain http only on a loopback address): {url!r}")
+        asked = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
+        try:
+            with opener.open(asked, timeout=10) as answer:
+                return answer.status, answer.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read()
+        except (TimeoutError, urllib.error.URLError, OSError) as e:
+            if isinstance(e, TimeoutError) or isinstance(getattr(e, "reason", None), TimeoutError):
+                # Cognito's documented wordings
+                raise Refused("invalid_request", "Timeout in calling jwks uri" if what == "jwks uri"
+                              else f"Timeout occurred in calling IdP {what}")
+            raise Refused("invalid_request", "Connection reset")
+
+    def json_of(body, name, what):
+        try:
+            out = json.loads(body)
+        except ValueError:
+            out = None
+        if not isinstance(out, dict):
+            raise Refused("invalid_request", f"{name} Error - the IdP's {what} is not a JSON object")
+        return out
+
+    def endpoints(name, details):
+        """The IdP's endpoints: ProviderDetails' own, else its OpenID discovery document."""
+        found = {
+            "authorization_endpoint": details.get("authorize_url"),
+            "token_endpoint": details.get("token_url"),
+            "userinfo_endpoint": details.get("attributes_url"),
+            "jwks_uri": details.get("jwks_uri"),
+            "token_endpoint_auth_methods_supported": None,
+        }
+        issuer = (details.get("oidc_issuer") or "").rstrip("/")
+        if not issuer:
+            raise Refused("invalid_request", f"{name} Error - the identity provider has no oidc_issuer")
+        if not all(found[k] for k in ("authorization_endpoint", "token_endpoint", "jwks_uri")):
+            status, body = call(f"{issuer}/.well-known/openid-configuration", "discovery endpoint")
+            if status != 200:
+                raise Refused("invalid_request", f"{name} Error - {status} error getting the OpenID configuration")
+            discovered = json_of(body, name, "OpenID configuration")
+            for key, value in found.items():
+                found[key] = value or discovered.get(key)
+        if not all(found[k] for k in ("authorization_endpoint", "token_endpoint", "jwks_uri")):
+            raise Refused("invalid_request", f"{name} Error - the OpenID configuration lacks an endpoint")
+        # OpenID Connect Discovery's default
+        found["token_endpoint_auth_methods_supported"] = found["token_endpoint_auth_methods_supported"] or ["client_secret_basic"]
+        return found
+
+    def claims_from_idp(name, details, code, nonce, idp_redirect_uri):
+        """The IdP's code exchanged, its ID token verified, its userInfo added: the claims."""
+        found = endpoints(name, details)
+        client_id, client_secret = details.get("client_id") or "", details.get("client_secret")
+        form = {"grant_type": "authorization_code", "code": code, "redirect_uri": idp_redirect_uri}
+        headers = {"content-type": "application/x-www-form-urlencoded", "accept": "application/json"}
+        if client_secret and "client_secret_basic" in found["token_endpoint_auth_methods_supported"]:
+            pair = f"{urllib.parse.quote(client_id, safe='')}:{urllib.parse.quote(client_secret, safe='')}"
+            headers["authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
+        else:
+            form["client_id"] = client_id
+            if client_secret:
+                form["client_secret"] = client_secret
+        status, body = call(found["token_endpoint"], "token endpoint",
+                            data=urllib.parse.urlencode(form).encode(), headers=headers, method="POST")
+        if status != 200:
+            raise Refused("invalid_request", f"{name} Error - {status} error getting token")
+        tokens = json_of(body, name, "token response")
+        id_token = tokens.get("id_token")
+        if not isinstance(id_token, str):
+            raise Refused("invalid_request", f"{name} Error - the token response has no id_token")
+        status, body = call(found["jwks_uri"], "jwks uri")
+        if status != 200:
+            raise Refused("invalid_request", f"{name} Error - {status} error getting the jwks")
+        try:
+            keys = KeySet.import_key_set(json_of(body, name, "jwks"))
+            header = json.loads(base64.urlsafe_b64decode(id_token.split(".")[0] + "=" * (-len(id_token.split(".")[0]) % 4)))
+            # an ID token without `kid`: the JWKS's only key
+            key = keys.get_by_kid(header.get("kid"))
+            verified = jose_jwt.decode(id_token, key, algorithms=["RS256"])
+            jose_jwt.JWTClaimsRegistry(
+                iss={"essential": True, "value": details.get("oidc_issuer")},
+                aud={"essential": True, "value": client_id},
+                exp={"essential": True},
+                sub={"essential": True},
+                nonce={"essential": True, "value": nonce},
+            ).validate(verified.claims)
+        except (JoseError, ValueError, TypeError, KeyError, IndexError) as e:
+            raise Refused("invalid_request", f"{name} Error - the id_token does not verify ({type(e).__name__}: {e})")
+        claims = dict(verified.claims)
+        access_token = tokens.get("access_token")
+        if found["userinfo_endpoint"] and isinstance(access_token, str):
+            method = (details.get("attributes_request_method") or "GET").upper()
+            status, body = call(found["userinfo_endpoint"], "userInfo endpoint",
+                                data=b"" if method == "POST" else None, method=method,
+                                headers={"authorization": f"Bearer {access_token}", "accept": "application/json"})
+            if status != 200:
+                raise Refused("invalid_request", f"{name} Error - {status} error getting user attributes")
+            info = json_of(body, name, "userInfo")
+            if info.get("sub") != claims.get("sub"):
+                raise Refused("invalid_request", f"{name} Error - the userInfo subject is not the id_token's")
+            claims.update(info)
+        return claims
+
+    # -- the user a federated sign-in is for ---------------------------------------------------
+
+    def user_for(user_pool, idp, claims):
+        mapping = dict(idp.extended_config.get("AttributeMapping") or {})
+        subject_claim = mapping.pop("username", None) or "sub"
+        subject = claims.get(subject_claim)
+        if subject in (None, ""):
+            raise Refused("invalid_request", f"{idp.name} Error - the IdP's claims have no {subject_claim}")
+        subject = text(subject)
+        if not mapping:
+            mapping = {attribute: attribute for attribute in PASS_THROUGH}
+        attributes = [{"Name": attribute, "Value": text(claims[claim])}
+                      for attribute, claim in mapping.items() if claims.get(claim) is not None]
+        # an identity linked to a native user signs in as that user (Cognito: the DestinationUser)
+        for candidate in user_pool.users.values():
+            if candidate.status != EXTERNAL and has_identity(candidate, idp.name, subject):
+                if not candidate.enabled:
+                    raise Refused("invalid_request", "User is disabled.")
+                return candidate
+        username = f"{idp.name}_{subject}"
+        user = user_pool.users.get(username)
+        if user is None:
+            user = models.CognitoIdpUser(user_pool.id, username, None, EXTERNAL, [])
+            identity = {"userId": subject, "providerName": idp.name,
+                        "providerType": idp.extended_config.get("ProviderType") or "OIDC",
+                        "issuer": None, "primary": True, "dateCreated": now_ms()}
+            user.update_attributes(attributes + [{"Name": "identities", "Value": json.dumps([identity], separators=(",", ":"))}])
+            user_pool.users[username] = user
+            return user
+        if not user.enabled:
+            raise Refused("invalid_request", "User is disabled.")
+        if attributes:
+            user.update_attributes(attributes)
+        return user
+
+    # -- the endpoints -------------------------------------------------------------------------
+
+    def check_authorize(user_pool, client, args):
+        """The app's authorize request, checked as Cognito checks it: what is kept of it."""
+        config = client.extended_config
+        response_type = args.get("response_type")
+        if response_type not in ("code", "token"):
+            raise Refused("invalid_request", "response_type must be code or token")
+        if (not config.get("AllowedOAuthFlowsUserPoolClient")
+                or {"code": "code", "token": "implicit"}[response_type] not in (config.get("AllowedOAuthFlows") or [])):
+            raise Refused("unauthorized_client")
+        if response_type == "token":
+            raise Refused("invalid_request", "the implicit grant is not emulated")
+        challenge, method = args.get("code_challenge"), args.get("code_challenge_method")
+        if challenge and not method:
+            raise Refused("invalid_request", "code_challenge_method is required with code_challenge")
+        if method and method != "S256":
+            raise Refused("invalid_request", "code_challenge_method must be S256")
+        if method and not challenge:
+            raise Refused("invalid_request", "code_challenge is required with code_challenge_method")
+        name = args.get("identity_provider")
+        if not name and args.get("idp_identifier"):
+            raise Refused("invalid_request", "idp_identifier is not emulated: name the identity_provider")
+        if not name or name == "COGNITO":
+            raise Refused("invalid_request", "managed login (the hosted UI) is not emulated: name an identity_provider")
+        idp = user_pool.identity_providers.get(name)
+        if idp is None or name not in (config.get("SupportedIdentityProviders") or []):
+            raise Refused("invalid_request", f"The identity provider {name} is not enabled for the client")
+        if idp.extended_config.get("ProviderType") != "OIDC":
+            raise Refused("invalid_request", "only OIDC identity providers are emulated")
+        allowed = config.get("AllowedOAuthScopes") or []
+        requested = (args.get("scope") or "").split()
+        # scopes the client may not have are left out; none asked for is every allowed one
+        scopes = list(dict.fromkeys(s for s in requested if s in allowed)) if requested else list(allowed)
+        return {"client_id": client.id, "redirect_uri": args.get("redirect_uri"), "state": args.get("state"),
+                "challenge": challenge, "scopes": scopes, "nonce": args.get("nonce"), "idp": name}
+
+    def authorize(request, domain):
+        args = request.args
+        redirect_uri = args.get("redirect_uri") or ""
+        with SERIAL:
+            user_pool = pool_of(domain)
+            if user_pool is None:
+                return page(404, "not_found", f"No user pool has the domain {domain}.")
+            client = user_pool.clients.get(args.get("client_id") or "")
+            if client is None or redirect_uri not in (client.extended_config.get("CallbackURLs") or []):
+                return page(400, "redirect_mismatch", "The client_id is unknown or the redirect_uri is not one of its callback URLs.")
+            try:
+                kept = check_authorize(user_pool, client, args)
+                details = dict(user_pool.identity_providers[kept["idp"]].extended_config.get("ProviderDetails") or {})
+                with unlocked():
+                    found = endpoints(kept["idp"], details)
+            except Refused as e:
+                return to_app(redirect_uri, args.get("state"), e.error, e.description)
+            sweep()
+            state, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+            pending[state] = dict(kept, domain=domain, idp_nonce=nonce, expires=clock.time() + VALID_FOR)
+        return redirect(with_query(found["authorization_endpoint"], {
+            "response_type": "code", "client_id": details.get("client_id") or "",
+            "redirect_uri": f"{base_url}{DOMAINS_PATH}{domain}/oauth2/idpresponse",
+            "scope": details.get("authorize_scopes") or "openid", "state": state, "nonce": nonce,
+        }))
+
+    def idp_response(request, domain):
+        args = request.args
+        with SERIAL:
+            sweep()
+            kept = pending.pop(args.get("state") or "", None)
+            if kept is None or kept["domain"] != domain:
+                return page(400, "invalid_request", "Invalid state: unknown, used or expired.")
+            name = kept["idp"]
+            try:
+                if args.get("error"):
+                    described = args.get("error_description")
+                    raise Refused("invalid_request", f"{name} Error - {args['error']}" + (f": {described}" if described else ""))
+                if not args.get("code"):
+                    raise Refused("invalid_request", f"{name} Error - the IdP answered without a code")
+                user_pool = pool_of(domain)
+                idp = user_pool.identity_providers.get(name) if user_pool else None
+                if idp is None:
+                    raise Refused("invalid_request", f"The identity provider {name} no longer exists")
+                details = dict(idp.extended_config.get("ProviderDetails") or {})
+                with unlocked():
+                    claims = claims_from_idp(name, details, args["code"], kept["idp_nonce"],
+                                             f"{base_url}{DOMAINS_PATH}{domain}/oauth2/idpresponse")
+                # moto's models again, under the lock: the pool may have changed meanwhile
+                user_pool = pool_of(domain)
+                idp = user_pool.identity_providers.get(name) if user_pool else None
+                if idp is None or kept["client_id"] not in user_pool.clients:
+                    raise Refused("invalid_request", f"The identity provider {name} no longer exists")
+                user = user_for(user_pool, idp, claims)
+            except Refused as e:
+                return to_app(kept["redirect_uri"], kept["state"], e.error, e.description)
+            code = str(uuid.uuid4())
+            codes[code] = {"client_id": kept["client_id"], "redirect_uri": kept["redirect_uri"],
+                           "challenge": kept["challenge"], "scopes": kept["scopes"], "nonce": kept["nonce"],
+                           "username": user.username, "domain": domain, "expires": clock.time() + VALID_FOR}
+        answer = {"code": code}
+        if kept["state"] is not None:
+            answer["state"] = kept["state"]
+        return redirect(with_query(kept["redirect_uri"], answer))
+
+    def issue(user_pool, client, user, scopes, nonce):
+        refresh_token, origin_jti = user_pool.create_refresh_token(client.id, user.username)
+        grants[origin_jti] = {"scopes": scopes}
+        access_token, expires_in = user_pool.create_access_token(client.id, user.username, origin_jti)
+        body = {"access_token": access_token, "refresh_token": refresh_token,
+                "expires_in": expires_in, "token_type": "Bearer"}
+        if "openid" in scopes:
+            digest = hashlib.sha256(access_token.encode()).digest()
+            extra = {"at_hash": b64url(digest[:16])}
+            if nonce:
+                extra["nonce"] = nonce
+            body["id_token"], _ = user_pool.create_id_token(client.id, user.username, origin_jti, extra)
+        return token_answer(body)
+
+    def token(request, domain):
+        def refuse(error):
+            return token_answer({"error": error}, 400)
+
+        if request.mimetype != "application/x-www-form-urlencoded":
+            return refuse("invalid_request")
+        form = request.form
+        client_id, secret = form.get("client_id"), form.get("client_secret")
+        authorization = request.headers.get("Authorization", "")
+        if authorization[:6].lower() == "basic ":
+            try:
+                basic_id, _, secret = base64.b64decode(authorization[6:].strip(), validate=True).decode().partition(":")
+            except (ValueError, UnicodeDecodeError):
+                return refuse("invalid_client")
+            if client_id and client_id != basic_id:
+                return refuse("invalid_client")
+            client_id = basic_id
+        with SERIAL:
+            user_pool = pool_of(domain)
+            client = user_pool.clients.get(client_id or "") if user_pool else None
+            if client is None:
+                return refuse("invalid_client")
+            if client.generate_secret and not hmac.compare_digest((secret or "").encode(), client.secret.encode()):
+                return refuse("invalid_client")
+            grant_type = form.get("grant_type")
+            if not grant_type:
+                return refuse("invalid_request")
+            if grant_type == "refresh_token":
+                refresh_token = form.get("refresh_token")
+                if not refresh_token:
+                    return refuse("invalid_request")
+                held = user_pool.refresh_tokens.get(refresh_token)
+                user = user_pool.users.get(held[1]) if held else None
+                if held is None or held[0] != client.id or user is None or not user.enabled:
+                    return refuse("invalid_grant")
+                access_token, id_token, expires_in = user_pool.create_tokens_from_refresh_token(refresh_token)
+                body = {"access_token": access_token, "expires_in": expires_in, "token_type": "Bearer"}
+                grant = grants.get(held[2])
+                if grant is None or "openid" in grant["scopes"]:
+                    body["id_token"] = id_token
+                return token_answer(body)
+            if grant_type != "authorization_code":
+                return refuse("unsupported_grant_type")
+            config = client.extended_config
+            if not config.get("AllowedOAuthFlowsUserPoolClient") or "code" not in (config.get("AllowedOAuthFlows") or []):
+                return refuse("unauthorized_client")
+            sweep()
+            # a code is spent by any try to redeem it
+            kept = codes.pop(form.get("code") or "", None)
+            if kept is None or kept["client_id"] != client.id or kept["domain"] != domain:
+                return refuse("invalid_grant")
+            if form.get("redirect_uri") != kept["redirect_uri"]:
+                return refuse("invalid_grant")
+            if kept["challenge"]:
+                verifier = form.get("code_verifier") or ""
+                derived = b64url(hashlib.sha256(verifier.encode()).digest())
+                if not verifier or not hmac.compare_digest(derived.encode(), kept["challenge"].encode()):
+                    return refuse("invalid_grant")
+            user = user_pool.users.get(kept["username"])
+            if user is None or not user.enabled:
+                return refuse("invalid_grant")
+            return issue(user_pool, client, user, kept["scopes"], kept["nonce"])
+
+    routes = {"oauth2/authorize": ("GET", authorize), "oauth2/idpresponse": ("GET", idp_response),
+              "oauth2/token": ("POST", token)}
+
+    def serve(environ, start_response):
+        request = Request(environ)
+        domain, _, endpoint = request.path[len(DOMAINS_PATH):].partition("/")
+        route = routes.get(endpoint)
+        if route is None:
+            response = page(404, "not_found", "No such endpoint.")
+        elif request.method != route[0]:
+            response = Response(status=405, headers={"Allow": route[0]})
+        else:
+            response = route[1](request, domain)
+        return response(environ, start_response)
+
+    # -- tokens: the grant's scopes and the `identities` claim ---------------------------------
+
+    def create_access_token(self, client_id, username, origin_jti):
+        grant = grants.get(origin_jti)
+        if grant is None:
+            return original_access_token(self, client_id, username, origin_jti)
+        extra_data = {"origin_jti": origin_jti, "scope": " ".join(grant["scopes"])}
+        user = self._get_user(username)
+        if user.groups:
+            extra_data["cognito:groups"] = [group.group_name for group in user.groups]
+        access_token, expires_in = self.create_jwt(client_id, username, "access", extra_data=extra_data)
+        self.access_tokens[access_token] = (client_id, username)
+        return access_token, expires_in
+
+    def create_id_token(self, client_id, username, origin_jti, extra=None):
+        grant = grants.get(origin_jti)
+        user = self._get_user(username)
+        linked = bool(user is not None and user.attribute_lookup.get("identities"))
+        if grant is None and not linked and not extra:
+            return original_id_token(self, client_id, username, origin_jti)
+        # as moto makes it ...
+        extra_data = self.get_user_extra_data_by_client_id(client_id, username)
+        extra_data["origin_jti"] = origin_jti
+        for attr in user.attributes:
+            if attr["Name"].startswith("custom:"):
+                extra_data[attr["Name"]] = attr["Value"]
+        if user.groups:
+            extra_data["cognito:groups"] = [group.group_name for group in user.groups]
+        # ... with, from a token endpoint, every attribute the client may read (verified flags
+        # as booleans, as in Cognito's ID tokens), and the identities as Cognito writes them
+        if grant is not None:
+            client = self.clients.get(client_id)
+            readable = client.get_readable_fields() if client else []
+            for name, value in user.attribute_lookup.items():
+                if name in ("sub", "identities") or (readable and name not in readable):
+                    continue
+                extra_data[name] = (value == "true") if name in VERIFIED else value
+        if linked:
+            extra_data["identities"] = identities_claim(user)
+        extra_data.update(extra or {})
+        id_token, expires_in = self.create_jwt(client_id, username, "id", extra_data=extra_data)
+        self.id_tokens[id_token] = (client_id, username)
+        return id_token, expires_in
+
+    def get_user(self, access_token):
+        # a token endpoint's token is good for GetUser only with the scope Cognito asks for
+        # (`aws.cognito.signin.user.admin`), whatever the user's status (a federated user is
+        # EXTERNAL_PROVIDER; moto accepts CONFIRMED only)
+        grant = grants.get(payload_of(access_token).get("origin_jti"))
+        if grant is not None and "aws.cognito.signin.user.admin" not in grant["scopes"]:
+            raise NotAuthorizedError("Access Token does not have required scopes")
+        if grant is not None:
+            for user_pool in self.user_pools.values():
+                held = user_pool.access_tokens.get(access_token)
+                if held is not None:
+                    user = user_pool.users.get(held[1])
+                    if user is None or not user.enabled:
+                        raise NotAuthorizedError("User is disabled.")
+                    return user
+        return original_get_user(self, access_token)
+
+    original_access_token = models.CognitoIdpUserPool.create_access_token
+    original_id_token = models.CognitoIdpUserPool.create_id_token
+    original_get_user = models.CognitoIdpBackend.get_user
+    models.CognitoIdpUserPool.create_access_token = create_access_token
+    models.CognitoIdpUserPool.create_id_token = create_id_token
+    models.CognitoIdpBackend.get_user = get_user
+
+    # -- linking -------------------------------------------------------------------------------
+
+    def provider_of(user_pool, named):
+        idp = user_pool.identity_providers.get((named or {}).get("ProviderName") or "")
+        if idp is None:
+            raise InvalidParameterException(f"The identity provider {(named or {}).get('ProviderName')} does not exist in the user pool.")
+        if named.get("ProviderAttributeName") != "Cognito_Subject":
+            raise InvalidParameterException("Only ProviderAttributeName Cognito_Subject is emulated.")
+        value = named.get("ProviderAttributeValue")
+        if not value:
+            raise InvalidParameterException("ProviderAttributeValue is required.")
+        return idp, value
+
+    def admin_link_provider_for_user(self, user_pool_id, destination, source):
+        user_pool = self.describe_user_pool(user_pool_id)
+        destination = destination or {}
+        if destination.get("ProviderName") != "Cognito":
+            raise InvalidParameterException("DestinationUser must be a native user (ProviderName Cognito).")
+        user = user_pool._get_user(destination.get("ProviderAttributeValue") or "")
+        if user is None:
+            raise UserNotFoundError("User does not exist.")
+        if user.status == EXTERNAL:
+            raise InvalidParameterException("DestinationUser must be a native user, not a federated one.")
+        idp, value = provider_of(user_pool, source)
+        if f"{idp.name}_{value}" in user_pool.users:
+            raise InvalidParameterException(
+                "Merging is not currently supported, provide a SourceUser that has not been signed up in order to link")
+        for other in user_pool.users.values():
+            if other is not user and has_identity(other, idp.name, value):
+                raise CognitoError("AliasExistsException", "The identity is already linked to another user.")
+        held = identities_of(user)
+        if has_identity(user, idp.name, value):
+            return
+        if len(held) >= LINKS_PER_USER:
+            raise CognitoError("LimitExceededException", "The user has the most linked identities allowed.")
+        held.append({"userId": value, "providerName": idp.name,
+                     "providerType": idp.extended_config.get("ProviderType") or "OIDC",
+                     "issuer": None, "primary": False, "dateCreated": now_ms()})
+        user.update_attributes([{"Name": "identities", "Value": json.dumps(held, separators=(",", ":"))}])
+
+    def admin_disable_provider_for_user(self, user_pool_id, named):
+        user_pool = self.describe_user_pool(user_pool_id)
+        idp, value = provider_of(user_pool, named)
+        for user in user_pool.users.values():
+            if user.status == EXTERNAL or not has_identity(user, idp.name, value):
+                continue
+            kept = [i for i in identities_of(user)
+                    if not (i.get("providerName") == idp.name and i.get("userId") == value)]
+            if kept:
+                user.update_attributes([{"Name": "identities", "Value": json.dumps(kept, separators=(",", ":"))}])
+            else:
+                user.delete_attributes(["identities"])
+        federated = user_pool.users.get(f"{idp.name}_{value}")
+        if federated is not None and federated.status == EXTERNAL:
+            federated.enabled = False
+
+    models.CognitoIdpBackend.admin_link_provider_for_user = admin_link_provider_for_user
+    models.CognitoIdpBackend.admin_disable_provider_for_user = admin_disable_provider_for_user
+
+    def respond_link(self):
+        self.backend.admin_link_provider_for_user(
+            self._get_param("UserPoolId"), self._get_param("DestinationUser"), self._get_param("SourceUser"))
+        return EmptyResult()
+
+    def respond_disable(self):
+        self.backend.admin_disable_provider_for_user(self._get_param("UserPoolId"), self._get_param("User"))
+        return EmptyResult()
+
+    responses.CognitoIdpResponse.admin_link_provider_for_user = respond_link
+    responses.CognitoIdpResponse.admin_disable_provider_for_user = respond_disable
+
+    return serve
+
+
 # What SES sent (moto keeps it and has no API to read it): the tests read the mail the API
 # sent here, as they read codes from moto's response headers.
 SENT_MAIL_PATH = "/_emulator/ses/sent"
@@ -1096,6 +1808,7 @@ def main():
     passkeys()
     triggers((args.lambda_endpoint or "").rstrip("/"))
     token_revocation()
+    domains = federation(f"http://{args.host}:{args.port}")
 
     app = DomainDispatcherApplication(create_backend_app)
     lock = SERIAL
@@ -1105,6 +1818,9 @@ def main():
     def one_at_a_time(environ, start_response):
         if environ.get("PATH_INFO") == SENT_MAIL_PATH:
             return sent_mail(start_response)
+        if (environ.get("PATH_INFO") or "").startswith(DOMAINS_PATH):
+            # takes the lock itself, and lets go of it while it calls the IdP
+            return domains(environ, start_response)
         with lock:
             # the whole response is produced inside the lock
             start = time.time_ns()

@@ -87,6 +87,42 @@ start_moto() {
   log "emulator (moto) listening on 127.0.0.1:$port, pid $MOTO_PID"
 }
 
+# Starts the local OpenID Connect provider (oidc_provider.py, a tenant's IdP for federated
+# sign-ins) on 127.0.0.1:$1, logging to $2; sets OIDC_PID. Its issuer is http://127.0.0.1:$1.
+start_oidc_provider() {
+  local port="$1" logfile="$2"
+  mkdir -p "$LOCAL"
+  "$VENV/bin/python" infra/local/oidc_provider.py --port "$port" >"$logfile" 2>&1 &
+  OIDC_PID=$!
+  # up when this process has bound the port (its first line says so) and answers discovery
+  if ! python3 - "$port" "$logfile" "$OIDC_PID" <<'PY'
+import os, sys, time, urllib.request
+port, logfile, pid = sys.argv[1], sys.argv[2], int(sys.argv[3])
+url = f"http://127.0.0.1:{port}/.well-known/openid-configuration"
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+deadline = time.time() + 30
+while time.time() < deadline:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        sys.exit(1)
+    try:
+        if "issuer http://127.0.0.1:" in open(logfile).read():
+            with opener.open(url, timeout=1) as answer:
+                sys.exit(0 if answer.status == 200 else 1)
+    except Exception:
+        pass
+    time.sleep(0.2)
+sys.exit(1)
+PY
+  then
+    tail -n 20 "$logfile" >&2 || true
+    kill "$OIDC_PID" 2>/dev/null || true
+    die "the OpenID Connect provider did not start on 127.0.0.1:$port (log: $logfile)"
+  fi
+  log "OpenID Connect provider (issuer http://127.0.0.1:$port), pid $OIDC_PID"
+}
+
 # Starts the TLS endpoint (tls_proxy.py) on 127.0.0.1:$1 in front of the emulator on port $2,
 # writing its run-time CA certificate to $3 and its log to $4; sets TLS_PID.
 start_tls_proxy() {

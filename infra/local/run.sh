@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the API locally on a fresh machine with only Rust and Python 3: installs the emulator
-# and cargo-lambda into .venv if needed, starts the emulator on 127.0.0.1:5000, bootstraps the
+# and cargo-lambda into .venv if needed, starts the emulator on 127.0.0.1:5000 and a local
+# OpenID Connect provider (a tenant's IdP) on 127.0.0.1:5002, bootstraps the
 # demo tenant (.local/demo-tenant.json), builds the functions, and serves every route on its
 # real path at http://127.0.0.1:9000 with `cargo lambda watch`. Ctrl-C stops everything it
 # started; running it again starts afresh.
@@ -14,6 +15,10 @@ source infra/local/lib.sh
 
 MOTO_PORT="${MOTO_PORT:-5000}"
 API_PORT="${API_PORT:-9000}"
+# the local OpenID Connect provider (a tenant's IdP): 5002, or any free port when that is taken
+# and OIDC_PORT was not chosen
+OIDC_PORT_CHOSEN="${OIDC_PORT:-}"
+OIDC_PORT="${OIDC_PORT:-5002}"
 export API_URL="http://127.0.0.1:$API_PORT"
 
 ensure_venv
@@ -21,20 +26,25 @@ export PATH="$PWD/$VENV/bin:$PATH"
 mkdir -p "$LOCAL"
 
 # A previous run that was not stopped cleanly: stop what it left behind.
-for pidfile in "$LOCAL/moto.pid" "$LOCAL/watch.pid"; do
+for pidfile in "$LOCAL/moto.pid" "$LOCAL/oidc.pid" "$LOCAL/watch.pid"; do
   [ -f "$pidfile" ] && stop_pid "$(cat "$pidfile")"
   rm -f "$pidfile"
 done
 port_in_use "$MOTO_PORT" && die "port $MOTO_PORT is taken by another program (set MOTO_PORT=…)"
 port_in_use "$API_PORT" && die "port $API_PORT is taken by another program (set API_PORT=…)"
+if port_in_use "$OIDC_PORT"; then
+  [ -z "$OIDC_PORT_CHOSEN" ] || die "port $OIDC_PORT is taken by another program (set OIDC_PORT=…)"
+  OIDC_PORT=$(free_port)
+fi
 
-MOTO_PID="" WATCH_PID=""
+MOTO_PID="" OIDC_PID="" WATCH_PID=""
 cleanup() {
   # a second Ctrl-C must not cut the clean-up short
   trap '' INT TERM
   stop_pid "$MOTO_PID"
+  stop_pid "$OIDC_PID"
   stop_pid "$WATCH_PID"
-  rm -f "$LOCAL/moto.pid" "$LOCAL/watch.pid"
+  rm -f "$LOCAL/moto.pid" "$LOCAL/oidc.pid" "$LOCAL/watch.pid"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -49,6 +59,11 @@ export LAMBDA_ENDPOINT_URL="$API_URL"
 start_moto "$MOTO_PORT" "$LOCAL/moto.log" --lambda-endpoint "$LAMBDA_ENDPOINT_URL"
 echo "$MOTO_PID" >"$LOCAL/moto.pid"
 export_stack_env "$MOTO_PORT"
+# a tenant's OpenID Connect IdP for federated sign-ins through the emulator's pool domains
+# ($AWS_ENDPOINT_URL/_domains/<Domain>/oauth2/...)
+start_oidc_provider "$OIDC_PORT" "$LOCAL/oidc.log"
+echo "$OIDC_PID" >"$LOCAL/oidc.pid"
+export OIDC_ISSUER_URL="http://127.0.0.1:$OIDC_PORT"
 
 log "bootstrapping the demo tenant ..."
 cargo run --quiet -p account-api-tests --bin bootstrap-local -- "$LOCAL/demo-tenant.json"

@@ -67,8 +67,8 @@ ensure_venv
 # (8 MiB) in release builds, whose frames are far smaller; tests get the same 8 MiB.
 export RUST_MIN_STACK="${RUST_MIN_STACK:-8388608}"
 
-MOTO_PID="" WATCH_PID="" TLS_PID="" watch_port=""
-trap 'trap "" INT TERM; stop_pid "$WATCH_PID"; stop_pid "$TLS_PID"; stop_pid "$MOTO_PID"' EXIT
+MOTO_PID="" WATCH_PID="" TLS_PID="" OIDC_PID="" watch_port=""
+trap 'trap "" INT TERM; stop_pid "$WATCH_PID"; stop_pid "$TLS_PID"; stop_pid "$OIDC_PID"; stop_pid "$MOTO_PID"' EXIT
 trap 'exit 130' INT TERM
 
 # The emulator, and a TLS endpoint in front of it (tests/tests/tls.rs), started once by the
@@ -87,6 +87,12 @@ ensure_emulator() {
   export TLS_CA_PEM="$PWD/$LOCAL/tls/ca.pem" TLS_ENDPOINT_URL="https://127.0.0.1:$tls_port"
   case "$LOCAL" in /*) TLS_CA_PEM="$LOCAL/tls/ca.pem" ;; esac
   start_tls_proxy "$tls_port" "$port" "$TLS_CA_PEM" "$LOCAL/test-tls.log"
+  # a tenant's OpenID Connect IdP for federated sign-ins (the emulator's pool domains at
+  # $AWS_ENDPOINT_URL/_domains/<Domain>/oauth2/... call it)
+  local oidc_port
+  oidc_port=$(free_port)
+  start_oidc_provider "$oidc_port" "$LOCAL/test-oidc.log"
+  export OIDC_ISSUER_URL="http://127.0.0.1:$oidc_port"
 }
 
 # The demo tenant on the emulator and `cargo lambda watch` serving every route, once.
