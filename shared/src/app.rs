@@ -81,7 +81,8 @@ impl AwsApp {
                 DynamoTenants::new(dynamodb.clone(), &config.tenants_table),
                 config.tenant_cache_ttl,
             ),
-            directory: CognitoDirectory::new(aws_sdk_cognitoidentityprovider::Client::new(&sdk)),
+            directory: CognitoDirectory::new(aws_sdk_cognitoidentityprovider::Client::new(&sdk))
+                .with_http_timeout(config.attempt_timeout),
             locks: DynamoLocks::new(dynamodb.clone(), &config.account_state_table),
             audit: DynamoAudit::new(dynamodb, &config.audit_table, config.audit_retention),
             mail: crate::adapters::ses::SesMailer::new(aws_sdk_sesv2::Client::new(&sdk)),
@@ -106,6 +107,19 @@ pub trait Group: 'static {
     type Op: Operations;
     /// Method and path template of each operation (`crate::http::routes`).
     const ROUTES: &'static [Route<Self::Op>];
+
+    /// The call's tenant: by default the one the `vbasoftware-*` headers name (and the API
+    /// key admits). A route a browser reaches without them (an identity provider's callback)
+    /// finds it otherwise.
+    fn tenant<P: Ports>(
+        app: &App<P>,
+        op: Self::Op,
+        req: &Request,
+        meta: &RequestMeta,
+    ) -> impl Future<Output = Result<Arc<Tenant>, ApiError>> + Send {
+        let _ = op;
+        app.tenant(req, meta)
+    }
 
     /// Runs one call of a route of [`Self::ROUTES`], tenant already resolved.
     fn route<P: Ports>(
@@ -140,7 +154,7 @@ impl<P: Ports> App<P> {
                 .ok_or_else(|| ApiError::InvalidRequest("no such route in this function".into()))?;
             tracing::Span::current().record("route", route.name);
             let _ = meta.route.set(route.name);
-            let tenant = self.tenant(&req, &meta).await?;
+            let tenant = G::tenant(self, route.op, &req, &meta).await?;
             G::route(
                 self,
                 Call {

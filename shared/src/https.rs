@@ -71,6 +71,29 @@ pub fn client_trusting(extra_ca: Option<&Path>) -> Result<SharedHttpClient, Tran
     }))
 }
 
+/// A plain HTTPS client for the few calls that are not AWS SDK operations (a pool's JWKS, its
+/// domain's token endpoint): Mozilla's roots compiled in (the platform verifier would read and
+/// parse the system's certificate store, ~2–5 ms on the first call), no redirects followed,
+/// `timeout` on connecting and on the whole call.
+pub fn web_client(timeout: Duration) -> Result<reqwest::Client, String> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| e.to_string())?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .tls_backend_preconfigured(tls)
+        .build()
+        .map_err(|e| e.to_string())
+}
+
 /// TLS 1.2 and 1.3 on aws-lc-rs (the SDK's own provider), HTTP/1.1, Mozilla's roots and the
 /// optional extra CA.
 fn tls_config(extra_ca: Option<&Path>) -> Result<rustls::ClientConfig, TransportError> {

@@ -33,6 +33,7 @@ pub fn tenant() -> Tenant {
         totp_issuer: None,
         email_from: None,
         passkey_registration_url: None,
+        federation: None,
     }
 }
 
@@ -192,16 +193,33 @@ fn signed_token(
 /// The resource template API Gateway would match for `path`: `/users/{userID}/…` for a path
 /// under a user, the path itself otherwise.
 pub fn resource_of(path: &str) -> String {
+    route_of(path).0
+}
+
+/// The resource template API Gateway matches `path` to, and the path parameters it fills.
+pub fn route_of(path: &str) -> (String, Value) {
     match path.split('/').collect::<Vec<_>>().as_slice() {
-        ["", "users", _, "passkeys", id] if !["verify", "registration-link"].contains(id) => {
-            "/users/{userID}/passkeys/{credentialID}".to_string()
-        }
-        ["", "users", _, rest @ ..] => ["/users/{userID}"]
-            .into_iter()
-            .chain(rest.iter().copied())
-            .collect::<Vec<_>>()
-            .join("/"),
-        _ => path.to_string(),
+        ["", "users", user, "passkeys", id] if !["verify", "registration-link"].contains(id) => (
+            "/users/{userID}/passkeys/{credentialID}".to_string(),
+            serde_json::json!({ "userID": user, "credentialID": id }),
+        ),
+        ["", "users", user, "idp-links", idp, subject] => (
+            "/users/{userID}/idp-links/{idpName}/{idpUserID}".to_string(),
+            serde_json::json!({ "userID": user, "idpName": idp, "idpUserID": subject }),
+        ),
+        ["", "users", user, rest @ ..] => (
+            ["/users/{userID}"]
+                .into_iter()
+                .chain(rest.iter().copied())
+                .collect::<Vec<_>>()
+                .join("/"),
+            serde_json::json!({ "userID": user }),
+        ),
+        ["", "idp-intents", id, "retrieve"] => (
+            "/idp-intents/{intentID}/retrieve".to_string(),
+            serde_json::json!({ "intentID": id }),
+        ),
+        _ => (path.to_string(), Value::Null),
     }
 }
 
@@ -216,16 +234,7 @@ pub fn api_event(method: &str, path: &str, body: &Value, headers: &[(String, Str
         REQUESTS.fetch_add(1, Ordering::SeqCst)
     );
     let (path, query) = path.split_once('?').unwrap_or((path, ""));
-    let resource = resource_of(path);
-    let path_parameters = match path.split('/').nth(2) {
-        Some(user) if resource.ends_with("{credentialID}") => {
-            serde_json::json!({ "userID": user, "credentialID": path.split('/').nth(4) })
-        }
-        Some(user) if resource.starts_with("/users/{userID}") => {
-            serde_json::json!({ "userID": user })
-        }
-        _ => Value::Null,
-    };
+    let (resource, path_parameters) = route_of(path);
     let query: serde_json::Map<String, Value> = query
         .split('&')
         .filter_map(|kv| kv.split_once('='))

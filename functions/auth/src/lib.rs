@@ -1,6 +1,7 @@
 //! The `auth` group: sign-in, token refresh, temporary-password change and MFA challenge
 //! responses. Each route checks the account's lock before any credential reaches Cognito.
 
+mod idp;
 mod registration;
 
 use std::{
@@ -18,7 +19,7 @@ use shared::{
     domain::tenant::Tenant,
     domain::validate::{Code, Password, RefreshToken, Session, Text},
     http::request::{RequestMeta, UserId, json_body},
-    http::routes::{Route, post},
+    http::routes::{Route, get, post},
 };
 
 shared::operations! {
@@ -30,6 +31,9 @@ shared::operations! {
         RespondToAuthChallenge,
         StartPasskeyRegistration,
         VerifyPasskeyRegistration,
+        StartIdpIntent,
+        IdpCallback,
+        RetrieveIdpIntent,
     }
 }
 
@@ -65,7 +69,30 @@ impl shared::Group for Group {
             "verify-passkey-registration",
             Op::VerifyPasskeyRegistration,
         ),
+        post("/idp-intents", "start-idp-intent", Op::StartIdpIntent),
+        get(
+            "/idp-intents/callback",
+            "idp-intent-callback",
+            Op::IdpCallback,
+        ),
+        post(
+            "/idp-intents/{intentID}/retrieve",
+            "retrieve-idp-intent",
+            Op::RetrieveIdpIntent,
+        ),
     ];
+
+    async fn tenant<P: Ports>(
+        app: &App<P>,
+        op: Op,
+        req: &lambda_http::Request,
+        meta: &RequestMeta,
+    ) -> Result<std::sync::Arc<Tenant>, ApiError> {
+        match op {
+            Op::IdpCallback => idp::callback_tenant(app, req).await,
+            _ => app.tenant(req, meta).await,
+        }
+    }
 
     async fn route<P: Ports>(app: &App<P>, call: Call<Op>) -> Result<Reply, ApiError> {
         let (req, tenant) = (&call.req, &call.tenant);
@@ -126,6 +153,9 @@ impl shared::Group for Group {
                 let step = |kept| registration::verify(app, tenant, body, kept);
                 return registration_step(app, &call, user, step).await;
             }
+            Op::StartIdpIntent => return idp::start(app, &call).await,
+            Op::IdpCallback => return idp::callback(app, &call).await,
+            Op::RetrieveIdpIntent => return idp::retrieve(app, &call).await,
             Op::RespondToAuthChallenge => {
                 let mut body: ChallengeAnswer = json_body(req, limit)?;
                 // an unsupported challenge is refused without looking anybody up

@@ -40,10 +40,10 @@ impl AuthenticationMethods {
                 .map(Factor::method),
         );
         // Cognito lists a user's linked provider identities in `identities` (a JSON array)
-        if user
-            .attribute("identities")
-            .is_some_and(|i| !matches!(i.trim(), "" | "[]"))
-        {
+        let identities = user.attribute("identities").map(|i| {
+            shared::domain::federation::identities(&serde_json::Value::String(i.to_string()))
+        });
+        if identities.is_some_and(|i| !i.is_empty()) {
             methods.push("IDP");
         }
         Self {

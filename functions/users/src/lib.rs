@@ -3,6 +3,7 @@
 
 mod contact;
 mod factors;
+mod idp_links;
 mod passkeys;
 
 use lambda_http::{Request, RequestExt};
@@ -48,6 +49,9 @@ shared::operations! {
         ListPasskeys,
         DeletePasskey,
         PasskeyRegistrationLink,
+        LinkIdp,
+        ListIdpLinks,
+        UnlinkIdp,
     }
 }
 
@@ -135,6 +139,17 @@ impl shared::Group for Group {
             "delete-passkey",
             Op::DeletePasskey,
         ),
+        post("/users/{userID}/idp-links", "link-idp", Op::LinkIdp),
+        get(
+            "/users/{userID}/idp-links",
+            "list-idp-links",
+            Op::ListIdpLinks,
+        ),
+        delete(
+            "/users/{userID}/idp-links/{idpName}/{idpUserID}",
+            "unlink-idp",
+            Op::UnlinkIdp,
+        ),
     ];
 
     async fn route<P: Ports>(app: &App<P>, call: Call<Op>) -> Result<Reply, ApiError> {
@@ -184,6 +199,9 @@ impl shared::Group for Group {
             Op::ListPasskeys => Box::pin(passkeys::list(app, &call)).await,
             Op::DeletePasskey => Box::pin(passkeys::delete(app, &call)).await,
             Op::PasskeyRegistrationLink => Box::pin(passkeys::registration_link(app, &call)).await,
+            Op::LinkIdp => Box::pin(idp_links::link(app, &call)).await,
+            Op::ListIdpLinks => Box::pin(idp_links::list(app, &call)).await,
+            Op::UnlinkIdp => Box::pin(idp_links::unlink(app, &call)).await,
             Op::DeleteUser => {
                 let user = path_user_id(req)?;
                 let admin = app.admin(req, tenant).await?;

@@ -132,6 +132,22 @@ pub struct Policy {
     /// http://localhost) with `{code}` in it, and `{userID}` if the page needs it.
     #[arg(long)]
     pub passkey_registration_url: Option<String>,
+    /// The pool domain's base URL for sign-in with identity providers
+    /// (https://PREFIX.auth.REGION.amazoncognito.com, the tenant stack's AuthDomain output);
+    /// with --idp-callback-url.
+    #[arg(long)]
+    pub auth_domain: Option<String>,
+    /// The stage's GET /idp-intents/callback URL, as the app client lists it among its
+    /// callback URLs (the stage's ApiUrl + /idp-intents/callback).
+    #[arg(long)]
+    pub idp_callback_url: Option<String>,
+    /// A provider name in the pool that clients may sign in with (repeat for several).
+    #[arg(long = "identity-provider")]
+    pub identity_providers: Vec<String>,
+    /// A URL of your app an identity provider's sign-in may come back to, exactly (repeat
+    /// for several: the success and the failure page).
+    #[arg(long = "idp-redirect-url")]
+    pub idp_redirect_urls: Vec<String>,
 }
 
 /// An issuer as the key URI format allows it: not empty, no colon (it separates the issuer
@@ -166,6 +182,31 @@ fn validate_policy(policy: &Policy) -> Result<(), CliError> {
                 "--email-from must be an email address, or `Name <address>`".into(),
             ));
         }
+    }
+    if policy.auth_domain.is_some() != policy.idp_callback_url.is_some() {
+        return Err(CliError::Invalid(
+            "--auth-domain and --idp-callback-url go together".into(),
+        ));
+    }
+    let urls = [&policy.auth_domain, &policy.idp_callback_url]
+        .into_iter()
+        .flatten()
+        .chain(&policy.idp_redirect_urls);
+    for url in urls {
+        if !shared::domain::federation::url_allowed(url) || url.len() > 2048 || url.contains('@') {
+            return Err(CliError::Invalid(format!(
+                "{url:?} must be an https URL (or http to localhost) without user info"
+            )));
+        }
+    }
+    if let Some(bad) = policy
+        .identity_providers
+        .iter()
+        .find(|p| !valid_id(p, 32, &['-', '_']))
+    {
+        return Err(CliError::Invalid(format!(
+            "--identity-provider {bad:?} is not a provider name"
+        )));
     }
     if let Some(url) = &policy.passkey_registration_url {
         // https to any host, or plain http to this machine only; no user info before the host
@@ -364,6 +405,24 @@ fn policy_items(policy: &Policy) -> Vec<(&'static str, AttributeValue)> {
     if let Some(url) = &policy.passkey_registration_url {
         items.push(("passkeyRegistrationUrl", AttributeValue::S(url.clone())));
     }
+    if let Some(url) = &policy.auth_domain {
+        items.push(("authDomain", AttributeValue::S(url.clone())));
+    }
+    if let Some(url) = &policy.idp_callback_url {
+        items.push(("idpCallbackUrl", AttributeValue::S(url.clone())));
+    }
+    let set = |values: &[String]| {
+        let mut v = values.to_vec();
+        v.sort();
+        v.dedup();
+        AttributeValue::Ss(v)
+    };
+    if !policy.identity_providers.is_empty() {
+        items.push(("identityProviders", set(&policy.identity_providers)));
+    }
+    if !policy.idp_redirect_urls.is_empty() {
+        items.push(("idpRedirectUrls", set(&policy.idp_redirect_urls)));
+    }
     items
 }
 
@@ -387,6 +446,10 @@ fn describe(
         "totpIssuer": t.authenticator_issuer(),
         "emailFrom": t.email_from,
         "passkeyRegistrationUrl": t.passkey_registration_url,
+        "authDomain": t.federation.as_ref().map(|f| &f.domain),
+        "idpCallbackUrl": t.federation.as_ref().map(|f| &f.callback_url),
+        "identityProviders": t.federation.as_ref().map(|f| &f.providers),
+        "idpRedirectUrls": t.federation.as_ref().map(|f| &f.redirect_urls),
         "issuer": t.issuer,
         "jwksUrl": t.jwks_url,
     }))
@@ -527,7 +590,8 @@ async fn set_policy(set: SetPolicy, clients: &Clients) -> Result<String, CliErro
     if items.is_empty() {
         return Err(CliError::Invalid(
             "give --max-password-attempts, --max-otp-attempts, --lockout-seconds, \
-             --hide-account-state, --totp-issuer, --email-from or --passkey-registration-url"
+             --hide-account-state, --totp-issuer, --email-from, --passkey-registration-url, \
+             --auth-domain with --idp-callback-url, --identity-provider or --idp-redirect-url"
                 .into(),
         ));
     }

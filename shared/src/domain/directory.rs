@@ -593,6 +593,36 @@ pub trait Directory: Send + Sync {
         refresh_token: &str,
     ) -> impl Future<Output = Result<(), DirectoryError>> + Send;
 
+    /// Exchanges an authorization code of the tenant's pool domain for the pool's tokens
+    /// (`POST <domain>/oauth2/token`, `authorization_code`, the app client's secret and the
+    /// PKCE verifier). A code the pool refuses (spent, expired, another verifier's) is
+    /// `NotAuthorized`.
+    fn exchange_code(
+        &self,
+        tenant: &Tenant,
+        federation: &crate::domain::federation::Federation,
+        code: &str,
+        verifier: &str,
+    ) -> impl Future<Output = Result<Tokens, DirectoryError>> + Send;
+
+    /// `AdminLinkProviderForUser`: the provider's identity (its subject) signs in as `user`
+    /// from now on.
+    fn link_identity(
+        &self,
+        tenant: &Tenant,
+        user: &UserId,
+        idp_name: &str,
+        idp_user_id: &str,
+    ) -> impl Future<Output = Result<(), DirectoryError>> + Send;
+
+    /// `AdminDisableProviderForUser`: the identity's link is removed.
+    fn unlink_identity(
+        &self,
+        tenant: &Tenant,
+        idp_name: &str,
+        idp_user_id: &str,
+    ) -> impl Future<Output = Result<(), DirectoryError>> + Send;
+
     /// `AdminDeleteUser`.
     fn delete_user(
         &self,

@@ -301,6 +301,59 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Short-lived state of a flow that spans requests (an identity provider's sign-in), each
+/// kind under a key prefix of its own in the account-state table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FlowKind {
+    /// A started sign-in, under the SHA-256 of its `state` (what the callback brings back).
+    IdpState,
+    /// A finished sign-in's outcome, under its intent id, until retrieved.
+    IdpIntent,
+    /// A retrieved identity that is no user's yet, under its intent id: what lets the holder
+    /// of the intent's token link it to their own account.
+    IdpLink,
+}
+
+impl FlowKind {
+    pub const ALL: [Self; 3] = [Self::IdpState, Self::IdpIntent, Self::IdpLink];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::IdpState => "idp-state",
+            Self::IdpIntent => "idp-intent",
+            Self::IdpLink => "idp-link",
+        }
+    }
+}
+
+/// One kept flow step: what it holds, the hash of the secret that takes it, and until when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlowRecord {
+    /// What the flow keeps, as text (JSON; sealed where it holds tokens).
+    pub body: String,
+    /// Lower-case hex SHA-256 of the secret whose holder may take it ([`OneTimeCode::hash_of`]).
+    pub secret_hash: String,
+    /// Epoch seconds after which it is refused.
+    pub expires_at: u64,
+}
+
+impl FlowRecord {
+    /// Whether `secret` is this record's (compared in constant time).
+    pub fn opens_with(&self, secret: &str) -> bool {
+        let given = OneTimeCode::hash_of(secret);
+        given.len() == self.secret_hash.len()
+            && given
+                .bytes()
+                .zip(self.secret_hash.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
+    }
+
+    pub fn expired_at(&self, now: SystemTime) -> bool {
+        crate::time::epoch_seconds(now) >= self.expires_at
+    }
+}
+
 /// Where account state is kept. Every error here must fail the request closed.
 pub trait LockStore: Send + Sync {
     /// The state of an account of the pool `pool_id` now.
@@ -429,6 +482,32 @@ pub trait LockStore: Send + Sync {
         code_hash: &str,
         now: SystemTime,
     ) -> impl Future<Output = Result<Option<OneTimeCode>, StoreError>> + Send;
+
+    /// Keeps a flow step under `id`, unless one is there already (ids are random: a clash is
+    /// refused as a conflict, never overwritten).
+    fn put_flow(
+        &self,
+        kind: FlowKind,
+        id: &str,
+        record: &FlowRecord,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The flow step under `id`, expired or not.
+    fn flow(
+        &self,
+        kind: FlowKind,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<FlowRecord>, StoreError>> + Send;
+
+    /// Removes the step under `id` if its secret hashes to `secret_hash` and it is unexpired
+    /// at `now`, in one conditional step: of concurrent takers one gets `Some`.
+    fn take_flow(
+        &self,
+        kind: FlowKind,
+        id: &str,
+        secret_hash: &str,
+        now: SystemTime,
+    ) -> impl Future<Output = Result<Option<FlowRecord>, StoreError>> + Send;
 }
 
 /// How long after its last reservation an exhausted budget with no lock is taken for checks

@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod directory;
+pub mod federation;
 pub mod lock;
 pub mod mail;
 pub mod password_policy;

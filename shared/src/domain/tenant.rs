@@ -57,6 +57,8 @@ pub struct Tenant {
     /// template whose `{userID}` and `{code}` the mailed code fills in; `None`: the mail
     /// carries the code alone.
     pub passkey_registration_url: Option<String>,
+    /// Sign-in with the pool's identity providers (`/idp-intents`); `None`: not offered.
+    pub federation: Option<crate::domain::federation::Federation>,
 }
 
 impl Tenant {

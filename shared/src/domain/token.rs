@@ -87,25 +87,7 @@ impl TokenVerifier {
 
     fn http(&self) -> Result<&reqwest::Client, ApiError> {
         self.http
-            .get_or_init(|| {
-                let mut roots = rustls::RootCertStore::empty();
-                roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-                let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-                    rustls::crypto::aws_lc_rs::default_provider(),
-                ))
-                .with_safe_default_protocol_versions()
-                .map_err(|e| e.to_string())?
-                .with_root_certificates(roots)
-                .with_no_client_auth();
-                reqwest::Client::builder()
-                    // a JWKS answer that points elsewhere is not followed
-                    .redirect(reqwest::redirect::Policy::none())
-                    .timeout(self.timeout)
-                    .connect_timeout(self.timeout)
-                    .tls_backend_preconfigured(tls)
-                    .build()
-                    .map_err(|e| e.to_string())
-            })
+            .get_or_init(|| crate::https::web_client(self.timeout))
             .as_ref()
             .map_err(|e| ApiError::Internal(format!("cannot build the JWKS client: {e}")))
     }

@@ -44,6 +44,19 @@ pub enum ApiError {
     /// 400 `code-expired`.
     #[error("code expired")]
     CodeExpired,
+    /// 400 `invalid-intent`: an identity provider's intent (or its `state`) that is unknown,
+    /// spent, or not opened by the token given: one answer for all.
+    #[error("invalid intent")]
+    InvalidIntent,
+    /// 400 `intent-expired`: the intent's holder came back too late.
+    #[error("intent expired")]
+    IntentExpired,
+    /// 400 `redirect-not-allowed`: a redirect URL the tenant did not register.
+    #[error("redirect not allowed")]
+    RedirectNotAllowed,
+    /// 400 `idp-failed`: the identity provider refused or did not finish the sign-in.
+    #[error("identity provider failed: {0}")]
+    IdpFailed(String),
     /// 401 `invalid-tenant`: the tenant headers match no registered tenant.
     #[error("unknown tenant")]
     InvalidTenant,
@@ -104,6 +117,10 @@ impl ApiError {
             Self::InvalidPassword(_) => (S::BAD_REQUEST, "invalid-password", "The password does not meet the policy"),
             Self::CodeMismatch => (S::BAD_REQUEST, "code-mismatch", "The code is not correct"),
             Self::CodeExpired => (S::BAD_REQUEST, "code-expired", "The code has expired"),
+            Self::InvalidIntent => (S::BAD_REQUEST, "invalid-intent", "The intent is not valid"),
+            Self::IntentExpired => (S::BAD_REQUEST, "intent-expired", "The intent has expired"),
+            Self::RedirectNotAllowed => (S::BAD_REQUEST, "redirect-not-allowed", "The redirect URL is not allowed"),
+            Self::IdpFailed(_) => (S::BAD_REQUEST, "idp-failed", "The identity provider did not sign the user in"),
             Self::InvalidTenant => (S::UNAUTHORIZED, "invalid-tenant", "Unknown tenant"),
             Self::Unauthenticated(_) => (S::UNAUTHORIZED, "unauthenticated", "Authentication required"),
             Self::InvalidCredentials => (S::UNAUTHORIZED, "invalid-credentials", "Invalid credentials"),
@@ -142,6 +159,12 @@ impl ApiError {
             Self::MissingHeader(h) => format!("the header `{h}` is required"),
             Self::CodeMismatch => "the code does not match".into(),
             Self::CodeExpired => "the code has expired; request a new one".into(),
+            Self::InvalidIntent => {
+                "the intent is unknown or spent, or the token given is not its own".into()
+            }
+            Self::IntentExpired => "the intent has expired; start a new one".into(),
+            Self::RedirectNotAllowed => "the redirect URL is not registered for this tenant".into(),
+            Self::IdpFailed(_) => "the identity provider did not complete the sign-in".into(),
             Self::InvalidTenant => "the tenant headers match no registered tenant".into(),
             Self::Unauthenticated(why) => format!("a valid bearer access token is required: {why}"),
             Self::InvalidCredentials => "the credentials are not valid".into(),

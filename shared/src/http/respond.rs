@@ -16,6 +16,8 @@ use crate::{http::problem::ApiError, http::request::RequestMeta};
 pub struct Reply {
     status: StatusCode,
     data: Value,
+    /// A redirect's target (`302 Found`, `Location`).
+    location: Option<String>,
 }
 
 impl Reply {
@@ -27,10 +29,24 @@ impl Reply {
         Self::with_status(StatusCode::CREATED, data)
     }
 
+    /// A `302 Found` to `location`, for a browser coming back from an identity provider; the
+    /// envelope names the target too.
+    pub fn redirect(location: String) -> Result<Self, ApiError> {
+        Ok(Self {
+            status: StatusCode::FOUND,
+            data: json!({ "location": location }),
+            location: Some(location),
+        })
+    }
+
     fn with_status(status: StatusCode, data: &impl Serialize) -> Result<Self, ApiError> {
         let data = serde_json::to_value(data)
             .map_err(|e| ApiError::Internal(format!("cannot serialize the response: {e}")))?;
-        Ok(Self { status, data })
+        Ok(Self {
+            status,
+            data,
+            location: None,
+        })
     }
 }
 
@@ -82,12 +98,16 @@ where
 
 /// The envelope for a result.
 pub fn render(meta: &RequestMeta, result: Result<Reply, ApiError>) -> Response<Body> {
+    let mut location = None;
     let (status, body, retry_after) = match result {
-        Ok(reply) => (
-            reply.status,
-            json!({ "data": reply.data, "error": null, "debug": { "activityID": meta.activity_id } }),
-            None,
-        ),
+        Ok(reply) => {
+            location = reply.location;
+            (
+                reply.status,
+                json!({ "data": reply.data, "error": null, "debug": { "activityID": meta.activity_id } }),
+                None,
+            )
+        }
         Err(e) => (
             e.status(),
             json!({
@@ -112,6 +132,11 @@ pub fn render(meta: &RequestMeta, result: Result<Reply, ApiError>) -> Response<B
     }
     if let Some(seconds) = retry_after {
         headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    if let Some(target) = location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+        headers.insert(header::LOCATION, target);
+        // the page it lands on is not told where the browser came from (a spent code)
+        headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
     }
     response
 }

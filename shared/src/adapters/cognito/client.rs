@@ -71,6 +71,9 @@ pub struct CognitoDirectory {
     secrets: TtlCache<String, Option<Arc<str>>>,
     /// What a pool's configuration says (password policy, sign-in names), by pool id.
     pub(super) pools: TtlCache<String, PoolFacts>,
+    /// For the pool domain's token endpoint (not an SDK operation), built on first use.
+    http: std::sync::OnceLock<Result<reqwest::Client, String>>,
+    http_timeout: Duration,
 }
 
 impl CognitoDirectory {
@@ -85,7 +88,22 @@ impl CognitoDirectory {
             regional: Mutex::new(HashMap::new()),
             secrets: TtlCache::new(Self::TTL, Self::MAX_ENTRIES),
             pools: TtlCache::new(Self::TTL, Self::MAX_ENTRIES),
+            http: std::sync::OnceLock::new(),
+            http_timeout: Duration::from_secs(5),
         }
+    }
+
+    /// How long a call to the pool domain's token endpoint may take.
+    pub fn with_http_timeout(mut self, timeout: Duration) -> Self {
+        self.http_timeout = timeout;
+        self
+    }
+
+    pub(super) fn http(&self) -> Result<&reqwest::Client, DirectoryError> {
+        self.http
+            .get_or_init(|| crate::https::web_client(self.http_timeout))
+            .as_ref()
+            .map_err(|e| DirectoryError::Internal(format!("cannot build the HTTPS client: {e}")))
     }
 
     /// The client for the tenant's pool: a pool id names its region (`eu-west-1_AbC`), and a

@@ -1,15 +1,18 @@
 //! The `Directory` port's operations on Cognito.
 
+use aws_sdk_cognitoidentityprovider::operation::admin_link_provider_for_user::AdminLinkProviderForUserError;
 use aws_sdk_cognitoidentityprovider::types::{
     AttributeType, AuthFlowType, ChallengeNameType, EmailMfaSettingsType, MessageActionType,
-    SmsMfaSettingsType, SoftwareTokenMfaSettingsType, VerifySoftwareTokenResponseType,
+    ProviderUserIdentifierType, SmsMfaSettingsType, SoftwareTokenMfaSettingsType,
+    VerifySoftwareTokenResponseType,
 };
 
 use crate::{
     domain::directory::{
         AuthResult, Challenge, CodeDelivery, Contact, Directory, DirectoryError, DirectoryUser,
-        Factor, MfaMode, NewUser, Passkey, PasswordPolicy, UserPage, canonical_by_lookup,
+        Factor, MfaMode, NewUser, Passkey, PasswordPolicy, Tokens, UserPage, canonical_by_lookup,
     },
+    domain::federation::{self, Federation},
     domain::tenant::Tenant,
     http::request::UserId,
 };
@@ -391,6 +394,108 @@ impl Directory for CognitoDirectory {
         Ok(())
     }
 
+    async fn exchange_code(
+        &self,
+        tenant: &Tenant,
+        federation: &Federation,
+        code: &str,
+        verifier: &str,
+    ) -> Result<Tokens, DirectoryError> {
+        let secret = self.client_secret(tenant).await?;
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("client_id", tenant.app_client_id.as_str()),
+            ("code", code),
+            ("redirect_uri", federation.callback_url.as_str()),
+            ("code_verifier", verifier),
+        ];
+        let request = self.http()?.post(federation.token_url());
+        let request = match secret.as_deref() {
+            // client_secret_basic, which Cognito's token endpoint takes (RFC 6749 §2.3.1: both
+            // halves form-encoded first)
+            Some(secret) => request.basic_auth(
+                federation::encode(&tenant.app_client_id),
+                Some(federation::encode(secret)),
+            ),
+            None => request,
+        };
+        let response = request
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(federation::form(&form))
+            .send()
+            .await
+            .map_err(|e| DirectoryError::Unavailable(format!("the pool's token endpoint: {e}")))?;
+        token_answer(response).await
+    }
+
+    async fn link_identity(
+        &self,
+        tenant: &Tenant,
+        user: &UserId,
+        idp_name: &str,
+        idp_user_id: &str,
+    ) -> Result<(), DirectoryError> {
+        let destination = ProviderUserIdentifierType::builder()
+            .provider_name("Cognito")
+            .provider_attribute_value(user.as_str())
+            .build();
+        let source = ProviderUserIdentifierType::builder()
+            .provider_name(idp_name)
+            .provider_attribute_name("Cognito_Subject")
+            .provider_attribute_value(idp_user_id)
+            .build();
+        let result = self
+            .client_for(tenant)
+            .admin_link_provider_for_user()
+            .user_pool_id(&tenant.user_pool_id)
+            .destination_user(destination)
+            .source_user(source)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) => Err(match e.as_service_error() {
+                Some(AdminLinkProviderForUserError::InvalidParameterException(x))
+                    if x.message().is_some_and(|m| m.contains("Merging")) =>
+                {
+                    DirectoryError::Conflict(
+                        "the identity has signed in before as a user of its own",
+                    )
+                }
+                Some(AdminLinkProviderForUserError::AliasExistsException(_)) => {
+                    DirectoryError::Conflict("the identity is linked to another user")
+                }
+                Some(AdminLinkProviderForUserError::LimitExceededException(_)) => {
+                    DirectoryError::Conflict(
+                        "the user has as many linked identities as Cognito allows",
+                    )
+                }
+                _ => classify(e),
+            }),
+        }
+    }
+
+    async fn unlink_identity(
+        &self,
+        tenant: &Tenant,
+        idp_name: &str,
+        idp_user_id: &str,
+    ) -> Result<(), DirectoryError> {
+        let identity = ProviderUserIdentifierType::builder()
+            .provider_name(idp_name)
+            .provider_attribute_name("Cognito_Subject")
+            .provider_attribute_value(idp_user_id)
+            .build();
+        self.client_for(tenant)
+            .admin_disable_provider_for_user()
+            .user_pool_id(&tenant.user_pool_id)
+            .user(identity)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
     async fn delete_user(&self, tenant: &Tenant, user: &UserId) -> Result<(), DirectoryError> {
         self.client_for(tenant)
             .admin_delete_user()
@@ -766,6 +871,62 @@ fn looks_like_sub(name: &str) -> bool {
             .iter()
             .zip([8, 4, 4, 4, 12])
             .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// The token endpoint's answer: the tokens, or why not. A 400 with `invalid_grant` is a code
+/// the pool refuses; `invalid_client` a tenant whose secret or callback URL does not match
+/// the app client (a configuration fault); 5xx the endpoint failing.
+async fn token_answer(response: reqwest::Response) -> Result<Tokens, DirectoryError> {
+    #[derive(serde::Deserialize)]
+    struct Answer {
+        access_token: String,
+        id_token: Option<String>,
+        refresh_token: Option<String>,
+        expires_in: Option<i32>,
+        token_type: Option<String>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Refusal {
+        error: String,
+    }
+    const LIMIT: usize = 64 * 1024;
+    let status = response.status();
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| DirectoryError::Unavailable(format!("the pool's token endpoint: {e}")))?;
+    if body.len() > LIMIT {
+        return Err(DirectoryError::Internal(
+            "the token endpoint's answer is too large".into(),
+        ));
+    }
+    if status.is_server_error() {
+        return Err(DirectoryError::Unavailable(format!(
+            "the pool's token endpoint answered {status}"
+        )));
+    }
+    if !status.is_success() {
+        let error = serde_json::from_slice::<Refusal>(&body).map(|r| r.error);
+        return Err(match error.as_deref() {
+            Ok("invalid_grant") => DirectoryError::NotAuthorized,
+            Ok(other) => DirectoryError::Internal(format!(
+                "the pool's token endpoint refused the exchange: {other}"
+            )),
+            Err(_) => {
+                DirectoryError::Internal(format!("the pool's token endpoint answered {status}"))
+            }
+        });
+    }
+    let answer: Answer = serde_json::from_slice(&body).map_err(|_| {
+        DirectoryError::Internal("the token endpoint's answer is not tokens".into())
+    })?;
+    Ok(Tokens {
+        access_token: answer.access_token,
+        id_token: answer.id_token,
+        refresh_token: answer.refresh_token,
+        expires_in: answer.expires_in.unwrap_or(3600),
+        token_type: answer.token_type.unwrap_or_else(|| "Bearer".into()),
+    })
 }
 
 #[cfg(test)]

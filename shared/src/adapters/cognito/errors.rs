@@ -1,5 +1,9 @@
 //! Cognito's errors, read as the domain's `DirectoryError`.
 
+use aws_sdk_cognitoidentityprovider::operation::{
+    admin_disable_provider_for_user::AdminDisableProviderForUserError,
+    admin_link_provider_for_user::AdminLinkProviderForUserError,
+};
 use aws_sdk_cognitoidentityprovider::{
     error::{DisplayErrorContext, ProvideErrorMetadata, SdkError},
     operation::{
@@ -358,6 +362,25 @@ modelled!(ListUsersError {
     InvalidParameterException,
     TooManyRequestsException,
     InternalErrorException,
+});
+modelled!(AdminLinkProviderForUserError {
+    AliasExistsException,
+    InternalErrorException,
+    InvalidParameterException,
+    LimitExceededException,
+    NotAuthorizedException,
+    ResourceNotFoundException,
+    TooManyRequestsException,
+    UserNotFoundException,
+});
+modelled!(AdminDisableProviderForUserError {
+    AliasExistsException,
+    InternalErrorException,
+    InvalidParameterException,
+    NotAuthorizedException,
+    ResourceNotFoundException,
+    TooManyRequestsException,
+    UserNotFoundException,
 });
 modelled!(DescribeUserPoolError {
     NotAuthorizedException,

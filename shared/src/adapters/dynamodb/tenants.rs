@@ -9,6 +9,7 @@ use aws_sdk_dynamodb::{Client, types::AttributeValue};
 
 use super::{Item, classify, number, string};
 use crate::{
+    domain::federation::{Federation, url_allowed},
     domain::store::StoreError,
     domain::tenant::{LockoutPolicy, Tenant, TenantRegistry},
     http::request::TenantHeaders,
@@ -44,6 +45,7 @@ pub fn tenant_from_item(key: &str, item: &Item) -> Result<Tenant, StoreError> {
             "jwksUrl (https, or http to loopback for the local stack)",
         ));
     }
+    let federation = federation_of(item).map_err(broken)?;
     let defaults = LockoutPolicy::default();
     let api_key_ids = item
         .get("apiKeyIds")
@@ -78,7 +80,40 @@ pub fn tenant_from_item(key: &str, item: &Item) -> Result<Tenant, StoreError> {
         email_from: string(item, "emailFrom").filter(|s| !s.trim().is_empty()),
         passkey_registration_url: string(item, "passkeyRegistrationUrl")
             .filter(|s| !s.trim().is_empty()),
+        federation,
     })
+}
+
+/// The record's federation settings: `authDomain` and `idpCallbackUrl` (both, or neither),
+/// `identityProviders` and `idpRedirectUrls` (string sets). A record that names a domain with
+/// a URL a browser should not be sent to is broken, not quietly without federation.
+fn federation_of(item: &Item) -> Result<Option<Federation>, &'static str> {
+    let set = |name: &str| {
+        item.get(name)
+            .and_then(|v| v.as_ss().ok())
+            .cloned()
+            .unwrap_or_default()
+    };
+    let (domain, callback_url) = match (string(item, "authDomain"), string(item, "idpCallbackUrl"))
+    {
+        (None, None) => return Ok(None),
+        (Some(d), Some(c)) => (d, c),
+        _ => return Err("authDomain and idpCallbackUrl (both or neither)"),
+    };
+    let redirect_urls = set("idpRedirectUrls");
+    let urls_ok = [&domain, &callback_url]
+        .into_iter()
+        .chain(&redirect_urls)
+        .all(|u| url_allowed(u));
+    if !urls_ok {
+        return Err("federation URLs (https, or http to loopback for the local stack)");
+    }
+    Ok(Some(Federation {
+        domain: domain.trim_end_matches('/').to_string(),
+        callback_url,
+        providers: set("identityProviders"),
+        redirect_urls,
+    }))
 }
 
 pub struct DynamoTenants {

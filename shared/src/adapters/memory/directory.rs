@@ -635,6 +635,33 @@ impl Directory for InMemoryDirectory {
         self.update(user, |u| u.attributes.extend(attributes.iter().cloned()))
     }
 
+    async fn exchange_code(
+        &self,
+        _: &Tenant,
+        _: &crate::domain::federation::Federation,
+        _: &str,
+        _: &str,
+    ) -> Result<Tokens, DirectoryError> {
+        self.enter().await?;
+        // no pool domain here: the intents are tested on the emulator (tests/tests/idp.rs)
+        Err(DirectoryError::NotAuthorized)
+    }
+
+    async fn link_identity(
+        &self,
+        _: &Tenant,
+        user: &UserId,
+        _: &str,
+        _: &str,
+    ) -> Result<(), DirectoryError> {
+        self.enter().await?;
+        self.user(user).map(|_| ())
+    }
+
+    async fn unlink_identity(&self, _: &Tenant, _: &str, _: &str) -> Result<(), DirectoryError> {
+        self.enter().await
+    }
+
     async fn delete_user(&self, _: &Tenant, user: &UserId) -> Result<(), DirectoryError> {
         self.enter().await?;
         self.users

@@ -12,8 +12,8 @@ use std::{
 use crate::{
     domain::directory::Contact,
     domain::lock::{
-        AccountState, Budget, CodePurpose, Lock, LockSource, LockStore, Locked, OneTimeCode,
-        Reservation, STALE_RESERVATION,
+        AccountState, Budget, CodePurpose, FlowKind, FlowRecord, Lock, LockSource, LockStore,
+        Locked, OneTimeCode, Reservation, STALE_RESERVATION,
     },
     domain::store::StoreError,
     domain::tenant::LockoutPolicy,
@@ -48,6 +48,7 @@ impl MemAccount {
 #[derive(Default)]
 pub struct InMemoryLocks {
     accounts: Mutex<HashMap<String, MemAccount>>,
+    flows: Mutex<HashMap<(FlowKind, String), FlowRecord>>,
     pub calls: AtomicUsize,
     pub unavailable: std::sync::atomic::AtomicBool,
 }
@@ -74,6 +75,21 @@ impl InMemoryLocks {
             .ok()
             .and_then(|a| a.get(&user.to_ascii_lowercase()).map(|m| m.otp_attempts))
             .unwrap_or(0)
+    }
+
+    fn flows<T>(
+        &self,
+        f: impl FnOnce(&mut HashMap<(FlowKind, String), FlowRecord>) -> T,
+    ) -> Result<T, StoreError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        if self.unavailable.load(Ordering::SeqCst) {
+            return Err(StoreError::unavailable("in-memory lock store is down"));
+        }
+        let mut flows = self
+            .flows
+            .lock()
+            .map_err(|_| StoreError::internal("poisoned"))?;
+        Ok(f(&mut flows))
     }
 
     fn with<T>(
@@ -309,6 +325,43 @@ impl LockStore for InMemoryLocks {
                 .get(&purpose)
                 .is_some_and(|l| l.code_hash == code_hash && l.expires_at > epoch_seconds(now));
             if live { a.codes.remove(&purpose) } else { None }
+        })
+    }
+
+    async fn put_flow(
+        &self,
+        kind: FlowKind,
+        id: &str,
+        record: &FlowRecord,
+    ) -> Result<(), StoreError> {
+        self.flows(|f| match f.entry((kind, id.to_string())) {
+            std::collections::hash_map::Entry::Occupied(_) => Err(StoreError::internal(
+                "a flow step is kept under this id already",
+            )),
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(record.clone());
+                Ok(())
+            }
+        })?
+    }
+
+    async fn flow(&self, kind: FlowKind, id: &str) -> Result<Option<FlowRecord>, StoreError> {
+        self.flows(|f| f.get(&(kind, id.to_string())).cloned())
+    }
+
+    async fn take_flow(
+        &self,
+        kind: FlowKind,
+        id: &str,
+        secret_hash: &str,
+        now: SystemTime,
+    ) -> Result<Option<FlowRecord>, StoreError> {
+        self.flows(|f| {
+            let key = (kind, id.to_string());
+            let live = f
+                .get(&key)
+                .is_some_and(|r| r.secret_hash == secret_hash && !r.expired_at(now));
+            if live { f.remove(&key) } else { None }
         })
     }
 }

@@ -1,0 +1,413 @@
+//! Sign-in with an identity provider, through the tenant's pool domain (ZITADEL's IdP
+//! intents): `POST /idp-intents` starts one, `GET /idp-intents/callback` is where the pool
+//! sends the browser back, `POST /idp-intents/{intentID}/retrieve` hands the outcome to the
+//! tenant's app. See `shared::domain::federation` for what is kept, and where.
+
+use std::{sync::Arc, time::SystemTime};
+
+use lambda_http::{Request, RequestExt};
+use serde::{Deserialize, Serialize};
+use shared::{
+    ApiError, App, Call, Ports, Reply,
+    domain::directory::{Directory, DirectoryError, Tokens},
+    domain::federation::{
+        self, Federation, IdpInformation, LINK_LIFETIME, Linkable, OUTCOME_LIFETIME, Outcome,
+        PENDING_LIFETIME, PendingIntent,
+    },
+    domain::lock::{FlowKind, FlowRecord, LockStore, OneTimeCode},
+    domain::store::Chain,
+    domain::tenant::Tenant,
+    domain::validate::Text,
+    http::request::{UserId, json_body},
+    time::epoch_seconds,
+};
+
+use crate::Op;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct Start {
+    idp_name: Text<32>,
+    success_url: Text<2048>,
+    failure_url: Text<2048>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Started {
+    #[serde(rename = "intentID")]
+    intent_id: String,
+    auth_url: String,
+    /// RFC 3339 UTC: when the provider's answer is no longer taken.
+    expires_at: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct Retrieve {
+    intent_token: Text<64>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Retrieved {
+    idp_information: IdpInformation,
+    /// The user the identity signs in as; `None`: no user yet (register or link, then sign in
+    /// again).
+    #[serde(rename = "userID")]
+    user_id: Option<String>,
+    authentication_result: Option<Tokens>,
+}
+
+fn federation_of(tenant: &Tenant) -> Result<&Federation, ApiError> {
+    tenant.federation.as_ref().ok_or(ApiError::Conflict(
+        "this tenant offers no sign-in with identity providers",
+    ))
+}
+
+fn stored<T: Serialize>(value: &T) -> Result<String, ApiError> {
+    serde_json::to_string(value)
+        .map_err(|e| ApiError::Internal(format!("cannot keep a flow step: {e}")))
+}
+
+/// `POST /idp-intents`: keeps the pending intent under its `state`'s hash and answers the
+/// pool domain's authorize URL.
+pub(crate) async fn start<P: Ports>(app: &App<P>, call: &Call<Op>) -> Result<Reply, ApiError> {
+    let tenant = &call.tenant;
+    let body: Start = json_body(&call.req, app.config.body_limit_bytes)?;
+    let federation = federation_of(tenant)?;
+    if !federation.offers(body.idp_name.as_str()) {
+        return Err(ApiError::InvalidRequest(
+            "`idpName` names no identity provider of this tenant".into(),
+        ));
+    }
+    for url in [&body.success_url, &body.failure_url] {
+        if !federation.admits_redirect(url.as_str()) {
+            return Err(ApiError::RedirectNotAllowed);
+        }
+    }
+    let (intent_id, state, verifier) = (
+        federation::secret()?,
+        federation::secret()?,
+        federation::secret()?,
+    );
+    let now = SystemTime::now();
+    let expires = now + PENDING_LIFETIME;
+    let pending = PendingIntent {
+        intent_id: intent_id.clone(),
+        tenant: tenant.key.clone(),
+        idp_name: body.idp_name.as_str().to_string(),
+        success_url: body.success_url.as_str().to_string(),
+        failure_url: body.failure_url.as_str().to_string(),
+        verifier: verifier.clone(),
+        started_at: epoch_seconds(now),
+    };
+    let state_hash = OneTimeCode::hash_of(&state);
+    let record = FlowRecord {
+        body: stored(&pending)?,
+        secret_hash: state_hash.clone(),
+        expires_at: epoch_seconds(expires),
+    };
+    app.locks
+        .put_flow(FlowKind::IdpState, &state_hash, &record)
+        .await?;
+    let auth_url = federation.authorize_url(
+        &tenant.app_client_id,
+        &pending.idp_name,
+        &state,
+        &federation::pkce_challenge(&verifier),
+    );
+    Reply::ok(&Started {
+        intent_id,
+        auth_url,
+        expires_at: shared::time::rfc3339(expires),
+    })
+}
+
+fn query<'r>(req: &'r Request, name: &str) -> Option<&'r str> {
+    req.query_string_parameters_ref()
+        .and_then(|q| q.first(name))
+        .filter(|v| !v.is_empty())
+}
+
+/// The `state` a callback brings back and the pending intent kept under it (read, not taken).
+async fn pending_of<P: Ports>(
+    app: &App<P>,
+    req: &Request,
+) -> Result<(String, FlowRecord, PendingIntent), ApiError> {
+    let state = query(req, "state")
+        .filter(|s| s.len() <= 64)
+        .ok_or(ApiError::InvalidIntent)?;
+    let hash = OneTimeCode::hash_of(state);
+    let record = app
+        .locks
+        .flow(FlowKind::IdpState, &hash)
+        .await?
+        .ok_or(ApiError::InvalidIntent)?;
+    let pending: PendingIntent = serde_json::from_str(&record.body)
+        .map_err(|e| ApiError::Internal(format!("a pending intent does not read back: {e}")))?;
+    Ok((hash, record, pending))
+}
+
+/// The callback's tenant: the one that started the intent its `state` names (a browser
+/// coming back from the pool carries no tenant headers and no API key).
+pub(crate) async fn callback_tenant<P: Ports>(
+    app: &App<P>,
+    req: &Request,
+) -> Result<Arc<Tenant>, ApiError> {
+    let (_, _, pending) = pending_of(app, req).await?;
+    let headers = federation::headers_of(&pending.tenant)
+        .ok_or_else(|| ApiError::Internal("a pending intent names no tenant".into()))?;
+    let tenant = app.tenants.resolve(&headers).await?;
+    tracing::Span::current().record("tenant", tenant.key.as_str());
+    Ok(tenant)
+}
+
+/// `GET /idp-intents/callback?code&state`: takes the pending intent (once), exchanges the
+/// code, keeps the outcome sealed with a new intent token, and sends the browser to the app.
+/// A `state` that is unknown, spent or expired is answered here (there is nowhere safe to
+/// send the browser); anything after that goes to the intent's failure URL with the slug.
+pub(crate) async fn callback<P: Ports>(app: &App<P>, call: &Call<Op>) -> Result<Reply, ApiError> {
+    let (req, tenant) = (&call.req, &call.tenant);
+    let (hash, record, pending) = pending_of(app, req).await?;
+    let now = SystemTime::now();
+    if record.expired_at(now) {
+        return Err(ApiError::IntentExpired);
+    }
+    let (code, error) = (query(req, "code"), query(req, "error"));
+    if code.is_none() && error.is_none() {
+        return Err(ApiError::InvalidRequest(
+            "the callback carries neither `code` nor `error`".into(),
+        ));
+    }
+    let Some(pending) = app
+        .locks
+        .take_flow(FlowKind::IdpState, &hash, &hash, now)
+        .await?
+        .and(Some(pending))
+    else {
+        return Err(ApiError::InvalidIntent);
+    };
+    if pending.tenant != tenant.key {
+        return Err(ApiError::InvalidIntent);
+    }
+    let failed = |e: ApiError| {
+        tracing::info!(outcome = e.slug(), cause = %e, "identity provider sign-in not finished");
+        Reply::redirect(Federation::with_query(
+            &pending.failure_url,
+            &[("intentID", &pending.intent_id), ("error", e.slug())],
+        ))
+    };
+    let federation = federation_of(tenant)?;
+    let code = match (code, error) {
+        (Some(code), None) => code,
+        // the provider (or the pool) refused; its description is not passed on
+        _ => return failed(ApiError::IdpFailed("the provider answered an error".into())),
+    };
+    let tokens = match app
+        .directory
+        .exchange_code(tenant, federation, code, &pending.verifier)
+        .await
+    {
+        Ok(tokens) => tokens,
+        Err(DirectoryError::NotAuthorized) => {
+            return failed(ApiError::IdpFailed("the pool refused the code".into()));
+        }
+        Err(e) => return failed(e.into()),
+    };
+    let Some(id_token) = tokens.id_token.clone() else {
+        return failed(ApiError::Internal("the pool answered no ID token".into()));
+    };
+    let outcome = Outcome {
+        idp_name: pending.idp_name.clone(),
+        tenant: tenant.key.clone(),
+        started_at: pending.started_at,
+        access_token: tokens.access_token.clone(),
+        id_token,
+        refresh_token: tokens.refresh_token.clone(),
+        expires_in: tokens.expires_in,
+    };
+    let kept = async {
+        let intent_token = federation::secret()?;
+        let sealed = federation::seal(
+            &intent_token,
+            &pending.intent_id,
+            stored(&outcome)?.as_bytes(),
+        )?;
+        let record = FlowRecord {
+            body: sealed,
+            secret_hash: OneTimeCode::hash_of(&intent_token),
+            expires_at: epoch_seconds(now + OUTCOME_LIFETIME),
+        };
+        app.locks
+            .put_flow(FlowKind::IdpIntent, &pending.intent_id, &record)
+            .await?;
+        Ok::<_, ApiError>(intent_token)
+    };
+    match kept.await {
+        Ok(intent_token) => Reply::redirect(Federation::with_query(
+            &pending.success_url,
+            &[
+                ("intentID", &pending.intent_id),
+                ("intentToken", &intent_token),
+            ],
+        )),
+        Err(e) => {
+            // nobody can retrieve these tokens: they end here
+            app.end_code_session(tenant, &tokens).await;
+            failed(e)
+        }
+    }
+}
+
+/// The path's `intentID`.
+fn path_intent_id(req: &Request) -> Result<String, ApiError> {
+    let named = req
+        .path_parameters_ref()
+        .and_then(|p| p.first("intentID"))
+        .map(str::to_string);
+    let raw = named.unwrap_or_else(|| {
+        req.raw_http_path()
+            .rsplit('/')
+            .nth(1)
+            .unwrap_or_default()
+            .to_string()
+    });
+    if federation::is_intent_id(&raw) {
+        Ok(raw)
+    } else {
+        Err(ApiError::InvalidRequest(
+            "`intentID` is not an intent id".into(),
+        ))
+    }
+}
+
+/// `POST /idp-intents/{intentID}/retrieve {intentToken}`: the outcome, once, to the holder of
+/// the intent's token. The tokens when the identity signs in as a user of the pool (and that
+/// user is not locked); the provider's information alone when it is no user's yet.
+pub(crate) async fn retrieve<P: Ports>(app: &App<P>, call: &Call<Op>) -> Result<Reply, ApiError> {
+    let (req, tenant) = (&call.req, &call.tenant);
+    let intent_id = path_intent_id(req)?;
+    let body: Retrieve = json_body(req, app.config.body_limit_bytes)?;
+    let token = body.intent_token.as_str();
+    let now = SystemTime::now();
+    let record = app
+        .locks
+        .flow(FlowKind::IdpIntent, &intent_id)
+        .await?
+        .filter(|r| r.opens_with(token))
+        .ok_or(ApiError::InvalidIntent)?;
+    if record.expired_at(now) {
+        return Err(ApiError::IntentExpired);
+    }
+    let outcome: Outcome = federation::open(token, &intent_id, &record.body)
+        .and_then(|plain| serde_json::from_slice(&plain).ok())
+        .ok_or_else(|| ApiError::Internal("an intent's outcome does not open".into()))?;
+    // another tenant's headers do not open it, and do not spend it either
+    if outcome.tenant != tenant.key {
+        return Err(ApiError::InvalidIntent);
+    }
+    app.locks
+        .take_flow(FlowKind::IdpIntent, &intent_id, &record.secret_hash, now)
+        .await?
+        .ok_or(ApiError::InvalidIntent)?;
+    let tokens = outcome.tokens();
+    let result = signed_in(app, call, &intent_id, token, &outcome).await;
+    if !matches!(
+        result,
+        Ok(Retrieved {
+            authentication_result: Some(_),
+            ..
+        })
+    ) {
+        // refused, or no user yet: the tokens Cognito issued go no further
+        app.end_code_session(tenant, &tokens).await;
+    }
+    let result = if tenant.hide_account_state {
+        result.map_err(ApiError::hide_account_state)
+    } else {
+        result
+    };
+    Reply::ok(&result?)
+}
+
+/// Who the outcome's tokens are for, and what the caller gets.
+async fn signed_in<P: Ports>(
+    app: &App<P>,
+    call: &Call<Op>,
+    intent_id: &str,
+    intent_token: &str,
+    outcome: &Outcome,
+) -> Result<Retrieved, ApiError> {
+    let tenant = &call.tenant;
+    let caller = app
+        .tokens
+        .verify_access(tenant, &outcome.access_token)
+        .await
+        .map_err(|e| ApiError::Internal(format!("the pool's access token does not verify: {e}")))?;
+    let information = federation::claims(&outcome.id_token)
+        .filter(|c| c.get("sub").and_then(|s| s.as_str()) == Some(caller.sub.as_str()))
+        .and_then(|c| IdpInformation::of(&c, &outcome.idp_name))
+        .ok_or_else(|| {
+            ApiError::Internal("the pool's ID token names no identity of the provider".into())
+        })?;
+    let user = UserId::of_cognito(&caller.username)
+        .ok_or_else(|| ApiError::Internal("the pool's token names no valid user".into()))?;
+    let found = app
+        .directory
+        .find_user(tenant, &user)
+        .await?
+        .ok_or_else(|| {
+            ApiError::Internal("the pool's token names a user it does not have".into())
+        })?;
+    let made_by_this_sign_in = found.status == "EXTERNAL_PROVIDER"
+        && found
+            .created_at
+            .as_deref()
+            .and_then(shared::time::parse_rfc3339)
+            .is_some_and(|created| created + 60 >= outcome.started_at);
+    if made_by_this_sign_in {
+        // Cognito made a user of the identity's own on its first sign-in; the API's users are
+        // the tenant's, so the identity is no user's yet: the one Cognito made goes (a link
+        // needs it gone), and the intent's holder may link the identity or register
+        if let Err(e) = app.directory.delete_user(tenant, &user).await {
+            tracing::error!(cause = %Chain(&e), "the identity's own pool user could not be removed");
+            return Err(e.into());
+        }
+        let linkable = Linkable {
+            idp_name: information.idp_name.clone(),
+            idp_user_id: information.idp_user_id.clone(),
+        };
+        let record = FlowRecord {
+            body: stored(&linkable)?,
+            secret_hash: OneTimeCode::hash_of(intent_token),
+            expires_at: epoch_seconds(SystemTime::now() + LINK_LIFETIME),
+        };
+        app.locks
+            .put_flow(FlowKind::IdpLink, intent_id, &record)
+            .await?;
+        return Ok(Retrieved {
+            idp_information: information,
+            user_id: None,
+            authentication_result: None,
+        });
+    }
+    // a sign-in as a user of the pool: that user's lock holds here (Cognito runs no Pre
+    // Authentication trigger for a federated sign-in)
+    let actor = format!("idp:{}", information.idp_name);
+    let work = async {
+        let state = app.locks.state(&tenant.user_pool_id, &user).await?;
+        if state.lock.is_some() {
+            return Err(ApiError::AccountLocked);
+        }
+        if !found.enabled {
+            return Err(ApiError::AccountDisabled);
+        }
+        Ok(Retrieved {
+            idp_information: information,
+            user_id: Some(user.as_str().to_string()),
+            authentication_result: Some(outcome.tokens()),
+        })
+    };
+    app.audited(call, &user, &actor, work).await
+}
