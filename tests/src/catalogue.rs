@@ -1,7 +1,9 @@
 //! Every route of the API as data, for the tests that sweep all of them (the bad-input
 //! battery, the property tests).
 
-/// `(function, method, path template, a valid body or null, needs a token)`.
+/// `(function, method, path template, a valid body or null, needs a token)`. `{u}` is the
+/// userID, `{c}` a passkey's credentialID, `{i}` an intentID, `{p}` and `{s}` an identity
+/// provider's name and subject: [`fill`] puts values in.
 pub const ROUTES: &[(&str, &str, &str, &str, bool)] = &[
     (
         "auth",
@@ -165,4 +167,56 @@ pub const ROUTES: &[(&str, &str, &str, &str, bool)] = &[
         r#"{"userID":"demo-user","code":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","credential":{"id":"AAAA","rawId":"AAAA","type":"public-key","response":{}}}"#,
         false,
     ),
+    (
+        "auth",
+        "POST",
+        "/idp-intents",
+        r#"{"idpName":"Okta","successUrl":"https://app.example.com/done","failureUrl":"https://app.example.com/failed"}"#,
+        false,
+    ),
+    // a browser's return from the pool: no tenant headers, no API key, no body
+    ("auth", "GET", "/idp-intents/callback", "null", false),
+    (
+        "auth",
+        "POST",
+        "/idp-intents/{i}/retrieve",
+        r#"{"intentToken":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}"#,
+        false,
+    ),
+    (
+        "users",
+        "POST",
+        "/users/{u}/idp-links",
+        r#"{"idpName":"Okta","idpUserID":"okta-user-1"}"#,
+        true,
+    ),
+    ("users", "GET", "/users/{u}/idp-links", "null", true),
+    (
+        "users",
+        "DELETE",
+        "/users/{u}/idp-links/{p}/{s}",
+        "null",
+        true,
+    ),
 ];
+
+/// The intentID, provider and subject the catalogue's paths are filled with.
+pub const INTENT_ID: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+pub const IDP_NAME: &str = "Okta";
+pub const IDP_USER_ID: &str = "okta-user-1";
+
+/// A catalogue path with `user` and the fixed values above in its placeholders.
+pub fn fill(template: &str, user: &str) -> String {
+    template
+        .replace("{u}", user)
+        .replace("{c}", "AAAA")
+        .replace("{i}", INTENT_ID)
+        .replace("{p}", IDP_NAME)
+        .replace("{s}", IDP_USER_ID)
+}
+
+/// Whether a route is reached with the tenant headers (and, behind API Gateway, an API key):
+/// all but the identity provider's callback, which a browser reaches from the pool.
+pub fn tenant_headed(template: &str) -> bool {
+    template != "/idp-intents/callback"
+}

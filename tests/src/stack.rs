@@ -69,6 +69,30 @@ pub fn local_triggers() -> Option<aws_sdk_cognitoidentityprovider::types::Lambda
     )
 }
 
+/// The name of the local OpenID Connect provider in every local pool that has one.
+pub const LOCAL_IDP: &str = "LocalOIDC";
+/// The local provider's client credentials (the mock takes any).
+pub const LOCAL_IDP_CLIENT_ID: &str = "account-api-local";
+const LOCAL_IDP_CLIENT_SECRET: &str = "account-api-local-secret";
+/// The tenant app's pages an identity provider's sign-in comes back to (registered).
+pub const IDP_SUCCESS_URL: &str = "http://localhost:8080/idp/done";
+pub const IDP_FAILURE_URL: &str = "http://localhost:8080/idp/failed";
+
+/// The local OpenID Connect provider's issuer (`OIDC_ISSUER_URL`, set by the test and run
+/// commands, which start it); without it (the benchmark) pools have no identity provider.
+pub fn local_oidc_issuer() -> Option<String> {
+    std::env::var("OIDC_ISSUER_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
+}
+
+/// Where the pool domain sends a browser back to this API (`API_URL`, else the run
+/// command's default address).
+pub fn idp_callback_url() -> String {
+    let api = std::env::var("API_URL").unwrap_or_else(|_| "http://127.0.0.1:9000".into());
+    format!("{}/idp-intents/callback", api.trim_end_matches('/'))
+}
+
 /// Clients on the emulator, from the same environment the functions use.
 pub struct Stack {
     pub config: Config,
@@ -322,12 +346,33 @@ impl Stack {
             .send()
             .await
             .expect("the pool's passkey configuration");
+        // sign-in with the local OpenID Connect provider, as a tenant stack with a provider:
+        // the pool's domain, the provider, the app client's code flow back to the API
+        let federation = match local_oidc_issuer() {
+            Some(issuer) => Some(self.federate(&user_pool_id, &issuer).await),
+            None => None,
+        };
+        let oauth = federation.is_some();
         let client = self
             .cognito
             .create_user_pool_client()
             .user_pool_id(&user_pool_id)
             .client_name("account-api")
             .generate_secret(true)
+            .set_supported_identity_providers(
+                oauth.then(|| vec!["COGNITO".to_string(), LOCAL_IDP.to_string()]),
+            )
+            .set_callback_urls(oauth.then(|| vec![idp_callback_url()]))
+            .set_allowed_o_auth_flows(
+                oauth.then(|| vec![aws_sdk_cognitoidentityprovider::types::OAuthFlowType::Code]),
+            )
+            .set_allowed_o_auth_flows_user_pool_client(oauth.then_some(true))
+            .set_allowed_o_auth_scopes(oauth.then(|| {
+                shared::domain::federation::SCOPES
+                    .split(' ')
+                    .map(str::to_string)
+                    .collect()
+            }))
             .explicit_auth_flows(ExplicitAuthFlowsType::AllowUserPasswordAuth)
             .explicit_auth_flows(ExplicitAuthFlowsType::AllowRefreshTokenAuth)
             // passkeys (Cognito's choice-based sign-in), as a template with PasskeyRelyingPartyId
@@ -349,9 +394,24 @@ impl Stack {
             .send()
             .await
             .expect("create admins group");
-        self.dynamodb
+        let mut record = self
+            .dynamodb
             .put_item()
-            .table_name(&self.config.tenants_table)
+            .table_name(&self.config.tenants_table);
+        if let Some(domain) = &federation {
+            record = record
+                .item("authDomain", AttributeValue::S(domain.clone()))
+                .item("idpCallbackUrl", AttributeValue::S(idp_callback_url()))
+                .item(
+                    "identityProviders",
+                    AttributeValue::Ss(vec![LOCAL_IDP.into()]),
+                )
+                .item(
+                    "idpRedirectUrls",
+                    AttributeValue::Ss(vec![IDP_SUCCESS_URL.into(), IDP_FAILURE_URL.into()]),
+                );
+        }
+        record
             .item(
                 "tenantKey",
                 AttributeValue::S(format!("{client_id}#{client_code}#{database}")),
@@ -378,6 +438,37 @@ impl Stack {
             user_pool_id,
             app_client_id,
         }
+    }
+
+    /// Gives the pool a domain and the local OpenID Connect provider; answers the domain's base
+    /// URL (the emulator serves a pool's domain under `/_domains/<prefix>`).
+    async fn federate(&self, user_pool_id: &str, issuer: &str) -> String {
+        let prefix = unique("auth").to_ascii_lowercase();
+        self.cognito
+            .create_user_pool_domain()
+            .user_pool_id(user_pool_id)
+            .domain(&prefix)
+            .send()
+            .await
+            .expect("the pool's domain");
+        self.cognito
+            .create_identity_provider()
+            .user_pool_id(user_pool_id)
+            .provider_name(LOCAL_IDP)
+            .provider_type(aws_sdk_cognitoidentityprovider::types::IdentityProviderTypeType::Oidc)
+            .provider_details("client_id", LOCAL_IDP_CLIENT_ID)
+            .provider_details("client_secret", LOCAL_IDP_CLIENT_SECRET)
+            .provider_details("authorize_scopes", "openid email profile")
+            .provider_details("oidc_issuer", issuer)
+            .provider_details("attributes_request_method", "GET")
+            .attribute_mapping("email", "email")
+            .attribute_mapping("email_verified", "email_verified")
+            .attribute_mapping("name", "name")
+            .attribute_mapping("username", "sub")
+            .send()
+            .await
+            .expect("the pool's identity provider");
+        format!("{}/_domains/{prefix}", self.endpoint.trim_end_matches('/'))
     }
 
     /// A fresh tenant whose pool holds a new email address until it is verified

@@ -4,7 +4,10 @@
 //! duplicated and unknown tenant headers, and forged, expired or foreign tokens. Every case
 //! gets its 4xx and slug, none a 5xx, and nothing is written. Needs no emulator.
 
-use account_api_tests::{catalogue::ROUTES, stack::dispatch};
+use account_api_tests::{
+    catalogue::{ROUTES, tenant_headed},
+    stack::dispatch,
+};
 use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
 use shared::{
@@ -35,7 +38,7 @@ struct Case {
 
 fn event(method: &str, template: &str, case: &Case) -> Request {
     let user = case.user.clone().unwrap_or_else(|| "demo-user".into());
-    let path = template.replace("{u}", &user).replace("{c}", "AAAA");
+    let path = account_api_tests::catalogue::fill(template, &user);
     let mut multi = serde_json::Map::new();
     for (k, v) in &case.headers {
         multi
@@ -50,11 +53,20 @@ fn event(method: &str, template: &str, case: &Case) -> Request {
         .iter()
         .map(|(k, v)| (k.clone(), json!(v)))
         .collect();
+    // the template as API Gateway names it, and the parameters it fills (the userID as sent)
+    let (resource, mut parameters) =
+        shared::testing::route_of(&account_api_tests::catalogue::fill(template, "u"));
+    if let Some(p) = parameters
+        .as_object_mut()
+        .filter(|p| p.contains_key("userID"))
+    {
+        p.insert("userID".into(), json!(user));
+    }
     let e = json!({
-        "resource": template.replace("{u}", "{userID}").replace("{c}", "{credentialID}"), "path": path, "httpMethod": method,
+        "resource": resource, "path": path, "httpMethod": method,
         "headers": single, "multiValueHeaders": multi,
-        "pathParameters": if template.contains("{c}") { json!({"userID": user, "credentialID": "AAAA"}) } else if template.contains("{u}") { json!({"userID": user}) } else { Value::Null },
-        "requestContext": {"requestId": "battery", "resourcePath": template.replace("{u}", "{userID}").replace("{c}", "{credentialID}"), "httpMethod": method, "path": path,
+        "pathParameters": parameters,
+        "requestContext": {"requestId": "battery", "resourcePath": resource, "httpMethod": method, "path": path,
                            "stage": "test", "identity": {"sourceIp": "127.0.0.1", "apiKeyId": case.api_key}},
         "body": null, "isBase64Encoded": false
     });
@@ -323,7 +335,7 @@ async fn ill_formed_user_ids_in_paths_are_400() {
 
 #[tokio::test]
 async fn tenant_headers_are_checked_on_every_route() {
-    let all = |_: &str, _: &str, _: bool| true;
+    let all = |_: &str, template: &str, _: bool| tenant_headed(template);
     let missing = |bearer: bool| {
         let mut c = with_body(bearer, Body::Empty);
         c.headers.retain(|(k, _)| k != "vbasoftware-database");
@@ -360,13 +372,17 @@ async fn tenant_headers_are_checked_on_every_route() {
 
 #[tokio::test]
 async fn another_client_s_api_key_is_403_on_every_route() {
-    let all = |_: &str, _: &str, _: bool| true;
+    let all = |_: &str, template: &str, _: bool| tenant_headed(template);
     let foreign = |bearer: bool, valid: &Value| Case {
         api_key: Some("other-client-key-id"),
         ..with_body(bearer, Body::Text(valid.to_string()))
     };
     let ran = expect_with("foreign API key", all, foreign, 403, "forbidden").await;
-    assert_eq!(ran, ROUTES.len());
+    assert_eq!(
+        ran,
+        ROUTES.len() - 1,
+        "every route but the identity provider's callback"
+    );
     // the client's own key gets through to the route (whatever the route then answers)
     for (function, method, template, valid, bearer) in ROUTES {
         let valid: Value = serde_json::from_str(valid).unwrap();
@@ -405,5 +421,44 @@ async fn forged_expired_and_missing_tokens_are_401_on_every_bearer_route() {
             api_key: None,
         };
         expect(name, bearer_routes, case, 401, "unauthenticated").await;
+    }
+}
+
+#[tokio::test]
+async fn the_identity_providers_callback_needs_a_state_it_kept() {
+    // a browser's return carries no tenant headers: its `state` names the tenant, or nothing does
+    for query in [
+        "",
+        "?state=",
+        "?code=abc",
+        "?state=made-up&code=abc",
+        "?state=made-up&error=access_denied",
+    ] {
+        let case = Case {
+            headers: vec![],
+            user: None,
+            body: Body::Empty,
+            api_key: None,
+        };
+        let mut req = event("GET", "/idp-intents/callback", &case);
+        let parsed: Vec<(String, String)> = query
+            .trim_start_matches('?')
+            .split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let map: std::collections::HashMap<String, String> = parsed.into_iter().collect();
+        req = lambda_http::RequestExt::with_query_string_parameters(req, map);
+        let app = battery_app();
+        let resp = dispatch(&app, "auth", req).await;
+        assert_eq!(
+            (resp.status().as_u16(), slug(&resp).as_str()),
+            (400, "invalid-intent"),
+            "callback{query}"
+        );
+        assert!(
+            resp.headers().get("location").is_none(),
+            "callback{query} redirected"
+        );
     }
 }

@@ -76,7 +76,7 @@ fn request(method: &str, template: &str, valid: &str, bearer: bool) -> lambda_ht
     let body: Value = serde_json::from_str(valid).unwrap();
     api_request_with_headers(
         method,
-        &template.replace("{u}", "demo-user").replace("{c}", "AAAA"),
+        &account_api_tests::catalogue::fill(template, "demo-user"),
         &body,
         &headers,
     )

@@ -141,7 +141,7 @@ async fn every_call_a_function_makes_is_allowed_by_its_policy() {
             } else {
                 "iam-user"
             };
-            let path = path.replace("{u}", user).replace("{c}", "AAAA");
+            let path = account_api_tests::catalogue::fill(path, user);
             let body: Value = serde_json::from_str(body).unwrap();
             let req = api_request(&t, method, &path, &body, Some(&token));
             let a = Answer::from(dispatch(&app, function, req).await);

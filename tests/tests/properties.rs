@@ -198,7 +198,7 @@ proptest! {
         let (function, method, template, _, bearer) = route;
         let token = access_token(if admin { "boss" } else { "demo-user" }, if admin { &["admins"] } else { &[] }, 3600);
         let headers = demo_headers(bearer.then_some(token.as_str()));
-        let path = template.replace("{u}", &user).replace("{c}", "AAAA");
+        let path = account_api_tests::catalogue::fill(template, &user);
         let req = api_request_with_headers(method, &path, &body, &headers);
         let app = properties_app();
         let status = runtime().block_on(dispatch(&app, function, req)).status().as_u16();

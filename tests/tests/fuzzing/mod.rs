@@ -36,7 +36,16 @@ fn request(data: &[u8]) -> Option<(&'static str, Request)> {
     } else {
         String::from_utf8_lossy(user).into_owned()
     };
-    let path = template.replace("{u}", &user).replace("{c}", "AAAA");
+    let path = account_api_tests::catalogue::fill(template, &user);
+    // the template and the parameters API Gateway fills (the userID as sent)
+    let (resource, mut parameters) =
+        shared::testing::route_of(&account_api_tests::catalogue::fill(template, "u"));
+    if let Some(p) = parameters
+        .as_object_mut()
+        .filter(|p| p.contains_key("userID"))
+    {
+        p.insert("userID".into(), json!(user));
+    }
     let token = match flags & 0b11 {
         0 => None,
         1 => Some(access_token("boss", &["admins"], 600)),
@@ -68,10 +77,10 @@ fn request(data: &[u8]) -> Option<(&'static str, Request)> {
         .map(|(k, v)| (k.clone(), json!([v])))
         .collect();
     let event = json!({
-        "resource": template.replace("{u}", "{userID}").replace("{c}", "{credentialID}"), "path": path, "httpMethod": method,
+        "resource": resource, "path": path, "httpMethod": method,
         "headers": headers, "multiValueHeaders": multi,
-        "pathParameters": if template.contains("{c}") { json!({"userID": user, "credentialID": "AAAA"}) } else if template.contains("{u}") { json!({"userID": user}) } else { Value::Null },
-        "requestContext": {"requestId": "fuzz", "resourcePath": template.replace("{u}", "{userID}").replace("{c}", "{credentialID}"), "httpMethod": method,
+        "pathParameters": parameters,
+        "requestContext": {"requestId": "fuzz", "resourcePath": resource, "httpMethod": method,
                            "path": path, "stage": "fuzz", "identity": {"sourceIp": "127.0.0.1"}},
         "body": null, "isBase64Encoded": false
     });
