@@ -7,9 +7,18 @@ with it (navigator.credentials.get) and gets tokens; a second sign-in whose asse
 tampers with is refused. Then a person with a registration code: an admin has one mailed to
 them (read back from the emulator's SES), they open the link (this page, with the user and the
 code in its query) and register a passkey without their password, sign in with it, and are told
-by mail. Screenshots of the page are kept.
+by mail. Then a person signs in with the tenant's identity provider (the local OpenID Connect
+provider): the page starts an intent and sends the browser to its authUrl, the person types
+their subject on the provider's sign-in page and authorizes, the pool and the API's callback
+send the browser back to the page, which retrieves the outcome: no account yet; once an admin
+has linked the identity, the user's tokens, which read the user's profile; a person who
+declines lands on the failure page with `idp-failed`. Screenshots of the page are kept.
 
   python3 infra/local/browser.py <watch port> <tenant description json> <output dir>
+
+The page is served on IDP_APP_ORIGIN's port where it is set (the test command registers its
+/idp/done and /idp/failed with the tenant), else on any free one; the provider is at
+OIDC_ISSUER_URL.
 """
 import http.server
 import json
@@ -32,9 +41,9 @@ headers = {
 }
 
 PAGE = """<!doctype html>
-<html><head><meta charset="utf-8"><title>Passkey sign-in</title>
+<html><head><meta charset="utf-8"><title>Account API sign-in</title>
 <style>body{font-family:sans-serif;margin:2em} pre{background:#f4f4f4;padding:1em}</style></head>
-<body><h1>Account API: passkeys</h1><p id="state">ready</p><pre id="log"></pre>
+<body><h1>Account API: passkeys and identity providers</h1><p id="state">ready</p><pre id="log"></pre>
 <script>
 const TENANT = %(tenant)s;
 const b64 = s => Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - s.length %% 4) %% 4)), c => c.charCodeAt(0));
@@ -113,6 +122,33 @@ async function signInWithPasskey(userID, tamper) {
   document.getElementById('state').textContent = ok ? 'signed in with a passkey' : 'refused: ' + done.body.error.type;
   return {status: done.status, signedIn: ok, problem: done.body.error && done.body.error.type};
 }
+async function startIdpSignIn(idpName) {
+  const r = await api('POST', '/idp-intents',
+    {idpName, successUrl: location.origin + '/idp/done', failureUrl: location.origin + '/idp/failed'});
+  if (r.status !== 200) return {status: r.status, problem: r.body.error.type};
+  document.getElementById('state').textContent = 'to ' + idpName + ' ...';
+  // after this evaluation has answered: the page then leaves for the pool and the provider
+  setTimeout(() => location.assign(r.body.data.authUrl), 0);
+  return {status: r.status};
+}
+async function finishIdpSignIn() {
+  const q = new URLSearchParams(location.search);
+  const state = text => { document.getElementById('state').textContent = text; };
+  if (location.pathname === '/idp/failed') {
+    state('sign-in not finished: ' + q.get('error'));
+    return {error: q.get('error')};
+  }
+  const r = await api('POST', '/idp-intents/' + q.get('intentID') + '/retrieve', {intentToken: q.get('intentToken')});
+  if (r.status !== 200) { state('refused: ' + r.body.error.type); return {status: r.status, problem: r.body.error.type}; }
+  const d = r.body.data;
+  if (!d.userID) {
+    state('no account yet for ' + d.idpInformation.email + ' at ' + d.idpInformation.idpName);
+    return {status: r.status, userID: null, email: d.idpInformation.email};
+  }
+  const me = await api('GET', '/users/' + d.userID, undefined, d.authenticationResult.accessToken);
+  state('signed in as ' + d.userID + ' with ' + d.idpInformation.idpName);
+  return {status: r.status, userID: d.userID, profile: me.status};
+}
 </script></body></html>
 """
 
@@ -181,6 +217,47 @@ def mailed_code(address):
     raise AssertionError(f"no code in the mail: {mail['body']!r}")
 
 
+def at_provider(page, origin, sub, authorize=True):
+    """From the page, through the pool's domain to the provider's sign-in page, where the person
+    types their subject and authorizes (or declines), and back to the app's page."""
+    page.goto(origin + "/")
+    started = page.evaluate("() => startIdpSignIn('LocalOIDC')")
+    assert started == {"status": 200}, started
+    page.wait_for_selector("input[name=sub]", timeout=15000)
+    if authorize:
+        page.fill("input[name=sub]", sub)
+        page.click("button:has-text('Authorize')")
+        page.wait_for_url(origin + "/idp/done?**", timeout=15000)
+    else:
+        page.click("button:has-text('Deny')")
+        page.wait_for_url(origin + "/idp/failed?**", timeout=15000)
+    return page.evaluate("() => finishIdpSignIn()")
+
+
+def idp_sign_ins(page, origin, user, admin_token):
+    issuer = os.environ["OIDC_ISSUER_URL"]
+    sub = f"browser-idp-{os.getpid()}"
+    email = f"{sub}@idp.example.com"
+    claims = json.dumps({"email": email, "email_verified": True, "name": "Browser Person"}).encode()
+    req = urllib.request.Request(f"{issuer}/users/{sub}", data=claims, method="PUT",
+                                 headers={"content-type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        assert r.status < 300, r.status
+    first = at_provider(page, origin, sub)
+    assert first == {"status": 200, "userID": None, "email": email}, first
+    page.screenshot(path=os.path.join(out_dir, "idp-no-account-yet.png"))
+    status, body = call("POST", f"/users/{user}/idp-links", {"idpName": "LocalOIDC", "idpUserID": sub}, admin_token)
+    assert status == 200, body
+    again = at_provider(page, origin, sub)
+    assert again == {"status": 200, "userID": user, "profile": 200}, again
+    page.screenshot(path=os.path.join(out_dir, "idp-signed-in.png"))
+    declined = at_provider(page, origin, sub, authorize=False)
+    assert declined == {"error": "idp-failed"}, declined
+    page.screenshot(path=os.path.join(out_dir, "idp-declined.png"))
+    return (f"signed in with the identity provider in Chromium: no account yet, then (linked by an "
+            f"admin) as {user}; a declined sign-in ended on the failure page")
+
+
 def main():
     from playwright.sync_api import sync_playwright
 
@@ -212,7 +289,10 @@ def main():
     status, body = call("POST", f"/users/{holder}/passkeys/registration-link", {}, admin_token)
     assert status == 201 and body["data"]["sentTo"] == holder_email and "code" not in body["data"], body
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    from urllib.parse import urlsplit
+
+    page_port = urlsplit(os.environ.get("IDP_APP_ORIGIN") or "http://localhost:0").port or 0
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", page_port), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     origin = f"http://localhost:{server.server_address[1]}"
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -258,6 +338,10 @@ def main():
             assert holder_signed_in == {"status": 200, "signedIn": True, "problem": None}, holder_signed_in
             page.screenshot(path=os.path.join(out_dir, "passkey-registration-code.png"))
             log += "\n" + page.inner_text("#log")
+
+            # a person signs in with the tenant's identity provider, as a person would
+            idp = idp_sign_ins(page, origin, user, admin_token)
+            log += "\n" + page.inner_text("#log")
             browser.close()
     finally:
         server.shutdown()
@@ -272,6 +356,7 @@ def main():
     assert any(holder_email in m["to"] and m["subject"] == "A passkey was added to your account"
                for m in sent_mail()), "no notice of the new passkey"
     print(log.rstrip())
+    print(f"browser: {idp}")
     print(f"browser: registered a passkey in Chromium, signed in with it, a tampered assertion refused; "
           f"registered another from a mailed code's link and signed in with it "
           f"({time.monotonic() - started:.1f} s; screenshots in {out_dir})")

@@ -92,6 +92,9 @@ SEMANTIC_REFUSALS = {
     ("POST", "/users/{userID}/passkeys/verify"): (
         "the credential did not verify against this pool's relying party and challenge",
     ),
+    # the providers a tenant offers are its registry's, not the contract's
+    ("POST", "/idp-intents"): ("`idpName` names no identity provider of this tenant",),
+    ("POST", "/users/{userID}/idp-links"): ("`idpName` names no identity provider of this tenant",),
     ("POST", "/passkey-registration/verify"): (
         "the credential did not verify against this pool's relying party and challenge",
         "`credential` is not a RegistrationResponseJSON (or is too large)",

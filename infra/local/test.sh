@@ -81,6 +81,9 @@ ensure_emulator() {
   # the stack gives every pool its triggers when LAMBDA_ENDPOINT_URL is set (tests/src/stack.rs)
   watch_port=$(free_port)
   export LAMBDA_ENDPOINT_URL="http://127.0.0.1:$watch_port"
+  # the API `cargo lambda watch` serves there: a pool domain sends browsers back to its
+  # callback; the browser stage's page (a tenant app) is where they end up
+  export API_URL="$LAMBDA_ENDPOINT_URL" IDP_APP_ORIGIN="http://localhost:$(free_port)"
   start_moto "$port" "$LOCAL/test-moto.log" --lambda-endpoint "$LAMBDA_ENDPOINT_URL"
   export_stack_env "$port"
   tls_port=$(free_port)
@@ -220,7 +223,7 @@ ensure_chromium() {
 stage_browser() {
   ensure_watch
   ensure_chromium
-  log "browser: a passkey registered and used in headless Chromium (Playwright, a virtual authenticator)"
+  log "browser: a passkey registered and used in headless Chromium (Playwright, a virtual authenticator); a sign-in with the identity provider"
   "$VENV/bin/python" infra/local/browser.py "$watch_port" "$LOCAL/smoke-tenant.json" "$LOCAL/browser"
 }
 

@@ -74,9 +74,26 @@ pub const LOCAL_IDP: &str = "LocalOIDC";
 /// The local provider's client credentials (the mock takes any).
 pub const LOCAL_IDP_CLIENT_ID: &str = "account-api-local";
 const LOCAL_IDP_CLIENT_SECRET: &str = "account-api-local-secret";
-/// The tenant app's pages an identity provider's sign-in comes back to (registered).
+/// The tenant app's pages an identity provider's sign-in comes back to (registered; the
+/// sample events name them).
 pub const IDP_SUCCESS_URL: &str = "http://localhost:8080/idp/done";
 pub const IDP_FAILURE_URL: &str = "http://localhost:8080/idp/failed";
+
+/// The tenant app's pages, also registered where the test command serves them: the browser
+/// stage's page (`IDP_APP_ORIGIN`, `http://localhost:<port>`), which a person's browser is
+/// really sent back to.
+fn idp_redirect_urls() -> Vec<String> {
+    let mut urls = vec![IDP_SUCCESS_URL.to_string(), IDP_FAILURE_URL.to_string()];
+    if let Some(origin) = std::env::var("IDP_APP_ORIGIN")
+        .ok()
+        .filter(|o| !o.is_empty())
+    {
+        let origin = origin.trim_end_matches('/');
+        urls.push(format!("{origin}/idp/done"));
+        urls.push(format!("{origin}/idp/failed"));
+    }
+    urls
+}
 
 /// The local OpenID Connect provider's issuer (`OIDC_ISSUER_URL`, set by the test and run
 /// commands, which start it); without it (the benchmark) pools have no identity provider.
@@ -406,10 +423,7 @@ impl Stack {
                     "identityProviders",
                     AttributeValue::Ss(vec![LOCAL_IDP.into()]),
                 )
-                .item(
-                    "idpRedirectUrls",
-                    AttributeValue::Ss(vec![IDP_SUCCESS_URL.into(), IDP_FAILURE_URL.into()]),
-                );
+                .item("idpRedirectUrls", AttributeValue::Ss(idp_redirect_urls()));
         }
         record
             .item(

@@ -223,6 +223,72 @@ async fn every_call_a_function_makes_is_allowed_by_its_policy() {
         assert!(a.status < 500, "{method} {path}: {}", a.body);
     }
     record("users", probe.take());
+    // an identity provider's sign-in whose identity is nobody's yet (the user Cognito made of
+    // it removed), then an admin's link and unlink of that identity
+    {
+        use account_api_tests::{idp, stack};
+        let person = idp::Person::new(&stack::unique("iam-idp"));
+        let body = json!({"idpName": stack::LOCAL_IDP, "successUrl": stack::IDP_SUCCESS_URL,
+            "failureUrl": stack::IDP_FAILURE_URL});
+        let a = Answer::from(
+            dispatch(
+                &app,
+                "auth",
+                api_request(&t, "POST", "/idp-intents", &body, None),
+            )
+            .await,
+        );
+        assert_eq!(a.status, 200, "{}", a.body);
+        let (intent, auth_url) = (
+            a.data()["intentID"].as_str().unwrap().to_string(),
+            a.data()["authUrl"].as_str().unwrap().to_string(),
+        );
+        let pool_says = idp::through_provider(&auth_url, &person, true).await;
+        let back = Answer::from(dispatch(&app, "auth", idp::callback_request(&pool_says)).await);
+        assert_eq!(back.status, 302, "{}", back.body);
+        let token =
+            idp::query_of(back.headers["location"].to_str().unwrap())["intentToken"].clone();
+        let retrieve = api_request(
+            &t,
+            "POST",
+            &format!("/idp-intents/{intent}/retrieve"),
+            &json!({"intentToken": token}),
+            None,
+        );
+        let a = Answer::from(dispatch(&app, "auth", retrieve).await);
+        assert_eq!(a.status, 200, "{}", a.body);
+        record("auth", probe.take());
+        let link = json!({"idpName": stack::LOCAL_IDP, "idpUserID": person.sub});
+        let a = Answer::from(
+            dispatch(
+                &app,
+                "users",
+                api_request(&t, "POST", "/users/iam-user/idp-links", &link, Some(&token)),
+            )
+            .await,
+        );
+        assert_eq!(a.status, 200, "{}", a.body);
+        let path = format!(
+            "/users/iam-user/idp-links/{}/{}",
+            stack::LOCAL_IDP,
+            person.sub
+        );
+        let a = Answer::from(
+            dispatch(
+                &app,
+                "users",
+                api_request(&t, "DELETE", &path, &Value::Null, Some(&token)),
+            )
+            .await,
+        );
+        assert_eq!(
+            (a.status, &a.data()["deleted"]),
+            (200, &json!(true)),
+            "{}",
+            a.body
+        );
+        record("users", probe.take());
+    }
     // the trigger
     pre_authentication::handle(&app.locks, trigger_event(&t, "iam-user"))
         .await
@@ -280,4 +346,16 @@ async fn every_call_a_function_makes_is_allowed_by_its_policy() {
         "{called:?}"
     );
     assert!(called["users"].contains("ses:SendEmail"), "{called:?}");
+    for (function, action) in [
+        ("auth", "cognito-idp:AdminDeleteUser"),
+        ("auth", "dynamodb:PutItem"),
+        ("auth", "dynamodb:DeleteItem"),
+        ("users", "cognito-idp:AdminLinkProviderForUser"),
+        ("users", "cognito-idp:AdminDisableProviderForUser"),
+    ] {
+        assert!(
+            called[function].contains(action),
+            "{function} never called {action}: {called:?}"
+        );
+    }
 }

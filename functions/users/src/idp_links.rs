@@ -193,7 +193,8 @@ fn path_segment(
     let decoded = percent_encoding::percent_decode_str(&raw)
         .decode_utf8()
         .map_err(|_| ApiError::InvalidRequest(format!("`{name}` is not valid UTF-8")))?;
-    if decoded.is_empty() || decoded.len() > 128 || decoded.chars().any(char::is_control) {
+    if decoded.is_empty() || decoded.chars().count() > 128 || decoded.chars().any(char::is_control)
+    {
         return Err(ApiError::InvalidRequest(format!("`{name}` is not valid")));
     }
     Ok(decoded.into_owned())
