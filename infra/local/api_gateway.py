@@ -52,7 +52,7 @@ GATEWAY_RESPONSES = {
     "ACCESS_DENIED": (403, "forbidden", "Forbidden", "access denied"),
     "API_CONFIGURATION_ERROR": (500, "internal", "Internal error", "the API is misconfigured"),
     "BAD_REQUEST_BODY": (400, "invalid-request", "Invalid request", "the body does not match the operation's schema"),
-    "BAD_REQUEST_PARAMETERS": (400, "missing-header", "Missing header", "a required vbasoftware-* header is missing"),
+    "BAD_REQUEST_PARAMETERS": (400, "missing-header", "Missing header", "a required vbasoftware-* header (or the callback's state) is missing"),
     # the function may have acted before it failed or timed out: no invitation to retry a POST
     "INTEGRATION_FAILURE": (500, "internal", "Internal error", "the function failed"),
     "INTEGRATION_TIMEOUT": (500, "internal", "Internal error", "the function did not answer in time"),

@@ -126,6 +126,8 @@ async function startIdpSignIn(idpName) {
   const r = await api('POST', '/idp-intents',
     {idpName, successUrl: location.origin + '/idp/done', failureUrl: location.origin + '/idp/failed'});
   if (r.status !== 200) return {status: r.status, problem: r.body.error.type};
+  // the intent secret stays with this browser's session, never in a URL: the retrieve needs it
+  sessionStorage.setItem('intentSecret', r.body.data.intentSecret);
   document.getElementById('state').textContent = 'to ' + idpName + ' ...';
   // after this evaluation has answered: the page then leaves for the pool and the provider
   setTimeout(() => location.assign(r.body.data.authUrl), 0);
@@ -138,7 +140,7 @@ async function finishIdpSignIn() {
     state('sign-in not finished: ' + q.get('error'));
     return {error: q.get('error')};
   }
-  const r = await api('POST', '/idp-intents/' + q.get('intentID') + '/retrieve', {intentToken: q.get('intentToken')});
+  const r = await api('POST', '/idp-intents/' + q.get('intentID') + '/retrieve', {intentToken: q.get('intentToken'), intentSecret: sessionStorage.getItem('intentSecret')});
   if (r.status !== 200) { state('refused: ' + r.body.error.type); return {status: r.status, problem: r.body.error.type}; }
   const d = r.body.data;
   if (!d.userID) {

@@ -94,7 +94,12 @@ SEMANTIC_REFUSALS = {
     ),
     # the providers a tenant offers are its registry's, not the contract's
     ("POST", "/idp-intents"): ("`idpName` names no identity provider of this tenant",),
-    ("POST", "/users/{userID}/idp-links"): ("`idpName` names no identity provider of this tenant",),
+    ("POST", "/users/{userID}/idp-links"): (
+        "`idpName` names no identity provider of this tenant",
+        # required of a user linking to their own account, not of an admin: fields that depend
+        # on who calls
+        "linking an identity to one's own account takes the intent that found it",
+    ),
     ("POST", "/passkey-registration/verify"): (
         "the credential did not verify against this pool's relying party and challenge",
         "`credential` is not a RegistrationResponseJSON (or is too large)",

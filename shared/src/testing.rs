@@ -33,7 +33,16 @@ pub fn tenant() -> Tenant {
         totp_issuer: None,
         email_from: None,
         passkey_registration_url: None,
-        federation: None,
+        // sign-in with one provider, `Okta`, back to the catalogue's pages
+        federation: Some(crate::domain::federation::Federation {
+            domain: "https://demo.auth.us-east-1.amazoncognito.com".into(),
+            callback_url: "https://api.example.com/v1/idp-intents/callback".into(),
+            providers: vec!["Okta".into()],
+            redirect_urls: vec![
+                "https://app.example.com/done".into(),
+                "https://app.example.com/failed".into(),
+            ],
+        }),
     }
 }
 

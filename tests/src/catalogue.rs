@@ -180,7 +180,7 @@ pub const ROUTES: &[(&str, &str, &str, &str, bool)] = &[
         "auth",
         "POST",
         "/idp-intents/{i}/retrieve",
-        r#"{"intentToken":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}"#,
+        r#"{"intentToken":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","intentSecret":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}"#,
         false,
     ),
     (

@@ -376,9 +376,7 @@ impl Stack {
             .user_pool_id(&user_pool_id)
             .client_name("account-api")
             .generate_secret(true)
-            .set_supported_identity_providers(
-                oauth.then(|| vec!["COGNITO".to_string(), LOCAL_IDP.to_string()]),
-            )
+            .set_supported_identity_providers(oauth.then(|| vec![LOCAL_IDP.to_string()]))
             .set_callback_urls(oauth.then(|| vec![idp_callback_url()]))
             .set_allowed_o_auth_flows(
                 oauth.then(|| vec![aws_sdk_cognitoidentityprovider::types::OAuthFlowType::Code]),

@@ -239,10 +239,9 @@ async fn every_call_a_function_makes_is_allowed_by_its_policy() {
             .await,
         );
         assert_eq!(a.status, 200, "{}", a.body);
-        let (intent, auth_url) = (
-            a.data()["intentID"].as_str().unwrap().to_string(),
-            a.data()["authUrl"].as_str().unwrap().to_string(),
-        );
+        let field = |k: &str| a.data()[k].as_str().unwrap().to_string();
+        let (intent, auth_url, secret) =
+            (field("intentID"), field("authUrl"), field("intentSecret"));
         let pool_says = idp::through_provider(&auth_url, &person, true).await;
         let back = Answer::from(dispatch(&app, "auth", idp::callback_request(&pool_says)).await);
         assert_eq!(back.status, 302, "{}", back.body);
@@ -252,7 +251,7 @@ async fn every_call_a_function_makes_is_allowed_by_its_policy() {
             &t,
             "POST",
             &format!("/idp-intents/{intent}/retrieve"),
-            &json!({"intentToken": token}),
+            &json!({"intentToken": token, "intentSecret": secret}),
             None,
         );
         let a = Answer::from(dispatch(&app, "auth", retrieve).await);

@@ -16,7 +16,9 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::{Value, json};
 use shared::{AwsApp, testing::Answer};
 
-async fn start(app: &AwsApp, t: &TenantFixture) -> (String, String) {
+/// An intent started: its id, the authorize URL, and the secret the app keeps in the session
+/// of the browser that started it.
+async fn start(app: &AwsApp, t: &TenantFixture) -> (String, String, String) {
     let started = public::<auth::Group>(
         app,
         t,
@@ -27,7 +29,12 @@ async fn start(app: &AwsApp, t: &TenantFixture) -> (String, String) {
     assert_eq!(started.status, 200, "{}", started.body);
     let intent = started.data()["intentID"].as_str().unwrap().to_string();
     let auth_url = started.data()["authUrl"].as_str().unwrap().to_string();
-    (intent, auth_url)
+    let secret = started.data()["intentSecret"].as_str().unwrap().to_string();
+    assert!(
+        !auth_url.contains(&secret),
+        "the intent secret is never in a URL"
+    );
+    (intent, auth_url, secret)
 }
 
 /// The browser back at the API's callback from the pool: where the API sends it next.
@@ -35,9 +42,9 @@ async fn callback(app: &AwsApp, pool_says: &str) -> Answer {
     Answer::from(app.handle::<auth::Group>(callback_request(pool_says)).await)
 }
 
-/// A whole intent for `person`, up to the success page: the intent and its token.
-async fn finished(app: &AwsApp, t: &TenantFixture, person: &Person) -> (String, String) {
-    let (intent, auth_url) = start(app, t).await;
+/// A whole intent for `person`, up to the success page: the intent, its token and its secret.
+async fn finished(app: &AwsApp, t: &TenantFixture, person: &Person) -> (String, String, String) {
+    let (intent, auth_url, secret) = start(app, t).await;
     let pool_says = through_provider(&auth_url, person, true).await;
     let back = callback(app, &pool_says).await;
     assert_eq!(back.status, 302, "{}", back.body);
@@ -47,15 +54,21 @@ async fn finished(app: &AwsApp, t: &TenantFixture, person: &Person) -> (String, 
     assert_eq!(q["intentID"], intent);
     // no token of the pool's in the URL: the intent's own opener only
     assert!(!to.contains("eyJ"), "a JWT in the redirect: {to}");
-    (intent, q["intentToken"].clone())
+    (intent, q["intentToken"].clone(), secret)
 }
 
-async fn retrieve(app: &AwsApp, t: &TenantFixture, intent: &str, token: &str) -> Answer {
+async fn retrieve(
+    app: &AwsApp,
+    t: &TenantFixture,
+    intent: &str,
+    token: &str,
+    secret: &str,
+) -> Answer {
     public::<auth::Group>(
         app,
         t,
         &format!("/idp-intents/{intent}/retrieve"),
-        json!({"intentToken": token}),
+        json!({"intentToken": token, "intentSecret": secret}),
     )
     .await
 }
@@ -95,8 +108,8 @@ async fn a_whole_intent_finds_no_user_then_links_and_signs_in_as_the_user() {
 
     // 1. the identity is nobody's yet: the provider's information, no tokens; the user
     //    Cognito made of it is gone again (a link needs it gone), the intent is spent
-    let (intent, token) = finished(&app, &t, &person).await;
-    let first = retrieve(&app, &t, &intent, &token).await;
+    let (intent, token, secret) = finished(&app, &t, &person).await;
+    let first = retrieve(&app, &t, &intent, &token, &secret).await;
     assert_eq!(first.status, 200, "{}", first.body);
     let info = &first.data()["idpInformation"];
     assert_eq!(info["idpName"], LOCAL_IDP);
@@ -126,7 +139,15 @@ async fn a_whole_intent_finds_no_user_then_links_and_signs_in_as_the_user() {
             .is_some(),
         "the link proof is kept"
     );
-    let again = retrieve(&app, &t, &intent, &token).await;
+    let link_token = first.data()["linkToken"]
+        .as_str()
+        .expect("a link token")
+        .to_string();
+    assert_ne!(
+        link_token, token,
+        "the link token is a new secret, never in a URL"
+    );
+    let again = retrieve(&app, &t, &intent, &token, &secret).await;
     assert_eq!(
         (again.status, again.slug()),
         (400, "invalid-intent"),
@@ -140,11 +161,11 @@ async fn a_whole_intent_finds_no_user_then_links_and_signs_in_as_the_user() {
     let refused = call::<users::Group>(&app, &t, "POST", "/users/kim/idp-links", bare, &own).await;
     assert_eq!(
         (refused.status, refused.slug()),
-        (403, "forbidden"),
+        (400, "invalid-request"),
         "{}",
         refused.body
     );
-    let wrong = json!({"idpName": LOCAL_IDP, "idpUserID": "someone-else", "intentID": intent, "intentToken": token});
+    let wrong = json!({"idpName": LOCAL_IDP, "idpUserID": "someone-else", "intentID": intent, "linkToken": link_token});
     let refused = call::<users::Group>(&app, &t, "POST", "/users/kim/idp-links", wrong, &own).await;
     assert_eq!(
         (refused.status, refused.slug()),
@@ -152,7 +173,7 @@ async fn a_whole_intent_finds_no_user_then_links_and_signs_in_as_the_user() {
         "{}",
         refused.body
     );
-    let proof = json!({"idpName": LOCAL_IDP, "idpUserID": person.sub, "intentID": intent, "intentToken": token});
+    let proof = json!({"idpName": LOCAL_IDP, "idpUserID": person.sub, "intentID": intent, "linkToken": link_token});
     let linked = call::<users::Group>(
         &app,
         &t,
@@ -194,8 +215,8 @@ async fn a_whole_intent_finds_no_user_then_links_and_signs_in_as_the_user() {
     );
 
     // 3. the identity now signs in as kim: kim's tokens, which work
-    let (intent, token) = finished(&app, &t, &person).await;
-    let signed_in = retrieve(&app, &t, &intent, &token).await;
+    let (intent, token, secret) = finished(&app, &t, &person).await;
+    let signed_in = retrieve(&app, &t, &intent, &token, &secret).await;
     assert_eq!(signed_in.status, 200, "{}", signed_in.body);
     assert_eq!(signed_in.data()["userID"], "kim");
     assert_eq!(
@@ -213,11 +234,19 @@ async fn a_whole_intent_finds_no_user_then_links_and_signs_in_as_the_user() {
         profile.body
     );
 
-    // 4. kim's lock holds for this sign-in too (the pool runs no trigger for it): refused at
-    //    retrieve, and the tokens Cognito issued are revoked
+    // 4. a lockout of kim's password budget does not stop a sign-in at the provider (it stops
+    //    guessing, which this is not); an admin's lock does (the pool runs no trigger for it):
+    //    refused at retrieve, and the tokens Cognito issued are revoked
+    let until = shared::time::epoch_seconds(std::time::SystemTime::now()) + 600;
+    stack
+        .put_lock(&t, "kim", "lockout-policy", Some(until))
+        .await;
+    let (intent, token, secret) = finished(&app, &t, &person).await;
+    let through = retrieve(&app, &t, &intent, &token, &secret).await;
+    assert_eq!(through.data()["userID"], "kim", "{}", through.body);
     stack.put_lock(&t, "kim", "admin", None).await;
-    let (intent, token) = finished(&app, &t, &person).await;
-    let locked = retrieve(&app, &t, &intent, &token).await;
+    let (intent, token, secret) = finished(&app, &t, &person).await;
+    let locked = retrieve(&app, &t, &intent, &token, &secret).await;
     assert_eq!(
         (locked.status, locked.slug()),
         (403, "account-locked"),
@@ -252,8 +281,8 @@ async fn a_whole_intent_finds_no_user_then_links_and_signs_in_as_the_user() {
             .get("identities")
             .is_some_and(|i| i.contains(&person.sub))
     );
-    let (intent, token) = finished(&app, &t, &person).await;
-    let nobody = retrieve(&app, &t, &intent, &token).await;
+    let (intent, token, secret) = finished(&app, &t, &person).await;
+    let nobody = retrieve(&app, &t, &intent, &token, &secret).await;
     assert_eq!(nobody.status, 200, "{}", nobody.body);
     assert!(nobody.data()["userID"].is_null(), "{}", nobody.body);
 
@@ -263,8 +292,8 @@ async fn a_whole_intent_finds_no_user_then_links_and_signs_in_as_the_user() {
     let linked =
         call::<users::Group>(&app, &t, "POST", "/users/kim/idp-links", direct, &admin).await;
     assert_eq!(linked.status, 200, "{}", linked.body);
-    let (intent, token) = finished(&app, &t, &other).await;
-    let as_kim = retrieve(&app, &t, &intent, &token).await;
+    let (intent, token, secret) = finished(&app, &t, &other).await;
+    let as_kim = retrieve(&app, &t, &intent, &token, &secret).await;
     assert_eq!(as_kim.data()["userID"], "kim", "{}", as_kim.body);
 }
 
@@ -323,7 +352,7 @@ async fn bad_intents_are_refused_with_their_slug_and_keep_nothing() {
 
     // the provider refuses (the person declines): to the failure page with the slug, the
     // state spent, no outcome
-    let (intent, auth_url) = start(&app, &t).await;
+    let (intent, auth_url, _) = start(&app, &t).await;
     assert_eq!(kept_states(&stack, &t).await, 1);
     let pool_says = through_provider(&auth_url, &Person::new(&unique("no")), false).await;
     assert!(query_of(&pool_says).contains_key("error"), "{pool_says}");
@@ -363,7 +392,7 @@ async fn bad_intents_are_refused_with_their_slug_and_keep_nothing() {
     );
 
     // a callback whose code the pool does not take (another code than its own): idp-failed
-    let (intent, auth_url) = start(&app, &t).await;
+    let (intent, auth_url, _) = start(&app, &t).await;
     let pool_says = through_provider(&auth_url, &Person::new(&unique("forged")), true).await;
     let state = query_of(&pool_says)["state"].clone();
     let forged = callback(
@@ -389,12 +418,13 @@ async fn bad_intents_are_refused_with_their_slug_and_keep_nothing() {
 
     // a wrong intent token, another tenant's headers: refused, and the intent still there
     let person = Person::new(&unique("pat"));
-    let (intent, token) = finished(&app, &t, &person).await;
+    let (intent, token, secret) = finished(&app, &t, &person).await;
     let wrong = retrieve(
         &app,
         &t,
         &intent,
         "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        &secret,
     )
     .await;
     assert_eq!(
@@ -403,15 +433,25 @@ async fn bad_intents_are_refused_with_their_slug_and_keep_nothing() {
         "{}",
         wrong.body
     );
+    // the success page's URL opened in another browser (a link an attacker sends a victim):
+    // that browser's session holds another intent's secret, or none
+    let (_, _, other_secret) = start(&app, &t).await;
+    let elsewhere = retrieve(&app, &t, &intent, &token, &other_secret).await;
+    assert_eq!(
+        (elsewhere.status, elsewhere.slug()),
+        (400, "invalid-intent"),
+        "another browser's secret: {}",
+        elsewhere.body
+    );
     let other = stack.fresh_tenant().await;
-    let elsewhere = retrieve(&app, &other, &intent, &token).await;
+    let elsewhere = retrieve(&app, &other, &intent, &token, &secret).await;
     assert_eq!(
         (elsewhere.status, elsewhere.slug()),
         (400, "invalid-intent"),
         "{}",
         elsewhere.body
     );
-    let bad_id = retrieve(&app, &t, "not-an-intent", &token).await;
+    let bad_id = retrieve(&app, &t, "not-an-intent", &token, &secret).await;
     assert_eq!(
         (bad_id.status, bad_id.slug()),
         (400, "invalid-request"),
@@ -436,7 +476,7 @@ async fn bad_intents_are_refused_with_their_slug_and_keep_nothing() {
         .send()
         .await
         .unwrap();
-    let late = retrieve(&app, &t, &intent, &token).await;
+    let late = retrieve(&app, &t, &intent, &token, &secret).await;
     assert_eq!(
         (late.status, late.slug()),
         (400, "intent-expired"),
@@ -445,7 +485,7 @@ async fn bad_intents_are_refused_with_their_slug_and_keep_nothing() {
     );
 
     // and a state past its time: intent-expired at the callback, nothing kept
-    let (intent, auth_url) = start(&app, &t).await;
+    let (intent, auth_url, _) = start(&app, &t).await;
     let pool_says = through_provider(&auth_url, &person, true).await;
     let state = query_of(&pool_says)["state"].clone();
     let hash = shared::domain::lock::OneTimeCode::hash_of(&state);

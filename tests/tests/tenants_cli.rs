@@ -233,6 +233,64 @@ async fn a_tenant_registered_by_the_command_is_served_and_one_removed_is_refused
         );
     }
 
+    // sign-in with identity providers: what the pool's app client serves, and nothing else
+    // (a callback URL it does not list would end at Cognito's redirect_mismatch page)
+    let domain = format!("{}/_domains/acme", stack.endpoint.trim_end_matches('/'));
+    let callback = account_api_tests::stack::idp_callback_url();
+    let federation = [
+        "--auth-domain",
+        domain.as_str(),
+        "--idp-callback-url",
+        callback.as_str(),
+        "--identity-provider",
+        account_api_tests::stack::LOCAL_IDP,
+        "--idp-redirect-url",
+        "https://app.acme.example/signed-in",
+    ];
+    let mut args = vec!["set-policy"];
+    args.extend_from_slice(&headers);
+    args.extend(federation);
+    let shown = tenants(&args).await.unwrap();
+    assert!(
+        shown.contains("\"identityProviders\": [\n    \"LocalOIDC\"\n  ]"),
+        "{shown}"
+    );
+    let item = record(&stack, &key).await.unwrap();
+    assert_eq!(item["idpCallbackUrl"].as_s().unwrap(), &callback);
+    for (flag, bad) in [
+        (
+            "--idp-callback-url",
+            "https://api.example.com/dev/idp-intents/callback",
+        ),
+        ("--identity-provider", "Okta"),
+        ("--idp-redirect-url", "http://app.acme.example/signed-in"),
+        ("--idp-redirect-url", "https://app.acme.example/sïgned-in"),
+    ] {
+        let mut args = vec!["set-policy"];
+        args.extend_from_slice(&headers);
+        let mut spoilt = federation;
+        let at = spoilt.iter().position(|a| *a == flag).unwrap();
+        spoilt[at + 1] = bad;
+        args.extend(spoilt);
+        assert!(
+            matches!(tenants(&args).await, Err(CliError::Invalid(_))),
+            "{flag} {bad}"
+        );
+    }
+    let mut args = vec!["set-policy"];
+    args.extend_from_slice(&headers);
+    args.extend(["--auth-domain", domain.as_str()]);
+    assert!(
+        matches!(tenants(&args).await, Err(CliError::Invalid(_))),
+        "a domain without its callback"
+    );
+    assert_eq!(
+        record(&stack, &key).await.unwrap()["idpCallbackUrl"]
+            .as_s()
+            .unwrap(),
+        &callback
+    );
+
     let listed = tenants(&["list", "--table", &table]).await.unwrap();
     assert!(listed.lines().any(|l| l.starts_with(&key)), "{listed}");
 

@@ -14,10 +14,10 @@ use shared::{
         self, Federation, IdpInformation, LINK_LIFETIME, Linkable, OUTCOME_LIFETIME, Outcome,
         PENDING_LIFETIME, PendingIntent,
     },
-    domain::lock::{FlowKind, FlowRecord, LockStore, OneTimeCode},
+    domain::lock::{FlowKind, FlowRecord, Lock, LockStore, OneTimeCode},
     domain::store::Chain,
     domain::tenant::Tenant,
-    domain::validate::Text,
+    domain::validate::{Secret, Text},
     http::request::{UserId, json_body},
     time::epoch_seconds,
 };
@@ -38,6 +38,10 @@ struct Started {
     #[serde(rename = "intentID")]
     intent_id: String,
     auth_url: String,
+    /// For the app to keep in the session of the browser that starts the intent (never in a
+    /// URL): retrieving the intent takes it, so an intent finished in another browser opens
+    /// for nobody here.
+    intent_secret: String,
     /// RFC 3339 UTC: when the provider's answer is no longer taken.
     expires_at: String,
 }
@@ -45,7 +49,8 @@ struct Started {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct Retrieve {
-    intent_token: Text<64>,
+    intent_token: Secret<64>,
+    intent_secret: Secret<64>,
 }
 
 #[derive(Serialize)]
@@ -57,6 +62,9 @@ struct Retrieved {
     #[serde(rename = "userID")]
     user_id: Option<String>,
     authentication_result: Option<Tokens>,
+    /// When the identity is nobody's yet: what links it to the account the person then signs
+    /// in to (`POST /users/{userID}/idp-links`), for ten minutes, once.
+    link_token: Option<String>,
 }
 
 fn federation_of(tenant: &Tenant) -> Result<&Federation, ApiError> {
@@ -86,11 +94,8 @@ pub(crate) async fn start<P: Ports>(app: &App<P>, call: &Call<Op>) -> Result<Rep
             return Err(ApiError::RedirectNotAllowed);
         }
     }
-    let (intent_id, state, verifier) = (
-        federation::secret()?,
-        federation::secret()?,
-        federation::secret()?,
-    );
+    let (intent_id, state) = (federation::secret()?, federation::secret()?);
+    let (verifier, intent_secret) = (federation::secret()?, federation::secret()?);
     let now = SystemTime::now();
     let expires = now + PENDING_LIFETIME;
     let pending = PendingIntent {
@@ -100,6 +105,7 @@ pub(crate) async fn start<P: Ports>(app: &App<P>, call: &Call<Op>) -> Result<Rep
         success_url: body.success_url.as_str().to_string(),
         failure_url: body.failure_url.as_str().to_string(),
         verifier: verifier.clone(),
+        secret_hash: OneTimeCode::hash_of(&intent_secret),
         started_at: epoch_seconds(now),
     };
     let state_hash = OneTimeCode::hash_of(&state);
@@ -120,6 +126,7 @@ pub(crate) async fn start<P: Ports>(app: &App<P>, call: &Call<Op>) -> Result<Rep
     Reply::ok(&Started {
         intent_id,
         auth_url,
+        intent_secret,
         expires_at: shared::time::rfc3339(expires),
     })
 }
@@ -136,7 +143,8 @@ async fn pending_of<P: Ports>(
     req: &Request,
 ) -> Result<(String, FlowRecord, PendingIntent), ApiError> {
     let state = query(req, "state")
-        .filter(|s| s.len() <= 64)
+        // a state this API made (43 base64url characters), or nothing is read for it
+        .filter(|s| federation::is_intent_id(s))
         .ok_or(ApiError::InvalidIntent)?;
     let hash = OneTimeCode::hash_of(state);
     let record = app
@@ -191,6 +199,14 @@ pub(crate) async fn callback<P: Ports>(app: &App<P>, call: &Call<Op>) -> Result<
     if pending.tenant != tenant.key {
         return Err(ApiError::InvalidIntent);
     }
+    let federation = federation_of(tenant)?;
+    // the allow-list as it is now: a page taken off it since the start is no longer sent to
+    if ![&pending.success_url, &pending.failure_url]
+        .into_iter()
+        .all(|u| federation.admits_redirect(u))
+    {
+        return Err(ApiError::RedirectNotAllowed);
+    }
     let failed = |e: ApiError| {
         tracing::info!(outcome = e.slug(), cause = %e, "identity provider sign-in not finished");
         Reply::redirect(Federation::with_query(
@@ -198,7 +214,6 @@ pub(crate) async fn callback<P: Ports>(app: &App<P>, call: &Call<Op>) -> Result<
             &[("intentID", &pending.intent_id), ("error", e.slug())],
         ))
     };
-    let federation = federation_of(tenant)?;
     let code = match (code, error) {
         (Some(code), None) => code,
         // the provider (or the pool) refused; its description is not passed on
@@ -216,11 +231,13 @@ pub(crate) async fn callback<P: Ports>(app: &App<P>, call: &Call<Op>) -> Result<
         Err(e) => return failed(e.into()),
     };
     let Some(id_token) = tokens.id_token.clone() else {
+        app.end_code_session(tenant, &tokens).await;
         return failed(ApiError::Internal("the pool answered no ID token".into()));
     };
     let outcome = Outcome {
         idp_name: pending.idp_name.clone(),
         tenant: tenant.key.clone(),
+        secret_hash: pending.secret_hash.clone(),
         started_at: pending.started_at,
         access_token: tokens.access_token.clone(),
         id_token,
@@ -289,7 +306,7 @@ pub(crate) async fn retrieve<P: Ports>(app: &App<P>, call: &Call<Op>) -> Result<
     let (req, tenant) = (&call.req, &call.tenant);
     let intent_id = path_intent_id(req)?;
     let body: Retrieve = json_body(req, app.config.body_limit_bytes)?;
-    let token = body.intent_token.as_str();
+    let token = body.intent_token.expose();
     let now = SystemTime::now();
     let record = app
         .locks
@@ -303,8 +320,11 @@ pub(crate) async fn retrieve<P: Ports>(app: &App<P>, call: &Call<Op>) -> Result<
     let outcome: Outcome = federation::open(token, &intent_id, &record.body)
         .and_then(|plain| serde_json::from_slice(&plain).ok())
         .ok_or_else(|| ApiError::Internal("an intent's outcome does not open".into()))?;
-    // another tenant's headers do not open it, and do not spend it either
-    if outcome.tenant != tenant.key {
+    // another tenant's headers, or another browser's session (not the intent secret of the
+    // start), do not open it, and do not spend it either
+    if outcome.tenant != tenant.key
+        || !federation::secret_matches(body.intent_secret.expose(), &outcome.secret_hash)
+    {
         return Err(ApiError::InvalidIntent);
     }
     app.locks
@@ -312,7 +332,7 @@ pub(crate) async fn retrieve<P: Ports>(app: &App<P>, call: &Call<Op>) -> Result<
         .await?
         .ok_or(ApiError::InvalidIntent)?;
     let tokens = outcome.tokens();
-    let result = signed_in(app, call, &intent_id, token, &outcome).await;
+    let result = signed_in(app, call, &intent_id, &outcome).await;
     if !matches!(
         result,
         Ok(Retrieved {
@@ -336,7 +356,6 @@ async fn signed_in<P: Ports>(
     app: &App<P>,
     call: &Call<Op>,
     intent_id: &str,
-    intent_token: &str,
     outcome: &Outcome,
 ) -> Result<Retrieved, ApiError> {
     let tenant = &call.tenant;
@@ -360,27 +379,26 @@ async fn signed_in<P: Ports>(
         .ok_or_else(|| {
             ApiError::Internal("the pool's token names a user it does not have".into())
         })?;
-    let made_by_this_sign_in = found.status == "EXTERNAL_PROVIDER"
-        && found
-            .created_at
-            .as_deref()
-            .and_then(shared::time::parse_rfc3339)
-            .is_some_and(|created| created + 60 >= outcome.started_at);
-    if made_by_this_sign_in {
-        // Cognito made a user of the identity's own on its first sign-in; the API's users are
-        // the tenant's, so the identity is no user's yet: the one Cognito made goes (a link
-        // needs it gone), and the intent's holder may link the identity or register
+    if found.status == "EXTERNAL_PROVIDER" {
+        // Cognito makes a user of an identity's own at its first sign-in (and it stays when a
+        // sign-in is abandoned); the tenant's users are the ones it registers, so such an
+        // identity is nobody's yet: the user Cognito made goes (a link needs it gone), and
+        // the retriever may link the identity or register a user for it
         if let Err(e) = app.directory.delete_user(tenant, &user).await {
             tracing::error!(cause = %Chain(&e), "the identity's own pool user could not be removed");
             return Err(e.into());
         }
+        tracing::info!(idp = %information.idp_name, "the user Cognito made of an identity removed");
         let linkable = Linkable {
+            tenant: tenant.key.clone(),
             idp_name: information.idp_name.clone(),
             idp_user_id: information.idp_user_id.clone(),
         };
+        // a new secret, only ever in this answer's body (the intent token was in a URL)
+        let link_token = federation::secret()?;
         let record = FlowRecord {
             body: stored(&linkable)?,
-            secret_hash: OneTimeCode::hash_of(intent_token),
+            secret_hash: OneTimeCode::hash_of(&link_token),
             expires_at: epoch_seconds(SystemTime::now() + LINK_LIFETIME),
         };
         app.locks
@@ -390,14 +408,17 @@ async fn signed_in<P: Ports>(
             idp_information: information,
             user_id: None,
             authentication_result: None,
+            link_token: Some(link_token),
         });
     }
-    // a sign-in as a user of the pool: that user's lock holds here (Cognito runs no Pre
-    // Authentication trigger for a federated sign-in)
+    // a sign-in as a user of the pool: an admin's lock holds here (Cognito runs no Pre
+    // Authentication trigger for a federated sign-in); a lockout of the password or code
+    // budget does not, as it does not end sessions: it stops guessing, which a sign-in at the
+    // provider is not, and anyone who knows a userID could cause one
     let actor = format!("idp:{}", information.idp_name);
     let work = async {
         let state = app.locks.state(&tenant.user_pool_id, &user).await?;
-        if state.lock.is_some() {
+        if state.lock.as_ref().is_some_and(Lock::refuses_sessions) {
             return Err(ApiError::AccountLocked);
         }
         if !found.enabled {
@@ -407,6 +428,7 @@ async fn signed_in<P: Ports>(
             idp_information: information,
             user_id: Some(user.as_str().to_string()),
             authentication_result: Some(outcome.tokens()),
+            link_token: None,
         })
     };
     app.audited(call, &user, &actor, work).await

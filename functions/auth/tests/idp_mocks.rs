@@ -32,6 +32,8 @@ const CALLBACK: &str = "https://api.example.com/v1/idp-intents/callback";
 const DONE: &str = "https://app.example.com/done";
 const FAILED: &str = "https://app.example.com/failed";
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+/// The intent secret the start answered (the app keeps it in the browser's session).
+const SECRET: &str = "the-intent-secret";
 
 /// One HTTP exchange on loopback: answers `status` and `body` once, hands over what it got.
 fn token_endpoint(status: &'static str, body: String) -> (String, mpsc::Receiver<String>) {
@@ -114,7 +116,7 @@ fn app(domain: &str, rules: &[&Rule]) -> App<WithCognito> {
 
 /// A started intent kept as `POST /idp-intents` keeps it; answers its `state`.
 async fn pending(app: &App<WithCognito>) -> String {
-    let state = "state-0123456789";
+    let state = "state-0123456789-0123456789-0123456789-0123";
     let hash = OneTimeCode::hash_of(state);
     let pending = PendingIntent {
         intent_id: "i".repeat(43),
@@ -123,6 +125,7 @@ async fn pending(app: &App<WithCognito>) -> String {
         success_url: DONE.into(),
         failure_url: FAILED.into(),
         verifier: VERIFIER.into(),
+        secret_hash: OneTimeCode::hash_of(SECRET),
         started_at: shared::time::epoch_seconds(std::time::SystemTime::now()),
     };
     let record = FlowRecord {
@@ -236,7 +239,7 @@ async fn the_code_is_exchanged_with_the_clients_secret_and_the_pkce_verifier() {
     let req = testing::api_request(
         "POST",
         &format!("/idp-intents/{}/retrieve", "i".repeat(43)),
-        &json!({"intentToken": token}),
+        &json!({"intentToken": token, "intentSecret": SECRET}),
         &testing::demo_headers(None),
     );
     let got = Answer::from(app.handle::<auth::Group>(req).await);

@@ -451,7 +451,7 @@ mod tests {
             status: "EXTERNAL_PROVIDER".into(),
             attributes: [(
                 "identities".to_string(),
-                r#"[{"providerName":"Google"}]"#.to_string(),
+                r#"[{"userId":"1","providerName":"Google","primary":true}]"#.to_string(),
             )]
             .into(),
             ..DirectoryUser::default()

@@ -4,7 +4,8 @@
 //!
 //! An admin links any identity of a provider the tenant offers. A user links only an identity
 //! they proved to hold: the intent they retrieved that found it nobody's (its `intentID` and
-//! `intentToken`), so nobody links someone else's identity to their own account.
+//! the `linkToken` the retrieve answered), so nobody links someone else's identity to their own
+//! account.
 
 use std::time::SystemTime;
 
@@ -15,7 +16,7 @@ use shared::{
     domain::federation::{self, Federation, Identity, Linkable},
     domain::lock::{FlowKind, FlowRecord, LockStore, OneTimeCode},
     domain::tenant::Tenant,
-    domain::validate::Text,
+    domain::validate::{Secret, Text},
     http::request::json_body,
 };
 
@@ -27,10 +28,11 @@ pub(crate) struct Link {
     idp_name: Text<32>,
     #[serde(rename = "idpUserID")]
     idp_user_id: Text<128>,
-    /// The user's proof: the intent they retrieved, which found the identity nobody's.
+    /// The user's proof: the intent they retrieved, which found the identity nobody's, and the
+    /// link token that retrieve answered.
     #[serde(rename = "intentID")]
     intent_id: Option<Text<64>>,
-    intent_token: Option<Text<64>>,
+    link_token: Option<Secret<64>>,
 }
 
 #[derive(Debug, Serialize)]
@@ -94,7 +96,7 @@ pub(crate) async fn link<P: Ports>(app: &App<P>, call: &Call<Op>) -> Result<Repl
         // the user's own link needs the proof, even from an admin linking for themselves
         let proof = if own {
             ensure_recent_sign_in(&caller)?;
-            Some(take_proof(app, &body, idp_name, idp_user_id).await?)
+            Some(take_proof(app, tenant, &body, idp_name, idp_user_id).await?)
         } else {
             None
         };
@@ -128,16 +130,20 @@ pub(crate) async fn link<P: Ports>(app: &App<P>, call: &Call<Op>) -> Result<Repl
 /// this identity.
 async fn take_proof<P: Ports>(
     app: &App<P>,
+    tenant: &Tenant,
     body: &Link,
     idp_name: &str,
     idp_user_id: &str,
 ) -> Result<(String, FlowRecord), ApiError> {
-    let (Some(intent_id), Some(token)) = (&body.intent_id, &body.intent_token) else {
-        return Err(ApiError::Forbidden(
-            "a user links an identity with the intent that found it: `intentID` and `intentToken`",
+    let (Some(intent_id), Some(token)) = (&body.intent_id, &body.link_token) else {
+        // required of the user themselves (an admin linking for someone else gives neither)
+        return Err(ApiError::InvalidRequest(
+            "linking an identity to one's own account takes the intent that found it: \
+             `intentID` and `linkToken`"
+                .into(),
         ));
     };
-    let (intent_id, token) = (intent_id.as_str(), token.as_str());
+    let (intent_id, token) = (intent_id.as_str(), token.expose());
     let now = SystemTime::now();
     let record = app
         .locks
@@ -150,7 +156,10 @@ async fn take_proof<P: Ports>(
     }
     let proven: Linkable = serde_json::from_str(&record.body)
         .map_err(|e| ApiError::Internal(format!("a link's proof does not read back: {e}")))?;
-    if proven.idp_name != idp_name || proven.idp_user_id != idp_user_id {
+    if proven.tenant != tenant.key
+        || proven.idp_name != idp_name
+        || proven.idp_user_id != idp_user_id
+    {
         return Err(ApiError::InvalidIntent);
     }
     let hash = OneTimeCode::hash_of(token);

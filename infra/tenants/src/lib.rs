@@ -515,11 +515,55 @@ async fn get(
     out.item.ok_or_else(|| CliError::NotFound(key.into()))
 }
 
+/// Refuses federation settings the tenant's app client would refuse at sign-in: a callback URL
+/// it does not list (Cognito's `redirect_mismatch`), a provider it does not support, no code
+/// flow, or fewer scopes than an intent asks for.
+fn client_serves_federation(
+    client: Option<&aws_sdk_cognitoidentityprovider::types::UserPoolClientType>,
+    policy: &Policy,
+) -> Result<(), CliError> {
+    if policy.idp_callback_url.is_none() && policy.identity_providers.is_empty() {
+        return Ok(());
+    }
+    let refuse = |what: String| Err(CliError::Invalid(format!("the app client {what}")));
+    let Some(client) = client else {
+        return refuse("was not described".into());
+    };
+    if let Some(url) = &policy.idp_callback_url
+        && !client.callback_urls().iter().any(|u| u == url)
+    {
+        return refuse(format!("does not list {url} among its callback URLs"));
+    }
+    if let Some(p) = policy.identity_providers.iter().find(|p| {
+        !client
+            .supported_identity_providers()
+            .iter()
+            .any(|s| s == *p)
+    }) {
+        return refuse(format!("does not support the identity provider {p}"));
+    }
+    let code = aws_sdk_cognitoidentityprovider::types::OAuthFlowType::Code;
+    if !client
+        .allowed_o_auth_flows_user_pool_client()
+        .unwrap_or(false)
+        || !client.allowed_o_auth_flows().contains(&code)
+    {
+        return refuse("does not allow the authorization code flow".into());
+    }
+    if let Some(scope) = shared::domain::federation::SCOPES
+        .split(' ')
+        .find(|s| !client.allowed_o_auth_scopes().iter().any(|a| a == s))
+    {
+        return refuse(format!("does not allow the scope {scope}"));
+    }
+    Ok(())
+}
+
 async fn add_tenant(add: Add, clients: &Clients) -> Result<String, CliError> {
     let (table, key) = (add.key.table.name()?, add.key.key()?);
     validate_add(&add)?;
     if !add.no_verify {
-        clients
+        let described = clients
             .cognito
             .describe_user_pool_client()
             .user_pool_id(&add.user_pool_id)
@@ -533,6 +577,7 @@ async fn add_tenant(add: Add, clients: &Clients) -> Result<String, CliError> {
                     e,
                 )
             })?;
+        client_serves_federation(described.user_pool_client(), &add.policy)?;
     }
     let mut item: HashMap<String, AttributeValue> = HashMap::from([
         ("tenantKey".into(), AttributeValue::S(key.clone())),
@@ -586,6 +631,27 @@ async fn add_tenant(add: Add, clients: &Clients) -> Result<String, CliError> {
 async fn set_policy(set: SetPolicy, clients: &Clients) -> Result<String, CliError> {
     let (table, key) = (set.key.table.name()?, set.key.key()?);
     validate_policy(&set.policy)?;
+    let federating =
+        set.policy.idp_callback_url.is_some() || !set.policy.identity_providers.is_empty();
+    if federating {
+        // the app client must take what the record will send it to
+        let item = get(clients, &table, &key).await?;
+        let text = |name: &str| {
+            item.get(name)
+                .and_then(|v| v.as_s().ok())
+                .cloned()
+                .unwrap_or_default()
+        };
+        let described = clients
+            .cognito
+            .describe_user_pool_client()
+            .user_pool_id(text("userPoolId"))
+            .client_id(text("appClientId"))
+            .send()
+            .await
+            .map_err(|e| aws("DescribeUserPoolClient", e))?;
+        client_serves_federation(described.user_pool_client(), &set.policy)?;
+    }
     let items = policy_items(&set.policy);
     if items.is_empty() {
         return Err(CliError::Invalid(

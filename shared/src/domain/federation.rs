@@ -150,6 +150,10 @@ pub struct PendingIntent {
     pub failure_url: String,
     /// The PKCE verifier, which never leaves the API.
     pub verifier: String,
+    /// The hash of the intent secret the start answered, which the app keeps in the session
+    /// of the browser that started the intent, and which retrieving it takes: an intent
+    /// finished in another browser (a link sent to a victim) opens for nobody there.
+    pub secret_hash: String,
     /// Epoch seconds.
     pub started_at: u64,
 }
@@ -161,6 +165,8 @@ pub struct Outcome {
     pub idp_name: String,
     /// The tenant's key: another tenant's headers do not open it.
     pub tenant: String,
+    /// The intent secret's hash ([`PendingIntent::secret_hash`]).
+    pub secret_hash: String,
     pub started_at: u64,
     pub access_token: String,
     pub id_token: String,
@@ -188,10 +194,12 @@ impl Outcome {
     }
 }
 
-/// A retrieved identity that is no user's yet: what its intent's holder may link.
+/// A retrieved identity that is no user's yet: what the holder of the link token the
+/// retrieve answered may link, in that tenant only.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Linkable {
+    pub tenant: String,
     pub idp_name: String,
     #[serde(rename = "idpUserID")]
     pub idp_user_id: String,
@@ -363,9 +371,27 @@ impl IdpInformation {
 }
 
 /// Whether `tenant` may send a browser to `url` at all (registry check): https, or http to a
-/// loopback host for the local stack.
+/// loopback host for the local stack; visible ASCII only (a `Location` header's), no user
+/// info before the host.
 pub fn url_allowed(url: &str) -> bool {
-    Tenant::jwks_url_allowed(url) && !url.contains(['\r', '\n', ' '])
+    let authority = url.split_once("://").map_or("", |(_, rest)| {
+        rest.split(['/', '?', '#']).next().unwrap_or_default()
+    });
+    Tenant::jwks_url_allowed(url)
+        && url.bytes().all(|b| b.is_ascii_graphic())
+        && !authority.contains('@')
+}
+
+/// Whether `secret` hashes to `hash` ([`crate::domain::lock::OneTimeCode::hash_of`]),
+/// compared in constant time.
+pub fn secret_matches(secret: &str, hash: &str) -> bool {
+    let given = crate::domain::lock::OneTimeCode::hash_of(secret);
+    given.len() == hash.len()
+        && given
+            .bytes()
+            .zip(hash.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
 }
 
 #[cfg(test)]
@@ -450,6 +476,29 @@ mod tests {
         let attribute = serde_json::Value::String(claim.to_string());
         assert_eq!(identities(&attribute), from_claim);
         assert!(identities(&serde_json::json!("not json")).is_empty());
+    }
+
+    #[test]
+    fn a_browser_is_sent_only_to_visible_ascii_https_urls_without_user_info() {
+        assert!(url_allowed("https://app.example.com/done?x=1"));
+        assert!(url_allowed("http://localhost:8080/idp/done"));
+        for bad in [
+            "http://app.example.com/done",
+            "https://app.example.com/dône",
+            "https://app.example.com/a b",
+            "https://trusted@evil.example.com/",
+            "javascript:alert(1)",
+        ] {
+            assert!(!url_allowed(bad), "{bad}");
+        }
+        assert!(secret_matches(
+            "s",
+            &crate::domain::lock::OneTimeCode::hash_of("s")
+        ));
+        assert!(!secret_matches(
+            "t",
+            &crate::domain::lock::OneTimeCode::hash_of("s")
+        ));
     }
 
     #[test]

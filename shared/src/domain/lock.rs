@@ -270,13 +270,7 @@ impl OneTimeCode {
         if crate::time::epoch_seconds(now) >= self.expires_at {
             return false;
         }
-        let given = Self::hash_of(code);
-        given.len() == self.code_hash.len()
-            && given
-                .bytes()
-                .zip(self.code_hash.bytes())
-                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                == 0
+        crate::domain::federation::secret_matches(code, &self.code_hash)
     }
 
     /// A new code: 256 bits from the operating system's CSPRNG, base64url (43 characters).
@@ -340,13 +334,7 @@ pub struct FlowRecord {
 impl FlowRecord {
     /// Whether `secret` is this record's (compared in constant time).
     pub fn opens_with(&self, secret: &str) -> bool {
-        let given = OneTimeCode::hash_of(secret);
-        given.len() == self.secret_hash.len()
-            && given
-                .bytes()
-                .zip(self.secret_hash.bytes())
-                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                == 0
+        crate::domain::federation::secret_matches(secret, &self.secret_hash)
     }
 
     pub fn expired_at(&self, now: SystemTime) -> bool {
