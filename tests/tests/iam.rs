@@ -245,33 +245,34 @@ async fn every_call_a_function_makes_is_allowed_by_its_policy() {
         let pool_says = idp::through_provider(&auth_url, &person, true).await;
         let back = Answer::from(dispatch(&app, "auth", idp::callback_request(&pool_says)).await);
         assert_eq!(back.status, 302, "{}", back.body);
-        let token =
+        let intent_token =
             idp::query_of(back.headers["location"].to_str().unwrap())["intentToken"].clone();
         let retrieve = api_request(
             &t,
             "POST",
             &format!("/idp-intents/{intent}/retrieve"),
-            &json!({"intentToken": token, "intentSecret": secret}),
+            &json!({"intentToken": intent_token, "intentSecret": secret}),
             None,
         );
-        let a = Answer::from(dispatch(&app, "auth", retrieve).await);
-        assert_eq!(a.status, 200, "{}", a.body);
+        let retrieved = Answer::from(dispatch(&app, "auth", retrieve).await);
+        assert_eq!(retrieved.status, 200, "{}", retrieved.body);
+        let link_token = retrieved.data()["linkToken"].as_str().unwrap().to_string();
         record("auth", probe.take());
-        let link = json!({"idpName": stack::LOCAL_IDP, "idpUserID": person.sub});
+        // the admin links the identity to their own account (the users the sweep used are
+        // gone), with the retrieve's link token, and unlinks it
+        let link = json!({"idpName": stack::LOCAL_IDP, "idpUserID": person.sub,
+            "intentID": intent, "linkToken": link_token});
+        let own = format!("/users/{admin}/idp-links");
         let a = Answer::from(
             dispatch(
                 &app,
                 "users",
-                api_request(&t, "POST", "/users/iam-user/idp-links", &link, Some(&token)),
+                api_request(&t, "POST", &own, &link, Some(&token)),
             )
             .await,
         );
         assert_eq!(a.status, 200, "{}", a.body);
-        let path = format!(
-            "/users/iam-user/idp-links/{}/{}",
-            stack::LOCAL_IDP,
-            person.sub
-        );
+        let path = format!("{own}/{}/{}", stack::LOCAL_IDP, person.sub);
         let a = Answer::from(
             dispatch(
                 &app,

@@ -347,6 +347,90 @@ async fn lock_store_contract(store: &impl LockStore) {
     );
 
     one_time_codes_contract(store, pool).await;
+    flow_steps_contract(store).await;
+}
+
+/// Flow steps (an identity provider's sign-in): kept once under an id (a second put under it
+/// fails and changes nothing), read expired or not, taken once and only with the right
+/// secret's hash while unexpired, each kind apart.
+async fn flow_steps_contract(store: &impl LockStore) {
+    use shared::domain::lock::{FlowKind, FlowRecord, OneTimeCode};
+    let now = SystemTime::now();
+    let record = |body: &str, secret: &str, expires_at: u64| FlowRecord {
+        body: body.into(),
+        secret_hash: OneTimeCode::hash_of(secret),
+        expires_at,
+    };
+    let soon = shared::time::epoch_seconds(now) + 600;
+    let id = unique("intent");
+    assert_eq!(store.flow(FlowKind::IdpIntent, &id).await.unwrap(), None);
+    store
+        .put_flow(FlowKind::IdpIntent, &id, &record("sealed", "token", soon))
+        .await
+        .unwrap();
+    assert!(
+        store
+            .put_flow(FlowKind::IdpIntent, &id, &record("other", "token", soon))
+            .await
+            .is_err(),
+        "a second step under one id"
+    );
+    assert_eq!(
+        store.flow(FlowKind::IdpIntent, &id).await.unwrap(),
+        Some(record("sealed", "token", soon))
+    );
+    assert_eq!(store.flow(FlowKind::IdpLink, &id).await.unwrap(), None);
+    let (right, wrong) = (OneTimeCode::hash_of("token"), OneTimeCode::hash_of("guess"));
+    assert_eq!(
+        store
+            .take_flow(FlowKind::IdpIntent, &id, &wrong, now)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .take_flow(FlowKind::IdpLink, &id, &right, now)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .take_flow(FlowKind::IdpIntent, &id, &right, now)
+            .await
+            .unwrap(),
+        Some(record("sealed", "token", soon))
+    );
+    assert_eq!(
+        store
+            .take_flow(FlowKind::IdpIntent, &id, &right, now)
+            .await
+            .unwrap(),
+        None,
+        "taken once"
+    );
+    // expired: still read, never taken
+    let old = unique("state");
+    store
+        .put_flow(FlowKind::IdpState, &old, &record("pending", "state", 1))
+        .await
+        .unwrap();
+    assert!(
+        store
+            .flow(FlowKind::IdpState, &old)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let hash = OneTimeCode::hash_of("state");
+    assert_eq!(
+        store
+            .take_flow(FlowKind::IdpState, &old, &hash, now)
+            .await
+            .unwrap(),
+        None
+    );
 }
 
 /// One-time codes (`CodePurpose`): one per user and purpose, read expired or not, taken once
