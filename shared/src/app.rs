@@ -129,10 +129,11 @@ pub trait Group: 'static {
 }
 
 impl<P: Ports> App<P> {
-    /// Ends a custom sign-in the API made for its own use of the user's token (a one-time
-    /// code's): `RevokeToken` on its refresh token, which Cognito extends to every token issued
-    /// from it. A failure is logged, not answered: the tokens never left the function and
-    /// expire on their own.
+    /// Ends a session whose tokens the API holds and hands to nobody (a one-time code's custom
+    /// sign-in, made for its own use of the user's token; an identity provider's sign-in that
+    /// is refused or finds no user): `RevokeToken` on its refresh token, which Cognito extends
+    /// to every token issued from it. A failure is logged, not answered: the tokens never left
+    /// the function and expire on their own.
     pub async fn end_code_session(
         &self,
         tenant: &Tenant,

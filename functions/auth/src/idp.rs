@@ -188,14 +188,14 @@ pub(crate) async fn callback<P: Ports>(app: &App<P>, call: &Call<Op>) -> Result<
             "the callback carries neither `code` nor `error`".into(),
         ));
     }
-    let Some(pending) = app
+    // taken once: of two browsers back with one state (a replay), one goes on
+    let taken = app
         .locks
         .take_flow(FlowKind::IdpState, &hash, &hash, now)
-        .await?
-        .and(Some(pending))
-    else {
+        .await?;
+    if taken.is_none() {
         return Err(ApiError::InvalidIntent);
-    };
+    }
     if pending.tenant != tenant.key {
         return Err(ApiError::InvalidIntent);
     }
@@ -364,12 +364,17 @@ async fn signed_in<P: Ports>(
         .verify_access(tenant, &outcome.access_token)
         .await
         .map_err(|e| ApiError::Internal(format!("the pool's access token does not verify: {e}")))?;
-    let information = federation::claims(&outcome.id_token)
+    let claims = federation::claims(&outcome.id_token)
         .filter(|c| c.get("sub").and_then(|s| s.as_str()) == Some(caller.sub.as_str()))
-        .and_then(|c| IdpInformation::of(&c, &outcome.idp_name))
         .ok_or_else(|| {
-            ApiError::Internal("the pool's ID token names no identity of the provider".into())
+            ApiError::Internal("the pool's ID token is not the access token's".into())
         })?;
+    // the browser could have changed the authorize URL's provider: a sign-in with another
+    // provider than the intent's is refused (for a user linked to both, Cognito's token does
+    // not say which one signed in; README)
+    let information = IdpInformation::of(&claims, &outcome.idp_name).ok_or_else(|| {
+        ApiError::IdpFailed("the sign-in was not with the intent's provider".into())
+    })?;
     let user = UserId::of_cognito(&caller.username)
         .ok_or_else(|| ApiError::Internal("the pool's token names no valid user".into()))?;
     let found = app

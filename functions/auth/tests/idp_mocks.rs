@@ -297,3 +297,46 @@ async fn a_code_the_pool_refuses_or_a_failing_endpoint_goes_to_the_failure_page(
         assert_eq!((again.status, again.slug()), (400, "invalid-intent"));
     }
 }
+
+#[tokio::test]
+async fn a_sign_in_with_another_provider_than_the_intents_is_refused() {
+    // the browser changed `identity_provider` in the authorize URL: the pool's tokens name
+    // another provider's identity than the intent's Okta
+    let access = access_token("demo-user", &[], 600);
+    let id = unsigned_jwt(json!({
+        "sub": "sub-demo-user", "cognito:username": "google_1", "token_use": "id",
+        "identities": [{"userId": "1", "providerName": "Google", "providerType": "Google",
+            "issuer": null, "primary": "true", "dateCreated": "1795000000000"}],
+    }));
+    let answer = json!({"access_token": access, "id_token": id, "refresh_token": "refresh-1",
+        "expires_in": 3600, "token_type": "Bearer"});
+    let (domain, got) = token_endpoint("200 OK", answer.to_string());
+    let secret = secret();
+    let revoke = mock!(Client::revoke_token)
+        .match_requests(|r| r.token() == Some("refresh-1"))
+        .then_output(|| {
+            aws_sdk_cognitoidentityprovider::operation::revoke_token::RevokeTokenOutput::builder()
+                .build()
+        });
+    let app = app(&domain, &[&secret, &revoke]);
+    let state = pending(&app).await;
+    let back = callback(&app, &state).await;
+    assert_eq!(back.status, 302, "{}", back.body);
+    got.recv().unwrap();
+    let to = back.headers["location"].to_str().unwrap().to_string();
+    let token = to.rsplit_once("intentToken=").unwrap().1.to_string();
+    let req = testing::api_request(
+        "POST",
+        &format!("/idp-intents/{}/retrieve", "i".repeat(43)),
+        &json!({"intentToken": token, "intentSecret": SECRET}),
+        &testing::demo_headers(None),
+    );
+    let refused = Answer::from(app.handle::<auth::Group>(req).await);
+    assert_eq!(
+        (refused.status, refused.slug()),
+        (400, "idp-failed"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(revoke.num_calls(), 1, "the pool's tokens are revoked");
+}
