@@ -120,6 +120,14 @@ async fn a_whole_intent_finds_no_user_then_links_and_signs_in_as_the_user() {
     assert!(first.data()["userID"].is_null());
     assert!(first.data()["authenticationResult"].is_null());
     let shadow = format!("{LOCAL_IDP}_{}", person.sub);
+    // the removal is in the trail, under the name Cognito gave the user
+    let (_, admin) = stack.admin_token(&t, &app).await;
+    let removed = trail(&app, &t, &shadow.to_lowercase(), &admin).await;
+    assert_eq!(
+        removed,
+        [("remove-idp-user".to_string(), "success".to_string())],
+        "{removed:?}"
+    );
     assert_eq!(
         cognito_user(&stack, &t, &shadow).await,
         None,

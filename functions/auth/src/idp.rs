@@ -393,7 +393,15 @@ async fn signed_in<P: Ports>(
             tracing::error!(cause = %Chain(&e), "the identity's own pool user could not be removed");
             return Err(e.into());
         }
-        tracing::info!(idp = %information.idp_name, "the user Cognito made of an identity removed");
+        // in the trail too, under the name Cognito gave it
+        let removed = shared::domain::audit::Event::new(
+            &user,
+            &call.meta.activity_id,
+            &format!("idp:{}", information.idp_name),
+            "remove-idp-user",
+            "success",
+        );
+        app.record(tenant, removed).await;
         let linkable = Linkable {
             tenant: tenant.key.clone(),
             idp_name: information.idp_name.clone(),
