@@ -235,7 +235,18 @@ async fn a_tenant_registered_by_the_command_is_served_and_one_removed_is_refused
 
     // sign-in with identity providers: what the pool's app client serves, and nothing else
     // (a callback URL it does not list would end at Cognito's redirect_mismatch page)
-    let domain = format!("{}/_domains/acme", stack.endpoint.trim_end_matches('/'));
+    let prefix = stack
+        .cognito
+        .describe_user_pool()
+        .user_pool_id(&pool.user_pool_id)
+        .send()
+        .await
+        .unwrap()
+        .user_pool()
+        .and_then(|p| p.domain())
+        .expect("the local pool's domain")
+        .to_string();
+    let domain = format!("{}/_domains/{prefix}", stack.endpoint.trim_end_matches('/'));
     let callback = account_api_tests::stack::idp_callback_url();
     let federation = [
         "--auth-domain",
@@ -261,6 +272,11 @@ async fn a_tenant_registered_by_the_command_is_served_and_one_removed_is_refused
         (
             "--idp-callback-url",
             "https://api.example.com/dev/idp-intents/callback",
+        ),
+        // not the pool's own domain: the client's secret would go there
+        (
+            "--auth-domain",
+            "https://elsewhere.auth.us-east-1.amazoncognito.com",
         ),
         ("--identity-provider", "Okta"),
         ("--idp-redirect-url", "http://app.acme.example/signed-in"),

@@ -32,7 +32,7 @@ pub(crate) struct Start {
     failure_url: Text<2048>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Started {
     #[serde(rename = "intentID")]
@@ -333,14 +333,9 @@ pub(crate) async fn retrieve<P: Ports>(app: &App<P>, call: &Call<Op>) -> Result<
         .ok_or(ApiError::InvalidIntent)?;
     let tokens = outcome.tokens();
     let result = signed_in(app, call, &intent_id, &outcome).await;
-    if !matches!(
-        result,
-        Ok(Retrieved {
-            authentication_result: Some(_),
-            ..
-        })
-    ) {
-        // refused, or no user yet: the tokens Cognito issued go no further
+    if result.is_err() {
+        // refused: the tokens Cognito issued go no further (an identity that is nobody's yet
+        // had its session ended before its user was removed)
         app.end_code_session(tenant, &tokens).await;
     }
     let result = if tenant.hide_account_state {
@@ -363,7 +358,11 @@ async fn signed_in<P: Ports>(
         .tokens
         .verify_access(tenant, &outcome.access_token)
         .await
-        .map_err(|e| ApiError::Internal(format!("the pool's access token does not verify: {e}")))?;
+        .map_err(|e| match e {
+            // the keys' download failing is the dependency's, and worth a retry
+            e @ (ApiError::DependencyUnavailable(_) | ApiError::TooManyRequests { .. }) => e,
+            e => ApiError::Internal(format!("the pool's access token does not verify: {e}")),
+        })?;
     let claims = federation::claims(&outcome.id_token)
         .filter(|c| c.get("sub").and_then(|s| s.as_str()) == Some(caller.sub.as_str()))
         .ok_or_else(|| {
@@ -372,36 +371,41 @@ async fn signed_in<P: Ports>(
     // the browser could have changed the authorize URL's provider: a sign-in with another
     // provider than the intent's is refused (for a user linked to both, Cognito's token does
     // not say which one signed in; README)
-    let information = IdpInformation::of(&claims, &outcome.idp_name).ok_or_else(|| {
-        ApiError::IdpFailed("the sign-in was not with the intent's provider".into())
-    })?;
+    let information = IdpInformation::of(&claims, &outcome.idp_name);
+    let refused = || ApiError::IdpFailed("the sign-in was not with the intent's provider".into());
     let user = UserId::of_cognito(&caller.username)
         .ok_or_else(|| ApiError::Internal("the pool's token names no valid user".into()))?;
+    // gone: another retrieve of the same identity's sign-in removed it a moment ago
     let found = app
         .directory
         .find_user(tenant, &user)
         .await?
-        .ok_or_else(|| {
-            ApiError::Internal("the pool's token names a user it does not have".into())
-        })?;
+        .ok_or_else(|| ApiError::IdpFailed("the sign-in's user is gone".into()))?;
     if found.status == "EXTERNAL_PROVIDER" {
         // Cognito makes a user of an identity's own at its first sign-in (and it stays when a
         // sign-in is abandoned); the tenant's users are the ones it registers, so such an
-        // identity is nobody's yet: the user Cognito made goes (a link needs it gone), and
+        // identity is nobody's yet: its session ends, the user Cognito made goes (a link needs
+        // it gone; also when the sign-in was with another provider than the intent's), and
         // the retriever may link the identity or register a user for it
-        if let Err(e) = app.directory.delete_user(tenant, &user).await {
-            tracing::error!(cause = %Chain(&e), "the identity's own pool user could not be removed");
-            return Err(e.into());
+        app.end_code_session(tenant, &outcome.tokens()).await;
+        match app.directory.delete_user(tenant, &user).await {
+            Ok(()) | Err(DirectoryError::UserNotFound) => {}
+            Err(e) => {
+                tracing::error!(cause = %Chain(&e), "the identity's own pool user could not be removed");
+                return Err(e.into());
+            }
         }
         // in the trail too, under the name Cognito gave it
+        let actor = format!("idp:{}", outcome.idp_name);
         let removed = shared::domain::audit::Event::new(
             &user,
             &call.meta.activity_id,
-            &format!("idp:{}", information.idp_name),
+            &actor,
             "remove-idp-user",
             "success",
         );
         app.record(tenant, removed).await;
+        let information = information.ok_or_else(refused)?;
         let linkable = Linkable {
             tenant: tenant.key.clone(),
             idp_name: information.idp_name.clone(),
@@ -424,6 +428,7 @@ async fn signed_in<P: Ports>(
             link_token: Some(link_token),
         });
     }
+    let information = information.ok_or_else(refused)?;
     // a sign-in as a user of the pool: an admin's lock holds here (Cognito runs no Pre
     // Authentication trigger for a federated sign-in); a lockout of the password or code
     // budget does not, as it does not end sessions: it stops guessing, which a sign-in at the

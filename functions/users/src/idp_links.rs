@@ -105,15 +105,19 @@ pub(crate) async fn link<P: Ports>(app: &App<P>, call: &Call<Op>) -> Result<Repl
             .link_identity(tenant, &user, idp_name, idp_user_id)
             .await
             .map_err(DirectoryError::for_admin);
-        if let (Err(_), Some((intent_id, record))) = (&linked, &proof) {
-            // the proof holds for another try (if its time is not up)
-            if let Err(e) = app
+        // the proof holds for another try (if its time is not up) where Cognito clearly
+        // refused the link; after a failure that may have linked (a timeout), it stays spent
+        let refused = matches!(
+            linked,
+            Err(ApiError::Conflict(_) | ApiError::InvalidRequest(_) | ApiError::UserNotFound)
+        );
+        if let (true, Some((intent_id, record))) = (refused, &proof)
+            && let Err(e) = app
                 .locks
                 .put_flow(FlowKind::IdpLink, intent_id, record)
                 .await
-            {
-                tracing::warn!(cause = %e, "a link's proof could not be put back");
-            }
+        {
+            tracing::warn!(cause = %e, "a link's proof could not be put back");
         }
         linked?;
         Ok(Identity {
@@ -144,6 +148,9 @@ async fn take_proof<P: Ports>(
         ));
     };
     let (intent_id, token) = (intent_id.as_str(), token.expose());
+    if !federation::is_intent_id(intent_id) {
+        return Err(ApiError::InvalidIntent);
+    }
     let now = SystemTime::now();
     let record = app
         .locks

@@ -515,6 +515,45 @@ async fn get(
     out.item.ok_or_else(|| CliError::NotFound(key.into()))
 }
 
+/// Refuses an `--auth-domain` that is not the pool's own (its prefix domain, its custom domain,
+/// or the local emulator's path for it): the API sends the app client's secret there.
+async fn domain_is_the_pools(
+    clients: &Clients,
+    pool_id: &str,
+    policy: &Policy,
+) -> Result<(), CliError> {
+    let Some(url) = &policy.auth_domain else {
+        return Ok(());
+    };
+    let described = clients
+        .cognito
+        .describe_user_pool()
+        .user_pool_id(pool_id)
+        .send()
+        .await
+        .map_err(|e| aws("DescribeUserPool", e))?;
+    let pool = described.user_pool();
+    let rest = url
+        .split_once("://")
+        .map_or("", |(_, r)| r)
+        .trim_end_matches('/');
+    let host = rest.split('/').next().unwrap_or_default();
+    let region = pool_id.split_once('_').map_or("", |(r, _)| r);
+    let ours = pool.and_then(|p| p.domain()).is_some_and(|d| {
+        host == format!("{d}.auth.{region}.amazoncognito.com")
+            || rest.ends_with(&format!("/_domains/{d}"))
+    }) || pool
+        .and_then(|p| p.custom_domain())
+        .is_some_and(|d| host == d);
+    if ours {
+        Ok(())
+    } else {
+        Err(CliError::Invalid(format!(
+            "--auth-domain {url} is not the user pool's domain (DescribeUserPool)"
+        )))
+    }
+}
+
 /// Refuses federation settings the tenant's app client would refuse at sign-in: a callback URL
 /// it does not list (Cognito's `redirect_mismatch`), a provider it does not support, no code
 /// flow, or fewer scopes than an intent asks for.
@@ -550,6 +589,18 @@ fn client_serves_federation(
     {
         return refuse("does not allow the authorization code flow".into());
     }
+    // the pool's own password and recovery pages would bypass the API's lockout and audit
+    if client
+        .supported_identity_providers()
+        .iter()
+        .any(|p| p == "COGNITO")
+    {
+        return refuse(
+            "supports COGNITO: its pool domain's own sign-in and recovery pages would bypass the \
+             API's lockout, audit and recovery rules (list the identity providers only)"
+                .into(),
+        );
+    }
     if let Some(scope) = shared::domain::federation::SCOPES
         .split(' ')
         .find(|s| !client.allowed_o_auth_scopes().iter().any(|a| a == s))
@@ -578,6 +629,7 @@ async fn add_tenant(add: Add, clients: &Clients) -> Result<String, CliError> {
                 )
             })?;
         client_serves_federation(described.user_pool_client(), &add.policy)?;
+        domain_is_the_pools(clients, &add.user_pool_id, &add.policy).await?;
     }
     let mut item: HashMap<String, AttributeValue> = HashMap::from([
         ("tenantKey".into(), AttributeValue::S(key.clone())),
@@ -631,8 +683,9 @@ async fn add_tenant(add: Add, clients: &Clients) -> Result<String, CliError> {
 async fn set_policy(set: SetPolicy, clients: &Clients) -> Result<String, CliError> {
     let (table, key) = (set.key.table.name()?, set.key.key()?);
     validate_policy(&set.policy)?;
-    let federating =
-        set.policy.idp_callback_url.is_some() || !set.policy.identity_providers.is_empty();
+    let federating = set.policy.idp_callback_url.is_some()
+        || set.policy.auth_domain.is_some()
+        || !set.policy.identity_providers.is_empty();
     if federating {
         // the app client must take what the record will send it to
         let item = get(clients, &table, &key).await?;
@@ -651,6 +704,7 @@ async fn set_policy(set: SetPolicy, clients: &Clients) -> Result<String, CliErro
             .await
             .map_err(|e| aws("DescribeUserPoolClient", e))?;
         client_serves_federation(described.user_pool_client(), &set.policy)?;
+        domain_is_the_pools(clients, &text("userPoolId"), &set.policy).await?;
     }
     let items = policy_items(&set.policy);
     if items.is_empty() {

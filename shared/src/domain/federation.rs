@@ -139,7 +139,7 @@ pub fn is_intent_id(id: &str) -> bool {
 }
 
 /// A started intent, kept until the callback (under the hash of its `state`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PendingIntent {
     pub intent_id: String,
@@ -156,6 +156,16 @@ pub struct PendingIntent {
     pub secret_hash: String,
     /// Epoch seconds.
     pub started_at: u64,
+}
+
+impl std::fmt::Debug for PendingIntent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PendingIntent")
+            .field("intent_id", &self.intent_id)
+            .field("tenant", &self.tenant)
+            .field("idp_name", &self.idp_name)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A finished intent: the provider's name and the pool's tokens.
@@ -353,7 +363,7 @@ impl IdpInformation {
     pub fn of(claims: &serde_json::Map<String, serde_json::Value>, idp_name: &str) -> Option<Self> {
         let identity = identities(claims.get("identities")?)
             .into_iter()
-            .find(|i| i.idp_name.eq_ignore_ascii_case(idp_name))?;
+            .find(|i| i.idp_name == idp_name)?;
         let text = |k: &str| claims.get(k).and_then(|v| v.as_str()).map(str::to_string);
         Some(Self {
             idp_name: identity.idp_name,
