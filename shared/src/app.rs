@@ -113,11 +113,10 @@ pub trait Group: 'static {
     /// finds it otherwise.
     fn tenant<P: Ports>(
         app: &App<P>,
-        op: Self::Op,
+        _op: Self::Op,
         req: &Request,
         meta: &RequestMeta,
     ) -> impl Future<Output = Result<Arc<Tenant>, ApiError>> + Send {
-        let _ = op;
         app.tenant(req, meta)
     }
 

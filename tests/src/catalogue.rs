@@ -215,6 +215,20 @@ pub fn fill(template: &str, user: &str) -> String {
         .replace("{s}", IDP_USER_ID)
 }
 
+/// The resource template API Gateway names for a catalogue route and the path parameters it
+/// fills, the userID as sent (any bytes: the template is matched with a plain one, so a userID
+/// holding a `/` still names its route, as a percent-encoded one does at the gateway).
+pub fn gateway_route(template: &str, user: &str) -> (String, serde_json::Value) {
+    let (resource, mut parameters) = shared::testing::route_of(&fill(template, "u"));
+    if let Some(p) = parameters
+        .as_object_mut()
+        .filter(|p| p.contains_key("userID"))
+    {
+        p.insert("userID".into(), serde_json::json!(user));
+    }
+    (resource, parameters)
+}
+
 /// Whether a route is reached with the tenant headers (and, behind API Gateway, an API key):
 /// all but the identity provider's callback, which a browser reaches from the pool.
 pub fn tenant_headed(template: &str) -> bool {

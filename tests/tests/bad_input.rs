@@ -53,15 +53,7 @@ fn event(method: &str, template: &str, case: &Case) -> Request {
         .iter()
         .map(|(k, v)| (k.clone(), json!(v)))
         .collect();
-    // the template as API Gateway names it, and the parameters it fills (the userID as sent)
-    let (resource, mut parameters) =
-        shared::testing::route_of(&account_api_tests::catalogue::fill(template, "u"));
-    if let Some(p) = parameters
-        .as_object_mut()
-        .filter(|p| p.contains_key("userID"))
-    {
-        p.insert("userID".into(), json!(user));
-    }
+    let (resource, parameters) = account_api_tests::catalogue::gateway_route(template, &user);
     let e = json!({
         "resource": resource, "path": path, "httpMethod": method,
         "headers": single, "multiValueHeaders": multi,

@@ -262,8 +262,6 @@ async fn a_whole_intent_finds_no_user_then_links_and_signs_in_as_the_user() {
         locked.body
     );
     assert!(locked.data().is_null());
-    let (admin_name, admin) = stack.admin_token(&t, &app).await;
-    let _ = admin_name;
     let kim_trail = trail(&app, &t, "kim", &admin).await;
     assert!(
         kim_trail.contains(&("retrieve-idp-intent".into(), "account-locked".into()))

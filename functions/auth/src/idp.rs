@@ -106,7 +106,6 @@ pub(crate) async fn start<P: Ports>(app: &App<P>, call: &Call<Op>) -> Result<Rep
         failure_url: body.failure_url.as_str().to_string(),
         verifier: verifier.clone(),
         secret_hash: OneTimeCode::hash_of(&intent_secret),
-        started_at: epoch_seconds(now),
     };
     let state_hash = OneTimeCode::hash_of(&state);
     let record = FlowRecord {
@@ -137,51 +136,50 @@ fn query<'r>(req: &'r Request, name: &str) -> Option<&'r str> {
         .filter(|v| !v.is_empty())
 }
 
-/// The `state` a callback brings back and the pending intent kept under it (read, not taken).
-async fn pending_of<P: Ports>(
-    app: &App<P>,
-    req: &Request,
-) -> Result<(String, FlowRecord, PendingIntent), ApiError> {
-    let state = query(req, "state")
-        // a state this API made (43 base64url characters), or nothing is read for it
+/// The hash of the `state` a callback brings back: the key its pending intent is kept under.
+/// A state this API made is 43 base64url characters; for any other nothing is read.
+fn state_hash(req: &Request) -> Result<String, ApiError> {
+    query(req, "state")
         .filter(|s| federation::is_intent_id(s))
-        .ok_or(ApiError::InvalidIntent)?;
-    let hash = OneTimeCode::hash_of(state);
-    let record = app
-        .locks
-        .flow(FlowKind::IdpState, &hash)
-        .await?
-        .ok_or(ApiError::InvalidIntent)?;
-    let pending: PendingIntent = serde_json::from_str(&record.body)
-        .map_err(|e| ApiError::Internal(format!("a pending intent does not read back: {e}")))?;
-    Ok((hash, record, pending))
+        .map(OneTimeCode::hash_of)
+        .ok_or(ApiError::InvalidIntent)
+}
+
+fn pending_in(record: &FlowRecord) -> Result<PendingIntent, ApiError> {
+    serde_json::from_str(&record.body)
+        .map_err(|e| ApiError::Internal(format!("a pending intent does not read back: {e}")))
 }
 
 /// The callback's tenant: the one that started the intent its `state` names (a browser
-/// coming back from the pool carries no tenant headers and no API key).
+/// coming back from the pool carries no tenant headers and no API key). The one read of the
+/// pending intent: unknown or spent is `invalid-intent`, expired `intent-expired`.
 pub(crate) async fn callback_tenant<P: Ports>(
     app: &App<P>,
     req: &Request,
 ) -> Result<Arc<Tenant>, ApiError> {
-    let (_, _, pending) = pending_of(app, req).await?;
-    let headers = federation::headers_of(&pending.tenant)
+    let record = app
+        .locks
+        .flow(FlowKind::IdpState, &state_hash(req)?)
+        .await?
+        .ok_or(ApiError::InvalidIntent)?;
+    if record.expired_at(SystemTime::now()) {
+        return Err(ApiError::IntentExpired);
+    }
+    let headers = federation::headers_of(&pending_in(&record)?.tenant)
         .ok_or_else(|| ApiError::Internal("a pending intent names no tenant".into()))?;
     let tenant = app.tenants.resolve(&headers).await?;
     tracing::Span::current().record("tenant", tenant.key.as_str());
     Ok(tenant)
 }
 
-/// `GET /idp-intents/callback?code&state`: takes the pending intent (once), exchanges the
-/// code, keeps the outcome sealed with a new intent token, and sends the browser to the app.
-/// A `state` that is unknown, spent or expired is answered here (there is nowhere safe to
-/// send the browser); anything after that goes to the intent's failure URL with the slug.
+/// `GET /idp-intents/callback?code&state`: takes the pending intent (once; its tenant read it
+/// first, [`callback_tenant`]), exchanges the code, keeps the outcome sealed with a new intent
+/// token, and sends the browser to the app. A `state` that is unknown, spent or expired is
+/// answered here (there is nowhere safe to send the browser); anything after that goes to the
+/// intent's failure URL with the slug.
 pub(crate) async fn callback<P: Ports>(app: &App<P>, call: &Call<Op>) -> Result<Reply, ApiError> {
     let (req, tenant) = (&call.req, &call.tenant);
-    let (hash, record, pending) = pending_of(app, req).await?;
-    let now = SystemTime::now();
-    if record.expired_at(now) {
-        return Err(ApiError::IntentExpired);
-    }
+    let hash = state_hash(req)?;
     let (code, error) = (query(req, "code"), query(req, "error"));
     if code.is_none() && error.is_none() {
         return Err(ApiError::InvalidRequest(
@@ -189,16 +187,13 @@ pub(crate) async fn callback<P: Ports>(app: &App<P>, call: &Call<Op>) -> Result<
         ));
     }
     // taken once: of two browsers back with one state (a replay), one goes on
+    let now = SystemTime::now();
     let taken = app
         .locks
         .take_flow(FlowKind::IdpState, &hash, &hash, now)
-        .await?;
-    if taken.is_none() {
-        return Err(ApiError::InvalidIntent);
-    }
-    if pending.tenant != tenant.key {
-        return Err(ApiError::InvalidIntent);
-    }
+        .await?
+        .ok_or(ApiError::InvalidIntent)?;
+    let pending = pending_in(&taken)?;
     let federation = federation_of(tenant)?;
     // the allow-list as it is now: a page taken off it since the start is no longer sent to
     if ![&pending.success_url, &pending.failure_url]
@@ -238,7 +233,6 @@ pub(crate) async fn callback<P: Ports>(app: &App<P>, call: &Call<Op>) -> Result<
         idp_name: pending.idp_name.clone(),
         tenant: tenant.key.clone(),
         secret_hash: pending.secret_hash.clone(),
-        started_at: pending.started_at,
         access_token: tokens.access_token.clone(),
         id_token,
         refresh_token: tokens.refresh_token.clone(),
@@ -279,19 +273,9 @@ pub(crate) async fn callback<P: Ports>(app: &App<P>, call: &Call<Op>) -> Result<
 
 /// The path's `intentID`.
 fn path_intent_id(req: &Request) -> Result<String, ApiError> {
-    let named = req
-        .path_parameters_ref()
-        .and_then(|p| p.first("intentID"))
-        .map(str::to_string);
-    let raw = named.unwrap_or_else(|| {
-        req.raw_http_path()
-            .rsplit('/')
-            .nth(1)
-            .unwrap_or_default()
-            .to_string()
-    });
-    if federation::is_intent_id(&raw) {
-        Ok(raw)
+    let raw = shared::http::request::path_param(req, "intentID")?;
+    if federation::is_intent_id(raw) {
+        Ok(raw.to_string())
     } else {
         Err(ApiError::InvalidRequest(
             "`intentID` is not an intent id".into(),

@@ -126,7 +126,6 @@ async fn pending(app: &App<WithCognito>) -> String {
         failure_url: FAILED.into(),
         verifier: VERIFIER.into(),
         secret_hash: OneTimeCode::hash_of(SECRET),
-        started_at: shared::time::epoch_seconds(std::time::SystemTime::now()),
     };
     let record = FlowRecord {
         body: serde_json::to_string(&pending).unwrap(),

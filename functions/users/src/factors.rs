@@ -85,7 +85,7 @@ struct VerifyTotp {
 }
 
 /// The user, as the directory has them now (`AdminGetUser`).
-async fn directory_user<P: Ports>(
+pub(crate) async fn directory_user<P: Ports>(
     app: &App<P>,
     tenant: &Tenant,
     user: &UserId,
@@ -354,14 +354,7 @@ fn with_factor(mut user: DirectoryUser, factor: Factor, preferred: bool) -> Dire
 /// The key URI authenticator apps read (`otpauth://totp/Issuer:user?secret=…&issuer=…`), as
 /// Google Authenticator's format describes it: Cognito's codes are six digits, SHA-1, 30 s.
 pub(crate) fn totp_uri(issuer: &str, user: &str, secret: &str) -> String {
-    use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-    // everything but RFC 3986's unreserved characters
-    const ENCODED: &AsciiSet = &NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'.')
-        .remove(b'_')
-        .remove(b'~');
-    let enc = |s| utf8_percent_encode(s, ENCODED).to_string();
+    let enc = shared::http::url::encode;
     format!(
         "otpauth://totp/{}:{}?secret={secret}&issuer={}&algorithm=SHA1&digits=6&period=30",
         enc(issuer),

@@ -16,11 +16,15 @@ use shared::{
     domain::federation::{self, Federation, Identity, Linkable},
     domain::lock::{FlowKind, FlowRecord, LockStore, OneTimeCode},
     domain::tenant::Tenant,
+    domain::token::Caller,
     domain::validate::{Secret, Text},
-    http::request::json_body,
+    http::request::{UserId, json_body},
 };
 
-use crate::{Op, admin_or_self, factors::ensure_recent_sign_in};
+use crate::{
+    Op, admin_or_self,
+    factors::{directory_user, ensure_recent_sign_in},
+};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -55,18 +59,27 @@ fn federation_of(tenant: &Tenant) -> Result<&Federation, ApiError> {
     ))
 }
 
+/// Whether the caller is the path's user, and the audit actor that makes them (`self`, or the
+/// admin's `sub`).
+fn who(caller: &Caller, user: &UserId) -> (bool, String) {
+    let own = caller.username.to_lowercase() == user.as_str();
+    (
+        own,
+        if own {
+            "self".into()
+        } else {
+            caller.sub.clone()
+        },
+    )
+}
+
 /// The user's linked identities, as Cognito lists them on the user (`identities`).
 async fn linked<P: Ports>(
     app: &App<P>,
     tenant: &Tenant,
-    user: &shared::http::request::UserId,
+    user: &UserId,
 ) -> Result<Vec<Identity>, ApiError> {
-    let found = app
-        .directory
-        .find_user(tenant, user)
-        .await
-        .map_err(DirectoryError::for_admin)?
-        .ok_or(ApiError::UserNotFound)?;
+    let found = directory_user(app, tenant, user).await?;
     Ok(found
         .attribute("identities")
         .map(|i| federation::identities(&serde_json::Value::String(i.to_string())))
@@ -79,12 +92,7 @@ pub(crate) async fn link<P: Ports>(app: &App<P>, call: &Call<Op>) -> Result<Repl
     let refusal = "a user can only link identities to their own account";
     let (caller, user, _) = admin_or_self(app, req, tenant, refusal).await?;
     let body: Link = json_body(req, app.config.body_limit_bytes)?;
-    let own = caller.username.to_lowercase() == user.as_str();
-    let actor = if own {
-        "self".to_string()
-    } else {
-        caller.sub.clone()
-    };
+    let (own, actor) = who(&caller, &user);
     let work = async {
         let federation = federation_of(tenant)?;
         let (idp_name, idp_user_id) = (body.idp_name.as_str(), body.idp_user_id.as_str());
@@ -188,32 +196,14 @@ pub(crate) async fn list<P: Ports>(app: &App<P>, call: &Call<Op>) -> Result<Repl
     })
 }
 
-/// The path's `{name}` segment, percent-decoded once.
-fn path_segment(
-    req: &lambda_http::Request,
-    name: &str,
-    from_end: usize,
-) -> Result<String, ApiError> {
-    use lambda_http::RequestExt;
-    let named = req
-        .path_parameters_ref()
-        .and_then(|p| p.first(name))
-        .map(str::to_string);
-    let raw = named.unwrap_or_else(|| {
-        req.raw_http_path()
-            .rsplit('/')
-            .nth(from_end)
-            .unwrap_or_default()
-            .to_string()
-    });
-    let decoded = percent_encoding::percent_decode_str(&raw)
-        .decode_utf8()
-        .map_err(|_| ApiError::InvalidRequest(format!("`{name}` is not valid UTF-8")))?;
+/// The path's `name` (a provider's name or subject), percent-decoded once.
+fn path_segment(req: &lambda_http::Request, name: &str) -> Result<String, ApiError> {
+    let decoded = shared::http::request::path_param_decoded(req, name)?;
     if decoded.is_empty() || decoded.chars().count() > 128 || decoded.chars().any(char::is_control)
     {
         return Err(ApiError::InvalidRequest(format!("`{name}` is not valid")));
     }
-    Ok(decoded.into_owned())
+    Ok(decoded)
 }
 
 /// `DELETE /users/{userID}/idp-links/{idpName}/{idpUserID}`: idempotent; only an identity
@@ -222,14 +212,9 @@ pub(crate) async fn unlink<P: Ports>(app: &App<P>, call: &Call<Op>) -> Result<Re
     let (req, tenant) = (&call.req, &call.tenant);
     let refusal = "a user can only unlink identities from their own account";
     let (caller, user, _) = admin_or_self(app, req, tenant, refusal).await?;
-    let idp_name = path_segment(req, "idpName", 1)?;
-    let idp_user_id = path_segment(req, "idpUserID", 0)?;
-    let own = caller.username.to_lowercase() == user.as_str();
-    let actor = if own {
-        "self".to_string()
-    } else {
-        caller.sub.clone()
-    };
+    let idp_name = path_segment(req, "idpName")?;
+    let idp_user_id = path_segment(req, "idpUserID")?;
+    let (own, actor) = who(&caller, &user);
     let work = async {
         if own {
             ensure_recent_sign_in(&caller)?;

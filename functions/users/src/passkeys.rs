@@ -9,7 +9,7 @@
 //! through the public `POST /passkey-registration` routes (the `auth` function), which turn the
 //! code into a custom sign-in of its own (`functions/custom-auth`).
 
-use lambda_http::{Request, RequestExt};
+use lambda_http::Request;
 use serde::{Deserialize, Serialize};
 use shared::{
     ApiError, App, Call, Ports, Reply,
@@ -22,7 +22,7 @@ use shared::{
 };
 
 use super::{Op, admin_or_self, own_token};
-use crate::factors::ensure_recent_sign_in;
+use crate::factors::{directory_user, ensure_recent_sign_in};
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -219,7 +219,7 @@ fn registration_mail(
             "Open this link on the device you want to sign in with:\n\n{}\n",
             template
                 .replace("{code}", code)
-                .replace("{userID}", &url_encoded(user.as_str()))
+                .replace("{userID}", &shared::http::url::encode(user.as_str()))
         ),
         None => format!("Your registration code:\n\n{code}\n"),
     };
@@ -237,19 +237,6 @@ fn registration_mail(
     }
 }
 
-/// RFC 3986's unreserved characters kept, every other byte percent-encoded.
-fn url_encoded(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
 /// A WebAuthn credential id: base64url, as browsers and Cognito write it.
 fn credential_id_of(value: &str) -> Result<String, ApiError> {
     let ok = (1..=1024).contains(&value.len())
@@ -265,20 +252,9 @@ fn credential_id_of(value: &str) -> Result<String, ApiError> {
     }
 }
 
-/// The path's `credentialID` (API Gateway names it; elsewhere it is the last segment).
+/// The path's `credentialID`.
 fn path_credential_id(req: &Request) -> Result<String, ApiError> {
-    let named = req
-        .path_parameters_ref()
-        .and_then(|p| p.first("credentialID"))
-        .map(str::to_string);
-    let raw = named.unwrap_or_else(|| {
-        req.raw_http_path()
-            .rsplit('/')
-            .next()
-            .unwrap_or_default()
-            .to_string()
-    });
-    credential_id_of(&raw)
+    credential_id_of(shared::http::request::path_param(req, "credentialID")?)
 }
 
 /// Cognito refused the credential: it did not verify (origin, relying party, challenge,
@@ -386,12 +362,7 @@ where
 {
     let tenant = &call.tenant;
     let session = async {
-        let found = app
-            .directory
-            .find_user(tenant, user)
-            .await
-            .map_err(DirectoryError::for_admin)?
-            .ok_or(ApiError::UserNotFound)?;
+        let found = directory_user(app, tenant, user).await?;
         if !found.enabled {
             return Err(ApiError::AccountDisabled);
         }

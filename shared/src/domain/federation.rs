@@ -15,6 +15,7 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{directory::Tokens, store::StoreError, tenant::Tenant};
+use crate::http::url::form;
 
 /// How long a started intent waits for the provider's answer (a person signing in at the
 /// provider), and how long a finished one waits to be retrieved.
@@ -99,26 +100,6 @@ impl Federation {
     }
 }
 
-/// `application/x-www-form-urlencoded` pairs.
-pub fn form(pairs: &[(&str, &str)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-/// One value percent-encoded: everything but RFC 3986's unreserved characters.
-pub fn encode(value: &str) -> String {
-    use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
-    const SET: &percent_encoding::AsciiSet = &NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'.')
-        .remove(b'_')
-        .remove(b'~');
-    utf8_percent_encode(value, SET).to_string()
-}
-
 /// A random secret: 256 bits of the operating system's CSPRNG, base64url (43 characters).
 pub fn secret() -> Result<String, StoreError> {
     crate::domain::lock::OneTimeCode::new_code()
@@ -154,8 +135,6 @@ pub struct PendingIntent {
     /// of the browser that started the intent, and which retrieving it takes: an intent
     /// finished in another browser (a link sent to a victim) opens for nobody there.
     pub secret_hash: String,
-    /// Epoch seconds.
-    pub started_at: u64,
 }
 
 impl std::fmt::Debug for PendingIntent {
@@ -177,7 +156,6 @@ pub struct Outcome {
     pub tenant: String,
     /// The intent secret's hash ([`PendingIntent::secret_hash`]).
     pub secret_hash: String,
-    pub started_at: u64,
     pub access_token: String,
     pub id_token: String,
     pub refresh_token: Option<String>,

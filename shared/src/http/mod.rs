@@ -5,3 +5,4 @@ pub mod problem;
 pub mod request;
 pub mod respond;
 pub mod routes;
+pub mod url;

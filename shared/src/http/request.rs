@@ -171,14 +171,22 @@ impl<'de> serde::Deserialize<'de> for UserId {
 /// `encodeURIComponent` send `jane%40example.com` for `jane@example.com`. A `%` left after
 /// that one decoding (double encoding, or a stray `%`) is refused by the userID rule.
 pub fn path_user_id(req: &Request) -> Result<UserId, ApiError> {
-    let params = req.path_parameters_ref();
-    let raw = params
-        .and_then(|p| p.first("userID"))
-        .ok_or_else(|| ApiError::InvalidRequest("the path has no `userID`".into()))?;
-    let decoded = percent_encoding::percent_decode_str(raw)
+    UserId::parse(&path_param_decoded(req, "userID")?)
+}
+
+/// The path parameter `name`, as API Gateway (and the local router) fill it in, undecoded.
+pub fn path_param<'r>(req: &'r Request, name: &str) -> Result<&'r str, ApiError> {
+    req.path_parameters_ref()
+        .and_then(|p| p.first(name))
+        .ok_or_else(|| ApiError::InvalidRequest(format!("the path has no `{name}`")))
+}
+
+/// [`path_param`], percent-decoded once.
+pub fn path_param_decoded(req: &Request, name: &str) -> Result<String, ApiError> {
+    percent_encoding::percent_decode_str(path_param(req, name)?)
         .decode_utf8()
-        .map_err(|_| ApiError::InvalidRequest("`userID` is not valid UTF-8 once decoded".into()))?;
-    UserId::parse(&decoded)
+        .map(|d| d.into_owned())
+        .map_err(|_| ApiError::InvalidRequest(format!("`{name}` is not valid UTF-8 once decoded")))
 }
 
 /// Parses a JSON body into `T`: 415 for a body that is not JSON, 413 over `limit`, 400 with

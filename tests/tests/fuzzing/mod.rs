@@ -37,15 +37,7 @@ fn request(data: &[u8]) -> Option<(&'static str, Request)> {
         String::from_utf8_lossy(user).into_owned()
     };
     let path = account_api_tests::catalogue::fill(template, &user);
-    // the template and the parameters API Gateway fills (the userID as sent)
-    let (resource, mut parameters) =
-        shared::testing::route_of(&account_api_tests::catalogue::fill(template, "u"));
-    if let Some(p) = parameters
-        .as_object_mut()
-        .filter(|p| p.contains_key("userID"))
-    {
-        p.insert("userID".into(), json!(user));
-    }
+    let (resource, parameters) = account_api_tests::catalogue::gateway_route(template, &user);
     let token = match flags & 0b11 {
         0 => None,
         1 => Some(access_token("boss", &["admins"], 600)),

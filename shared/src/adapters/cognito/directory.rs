@@ -12,9 +12,10 @@ use crate::{
         AuthResult, Challenge, CodeDelivery, Contact, Directory, DirectoryError, DirectoryUser,
         Factor, MfaMode, NewUser, Passkey, PasswordPolicy, Tokens, UserPage, canonical_by_lookup,
     },
-    domain::federation::{self, Federation},
+    domain::federation::Federation,
     domain::tenant::Tenant,
     http::request::UserId,
+    http::url,
 };
 
 use super::{client::CognitoDirectory, convert::*, errors::classify};
@@ -414,14 +415,14 @@ impl Directory for CognitoDirectory {
             // client_secret_basic, which Cognito's token endpoint takes (RFC 6749 §2.3.1: both
             // halves form-encoded first)
             Some(secret) => request.basic_auth(
-                federation::encode(&tenant.app_client_id),
-                Some(federation::encode(secret)),
+                url::encode(&tenant.app_client_id),
+                Some(url::encode(secret)),
             ),
             None => request,
         };
         let response = request
             .header("content-type", "application/x-www-form-urlencoded")
-            .body(federation::form(&form))
+            .body(url::form(&form))
             .send()
             .await
             .map_err(|e| DirectoryError::Unavailable(format!("the pool's token endpoint: {e}")))?;
