@@ -84,10 +84,37 @@ Extensions to moto, each making it behave as Cognito documents:
   `CUSTOM_CHALLENGE` (public parameters plus `USERNAME`; private ones kept for the verify
   trigger), `RespondToAuthChallenge` `ANSWER` goes to VerifyAuthChallengeResponse and back to
   DefineAuthChallenge: tokens, `NotAuthorizedException` on `failAuthentication`, or a further
-  challenge. A session answers once and holds three minutes. `clientMetadata` is always empty
-  (moto does not pass it down). While a trigger runs, the one-request-at-a-time lock is let go:
+  challenge. A session answers once and holds three minutes. While a trigger runs, the one-request-at-a-time lock is let go:
   the function calls back into this emulator (DynamoDB), and Cognito's own trigger calls are
   atomic with nothing either.
+- **`ClientMetadata` to the triggers** (moto drops it). The request's `ClientMetadata` reaches
+  the triggers the API reference lists for its operation: `InitiateAuth` and
+  `AdminInitiateAuth` hand it to Pre Authentication only (as `validationData`, as the trigger's
+  reference says); `RespondToAuthChallenge` to define, create and verify auth challenge and to
+  pre token generation. Every other trigger gets `{}`.
+- **Pre token generation** (moto lacks it). A pool whose `LambdaConfig` has
+  `PreTokenGenerationConfig` (`LambdaVersion` `V2_0`; any other version is refused, and the
+  V1 `PreTokenGeneration` ARN alone runs nothing) invokes it once per token issue, before the
+  tokens are signed: `TokenGeneration_Authentication` for a sign-in (any flow),
+  `TokenGeneration_NewPasswordChallenge` after `NEW_PASSWORD_REQUIRED`,
+  `TokenGeneration_RefreshTokens` for a refresh (`REFRESH_TOKEN_AUTH`, the token endpoint's
+  `refresh_token` grant), `TokenGeneration_HostedAuth` at a pool domain's token endpoint. The
+  event is version 2 with `groupConfiguration`, `scopes` (the access token's) and
+  `clientMetadata`; the answer's `claimsAndScopeOverrideDetails` is applied: for the access
+  token `scopesToSuppress`, `scopesToAdd`, `claimsToAddOrOverride`, `claimsToSuppress`, for the
+  ID token its two claim lists, and `groupOverrideDetails.groupsToOverride`. Claims Cognito
+  reserves (`sub`, `iss`, `token_use`, `scope`, `auth_time`, `exp`, `jti`, `origin_jti`, …) are
+  left as they are: Cognito does not let a trigger change them.
+- **The self-service scope** (moto ignores scopes). Every operation Cognito authorises with the
+  user's access token alone (`GetUser`, `UpdateUserAttributes`, `DeleteUserAttributes`,
+  `GetUserAttributeVerificationCode`, `VerifyUserAttribute`, `ChangePassword`, `DeleteUser`,
+  `GlobalSignOut`, `AssociateSoftwareToken` and `VerifySoftwareToken` with a token,
+  `SetUserMFAPreference`, `SetUserSettings`, the WebAuthn operations, the device operations,
+  `GetUserAuthFactors`) refuses a token whose `scope` claim lacks
+  `aws.cognito.signin.user.admin` with `NotAuthorizedException` before anything else, as the
+  API reference requires of each ("It must include the scope aws.cognito.signin.user.admin").
+  The message, "Access Token does not have required scopes", is what Cognito answers in
+  practice; its documentation names none.
 - **Sent mail, readable** (moto keeps what SES sent and offers no API for it): `GET
   /_emulator/ses/sent` answers every message SES (v1 or v2) sent, `[{from, to, subject,
   body}]`, oldest first; the tests read the mail the API sent there. Sending itself is moto's:
@@ -929,9 +956,17 @@ def triggers(endpoint):
     # session -> {"username", "pool_id", "client_id", "history", "private", "metadata", "expires"}
     custom_sessions = {}
 
-    def invoke(user_pool, trigger, source, user, client_id, request):
+    def invoke(user_pool, trigger, source, user, client_id, request, version="1"):
         """The trigger's answer (`response`), or Cognito's error when the function fails."""
-        arn = (user_pool.extended_config.get("LambdaConfig") or {}).get(trigger)
+        config = user_pool.extended_config.get("LambdaConfig") or {}
+        arn = config.get(trigger)
+        if trigger == "PreTokenGeneration":
+            # a V2_0 event needs `PreTokenGenerationConfig` (the V1_0 `PreTokenGeneration` ARN
+            # alone customises the ID token only, which nothing here emulates)
+            versioned = config.get("PreTokenGenerationConfig") or {}
+            arn = versioned.get("LambdaArn")
+            if arn and versioned.get("LambdaVersion") != "V2_0":
+                raise CognitoError("InvalidParameterException", "only a V2_0 pre token generation trigger is emulated")
         if not arn:
             return None
         if not endpoint:
@@ -942,7 +977,7 @@ def triggers(endpoint):
         attributes.setdefault("sub", user.id)
         attributes["cognito:user_status"] = user.status
         event = {
-            "version": "1", "triggerSource": source, "region": user_pool.region,
+            "version": version, "triggerSource": source, "region": user_pool.region,
             "userPoolId": user_pool.id, "userName": user.username,
             "callerContext": {"awsSdkVersion": "aws-sdk-emulator", "clientId": client_id},
             "request": {"userAttributes": attributes, **request}, "response": {},
@@ -986,11 +1021,11 @@ def triggers(endpoint):
 
     def pre_authentication(user_pool, client, user):
         invoke(user_pool, "PreAuthentication", "PreAuthentication_Authentication", user, client.id,
-               {"validationData": {}})
+               {"validationData": metadata_for("PreAuthentication")})
 
     def define(user_pool, client, user, history):
         answer = invoke(user_pool, "DefineAuthChallenge", "DefineAuthChallenge_Authentication", user, client.id,
-                        {"session": history, "clientMetadata": {}})
+                        {"session": history, "clientMetadata": metadata_for("DefineAuthChallenge")})
         if answer is None:
             raise InvalidParameterException("Custom auth lambda trigger is not configured for the user pool.")
         return answer
@@ -1005,7 +1040,8 @@ def triggers(endpoint):
         if decided.get("challengeName") != "CUSTOM_CHALLENGE":
             raise InvalidParameterException("only CUSTOM_CHALLENGE is emulated in a custom sign-in")
         made = invoke(user_pool, "CreateAuthChallenge", "CreateAuthChallenge_Authentication", user, client.id,
-                      {"challengeName": "CUSTOM_CHALLENGE", "session": history, "clientMetadata": {}}) or {}
+                      {"challengeName": "CUSTOM_CHALLENGE", "session": history,
+                       "clientMetadata": metadata_for("CreateAuthChallenge")}) or {}
         session = str(uuid.uuid4())
         custom_sessions[session] = {
             "username": user.username, "pool_id": user_pool.id, "client_id": client.id, "history": history,
@@ -1070,7 +1106,8 @@ def triggers(endpoint):
             raise NotAuthorizedError("User is disabled.")
         verdict = invoke(user_pool, "VerifyAuthChallengeResponse", "VerifyAuthChallengeResponse_Authentication",
                          user, client.id, {"privateChallengeParameters": entry["private"],
-                                           "challengeAnswer": answers.get("ANSWER") or "", "clientMetadata": {}})
+                                           "challengeAnswer": answers.get("ANSWER") or "",
+                                           "clientMetadata": metadata_for("VerifyAuthChallengeResponse")})
         if verdict is None:
             raise InvalidParameterException("Custom auth lambda trigger is not configured for the user pool.")
         history = entry["history"] + [{"challengeName": "CUSTOM_CHALLENGE",
@@ -1081,6 +1118,60 @@ def triggers(endpoint):
     models.CognitoIdpBackend.initiate_auth = initiate_auth
     models.CognitoIdpBackend.admin_initiate_auth = admin_initiate_auth
     models.CognitoIdpBackend.respond_to_auth_challenge = respond_to_auth_challenge
+
+    # -- pre token generation (V2_0) ---------------------------------------------------------
+
+    original_log_in = models.CognitoIdpBackend._log_user_in
+
+    def log_user_in(self, user_pool, client, username):
+        # a sign-in's tokens (a refresh's come from create_tokens_from_refresh_token alone)
+        before = getattr(CONTEXT, "source", None)
+        CONTEXT.source = before or (
+            "TokenGeneration_NewPasswordChallenge" if getattr(CONTEXT, "challenge", None) == "NEW_PASSWORD_REQUIRED"
+            else "TokenGeneration_Authentication")
+        try:
+            return original_log_in(self, user_pool, client, username)
+        finally:
+            CONTEXT.source = before
+
+    original_jwt = models.CognitoIdpUserPool.create_jwt
+
+    def create_jwt(self, client_id, username, token_use, expires_in=60 * 60, extra_data=None):
+        extra = dict(extra_data or {})
+        if token_use == "access":
+            CONTEXT.override = customise(self, client_id, username, extra)
+            details = CONTEXT.override.get("accessTokenGeneration") or {}
+            scopes = [s for s in (extra.get("scope") or "").split() if s not in (details.get("scopesToSuppress") or [])]
+            scopes += [s for s in (details.get("scopesToAdd") or []) if s not in scopes]
+            extra["scope"] = " ".join(scopes)
+            groups = (CONTEXT.override.get("groupOverrideDetails") or {}).get("groupsToOverride")
+            if isinstance(groups, list):
+                extra["cognito:groups"] = groups
+        else:
+            details = (getattr(CONTEXT, "override", None) or {}).get("idTokenGeneration") or {}
+        for name in details.get("claimsToSuppress") or []:
+            if name not in RESERVED_CLAIMS:
+                extra.pop(name, None)
+        for name, value in (details.get("claimsToAddOrOverride") or {}).items():
+            if name not in RESERVED_CLAIMS:
+                extra[name] = value
+        return original_jwt(self, client_id, username, token_use, expires_in, extra)
+
+    def customise(user_pool, client_id, username, extra):
+        """The pool's pre token generation answer (`claimsAndScopeOverrideDetails`), or {}."""
+        user = user_pool._get_user(username)
+        source = getattr(CONTEXT, "source", None) or "TokenGeneration_RefreshTokens"
+        groups = [g.group_name for g in user.groups] if user is not None else []
+        answer = invoke(user_pool, "PreTokenGeneration", source, user, client_id, {
+            "groupConfiguration": {"groupsToOverride": groups, "iamRolesToOverride": [], "preferredRole": None},
+            "scopes": (extra.get("scope") or "").split(),
+            "clientMetadata": metadata_for("PreTokenGeneration"),
+        }, version="2") if user is not None else None
+        details = (answer or {}).get("claimsAndScopeOverrideDetails") or {}
+        return details if isinstance(details, dict) else {}
+
+    models.CognitoIdpBackend._log_user_in = log_user_in
+    models.CognitoIdpUserPool.create_jwt = create_jwt
 
 
 def token_revocation():
@@ -1535,6 +1626,7 @@ def federation(base_url):
     def issue(user_pool, client, user, scopes, nonce):
         refresh_token, origin_jti = user_pool.create_refresh_token(client.id, user.username)
         grants[origin_jti] = {"scopes": scopes}
+        CONTEXT.source = "TokenGeneration_HostedAuth"
         access_token, expires_in = user_pool.create_access_token(client.id, user.username, origin_jti)
         body = {"access_token": access_token, "refresh_token": refresh_token,
                 "expires_in": expires_in, "token_type": "Bearer"}
@@ -1792,6 +1884,91 @@ def sent_mail(start_response):
 # One request at a time (see the module's first note); a Lambda trigger's call lets go of it.
 SERIAL = threading.Lock()
 
+# What the request being handled on this thread asked (werkzeug gives each request a thread of
+# its own): its operation, its `ClientMetadata`, the challenge it answers, and which kind of
+# token generation is under way (for the pre token generation trigger).
+CONTEXT = threading.local()
+
+# The triggers each operation hands its `ClientMetadata` to, as the API reference lists them
+# (InitiateAuth: "only the following triggers: Pre signup, Pre authentication, User migration";
+# RespondToAuthChallenge: "post authentication, pre token generation, define auth challenge,
+# create auth challenge, and verify auth challenge"). Pre authentication receives it as
+# `validationData`.
+METADATA_TRIGGERS = {
+    "InitiateAuth": {"PreAuthentication"},
+    "AdminInitiateAuth": {"PreAuthentication"},
+    "RespondToAuthChallenge": {"PreTokenGeneration", "DefineAuthChallenge", "CreateAuthChallenge",
+                               "VerifyAuthChallengeResponse"},
+    "AdminRespondToAuthChallenge": {"PreTokenGeneration", "DefineAuthChallenge", "CreateAuthChallenge",
+                                    "VerifyAuthChallengeResponse"},
+}
+
+# Claims a pre token generation trigger cannot add, change or suppress (Cognito ignores them).
+RESERVED_CLAIMS = {
+    "sub", "iss", "aud", "token_use", "client_id", "cognito:username", "username", "identities",
+    "device_key", "event_id", "acr", "amr", "auth_time", "exp", "iat", "nbf", "jti", "origin_jti",
+    "nonce", "azp", "at_hash", "version", "scope",
+}
+
+# The operations Cognito authorises with the user's access token alone, each of which needs the
+# token's `aws.cognito.signin.user.admin` scope (API reference: "It must include the scope
+# aws.cognito.signin.user.admin").
+SELF_SERVICE = {
+    "GetUser", "UpdateUserAttributes", "DeleteUserAttributes", "GetUserAttributeVerificationCode",
+    "VerifyUserAttribute", "ChangePassword", "DeleteUser", "GlobalSignOut", "AssociateSoftwareToken",
+    "VerifySoftwareToken", "SetUserMFAPreference", "SetUserSettings", "StartWebAuthnRegistration",
+    "CompleteWebAuthnRegistration", "ListWebAuthnCredentials", "DeleteWebAuthnCredential",
+    "ListDevices", "GetDevice", "ForgetDevice", "UpdateDeviceStatus", "ConfirmDevice", "GetUserAuthFactors",
+}
+ADMIN_SCOPE = "aws.cognito.signin.user.admin"
+
+
+def metadata_for(trigger):
+    """The `ClientMetadata` of the request being handled, where its operation passes it to `trigger`."""
+    if trigger in METADATA_TRIGGERS.get(getattr(CONTEXT, "operation", None), ()):
+        metadata = getattr(CONTEXT, "metadata", None)
+        return dict(metadata) if isinstance(metadata, dict) else {}
+    return {}
+
+
+def scope_refusal(operation, body):
+    """Cognito's refusal of an access token without the self-service scope, or None."""
+    import base64
+    import json
+
+    token = body.get("AccessToken") if isinstance(body, dict) else None
+    if operation not in SELF_SERVICE or not isinstance(token, str):
+        return None
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError):
+        return None  # not a JWT: moto's own refusal follows
+    if ADMIN_SCOPE in str(claims.get("scope") or "").split():
+        return None
+    return json.dumps({"__type": "NotAuthorizedException", "message": "Access Token does not have required scopes"})
+
+
+def read_request(environ):
+    """The operation and JSON body of an AWS JSON request, the body put back for moto to read."""
+    import io
+    import json
+
+    operation = (environ.get("HTTP_X_AMZ_TARGET") or "").rsplit(".", 1)[-1] or None
+    if operation is None:
+        return None, None
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    raw = environ["wsgi.input"].read(length) if length > 0 else b""
+    environ["wsgi.input"] = io.BytesIO(raw)
+    try:
+        body = json.loads(raw or b"{}")
+    except ValueError:
+        body = None
+    return operation, body
+
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -1820,7 +1997,17 @@ def main():
             return sent_mail(start_response)
         if (environ.get("PATH_INFO") or "").startswith(DOMAINS_PATH):
             # takes the lock itself, and lets go of it while it calls the IdP
+            CONTEXT.operation = CONTEXT.metadata = CONTEXT.challenge = CONTEXT.source = CONTEXT.override = None
             return domains(environ, start_response)
+        operation, body = read_request(environ)
+        body = body if isinstance(body, dict) else {}
+        CONTEXT.operation, CONTEXT.metadata = operation, body.get("ClientMetadata")
+        CONTEXT.challenge, CONTEXT.source, CONTEXT.override = body.get("ChallengeName"), None, None
+        refusal = scope_refusal(operation, body)
+        if refusal is not None:
+            start_response("400 Bad Request", [("content-type", "application/x-amz-json-1.1"),
+                                               ("x-amzn-ErrorType", "NotAuthorizedException")])
+            return [refusal.encode()]
         with lock:
             # the whole response is produced inside the lock
             start = time.time_ns()
