@@ -189,9 +189,16 @@ impl<P: Ports> App<P> {
     }
 
     /// The caller behind the bearer token: a valid access token of the tenant's pool and app
-    /// client, not revoked, of an account that is enabled (Cognito's `GetUser` answers both)
-    /// and not under a lock that refuses sessions (an admin lock; see
-    /// [`crate::domain::lock::Lock::refuses_sessions`]). The two checks run concurrently.
+    /// client, of an account that exists and is enabled (`AdminGetUser`), whose sessions were
+    /// not ended after this one began (the account state's `sessionsEndedAt`, written wherever
+    /// the API signs the user out everywhere), and not under a lock that refuses sessions (an
+    /// admin lock; see [`crate::domain::lock::Lock::refuses_sessions`]). The two reads run
+    /// concurrently.
+    ///
+    /// Cognito's `GetUser` cannot check the token itself any more: no token the API hands out
+    /// carries the scope it needs (`shared::session`). So a sign-out made at Cognito directly,
+    /// around the API, holds for this API only once the access token expires (its validity,
+    /// an hour by default); every sign-out the API makes holds at once.
     pub async fn caller(&self, req: &Request, tenant: &Tenant) -> Result<Caller, ApiError> {
         Ok(self.caller_and_state(req, tenant).await?.0)
     }
@@ -207,17 +214,23 @@ impl<P: Ports> App<P> {
         let caller = self.tokens.verify_access(tenant, token).await?;
         let user = UserId::of_cognito(&caller.username)
             .ok_or(ApiError::Unauthenticated("the token names no valid user"))?;
-        let (live, state) = tokio::join!(
-            self.directory.validate_access_token(tenant, token),
+        const ENDED: ApiError =
+            ApiError::Unauthenticated("the token was revoked or its account disabled");
+        let (found, state) = tokio::join!(
+            self.directory.find_user(tenant, &user),
             self.locks.state(&tenant.user_pool_id, &user),
         );
-        live.map_err(|e| match ApiError::from(e) {
-            ApiError::InvalidCredentials | ApiError::AccountDisabled => {
-                ApiError::Unauthenticated("the token was revoked or its account disabled")
-            }
+        match found.map_err(|e| match ApiError::from(e) {
+            ApiError::InvalidCredentials | ApiError::AccountDisabled => ENDED,
             other => other,
-        })?;
+        })? {
+            Some(found) if found.enabled => {}
+            _ => return Err(ENDED),
+        }
         let state = state?;
+        if state.ended_sessions_of(&caller) {
+            return Err(ENDED);
+        }
         if state.lock.as_ref().is_some_and(Lock::refuses_sessions) {
             return Err(ApiError::AccountLocked);
         }

@@ -40,6 +40,10 @@ pub struct Config {
     pub forgot_password_floor: Duration,
     /// How long downloaded JWKS keys are trusted.
     pub jwks_cache_ttl: Duration,
+    /// What a refusal made without a check (a locked account, where the tenant hides account
+    /// states) takes on an instance that has not yet seen refused checks to draw a time from:
+    /// set it near Cognito's usual time for a refused sign-in (`shared::latency`).
+    pub refusal_floor: Duration,
 }
 
 impl Config {
@@ -59,6 +63,7 @@ impl Config {
         ("OPERATION_TIMEOUT_MS", Some(4500)),
         ("JWKS_CACHE_TTL_SECONDS", Some(3600)),
         ("FORGOT_PASSWORD_FLOOR_MS", Some(400)),
+        ("REFUSAL_FLOOR_MS", Some(150)),
     ];
 
     fn default_of(name: &str) -> u64 {
@@ -106,6 +111,7 @@ impl Config {
             operation_timeout: Duration::from_millis(number("OPERATION_TIMEOUT_MS")?),
             jwks_cache_ttl: Duration::from_secs(number("JWKS_CACHE_TTL_SECONDS")?),
             forgot_password_floor: Duration::from_millis(number("FORGOT_PASSWORD_FLOOR_MS")?),
+            refusal_floor: Duration::from_millis(number("REFUSAL_FLOOR_MS")?),
         })
     }
 }

@@ -7,8 +7,10 @@
 //! [`Latencies::SAMPLES`] checks Cognito refused (a wrong password, an unknown user, a bad
 //! code or session), from receipt to answer. A refusal is held to one of them drawn at random:
 //! its time follows the same distribution as a check's, so neither medians nor minimums tell
-//! them apart. An instance that has seen none yet has nothing to draw from and does not hold
-//! the refusal (an instance's first requests are slower by its cold start anyway). A sample
+//! them apart. An instance that has seen none yet (a fresh one, or one whose samples of that
+//! pool and route were evicted) holds the refusal to the stage's floor (`REFUSAL_FLOOR_MS`,
+//! set near Cognito's usual time for a refused sign-in) with up to a quarter more at random,
+//! so that a locked account is never answered at once from the first request on. A sample
 //! never exceeds [`Latencies::MAX`], so an outage does not teach instances to hold refusals for
 //! seconds.
 
@@ -48,7 +50,10 @@ impl Latencies {
             return;
         };
         if by_key.len() >= Self::MAX_KEYS && !by_key.contains_key(&key) {
-            by_key.clear();
+            // one other key goes, not all: the rest keep their samples
+            if let Some(evicted) = by_key.keys().next().cloned() {
+                by_key.remove(&evicted);
+            }
         }
         let samples = by_key.entry(key).or_default();
         let took = took.min(Self::MAX);
@@ -67,11 +72,13 @@ impl Latencies {
         (!times.is_empty()).then(|| times[fastrand::usize(..times.len())])
     }
 
-    /// Waits until a request received at `received` has taken a drawn check's time.
-    pub async fn pad(&self, pool: &str, route: &str, received: Instant) {
-        let Some(target) = self.draw(pool, route) else {
-            return;
-        };
+    /// Waits until a request received at `received` has taken a drawn check's time, or, with
+    /// nothing to draw from yet, `floor` and up to a quarter more.
+    pub async fn pad(&self, pool: &str, route: &str, received: Instant, floor: Duration) {
+        let target = self.draw(pool, route).unwrap_or_else(|| {
+            let spread = u64::try_from(floor.as_micros() / 4).unwrap_or(0);
+            (floor + Duration::from_micros(fastrand::u64(0..=spread))).min(Self::MAX)
+        });
         if let Some(left) = target
             .checked_sub(received.elapsed())
             .filter(|left| !left.is_zero())
@@ -127,14 +134,40 @@ mod tests {
     async fn padding_waits_only_for_what_is_left() {
         let l = Latencies::default();
         let received = Instant::now();
-        l.pad("p", "r", received).await;
-        assert!(received.elapsed() < 20 * MS, "nothing to pad to yet");
+        l.pad("p", "r", received, Duration::ZERO).await;
+        assert!(
+            received.elapsed() < 20 * MS,
+            "nothing to pad to yet, no floor"
+        );
         l.record("p", "r", 60 * MS);
-        l.pad("p", "r", received).await;
+        l.pad("p", "r", received, Duration::ZERO).await;
         let took = received.elapsed();
         assert!(took >= 60 * MS, "{took:?}");
         let again = Instant::now();
-        l.pad("p", "r", received).await;
+        l.pad("p", "r", received, Duration::ZERO).await;
         assert!(again.elapsed() < 20 * MS, "already past: no second wait");
+    }
+
+    #[tokio::test]
+    async fn without_samples_the_floor_holds_from_the_first_request() {
+        let l = Latencies::default();
+        let received = Instant::now();
+        l.pad("p", "r", received, 80 * MS).await;
+        let took = received.elapsed();
+        assert!(took >= 80 * MS && took < 200 * MS, "{took:?}");
+    }
+
+    #[test]
+    fn a_full_instance_evicts_one_key_not_all() {
+        let l = Latencies::default();
+        for i in 0..Latencies::MAX_KEYS {
+            l.record("p", &format!("r{i}"), 5 * MS);
+        }
+        l.record("p", "new", 5 * MS);
+        let kept = (0..Latencies::MAX_KEYS)
+            .filter(|i| l.draw("p", &format!("r{i}")).is_some())
+            .count();
+        assert_eq!(kept, Latencies::MAX_KEYS - 1);
+        assert!(l.draw("p", "new").is_some());
     }
 }

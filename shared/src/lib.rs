@@ -10,6 +10,7 @@
 pub mod adapters;
 pub mod app;
 pub mod aws;
+pub mod budget;
 pub mod cache;
 pub mod config;
 pub mod domain;
@@ -18,6 +19,7 @@ pub mod https;
 pub mod lambda;
 pub mod latency;
 pub mod metrics;
+pub mod session;
 pub mod telemetry;
 pub mod time;
 

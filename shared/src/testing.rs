@@ -59,6 +59,7 @@ pub fn config() -> Config {
         operation_timeout: Duration::from_millis(400),
         jwks_cache_ttl: Duration::from_secs(3600),
         forgot_password_floor: Duration::from_millis(50),
+        refusal_floor: Duration::from_millis(60),
     }
 }
 
@@ -391,4 +392,151 @@ pub fn with_bearer(req: Request, token: &str) -> Request {
 pub fn with_body(req: Request, body: &Value) -> Request {
     let (parts, _) = req.into_parts();
     Request::from_parts(parts, lambda_http::Body::Text(body.to_string()))
+}
+
+/// SDK mock rules the functions' mock tests share: what the API asks Cognito around every
+/// bearer route and every self-service operation, pinned request by request.
+#[allow(clippy::expect_used)] // fixtures: a builder that fails is a broken test
+pub mod cognito_mocks {
+    use aws_sdk_cognitoidentityprovider::{
+        Client,
+        operation::{
+            admin_get_user::AdminGetUserOutput,
+            describe_user_pool_client::DescribeUserPoolClientOutput,
+            initiate_auth::InitiateAuthOutput,
+            respond_to_auth_challenge::RespondToAuthChallengeOutput,
+            revoke_token::RevokeTokenOutput,
+        },
+        types::{
+            AttributeType, AuthFlowType, AuthenticationResultType, ChallengeNameType,
+            UserPoolClientType, UserStatusType,
+        },
+    };
+    use aws_smithy_mocks::{Rule, mock};
+
+    use crate::domain::lock::API_SESSION;
+
+    /// The test tenant's app client secret, as `DescribeUserPoolClient` answers it.
+    pub const CLIENT_SECRET: &str = "s3cr3t";
+    /// The access and refresh token of the API's own session as the user.
+    pub const SESSION_TOKEN: &str = "user-session";
+    pub const SESSION_REFRESH: &str = "user-refresh";
+
+    /// The bearer check's `AdminGetUser` of the caller, for any username: enabled and
+    /// confirmed (put it after the rules of users a test describes itself).
+    pub fn caller_is_live() -> Rule {
+        mock!(Client::admin_get_user).then_output(|| {
+            AdminGetUserOutput::builder()
+                .username("caller")
+                .enabled(true)
+                .user_status(UserStatusType::Confirmed)
+                .user_attributes(
+                    AttributeType::builder()
+                        .name("sub")
+                        .value("sub-caller")
+                        .build()
+                        .expect("an attribute"),
+                )
+                .build()
+                .expect("a user")
+        })
+    }
+
+    /// The API's own session as `user` (`shared::session`) on the test tenant's app client:
+    /// `InitiateAuth` `CUSTOM_AUTH` under the username and secret hash with the answer in
+    /// `ClientMetadata`, the one `CUSTOM_CHALLENGE` answered `<purpose>:<code>` (a 43-character
+    /// code) with the same answer in `ClientMetadata`, and the session's refresh token revoked
+    /// with the client's secret.
+    pub struct SessionMocks {
+        pub describe: Rule,
+        pub initiate: Rule,
+        pub respond: Rule,
+        pub revoke: Rule,
+    }
+
+    impl SessionMocks {
+        pub fn rules(&self) -> [&Rule; 4] {
+            [&self.describe, &self.initiate, &self.respond, &self.revoke]
+        }
+    }
+
+    pub fn session_as(user: &'static str, purpose: &'static str) -> SessionMocks {
+        let client = crate::testing::tenant().app_client_id;
+        let hash = crate::adapters::cognito::secret_hash(CLIENT_SECRET, user, &client);
+        let (h1, h2, c1, c2, c3) = (
+            hash.clone(),
+            hash,
+            client.clone(),
+            client.clone(),
+            client.clone(),
+        );
+        let answer_ok = move |answer: Option<&String>| {
+            answer
+                .and_then(|a| a.strip_prefix(purpose))
+                .and_then(|a| a.strip_prefix(':'))
+                .is_some_and(|code| code.len() == 43)
+        };
+        let describe = mock!(Client::describe_user_pool_client).then_output(move || {
+            DescribeUserPoolClientOutput::builder()
+                .user_pool_client(
+                    UserPoolClientType::builder()
+                        .client_id(c1.clone())
+                        .client_secret(CLIENT_SECRET)
+                        .build(),
+                )
+                .build()
+        });
+        let initiate = mock!(Client::initiate_auth)
+            .match_requests(move |r| {
+                let p = r.auth_parameters().cloned().unwrap_or_default();
+                let metadata = r.client_metadata().cloned().unwrap_or_default();
+                r.auth_flow() == Some(&AuthFlowType::CustomAuth)
+                    && r.client_id() == Some(c2.as_str())
+                    && p.get("USERNAME").map(String::as_str) == Some(user)
+                    && p.get("SECRET_HASH") == Some(&h1)
+                    && answer_ok(metadata.get(API_SESSION))
+            })
+            .then_output(|| {
+                InitiateAuthOutput::builder()
+                    .challenge_name(ChallengeNameType::CustomChallenge)
+                    .session("custom-session")
+                    .build()
+            });
+        let respond = mock!(Client::respond_to_auth_challenge)
+            .match_requests(move |r| {
+                let c = r.challenge_responses().cloned().unwrap_or_default();
+                let metadata = r.client_metadata().cloned().unwrap_or_default();
+                r.challenge_name() == Some(&ChallengeNameType::CustomChallenge)
+                    && r.session() == Some("custom-session")
+                    && answer_ok(c.get("ANSWER"))
+                    && c.get("ANSWER") == metadata.get(API_SESSION)
+                    && c.get("USERNAME").map(String::as_str) == Some(user)
+                    && c.get("SECRET_HASH") == Some(&h2)
+            })
+            .then_output(|| {
+                RespondToAuthChallengeOutput::builder()
+                    .authentication_result(
+                        AuthenticationResultType::builder()
+                            .access_token(SESSION_TOKEN)
+                            .refresh_token(SESSION_REFRESH)
+                            .expires_in(3600)
+                            .token_type("Bearer")
+                            .build(),
+                    )
+                    .build()
+            });
+        let revoke = mock!(Client::revoke_token)
+            .match_requests(move |r| {
+                r.token() == Some(SESSION_REFRESH)
+                    && r.client_id() == Some(c3.as_str())
+                    && r.client_secret() == Some(CLIENT_SECRET)
+            })
+            .then_output(|| RevokeTokenOutput::builder().build());
+        SessionMocks {
+            describe,
+            initiate,
+            respond,
+            revoke,
+        }
+    }
 }

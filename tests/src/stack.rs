@@ -54,17 +54,28 @@ pub fn random_password() -> String {
 
 /// The pool's Lambda triggers, as the templates set them, where the local stack serves them
 /// (`LAMBDA_ENDPOINT_URL`, set by the test and run commands, which start the emulator with
-/// `--lambda-endpoint`): the Pre Authentication trigger, and the custom sign-in's three.
-/// Without it (the benchmark) pools have none, as moto's own pools never run any.
+/// `--lambda-endpoint`): the Pre Authentication trigger, the custom sign-in's three and the
+/// pre token generation trigger (event `V2_0`), which takes the self-service scope out of
+/// every access token but the API's own session's. Without it (the benchmark) pools have
+/// none, as moto's own pools never run any.
 pub fn local_triggers() -> Option<aws_sdk_cognitoidentityprovider::types::LambdaConfigType> {
+    use aws_sdk_cognitoidentityprovider::types::{
+        LambdaConfigType, PreTokenGenerationLambdaVersionType, PreTokenGenerationVersionConfigType,
+    };
     std::env::var_os("LAMBDA_ENDPOINT_URL")?;
     let arn = |name: &str| format!("arn:aws:lambda:us-east-1:000000000000:function:{name}");
+    let pre_token = PreTokenGenerationVersionConfigType::builder()
+        .lambda_version(PreTokenGenerationLambdaVersionType::V20)
+        .lambda_arn(arn("custom-auth"))
+        .build()
+        .expect("a pre token generation config");
     Some(
-        aws_sdk_cognitoidentityprovider::types::LambdaConfigType::builder()
+        LambdaConfigType::builder()
             .pre_authentication(arn("pre-authentication"))
             .define_auth_challenge(arn("custom-auth"))
             .create_auth_challenge(arn("custom-auth"))
             .verify_auth_challenge_response(arn("custom-auth"))
+            .pre_token_generation_config(pre_token)
             .build(),
     )
 }
@@ -333,6 +344,8 @@ impl Stack {
                     .build(),
             )
             .set_lambda_config(local_triggers())
+            // pre token generation V2_0 is an Essentials feature: every template's pools
+            .user_pool_tier(aws_sdk_cognitoidentityprovider::types::UserPoolTierType::Essentials)
             .send()
             .await
             .expect("create user pool");
@@ -392,7 +405,8 @@ impl Stack {
             .explicit_auth_flows(ExplicitAuthFlowsType::AllowRefreshTokenAuth)
             // passkeys (Cognito's choice-based sign-in), as a template with PasskeyRelyingPartyId
             .explicit_auth_flows(ExplicitAuthFlowsType::AllowUserAuth)
-            // the custom sign-in of a passkey registration code (a template with passkeys)
+            // the custom sign-in of the API's own sessions as a user and of a passkey
+            // registration code (every template)
             .explicit_auth_flows(ExplicitAuthFlowsType::AllowCustomAuth)
             .send()
             .await
@@ -500,6 +514,8 @@ impl Stack {
                     )
                     .build(),
             )
+            // UpdateUserPool sets what it is not given to its default, triggers included
+            .set_lambda_config(local_triggers())
             .send()
             .await
             .expect("update user pool");
@@ -509,6 +525,21 @@ impl Stack {
     /// A tenant with unique headers, for one test.
     pub async fn fresh_tenant(&self) -> TenantFixture {
         self.create_tenant(&unique("client"), "CODE", "main").await
+    }
+
+    /// Removes the tenant's registry record (its pool and app client stay), so that another
+    /// record may name them.
+    pub async fn remove_tenant_record(&self, t: &TenantFixture) {
+        self.dynamodb
+            .delete_item()
+            .table_name(&self.config.tenants_table)
+            .key(
+                "tenantKey",
+                AttributeValue::S(format!("{}#{}#{}", t.client_id, t.client_code, t.database)),
+            )
+            .send()
+            .await
+            .expect("delete tenant");
     }
 
     /// Sets an attribute of the tenant's registry record (a policy, say).

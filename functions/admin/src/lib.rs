@@ -129,10 +129,7 @@ async fn disable<P: Ports>(
         .await
         .map_err(DirectoryError::for_admin)?;
     // also on a repeated disable: a retry after a failed sign-out completes it
-    app.directory
-        .global_sign_out(tenant, user)
-        .await
-        .map_err(DirectoryError::for_admin)?;
+    app.sign_out_everywhere(tenant, user).await?;
     Reply::ok(&Enabled {
         user_id: user.as_str().to_string(),
         enabled: false,

@@ -9,7 +9,7 @@ use aws_sdk_cognitoidentityprovider::{
         admin_create_user::AdminCreateUserOutput, admin_get_user::AdminGetUserOutput,
         admin_reset_user_password::AdminResetUserPasswordError,
         describe_user_pool::DescribeUserPoolOutput,
-        describe_user_pool_client::DescribeUserPoolClientOutput, get_user::GetUserOutput,
+        describe_user_pool_client::DescribeUserPoolClientOutput,
         resend_confirmation_code::ResendConfirmationCodeOutput,
     },
     types::{
@@ -46,14 +46,18 @@ fn admin_token() -> String {
     access_token("boss", &["admins"], 600)
 }
 
+/// The admin's own account, as the bearer check reads it (`AdminGetUser`): enabled.
 fn live_token() -> Rule {
-    mock!(Client::get_user).then_output(|| {
-        GetUserOutput::builder()
-            .username("boss")
-            .set_user_attributes(Some(vec![]))
-            .build()
-            .unwrap()
-    })
+    mock!(Client::admin_get_user)
+        .match_requests(|r| r.username() == Some("boss"))
+        .then_output(|| {
+            AdminGetUserOutput::builder()
+                .username("boss")
+                .user_status(UserStatusType::Confirmed)
+                .enabled(true)
+                .build()
+                .unwrap()
+        })
 }
 
 fn user_in(status: UserStatusType) -> Rule {

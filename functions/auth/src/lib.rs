@@ -4,18 +4,14 @@
 mod idp;
 mod registration;
 
-use std::{
-    future::Future,
-    time::{Duration, SystemTime},
-};
+use std::future::Future;
 
 use serde::Deserialize;
 use shared::{
     ApiError, App, Call, Ports, Reply,
-    domain::audit::Event,
+    budget::Settle,
     domain::directory::{AuthResult, Challenge, Directory, DirectoryError},
-    domain::lock::{Budget, Lock, LockStore, Reservation},
-    domain::store::Chain,
+    domain::lock::{Budget, Lock, LockStore},
     domain::tenant::Tenant,
     domain::validate::{Code, Password, RefreshToken, Session, Text},
     http::request::{RequestMeta, UserId, json_body},
@@ -365,21 +361,6 @@ async fn ensure_unlocked<P: Ports>(
     }
 }
 
-/// How the unit of lockout budget a check reserved is settled once Cognito answered.
-enum Settle {
-    /// No budget was reserved (no policy, or refused before Cognito).
-    Nothing,
-    Success(Budget),
-    /// A wrong password or code (or an unknown user, who spends budget alike): keep the unit.
-    Failure {
-        budget: Budget,
-        attempt: u32,
-        now: SystemTime,
-    },
-    /// The check never happened (Cognito unavailable, throttled, …): give the unit back.
-    Release(Budget),
-}
-
 /// How a credential check ended, for the time it teaches or is held to (`shared::latency`).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Checked {
@@ -412,7 +393,8 @@ async fn hold_as<P: Ports>(
     match checked {
         Checked::Refused => app.latencies.record(pool, route, received.elapsed()),
         Checked::Locked if tenant.hide_account_state => {
-            app.latencies.pad(pool, route, received).await;
+            let floor = app.config.refusal_floor;
+            app.latencies.pad(pool, route, received, floor).await;
         }
         Checked::Locked | Checked::Neither => {}
     }
@@ -471,10 +453,10 @@ async fn sign_in<P: Ports>(
     let result = visible(tenant, result);
     let audit = app.record_outcome(tenant, user, meta, "self", "user-authentication", &result);
     if matches!(settle, Settle::Failure { .. }) {
-        settle_budget(app, tenant, meta, user, settle).await;
+        app.settle(tenant, meta, user, settle).await;
         audit.await;
     } else {
-        tokio::join!(settle_budget(app, tenant, meta, user, settle), audit);
+        tokio::join!(app.settle(tenant, meta, user, settle), audit);
     }
     (result, checked)
 }
@@ -566,86 +548,17 @@ async fn check_under_budget<P: Ports>(
     wrong: impl Fn(&DirectoryError) -> bool,
     into: impl Fn(DirectoryError) -> ApiError,
 ) -> (Result<AuthResult, ApiError>, Settle, Checked) {
-    let (pool, policy) = (&tenant.user_pool_id, &tenant.lockout);
-    if budget.limit(policy) == 0 {
-        if let Err(e) = ensure_unlocked(app, tenant, user, Guarded::Credential).await {
+    let reserved = match app.reserve(tenant, user, budget).await {
+        Ok(reserved) => reserved,
+        Err(e) => {
             let (result, checked) = lock_refusal(e);
             return (result, Settle::Nothing, checked);
         }
-        let outcome = check.await;
-        let checked = checked_of(&outcome);
-        return (outcome.map_err(into), Settle::Nothing, checked);
-    }
-    let refused = |e, checked| (Err(e), Settle::Nothing, checked);
-    let now = SystemTime::now();
-    let attempt = match app
-        .locks
-        .reserve_attempt(pool, user, budget, policy, now)
-        .await
-    {
-        Ok(Reservation::Granted { attempt }) => attempt,
-        Ok(Reservation::Locked(_)) => return refused(ApiError::AccountLocked, Checked::Locked),
-        Ok(Reservation::Exhausted) => {
-            let busy = ApiError::TooManyRequests {
-                retry_after: Duration::from_secs(1),
-            };
-            return refused(busy, Checked::Neither);
-        }
-        Err(e) => return refused(e.into(), Checked::Neither),
     };
     let outcome = check.await;
-    let settle = match &outcome {
-        Ok(_) => Settle::Success(budget),
-        Err(e) if wrong(e) => Settle::Failure {
-            budget,
-            attempt,
-            now,
-        },
-        Err(_) => Settle::Release(budget),
-    };
+    let settle = reserved.settle(&outcome, wrong);
     let checked = checked_of(&outcome);
     (outcome.map_err(into), settle, checked)
-}
-
-/// Settling never changes the caller's answer: a failed write leaves the budget smaller, never
-/// larger, so the error is logged and the policy stays on the safe side.
-async fn settle_budget<P: Ports>(
-    app: &App<P>,
-    tenant: &Tenant,
-    meta: &RequestMeta,
-    user: &UserId,
-    settle: Settle,
-) {
-    let (pool, policy) = (&tenant.user_pool_id, &tenant.lockout);
-    let settled = match settle {
-        Settle::Nothing => Ok(()),
-        Settle::Success(budget) => app.locks.record_success(pool, user, budget).await,
-        Settle::Failure {
-            budget,
-            attempt,
-            now,
-        } => {
-            match app
-                .locks
-                .record_failure(pool, user, budget, attempt, policy, now)
-                .await
-            {
-                Ok(Some(_lock)) => {
-                    shared::metrics::auto_lock();
-                    let event =
-                        Event::new(user, &meta.activity_id, "system", "auto-lock", "success");
-                    app.record(tenant, event).await;
-                    Ok(())
-                }
-                Ok(None) => Ok(()),
-                Err(e) => Err(e),
-            }
-        }
-        Settle::Release(budget) => app.locks.release_attempt(pool, user, budget).await,
-    };
-    if let Err(e) = settled {
-        tracing::error!(cause = %Chain(&e), "the lockout reservation was not settled");
-    }
 }
 
 /// A refresh, and the account its token belongs to once the new access token named it.
@@ -782,6 +695,6 @@ async fn answer_challenge<P: Ports>(
     };
     let (result, settle, checked) =
         check_under_budget(app, tenant, user, budget, check, wrong, ApiError::from).await;
-    settle_budget(app, tenant, meta, user, settle).await;
+    app.settle(tenant, meta, user, settle).await;
     (result, checked)
 }

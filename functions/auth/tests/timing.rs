@@ -127,3 +127,31 @@ async fn without_hide_account_state_a_lock_is_refused_at_once() {
     let median = quantile(&locked, 0.5);
     assert!(median < LATENCY / 2, "held for {median:?}");
 }
+
+/// A fresh instance has seen no refused check to copy a time from: a locked account's refusal
+/// is held to the stage's floor (`REFUSAL_FLOOR_MS`; the fixtures' 60 ms) from the very first
+/// request, not answered at once.
+#[tokio::test]
+async fn a_fresh_instance_holds_a_locked_refusal_to_the_floor_from_the_first_request() {
+    let app = hidden_app();
+    let floor = app.config.refusal_floor;
+    assert!(floor > Duration::ZERO);
+    // locked by an admin: no refused check went through this instance before
+    app.locks.lock_now(
+        "victim",
+        shared::domain::lock::Lock {
+            source: shared::domain::lock::LockSource::Admin,
+            reason: None,
+            locked_at: "2026-12-05T00:00:00Z".into(),
+            locked_by: "admin-sub".into(),
+            locked_until: None,
+            budget: None,
+        },
+    );
+    let (status, slug, took) = timed(&app, "victim", PASSWORD).await;
+    assert_eq!((status, slug.as_str()), (401, "invalid-credentials"));
+    assert!(
+        took >= floor && took <= floor.mul_f64(1.25) + Duration::from_millis(40),
+        "the first locked refusal took {took:?}, the floor is {floor:?}"
+    );
+}

@@ -27,7 +27,7 @@ use aws_lambda_events::event::cognito::{
 use lambda_runtime::LambdaEvent;
 use serde_json::Value;
 use shared::{
-    domain::lock::{CodePurpose, LockStore},
+    domain::lock::{API_SESSION, CodePurpose, LockStore, code_admits},
     domain::store::Chain,
     http::request::UserId,
 };
@@ -75,6 +75,7 @@ pub async fn handle<L: LockStore>(
             serde_json::to_value(verify(locks, parse(payload)?, now).await?)
                 .map_err(|_| Refusal::Malformed)?
         }
+        s if s.starts_with("TokenGeneration_") => pre_token(locks, payload, now).await?,
         _ => return Err(Refusal::Malformed),
     };
     Ok(out)
@@ -151,24 +152,16 @@ pub async fn verify<L: LockStore>(
         Some(Value::String(s)) => s.as_str(),
         _ => "",
     };
-    let Some((purpose, code)) = CodePurpose::of_answer(answer) else {
+    let Some((purpose, _)) = CodePurpose::of_answer(answer) else {
         tracing::info!(outcome = "refused", "an answer naming no purpose");
         event.response.answer_correct = false;
         return Ok(event);
     };
     let sub = event.request.user_attributes.get("sub").map(String::as_str);
-    let link = locks
-        .one_time_code(purpose, pool, &user)
+    let admitted = code_admits(locks, pool, &user, client, sub, answer, now)
         .await
-        .map_err(|e| {
-            tracing::error!(cause = %Chain(&e), "account state unreadable: refusing the sign-in");
-            Refusal::Unavailable
-        })?;
-    let right = !event.request.user_not_found
-        && !code.is_empty()
-        && link.as_ref().is_some_and(|l| {
-            l.app_client_id == client && Some(l.sub.as_str()) == sub && l.admits(code, now)
-        });
+        .map_err(unreadable)?;
+    let right = !event.request.user_not_found && admitted.is_some();
     tracing::info!(
         purpose = purpose.as_str(),
         outcome = if right { "admitted" } else { "refused" },
@@ -176,4 +169,72 @@ pub async fn verify<L: LockStore>(
     );
     event.response.answer_correct = right;
     Ok(event)
+}
+
+fn unreadable(e: shared::domain::store::StoreError) -> Refusal {
+    tracing::error!(cause = %Chain(&e), "account state unreadable: refusing the sign-in");
+    Refusal::Unavailable
+}
+
+/// The scope that makes an access token a credential for Cognito's self-service operations
+/// (`GetUser`, `UpdateUserAttributes`, `VerifyUserAttribute`, `ChangePassword`, `DeleteUser`,
+/// `AssociateSoftwareToken`, `SetUserMFAPreference`, the WebAuthn operations, …).
+pub const SELF_SERVICE_SCOPE: &str = "aws.cognito.signin.user.admin";
+
+/// The pre token generation trigger (event `V2_0`, every `TokenGeneration_*` source: sign-in,
+/// refresh, a new password, the pool's domain): every access token leaves without
+/// [`SELF_SERVICE_SCOPE`], so no token the API hands out can act at Cognito directly, around
+/// the API's rules (its recent-sign-in rule, its budgets, its audit trail). The one exception is
+/// the API's own custom sign-in, which proves a live one-time code in its `ClientMetadata`
+/// ([`API_SESSION`]): its tokens never leave the function, which uses them for the operations
+/// Cognito offers only with the user's token and then revokes them.
+///
+/// Nothing is read for a sign-in that claims no code; a claim that cannot be checked fails the
+/// sign-in (closed).
+pub async fn pre_token<L: LockStore>(
+    locks: &L,
+    mut payload: Value,
+    now: SystemTime,
+) -> Result<Value, Refusal> {
+    let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
+    let pool = text(payload.get("userPoolId")).ok_or(Refusal::Malformed)?;
+    let claimed = text(payload.pointer(&format!("/request/clientMetadata/{API_SESSION}")));
+    let keep = match claimed {
+        None => false,
+        Some(answer) => {
+            let user = text(payload.get("userName"))
+                .as_deref()
+                .and_then(UserId::of_cognito)
+                .ok_or(Refusal::Malformed)?;
+            let client = text(payload.pointer("/callerContext/clientId")).unwrap_or_default();
+            let sub = text(payload.pointer("/request/userAttributes/sub"));
+            code_admits(locks, &pool, &user, &client, sub.as_deref(), &answer, now)
+                .await
+                .map_err(unreadable)?
+                .is_some()
+        }
+    };
+    tracing::info!(
+        outcome = if keep {
+            "api-session"
+        } else {
+            "scope-suppressed"
+        },
+        "access token scopes decided"
+    );
+    let details = if keep {
+        Value::Null
+    } else {
+        serde_json::json!({
+            "accessTokenGeneration": { "scopesToSuppress": [SELF_SERVICE_SCOPE] }
+        })
+    };
+    let response = payload
+        .as_object_mut()
+        .ok_or(Refusal::Malformed)?
+        .entry("response")
+        .or_insert_with(|| serde_json::json!({}));
+    let response = response.as_object_mut().ok_or(Refusal::Malformed)?;
+    response.insert("claimsAndScopeOverrideDetails".into(), details);
+    Ok(payload)
 }

@@ -186,3 +186,112 @@ async fn an_unreadable_store_or_a_strange_event_fails_closed() {
         Err(Refusal::Malformed)
     ));
 }
+
+const SCOPE: &str = "aws.cognito.signin.user.admin";
+
+fn suppressed(out: &Value) -> bool {
+    out["response"]["claimsAndScopeOverrideDetails"]["accessTokenGeneration"]["scopesToSuppress"]
+        == json!([SCOPE])
+}
+
+/// Every access token leaves without the self-service scope, a sign-in's and a refresh's alike,
+/// and nothing is read for them.
+#[tokio::test]
+async fn every_token_loses_the_self_service_scope_without_a_read() {
+    let locks = InMemoryLocks::default();
+    for name in ["token-generation", "token-generation-refresh"] {
+        let out = run(&locks, event(name), now()).await.unwrap();
+        assert!(suppressed(&out), "{name}: {out}");
+        // the rest of the event comes back as it came
+        assert_eq!(out["userName"], "demo-user");
+    }
+    assert_eq!(
+        locks.calls.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "no read"
+    );
+}
+
+/// The API's own session keeps the scope only while it proves a live code of the user's, for
+/// this app client and this account: a claimed code that is wrong, expired, another client's or
+/// another account's keeps nothing.
+#[tokio::test]
+async fn only_the_apis_session_with_a_live_code_keeps_the_scope() {
+    let locks = InMemoryLocks::default();
+    let user = UserId::of_cognito("demo-user").unwrap();
+    let pool = "us-east-1_test";
+    let secs = shared::time::epoch_seconds(now());
+    let claiming = |answer: &str| {
+        let mut e = event("token-generation-claimed-session");
+        e["request"]["clientMetadata"]["apiSession"] = json!(answer);
+        e
+    };
+    // nothing kept yet
+    let out = run(&locks, claiming("user-access:c0de"), now())
+        .await
+        .unwrap();
+    assert!(suppressed(&out), "{out}");
+
+    let purpose = CodePurpose::UserAccess;
+    locks
+        .put_code(
+            purpose,
+            pool,
+            &user,
+            &link("c0de", "test-client", secs + 60),
+            true,
+        )
+        .await
+        .unwrap();
+    let out = run(&locks, claiming("user-access:c0de"), now())
+        .await
+        .unwrap();
+    assert_eq!(
+        out["response"]["claimsAndScopeOverrideDetails"],
+        Value::Null,
+        "{out}"
+    );
+    for wrong in [
+        "user-access:other",
+        "admin-access:c0de",
+        "user-access:",
+        "c0de",
+    ] {
+        let out = run(&locks, claiming(wrong), now()).await.unwrap();
+        assert!(suppressed(&out), "{wrong}: {out}");
+    }
+    // expired, another client's
+    for kept in [
+        link("c0de", "test-client", secs),
+        link("c0de", "another-client", secs + 60),
+    ] {
+        locks
+            .put_code(purpose, pool, &user, &kept, true)
+            .await
+            .unwrap();
+        let out = run(&locks, claiming("user-access:c0de"), now())
+            .await
+            .unwrap();
+        assert!(suppressed(&out), "{out}");
+    }
+    // another account of the same name
+    let mut other = link("c0de", "test-client", secs + 60);
+    other.sub = "another-sub".into();
+    locks
+        .put_code(purpose, pool, &user, &other, true)
+        .await
+        .unwrap();
+    let out = run(&locks, claiming("user-access:c0de"), now())
+        .await
+        .unwrap();
+    assert!(suppressed(&out), "{out}");
+
+    // a claim that cannot be checked fails the sign-in closed
+    locks
+        .unavailable
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let err = run(&locks, claiming("user-access:c0de"), now())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Refusal::Unavailable), "{err:?}");
+}

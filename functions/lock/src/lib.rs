@@ -125,7 +125,10 @@ async fn lock<P: Ports>(
     let pool = &tenant.user_pool_id;
     let locked = app.locks.lock(pool, user, requested, now).await?;
     // Also on a repeated lock: a retry after a failed sign-out completes it.
+    // the lock's write ended the user's sessions for this API (`sessionsEndedAt`); Cognito
+    // revokes them too, and the answer waits out the second it noted
     app.directory.global_sign_out(tenant, user).await?;
+    shared::session::past_the_second_of(now).await;
     let state = AccountState {
         lock: Some(locked.lock),
         failed_attempts: locked.failed_attempts,

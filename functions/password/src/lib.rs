@@ -5,13 +5,12 @@
 //! same shape of answer as a known one, and every `forgot-password` answer takes at least the
 //! configured floor, so that its latency does not tell either.
 
-use lambda_http::Request;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use shared::{
     ApiError, App, Call, Ports, Reply,
     domain::directory::{CodeDelivery, Directory, DirectoryError},
-    domain::lock::LockStore,
+    domain::lock::{Budget, CodePurpose, LockStore},
     domain::store::Chain,
     domain::tenant::Tenant,
     domain::validate::{Code, Password},
@@ -87,12 +86,13 @@ impl shared::Group for Group {
                         "a user can only change their own password",
                     ));
                 }
-                // the previous password is checked: a lockout refuses that, as on sign-in
+                // the previous password is checked: a lockout refuses that, as on sign-in,
+                // before Cognito is asked (the budget's reservation refuses it too)
                 if state.lock.is_some() {
                     return Err(ApiError::AccountLocked);
                 }
                 let body: Change = json_body(req, limit)?;
-                let work = change(app, tenant, req, body);
+                let work = change(app, &call, &user, body);
                 Reply::ok(&app.audited(&call, &user, "self", work).await?)
             }
         }
@@ -223,7 +223,7 @@ async fn confirm<P: Ports>(
     // said (`signedOut: false`), and the user can sign out everywhere with the new password.
     let (cleared, signed_out) = tokio::join!(
         app.locks.clear_lockout(&tenant.user_pool_id, &body.user_id),
-        app.directory.global_sign_out(tenant, &body.user_id),
+        app.sign_out_everywhere(tenant, &body.user_id),
     );
     if let Err(e) = cleared {
         tracing::error!(cause = %Chain(&e), "lockout not cleared after a password reset");
@@ -237,25 +237,54 @@ async fn confirm<P: Ports>(
     })
 }
 
+/// `POST /users/{userID}/change-password`: the previous password is a guess like a sign-in's,
+/// so it spends the password budget the same way (a wrong one keeps its unit, the last locks
+/// the account, a right one makes the budget whole). Cognito's `ChangePassword` takes only the
+/// user's own token, and no token the API hands out can call it: the API's own session as
+/// the user does (`shared::session`).
 async fn change<P: Ports>(
     app: &App<P>,
-    tenant: &Tenant,
-    req: &Request,
+    call: &Call<Op>,
+    user: &UserId,
     body: Change,
 ) -> Result<Changed, ApiError> {
+    let tenant = &call.tenant;
     app.check_password_policy(tenant, &body.proposed_password)
         .await?;
-    let token = shared::http::request::bearer_token(req)?;
-    app.directory
-        .change_password(
+    let reserved = app.reserve(tenant, user, Budget::Password).await?;
+    let (previous, proposed) = (
+        body.previous_password.expose(),
+        body.proposed_password.expose(),
+    );
+    let outcome = app
+        .with_session_as(
             tenant,
-            token,
-            body.previous_password.expose(),
-            body.proposed_password.expose(),
+            user,
+            CodePurpose::UserAccess,
+            "self",
+            |token| async move {
+                Ok(app
+                    .directory
+                    .change_password(tenant, &token, previous, proposed)
+                    .await)
+            },
         )
-        .await?;
+        .await;
+    // the session could not be made: the previous password was never checked
+    let outcome = match outcome {
+        Ok(checked) => checked,
+        Err(e) => {
+            app.settle(tenant, &call.meta, user, reserved.release())
+                .await;
+            return Err(e);
+        }
+    };
+    let wrong = |e: &DirectoryError| matches!(e, DirectoryError::NotAuthorized);
+    app.settle(tenant, &call.meta, user, reserved.settle(&outcome, wrong))
+        .await;
+    outcome?;
     let signed_out = if body.sign_out_other_sessions {
-        app.directory.sign_out_everywhere(tenant, token).await?;
+        app.sign_out_everywhere(tenant, user).await?;
         Some(true)
     } else {
         None

@@ -7,10 +7,9 @@ use lambda_runtime::LambdaEvent;
 use std::time::SystemTime;
 
 use shared::{
-    domain::lock::{CodePurpose, LockStore},
+    domain::lock::{API_SESSION, CodePurpose, Lock, LockStore, code_admits},
     domain::store::Chain,
     http::request::UserId,
-    time::epoch_seconds,
 };
 
 /// Why a sign-in was refused. Cognito shows the text to the client as
@@ -42,31 +41,43 @@ pub async fn handle<L: LockStore>(
         Refusal::Unavailable
     })?;
     if state.lock.is_some() {
-        // The one sign-in a lock lets through: the API's own, for an admin (a live
-        // admin-access code made for this app client, which has a secret only the API holds;
-        // the custom-auth triggers then check the code itself).
+        // The one sign-in a lock lets through: the API's own, for an admin, which proves in
+        // its `ClientMetadata` (here `validationData`) a live admin-access code made for this
+        // account and this app client (which has a secret only the API holds). Any other
+        // sign-in of the user is refused while the code lives, the user's own included.
+        let payload = &event.payload;
         let client = header
             .caller_context
             .client_id
             .as_deref()
             .unwrap_or_default();
-        let access = locks
-            .one_time_code(CodePurpose::AdminAccess, pool, &user)
+        let sub = payload
+            .request
+            .user_attributes
+            .get("sub")
+            .map(String::as_str);
+        let answer = payload
+            .request
+            .validation_data
+            .get(API_SESSION)
+            .map(String::as_str)
+            .unwrap_or_default();
+        let admitted = code_admits(locks, pool, &user, client, sub, answer, SystemTime::now())
             .await
             .map_err(|e| {
                 tracing::error!(cause = %Chain(&e), "account state unreadable: refusing the sign-in");
                 Refusal::Unavailable
             })?;
-        let now = epoch_seconds(SystemTime::now());
-        let sub = event
-            .payload
-            .request
-            .user_attributes
-            .get("sub")
-            .map(String::as_str);
-        if access.is_some_and(|a| {
-            a.app_client_id == client && a.expires_at > now && Some(a.sub.as_str()) == sub
-        }) {
+        // the API's session for the signed-in user passes a lockout (which leaves sessions
+        // alone), never an admin lock
+        let lets_through = match admitted {
+            Some(CodePurpose::AdminAccess) => true,
+            Some(CodePurpose::UserAccess) => {
+                !state.lock.as_ref().is_some_and(Lock::refuses_sessions)
+            }
+            _ => false,
+        };
+        if lets_through {
             tracing::info!(
                 outcome = "admin-access",
                 "a locked account's sign-in by the API for an admin"

@@ -84,9 +84,13 @@ async fn an_unreadable_store_fails_closed() {
     assert!(matches!(err, Refusal::Unavailable));
 }
 
+/// The API's own sign-in for an admin carries its live admin-access code in `ClientMetadata`
+/// (`validationData` here). Only that sign-in passes a lock: not the user's own sign-in while
+/// the code lives, nor one naming a registration code, another client's, an expired or
+/// another account's code.
 #[tokio::test]
 async fn a_lock_lets_through_only_the_apis_own_admin_access_for_its_app_client() {
-    use shared::domain::lock::{CodePurpose, LockStore, OneTimeCode};
+    use shared::domain::lock::{API_SESSION, CodePurpose, LockStore, OneTimeCode};
     let locks = InMemoryLocks::default();
     locks.lock_now("demo-user", lock(None));
     let user = shared::http::request::UserId::of_cognito("demo-user").unwrap();
@@ -108,31 +112,86 @@ async fn a_lock_lets_through_only_the_apis_own_admin_access_for_its_app_client()
                 .unwrap();
         }
     };
+    let claiming = |answer: &str| {
+        let mut e = event("sign-in");
+        e.payload
+            .request
+            .validation_data
+            .insert(API_SESSION.into(), answer.into());
+        e
+    };
+    let refused = |r: Result<_, Refusal>| matches!(r, Err(Refusal::Locked));
     // a registration code is no way through a lock; nor an admin-access code of another
     // client, or an expired one
     put(code("test-client", soon), CodePurpose::PasskeyRegistration).await;
-    assert!(matches!(
-        handle(&locks, event("sign-in")).await,
-        Err(Refusal::Locked)
+    assert!(refused(
+        handle(&locks, claiming("passkey-registration:c")).await
     ));
     put(code("another-client", soon), CodePurpose::AdminAccess).await;
-    assert!(matches!(
-        handle(&locks, event("sign-in")).await,
-        Err(Refusal::Locked)
-    ));
+    assert!(refused(handle(&locks, claiming("admin-access:c")).await));
     put(code("test-client", 1), CodePurpose::AdminAccess).await;
-    assert!(matches!(
-        handle(&locks, event("sign-in")).await,
-        Err(Refusal::Locked)
-    ));
+    assert!(refused(handle(&locks, claiming("admin-access:c")).await));
     put(code("test-client", soon), CodePurpose::AdminAccess).await;
-    assert!(handle(&locks, event("sign-in")).await.is_ok());
+    assert!(handle(&locks, claiming("admin-access:c")).await.is_ok());
+    // while that code lives, any other sign-in of the user is refused: none, or a wrong code
+    assert!(refused(handle(&locks, event("sign-in")).await));
+    assert!(refused(
+        handle(&locks, claiming("admin-access:wrong")).await
+    ));
     // made for another account of the same name
     let mut other = code("test-client", soon);
     other.sub = "another-sub".into();
     put(other, CodePurpose::AdminAccess).await;
+    assert!(refused(handle(&locks, claiming("admin-access:c")).await));
+}
+
+/// The API's session for the signed-in user (`user-access`) passes a lockout, which leaves
+/// sessions alone, and never an admin lock.
+#[tokio::test]
+async fn the_apis_session_for_the_user_passes_a_lockout_but_no_admin_lock() {
+    use shared::domain::lock::{API_SESSION, CodePurpose, LockStore, OneTimeCode};
+    let locks = InMemoryLocks::default();
+    let user = shared::http::request::UserId::of_cognito("demo-user").unwrap();
+    let soon = shared::time::epoch_seconds(std::time::SystemTime::now()) + 60;
+    let code = OneTimeCode {
+        code_hash: OneTimeCode::hash_of("c"),
+        sub: "8e4f1c2a-0000-4000-8000-00000000d3m0".into(),
+        app_client_id: "test-client".into(),
+        expires_at: soon,
+        created_at: "2026-11-29T10:00:00Z".into(),
+        created_by: "self".into(),
+    };
+    locks
+        .put_code(
+            CodePurpose::UserAccess,
+            "us-east-1_test",
+            &user,
+            &code,
+            true,
+        )
+        .await
+        .unwrap();
+    let claiming = || {
+        let mut e = event("sign-in");
+        e.payload
+            .request
+            .validation_data
+            .insert(API_SESSION.into(), "user-access:c".into());
+        e
+    };
+    let lockout = Lock {
+        source: LockSource::LockoutPolicy,
+        ..lock(Some(soon))
+    };
+    locks.lock_now("demo-user", lockout);
+    assert!(handle(&locks, claiming()).await.is_ok());
     assert!(matches!(
         handle(&locks, event("sign-in")).await,
+        Err(Refusal::Locked)
+    ));
+    locks.lock_now("demo-user", lock(None));
+    assert!(matches!(
+        handle(&locks, claiming()).await,
         Err(Refusal::Locked)
     ));
 }

@@ -13,7 +13,8 @@ use shared::{
     http::request::{UserId, json_body},
 };
 
-use super::{Op, admin_or_self, filter_value, own_token, read_user};
+use super::{Op, admin_or_self, filter_value, own_user, read_user};
+use crate::passkeys::as_self;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -167,19 +168,21 @@ pub(crate) async fn resend<P: Ports>(
     contact: Contact,
 ) -> Result<Reply, ApiError> {
     let refusal = "only the user can have a code sent to their own address";
-    let (user, token, _) = own_token(app, call, refusal).await?;
+    let (user, _) = own_user(app, call, refusal).await?;
     let work = async {
-        let details = app
-            .directory
-            .send_contact_code(&call.tenant, token, contact)
-            .await
-            .map_err(|e| match e {
-                DirectoryError::InvalidParameter => ApiError::Conflict(match contact {
-                    Contact::Email => "the user has no email address to verify",
-                    Contact::Phone => "the user has no phone number to verify",
-                }),
-                other => other.into(),
-            })?;
+        let details = as_self(app, call, &user, |token| async move {
+            app.directory
+                .send_contact_code(&call.tenant, &token, contact)
+                .await
+                .map_err(|e| match e {
+                    DirectoryError::InvalidParameter => ApiError::Conflict(match contact {
+                        Contact::Email => "the user has no email address to verify",
+                        Contact::Phone => "the user has no phone number to verify",
+                    }),
+                    other => other.into(),
+                })
+        })
+        .await?;
         Ok(Delivery {
             code_delivery_details: details,
         })
@@ -194,24 +197,23 @@ pub(crate) async fn verify<P: Ports>(
     contact: Contact,
 ) -> Result<Reply, ApiError> {
     let refusal = "only the user can verify their own address";
-    let (user, token, _) = own_token(app, call, refusal).await?;
+    let (user, _) = own_user(app, call, refusal).await?;
     let body: Verify = json_body(&call.req, app.config.body_limit_bytes)?;
     let work = async {
-        app.directory
-            .verify_contact(
-                &call.tenant,
-                token,
-                contact,
-                body.verification_code.expose(),
-            )
-            .await
-            .map_err(|e| match e {
-                DirectoryError::InvalidParameter => ApiError::Conflict(match contact {
-                    Contact::Email => "the user has no email address waiting to be verified",
-                    Contact::Phone => "the user has no phone number waiting to be verified",
-                }),
-                other => other.into(),
-            })?;
+        let code = body.verification_code.expose();
+        as_self(app, call, &user, |token| async move {
+            app.directory
+                .verify_contact(&call.tenant, &token, contact, code)
+                .await
+                .map_err(|e| match e {
+                    DirectoryError::InvalidParameter => ApiError::Conflict(match contact {
+                        Contact::Email => "the user has no email address waiting to be verified",
+                        Contact::Phone => "the user has no phone number waiting to be verified",
+                    }),
+                    other => other.into(),
+                })
+        })
+        .await?;
         note_pending(app, &call.tenant, &user, contact, None).await;
         Ok(())
     };

@@ -14,10 +14,10 @@ use shared::{
     domain::tenant::Tenant,
     domain::token::Caller,
     domain::validate::{Code, Text},
-    http::request::{UserId, bearer_token, json_body},
+    http::request::{UserId, json_body},
 };
 
-use super::{Op, admin_or_self, own_token};
+use super::{Op, admin_or_self, own_user};
 
 /// `GET /users/{userID}/authentication-methods`, and what every factor route answers.
 #[derive(Debug, Serialize)]
@@ -152,11 +152,11 @@ pub(crate) async fn methods<P: Ports>(app: &App<P>, call: &Call<Op>) -> Result<R
         if !(own && offered) {
             return Ok(None);
         }
-        let listed = app
-            .directory
-            .list_passkeys(tenant, bearer_token(req)?)
-            .await;
-        listed.map(Some).map_err(DirectoryError::for_admin)
+        crate::passkeys::as_self(app, call, &user, |token| async move {
+            let listed = app.directory.list_passkeys(tenant, &token).await;
+            listed.map(Some).map_err(DirectoryError::for_admin)
+        })
+        .await
     };
     let (found, own_list) = tokio::join!(directory_user(app, tenant, &user), own_list);
     let found = found?;
@@ -191,13 +191,16 @@ pub(crate) async fn methods<P: Ports>(app: &App<P>, call: &Call<Op>) -> Result<R
 /// code from it is verified.
 pub(crate) async fn start_totp<P: Ports>(app: &App<P>, call: &Call<Op>) -> Result<Reply, ApiError> {
     let refusal = "only the user can set up their own authenticator app";
-    let (user, token, caller) = own_token(app, call, refusal).await?;
+    let (user, caller) = own_user(app, call, refusal).await?;
     let tenant = &call.tenant;
     let work = async {
         // starting over may put the authenticator in use aside until the new one is verified
         ensure_recent_sign_in(&caller)?;
         ensure_mfa_offered(app, tenant).await?;
-        let secret = app.directory.start_totp(tenant, token).await?;
+        let secret = crate::passkeys::as_self(app, call, &user, |token| async move {
+            Ok(app.directory.start_totp(tenant, &token).await?)
+        })
+        .await?;
         let uri = totp_uri(tenant.authenticator_issuer(), user.as_str(), &secret);
         let qr_code = qr::render(&uri)?;
         Ok(TotpSetup {
@@ -216,21 +219,27 @@ pub(crate) async fn verify_totp<P: Ports>(
     call: &Call<Op>,
 ) -> Result<Reply, ApiError> {
     let refusal = "only the user can verify their own authenticator app";
-    let (user, token, _) = own_token(app, call, refusal).await?;
+    let (user, _) = own_user(app, call, refusal).await?;
     let body: VerifyTotp = json_body(&call.req, app.config.body_limit_bytes)?;
     let tenant = &call.tenant;
     let work = async {
         let name = body.friendly_name.as_ref().map(|n| n.as_str());
-        app.directory
-            .confirm_totp(tenant, token, body.code.expose(), name)
-            .await
-            .map_err(|e| match e {
-                // VerifySoftwareToken before AssociateSoftwareToken
-                DirectoryError::InvalidParameter | DirectoryError::Conflict(_) => {
-                    ApiError::Conflict("start the authenticator first: POST /users/{userID}/totp")
-                }
-                other => other.into(),
-            })?;
+        let code = body.code.expose();
+        crate::passkeys::as_self(app, call, &user, |token| async move {
+            app.directory
+                .confirm_totp(tenant, &token, code, name)
+                .await
+                .map_err(|e| match e {
+                    // VerifySoftwareToken before AssociateSoftwareToken
+                    DirectoryError::InvalidParameter | DirectoryError::Conflict(_) => {
+                        ApiError::Conflict(
+                            "start the authenticator first: POST /users/{userID}/totp",
+                        )
+                    }
+                    other => other.into(),
+                })
+        })
+        .await?;
         app.directory
             .set_factor(tenant, &user, Factor::Totp, true, true)
             .await

@@ -17,7 +17,7 @@ use shared::{
     domain::token::Caller,
     domain::user::User,
     domain::validate::{Email, Password, Phone, Text},
-    http::request::{UserId, bearer_token, json_body, path_user_id},
+    http::request::{UserId, json_body, path_user_id},
     http::routes::{Route, delete, get, patch, post, put},
 };
 
@@ -232,12 +232,13 @@ async fn admin_or_self<P: Ports>(
 }
 
 /// The path's user, for a caller who is that user (not an admin): the Cognito operations
-/// that follow act on the bearer token's own account. Returns the token and the caller too.
-async fn own_token<'r, P: Ports>(
+/// that follow act on that account, through the API's own session as the user
+/// (`passkeys::as_self`). Returns the caller too.
+async fn own_user<P: Ports>(
     app: &App<P>,
-    call: &'r Call<Op>,
+    call: &Call<Op>,
     refusal: &'static str,
-) -> Result<(UserId, &'r str, Caller), ApiError> {
+) -> Result<(UserId, Caller), ApiError> {
     let (req, tenant) = (&call.req, &call.tenant);
     let user = path_user_id(req)?;
     let caller = app.caller(req, tenant).await?;
@@ -245,7 +246,7 @@ async fn own_token<'r, P: Ports>(
     if caller.username.to_lowercase() != user.as_str() {
         return Err(ApiError::Forbidden(refusal));
     }
-    Ok((user, bearer_token(req)?, caller))
+    Ok((user, caller))
 }
 
 /// Page sizes for `GET …/events`.

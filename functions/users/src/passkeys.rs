@@ -17,12 +17,12 @@ use shared::{
     domain::lock::{CodePurpose, LockStore, OneTimeCode},
     domain::mail::{Mail, Mailer},
     domain::tenant::Tenant,
-    http::request::{UserId, bearer_token, json_body, path_user_id},
+    http::request::{UserId, json_body, path_user_id},
     time::{epoch_seconds, rfc3339},
 };
 
-use super::{Op, admin_or_self, own_token};
-use crate::factors::{directory_user, ensure_recent_sign_in};
+use super::{Op, admin_or_self, own_user};
+use crate::factors::ensure_recent_sign_in;
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -270,14 +270,16 @@ fn refused(e: DirectoryError) -> ApiError {
 /// the password, so registering one needs a recent sign-in, as changing a factor does.
 pub(crate) async fn start<P: Ports>(app: &App<P>, call: &Call<Op>) -> Result<Reply, ApiError> {
     let refusal = "only the user can register a passkey for themselves";
-    let (user, token, caller) = own_token(app, call, refusal).await?;
+    let (user, caller) = own_user(app, call, refusal).await?;
     let work = async {
         ensure_recent_sign_in(&caller)?;
-        let options = app
-            .directory
-            .start_passkey(&call.tenant, token)
-            .await
-            .map_err(refused)?;
+        let options = as_self(app, call, &user, |token| async move {
+            app.directory
+                .start_passkey(&call.tenant, &token)
+                .await
+                .map_err(refused)
+        })
+        .await?;
         Ok(Started {
             credential_creation_options: options,
         })
@@ -288,7 +290,7 @@ pub(crate) async fn start<P: Ports>(app: &App<P>, call: &Call<Op>) -> Result<Rep
 /// `POST /users/{userID}/passkeys/verify` `{credential}`: the browser's answer.
 pub(crate) async fn verify<P: Ports>(app: &App<P>, call: &Call<Op>) -> Result<Reply, ApiError> {
     let refusal = "only the user can register a passkey for themselves";
-    let (user, token, caller) = own_token(app, call, refusal).await?;
+    let (user, caller) = own_user(app, call, refusal).await?;
     let body: Verify = json_body(&call.req, app.config.body_limit_bytes)?;
     let id = body
         .credential
@@ -301,10 +303,14 @@ pub(crate) async fn verify<P: Ports>(app: &App<P>, call: &Call<Op>) -> Result<Re
     let credential = serde_json::Value::Object(body.credential);
     let work = async {
         ensure_recent_sign_in(&caller)?;
-        app.directory
-            .complete_passkey(&call.tenant, token, &credential)
-            .await
-            .map_err(refused)?;
+        let credential = &credential;
+        as_self(app, call, &user, |token| async move {
+            app.directory
+                .complete_passkey(&call.tenant, &token, credential)
+                .await
+                .map_err(refused)
+        })
+        .await?;
         Ok(Registered { credential_id: id })
     };
     Reply::ok(&app.audited(call, &user, "self", work).await?)
@@ -316,11 +322,11 @@ pub(crate) async fn list<P: Ports>(app: &App<P>, call: &Call<Op>) -> Result<Repl
     let refusal = "a user can only list their own passkeys";
     let (caller, user, _) = admin_or_self(app, req, tenant, refusal).await?;
     if caller.username.to_lowercase() == user.as_str() {
-        let passkeys = app
-            .directory
-            .list_passkeys(tenant, bearer_token(req)?)
-            .await
-            .map_err(DirectoryError::for_admin)?;
+        let passkeys = as_self(app, call, &user, |token| async move {
+            let listed = app.directory.list_passkeys(tenant, &token).await;
+            listed.map_err(DirectoryError::for_admin)
+        })
+        .await?;
         return Reply::ok(&Listed { passkeys });
     }
     // an admin sees ids, names and dates only
@@ -340,15 +346,12 @@ pub(crate) async fn list<P: Ports>(app: &App<P>, call: &Call<Op>) -> Result<Repl
     Reply::ok(&Listed { passkeys })
 }
 
-/// For an admin, a session of the user's own: Cognito lists and deletes passkeys only with the
-/// user's token, and has no admin variant. The API makes a one-time code
-/// (`CodePurpose::AdminAccess`, a minute), signs in as the user with it through the pool's
-/// custom sign-in (the `custom-auth` triggers check it; only the API's app client, which has a
-/// secret, can start one), spends it at once, hands the access token to `work` and revokes the
-/// session after: its tokens never leave the function. The sign-in passes the user's lock
-/// (the Pre Authentication trigger lets a live admin-access code through), so an admin can
-/// clear a locked account's passkeys; not a disabled account's (403 `account-disabled`).
-/// Audited as `admin-access`, with the admin's `sub`.
+/// For an admin, a session of the user's own (`shared::session`, `CodePurpose::AdminAccess`):
+/// Cognito lists and deletes passkeys only with the user's token, and has no admin variant.
+/// The sign-in passes the user's lock (the Pre Authentication trigger lets a live admin-access
+/// code through, for this one sign-in), so an admin can clear a locked account's passkeys; not
+/// a disabled account's (403 `account-disabled`). Audited as `admin-access`, with the admin's
+/// `sub`.
 pub(crate) async fn as_user<P: Ports, T, F, Fut>(
     app: &App<P>,
     call: &Call<Op>,
@@ -361,68 +364,32 @@ where
     Fut: std::future::Future<Output = Result<T, ApiError>>,
 {
     let tenant = &call.tenant;
-    let session = async {
-        let found = directory_user(app, tenant, user).await?;
-        if !found.enabled {
-            return Err(ApiError::AccountDisabled);
-        }
-        let sub = found
-            .sub
-            .ok_or_else(|| ApiError::Internal("Cognito named no sub for the user".into()))?;
-        let purpose = CodePurpose::AdminAccess;
-        let pool = &tenant.user_pool_id;
-        // one code per user at a time: a concurrent admin access replaces this one, and this
-        // sign-in is then refused; one more try with a code of its own
-        let mut tries = 0;
-        let signed = loop {
-            tries += 1;
-            let code = OneTimeCode::new_code()?;
-            let now = std::time::SystemTime::now();
-            let kept = OneTimeCode {
-                code_hash: OneTimeCode::hash_of(&code),
-                sub: sub.clone(),
-                app_client_id: tenant.app_client_id.clone(),
-                expires_at: epoch_seconds(now + purpose.lifetime()),
-                created_at: rfc3339(now),
-                created_by: admin.to_string(),
-            };
-            app.locks.put_code(purpose, pool, user, &kept, true).await?;
-            let signed = app
-                .directory
-                .code_auth(tenant, user, &purpose.answer(&code))
-                .await;
-            // spent at once, whatever the sign-in answered (else it expires within the minute)
-            let spent = std::time::SystemTime::now();
-            if let Err(e) = app
-                .locks
-                .take_code(purpose, pool, user, &kept.code_hash, spent)
-                .await
-            {
-                tracing::warn!(cause = %shared::domain::store::Chain(&e), "an admin-access code was left to expire");
-            }
-            match signed {
-                Err(DirectoryError::NotAuthorized) if tries < 2 => continue,
-                other => break other,
-            }
-        };
-        signed
-            .map_err(|e| match e {
-                // twice: a misconfigured pool (its custom-auth triggers), or a busy account
-                DirectoryError::NotAuthorized => ApiError::DependencyUnavailable(
-                    "the user pool refused the API's own sign-in as the user".into(),
-                ),
-                other => DirectoryError::for_admin(other),
-            })?
-            .authentication_result
-            .ok_or_else(|| ApiError::Internal("Cognito issued no tokens".into()))
-    }
-    .await;
+    let session = app
+        .session_as(tenant, user, CodePurpose::AdminAccess, admin)
+        .await;
     app.record_outcome(tenant, user, &call.meta, admin, "admin-access", &session)
         .await;
     let tokens = session?;
     let out = work(tokens.access_token.clone()).await;
     app.end_code_session(tenant, &tokens).await;
     out
+}
+
+/// The signed-in user's own session of the API's (`shared::session`,
+/// `CodePurpose::UserAccess`): what the calls Cognito takes only the user's token for run
+/// with, since the caller's token has no scope for them.
+pub(crate) async fn as_self<P: Ports, T, F, Fut>(
+    app: &App<P>,
+    call: &Call<Op>,
+    user: &UserId,
+    work: F,
+) -> Result<T, ApiError>
+where
+    F: FnOnce(String) -> Fut,
+    Fut: std::future::Future<Output = Result<T, ApiError>>,
+{
+    app.with_session_as(&call.tenant, user, CodePurpose::UserAccess, "self", work)
+        .await
 }
 
 /// `DELETE /users/{userID}/passkeys/{credentialID}`: the user's own, with a recent sign-in;
@@ -448,10 +415,9 @@ pub(crate) async fn delete<P: Ports>(app: &App<P>, call: &Call<Op>) -> Result<Re
         }
     };
     if caller.username.to_lowercase() == user.as_str() {
-        let token = bearer_token(req)?.to_string();
         let work = async {
             ensure_recent_sign_in(&caller)?;
-            delete(token).await
+            as_self(app, call, &user, delete).await
         };
         return Reply::ok(&app.audited(call, &user, "self", work).await?);
     }

@@ -6,7 +6,6 @@ use aws_sdk_cognitoidentityprovider::{
     Client,
     operation::{
         describe_user_pool::DescribeUserPoolOutput,
-        get_user::GetUserOutput,
         get_user_attribute_verification_code::GetUserAttributeVerificationCodeOutput,
         verify_user_attribute::{VerifyUserAttributeError, VerifyUserAttributeOutput},
     },
@@ -28,14 +27,13 @@ fn app_with(rules: &[&Rule]) -> App<WithCognito> {
             .user_pool(UserPoolType::builder().build())
             .build()
     });
-    let live = mock!(Client::get_user).then_output(|| {
-        GetUserOutput::builder()
-            .username("demo-user")
-            .set_user_attributes(Some(vec![]))
-            .build()
-            .unwrap()
-    });
+    // the caller's account, as the bearer check reads it (AdminGetUser), after the rules
+    // of the users a test describes
+    let live = shared::testing::cognito_mocks::caller_is_live();
+    // the user's own codes go through the API's session as the user (`shared::session`)
+    let session = shared::testing::cognito_mocks::session_as("demo-user", "user-access");
     let mut rules = rules.to_vec();
+    rules.extend(session.rules());
     rules.extend([&pool, &live]);
     cognito_app(mock_client!(
         aws_sdk_cognitoidentityprovider,
@@ -51,12 +49,12 @@ async fn call(app: &App<WithCognito>, path: &str, body: Value, token: &str) -> (
 }
 
 #[tokio::test]
-async fn a_code_is_sent_and_verified_with_the_users_own_token() {
+async fn a_code_is_sent_and_verified_with_the_apis_session_as_the_user() {
+    use shared::testing::cognito_mocks::SESSION_TOKEN;
     let token = access_token("demo-user", &[], 600);
-    let sent_for = token.clone();
     let send = mock!(Client::get_user_attribute_verification_code)
         .match_requests(move |r| {
-            r.access_token() == Some(sent_for.as_str()) && r.attribute_name() == Some("email")
+            r.access_token() == Some(SESSION_TOKEN) && r.attribute_name() == Some("email")
         })
         .then_output(|| {
             GetUserAttributeVerificationCodeOutput::builder()
@@ -69,10 +67,9 @@ async fn a_code_is_sent_and_verified_with_the_users_own_token() {
                 )
                 .build()
         });
-    let verified_for = token.clone();
     let verify = mock!(Client::verify_user_attribute)
         .match_requests(move |r| {
-            r.access_token() == Some(verified_for.as_str())
+            r.access_token() == Some(SESSION_TOKEN)
                 && r.attribute_name() == Some("phone_number")
                 && r.code() == Some("654321")
         })

@@ -13,7 +13,6 @@ use aws_sdk_cognitoidentityprovider::{
         },
         associate_software_token::AssociateSoftwareTokenOutput,
         describe_user_pool::DescribeUserPoolOutput,
-        get_user::GetUserOutput,
         verify_software_token::{VerifySoftwareTokenError, VerifySoftwareTokenOutput},
     },
     types::{
@@ -23,6 +22,7 @@ use aws_sdk_cognitoidentityprovider::{
 };
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use serde_json::{Value, json};
+use shared::testing::cognito_mocks::SESSION_TOKEN;
 use shared::{
     App,
     testing::{self, Answer, WithCognito, access_token, cognito_app},
@@ -96,14 +96,13 @@ fn one_passkey_listed()
 }
 
 fn app_with(rules: &[&Rule]) -> App<WithCognito> {
-    let live = mock!(Client::get_user).then_output(|| {
-        GetUserOutput::builder()
-            .username("demo-user")
-            .set_user_attributes(Some(vec![]))
-            .build()
-            .unwrap()
-    });
+    // the caller's account, as the bearer check reads it (AdminGetUser), after the rules
+    // of the users a test describes
+    let live = shared::testing::cognito_mocks::caller_is_live();
+    // the user's own operations go through the API's session as the user (`shared::session`)
+    let session = shared::testing::cognito_mocks::session_as("demo-user", "user-access");
     let mut rules = rules.to_vec();
+    rules.extend(session.rules());
     rules.push(&live);
     cognito_app(mock_client!(
         aws_sdk_cognitoidentityprovider,
@@ -129,13 +128,9 @@ async fn call(app: &App<WithCognito>, method: &str, path: &str, body: Value) -> 
 }
 
 #[tokio::test]
-async fn an_authenticator_is_started_and_verified_with_the_users_own_token() {
-    let token = demo_token();
-    let (for_start, for_verify) = (token.clone(), token.clone());
+async fn an_authenticator_is_started_and_verified_through_the_apis_session_as_the_user() {
     let start = mock!(Client::associate_software_token)
-        .match_requests(move |r| {
-            r.access_token() == Some(for_start.as_str()) && r.session().is_none()
-        })
+        .match_requests(move |r| r.access_token() == Some(SESSION_TOKEN) && r.session().is_none())
         .then_output(|| {
             AssociateSoftwareTokenOutput::builder()
                 .secret_code("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
@@ -143,7 +138,7 @@ async fn an_authenticator_is_started_and_verified_with_the_users_own_token() {
         });
     let verify = mock!(Client::verify_software_token)
         .match_requests(move |r| {
-            r.access_token() == Some(for_verify.as_str())
+            r.access_token() == Some(SESSION_TOKEN)
                 && r.user_code() == Some("123456")
                 && r.friendly_device_name() == Some("phone")
         })
@@ -352,17 +347,15 @@ async fn a_stale_sign_in_cannot_start_an_authenticator_or_remove_a_factor() {
 }
 
 #[tokio::test]
-async fn passkeys_are_registered_listed_and_deleted_with_the_users_own_token() {
+async fn passkeys_are_registered_listed_and_deleted_through_the_apis_session_as_the_user() {
     use aws_sdk_cognitoidentityprovider::operation::{
         complete_web_authn_registration::CompleteWebAuthnRegistrationOutput,
         delete_web_authn_credential::DeleteWebAuthnCredentialOutput,
         start_web_authn_registration::StartWebAuthnRegistrationOutput,
     };
     use aws_smithy_types::Document;
-    let token = demo_token();
-    let (t1, t2, t3, t4) = (token.clone(), token.clone(), token.clone(), token.clone());
     let start = mock!(Client::start_web_authn_registration)
-        .match_requests(move |r| r.access_token() == Some(t1.as_str()))
+        .match_requests(move |r| r.access_token() == Some(SESSION_TOKEN))
         .then_output(|| {
             let options = Document::Object(
                 [("challenge".to_string(), Document::String("c-1".into()))].into(),
@@ -375,7 +368,7 @@ async fn passkeys_are_registered_listed_and_deleted_with_the_users_own_token() {
     // the browser's answer reaches Cognito as it was sent, as a document
     let complete = mock!(Client::complete_web_authn_registration)
         .match_requests(move |r| {
-            r.access_token() == Some(t2.as_str())
+            r.access_token() == Some(SESSION_TOKEN)
                 && r.credential().is_some_and(|c| match c {
                     Document::Object(m) => {
                         m.get("id") == Some(&Document::String("AbC-_1".into()))
@@ -386,11 +379,11 @@ async fn passkeys_are_registered_listed_and_deleted_with_the_users_own_token() {
         })
         .then_output(|| CompleteWebAuthnRegistrationOutput::builder().build());
     let list = mock!(Client::list_web_authn_credentials)
-        .match_requests(move |r| r.access_token() == Some(t3.as_str()))
+        .match_requests(move |r| r.access_token() == Some(SESSION_TOKEN))
         .then_output(one_passkey_listed);
     let delete = mock!(Client::delete_web_authn_credential)
         .match_requests(move |r| {
-            r.access_token() == Some(t4.as_str()) && r.credential_id() == Some("AbC-_1")
+            r.access_token() == Some(SESSION_TOKEN) && r.credential_id() == Some("AbC-_1")
         })
         .then_output(|| DeleteWebAuthnCredentialOutput::builder().build());
     let pool = pool(UserPoolMfaType::Optional);

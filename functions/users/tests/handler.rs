@@ -48,6 +48,8 @@ async fn a_code_whose_mail_cannot_go_out_leaves_the_earlier_one_in_place() {
     sam.attributes
         .insert("email_verified".into(), "true".into());
     let directory = InMemoryDirectory::with_user("sam", sam);
+    // the admin's own account, which the bearer check reads
+    directory.add("admin", MemUser::confirmed("admin-password"));
     let app = app_for(t, directory);
     let admin = access_token("admin", &["admins"], 3600);
     let request = || {

@@ -53,14 +53,9 @@ fn the_user(linked: bool) -> Rule {
 }
 
 fn app_with(rules: &[&Rule]) -> App<WithCognito> {
-    // the admin's token is live (GetUser, every bearer route's check)
-    let live = mock!(Client::get_user).then_output(|| {
-        aws_sdk_cognitoidentityprovider::operation::get_user::GetUserOutput::builder()
-            .username("boss")
-            .set_user_attributes(Some(vec![]))
-            .build()
-            .unwrap()
-    });
+    // the caller's account, as the bearer check reads it (AdminGetUser), after the rules
+    // of the users a test describes
+    let live = shared::testing::cognito_mocks::caller_is_live();
     // a pool without alias attributes: a userID is the username (canonical, no lookup)
     let pool = mock!(Client::describe_user_pool).then_output(|| {
         aws_sdk_cognitoidentityprovider::operation::describe_user_pool::DescribeUserPoolOutput::builder()

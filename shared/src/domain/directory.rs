@@ -353,13 +353,6 @@ pub trait Directory: Send + Sync {
         code: &str,
     ) -> impl Future<Output = Result<AuthResult, DirectoryError>> + Send;
 
-    /// Whether an access token is still good: not revoked, its account enabled (`GetUser`).
-    fn validate_access_token(
-        &self,
-        tenant: &Tenant,
-        access_token: &str,
-    ) -> impl Future<Output = Result<(), DirectoryError>> + Send;
-
     /// The user, or `None` if the pool has no such user (`AdminGetUser`).
     fn find_user(
         &self,
@@ -411,13 +404,6 @@ pub trait Directory: Send + Sync {
         access_token: &str,
         previous: &str,
         proposed: &str,
-    ) -> impl Future<Output = Result<(), DirectoryError>> + Send;
-
-    /// Revokes every refresh token of the token's user, this session's too (`GlobalSignOut`).
-    fn sign_out_everywhere(
-        &self,
-        tenant: &Tenant,
-        access_token: &str,
     ) -> impl Future<Output = Result<(), DirectoryError>> + Send;
 
     /// `AdminResetUserPassword`: the user must reset through the forgot-password flow.

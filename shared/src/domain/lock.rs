@@ -165,9 +165,23 @@ pub struct AccountState {
     pub pending_email: Option<String>,
     /// The same for a phone number.
     pub pending_phone: Option<String>,
+    /// When the API last signed the user out everywhere (epoch seconds): every session that
+    /// began before is over, its access tokens too (see [`AccountState::ended_sessions_of`]).
+    pub sessions_ended_at: Option<u64>,
 }
 
 impl AccountState {
+    /// Whether the caller's session began no later than the second the user's sessions were
+    /// ended in. Its access token no longer works at Cognito, but nothing at Cognito can say so
+    /// for a token without the self-service scope: the API keeps the time itself. Cognito says
+    /// when a session began to the second, so one begun in the sign-out's own second is ended
+    /// too (the sign-out answers only in the next second: `App::sign_out_everywhere`); one
+    /// that does not say when it began is over.
+    pub fn ended_sessions_of(&self, caller: &crate::domain::token::Caller) -> bool {
+        self.sessions_ended_at
+            .is_some_and(|ended| caller.auth_time.is_none_or(|began| began <= ended))
+    }
+
     /// The units of `budget` spent.
     pub fn spent(&self, budget: Budget) -> u32 {
         match budget {
@@ -211,15 +225,25 @@ pub enum CodePurpose {
     /// request; it also lets that one sign-in through the user's lock (an admin removing the
     /// passkeys of a locked account).
     AdminAccess,
+    /// The API itself, for the signed-in user, making the calls Cognito offers only with the
+    /// user's own token (a factor, a passkey, a contact's code, the password), since no token
+    /// the API hands out carries the scope for them (`shared::session`). Made and spent within
+    /// one request; a lockout (never an admin lock) lets it through, as it lets live sessions.
+    UserAccess,
 }
 
 impl CodePurpose {
-    pub const ALL: [Self; 2] = [Self::PasskeyRegistration, Self::AdminAccess];
+    pub const ALL: [Self; 3] = [
+        Self::PasskeyRegistration,
+        Self::AdminAccess,
+        Self::UserAccess,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::PasskeyRegistration => "passkey-registration",
             Self::AdminAccess => "admin-access",
+            Self::UserAccess => "user-access",
         }
     }
 
@@ -239,7 +263,7 @@ impl CodePurpose {
     pub fn lifetime(self) -> Duration {
         match self {
             Self::PasskeyRegistration => Duration::from_secs(60 * 60),
-            Self::AdminAccess => Duration::from_secs(60),
+            Self::AdminAccess | Self::UserAccess => Duration::from_secs(60),
         }
     }
 }
@@ -389,7 +413,8 @@ pub trait LockStore: Send + Sync {
         budget: Budget,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Puts an admin lock in place. It replaces whatever lock holds: a lockout-policy lock
+    /// Puts an admin lock in place, and notes that the user's sessions end at `now` (as
+    /// [`LockStore::end_sessions`] does, in the same write). It replaces whatever lock holds: a lockout-policy lock
     /// (so neither the lockout's end nor a recovery opens the account) or an admin lock with
     /// another reason or end. The same lock again (a retry) keeps the one first written, its
     /// `lockedAt` and `lockedBy` too. Afterwards the lock returned is the lock that holds.
@@ -431,6 +456,17 @@ pub trait LockStore: Send + Sync {
         user: &UserId,
         contact: Contact,
         value: Option<&str>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Notes that every session of the user that began before `at` is over (the API signed
+    /// the user out everywhere): [`AccountState::sessions_ended_at`]. The note outlives every
+    /// access token issued before it (Cognito's longest validity is a day). Idempotent; a
+    /// later time replaces an earlier one.
+    fn end_sessions(
+        &self,
+        pool_id: &str,
+        user: &UserId,
+        at: SystemTime,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Lifts any lock and resets the budgets. Idempotent.
@@ -496,6 +532,36 @@ pub trait LockStore: Send + Sync {
         secret_hash: &str,
         now: SystemTime,
     ) -> impl Future<Output = Result<Option<FlowRecord>, StoreError>> + Send;
+}
+
+/// The `ClientMetadata` key under which the API's own custom sign-in carries its answer
+/// (`purpose:code`) to the pool's triggers: Pre Authentication (as `validationData`) and pre
+/// token generation read it to tell the API's one sign-in from any other of the same user.
+pub const API_SESSION: &str = "apiSession";
+
+/// Whether `answer` (`purpose:code`) is a live one-time code of the user's, made for `client`
+/// and the account `sub`: the purpose it opens, or `None`. What the custom-auth verify trigger,
+/// the pre token generation trigger and the Pre Authentication trigger each check.
+pub async fn code_admits<L: LockStore + ?Sized>(
+    locks: &L,
+    pool_id: &str,
+    user: &UserId,
+    client: &str,
+    sub: Option<&str>,
+    answer: &str,
+    now: SystemTime,
+) -> Result<Option<CodePurpose>, StoreError> {
+    let Some((purpose, code)) = CodePurpose::of_answer(answer) else {
+        return Ok(None);
+    };
+    if code.is_empty() {
+        return Ok(None);
+    }
+    let kept = locks.one_time_code(purpose, pool_id, user).await?;
+    let admitted = kept.is_some_and(|k| {
+        k.app_client_id == client && Some(k.sub.as_str()) == sub && k.admits(code, now)
+    });
+    Ok(admitted.then_some(purpose))
 }
 
 /// How long after its last reservation an exhausted budget with no lock is taken for checks

@@ -13,6 +13,7 @@ use crate::{
         Factor, MfaMode, NewUser, Passkey, PasswordPolicy, Tokens, UserPage, canonical_by_lookup,
     },
     domain::federation::Federation,
+    domain::lock::API_SESSION,
     domain::tenant::Tenant,
     http::request::UserId,
     http::url,
@@ -105,20 +106,6 @@ impl Directory for CognitoDirectory {
             req = req.challenge_responses("SECRET_HASH", hash);
         }
         from_respond(req.send().await.map_err(classify)?)
-    }
-
-    async fn validate_access_token(
-        &self,
-        tenant: &Tenant,
-        access_token: &str,
-    ) -> Result<(), DirectoryError> {
-        self.client_for(tenant)
-            .get_user()
-            .access_token(access_token)
-            .send()
-            .await
-            .map_err(classify)?;
-        Ok(())
     }
 
     async fn find_user(
@@ -220,20 +207,6 @@ impl Directory for CognitoDirectory {
             .access_token(access_token)
             .previous_password(previous)
             .proposed_password(proposed)
-            .send()
-            .await
-            .map_err(classify)?;
-        Ok(())
-    }
-
-    async fn sign_out_everywhere(
-        &self,
-        tenant: &Tenant,
-        access_token: &str,
-    ) -> Result<(), DirectoryError> {
-        self.client_for(tenant)
-            .global_sign_out()
-            .access_token(access_token)
             .send()
             .await
             .map_err(classify)?;
@@ -704,7 +677,10 @@ impl Directory for CognitoDirectory {
             .initiate_auth()
             .auth_flow(AuthFlowType::CustomAuth)
             .client_id(&tenant.app_client_id)
-            .auth_parameters("USERNAME", user.as_str());
+            .auth_parameters("USERNAME", user.as_str())
+            // the Pre Authentication trigger reads it (as `validationData`): a lock lets the
+            // API's own sign-in for an admin through, no other
+            .client_metadata(API_SESSION, code);
         if let Some(hash) = &hash {
             req = req.auth_parameters("SECRET_HASH", hash);
         }
@@ -720,7 +696,10 @@ impl Directory for CognitoDirectory {
             .challenge_name(ChallengeNameType::CustomChallenge)
             .session(session)
             .challenge_responses("USERNAME", user.as_str())
-            .challenge_responses("ANSWER", code);
+            .challenge_responses("ANSWER", code)
+            // the pre token generation trigger reads it: only a sign-in that proves a live
+            // one-time code keeps `aws.cognito.signin.user.admin` in its access token
+            .client_metadata(API_SESSION, code);
         if let Some(hash) = hash {
             answer = answer.challenge_responses("SECRET_HASH", hash);
         }

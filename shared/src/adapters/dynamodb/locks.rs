@@ -2,7 +2,8 @@
 //! `lockedAt`, `lockedBy`, `lockedUntil` (epoch seconds), `attempts` and `otpAttempts` (the
 //! spent password and second-factor budgets), `reservedAt` and `otpReservedAt` (epoch seconds
 //! of each budget's last reservation), `expiresAt` (TTL), `pendingEmail` and `pendingPhone`
-//! (new addresses waiting for their codes). A user's one-time codes are items of their own,
+//! (new addresses waiting for their codes), `sessionsEndedAt` (epoch seconds of the API's last
+//! sign-out of the user everywhere). A user's one-time codes are items of their own,
 //! `<purpose>#userPoolId#userID` (`passkey-registration`, `admin-access`): `codeHash`, `sub`,
 //! `appClientId`, `createdAt`, `createdBy`, `expiresAt`.
 
@@ -61,6 +62,7 @@ pub fn state_from_item(item: &Item, now: SystemTime) -> AccountState {
         failed_otp_attempts: count(Budget::Otp),
         pending_email: string(item, "pendingEmail"),
         pending_phone: string(item, "pendingPhone"),
+        sessions_ended_at: number(item, "sessionsEndedAt"),
     }
 }
 
@@ -112,7 +114,15 @@ impl DynamoLocks {
     }
 
     /// The update that puts `lock` on the account's item, whatever it held.
-    fn lock_update(&self, pool_id: &str, user: &UserId, lock: &Lock) -> UpdateItemFluentBuilder {
+    /// An admin lock also ends the user's sessions (`sessionsEndedAt`, see `end_sessions`) in
+    /// the same write; a lockout leaves them alone.
+    fn lock_update(
+        &self,
+        pool_id: &str,
+        user: &UserId,
+        lock: &Lock,
+        now: SystemTime,
+    ) -> UpdateItemFluentBuilder {
         let mut set = vec!["lockSource = :source", "lockedAt = :at", "lockedBy = :by"];
         let mut remove = vec![];
         let mut req = self
@@ -120,6 +130,10 @@ impl DynamoLocks {
             .expression_attribute_values(":source", AttributeValue::S(lock.source.as_str().into()))
             .expression_attribute_values(":at", AttributeValue::S(lock.locked_at.clone()))
             .expression_attribute_values(":by", AttributeValue::S(lock.locked_by.clone()));
+        if lock.refuses_sessions() {
+            set.push("sessionsEndedAt = :ended");
+            req = req.expression_attribute_values(":ended", n(epoch_seconds(now)));
+        }
         match &lock.reason {
             Some(reason) => {
                 set.push("lockReason = :reason");
@@ -166,7 +180,7 @@ impl DynamoLocks {
         now: SystemTime,
     ) -> Result<Result<Item, Item>, StoreError> {
         match self
-            .lock_update(pool_id, user, lock)
+            .lock_update(pool_id, user, lock, now)
             .expression_attribute_values(":now", n(epoch_seconds(now)))
             .condition_expression(NO_LOCK_HOLDS)
             .return_values(ReturnValue::AllNew)
@@ -401,7 +415,7 @@ impl LockStore for DynamoLocks {
         }
         // a lockout, or an admin lock with another reason or end: replaced, unconditionally
         let out = self
-            .lock_update(pool_id, user, &lock)
+            .lock_update(pool_id, user, &lock, now)
             .return_values(ReturnValue::AllOld)
             .send()
             .await
@@ -536,6 +550,49 @@ impl LockStore for DynamoLocks {
         };
         match req.send().await {
             Ok(_) => Ok(()),
+            Err(e) if is_condition_failure(&e) => Ok(()),
+            Err(e) => Err(classify(e)),
+        }
+    }
+
+    async fn end_sessions(
+        &self,
+        pool_id: &str,
+        user: &UserId,
+        at: SystemTime,
+    ) -> Result<(), StoreError> {
+        let at = epoch_seconds(at);
+        // The note must outlive every access token issued before it (a day at most): the
+        // item's housekeeping is moved a day past it, unless the item lasts longer anyway (an
+        // open-ended lock has no expiry; a timed one may end later).
+        let keep_until = at + HOUSEKEEPING.as_secs();
+        let with_housekeeping = self
+            .update(pool_id, user)
+            .update_expression("SET sessionsEndedAt = :at, expiresAt = :expires")
+            .condition_expression(
+                "(attribute_not_exists(lockSource) OR attribute_exists(lockedUntil)) \
+                 AND (attribute_not_exists(expiresAt) OR expiresAt < :expires) \
+                 AND (attribute_not_exists(sessionsEndedAt) OR sessionsEndedAt < :at)",
+            )
+            .expression_attribute_values(":at", n(at))
+            .expression_attribute_values(":expires", n(keep_until))
+            .send()
+            .await;
+        match with_housekeeping {
+            Ok(_) => return Ok(()),
+            Err(e) if is_condition_failure(&e) => {}
+            Err(e) => return Err(classify(e)),
+        }
+        match self
+            .update(pool_id, user)
+            .update_expression("SET sessionsEndedAt = :at")
+            .condition_expression("attribute_not_exists(sessionsEndedAt) OR sessionsEndedAt < :at")
+            .expression_attribute_values(":at", n(at))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            // a later note holds already
             Err(e) if is_condition_failure(&e) => Ok(()),
             Err(e) => Err(classify(e)),
         }

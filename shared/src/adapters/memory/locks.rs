@@ -32,6 +32,7 @@ struct MemAccount {
     otp_reserved_at: u64,
     pending_email: Option<String>,
     pending_phone: Option<String>,
+    sessions_ended_at: Option<u64>,
     codes: HashMap<CodePurpose, OneTimeCode>,
 }
 
@@ -126,6 +127,7 @@ impl LockStore for InMemoryLocks {
                 failed_otp_attempts: count(a.otp_attempts),
                 pending_email: a.pending_email.clone(),
                 pending_phone: a.pending_phone.clone(),
+                sessions_ended_at: a.sessions_ended_at,
             }
         })
     }
@@ -221,6 +223,9 @@ impl LockStore for InMemoryLocks {
             },
             held => {
                 let created = held.as_ref().is_none_or(|h| !h.holds_at(now));
+                if lock.refuses_sessions() {
+                    a.sessions_ended_at = Some(epoch_seconds(now));
+                }
                 a.lock = Some(lock.clone());
                 Locked {
                     lock,
@@ -276,6 +281,13 @@ impl LockStore for InMemoryLocks {
                 Contact::Phone => &mut a.pending_phone,
             };
             *pending = value.map(str::to_string);
+        })
+    }
+
+    async fn end_sessions(&self, _: &str, user: &UserId, at: SystemTime) -> Result<(), StoreError> {
+        let at = epoch_seconds(at);
+        self.with(user, |a| {
+            a.sessions_ended_at = Some(a.sessions_ended_at.map_or(at, |t| t.max(at)));
         })
     }
 
