@@ -75,6 +75,16 @@ async fn a_tenant_registered_by_the_command_is_served_and_one_removed_is_refused
         tenants(&args.iter().map(String::as_str).collect::<Vec<_>>()).await
     };
 
+    // the pool and app client serve the fixture's tenant already: a second record naming
+    // them would mix the two tenants' tokens, locks and audit trails, and is refused
+    let taken = run(add(vec![])).await;
+    assert!(
+        matches!(&taken, Err(CliError::Invalid(why)) if why.contains("already serve tenant")),
+        "{taken:?}"
+    );
+    assert!(record(&stack, &key).await.is_none(), "nothing written");
+    stack.remove_tenant_record(&pool).await;
+
     let added = run(add(vec![
         "--max-password-attempts",
         "3",

@@ -660,6 +660,8 @@ async fn add_tenant(add: Add, clients: &Clients) -> Result<String, CliError> {
     }
     // what the functions will read, checked before anything is written
     let described = describe(&key, &item)?;
+    ensure_pool_and_client_free(clients, &table, &key, &add.user_pool_id, &add.app_client_id)
+        .await?;
     let mut put = clients
         .dynamodb
         .put_item()
@@ -678,6 +680,50 @@ async fn add_tenant(add: Add, clients: &Clients) -> Result<String, CliError> {
         text.push_str("\nnote: no --api-key-id: behind API Gateway this tenant admits no request");
     }
     Ok(text)
+}
+
+/// Refuses a pool and app client another tenant record already uses: the two tenants would
+/// take each other's tokens, and share their users' locks, lockout budgets and audit trails
+/// (all kept by pool). Replacing the same record is no clash.
+async fn ensure_pool_and_client_free(
+    clients: &Clients,
+    table: &str,
+    key: &str,
+    pool: &str,
+    client: &str,
+) -> Result<(), CliError> {
+    let mut start = None;
+    loop {
+        let out = clients
+            .dynamodb
+            .scan()
+            .table_name(table)
+            .filter_expression("userPoolId = :pool AND appClientId = :client AND tenantKey <> :key")
+            .expression_attribute_values(":pool", AttributeValue::S(pool.to_string()))
+            .expression_attribute_values(":client", AttributeValue::S(client.to_string()))
+            .expression_attribute_values(":key", AttributeValue::S(key.to_string()))
+            .projection_expression("tenantKey")
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| aws("Scan", e))?;
+        if let Some(other) = out
+            .items()
+            .iter()
+            .find_map(|i| i.get("tenantKey").and_then(|v| v.as_s().ok()))
+        {
+            return Err(CliError::Invalid(format!(
+                "user pool {pool} and app client {client} already serve tenant {other}: two \
+                 tenants on one pool and client would take each other's tokens and share \
+                 their users' locks and audit trails (give each tenant its own pool, or remove \
+                 {other} first)"
+            )));
+        }
+        start = out.last_evaluated_key;
+        if start.is_none() {
+            return Ok(());
+        }
+    }
 }
 
 async fn set_policy(set: SetPolicy, clients: &Clients) -> Result<String, CliError> {
