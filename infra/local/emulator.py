@@ -49,6 +49,7 @@ Extensions to moto, each making it behave as Cognito documents:
   forgot-password codes: the tests read them there. In a pool that requires a factor
   (`MfaConfiguration ON`), a user without one gets `MFA_SETUP` (moto issues tokens).
   `SetUserPoolMfaConfig` changes what `DescribeUserPool` says (moto kept the creation's value).
+  `GetUserPoolMfaConfig` answers the pool's `WebAuthnConfiguration` too.
 - **Passkeys** (`StartWebAuthnRegistration`, `CompleteWebAuthnRegistration`,
   `ListWebAuthnCredentials`, `DeleteWebAuthnCredential`, which moto lacks, and the `USER_AUTH`
   flow's `WEB_AUTHN` challenge). The relying party is the pool's `WebAuthnConfiguration`
@@ -98,7 +99,9 @@ Extensions to moto, each making it behave as Cognito documents:
   tokens are signed: `TokenGeneration_Authentication` for a sign-in (any flow),
   `TokenGeneration_NewPasswordChallenge` after `NEW_PASSWORD_REQUIRED`,
   `TokenGeneration_RefreshTokens` for a refresh (`REFRESH_TOKEN_AUTH`, the token endpoint's
-  `refresh_token` grant), `TokenGeneration_HostedAuth` at a pool domain's token endpoint. The
+  `refresh_token` grant), `TokenGeneration_HostedAuth` at a pool domain's token endpoint. A
+  refresh's tokens keep their session's `auth_time`, the time the user signed in, as Cognito's
+  do (moto stamps each token with the time it was made). The
   event is version 2 with `groupConfiguration`, `scopes` (the access token's) and
   `clientMetadata`; the answer's `claimsAndScopeOverrideDetails` is applied: for the access
   token `scopesToSuppress`, `scopesToAdd`, `claimsToAddOrOverride`, `claimsToSuppress`, for the
@@ -922,6 +925,17 @@ def passkeys():
             }
         return result
 
+    original_get_mfa_config = models.CognitoIdpBackend.get_user_pool_mfa_config
+
+    def get_user_pool_mfa_config(self, user_pool_id):
+        # the pool's WebAuthnConfiguration too, as Cognito answers it (moto leaves it out)
+        answer = dict(original_get_mfa_config(self, user_pool_id))
+        web_authn = self.describe_user_pool(user_pool_id).extended_config.get("WebAuthnConfiguration")
+        if web_authn:
+            answer["WebAuthnConfiguration"] = dict(web_authn)
+        return answer
+
+    models.CognitoIdpBackend.get_user_pool_mfa_config = get_user_pool_mfa_config
     responses.CognitoIdpResponse.start_web_authn_registration = respond_start
     responses.CognitoIdpResponse.complete_web_authn_registration = respond_complete
     responses.CognitoIdpResponse.list_web_authn_credentials = respond_list
@@ -1136,8 +1150,15 @@ def triggers(endpoint):
 
     original_jwt = models.CognitoIdpUserPool.create_jwt
 
+    # when each session (by its origin_jti) began: a refresh's tokens keep it, as Cognito's do
+    # (moto stamps every token with the time it was made)
+    began = {}
+
     def create_jwt(self, client_id, username, token_use, expires_in=60 * 60, extra_data=None):
         extra = dict(extra_data or {})
+        origin = extra.get("origin_jti")
+        if origin is not None:
+            extra["auth_time"] = began.setdefault(origin, int(clock.time()))
         if token_use == "access":
             CONTEXT.override = customise(self, client_id, username, extra)
             details = CONTEXT.override.get("accessTokenGeneration") or {}

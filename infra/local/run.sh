@@ -83,6 +83,12 @@ WATCH_PID=$!
 echo "$WATCH_PID" >"$LOCAL/watch.pid"
 wait_port "$API_PORT" 120 || die "cargo lambda watch did not start (is port $API_PORT free?)"
 
+# Start the pool's triggers first: every sign-in waits on two of them (Pre Authentication, and
+# pre token generation in custom-auth), and a first start compiles them.
+for event in "${TRIGGER_EVENTS[@]}"; do
+  cargo lambda invoke "${event%%/*}" --invoke-address 127.0.0.1 --invoke-port "$API_PORT" \
+    --data-file "events/$event" >/dev/null || die "the ${event%%/*} trigger did not answer"
+done
 # Warm every function once, so that the first call of the user does not wait for a start.
 python3 infra/local/demo.py warm "$LOCAL/demo-tenant.json" || die "the API did not answer a sign-in"
 python3 infra/local/demo.py howto "$LOCAL/demo-tenant.json"
