@@ -1,14 +1,15 @@
 //! Spending a lockout budget around one check of a guessable secret (a password, a code):
 //! reserve a unit, check, settle (see `domain::lock` for the rules both stores follow). Every
 //! route that checks such a secret goes through here: a sign-in, a challenge's code, the
-//! previous password of a password change.
+//! previous password of a password change. And the budget of verification codes sent, per
+//! user and per tenant ([`App::spend_code_send`]).
 
 use std::time::{Duration, SystemTime};
 
 use crate::{
     app::{App, Ports},
     domain::audit::Event,
-    domain::lock::{Budget, LockStore, Reservation},
+    domain::lock::{Budget, LockStore, Reservation, SendScope},
     domain::store::Chain,
     domain::tenant::Tenant,
     http::problem::ApiError,
@@ -141,5 +142,35 @@ impl<P: Ports> App<P> {
         if let Err(e) = settled {
             tracing::error!(cause = %Chain(&e), "the lockout reservation was not settled");
         }
+    }
+
+    /// Spends one verification-code send of `user`, then of the tenant's pool, in the hour
+    /// (`CODE_SENDS_PER_USER_HOUR`, `CODE_SENDS_PER_TENANT_HOUR`): a code to an email or a
+    /// phone costs the tenant (SMS above all) and floods an inbox, so neither a caller nor an
+    /// attacker spread over many users may have more sent. Over either, `429` with
+    /// `Retry-After` (the window's end) and nothing is sent. Fails closed.
+    pub async fn spend_code_send(&self, tenant: &Tenant, user: &UserId) -> Result<(), ApiError> {
+        const HOUR: Duration = Duration::from_secs(3600);
+        let now = SystemTime::now();
+        let pool_id = tenant.user_pool_id.clone();
+        let scopes = [
+            (
+                SendScope::User {
+                    pool_id: pool_id.clone(),
+                    user: user.clone(),
+                },
+                self.config.code_sends_per_user,
+            ),
+            (
+                SendScope::Pool { pool_id },
+                self.config.code_sends_per_tenant,
+            ),
+        ];
+        for (scope, limit) in scopes {
+            if let Some(wait) = self.locks.spend_send(&scope, limit, HOUR, now).await? {
+                return Err(ApiError::TooManyRequests { retry_after: wait });
+            }
+        }
+        Ok(())
     }
 }

@@ -44,6 +44,10 @@ pub struct Config {
     /// states) takes on an instance that has not yet seen refused checks to draw a time from:
     /// set it near Cognito's usual time for a refused sign-in (`shared::latency`).
     pub refusal_floor: Duration,
+    /// Verification codes (email, SMS) one user may have sent in an hour, and all users of a
+    /// tenant's pool together: what an SMS-pumping attack may cost at most.
+    pub code_sends_per_user: u32,
+    pub code_sends_per_tenant: u32,
 }
 
 impl Config {
@@ -64,6 +68,8 @@ impl Config {
         ("JWKS_CACHE_TTL_SECONDS", Some(3600)),
         ("FORGOT_PASSWORD_FLOOR_MS", Some(400)),
         ("REFUSAL_FLOOR_MS", Some(150)),
+        ("CODE_SENDS_PER_USER_HOUR", Some(5)),
+        ("CODE_SENDS_PER_TENANT_HOUR", Some(1000)),
     ];
 
     fn default_of(name: &str) -> u64 {
@@ -94,6 +100,12 @@ impl Config {
                 }),
             }
         };
+        let count = |name: &'static str| -> Result<u32, ConfigError> {
+            u32::try_from(number(name)?).map_err(|_| ConfigError::Invalid {
+                name,
+                why: "too large".into(),
+            })
+        };
         Ok(Self {
             tenants_table: required("TENANTS_TABLE")?,
             account_state_table: required("ACCOUNT_STATE_TABLE")?,
@@ -112,6 +124,8 @@ impl Config {
             jwks_cache_ttl: Duration::from_secs(number("JWKS_CACHE_TTL_SECONDS")?),
             forgot_password_floor: Duration::from_millis(number("FORGOT_PASSWORD_FLOOR_MS")?),
             refusal_floor: Duration::from_millis(number("REFUSAL_FLOOR_MS")?),
+            code_sends_per_user: count("CODE_SENDS_PER_USER_HOUR")?,
+            code_sends_per_tenant: count("CODE_SENDS_PER_TENANT_HOUR")?,
         })
     }
 }

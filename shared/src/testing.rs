@@ -60,6 +60,8 @@ pub fn config() -> Config {
         jwks_cache_ttl: Duration::from_secs(3600),
         forgot_password_floor: Duration::from_millis(50),
         refusal_floor: Duration::from_millis(60),
+        code_sends_per_user: 5,
+        code_sends_per_tenant: 1000,
     }
 }
 

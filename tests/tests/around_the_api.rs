@@ -29,17 +29,21 @@ fn triggers_served() {
     );
 }
 
-/// The `scope` claim of an access token, unverified (the emulator signed it).
-fn scopes_of(token: &str) -> Vec<String> {
+/// An access token's claims, unverified (the emulator signed it).
+fn claims_of(token: &str) -> Value {
     use base64::Engine;
     let payload = token.split('.').nth(1).expect("a JWT");
-    let claims: Value = serde_json::from_slice(
+    serde_json::from_slice(
         &base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(payload)
             .expect("base64url"),
     )
-    .expect("JSON claims");
-    claims["scope"]
+    .expect("JSON claims")
+}
+
+/// The `scope` claim of an access token.
+fn scopes_of(token: &str) -> Vec<String> {
+    claims_of(token)["scope"]
         .as_str()
         .unwrap_or_default()
         .split(' ')
@@ -217,6 +221,9 @@ async fn no_token_the_api_hands_out_acts_at_cognito_and_the_apis_own_operations_
         "a sign-in's token: {:?}",
         scopes_of(&token)
     );
+    // a refresh a second later: still the sign-in's session, as old as it (`auth_time`), so
+    // a refreshed token is no recent sign-in
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let body = json!({"userID": "tess", "refreshToken": result["refreshToken"]});
     let refreshed = public::<auth::Group>(&app, &t, "/user-refresh-tokens", body).await;
     assert_eq!(refreshed.status, 200, "{}", refreshed.body);
@@ -229,6 +236,11 @@ async fn no_token_the_api_hands_out_acts_at_cognito_and_the_apis_own_operations_
             .iter()
             .any(|s| s == SELF_SERVICE_SCOPE)
     );
+    assert_eq!(
+        claims_of(&refreshed)["auth_time"],
+        claims_of(&token)["auth_time"]
+    );
+    assert_ne!(claims_of(&refreshed)["iat"], claims_of(&token)["iat"]);
 
     every_self_service_call_is_refused(&stack, &token).await;
     every_self_service_call_is_refused(&stack, &refreshed).await;

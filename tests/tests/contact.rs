@@ -158,6 +158,21 @@ async fn a_new_email_is_held_until_the_user_verifies_it() {
         item.item().is_none_or(|i| !i.contains_key("pendingEmail")),
         "the noted address is gone: {item:?}"
     );
+    // the old address hears of it once the new one is verified, not before
+    let told: Vec<_> = stack
+        .sent_mail()
+        .await
+        .into_iter()
+        .filter(|m| {
+            m["to"].to_string().contains("nora@example.com")
+                && m["body"]
+                    .as_str()
+                    .is_some_and(|b| b.contains("to nora.new@example.com"))
+        })
+        .collect();
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert_eq!(told[0]["subject"], "Your email address was changed");
+    assert_eq!(told[0]["from"], account_api_tests::stack::MAIL_FROM);
 
     // the trail: set, the refused tries, resend, verify, all under the username
     let actions = trail(&app, &t, "nora", &admin).await;
@@ -200,6 +215,16 @@ async fn an_admin_sets_an_address_verified_and_another_users_address_is_refused(
         (a.data()["email"].clone(), a.data()["emailVerified"].clone()),
         (json!("olga.work@example.com"), json!(true))
     );
+    // set verified by the admin: in use at once, and the old address is told
+    let mail = stack.sent_mail().await;
+    assert!(
+        mail.iter()
+            .any(|m| m["to"].to_string().contains("olga@example.com")
+                && m["body"]
+                    .as_str()
+                    .is_some_and(|b| b.contains("to olga.work@example.com"))),
+        "{mail:?}"
+    );
     let a = call::<users::Group>(
         &app,
         &t,
@@ -240,10 +265,37 @@ async fn an_admin_sets_an_address_verified_and_another_users_address_is_refused(
             a.body
         );
     }
-    assert_eq!(
-        stack.user_attributes(&t, "pia").await["email"],
-        "pia@example.com"
+    // nor through PATCH /users/{userID}, which holds an address to the same rules
+    for body in [
+        json!({"email": "olga.work@example.com", "emailVerified": true}),
+        json!({"phoneNumber": "+14155550123", "phoneVerified": true, "givenName": "Pia"}),
+    ] {
+        let a = call::<users::Group>(&app, &t, "PATCH", "/users/pia", body.clone(), &admin).await;
+        assert_eq!(
+            (a.status, a.slug()),
+            (409, "conflict"),
+            "{body}: {}",
+            a.body
+        );
+    }
+    let held = stack.user_attributes(&t, "pia").await;
+    assert_eq!(held["email"], "pia@example.com");
+    assert!(
+        !held.contains_key("given_name"),
+        "nothing written: {held:?}"
     );
+    // an address of nobody's goes through
+    let a = call::<users::Group>(
+        &app,
+        &t,
+        "PATCH",
+        "/users/pia",
+        json!({"email": "pia.home@example.com", "emailVerified": true}),
+        &admin,
+    )
+    .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.data()["email"], "pia.home@example.com");
 
     // one user may not change another's address
     let a = call::<users::Group>(

@@ -668,3 +668,130 @@ async fn a_registration_code_is_mailed_to_the_users_verified_email() {
     assert_eq!(started.status, 200, "{}", started.body);
     assert!(started.data()["credentialCreationOptions"]["challenge"].is_string());
 }
+
+/// What a start's answer shows without its secrets: every key, every value's type, every
+/// string's length, every other value itself.
+fn shape(v: &Value) -> Value {
+    match v {
+        Value::Object(fields) => {
+            Value::Object(fields.iter().map(|(k, v)| (k.clone(), shape(v))).collect())
+        }
+        Value::Array(items) => Value::Array(items.iter().map(shape).collect()),
+        Value::String(s) => json!(format!("string of {}", s.len())),
+        other => other.clone(),
+    }
+}
+
+/// A passkey start answers a decoy for a user without a passkey, for no such user, and (where
+/// the tenant hides account states) for a locked, disabled, reset-required or unconfirmed
+/// account: each is the real challenge's double, key for key, type for type, length for
+/// length, with the same timeout, relying party and user verification.
+#[tokio::test]
+async fn a_decoy_passkey_start_is_the_double_of_a_real_one() {
+    let stack = Stack::connect().await;
+    let t = stack.fresh_tenant().await;
+    stack
+        .set_tenant_attribute(&t, "hideAccountState", AttributeValue::Bool(true))
+        .await;
+    let app = stack.app().await;
+    // each its own authenticator (one holds one passkey); the real one's kept to sign in
+    let mut browser = browser();
+    for user in ["real", "bare", "locked", "disabled", "reset"] {
+        let password = random_password();
+        stack.create_user(&t, user, &password).await;
+        let own = stack.sign_in(&t, &app, user, &password).await;
+        match user {
+            "real" => {
+                register(&app, &t, user, &own, &mut browser).await;
+            }
+            "bare" => {}
+            _ => {
+                register(&app, &t, user, &own, &mut self::browser()).await;
+            }
+        }
+    }
+    stack
+        .create_user_with_temporary_password(&t, "invited", &random_password())
+        .await;
+    stack.put_lock(&t, "locked", "admin", None).await;
+    stack.disable_user(&t, "disabled").await;
+    stack
+        .cognito
+        .admin_reset_user_password()
+        .user_pool_id(&t.user_pool_id)
+        .username("reset")
+        .send()
+        .await
+        .expect("admin reset");
+
+    let start = |user: &'static str| {
+        let (app, t) = (&app, &t);
+        async move {
+            let a = public::<auth::Group>(
+                app,
+                t,
+                "/user-authentication",
+                json!({"userID": user, "method": "PASSKEY"}),
+            )
+            .await;
+            assert_eq!(a.status, 200, "{user}: {}", a.body);
+            a.data().clone()
+        }
+    };
+    let real = start("real").await;
+    assert_eq!(real["credentialRequestOptions"]["rpId"], "localhost");
+    // the real one works: it is no decoy
+    let options: webauthn::PublicKeyCredentialRequestOptions =
+        serde_json::from_value(real["credentialRequestOptions"].clone()).unwrap();
+    let answered = browser
+        .authenticate(
+            &origin(),
+            webauthn::CredentialRequestOptions {
+                public_key: options,
+            },
+            DefaultClientData,
+        )
+        .await
+        .unwrap();
+    let done = answer(
+        &app,
+        &t,
+        "real",
+        &real,
+        &serde_json::to_value(&answered).unwrap(),
+    )
+    .await;
+    assert_eq!(done.status, 200, "{}", done.body);
+
+    let real = start("real").await;
+    for user in [
+        "bare",
+        "nobody-by-this-name",
+        "locked",
+        "disabled",
+        "reset",
+        "invited",
+    ] {
+        let decoy = start(user).await;
+        assert_eq!(
+            shape(&decoy),
+            shape(&real),
+            "{user}: {decoy} against {real}"
+        );
+        for constant in ["timeout", "rpId", "userVerification"] {
+            assert_eq!(
+                decoy["credentialRequestOptions"][constant],
+                real["credentialRequestOptions"][constant],
+                "{user}: {constant}"
+            );
+        }
+        assert_eq!(decoy["challengeName"], "WEB_AUTHN");
+    }
+    // two starts never share a session or a challenge
+    let again = start("real").await;
+    assert_ne!(again["session"], real["session"]);
+    assert_ne!(
+        again["credentialRequestOptions"]["challenge"],
+        real["credentialRequestOptions"]["challenge"]
+    );
+}

@@ -348,6 +348,110 @@ async fn lock_store_contract(store: &impl LockStore) {
 
     one_time_codes_contract(store, pool).await;
     flow_steps_contract(store).await;
+    sessions_and_sends_contract(store, pool).await;
+}
+
+/// A sign-out's note: kept to the second, only ever moved later, set by an admin lock too and
+/// not by a lockout, and surviving an unlock. Code sends: at most the limit per window, each
+/// scope apart, a new window whole again, the wait the window's rest.
+async fn sessions_and_sends_contract(store: &impl LockStore, pool: &str) {
+    use shared::domain::lock::SendScope;
+    let at = |secs: u64| SystemTime::UNIX_EPOCH + Duration::from_secs(secs);
+    let u = user("signed-out");
+    assert_eq!(store.state(pool, &u).await.unwrap().sessions_ended_at, None);
+    store
+        .end_sessions(pool, &u, at(1_900_000_100))
+        .await
+        .unwrap();
+    store
+        .end_sessions(pool, &u, at(1_900_000_050))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.state(pool, &u).await.unwrap().sessions_ended_at,
+        Some(1_900_000_100),
+        "never moved earlier"
+    );
+    store.unlock(pool, &u).await.unwrap();
+    assert_eq!(
+        store.state(pool, &u).await.unwrap().sessions_ended_at,
+        Some(1_900_000_100),
+        "an unlock opens no ended session"
+    );
+    // an admin lock ends sessions in its own write; a lockout does not
+    let now = SystemTime::now();
+    let locked = user("admin-locked");
+    store
+        .lock(pool, &locked, admin_lock(now, None), now)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.state(pool, &locked).await.unwrap().sessions_ended_at,
+        Some(shared::time::epoch_seconds(now))
+    );
+    let guesser = user("guessed-once");
+    let p = LockoutPolicy {
+        max_password_attempts: 1,
+        ..policy()
+    };
+    let Reservation::Granted { attempt } = store
+        .reserve_attempt(pool, &guesser, Budget::Password, &p, now)
+        .await
+        .unwrap()
+    else {
+        panic!("a whole budget")
+    };
+    let lockout = store
+        .record_failure(pool, &guesser, Budget::Password, attempt, &p, now)
+        .await
+        .unwrap();
+    assert!(lockout.is_some());
+    assert_eq!(
+        store.state(pool, &guesser).await.unwrap().sessions_ended_at,
+        None
+    );
+
+    let hour = Duration::from_secs(3600);
+    let start = at(1_900_000_800 / 3600 * 3600);
+    let mine = SendScope::User {
+        pool_id: pool.to_string(),
+        user: user("sender"),
+    };
+    let theirs = SendScope::User {
+        pool_id: pool.to_string(),
+        user: user("other-sender"),
+    };
+    for _ in 0..3 {
+        assert_eq!(store.spend_send(&mine, 3, hour, start).await.unwrap(), None);
+    }
+    let later = start + Duration::from_secs(600);
+    assert_eq!(
+        store.spend_send(&mine, 3, hour, later).await.unwrap(),
+        Some(Duration::from_secs(3000))
+    );
+    assert_eq!(
+        store.spend_send(&theirs, 3, hour, later).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .spend_send(&mine, 3, hour, start + hour)
+            .await
+            .unwrap(),
+        None,
+        "a new window"
+    );
+    // concurrent sends never pass the limit
+    let whole = SendScope::Pool {
+        pool_id: pool.to_string(),
+    };
+    let tries = (0..8).map(|_| store.spend_send(&whole, 5, hour, later));
+    let passed = futures::future::join_all(tries)
+        .await
+        .into_iter()
+        .filter(|r| r.as_ref().unwrap().is_none())
+        .count();
+    assert_eq!(passed, 5);
 }
 
 /// Flow steps (an identity provider's sign-in): kept once under an id (a second put under it

@@ -2,6 +2,7 @@
 //! responses. Each route checks the account's lock before any credential reaches Cognito.
 
 mod idp;
+mod passkey;
 mod registration;
 
 use std::future::Future;
@@ -441,7 +442,7 @@ async fn sign_in<P: Ports>(
             return (Err(both), Checked::Neither);
         }
         (Method::Passkey, None) => {
-            let (result, checked) = start_passkey(app, tenant, user).await;
+            let (result, checked) = passkey::start(app, tenant, user).await;
             let result = visible(tenant, result);
             // a challenge handed out proves nothing: its own action, not a sign-in's success
             app.record_outcome(tenant, user, meta, "self", "passkey-challenge", &result)
@@ -459,62 +460,6 @@ async fn sign_in<P: Ports>(
         tokio::join!(app.settle(tenant, meta, user, settle), audit);
     }
     (result, checked)
-}
-
-/// A passkey sign-in's first step: the lock first, then the `WEB_AUTHN` challenge. Nothing is
-/// guessed here, so no budget is spent; the assertion that answers it is (`answer_challenge`).
-///
-/// The answer never tells who has a passkey: a user without one, or no such user, gets a
-/// decoy challenge of the same shape (a random challenge, no credential to use, a session no
-/// assertion can answer), and real options name no credential ids (passkeys are discoverable).
-/// Where the tenant hides account states, a lock's refusal is a decoy too: the lock then holds
-/// at the answer, before anything reaches Cognito.
-async fn start_passkey<P: Ports>(
-    app: &App<P>,
-    tenant: &Tenant,
-    user: &UserId,
-) -> (Result<AuthResult, ApiError>, Checked) {
-    if let Err(e) = ensure_unlocked(app, tenant, user, Guarded::Credential).await {
-        return match e {
-            ApiError::AccountLocked if tenant.hide_account_state => {
-                (Ok(decoy_challenge()), Checked::Locked)
-            }
-            other => lock_refusal(other),
-        };
-    }
-    match app.directory.passkey_auth(tenant, user).await {
-        Ok(mut result) => {
-            if let Some(serde_json::Value::Object(options)) = &mut result.credential_request_options
-            {
-                options.remove("allowCredentials");
-            }
-            (Ok(result), Checked::Neither)
-        }
-        Err(DirectoryError::NotAuthorized) => (Ok(decoy_challenge()), Checked::Refused),
-        Err(e) => {
-            let checked = if refused(&e) {
-                Checked::Refused
-            } else {
-                Checked::Neither
-            };
-            (Err(ApiError::from(e)), checked)
-        }
-    }
-}
-
-/// A `WEB_AUTHN` challenge nobody can answer (see `start_passkey`).
-fn decoy_challenge() -> AuthResult {
-    let random = |n: usize| (0..n).map(|_| fastrand::alphanumeric()).collect::<String>();
-    AuthResult {
-        challenge_name: Some("WEB_AUTHN".into()),
-        session: Some(random(64)),
-        authentication_result: None,
-        credential_request_options: Some(serde_json::json!({
-            "challenge": random(43),
-            "timeout": 300_000,
-            "userVerification": "required",
-        })),
-    }
 }
 
 /// A password check under the tenant's lockout policy (see `check_under_budget`).
@@ -673,9 +618,19 @@ async fn answer_challenge<P: Ports>(
         Ok(answer) => answer,
         Err(e) => return (Err(e), Checked::Neither),
     };
-    let check =
+    // a passkey's session is the API's own: Cognito's is behind it (`passkey`), taken only
+    // once the budget admits the answer
+    let check = async {
+        let session = match challenge {
+            Challenge::WebAuthn => {
+                passkey::cognito_session(app, user, body.session.expose()).await?
+            }
+            _ => body.session.expose().to_string(),
+        };
         app.directory
-            .answer_challenge(tenant, user, challenge, body.session.expose(), &answer);
+            .answer_challenge(tenant, user, challenge, &session, &answer)
+            .await
+    };
     if challenge == Challenge::SelectMfaType {
         if let Err(e) = ensure_unlocked(app, tenant, user, Guarded::Credential).await {
             return lock_refusal(e);

@@ -575,7 +575,22 @@ async fn a_passkey_sign_in_asks_user_auth_for_web_authn_and_answers_with_the_cre
                 )
                 .build()
         });
-    let app = mock_app(client(&[&describe, &start, &respond]));
+    // the pool's relying party, which the options name (GetUserPoolMfaConfig)
+    let relying_party = mock!(Client::get_user_pool_mfa_config)
+        .match_requests(|r| r.user_pool_id() == Some("us-east-1_test"))
+        .then_output(|| {
+            aws_sdk_cognitoidentityprovider::operation::get_user_pool_mfa_config::GetUserPoolMfaConfigOutput::builder()
+                .web_authn_configuration(
+                    aws_sdk_cognitoidentityprovider::types::WebAuthnConfigurationType::builder()
+                        .relying_party_id("example.com")
+                        .user_verification(
+                            aws_sdk_cognitoidentityprovider::types::UserVerificationType::Required,
+                        )
+                        .build(),
+                )
+                .build()
+        });
+    let app = mock_app(client(&[&describe, &start, &respond, &relying_party]));
     let req = request(
         "/user-authentication",
         json!({"userID": "demo-user", "method": "PASSKEY"}),
@@ -583,16 +598,20 @@ async fn a_passkey_sign_in_asks_user_auth_for_web_authn_and_answers_with_the_cre
     let (status, body, _) = call(&app, req).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["data"]["challengeName"], "WEB_AUTHN");
-    assert_eq!(body["data"]["credentialRequestOptions"]["challenge"], "c-2");
-    // the options name no credential: who holds which passkey is not told to whoever asks
-    assert!(
-        body["data"]["credentialRequestOptions"]
-            .get("allowCredentials")
-            .is_none()
+    // Cognito's challenge, the pool's relying party, the API's timeout, nothing else: who
+    // holds which passkey is not told to whoever asks
+    assert_eq!(
+        body["data"]["credentialRequestOptions"],
+        json!({"challenge": "c-2", "timeout": 180_000, "rpId": "example.com",
+               "userVerification": "required"})
     );
+    // the session handed out is the API's, Cognito's stays behind it
+    let session = body["data"]["session"].as_str().unwrap().to_string();
+    assert_eq!(session.len(), 43, "{session}");
+    assert_ne!(session, "passkey-session");
     let req = request(
         "/respond-to-auth-challenge",
-        json!({"userID": "demo-user", "session": "passkey-session", "challengeName": "WEB_AUTHN",
+        json!({"userID": "demo-user", "session": session, "challengeName": "WEB_AUTHN",
                "credential": {"id": "AbC-_1", "rawId": "AbC-_1", "type": "public-key",
                               "response": {"clientDataJSON": "e30", "authenticatorData": "AA",
                                            "signature": "AA"}}}),

@@ -9,6 +9,8 @@ use shared::{
     ApiError, App, Call, Ports, Reply,
     domain::directory::{CodeDelivery, Contact, Directory, DirectoryError},
     domain::lock::LockStore,
+    domain::mail::{Mail, Mailer},
+    domain::tenant::Tenant,
     domain::validate::{Code, Email, Phone},
     http::request::{UserId, json_body},
 };
@@ -84,8 +86,19 @@ pub(crate) async fn set<P: Ports>(
     } else {
         "self".into()
     };
+    // the address is the password's recovery channel and a code factor: changing one's own
+    // needs a sign-in as recent as a factor change (an admin's own included)
+    let own = caller.username.to_lowercase() == user.as_str();
     let work = async {
+        if own {
+            crate::factors::ensure_recent_sign_in(&caller)?;
+        }
         ensure_not_taken(app, tenant, &user, contact, &value).await?;
+        // an address not set verified gets a code from Cognito: a send of the budget
+        if verified != Some(true) {
+            app.spend_code_send(tenant, &user).await?;
+        }
+        let before = verified_addresses(app, tenant, &user).await?;
         let mut attributes = vec![(contact.attribute().to_string(), value.clone())];
         if verified == Some(true) {
             attributes.push((contact.verified_attribute().to_string(), "true".into()));
@@ -95,22 +108,134 @@ pub(crate) async fn set<P: Ports>(
             .await
             .map_err(DirectoryError::for_admin)?;
         let mut read = read_user(app, tenant, &user).await?;
-        // Where the pool holds a new address until it is verified, Cognito keeps answering
-        // with the old one and says nothing of the new: the API notes it, to show it
-        let in_use = match contact {
-            Contact::Email => read.email.as_deref(),
-            Contact::Phone => read.phone_number.as_deref(),
-        };
-        let pending = (in_use != Some(value.as_str())).then_some(value.as_str());
-        note_pending(app, tenant, &user, contact, pending).await;
-        let shown = pending.map(str::to_string);
-        match contact {
-            Contact::Email => read.pending_email = shown,
-            Contact::Phone => read.pending_phone_number = shown,
-        }
+        note_what_is_held(app, tenant, &user, &mut read, contact, &value).await;
+        tell_the_old_address(app, tenant, &user, contact, &before, Some(&value)).await;
         Ok(read)
     };
     Reply::ok(&app.audited(call, &user, &actor, work).await?)
+}
+
+/// The user's verified email and phone number, as they are before a change.
+#[derive(Debug, Default)]
+pub(crate) struct VerifiedAddresses {
+    email: Option<String>,
+    phone: Option<String>,
+}
+
+pub(crate) async fn verified_addresses<P: Ports>(
+    app: &App<P>,
+    tenant: &Tenant,
+    user: &UserId,
+) -> Result<VerifiedAddresses, ApiError> {
+    let found = app
+        .directory
+        .find_user(tenant, user)
+        .await
+        .map_err(DirectoryError::for_admin)?
+        .ok_or(ApiError::UserNotFound)?;
+    let of = |contact: Contact| {
+        found
+            .verified(contact.verified_attribute())
+            .then(|| found.attribute(contact.attribute()).map(str::to_string))
+            .flatten()
+    };
+    Ok(VerifiedAddresses {
+        email: of(Contact::Email),
+        phone: of(Contact::Phone),
+    })
+}
+
+/// Once a new address of `contact` is in use (verified, or set where the pool does not hold
+/// it), the old verified one hears of it: what changed, when, for which tenant. The email and
+/// phone number are the password's recovery channel and a code factor, so a change the user
+/// did not make must not go unnoticed. `set` is the value just set, or `None` for whatever is
+/// in use now (a verification). The notice goes by mail (the API sends no SMS of its own): to
+/// the old email for an email change, to the verified email for a phone change. Sent from the
+/// tenant's `emailFrom`; a tenant without one, or a mail that cannot go out, is logged, never
+/// the caller's failure (the change is made).
+pub(crate) async fn tell_the_old_address<P: Ports>(
+    app: &App<P>,
+    tenant: &Tenant,
+    user: &UserId,
+    contact: Contact,
+    before: &VerifiedAddresses,
+    set: Option<&str>,
+) {
+    let found = match app.directory.find_user(tenant, user).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return,
+        Err(e) => {
+            tracing::warn!(cause = %e, "the old address was not told of the change");
+            return;
+        }
+    };
+    let in_use = found.attribute(contact.attribute()).map(str::to_string);
+    let Some(new) = in_use.filter(|now| set.is_none_or(|set| set == now)) else {
+        // held until verified: told then
+        return;
+    };
+    let (old, what) = match contact {
+        Contact::Email => (&before.email, "email address"),
+        Contact::Phone => (&before.phone, "phone number"),
+    };
+    let Some(old) = old.as_ref().filter(|old| **old != new) else {
+        return;
+    };
+    let to = match contact {
+        Contact::Email => Some(old.clone()),
+        Contact::Phone => found
+            .verified("email_verified")
+            .then(|| found.attribute("email").map(str::to_string))
+            .flatten(),
+    };
+    let (Some(from), Some(to)) = (&tenant.email_from, to) else {
+        tracing::warn!(
+            contact = contact.attribute(),
+            "the old address was not told of the change: the tenant has no emailFrom or the \
+             user no verified email"
+        );
+        return;
+    };
+    let mail = Mail {
+        from: from.clone(),
+        to,
+        subject: format!("Your {what} was changed"),
+        text: format!(
+            "The {what} of your {tenant} account {user} was changed from {old} to {new} at \
+             {at}. Password resets and sign-in codes now go to the new one.\n\nIf this was not \
+             you, tell your administrator at once: they can lock the account.\n",
+            tenant = tenant.authenticator_issuer(),
+            user = user.as_str(),
+            at = shared::time::rfc3339(std::time::SystemTime::now()),
+        ),
+    };
+    if let Err(e) = app.mail.send(&mail).await {
+        tracing::warn!(cause = %shared::domain::store::Chain(&e), "the old address was not told of the change");
+    }
+}
+
+/// After `value` was set as the user's `contact`: where the pool holds a new address until it
+/// is verified, Cognito keeps answering with the old one and says nothing of the new, so the
+/// API notes it (and shows it in `read`).
+pub(crate) async fn note_what_is_held<P: Ports>(
+    app: &App<P>,
+    tenant: &shared::domain::tenant::Tenant,
+    user: &UserId,
+    read: &mut shared::domain::user::User,
+    contact: Contact,
+    value: &str,
+) {
+    let in_use = match contact {
+        Contact::Email => read.email.as_deref(),
+        Contact::Phone => read.phone_number.as_deref(),
+    };
+    let pending = (in_use != Some(value)).then_some(value);
+    note_pending(app, tenant, user, contact, pending).await;
+    let shown = pending.map(str::to_string);
+    match contact {
+        Contact::Email => read.pending_email = shown,
+        Contact::Phone => read.pending_phone_number = shown,
+    }
 }
 
 /// Notes or forgets a pending address. It only serves `GET /users/{userID}`, so a failed
@@ -131,7 +256,7 @@ async fn note_pending<P: Ports>(
 
 /// Another user's address is refused (409), also in a pool where Cognito would allow it (an
 /// address that is no alias): two accounts recovering through one mailbox is a takeover path.
-async fn ensure_not_taken<P: Ports>(
+pub(crate) async fn ensure_not_taken<P: Ports>(
     app: &App<P>,
     tenant: &shared::domain::tenant::Tenant,
     user: &UserId,
@@ -170,6 +295,7 @@ pub(crate) async fn resend<P: Ports>(
     let refusal = "only the user can have a code sent to their own address";
     let (user, _) = own_user(app, call, refusal).await?;
     let work = async {
+        app.spend_code_send(&call.tenant, &user).await?;
         let details = as_self(app, call, &user, |token| async move {
             app.directory
                 .send_contact_code(&call.tenant, &token, contact)
@@ -200,6 +326,7 @@ pub(crate) async fn verify<P: Ports>(
     let (user, _) = own_user(app, call, refusal).await?;
     let body: Verify = json_body(&call.req, app.config.body_limit_bytes)?;
     let work = async {
+        let before = verified_addresses(app, &call.tenant, &user).await?;
         let code = body.verification_code.expose();
         as_self(app, call, &user, |token| async move {
             app.directory
@@ -215,6 +342,7 @@ pub(crate) async fn verify<P: Ports>(
         })
         .await?;
         note_pending(app, &call.tenant, &user, contact, None).await;
+        tell_the_old_address(app, &call.tenant, &user, contact, &before, None).await;
         Ok(())
     };
     app.audited(call, &user, "self", work).await?;

@@ -107,8 +107,8 @@ pub(crate) fn ensure_recent_sign_in(caller: &Caller) -> Result<(), ApiError> {
         Ok(())
     } else {
         Err(ApiError::Forbidden(
-            "sign in again: changing a second factor or a passkey needs a sign-in within the last \
-             15 minutes",
+            "sign in again: changing a second factor, a passkey or a recovery address needs a \
+             sign-in within the last 15 minutes",
         ))
     }
 }

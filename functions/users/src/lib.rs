@@ -409,11 +409,46 @@ async fn update<P: Ports>(
             "give at least one field to change".into(),
         ));
     }
+    // an email or phone number here is held to the rules of PUT …/email and …/phone: never
+    // another user's address, and a new one held until verified where the pool holds it
+    let contacts: Vec<(Contact, String)> = [
+        (Contact::Email, body.email.as_ref().map(|e| e.as_str())),
+        (
+            Contact::Phone,
+            body.phone_number.as_ref().map(|p| p.as_str()),
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(c, v)| Some((c, v?.to_string())))
+    .collect();
+    for (contact, value) in &contacts {
+        contact::ensure_not_taken(app, tenant, user, *contact, value).await?;
+    }
+    // an address not set verified gets a code from Cognito: a send of the budget
+    let unverified = |c: &Contact| match c {
+        Contact::Email => body.email_verified != Some(true),
+        Contact::Phone => body.phone_verified != Some(true),
+    };
+    if contacts.iter().any(|(c, _)| unverified(c)) {
+        app.spend_code_send(tenant, user).await?;
+    }
+    let before = if contacts.is_empty() {
+        None
+    } else {
+        Some(contact::verified_addresses(app, tenant, user).await?)
+    };
     app.directory
         .update_attributes(tenant, user, &attributes)
         .await
         .map_err(DirectoryError::for_admin)?;
-    Reply::ok(&read_user(app, tenant, user).await?)
+    let mut read = read_user(app, tenant, user).await?;
+    for (contact, value) in &contacts {
+        contact::note_what_is_held(app, tenant, user, &mut read, *contact, value).await;
+        if let Some(before) = &before {
+            contact::tell_the_old_address(app, tenant, user, *contact, before, Some(value)).await;
+        }
+    }
+    Reply::ok(&read)
 }
 
 async fn delete_user<P: Ports>(

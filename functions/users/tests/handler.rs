@@ -142,3 +142,105 @@ async fn a_code_whose_mail_cannot_go_out_leaves_the_earlier_one_in_place() {
     assert_eq!(app.mail.sent().len(), 1);
     assert_eq!(kept().await.unwrap(), Some(mailed));
 }
+
+/// The email and phone are the recovery channel and a code factor: the user changes their own
+/// only with a sign-in under 15 minutes old (an admin's own address too); an admin changing
+/// another user's needs none.
+#[tokio::test]
+async fn changing_ones_own_address_needs_a_recent_sign_in() {
+    use shared::testing::{access_token, access_token_signed_in, api_request, app, demo_headers};
+    let directory = InMemoryDirectory::with_user("sam", MemUser::confirmed("x"));
+    directory.add("admin", MemUser::confirmed("y"));
+    let app = app(directory);
+    let put = |path: &str, token: &str| {
+        api_request(
+            "PUT",
+            path,
+            &serde_json::json!({"email": "new@example.org"}),
+            &demo_headers(Some(token)),
+        )
+    };
+    let answer = |resp: lambda_http::Response<Body>| {
+        let Body::Text(text) = resp.body() else {
+            panic!("text body")
+        };
+        (
+            resp.status().as_u16(),
+            serde_json::from_str::<Value>(text).unwrap()["error"]["type"].clone(),
+        )
+    };
+    let stale = access_token_signed_in("sam", &[], 3600);
+    let (status, slug) = answer(
+        app.handle::<users::Group>(put("/users/sam/email", &stale))
+            .await,
+    );
+    assert_eq!((status, slug.as_str()), (403, Some("/problems/forbidden")));
+    let stale_admin = access_token_signed_in("admin", &["admins"], 3600);
+    let (status, slug) = answer(
+        app.handle::<users::Group>(put("/users/admin/email", &stale_admin))
+            .await,
+    );
+    assert_eq!((status, slug.as_str()), (403, Some("/problems/forbidden")));
+    assert!(
+        app.audit
+            .actions()
+            .iter()
+            .all(|(_, outcome)| outcome == "forbidden"),
+        "{:?}",
+        app.audit.actions()
+    );
+    // an admin on another user's address, and the user with a fresh sign-in
+    let (status, _) = answer(
+        app.handle::<users::Group>(put("/users/sam/email", &stale_admin))
+            .await,
+    );
+    assert_eq!(status, 200);
+    let fresh = access_token("sam", &[], 600);
+    let (status, _) = answer(
+        app.handle::<users::Group>(put("/users/sam/email", &fresh))
+            .await,
+    );
+    assert_eq!(status, 200);
+}
+
+/// Verification codes sent are budgeted per user and per tenant in the hour: the sixth of a
+/// user's is 429 with `Retry-After` and nothing is sent; past the tenant's budget every user
+/// is refused alike.
+#[tokio::test]
+async fn code_sends_are_budgeted_per_user_and_per_tenant() {
+    use shared::testing::{access_token, api_request, app, demo_headers};
+    let directory = InMemoryDirectory::with_user("sam", MemUser::confirmed("x"));
+    directory.add("tom", MemUser::confirmed("x"));
+    let mut app = app(directory);
+    let resend = |user: &str, token: &str| {
+        api_request(
+            "POST",
+            &format!("/users/{user}/email/resend"),
+            &Value::Null,
+            &demo_headers(Some(token)),
+        )
+    };
+    let sam = access_token("sam", &[], 600);
+    let calls_before = app.directory.calls();
+    for _ in 0..app.config.code_sends_per_user {
+        let resp = app.handle::<users::Group>(resend("sam", &sam)).await;
+        assert_ne!(resp.status().as_u16(), 429);
+    }
+    let sent = app.directory.calls();
+    let resp = app.handle::<users::Group>(resend("sam", &sam)).await;
+    assert_eq!(resp.status().as_u16(), 429);
+    let wait: u64 = resp.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=3600).contains(&wait), "{wait}");
+    // refused before the API's session or Cognito's send: only the bearer check's read
+    assert_eq!(app.directory.calls() - sent, 1, "{calls_before}");
+
+    // the tenant's budget: every user refused once it is spent
+    app.config.code_sends_per_tenant = app.config.code_sends_per_user;
+    let tom = access_token("tom", &[], 600);
+    let resp = app.handle::<users::Group>(resend("tom", &tom)).await;
+    assert_eq!(resp.status().as_u16(), 429, "the tenant's sends are spent");
+}

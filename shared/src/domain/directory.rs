@@ -107,6 +107,16 @@ pub struct Passkey {
     pub created_at: Option<String>,
 }
 
+/// A pool's passkey relying party (`WebAuthnConfiguration`): what every passkey ceremony of
+/// its users names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RelyingParty {
+    /// The relying party id (a domain).
+    pub id: String,
+    /// `required` or `preferred`.
+    pub user_verification: String,
+}
+
 /// A directory failure, classified once in the adapter.
 #[derive(Debug, thiserror::Error)]
 pub enum DirectoryError {
@@ -513,6 +523,13 @@ pub trait Directory: Send + Sync {
         &self,
         tenant: &Tenant,
     ) -> impl Future<Output = Result<MfaMode, DirectoryError>> + Send;
+
+    /// The pool's passkey relying party (`GetUserPoolMfaConfig`'s `WebAuthnConfiguration`,
+    /// cached), or `None` where it has none.
+    fn passkey_relying_party(
+        &self,
+        tenant: &Tenant,
+    ) -> impl Future<Output = Result<Option<RelyingParty>, DirectoryError>> + Send;
 
     /// Whether the pool signs in with passkeys (`DescribeUserPool`'s sign-in policy, cached).
     fn offers_passkeys(

@@ -301,11 +301,18 @@ impl OneTimeCode {
     /// Guessing one is hopeless, so wrong codes spend no lockout budget (they would only let
     /// anyone lock a user out).
     pub fn new_code() -> Result<String, StoreError> {
+        Self::random_text(43)
+    }
+
+    /// `len` base64url characters from the operating system's CSPRNG.
+    pub fn random_text(len: usize) -> Result<String, StoreError> {
         use base64::Engine;
-        let mut bytes = [0u8; 32];
+        let mut bytes = vec![0u8; len.div_ceil(4) * 3];
         getrandom::fill(&mut bytes)
             .map_err(|e| StoreError::internal(format!("no randomness for a code: {e}")))?;
-        Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+        let mut text = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+        text.truncate(len);
+        Ok(text)
     }
 
     /// The hash kept for `code`.
@@ -330,16 +337,26 @@ pub enum FlowKind {
     /// A retrieved identity that is no user's yet, under its intent id: what lets the holder
     /// of the intent's token link it to their own account.
     IdpLink,
+    /// A started passkey sign-in, under the SHA-256 of the session the API handed out for it:
+    /// Cognito's own session, which never leaves the API (its length and shape would tell a
+    /// real challenge from a decoy).
+    PasskeySignIn,
 }
 
 impl FlowKind {
-    pub const ALL: [Self; 3] = [Self::IdpState, Self::IdpIntent, Self::IdpLink];
+    pub const ALL: [Self; 4] = [
+        Self::IdpState,
+        Self::IdpIntent,
+        Self::IdpLink,
+        Self::PasskeySignIn,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::IdpState => "idp-state",
             Self::IdpIntent => "idp-intent",
             Self::IdpLink => "idp-link",
+            Self::PasskeySignIn => "passkey-sign-in",
         }
     }
 }
@@ -469,6 +486,18 @@ pub trait LockStore: Send + Sync {
         at: SystemTime,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
+    /// Spends one of the verification-code sends `scope` may make in the window of `window`
+    /// that holds `now` (fixed windows from the epoch): `None` while fewer than `limit` were
+    /// spent in it, else `Some(wait)` until the window ends (nothing spent). Concurrent sends
+    /// never spend more than `limit`.
+    fn spend_send(
+        &self,
+        scope: &SendScope,
+        limit: u32,
+        window: Duration,
+        now: SystemTime,
+    ) -> impl Future<Output = Result<Option<Duration>, StoreError>> + Send;
+
     /// Lifts any lock and resets the budgets. Idempotent.
     fn unlock(
         &self,
@@ -562,6 +591,36 @@ pub async fn code_admits<L: LockStore + ?Sized>(
         k.app_client_id == client && Some(k.sub.as_str()) == sub && k.admits(code, now)
     });
     Ok(admitted.then_some(purpose))
+}
+
+/// Whose verification-code sends a budget counts: one user's, or a whole pool's (an SMS
+/// pumping attack spreads over many users).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendScope {
+    User { pool_id: String, user: UserId },
+    Pool { pool_id: String },
+}
+
+impl SendScope {
+    /// The key of the scope's count in the window numbered `window` (`code-sends#…`; `*`, which
+    /// no username holds, stands for the whole pool).
+    pub fn key(&self, window: u64) -> String {
+        match self {
+            Self::User { pool_id, user } => {
+                format!("code-sends#{pool_id}#{}#{window}", user.as_str())
+            }
+            Self::Pool { pool_id } => format!("code-sends#{pool_id}#*#{window}"),
+        }
+    }
+
+    /// The window holding `now`, and how long until it ends.
+    pub fn window_of(now: SystemTime, window: Duration) -> (u64, Duration) {
+        let length = window.as_secs().max(1);
+        let secs = epoch_seconds(now);
+        let number = secs / length;
+        let ends = (number + 1) * length;
+        (number, Duration::from_secs(ends - secs))
+    }
 }
 
 /// How long after its last reservation an exhausted budget with no lock is taken for checks

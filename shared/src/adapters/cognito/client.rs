@@ -14,7 +14,7 @@ use sha2::Sha256;
 use super::errors::classify;
 use crate::{
     cache::TtlCache,
-    domain::directory::{DirectoryError, MfaMode, PasswordPolicy},
+    domain::directory::{DirectoryError, MfaMode, PasswordPolicy, RelyingParty},
     domain::tenant::Tenant,
     http::request::UserId,
 };
@@ -74,6 +74,8 @@ pub struct CognitoDirectory {
     /// For the pool domain's token endpoint (not an SDK operation), built on first use.
     http: std::sync::OnceLock<Result<reqwest::Client, String>>,
     http_timeout: Duration,
+    /// Each pool's passkey relying party (`GetUserPoolMfaConfig`), by pool id.
+    pub(super) relying_parties: TtlCache<String, Option<RelyingParty>>,
 }
 
 impl CognitoDirectory {
@@ -88,6 +90,7 @@ impl CognitoDirectory {
             regional: Mutex::new(HashMap::new()),
             secrets: TtlCache::new(Self::TTL, Self::MAX_ENTRIES),
             pools: TtlCache::new(Self::TTL, Self::MAX_ENTRIES),
+            relying_parties: TtlCache::new(Self::TTL, Self::MAX_ENTRIES),
             http: std::sync::OnceLock::new(),
             http_timeout: Duration::from_secs(5),
         }

@@ -10,7 +10,8 @@ use aws_sdk_cognitoidentityprovider::types::{
 use crate::{
     domain::directory::{
         AuthResult, Challenge, CodeDelivery, Contact, Directory, DirectoryError, DirectoryUser,
-        Factor, MfaMode, NewUser, Passkey, PasswordPolicy, Tokens, UserPage, canonical_by_lookup,
+        Factor, MfaMode, NewUser, Passkey, PasswordPolicy, RelyingParty, Tokens, UserPage,
+        canonical_by_lookup,
     },
     domain::federation::Federation,
     domain::lock::API_SESSION,
@@ -736,6 +737,34 @@ impl Directory for CognitoDirectory {
 
     async fn mfa_mode(&self, tenant: &Tenant) -> Result<MfaMode, DirectoryError> {
         Ok(self.pool_facts(tenant).await?.mfa)
+    }
+
+    async fn passkey_relying_party(
+        &self,
+        tenant: &Tenant,
+    ) -> Result<Option<RelyingParty>, DirectoryError> {
+        if let Some(known) = self.relying_parties.get(tenant.user_pool_id.as_str()) {
+            return Ok(known);
+        }
+        let out = self
+            .client_for(tenant)
+            .get_user_pool_mfa_config()
+            .user_pool_id(&tenant.user_pool_id)
+            .send()
+            .await
+            .map_err(classify)?;
+        let found = out.web_authn_configuration().and_then(|w| {
+            Some(RelyingParty {
+                id: w.relying_party_id()?.to_string(),
+                user_verification: w
+                    .user_verification()
+                    .map_or("preferred", |v| v.as_str())
+                    .to_string(),
+            })
+        });
+        self.relying_parties
+            .insert(tenant.user_pool_id.clone(), found.clone());
+        Ok(found)
     }
 
     async fn offers_passkeys(&self, tenant: &Tenant) -> Result<bool, DirectoryError> {

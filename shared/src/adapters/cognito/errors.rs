@@ -23,8 +23,9 @@ use aws_sdk_cognitoidentityprovider::{
         describe_user_pool_client::DescribeUserPoolClientError,
         forgot_password::ForgotPasswordError, get_user::GetUserError,
         get_user_attribute_verification_code::GetUserAttributeVerificationCodeError,
-        global_sign_out::GlobalSignOutError, initiate_auth::InitiateAuthError,
-        list_users::ListUsersError, list_web_authn_credentials::ListWebAuthnCredentialsError,
+        get_user_pool_mfa_config::GetUserPoolMfaConfigError, global_sign_out::GlobalSignOutError,
+        initiate_auth::InitiateAuthError, list_users::ListUsersError,
+        list_web_authn_credentials::ListWebAuthnCredentialsError,
         resend_confirmation_code::ResendConfirmationCodeError,
         respond_to_auth_challenge::RespondToAuthChallengeError, revoke_token::RevokeTokenError,
         start_web_authn_registration::StartWebAuthnRegistrationError,
@@ -383,6 +384,13 @@ modelled!(AdminDisableProviderForUserError {
     UserNotFoundException,
 });
 modelled!(DescribeUserPoolError {
+    NotAuthorizedException,
+    ResourceNotFoundException,
+    InvalidParameterException,
+    TooManyRequestsException,
+    InternalErrorException,
+});
+modelled!(GetUserPoolMfaConfigError {
     NotAuthorizedException,
     ResourceNotFoundException,
     InvalidParameterException,

@@ -5,7 +5,9 @@
 //! (new addresses waiting for their codes), `sessionsEndedAt` (epoch seconds of the API's last
 //! sign-out of the user everywhere). A user's one-time codes are items of their own,
 //! `<purpose>#userPoolId#userID` (`passkey-registration`, `admin-access`): `codeHash`, `sub`,
-//! `appClientId`, `createdAt`, `createdBy`, `expiresAt`.
+//! `appClientId`, `createdAt`, `createdBy`, `expiresAt`. Verification-code sends are counted per
+//! window in items of their own, `code-sends#userPoolId#userID#window` (a pool's under `*`):
+//! `sends`, `expiresAt`.
 
 use std::{collections::HashMap, time::Duration, time::SystemTime};
 
@@ -22,7 +24,7 @@ use crate::{
     domain::directory::Contact,
     domain::lock::{
         AccountState, Budget, CodePurpose, FlowKind, FlowRecord, Lock, LockSource, LockStore,
-        Locked, OneTimeCode, Reservation, account_key,
+        Locked, OneTimeCode, Reservation, SendScope, account_key,
     },
     domain::store::StoreError,
     domain::tenant::LockoutPolicy,
@@ -594,6 +596,38 @@ impl LockStore for DynamoLocks {
             Ok(_) => Ok(()),
             // a later note holds already
             Err(e) if is_condition_failure(&e) => Ok(()),
+            Err(e) => Err(classify(e)),
+        }
+    }
+
+    async fn spend_send(
+        &self,
+        scope: &SendScope,
+        limit: u32,
+        window: Duration,
+        now: SystemTime,
+    ) -> Result<Option<Duration>, StoreError> {
+        let (number, left) = SendScope::window_of(now, window);
+        // one conditional ADD: of concurrent sends, no more than `limit` pass; the count
+        // outlives its window by a day (housekeeping)
+        let spent = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(scope.key(number)))
+            .update_expression("ADD sends :one SET expiresAt = :expires")
+            .condition_expression("attribute_not_exists(sends) OR sends < :limit")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":limit", n(limit))
+            .expression_attribute_values(
+                ":expires",
+                n(epoch_seconds(now) + left.as_secs() + HOUSEKEEPING.as_secs()),
+            )
+            .send()
+            .await;
+        match spent {
+            Ok(_) => Ok(None),
+            Err(e) if is_condition_failure(&e) => Ok(Some(left)),
             Err(e) => Err(classify(e)),
         }
     }

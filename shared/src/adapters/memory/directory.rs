@@ -515,6 +515,18 @@ impl Directory for InMemoryDirectory {
         Ok(false)
     }
 
+    /// The local pools' relying party, as the test command configures them (a configuration
+    /// read, cached by the Cognito adapter: not counted as a call).
+    async fn passkey_relying_party(
+        &self,
+        _: &Tenant,
+    ) -> Result<Option<crate::domain::directory::RelyingParty>, DirectoryError> {
+        Ok(Some(crate::domain::directory::RelyingParty {
+            id: "localhost".into(),
+            user_verification: "required".into(),
+        }))
+    }
+
     async fn mfa_mode(&self, _: &Tenant) -> Result<MfaMode, DirectoryError> {
         Ok(if self.mfa_required.load(Ordering::SeqCst) {
             MfaMode::On
@@ -651,10 +663,12 @@ impl Directory for InMemoryDirectory {
             .ok_or(DirectoryError::UserNotFound)
     }
 
+    /// Cognito's one-filter syntax as the API writes it (`name = "value"`, `name ^= "value"`;
+    /// `username`, `status` or an attribute), as `ListUsers` applies it.
     async fn list_users(
         &self,
         _: &Tenant,
-        _: Option<&str>,
+        filter: Option<&str>,
         limit: i32,
         _: Option<&str>,
     ) -> Result<UserPage, DirectoryError> {
@@ -663,7 +677,43 @@ impl Directory for InMemoryDirectory {
             .users
             .lock()
             .map_err(|_| DirectoryError::Internal("poisoned".into()))?;
-        let mut names: Vec<&String> = users.keys().collect();
+        let wanted = match filter {
+            None => None,
+            Some(f) => {
+                let (name, rest) = f.split_once(' ').ok_or(DirectoryError::InvalidParameter)?;
+                let (op, value) = rest
+                    .split_once(' ')
+                    .ok_or(DirectoryError::InvalidParameter)?;
+                let value = value
+                    .strip_prefix('"')
+                    .and_then(|v| v.strip_suffix('"'))
+                    .ok_or(DirectoryError::InvalidParameter)?
+                    .replace("\\\"", "\"");
+                Some((name.to_string(), op == "^=", value))
+            }
+        };
+        let admits = |n: &String, u: &MemUser| {
+            let Some((name, prefix, value)) = &wanted else {
+                return true;
+            };
+            let held = match name.as_str() {
+                "username" => Some(n.as_str()),
+                "status" | "cognito:user_status" => Some(u.status),
+                other => u.attributes.get(other).map(String::as_str),
+            };
+            held.is_some_and(|h| {
+                if *prefix {
+                    h.starts_with(value.as_str())
+                } else {
+                    h == value
+                }
+            })
+        };
+        let mut names: Vec<&String> = users
+            .iter()
+            .filter(|(n, u)| admits(n, u))
+            .map(|(n, _)| n)
+            .collect();
         names.sort();
         Ok(UserPage {
             users: names

@@ -13,7 +13,7 @@ use crate::{
     domain::directory::Contact,
     domain::lock::{
         AccountState, Budget, CodePurpose, FlowKind, FlowRecord, Lock, LockSource, LockStore,
-        Locked, OneTimeCode, Reservation, STALE_RESERVATION,
+        Locked, OneTimeCode, Reservation, STALE_RESERVATION, SendScope,
     },
     domain::store::StoreError,
     domain::tenant::LockoutPolicy,
@@ -49,6 +49,8 @@ impl MemAccount {
 #[derive(Default)]
 pub struct InMemoryLocks {
     accounts: Mutex<HashMap<String, MemAccount>>,
+    /// Verification-code sends by `SendScope::key`.
+    sends: Mutex<HashMap<String, u32>>,
     flows: Mutex<HashMap<(FlowKind, String), FlowRecord>>,
     pub calls: AtomicUsize,
     pub unavailable: std::sync::atomic::AtomicBool,
@@ -289,6 +291,30 @@ impl LockStore for InMemoryLocks {
         self.with(user, |a| {
             a.sessions_ended_at = Some(a.sessions_ended_at.map_or(at, |t| t.max(at)));
         })
+    }
+
+    async fn spend_send(
+        &self,
+        scope: &SendScope,
+        limit: u32,
+        window: std::time::Duration,
+        now: SystemTime,
+    ) -> Result<Option<std::time::Duration>, StoreError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        if self.unavailable.load(Ordering::SeqCst) {
+            return Err(StoreError::unavailable("the in-memory store is down"));
+        }
+        let (number, left) = SendScope::window_of(now, window);
+        let mut sends = self
+            .sends
+            .lock()
+            .map_err(|_| StoreError::internal("poisoned"))?;
+        let spent = sends.entry(scope.key(number)).or_default();
+        if *spent >= limit {
+            return Ok(Some(left));
+        }
+        *spent += 1;
+        Ok(None)
     }
 
     async fn unlock(&self, _: &str, user: &UserId) -> Result<(), StoreError> {
