@@ -307,6 +307,24 @@ impl Stack {
                     .from("Example <no-reply@example.com>")
                     .build(),
             )
+            // as the templates with SMS: email and phone verified by a code, and a new address
+            // held until its code is verified (the old one stays in use meanwhile)
+            .auto_verified_attributes(
+                aws_sdk_cognitoidentityprovider::types::VerifiedAttributeType::Email,
+            )
+            .auto_verified_attributes(
+                aws_sdk_cognitoidentityprovider::types::VerifiedAttributeType::PhoneNumber,
+            )
+            .user_attribute_update_settings(
+                aws_sdk_cognitoidentityprovider::types::UserAttributeUpdateSettingsType::builder()
+                    .attributes_require_verification_before_update(
+                        aws_sdk_cognitoidentityprovider::types::VerifiedAttributeType::Email,
+                    )
+                    .attributes_require_verification_before_update(
+                        aws_sdk_cognitoidentityprovider::types::VerifiedAttributeType::PhoneNumber,
+                    )
+                    .build(),
+            )
             // and SMS through SNS (a template's SmsCodes=on), so codes by SMS may be turned on
             .sms_configuration(
                 aws_sdk_cognitoidentityprovider::types::SmsConfigurationType::builder()
@@ -498,28 +516,10 @@ impl Stack {
     }
 
     /// A fresh tenant whose pool holds a new email address until it is verified
-    /// (`AttributesRequireVerificationBeforeUpdate`, as the templates set it).
+    /// (`AttributesRequireVerificationBeforeUpdate`, as the templates set it): every local pool
+    /// does now; the name says what a test relies on.
     pub async fn fresh_tenant_holding_new_emails(&self) -> TenantFixture {
-        let t = self.fresh_tenant().await;
-        self.cognito
-            .update_user_pool()
-            .user_pool_id(&t.user_pool_id)
-            .auto_verified_attributes(
-                aws_sdk_cognitoidentityprovider::types::VerifiedAttributeType::Email,
-            )
-            .user_attribute_update_settings(
-                aws_sdk_cognitoidentityprovider::types::UserAttributeUpdateSettingsType::builder()
-                    .attributes_require_verification_before_update(
-                        aws_sdk_cognitoidentityprovider::types::VerifiedAttributeType::Email,
-                    )
-                    .build(),
-            )
-            // UpdateUserPool sets what it is not given to its default, triggers included
-            .set_lambda_config(local_triggers())
-            .send()
-            .await
-            .expect("update user pool");
-        t
+        self.fresh_tenant().await
     }
 
     /// A tenant with unique headers, for one test.
@@ -875,6 +875,16 @@ pub struct SdkProbe {
     contact_codes: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
     calls: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>,
     spans: std::sync::Arc<std::sync::Mutex<Vec<Span>>>,
+    writes: std::sync::Arc<std::sync::Mutex<Vec<Write>>>,
+}
+
+/// One DynamoDB write (`PutItem`, `UpdateItem`, `DeleteItem`): its table and item key (`pk`),
+/// as the request named them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Write {
+    pub operation: String,
+    pub table: String,
+    pub key: String,
 }
 
 /// One SDK operation, from the start of its execution to its end (retries included).
@@ -932,6 +942,14 @@ impl SdkProbe {
             .unwrap_or_default()
     }
 
+    /// Every DynamoDB write so far; then starts afresh.
+    pub fn take_writes(&self) -> Vec<Write> {
+        self.writes
+            .lock()
+            .map(|mut w| std::mem::take(&mut *w))
+            .unwrap_or_default()
+    }
+
     /// Every call so far, as `operation` → count; then starts counting afresh.
     pub fn take(&self) -> std::collections::BTreeMap<String, usize> {
         self.calls
@@ -981,14 +999,35 @@ impl aws_smithy_runtime_api::client::interceptors::Intercept for SdkProbe {
 
     fn read_before_transmit(
         &self,
-        _: &aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef<'_>,
+        context: &aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef<'_>,
         _: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
         cfg: &mut aws_smithy_types::config_bag::ConfigBag,
     ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
-        if let Some(meta) = cfg.load::<aws_smithy_runtime_api::client::orchestrator::Metadata>()
-            && let Ok(mut calls) = self.calls.lock()
-        {
+        let Some(meta) = cfg.load::<aws_smithy_runtime_api::client::orchestrator::Metadata>()
+        else {
+            return Ok(());
+        };
+        if let Ok(mut calls) = self.calls.lock() {
             *calls.entry(meta.name().to_string()).or_default() += 1;
+        }
+        if ["PutItem", "UpdateItem", "DeleteItem"].contains(&meta.name()) {
+            let body: Value = context
+                .request()
+                .body()
+                .bytes()
+                .and_then(|b| serde_json::from_slice(b).ok())
+                .unwrap_or_default();
+            let key = body["Key"]["pk"]["S"]
+                .as_str()
+                .or_else(|| body["Item"]["pk"]["S"].as_str())
+                .unwrap_or_default();
+            if let Ok(mut writes) = self.writes.lock() {
+                writes.push(Write {
+                    operation: meta.name().to_string(),
+                    table: body["TableName"].as_str().unwrap_or_default().to_string(),
+                    key: key.to_string(),
+                });
+            }
         }
         Ok(())
     }

@@ -11,7 +11,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use account_api_tests::{
     catalogue::ROUTES,
-    stack::{Answer, Stack, api_request, dispatch, random_password, trigger_event},
+    stack::{
+        Answer, SdkProbe, Stack, Write, api_request, dispatch, random_password, trigger_event,
+    },
 };
 use aws_sdk_cognitoidentityprovider::types::AliasAttributeType;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -61,6 +63,86 @@ fn action(operation: &str) -> String {
     } else {
         format!("cognito-idp:{operation}")
     }
+}
+
+/// One statement of a function's policy: its actions, the resources it names (a table's
+/// logical id for `!GetAtt <Table>.Arn`), and its `dynamodb:LeadingKeys` patterns, if any.
+#[derive(Debug)]
+struct Statement {
+    actions: BTreeSet<String>,
+    resources: Vec<String>,
+    leading_keys: Option<Vec<String>>,
+}
+
+/// IAM's `StringLike`: `*` any run of characters, `?` one.
+fn string_like(pattern: &str, value: &str) -> bool {
+    let (p, v): (Vec<char>, Vec<char>) = (pattern.chars().collect(), value.chars().collect());
+    // matches[i][j]: p[..i] matches v[..j]
+    let mut matches = vec![vec![false; v.len() + 1]; p.len() + 1];
+    matches[0][0] = true;
+    for i in 1..=p.len() {
+        if p[i - 1] == '*' {
+            matches[i][0] = matches[i - 1][0];
+        }
+        for j in 1..=v.len() {
+            matches[i][j] = match p[i - 1] {
+                '*' => matches[i - 1][j] || matches[i][j - 1],
+                '?' => matches[i - 1][j - 1],
+                c => c == v[j - 1] && matches[i - 1][j - 1],
+            };
+        }
+    }
+    matches[p.len()][v.len()]
+}
+
+/// Each function's policy statements, by function (`auth`, …).
+fn statements() -> BTreeMap<String, Vec<Statement>> {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../infra/template.yaml"
+    ))
+    .unwrap();
+    let template: serde_yaml_ng::Value = serde_yaml_ng::from_str(&text).unwrap();
+    let strings = |v: &serde_yaml_ng::Value| -> Vec<String> {
+        let one = |v: &serde_yaml_ng::Value| match v {
+            serde_yaml_ng::Value::String(s) => s.clone(),
+            serde_yaml_ng::Value::Tagged(t) => t
+                .value
+                .as_str()
+                .unwrap_or_default()
+                .trim_end_matches(".Arn")
+                .to_string(),
+            other => format!("{other:?}"),
+        };
+        match v {
+            serde_yaml_ng::Value::Sequence(list) => list.iter().map(one).collect(),
+            other => vec![one(other)],
+        }
+    };
+    let mut out = BTreeMap::new();
+    for (_, resource) in template["Resources"].as_mapping().unwrap() {
+        if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        let binary = resource["Metadata"]["BuildProperties"]["Binary"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let mut found = vec![];
+        for policy in resource["Properties"]["Policies"].as_sequence().unwrap() {
+            for statement in policy["Statement"].as_sequence().unwrap() {
+                let keys =
+                    &statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"];
+                found.push(Statement {
+                    actions: strings(&statement["Action"]).into_iter().collect(),
+                    resources: strings(&statement["Resource"]),
+                    leading_keys: (!keys.is_null()).then(|| strings(keys)),
+                });
+            }
+        }
+        out.insert(binary, found);
+    }
+    out
 }
 
 /// The actions each function's policy statements allow, by function (`auth`, …).
@@ -115,14 +197,22 @@ async fn every_call_a_function_makes_is_allowed_by_its_policy() {
     let password = random_password();
     stack.create_user(&t, "iam-user", &password).await;
     probe.take();
+    probe.take_writes();
 
     let mut called: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    let mut record = |function: &str, ops: BTreeMap<String, usize>| {
+    let mut wrote: BTreeMap<String, Vec<Write>> = BTreeMap::new();
+    let mut record = |function: &str, probe: &SdkProbe| {
         called.entry(function.to_string()).or_default().extend(
-            ops.into_keys()
+            probe
+                .take()
+                .into_keys()
                 .filter(|op| !COGNITO_WITHOUT_IAM.contains(&op.as_str()))
                 .map(|op| action(&op)),
         );
+        wrote
+            .entry(function.to_string())
+            .or_default()
+            .extend(probe.take_writes());
     };
 
     // every route of the catalogue, as an admin, on a user that exists; each function on an
@@ -147,7 +237,7 @@ async fn every_call_a_function_makes_is_allowed_by_its_policy() {
             let a = Answer::from(dispatch(&app, function, req).await);
             assert!(a.status < 500, "{method} {path}: {}", a.body);
         }
-        record(function, probe.take());
+        record(function, &probe);
     }
     let (app, probe) = stack.probed_app().await;
     // the calls the catalogue's bodies do not reach: a sign-in by alias, a refresh, wrong
@@ -180,7 +270,7 @@ async fn every_call_a_function_makes_is_allowed_by_its_policy() {
     for _ in 0..3 {
         dispatch(&app, "auth", sign_in("iam-other", "Wrong-Passw0rd-z")).await;
     }
-    record("auth", probe.take());
+    record("auth", &probe);
     // a registration code mailed (the catalogue's asks for it back): iam-other's email verified
     stack
         .cognito
@@ -222,7 +312,21 @@ async fn every_call_a_function_makes_is_allowed_by_its_policy() {
         let a = Answer::from(dispatch(&app, "users", req).await);
         assert!(a.status < 500, "{method} {path}: {}", a.body);
     }
-    record("users", probe.take());
+    // the admin's own account, as a user: the API's session as the user (a user-access code)
+    // and a code sent (the send budgets)
+    for (method, path, body) in [
+        ("GET", format!("/users/{admin}/passkeys"), Value::Null),
+        (
+            "PUT",
+            format!("/users/{admin}/email"),
+            json!({"email": "iam-admin.new@example.org"}),
+        ),
+    ] {
+        let req = api_request(&t, method, &path, &body, Some(&token));
+        let a = Answer::from(dispatch(&app, "users", req).await);
+        assert_eq!(a.status, 200, "{method} {path}: {}", a.body);
+    }
+    record("users", &probe);
     // an identity provider's sign-in whose identity is nobody's yet (the user Cognito made of
     // it removed), then an admin's link and unlink of that identity
     {
@@ -257,7 +361,7 @@ async fn every_call_a_function_makes_is_allowed_by_its_policy() {
         let retrieved = Answer::from(dispatch(&app, "auth", retrieve).await);
         assert_eq!(retrieved.status, 200, "{}", retrieved.body);
         let link_token = retrieved.data()["linkToken"].as_str().unwrap().to_string();
-        record("auth", probe.take());
+        record("auth", &probe);
         // the admin links the identity to their own account (the users the sweep used are
         // gone), with the retrieve's link token, and unlinks it
         let link = json!({"idpName": stack::LOCAL_IDP, "idpUserID": person.sub,
@@ -287,13 +391,13 @@ async fn every_call_a_function_makes_is_allowed_by_its_policy() {
             "{}",
             a.body
         );
-        record("users", probe.take());
+        record("users", &probe);
     }
     // the trigger
     pre_authentication::handle(&app.locks, trigger_event(&t, "iam-user"))
         .await
         .unwrap();
-    record("pre-authentication", probe.take());
+    record("pre-authentication", &probe);
     // the custom sign-in's verify trigger, the one of the three that reads
     let verify = serde_json::json!({
         "version": "1", "triggerSource": "VerifyAuthChallengeResponse_Authentication",
@@ -310,7 +414,105 @@ async fn every_call_a_function_makes_is_allowed_by_its_policy() {
     )
     .await
     .unwrap();
-    record("custom-auth", probe.take());
+    record("custom-auth", &probe);
+
+    // every write to the account-state table is one a statement of the function's policy
+    // allows by its key (`dynamodb:LeadingKeys`), and every statement that allows writes there
+    // names the keys it allows
+    let statements = statements();
+    let state_table = &stack.config.account_state_table;
+    let mut refused = vec![];
+    for (function, writes) in &wrote {
+        let policy = &statements[function];
+        for w in writes.iter().filter(|w| &w.table == state_table) {
+            let action = format!("dynamodb:{}", w.operation);
+            let allows = policy.iter().filter(|st| {
+                st.actions.contains(&action)
+                    && st.resources.iter().any(|r| r == "AccountStateTable")
+            });
+            let mut any = false;
+            for st in allows {
+                let Some(keys) = &st.leading_keys else {
+                    refused.push(format!("{function}: {action} on any key"));
+                    continue;
+                };
+                any |= keys.iter().any(|k| string_like(k, &w.key));
+            }
+            if !any {
+                refused.push(format!("{function}: {action} of {}", w.key));
+            }
+        }
+    }
+    refused.sort();
+    refused.dedup();
+    assert!(
+        refused.is_empty(),
+        "writes the policies' key conditions do not allow: {refused:?}"
+    );
+    // and no other: every key a policy lets a function write is one it wrote in the sweep,
+    // but for the few paths the sweep does not take, each shown by the test named
+    let elsewhere: &[(&str, &str, &str, &str)] = &[
+        (
+            "auth",
+            "PutItem",
+            "passkey-sign-in#*",
+            "passkeys.rs: a real passkey start",
+        ),
+        (
+            "auth",
+            "DeleteItem",
+            "passkey-sign-in#*",
+            "passkeys.rs: its answer",
+        ),
+        (
+            "auth",
+            "PutItem",
+            "passkey-registration#*",
+            "passkeys.rs: a code put back",
+        ),
+        (
+            "auth",
+            "DeleteItem",
+            "passkey-registration#*",
+            "passkeys.rs: a code spent",
+        ),
+        (
+            "users",
+            "PutItem",
+            "idp-link#*",
+            "idp.rs: a link proof put back after a refusal",
+        ),
+    ];
+    let mut unused = vec![];
+    for (function, policy) in &statements {
+        for st in policy {
+            let Some(keys) = &st.leading_keys else {
+                continue;
+            };
+            for action in &st.actions {
+                let operation = action.trim_start_matches("dynamodb:");
+                for key in keys {
+                    let used = wrote.get(function).is_some_and(|ws| {
+                        ws.iter().any(|w| {
+                            &w.table == state_table
+                                && w.operation == operation
+                                && string_like(key, &w.key)
+                        })
+                    });
+                    let shown = elsewhere
+                        .iter()
+                        .any(|e| (e.0, e.1, e.2) == (function.as_str(), operation, key.as_str()));
+                    if !used && !shown {
+                        unused.push(format!("{function}: {action} on {key}"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        unused.is_empty(),
+        "keys a policy allows that the function never writes: {unused:?}"
+    );
 
     let allowed = allowed();
     let mut missing = vec![];
@@ -357,5 +559,22 @@ async fn every_call_a_function_makes_is_allowed_by_its_policy() {
             called[function].contains(action),
             "{function} never called {action}: {called:?}"
         );
+    }
+}
+
+#[test]
+fn string_like_is_iams() {
+    for (pattern, value, matches) in [
+        ("??-*_*#*", "us-east-1_AbC#jane", true),
+        ("??-*_*#*", "eu-west-2_x#a", true),
+        ("??-*_*#*", "user-access#us-east-1_AbC#jane", false),
+        ("??-*_*#*", "code-sends#us-east-1_AbC#*#493", false),
+        ("??-*_*#*", "passkey-sign-in#0f3a", false),
+        ("code-sends#*", "code-sends#us-east-1_AbC#jane#493", true),
+        ("code-sends#*", "user-access#us-east-1_AbC#jane", false),
+        ("a*b", "ab", true),
+        ("a?b", "ab", false),
+    ] {
+        assert_eq!(string_like(pattern, value), matches, "{pattern} {value}");
     }
 }
