@@ -24,10 +24,11 @@ pub const OUTCOME_LIFETIME: std::time::Duration = std::time::Duration::from_secs
 /// How long a retrieved identity that is no user's yet may be linked by the intent's holder.
 pub const LINK_LIFETIME: std::time::Duration = std::time::Duration::from_secs(10 * 60);
 
-/// The scopes an intent asks the pool for: the ID token with the person's email and name,
-/// and `aws.cognito.signin.user.admin`, without which Cognito's `GetUser` (every bearer
-/// route's check of a token) refuses the access token. The app client must allow all four.
-pub const SCOPES: &str = "openid email profile aws.cognito.signin.user.admin";
+/// The scopes an intent asks the pool for: the ID token with the person's email and name.
+/// Never `aws.cognito.signin.user.admin`: no token the API hands out may call Cognito's
+/// self-service operations (the pool's pre token generation trigger takes it out of any that
+/// has it), and the API's bearer check does not need it. The app client must allow all three.
+pub const SCOPES: &str = "openid email profile";
 
 /// A tenant's federation settings (registry fields `authDomain`, `idpCallbackUrl`,
 /// `identityProviders`, `idpRedirectUrls`).
@@ -69,7 +70,6 @@ impl Federation {
             ("client_id", app_client_id),
             ("redirect_uri", &self.callback_url),
             ("identity_provider", idp_name),
-            // the last: what the API's bearer routes need of a token (Cognito's GetUser)
             ("scope", SCOPES),
             ("state", state),
             ("code_challenge", challenge),
