@@ -9,6 +9,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 pub mod catalogue;
+pub mod factors;
 pub mod idp;
 pub mod loopback;
 pub mod measure;

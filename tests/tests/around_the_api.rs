@@ -13,12 +13,10 @@
 //! - A locked user's own sign-in is refused by the Pre Authentication trigger even while an
 //!   admin-access code of the API's lives.
 
-use account_api_tests::stack::{
-    Stack, TenantFixture, call, public, random_password, sign_in, trail,
-};
+use account_api_tests::factors::{methods, totp_code};
+use account_api_tests::stack::{Stack, call, public, random_password, sign_in, trail};
 use aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata;
 use serde_json::{Value, json};
-use shared::AwsApp;
 
 const SELF_SERVICE_SCOPE: &str = "aws.cognito.signin.user.admin";
 
@@ -182,23 +180,6 @@ async fn every_self_service_call_is_refused(stack: &Stack, token: &str) {
         "DeleteUser",
         c.delete_user().access_token(token).send().await,
     );
-}
-
-fn totp_code(secret: &str) -> String {
-    let secret = totp_rs::Secret::try_from_base32(secret).expect("a base32 secret");
-    totp_rs::Builder::new()
-        .with_secret(secret)
-        .build()
-        .expect("a TOTP")
-        .generate_current()
-        .to_string()
-}
-
-async fn methods(app: &AwsApp, t: &TenantFixture, user: &str, token: &str) -> Value {
-    let path = format!("/users/{user}/authentication-methods");
-    let a = call::<users::Group>(app, t, "GET", &path, Value::Null, token).await;
-    assert_eq!(a.status, 200, "{}", a.body);
-    a.data().clone()
 }
 
 #[tokio::test]

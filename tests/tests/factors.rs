@@ -7,23 +7,13 @@
 //! budget; recovery does not bypass the factor; the last factor of a tenant that requires one
 //! stays.
 
+use account_api_tests::factors::{methods, totp_code};
 use account_api_tests::stack::{
     Stack, TenantFixture, call, public, random_password, sign_in, trail,
 };
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::{Value, json};
 use shared::{AwsApp, testing::Answer};
-
-/// A code as an authenticator app holding `secret` shows it now.
-fn code_of(secret: &str) -> String {
-    let secret = totp_rs::Secret::try_from_base32(secret).expect("a base32 secret");
-    totp_rs::Builder::new()
-        .with_secret(secret)
-        .build()
-        .expect("a TOTP")
-        .generate_current()
-        .to_string()
-}
 
 /// A code that is not `right`.
 fn wrong(right: &str) -> &'static str {
@@ -56,20 +46,13 @@ fn qr_text(data_uri: &str) -> String {
     grids[0].decode().expect("a readable QR code").1
 }
 
-async fn methods(app: &AwsApp, t: &TenantFixture, user: &str, token: &str) -> Value {
-    let path = format!("/users/{user}/authentication-methods");
-    let a = call::<users::Group>(app, t, "GET", &path, Value::Null, token).await;
-    assert_eq!(a.status, 200, "{}", a.body);
-    a.data().clone()
-}
-
 /// Enrols an authenticator app for `user` through the API; returns its secret.
 async fn enrol_totp(app: &AwsApp, t: &TenantFixture, user: &str, token: &str) -> String {
     let path = format!("/users/{user}/totp");
     let started = call::<users::Group>(app, t, "POST", &path, Value::Null, token).await;
     assert_eq!(started.status, 200, "{}", started.body);
     let secret = started.data()["secret"].as_str().unwrap().to_string();
-    let code = code_of(&secret);
+    let code = totp_code(&secret);
     let verify = format!("/users/{user}/totp/verify");
     let body = json!({"code": code, "friendlyName": "phone"});
     let verified = call::<users::Group>(app, t, "POST", &verify, body, token).await;
@@ -172,7 +155,7 @@ async fn an_authenticator_enrolled_through_the_api_is_asked_for_at_sign_in() {
         Vec::<String>::new()
     );
 
-    let right = code_of(&secret);
+    let right = totp_code(&secret);
     let verify = |code: &str| json!({"code": code, "friendlyName": "phone"});
     let bad = call::<users::Group>(
         &app,
@@ -239,7 +222,7 @@ async fn an_authenticator_enrolled_through_the_api_is_asked_for_at_sign_in() {
     assert_eq!(first.data()["challengeName"], "SOFTWARE_TOKEN_MFA");
     assert_eq!(first.data()["authenticationResult"], Value::Null);
     let challenge = first.data().clone();
-    let right = code_of(&secret);
+    let right = totp_code(&secret);
     let refused = answer(&app, &t, "tess", &challenge, wrong(&right)).await;
     assert_eq!(
         (refused.status, refused.slug()),
@@ -281,7 +264,7 @@ async fn wrong_codes_lock_the_account_by_their_own_budget() {
     let secret = enrol_totp(&app, &t, "gus", &own).await;
 
     let challenge = sign_in(&app, &t, "gus", &password).await.data().clone();
-    let right = code_of(&secret);
+    let right = totp_code(&secret);
     // guesses with gus's session under another name are refused before any code is checked,
     // and spend neither name's budget
     let (mallory, _) = stack.admin_token(&t, &app).await;
@@ -304,7 +287,7 @@ async fn wrong_codes_lock_the_account_by_their_own_budget() {
         );
     }
     // the right code is refused now, and so is the password
-    let late = answer(&app, &t, "gus", &challenge, &code_of(&secret)).await;
+    let late = answer(&app, &t, "gus", &challenge, &totp_code(&secret)).await;
     assert_eq!(
         (late.status, late.slug()),
         (403, "account-locked"),
@@ -367,7 +350,7 @@ async fn recovery_does_not_bypass_the_second_factor() {
     assert_eq!(after.status, 200, "{}", after.body);
     assert_eq!(after.data()["challengeName"], "SOFTWARE_TOKEN_MFA");
     assert_eq!(after.data()["authenticationResult"], Value::Null);
-    let done = answer(&app, &t, "rae", after.data(), &code_of(&secret)).await;
+    let done = answer(&app, &t, "rae", after.data(), &totp_code(&secret)).await;
     assert_eq!(done.status, 200, "{}", done.body);
     assert_eq!(
         mfa_settings(&stack, &t, "rae").await.0,

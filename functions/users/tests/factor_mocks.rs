@@ -454,65 +454,11 @@ async fn passkeys_are_registered_listed_and_deleted_through_the_apis_session_as_
 /// with the app client's secret. Nothing of the session reaches the admin.
 #[tokio::test]
 async fn an_admin_reaches_a_users_passkeys_through_a_session_of_the_users_own() {
-    use aws_sdk_cognitoidentityprovider::operation::{
-        delete_web_authn_credential::DeleteWebAuthnCredentialOutput,
-        describe_user_pool_client::DescribeUserPoolClientOutput, initiate_auth::InitiateAuthOutput,
-        respond_to_auth_challenge::RespondToAuthChallengeOutput, revoke_token::RevokeTokenOutput,
-    };
-    use aws_sdk_cognitoidentityprovider::types::{
-        AuthFlowType, AuthenticationResultType, ChallengeNameType, UserPoolClientType,
-    };
-    let hash = shared::adapters::cognito::secret_hash("s3cr3t", "demo-user", "test-client");
-    let (h1, h2) = (hash.clone(), hash.clone());
-    let describe = mock!(Client::describe_user_pool_client).then_output(|| {
-        DescribeUserPoolClientOutput::builder()
-            .user_pool_client(
-                UserPoolClientType::builder()
-                    .client_id("test-client")
-                    .client_secret("s3cr3t")
-                    .build(),
-            )
-            .build()
-    });
+    use aws_sdk_cognitoidentityprovider::operation::delete_web_authn_credential::DeleteWebAuthnCredentialOutput;
+    // the session's requests as every API session makes them (shared::testing::cognito_mocks:
+    // the answer `admin-access:<code>` in the challenge and in ClientMetadata)
+    let session = shared::testing::cognito_mocks::session_as("demo-user", "admin-access");
     let user = the_user(&[], None);
-    let initiate = mock!(Client::initiate_auth)
-        .match_requests(move |r| {
-            let p = r.auth_parameters().unwrap();
-            r.auth_flow() == Some(&AuthFlowType::CustomAuth)
-                && r.client_id() == Some("test-client")
-                && p.get("USERNAME").map(String::as_str) == Some("demo-user")
-                && p.get("SECRET_HASH") == Some(&h1)
-        })
-        .then_output(|| {
-            InitiateAuthOutput::builder()
-                .challenge_name(ChallengeNameType::CustomChallenge)
-                .session("custom-session")
-                .build()
-        });
-    let respond = mock!(Client::respond_to_auth_challenge)
-        .match_requests(move |r| {
-            let c = r.challenge_responses().unwrap();
-            let answer = c.get("ANSWER").map(String::as_str).unwrap_or_default();
-            r.challenge_name() == Some(&ChallengeNameType::CustomChallenge)
-                && r.session() == Some("custom-session")
-                && answer
-                    .strip_prefix("admin-access:")
-                    .is_some_and(|code| code.len() == 43)
-                && c.get("USERNAME").map(String::as_str) == Some("demo-user")
-                && c.get("SECRET_HASH") == Some(&h2)
-        })
-        .then_output(|| {
-            RespondToAuthChallengeOutput::builder()
-                .authentication_result(
-                    AuthenticationResultType::builder()
-                        .access_token("user-session")
-                        .refresh_token("user-refresh")
-                        .expires_in(3600)
-                        .token_type("Bearer")
-                        .build(),
-                )
-                .build()
-        });
     let list = mock!(Client::list_web_authn_credentials)
         .match_requests(|r| r.access_token() == Some("user-session"))
         .then_output(one_passkey_listed);
@@ -521,17 +467,10 @@ async fn an_admin_reaches_a_users_passkeys_through_a_session_of_the_users_own() 
             r.access_token() == Some("user-session") && r.credential_id() == Some("AbC-_1")
         })
         .then_output(|| DeleteWebAuthnCredentialOutput::builder().build());
-    let revoke = mock!(Client::revoke_token)
-        .match_requests(|r| {
-            r.token() == Some("user-refresh")
-                && r.client_id() == Some("test-client")
-                && r.client_secret() == Some("s3cr3t")
-        })
-        .then_output(|| RevokeTokenOutput::builder().build());
     let pool = pool(UserPoolMfaType::Optional);
-    let app = app_with(&[
-        &describe, &user, &initiate, &respond, &list, &delete, &revoke, &pool,
-    ]);
+    let mut rules = vec![&user, &list, &delete, &pool];
+    rules.extend(session.rules());
+    let app = app_with(&rules);
     let admin = access_token("admin", &["admins"], 600);
     let as_admin = |method: &str, path: &str| {
         let req = testing::api_request(
@@ -563,9 +502,9 @@ async fn an_admin_reaches_a_users_passkeys_through_a_session_of_the_users_own() 
     );
     assert_eq!(
         (
-            initiate.num_calls(),
-            respond.num_calls(),
-            revoke.num_calls()
+            session.initiate.num_calls(),
+            session.respond.num_calls(),
+            session.revoke.num_calls()
         ),
         (2, 2, 2),
         "a session per call, each revoked"
