@@ -224,7 +224,10 @@ impl<P: Ports> App<P> {
             ApiError::InvalidCredentials | ApiError::AccountDisabled => ENDED,
             other => other,
         })? {
-            Some(found) if found.enabled => {}
+            // the same account, not one made again under the name since (whose state the
+            // deletion of the first one took with it): Cognito always names the `sub`
+            Some(found) if found.enabled && found.sub.as_ref().is_none_or(|s| *s == caller.sub) => {
+            }
             _ => return Err(ENDED),
         }
         let state = state?;

@@ -116,6 +116,13 @@ impl<P: Ports> App<P> {
                 DirectoryError::NotAuthorized => ApiError::DependencyUnavailable(
                     "the user pool refused the API's own sign-in as the user".into(),
                 ),
+                // no parameter of the caller's: the pool or its app client does not take the
+                // custom sign-in (ALLOW_CUSTOM_AUTH, the custom-auth triggers)
+                DirectoryError::InvalidParameter => ApiError::Internal(
+                    "the user pool does not take the API's own sign-in: check the app client's \
+                     ALLOW_CUSTOM_AUTH and the pool's custom-auth triggers"
+                        .into(),
+                ),
                 other => DirectoryError::for_admin(other),
             })?
             .authentication_result

@@ -424,18 +424,20 @@ pub mod cognito_mocks {
     pub const SESSION_TOKEN: &str = "user-session";
     pub const SESSION_REFRESH: &str = "user-refresh";
 
-    /// The bearer check's `AdminGetUser` of the caller, for any username: enabled and
-    /// confirmed (put it after the rules of users a test describes itself).
+    /// The bearer check's `AdminGetUser` of the caller, for any username: enabled, confirmed,
+    /// with the `sub` the fixtures' tokens name (`sub-<username>`; put it after the rules of
+    /// users a test describes itself).
     pub fn caller_is_live() -> Rule {
-        mock!(Client::admin_get_user).then_output(|| {
+        mock!(Client::admin_get_user).then_compute_output(|r| {
+            let name = r.username().unwrap_or_default().to_string();
             AdminGetUserOutput::builder()
-                .username("caller")
+                .username(name.clone())
                 .enabled(true)
                 .user_status(UserStatusType::Confirmed)
                 .user_attributes(
                     AttributeType::builder()
                         .name("sub")
-                        .value("sub-caller")
+                        .value(format!("sub-{name}"))
                         .build()
                         .expect("an attribute"),
                 )

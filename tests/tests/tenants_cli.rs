@@ -75,11 +75,11 @@ async fn a_tenant_registered_by_the_command_is_served_and_one_removed_is_refused
         tenants(&args.iter().map(String::as_str).collect::<Vec<_>>()).await
     };
 
-    // the pool and app client serve the fixture's tenant already: a second record naming
-    // them would mix the two tenants' tokens, locks and audit trails, and is refused
+    // the pool serves the fixture's tenant already: a second record naming it would mix the
+    // two tenants' locks and audit trails (and here tokens too), and is refused
     let taken = run(add(vec![])).await;
     assert!(
-        matches!(&taken, Err(CliError::Invalid(why)) if why.contains("already serve tenant")),
+        matches!(&taken, Err(CliError::Invalid(why)) if why.contains("already serves tenant")),
         "{taken:?}"
     );
     assert!(record(&stack, &key).await.is_none(), "nothing written");
@@ -352,5 +352,73 @@ async fn a_stage_names_its_table_and_nothing_else_is_a_stage() {
     assert!(
         Cli::try_parse_from(["tenants", "list"]).is_err(),
         "a table or a stage is required"
+    );
+}
+
+/// A pool whose tokens would reach Cognito's self-service operations around the API (no pre
+/// token generation trigger of event version V2_0) is refused, and nothing is written.
+#[tokio::test]
+async fn a_pool_without_the_pre_token_generation_trigger_is_refused() {
+    assert!(
+        std::env::var_os("LAMBDA_ENDPOINT_URL").is_some(),
+        "the test command gives every pool its triggers (LAMBDA_ENDPOINT_URL); run it through infra/local/test.sh"
+    );
+    let stack = Stack::connect().await;
+    let pool = stack.fresh_tenant().await;
+    stack.remove_tenant_record(&pool).await;
+    let table = stack.config.tenants_table.clone();
+    let client_id = unique("cli");
+    let add = |client_id: &str| {
+        let args = [
+            "add",
+            "--table",
+            &table,
+            "--client-id",
+            client_id,
+            "--client-code",
+            "CLI",
+            "--database",
+            "main",
+            "--user-pool-id",
+            &pool.user_pool_id,
+            "--app-client-id",
+            &pool.app_client_id,
+            "--api-key-id",
+            "key-one",
+        ]
+        .map(String::from);
+        async move { tenants(&args.iter().map(String::as_str).collect::<Vec<_>>()).await }
+    };
+    // as the templates make it: registered
+    assert!(add(&client_id).await.is_ok());
+    stack
+        .dynamodb
+        .delete_item()
+        .table_name(&table)
+        .key(
+            "tenantKey",
+            AttributeValue::S(format!("{client_id}#CLI#main")),
+        )
+        .send()
+        .await
+        .unwrap();
+    // UpdateUserPool without a LambdaConfig takes the triggers away
+    stack
+        .cognito
+        .update_user_pool()
+        .user_pool_id(&pool.user_pool_id)
+        .mfa_configuration(aws_sdk_cognitoidentityprovider::types::UserPoolMfaType::Optional)
+        .send()
+        .await
+        .unwrap();
+    let refused = add(&client_id).await;
+    assert!(
+        matches!(&refused, Err(CliError::Invalid(why)) if why.contains("pre token generation")),
+        "{refused:?}"
+    );
+    assert!(
+        record(&stack, &format!("{client_id}#CLI#main"))
+            .await
+            .is_none()
     );
 }

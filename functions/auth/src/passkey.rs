@@ -11,8 +11,8 @@
 //!   (`GetUserPoolMfaConfig`), never Cognito's list of credentials (passkeys are discoverable);
 //! - `session` is the API's: 43 base64url characters (a one-time code's shape) under whose
 //!   SHA-256 Cognito's own session is kept for [`TIMEOUT_MS`] (`FlowKind::PasskeySignIn`), taken
-//!   once by the answer. A decoy's session is kept nowhere: its answer goes to Cognito as it
-//!   came, and is refused there, in a real answer's time.
+//!   once by the answer. A decoy's session is kept the same way (the same write: the same
+//!   time), behind it a random stand-in that Cognito refuses, in a real answer's time.
 
 use std::{
     collections::HashMap,
@@ -74,17 +74,48 @@ fn challenge(session: String, options: Value) -> AuthResult {
     }
 }
 
-/// A `WEB_AUTHN` challenge nobody can answer, the double of a real one of the pool.
-fn decoy(tenant: &Tenant, rp: &RelyingParty) -> Result<AuthResult, ApiError> {
+/// A `WEB_AUTHN` challenge nobody can answer, the double of a real one of the pool: its
+/// session is kept as a real one is (the same write, so the same time), behind it a random
+/// "Cognito session" that Cognito refuses.
+async fn decoy<P: Ports>(
+    app: &App<P>,
+    tenant: &Tenant,
+    user: &UserId,
+    rp: &RelyingParty,
+) -> Result<AuthResult, ApiError> {
     let len = challenge_lengths()
         .lock()
         .ok()
         .and_then(|l| l.get(&tenant.user_pool_id).copied())
         .unwrap_or(DEFAULT_CHALLENGE_LEN);
+    let handle = keep(app, user, OneTimeCode::random_text(DECOY_SESSION_LEN)?).await?;
     Ok(challenge(
-        OneTimeCode::new_code()?,
+        handle,
         options(OneTimeCode::random_text(len)?, rp),
     ))
+}
+
+/// A decoy's stand-in for Cognito's session (Cognito's are of about this length).
+const DECOY_SESSION_LEN: usize = 920;
+
+/// Keeps `session` (Cognito's) for `user` behind a new session of the API's: its handle.
+async fn keep<P: Ports>(app: &App<P>, user: &UserId, session: String) -> Result<String, ApiError> {
+    let handle = OneTimeCode::new_code()?;
+    let hash = OneTimeCode::hash_of(&handle);
+    let kept = Kept {
+        session,
+        user: user.as_str().to_string(),
+    };
+    let record = FlowRecord {
+        body: serde_json::to_string(&kept)
+            .map_err(|e| ApiError::Internal(format!("a passkey session not kept: {e}")))?,
+        secret_hash: hash.clone(),
+        expires_at: epoch_seconds(SystemTime::now() + Duration::from_millis(TIMEOUT_MS)),
+    };
+    app.locks
+        .put_flow(FlowKind::PasskeySignIn, &hash, &record)
+        .await?;
+    Ok(handle)
 }
 
 /// `POST /user-authentication` `{userID, method: "PASSKEY"}`: the lock first, then the
@@ -104,28 +135,31 @@ pub(crate) async fn start<P: Ports>(
         Err(e) => return (Err(e.into()), Checked::Neither),
     };
     let hidden = tenant.hide_account_state;
-    let as_decoy = |checked| match decoy(tenant, &rp) {
-        Ok(d) => (Ok(d), checked),
-        Err(e) => (Err(e), Checked::Neither),
+    let rp = &rp;
+    let as_decoy = |checked| async move {
+        match decoy(app, tenant, user, rp).await {
+            Ok(d) => (Ok(d), checked),
+            Err(e) => (Err(e), Checked::Neither),
+        }
     };
     if let Err(e) = ensure_unlocked(app, tenant, user, Guarded::Credential).await {
         return match e {
-            ApiError::AccountLocked if hidden => as_decoy(Checked::Locked),
+            ApiError::AccountLocked if hidden => as_decoy(Checked::Locked).await,
             other => lock_refusal(other),
         };
     }
     match app.directory.passkey_auth(tenant, user).await {
-        Ok(result) => match real(app, tenant, user, &rp, result).await {
+        Ok(result) => match real(app, tenant, user, rp, result).await {
             Ok(shaped) => (Ok(shaped), Checked::Neither),
             Err(e) => (Err(e), Checked::Neither),
         },
-        Err(DirectoryError::NotAuthorized) => as_decoy(Checked::Refused),
+        Err(DirectoryError::NotAuthorized) => as_decoy(Checked::Refused).await,
         // the account states a tenant hides: the same decoy
         Err(
             DirectoryError::UserDisabled
             | DirectoryError::UserNotConfirmed
             | DirectoryError::PasswordResetRequired,
-        ) if hidden => as_decoy(Checked::Refused),
+        ) if hidden => as_decoy(Checked::Refused).await,
         Err(e) => {
             let checked = if refused(&e) {
                 Checked::Refused
@@ -159,21 +193,7 @@ async fn real<P: Ports>(
     if let Ok(mut lengths) = challenge_lengths().lock() {
         lengths.insert(tenant.user_pool_id.clone(), cognito_challenge.len());
     }
-    let handle = OneTimeCode::new_code()?;
-    let hash = OneTimeCode::hash_of(&handle);
-    let kept = Kept {
-        session,
-        user: user.as_str().to_string(),
-    };
-    let record = FlowRecord {
-        body: serde_json::to_string(&kept)
-            .map_err(|e| ApiError::Internal(format!("a passkey session not kept: {e}")))?,
-        secret_hash: hash.clone(),
-        expires_at: epoch_seconds(SystemTime::now() + Duration::from_millis(TIMEOUT_MS)),
-    };
-    app.locks
-        .put_flow(FlowKind::PasskeySignIn, &hash, &record)
-        .await?;
+    let handle = keep(app, user, session).await?;
     Ok(challenge(handle, options(cognito_challenge, rp)))
 }
 

@@ -198,7 +198,11 @@ pub async fn pre_token<L: LockStore>(
 ) -> Result<Value, Refusal> {
     let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
     let pool = text(payload.get("userPoolId")).ok_or(Refusal::Malformed)?;
-    let claimed = text(payload.pointer(&format!("/request/clientMetadata/{API_SESSION}")));
+    // the API's session is a sign-in, never a refresh, a new password or the pool's domain
+    let sign_in =
+        text(payload.get("triggerSource")).as_deref() == Some("TokenGeneration_Authentication");
+    let claimed = text(payload.pointer(&format!("/request/clientMetadata/{API_SESSION}")))
+        .filter(|_| sign_in);
     let keep = match claimed {
         None => false,
         Some(answer) => {

@@ -251,6 +251,18 @@ async fn only_the_apis_session_with_a_live_code_keeps_the_scope() {
         Value::Null,
         "{out}"
     );
+    // the API's session is a sign-in: a refresh, a new password or the pool's domain claiming
+    // the same live code keeps nothing
+    for source in [
+        "TokenGeneration_RefreshTokens",
+        "TokenGeneration_NewPasswordChallenge",
+        "TokenGeneration_HostedAuth",
+    ] {
+        let mut e = claiming("user-access:c0de");
+        e["triggerSource"] = json!(source);
+        let out = run(&locks, e, now()).await.unwrap();
+        assert!(suppressed(&out), "{source}: {out}");
+    }
     for wrong in [
         "user-access:other",
         "admin-access:c0de",

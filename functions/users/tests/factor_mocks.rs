@@ -61,7 +61,7 @@ fn the_user(factors: &'static [&'static str], preferred: Option<&'static str>) -
                 .user_attributes(
                     AttributeType::builder()
                         .name("sub")
-                        .value("sub-1")
+                        .value("sub-demo-user")
                         .build()
                         .unwrap(),
                 )

@@ -38,7 +38,7 @@ fn the_user(linked: bool) -> Rule {
                 .username("demo-user")
                 .enabled(true)
                 .user_status(UserStatusType::Confirmed)
-                .user_attributes(AttributeType::builder().name("sub").value("sub-1").build().unwrap());
+                .user_attributes(AttributeType::builder().name("sub").value("sub-demo-user").build().unwrap());
             if linked {
                 out = out.user_attributes(
                     AttributeType::builder()

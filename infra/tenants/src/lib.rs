@@ -517,6 +517,52 @@ async fn get(
 
 /// Refuses an `--auth-domain` that is not the pool's own (its prefix domain, its custom domain,
 /// or the local emulator's path for it): the API sends the app client's secret there.
+/// Refuses a pool whose tokens would reach Cognito's self-service operations around the API:
+/// one without a pre token generation trigger of event version `V2_0` (which takes
+/// `aws.cognito.signin.user.admin` out of every token the API hands out), or whose app client
+/// does not allow the custom sign-in the API's own sessions need (`ALLOW_CUSTOM_AUTH`). The
+/// templates configure both; a pool made by hand may not.
+async fn pool_keeps_tokens_to_the_api(
+    clients: &Clients,
+    pool_id: &str,
+    client: Option<&aws_sdk_cognitoidentityprovider::types::UserPoolClientType>,
+) -> Result<(), CliError> {
+    let described = clients
+        .cognito
+        .describe_user_pool()
+        .user_pool_id(pool_id)
+        .send()
+        .await
+        .map_err(|e| aws("DescribeUserPool", e))?;
+    let trigger = described
+        .user_pool()
+        .and_then(|p| p.lambda_config())
+        .and_then(|l| l.pre_token_generation_config());
+    let v2 = trigger
+        .is_some_and(|t| t.lambda_version().as_str() == "V2_0" && !t.lambda_arn().is_empty());
+    if !v2 {
+        return Err(CliError::Invalid(format!(
+            "the user pool {pool_id} has no pre token generation trigger of event version V2_0 \
+             (PreTokenGenerationConfig, the stage's custom-auth function): its tokens would \
+             reach Cognito's self-service operations around the API (deploy it from \
+             infra/tenant.yaml)"
+        )));
+    }
+    let custom = client.is_some_and(|c| {
+        c.explicit_auth_flows()
+            .iter()
+            .any(|f| f.as_str() == "ALLOW_CUSTOM_AUTH")
+    });
+    if !custom {
+        return Err(CliError::Invalid(
+            "the app client does not allow ALLOW_CUSTOM_AUTH, which the API's own sessions as a \
+             user need (factor, contact and passkey changes)"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
 async fn domain_is_the_pools(
     clients: &Clients,
     pool_id: &str,
@@ -629,6 +675,8 @@ async fn add_tenant(add: Add, clients: &Clients) -> Result<String, CliError> {
                 )
             })?;
         client_serves_federation(described.user_pool_client(), &add.policy)?;
+        pool_keeps_tokens_to_the_api(clients, &add.user_pool_id, described.user_pool_client())
+            .await?;
         domain_is_the_pools(clients, &add.user_pool_id, &add.policy).await?;
     }
     let mut item: HashMap<String, AttributeValue> = HashMap::from([
@@ -660,8 +708,7 @@ async fn add_tenant(add: Add, clients: &Clients) -> Result<String, CliError> {
     }
     // what the functions will read, checked before anything is written
     let described = describe(&key, &item)?;
-    ensure_pool_and_client_free(clients, &table, &key, &add.user_pool_id, &add.app_client_id)
-        .await?;
+    ensure_pool_free(clients, &table, &key, &add.user_pool_id).await?;
     let mut put = clients
         .dynamodb
         .put_item()
@@ -682,15 +729,14 @@ async fn add_tenant(add: Add, clients: &Clients) -> Result<String, CliError> {
     Ok(text)
 }
 
-/// Refuses a pool and app client another tenant record already uses: the two tenants would
-/// take each other's tokens, and share their users' locks, lockout budgets and audit trails
-/// (all kept by pool). Replacing the same record is no clash.
-async fn ensure_pool_and_client_free(
+/// Refuses a pool another tenant record already uses: the two tenants would share their
+/// users' locks, lockout budgets and audit trails (all kept by pool), and on one app client
+/// take each other's tokens. Replacing the same record is no clash.
+async fn ensure_pool_free(
     clients: &Clients,
     table: &str,
     key: &str,
     pool: &str,
-    client: &str,
 ) -> Result<(), CliError> {
     let mut start = None;
     loop {
@@ -698,9 +744,8 @@ async fn ensure_pool_and_client_free(
             .dynamodb
             .scan()
             .table_name(table)
-            .filter_expression("userPoolId = :pool AND appClientId = :client AND tenantKey <> :key")
+            .filter_expression("userPoolId = :pool AND tenantKey <> :key")
             .expression_attribute_values(":pool", AttributeValue::S(pool.to_string()))
-            .expression_attribute_values(":client", AttributeValue::S(client.to_string()))
             .expression_attribute_values(":key", AttributeValue::S(key.to_string()))
             .projection_expression("tenantKey")
             .set_exclusive_start_key(start)
@@ -713,10 +758,10 @@ async fn ensure_pool_and_client_free(
             .find_map(|i| i.get("tenantKey").and_then(|v| v.as_s().ok()))
         {
             return Err(CliError::Invalid(format!(
-                "user pool {pool} and app client {client} already serve tenant {other}: two \
-                 tenants on one pool and client would take each other's tokens and share \
-                 their users' locks and audit trails (give each tenant its own pool, or remove \
-                 {other} first)"
+                "user pool {pool} already serves tenant {other}: two tenants on one pool share \
+                 their users' locks, lockout budgets and audit trails (all kept by pool), and \
+                 on one app client take each other's tokens (give each tenant its own pool, or \
+                 remove {other} first)"
             )));
         }
         start = out.last_evaluated_key;

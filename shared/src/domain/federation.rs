@@ -439,9 +439,9 @@ mod tests {
                 "redirect_uri=https%3A%2F%2Fapi.example.com%2Fv1%2Fidp-intents%2Fcallback"
             )
         );
-        assert!(url.contains(
-            "identity_provider=Okta&scope=openid%20email%20profile%20aws.cognito.signin.user.admin&state=st%20ate"
-        ));
+        assert!(
+            url.contains("identity_provider=Okta&scope=openid%20email%20profile&state=st%20ate")
+        );
         assert!(url.ends_with("code_challenge=ch&code_challenge_method=S256"));
         assert_eq!(
             Federation::with_query("https://a/x?y=1#f", &[("intentID", "i d")]),

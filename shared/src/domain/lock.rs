@@ -602,14 +602,14 @@ pub enum SendScope {
 }
 
 impl SendScope {
-    /// The key of the scope's count in the window numbered `window` (`code-sends#…`; `*`, which
-    /// no username holds, stands for the whole pool).
+    /// The key of the scope's count in the window numbered `window` (`code-sends#…`; an empty
+    /// username, which no user has, stands for the whole pool).
     pub fn key(&self, window: u64) -> String {
         match self {
             Self::User { pool_id, user } => {
                 format!("code-sends#{pool_id}#{}#{window}", user.as_str())
             }
-            Self::Pool { pool_id } => format!("code-sends#{pool_id}#*#{window}"),
+            Self::Pool { pool_id } => format!("code-sends#{pool_id}##{window}"),
         }
     }
 

@@ -50,6 +50,11 @@ pub fn classify_code(
                 DirectoryError::UserDisabled
             } else if message.contains("Password attempts exceeded") {
                 DirectoryError::PasswordAttemptsExceeded
+            } else if message.contains("required scopes") {
+                // the API's own session without the self-service scope (the pool's pre token
+                // generation trigger, or a concurrent session that replaced its code): no
+                // wrong guess of the caller's, and nothing the caller can mend
+                DirectoryError::Internal("the API's session lacks the self-service scope".into())
             } else {
                 DirectoryError::NotAuthorized
             }
@@ -515,6 +520,15 @@ mod tests {
         assert!(matches!(
             code("NotAuthorizedException", "Password attempts exceeded"),
             DirectoryError::PasswordAttemptsExceeded
+        ));
+        // a token without the self-service scope is no wrong password (change-password's
+        // budget) but the API's own fault
+        assert!(matches!(
+            code(
+                "NotAuthorizedException",
+                "Access Token does not have required scopes"
+            ),
+            DirectoryError::Internal(_)
         ));
         for m in [
             "Incorrect username or password.",

@@ -6,7 +6,7 @@
 //! sign-out of the user everywhere). A user's one-time codes are items of their own,
 //! `<purpose>#userPoolId#userID` (`passkey-registration`, `admin-access`): `codeHash`, `sub`,
 //! `appClientId`, `createdAt`, `createdBy`, `expiresAt`. Verification-code sends are counted per
-//! window in items of their own, `code-sends#userPoolId#userID#window` (a pool's under `*`):
+//! window in items of their own, `code-sends#userPoolId#userID#window` (a pool's with no userID):
 //! `sends`, `expiresAt`.
 
 use std::{collections::HashMap, time::Duration, time::SystemTime};
