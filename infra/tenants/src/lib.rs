@@ -18,6 +18,7 @@
 
 use std::collections::HashMap;
 
+use aws_sdk_cognitoidentityprovider::types::UserPoolType;
 use aws_sdk_dynamodb::types::AttributeValue;
 use clap::{Args, Parser, Subcommand};
 use shared::{
@@ -522,20 +523,12 @@ async fn get(
 /// `aws.cognito.signin.user.admin` out of every token the API hands out), or whose app client
 /// does not allow the custom sign-in the API's own sessions need (`ALLOW_CUSTOM_AUTH`). The
 /// templates configure both; a pool made by hand may not.
-async fn pool_keeps_tokens_to_the_api(
-    clients: &Clients,
+fn pool_keeps_tokens_to_the_api(
     pool_id: &str,
+    pool: Option<&UserPoolType>,
     client: Option<&aws_sdk_cognitoidentityprovider::types::UserPoolClientType>,
 ) -> Result<(), CliError> {
-    let described = clients
-        .cognito
-        .describe_user_pool()
-        .user_pool_id(pool_id)
-        .send()
-        .await
-        .map_err(|e| aws("DescribeUserPool", e))?;
-    let trigger = described
-        .user_pool()
+    let trigger = pool
         .and_then(|p| p.lambda_config())
         .and_then(|l| l.pre_token_generation_config());
     let v2 = trigger
@@ -563,22 +556,26 @@ async fn pool_keeps_tokens_to_the_api(
     Ok(())
 }
 
-async fn domain_is_the_pools(
-    clients: &Clients,
-    pool_id: &str,
-    policy: &Policy,
-) -> Result<(), CliError> {
-    let Some(url) = &policy.auth_domain else {
-        return Ok(());
-    };
-    let described = clients
+/// The pool's configuration (`DescribeUserPool`), read once per command.
+async fn describe_pool(clients: &Clients, pool_id: &str) -> Result<Option<UserPoolType>, CliError> {
+    Ok(clients
         .cognito
         .describe_user_pool()
         .user_pool_id(pool_id)
         .send()
         .await
-        .map_err(|e| aws("DescribeUserPool", e))?;
-    let pool = described.user_pool();
+        .map_err(|e| aws("DescribeUserPool", e))?
+        .user_pool)
+}
+
+fn domain_is_the_pools(
+    pool_id: &str,
+    pool: Option<&UserPoolType>,
+    policy: &Policy,
+) -> Result<(), CliError> {
+    let Some(url) = &policy.auth_domain else {
+        return Ok(());
+    };
     let rest = url
         .split_once("://")
         .map_or("", |(_, r)| r)
@@ -675,9 +672,13 @@ async fn add_tenant(add: Add, clients: &Clients) -> Result<String, CliError> {
                 )
             })?;
         client_serves_federation(described.user_pool_client(), &add.policy)?;
-        pool_keeps_tokens_to_the_api(clients, &add.user_pool_id, described.user_pool_client())
-            .await?;
-        domain_is_the_pools(clients, &add.user_pool_id, &add.policy).await?;
+        let pool = describe_pool(clients, &add.user_pool_id).await?;
+        pool_keeps_tokens_to_the_api(
+            &add.user_pool_id,
+            pool.as_ref(),
+            described.user_pool_client(),
+        )?;
+        domain_is_the_pools(&add.user_pool_id, pool.as_ref(), &add.policy)?;
     }
     let mut item: HashMap<String, AttributeValue> = HashMap::from([
         ("tenantKey".into(), AttributeValue::S(key.clone())),
@@ -795,7 +796,8 @@ async fn set_policy(set: SetPolicy, clients: &Clients) -> Result<String, CliErro
             .await
             .map_err(|e| aws("DescribeUserPoolClient", e))?;
         client_serves_federation(described.user_pool_client(), &set.policy)?;
-        domain_is_the_pools(clients, &text("userPoolId"), &set.policy).await?;
+        let pool = describe_pool(clients, &text("userPoolId")).await?;
+        domain_is_the_pools(&text("userPoolId"), pool.as_ref(), &set.policy)?;
     }
     let items = policy_items(&set.policy);
     if items.is_empty() {
