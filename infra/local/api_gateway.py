@@ -48,6 +48,8 @@ HEADER = """\
 
 # API Gateway's own errors, as the API's problems: (status, slug, title, detail). The details
 # are ours: no AWS message is passed on verbatim. https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-response-types.html
+# Not REQUEST_TOO_LARGE: API Gateway does not support customising the 413 response (the
+# supported-types page says so); the function answers the API's own 413 for its body limit.
 GATEWAY_RESPONSES = {
     "ACCESS_DENIED": (403, "forbidden", "Forbidden", "access denied"),
     "API_CONFIGURATION_ERROR": (500, "internal", "Internal error", "the API is misconfigured"),
@@ -59,7 +61,6 @@ GATEWAY_RESPONSES = {
     "INVALID_API_KEY": (403, "forbidden", "Forbidden", "the API key is missing or not valid"),
     "MISSING_AUTHENTICATION_TOKEN": (400, "invalid-request", "Invalid request", "no such route"),
     "QUOTA_EXCEEDED": (429, "too-many-requests", "Too many requests", "the API key's quota is used up"),
-    "REQUEST_TOO_LARGE": (413, "payload-too-large", "Payload too large", "the body is over the limit"),
     "RESOURCE_NOT_FOUND": (400, "invalid-request", "Invalid request", "no such route"),
     "THROTTLED": (429, "too-many-requests", "Too many requests", "slow down and retry"),
     "UNSUPPORTED_MEDIA_TYPE": (415, "unsupported-media-type", "Unsupported media type", "send application/json"),
@@ -113,7 +114,9 @@ def convert_schema(schema, where):
         return schema
     out = {}
     for key, value in schema.items():
-        if key in ("examples", "example", "discriminator", "$schema", "$comment"):
+        # `default` too: REST API models do not support it (the import's known limits); the
+        # functions apply their defaults themselves
+        if key in ("examples", "example", "discriminator", "$schema", "$comment", "default"):
             continue
         if key == "const":
             out["enum"] = [value]
@@ -290,6 +293,8 @@ def check(text, template_text):
                 findings.append(f"{path}: {ref} is not resolved by the REST import: inline it")
             if "type" in node and (isinstance(node["type"], list) or node["type"] == "null") and "/properties/type" not in path:
                 findings.append(f"{path}: type {node['type']!r} is OpenAPI 3.1 only")
+            if "default" in node and "/properties/default" not in f"{path}/default/" and "type" in node:
+                findings.append(f"{path}: `default` is not supported in REST API models")
     template = yaml.load(template_text, Loader=CfnLoader)
     functions = {n for n, r in template.get("Resources", {}).items() if r.get("Type") == "AWS::Serverless::Function"}
     for path, item in definition.get("paths", {}).items():
@@ -311,6 +316,8 @@ def check(text, template_text):
             if op.get("x-amazon-apigateway-request-validator") not in definition.get("x-amazon-apigateway-request-validators", {}):
                 findings.append(f"{where}: no request validator")
     responses = definition.get("x-amazon-apigateway-gateway-responses", {})
+    for kind in sorted(set(responses) - set(GATEWAY_RESPONSES)):
+        findings.append(f"gateway response {kind}: not a type this API customises (REQUEST_TOO_LARGE cannot be customised)")
     for kind in GATEWAY_RESPONSES:
         response = responses.get(kind)
         if not response:

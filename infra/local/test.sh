@@ -15,8 +15,9 @@
 #             cargo deny (licenses, bans, sources)
 #   deploy    offline deploy checks: the API Gateway definition (current, OpenAPI 3.0, the REST
 #             import's subset), the SAM template expanded as CloudFormation receives it and
-#             linted, the workflows (zizmor, their schema, the deploy rules), the build's
-#             hand-off between CI jobs
+#             linted, the workflows (zizmor, their schema, the deploy rules), what a first
+#             deploy needs across files (infra/local/deploy_check.py), the build's hand-off
+#             between CI jobs
 #   unit      the functions' and shared's tests: unit, SDK mocks, handler fixtures (no emulator)
 #   e2e       the tests crate against the emulator and a TLS endpoint in front of it (end to
 #             end, contracts of the ports, TLS, properties, faults, routes), then a secrets
@@ -147,6 +148,8 @@ stage_deploy() {
   "$VENV/bin/zizmor" --offline --quiet .github/workflows/
   "$VENV/bin/check-jsonschema" --builtin-schema vendor.github-workflows .github/workflows/*.yml
   "$VENV/bin/python" infra/local/workflow_check.py .github/workflows
+  log "deploy: what a first deploy needs across files: capabilities, the alarm topic's key, the audit alarm, parameter limits"
+  "$VENV/bin/python" infra/local/deploy_check.py
   log "deploy: the build's hand-off between CI jobs keeps every bootstrap executable"
   infra/local/artifact.sh selftest
 }

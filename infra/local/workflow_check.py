@@ -12,7 +12,9 @@ deploy-specific rules that each broke a first real deploy:
   runners dropped Node 20 in September 2026;
 - stages deploy in order, dev → staging → prod, each job `needs` the one before (a matrix has
   no order), each in its own environment (whose DEPLOY_ROLE_ARN is the role assumed), one
-  deploy of a stage at a time (a concurrency group per stage, never cancelled mid-deploy).
+  deploy of a stage at a time (a concurrency group per stage, never cancelled mid-deploy), and
+  no run-level group shared by pushes (it would hold dev and staging while prod waits for its
+  reviewers).
 
   python3 infra/local/workflow_check.py [DIR]   (default .github/workflows)
 """
@@ -141,6 +143,21 @@ def check(directory):
         if not job.get("permissions", {}).get("id-token") == "write":
             findings.append(f"{name}: the deploy needs `id-token: write` for OIDC")
         previous = name
+    # a run-level group shared by pushes holds every later push (dev and staging too) while a
+    # run's prod deploy waits for its reviewers, and cancels the pending ones: the stages'
+    # own groups keep deploys in order, so a run-level group may only tell runs of a pull
+    # request apart, never share one among pushes
+    for name, wf in workflows.items():
+        on = wf.get("on") or {}
+        pushes = "push" in on if isinstance(on, (dict, list)) else on == "push"
+        deploys = any("sam deploy" in run for job in (wf.get("jobs") or {}).values() for _, run in steps_text(job)) \
+            or any(str(job.get("uses", "")).startswith("./") for job in (wf.get("jobs") or {}).values())
+        concurrency = wf.get("concurrency")
+        if not (pushes and deploys and concurrency):
+            continue
+        group = str(concurrency.get("group", "") if isinstance(concurrency, dict) else concurrency)
+        if "run_id" not in group:
+            findings.append(f"{name}: a run-level concurrency group shared by pushes holds dev and staging while prod waits for its reviewers: give pushes a group of their own run (github.run_id)")
     return findings
 
 

@@ -314,6 +314,7 @@ impl<P: Ports> App<P> {
     /// never dropped silently: the entry (which holds no secret) goes to the error log.
     pub async fn record(&self, tenant: &Tenant, event: Event) {
         if let Err(e) = self.audit.append(&tenant.user_pool_id, &event).await {
+            crate::metrics::audit_write_failed();
             tracing::error!(
                 cause = %Chain(&e),
                 audit.user = %event.user_id,

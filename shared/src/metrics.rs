@@ -64,18 +64,19 @@ pub fn request_line(
     })
 }
 
-/// The line for one automatic lock by the lockout policy: `AutoLocks` (count).
-pub fn auto_lock_line(namespace: &str, at_ms: u128) -> Value {
+/// The line for one event counted by `metric`, with no dimension: `AutoLocks` (an automatic
+/// lock by the lockout policy), `AuditWriteFailures` (an audit entry that was not written).
+pub fn count_line(namespace: &str, metric: &str, at_ms: u128) -> Value {
     json!({
         "_aws": {
             "Timestamp": at_ms,
             "CloudWatchMetrics": [{
                 "Namespace": namespace,
                 "Dimensions": [[]],
-                "Metrics": [{"Name": "AutoLocks", "Unit": "Count"}],
+                "Metrics": [{"Name": metric, "Unit": "Count"}],
             }],
         },
-        "AutoLocks": 1,
+        metric: 1,
     })
 }
 
@@ -96,7 +97,14 @@ pub fn request(route: &str, outcome: &str, latency_ms: f64) {
 /// Records an automatic lock, where metrics are on.
 pub fn auto_lock() {
     if let Some(ns) = namespace() {
-        emit(&auto_lock_line(ns, now_ms()));
+        emit(&count_line(ns, "AutoLocks", now_ms()));
+    }
+}
+
+/// Records an audit entry that could not be written (the stage alarms on any).
+pub fn audit_write_failed() {
+    if let Some(ns) = namespace() {
+        emit(&count_line(ns, "AuditWriteFailures", now_ms()));
     }
 }
 
@@ -147,9 +155,11 @@ mod tests {
     }
 
     #[test]
-    fn an_auto_lock_line_is_an_embedded_metric() {
-        let line = auto_lock_line("AccountApi/dev", 1);
-        assert_valid_emf(&line);
-        assert_eq!(line["AutoLocks"], 1);
+    fn count_lines_are_embedded_metrics() {
+        for metric in ["AutoLocks", "AuditWriteFailures"] {
+            let line = count_line("AccountApi/dev", metric, 1);
+            assert_valid_emf(&line);
+            assert_eq!(line[metric], 1);
+        }
     }
 }
