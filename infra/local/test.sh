@@ -150,6 +150,7 @@ stage_deploy() {
   "$VENV/bin/python" infra/local/workflow_check.py .github/workflows
   log "deploy: what a first deploy needs across files: capabilities, the alarm topic's key, the audit alarm, parameter limits"
   "$VENV/bin/python" infra/local/deploy_check.py
+  "$VENV/bin/python" infra/local/deploy_params.py --selftest
   log "deploy: the build's hand-off between CI jobs keeps every bootstrap executable"
   infra/local/artifact.sh selftest
 }

@@ -143,6 +143,17 @@ def check(directory):
         if not job.get("permissions", {}).get("id-token") == "write":
             findings.append(f"{name}: the deploy needs `id-token: write` for OIDC")
         previous = name
+    # the deploy's own steps, which a first real deploy needs: the account's API Gateway
+    # logging role checked before, the first create unprotected and the next protected, prod
+    # only with its SES sender (infra/local/deploy_params.py decides both)
+    for key, job in jobs.items():
+        runs = " ".join(run for _, run in steps_text(job))
+        if "sam deploy" not in runs:
+            continue
+        if "apigateway get-account" not in runs:
+            findings.append(f"{key[0]}:{key[1]}: the account's API Gateway logging role is not checked before sam deploy")
+        if "deploy_params.py" not in runs or "--parameter-overrides" not in runs:
+            findings.append(f"{key[0]}:{key[1]}: sam deploy does not take its overrides from infra/local/deploy_params.py (ProtectData on a first create, prod's SES)")
     # a run-level group shared by pushes holds every later push (dev and staging too) while a
     # run's prod deploy waits for its reviewers, and cancels the pending ones: the stages'
     # own groups keep deploys in order, so a run-level group may only tell runs of a pull
