@@ -281,6 +281,16 @@ pub(crate) async fn add_code_factor<P: Ports>(
         if !found.verified(verified) {
             return Err(ApiError::Conflict(missing));
         }
+        // Cognito recovers no password by email once email is the second factor ("Email MFA is
+        // also disqualifying for account recovery with email"): without a verified phone to
+        // recover by, the user would have no way back but an admin's reset
+        if factor == Factor::Email && !found.verified("phone_number_verified") {
+            return Err(ApiError::Conflict(
+                "codes by email as a second factor would leave no way to recover the password \
+                 (Cognito does not recover by email when email is the second factor): verify a \
+                 phone number first, or use an authenticator app",
+            ));
+        }
         let preferred = found.preferred_factor.is_none_or(|p| p == factor);
         app.directory
             .set_factor(tenant, &user, factor, true, preferred)

@@ -42,8 +42,16 @@ fn pool(mfa: UserPoolMfaType) -> Rule {
     })
 }
 
-/// `demo-user` as AdminGetUser answers: a `sub`, email verified, these factors on.
+/// `demo-user` as AdminGetUser answers: a `sub`, email and phone verified, these factors on.
 fn the_user(factors: &'static [&'static str], preferred: Option<&'static str>) -> Rule {
+    user_with(factors, preferred, true)
+}
+
+fn user_with(
+    factors: &'static [&'static str],
+    preferred: Option<&'static str>,
+    phone_verified: bool,
+) -> Rule {
     mock!(Client::admin_get_user)
         .match_requests(|r| r.user_pool_id() == Some(POOL) && r.username() == Some("demo-user"))
         .then_output(move || {
@@ -55,6 +63,13 @@ fn the_user(factors: &'static [&'static str], preferred: Option<&'static str>) -
                     AttributeType::builder()
                         .name("email_verified")
                         .value("true")
+                        .build()
+                        .unwrap(),
+                )
+                .user_attributes(
+                    AttributeType::builder()
+                        .name("phone_number_verified")
+                        .value(phone_verified.to_string())
                         .build()
                         .unwrap(),
                 )
@@ -530,4 +545,27 @@ async fn an_admin_reaches_a_users_passkeys_through_a_session_of_the_users_own() 
         actions.contains(&("delete-passkey".into(), "success".into())),
         "{actions:?}"
     );
+}
+
+/// Cognito recovers no password by email when email is the user's second factor (its
+/// `AccountRecoverySetting` documentation: "Email MFA is also disqualifying for account
+/// recovery with email"): without a verified phone, codes by email are refused with a problem
+/// that says so, and nothing reaches AdminSetUserMFAPreference.
+#[tokio::test]
+async fn codes_by_email_without_a_phone_to_recover_by_are_refused() {
+    let turn_on = mock!(Client::admin_set_user_mfa_preference)
+        .then_output(|| AdminSetUserMfaPreferenceOutput::builder().build());
+    let pool = pool(UserPoolMfaType::Optional);
+    let user = user_with(&[], None, false);
+    let app = app_with(&[&turn_on, &pool, &user]);
+    let (status, body) = call(&app, "POST", "/users/demo-user/otp-email", Value::Null).await;
+    assert_eq!((status, testing::slug(&body)), (409, "conflict"), "{body}");
+    assert!(
+        body["error"]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("recover the password"),
+        "{body}"
+    );
+    assert_eq!(turn_on.num_calls(), 0);
 }
