@@ -37,7 +37,17 @@ def overrides(stage, first_create, env, config_text):
                 "variables SES_IDENTITY_ARN and SES_FROM_ADDRESS (README, Deploying a stage)"
             )
         pairs += [f"SesIdentityArn={arn}", f"SesFromAddress={sender}"]
-    return " ".join(shlex.quote(p) for p in pairs)
+    return " ".join(sam_pair(p) for p in pairs)
+
+
+def sam_pair(pair):
+    """`Key=Value` as `sam deploy --parameter-overrides` reads it: a value with a space or a
+    quote in double quotes (SAM CLI splits the string on spaces outside quotes)."""
+    key, _, value = pair.partition("=")
+    if value and not any(c in value for c in " \"'\\"):
+        return pair
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'{key}="{escaped}"'
 
 
 def selftest():
@@ -49,7 +59,7 @@ def selftest():
     assert "ProtectData" not in overrides("dev", False, {}, text)
     prod = overrides("prod", False, ses, text)
     assert "SesIdentityArn=arn:aws:ses" in prod and "ProtectData" not in prod, prod
-    assert "'SesFromAddress=Example <no-reply@example.com>'" in prod, prod
+    assert 'SesFromAddress="Example <no-reply@example.com>"' in prod, prod
     assert "ProtectData=off" in overrides("prod", True, ses, text)
     try:
         overrides("prod", False, {}, text)

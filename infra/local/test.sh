@@ -16,7 +16,8 @@
 #   deploy    offline deploy checks: the API Gateway definition (current, OpenAPI 3.0, the REST
 #             import's subset), the SAM template expanded as CloudFormation receives it and
 #             linted, the workflows (zizmor, their schema, the deploy rules), what a first
-#             deploy needs across files (infra/local/deploy_check.py), the build's hand-off
+#             deploy needs across files (infra/local/deploy_check.py), a rehearsal of the
+#             deploy job's shell steps (infra/local/rehearse_deploy.py), the build's hand-off
 #             between CI jobs
 #   unit      the functions' and shared's tests: unit, SDK mocks, handler fixtures (no emulator)
 #   e2e       the tests crate against the emulator and a TLS endpoint in front of it (end to
@@ -151,6 +152,8 @@ stage_deploy() {
   log "deploy: what a first deploy needs across files: capabilities, the alarm topic's key, the audit alarm, parameter limits"
   "$VENV/bin/python" infra/local/deploy_check.py
   "$VENV/bin/python" infra/local/deploy_params.py --selftest
+  log "deploy: a rehearsal of the deploy job's shell steps, aws and sam answering as recorded"
+  "$VENV/bin/python" infra/local/rehearse_deploy.py
   log "deploy: the build's hand-off between CI jobs keeps every bootstrap executable"
   infra/local/artifact.sh selftest
 }
