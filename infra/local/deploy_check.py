@@ -24,6 +24,9 @@ from pathlib import Path
 
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from api_gateway import CfnLoader  # noqa: E402  (short-form intrinsics as plain values)
+
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = {
     "infra/template.yaml": ROOT / "infra" / "template.yaml",
@@ -35,16 +38,6 @@ IAM_TYPES = ("AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "A
 NAMING = {"AWS::IAM::Role": "RoleName", "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
           "AWS::IAM::User": "UserName", "AWS::IAM::Group": "GroupName",
           "AWS::IAM::InstanceProfile": "InstanceProfileName"}
-
-
-class CfnLoader(yaml.SafeLoader):
-    """Reads CloudFormation's short-form tags (!Ref, !Sub, …) as plain values."""
-
-
-CfnLoader.add_multi_constructor("!", lambda loader, suffix, node: (
-    loader.construct_scalar(node) if isinstance(node, yaml.ScalarNode)
-    else loader.construct_sequence(node) if isinstance(node, yaml.SequenceNode)
-    else loader.construct_mapping(node)))
 
 
 def load(path):
