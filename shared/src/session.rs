@@ -50,17 +50,13 @@ impl<P: Ports> App<P> {
         Ok(())
     }
 
-    /// A session of the API's own as `user` (see the module comment): its tokens, which the
-    /// caller must end with [`App::end_code_session`]. `made_by` is who the code is kept as
-    /// made by (an admin's `sub`, or `self`). A disabled account is `account-disabled`; an
-    /// unknown one `user-not-found`.
-    pub async fn session_as(
+    /// The `sub` of `user`'s account, which must be enabled to sign in (`AdminGetUser`): a
+    /// disabled account is `account-disabled`, an unknown one `user-not-found`.
+    pub async fn enabled_account(
         &self,
         tenant: &Tenant,
         user: &UserId,
-        purpose: CodePurpose,
-        made_by: &str,
-    ) -> Result<Tokens, ApiError> {
+    ) -> Result<String, ApiError> {
         let found = self
             .directory
             .find_user(tenant, user)
@@ -70,9 +66,24 @@ impl<P: Ports> App<P> {
         if !found.enabled {
             return Err(ApiError::AccountDisabled);
         }
-        let sub = found
+        found
             .sub
-            .ok_or_else(|| ApiError::Internal("Cognito named no sub for the user".into()))?;
+            .ok_or_else(|| ApiError::Internal("Cognito named no sub for the user".into()))
+    }
+
+    /// A session of the API's own as `user`, the account `sub` (see the module comment): its
+    /// tokens, which the caller must end with [`App::end_code_session`]. `made_by` is who the
+    /// code is kept as made by (an admin's `sub`, or `self`). The caller knows the account
+    /// exists and is enabled: the bearer check read it for the user's own call, an admin's
+    /// call reads it first ([`App::enabled_account`]).
+    pub async fn session_as(
+        &self,
+        tenant: &Tenant,
+        user: &UserId,
+        sub: &str,
+        purpose: CodePurpose,
+        made_by: &str,
+    ) -> Result<Tokens, ApiError> {
         let pool = &tenant.user_pool_id;
         // one code per user and purpose at a time: a concurrent session replaces this one's,
         // and this sign-in is then refused; one more try with a code of its own
@@ -83,7 +94,7 @@ impl<P: Ports> App<P> {
             let now = std::time::SystemTime::now();
             let kept = OneTimeCode {
                 code_hash: OneTimeCode::hash_of(&code),
-                sub: sub.clone(),
+                sub: sub.to_string(),
                 app_client_id: tenant.app_client_id.clone(),
                 expires_at: epoch_seconds(now + purpose.lifetime()),
                 created_at: rfc3339(now),
@@ -135,6 +146,7 @@ impl<P: Ports> App<P> {
         &self,
         tenant: &Tenant,
         user: &UserId,
+        sub: &str,
         purpose: CodePurpose,
         made_by: &str,
         work: F,
@@ -143,7 +155,7 @@ impl<P: Ports> App<P> {
         F: FnOnce(String) -> Fut,
         Fut: Future<Output = Result<T, ApiError>>,
     {
-        let tokens = self.session_as(tenant, user, purpose, made_by).await?;
+        let tokens = self.session_as(tenant, user, sub, purpose, made_by).await?;
         let out = work(tokens.access_token.clone()).await;
         self.end_code_session(tenant, &tokens).await;
         out

@@ -1,11 +1,14 @@
-//! Cognito's custom sign-in triggers: a one-time code the API made (`CodePurpose`), a passkey
-//! registration code in its holder's hands or the API's own access for an admin.
+//! The pool's triggers around the API's one-time codes (`CodePurpose`): the custom sign-in
+//! that turns a code into a session of the user's (a passkey registration code in its
+//! holder's hands, the API's own access for an admin or for the signed-in user), and pre token
+//! generation, which takes Cognito's self-service scope out of every other token
+//! ([`pre_token`]).
 //!
-//! An admin hands a user a one-time code (`POST /users/{userID}/passkeys/registration-link`);
-//! the API keeps only its SHA-256. Cognito can register a passkey only with the user's own
-//! access token, so the API turns the code into a sign-in of its own: `InitiateAuth`
-//! `CUSTOM_AUTH`, one `CUSTOM_CHALLENGE`, the code as the answer. These triggers run that
-//! sign-in, as aws-samples/amazon-cognito-passwordless-auth runs its magic links:
+//! Cognito takes some operations (registering a passkey, a TOTP, a contact's code, a password
+//! change) only with the user's own access token, so the API turns a code into a sign-in of
+//! its own: `InitiateAuth` `CUSTOM_AUTH`, one `CUSTOM_CHALLENGE`, the code as the answer (and
+//! as `ClientMetadata`). These triggers run that sign-in, as
+//! aws-samples/amazon-cognito-passwordless-auth runs its magic links:
 //!
 //! - **Define** asks for one custom challenge, issues tokens after one right answer, and fails
 //!   the sign-in after anything else (one answer per sign-in: no guessing in a loop).

@@ -92,7 +92,7 @@ impl shared::Group for Group {
                     return Err(ApiError::AccountLocked);
                 }
                 let body: Change = json_body(req, limit)?;
-                let work = change(app, &call, &user, body);
+                let work = change(app, &call, &user, &caller.sub, body);
                 Reply::ok(&app.audited(&call, &user, "self", work).await?)
             }
         }
@@ -246,6 +246,7 @@ async fn change<P: Ports>(
     app: &App<P>,
     call: &Call<Op>,
     user: &UserId,
+    sub: &str,
     body: Change,
 ) -> Result<Changed, ApiError> {
     let tenant = &call.tenant;
@@ -260,6 +261,7 @@ async fn change<P: Ports>(
         .with_session_as(
             tenant,
             user,
+            sub,
             CodePurpose::UserAccess,
             "self",
             |token| async move {

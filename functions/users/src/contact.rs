@@ -11,6 +11,7 @@ use shared::{
     domain::lock::LockStore,
     domain::mail::{Mail, Mailer},
     domain::tenant::Tenant,
+    domain::user::User,
     domain::validate::{Code, Email, Phone},
     http::request::{UserId, json_body},
 };
@@ -98,7 +99,7 @@ pub(crate) async fn set<P: Ports>(
         if verified != Some(true) {
             app.spend_code_send(tenant, &user).await?;
         }
-        let before = verified_addresses(app, tenant, &user).await?;
+        let before = addresses(app, tenant, &user).await?;
         let mut attributes = vec![(contact.attribute().to_string(), value.clone())];
         if verified == Some(true) {
             attributes.push((contact.verified_attribute().to_string(), "true".into()));
@@ -109,24 +110,53 @@ pub(crate) async fn set<P: Ports>(
             .map_err(DirectoryError::for_admin)?;
         let mut read = read_user(app, tenant, &user).await?;
         note_what_is_held(app, tenant, &user, &mut read, contact, &value).await;
-        tell_the_old_address(app, tenant, &user, contact, &before, Some(&value)).await;
+        let after = Addresses::of_user(&read);
+        tell_the_old_address(app, tenant, &user, contact, (&before, &after), Some(&value)).await;
         Ok(read)
     };
     Reply::ok(&app.audited(call, &user, &actor, work).await?)
 }
 
-/// The user's verified email and phone number, as they are before a change.
+/// The user's email and phone number, each with whether it is verified: before a change and
+/// after it.
 #[derive(Debug, Default)]
-pub(crate) struct VerifiedAddresses {
-    email: Option<String>,
-    phone: Option<String>,
+pub(crate) struct Addresses {
+    email: (Option<String>, bool),
+    phone: (Option<String>, bool),
 }
 
-pub(crate) async fn verified_addresses<P: Ports>(
+impl Addresses {
+    /// As `GET /users/{userID}` shows them (the addresses in use).
+    pub(crate) fn of_user(u: &User) -> Self {
+        Self {
+            email: (u.email.clone(), u.email_verified == Some(true)),
+            phone: (u.phone_number.clone(), u.phone_verified == Some(true)),
+        }
+    }
+
+    fn of(&self, contact: Contact) -> &(Option<String>, bool) {
+        match contact {
+            Contact::Email => &self.email,
+            Contact::Phone => &self.phone,
+        }
+    }
+
+    fn in_use(&self, contact: Contact) -> Option<&str> {
+        self.of(contact).0.as_deref()
+    }
+
+    fn verified(&self, contact: Contact) -> Option<&str> {
+        let (value, verified) = self.of(contact);
+        value.as_deref().filter(|_| *verified)
+    }
+}
+
+/// The user's addresses as the directory has them now (`AdminGetUser`).
+pub(crate) async fn addresses<P: Ports>(
     app: &App<P>,
     tenant: &Tenant,
     user: &UserId,
-) -> Result<VerifiedAddresses, ApiError> {
+) -> Result<Addresses, ApiError> {
     let found = app
         .directory
         .find_user(tenant, user)
@@ -134,12 +164,12 @@ pub(crate) async fn verified_addresses<P: Ports>(
         .map_err(DirectoryError::for_admin)?
         .ok_or(ApiError::UserNotFound)?;
     let of = |contact: Contact| {
-        found
-            .verified(contact.verified_attribute())
-            .then(|| found.attribute(contact.attribute()).map(str::to_string))
-            .flatten()
+        (
+            found.attribute(contact.attribute()).map(str::to_string),
+            found.verified(contact.verified_attribute()),
+        )
     };
-    Ok(VerifiedAddresses {
+    Ok(Addresses {
         email: of(Contact::Email),
         phone: of(Contact::Phone),
     })
@@ -158,35 +188,26 @@ pub(crate) async fn tell_the_old_address<P: Ports>(
     tenant: &Tenant,
     user: &UserId,
     contact: Contact,
-    before: &VerifiedAddresses,
+    (before, after): (&Addresses, &Addresses),
     set: Option<&str>,
 ) {
-    let found = match app.directory.find_user(tenant, user).await {
-        Ok(Some(found)) => found,
-        Ok(None) => return,
-        Err(e) => {
-            tracing::warn!(cause = %e, "the old address was not told of the change");
-            return;
-        }
-    };
-    let in_use = found.attribute(contact.attribute()).map(str::to_string);
-    let Some(new) = in_use.filter(|now| set.is_none_or(|set| set == now)) else {
+    let Some(new) = after
+        .in_use(contact)
+        .filter(|now| set.is_none_or(|set| set == *now))
+    else {
         // held until verified: told then
         return;
     };
-    let (old, what) = match contact {
-        Contact::Email => (&before.email, "email address"),
-        Contact::Phone => (&before.phone, "phone number"),
-    };
-    let Some(old) = old.as_ref().filter(|old| **old != new) else {
+    let Some(old) = before.verified(contact).filter(|old| *old != new) else {
         return;
     };
+    let what = match contact {
+        Contact::Email => "email address",
+        Contact::Phone => "phone number",
+    };
     let to = match contact {
-        Contact::Email => Some(old.clone()),
-        Contact::Phone => found
-            .verified("email_verified")
-            .then(|| found.attribute("email").map(str::to_string))
-            .flatten(),
+        Contact::Email => Some(old),
+        Contact::Phone => after.verified(Contact::Email),
     };
     let (Some(from), Some(to)) = (&tenant.email_from, to) else {
         tracing::warn!(
@@ -198,7 +219,7 @@ pub(crate) async fn tell_the_old_address<P: Ports>(
     };
     let mail = Mail {
         from: from.clone(),
-        to,
+        to: to.to_string(),
         subject: format!("Your {what} was changed"),
         text: format!(
             "The {what} of your {tenant} account {user} was changed from {old} to {new} at \
@@ -221,7 +242,7 @@ pub(crate) async fn note_what_is_held<P: Ports>(
     app: &App<P>,
     tenant: &shared::domain::tenant::Tenant,
     user: &UserId,
-    read: &mut shared::domain::user::User,
+    read: &mut User,
     contact: Contact,
     value: &str,
 ) {
@@ -293,10 +314,10 @@ pub(crate) async fn resend<P: Ports>(
     contact: Contact,
 ) -> Result<Reply, ApiError> {
     let refusal = "only the user can have a code sent to their own address";
-    let (user, _) = own_user(app, call, refusal).await?;
+    let (user, caller) = own_user(app, call, refusal).await?;
     let work = async {
         app.spend_code_send(&call.tenant, &user).await?;
-        let details = as_self(app, call, &user, |token| async move {
+        let details = as_self(app, call, &caller, &user, |token| async move {
             app.directory
                 .send_contact_code(&call.tenant, &token, contact)
                 .await
@@ -323,12 +344,12 @@ pub(crate) async fn verify<P: Ports>(
     contact: Contact,
 ) -> Result<Reply, ApiError> {
     let refusal = "only the user can verify their own address";
-    let (user, _) = own_user(app, call, refusal).await?;
+    let (user, caller) = own_user(app, call, refusal).await?;
     let body: Verify = json_body(&call.req, app.config.body_limit_bytes)?;
     let work = async {
-        let before = verified_addresses(app, &call.tenant, &user).await?;
+        let before = addresses(app, &call.tenant, &user).await?;
         let code = body.verification_code.expose();
-        as_self(app, call, &user, |token| async move {
+        as_self(app, call, &caller, &user, |token| async move {
             app.directory
                 .verify_contact(&call.tenant, &token, contact, code)
                 .await
@@ -342,7 +363,13 @@ pub(crate) async fn verify<P: Ports>(
         })
         .await?;
         note_pending(app, &call.tenant, &user, contact, None).await;
-        tell_the_old_address(app, &call.tenant, &user, contact, &before, None).await;
+        match addresses(app, &call.tenant, &user).await {
+            Ok(after) => {
+                let both = (&before, &after);
+                tell_the_old_address(app, &call.tenant, &user, contact, both, None).await;
+            }
+            Err(e) => tracing::warn!(cause = %e, "the old address was not told of the change"),
+        }
         Ok(())
     };
     app.audited(call, &user, "self", work).await?;

@@ -152,7 +152,7 @@ pub(crate) async fn methods<P: Ports>(app: &App<P>, call: &Call<Op>) -> Result<R
         if !(own && offered) {
             return Ok(None);
         }
-        crate::passkeys::as_self(app, call, &user, |token| async move {
+        crate::passkeys::as_self(app, call, &caller, &user, |token| async move {
             let listed = app.directory.list_passkeys(tenant, &token).await;
             listed.map(Some).map_err(DirectoryError::for_admin)
         })
@@ -197,7 +197,7 @@ pub(crate) async fn start_totp<P: Ports>(app: &App<P>, call: &Call<Op>) -> Resul
         // starting over may put the authenticator in use aside until the new one is verified
         ensure_recent_sign_in(&caller)?;
         ensure_mfa_offered(app, tenant).await?;
-        let secret = crate::passkeys::as_self(app, call, &user, |token| async move {
+        let secret = crate::passkeys::as_self(app, call, &caller, &user, |token| async move {
             Ok(app.directory.start_totp(tenant, &token).await?)
         })
         .await?;
@@ -219,13 +219,13 @@ pub(crate) async fn verify_totp<P: Ports>(
     call: &Call<Op>,
 ) -> Result<Reply, ApiError> {
     let refusal = "only the user can verify their own authenticator app";
-    let (user, _) = own_user(app, call, refusal).await?;
+    let (user, caller) = own_user(app, call, refusal).await?;
     let body: VerifyTotp = json_body(&call.req, app.config.body_limit_bytes)?;
     let tenant = &call.tenant;
     let work = async {
         let name = body.friendly_name.as_ref().map(|n| n.as_str());
         let code = body.code.expose();
-        crate::passkeys::as_self(app, call, &user, |token| async move {
+        crate::passkeys::as_self(app, call, &caller, &user, |token| async move {
             app.directory
                 .confirm_totp(tenant, &token, code, name)
                 .await

@@ -440,7 +440,7 @@ async fn update<P: Ports>(
     let before = if contacts.is_empty() {
         None
     } else {
-        Some(contact::verified_addresses(app, tenant, user).await?)
+        Some(contact::addresses(app, tenant, user).await?)
     };
     app.directory
         .update_attributes(tenant, user, &attributes)
@@ -449,8 +449,12 @@ async fn update<P: Ports>(
     let mut read = read_user(app, tenant, user).await?;
     for (contact, value) in &contacts {
         contact::note_what_is_held(app, tenant, user, &mut read, *contact, value).await;
-        if let Some(before) = &before {
-            contact::tell_the_old_address(app, tenant, user, *contact, before, Some(value)).await;
+    }
+    if let Some(before) = &before {
+        let after = contact::Addresses::of_user(&read);
+        for (contact, value) in &contacts {
+            let both = (before, &after);
+            contact::tell_the_old_address(app, tenant, user, *contact, both, Some(value)).await;
         }
     }
     Reply::ok(&read)

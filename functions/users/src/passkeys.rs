@@ -17,6 +17,7 @@ use shared::{
     domain::lock::{CodePurpose, LockStore, OneTimeCode},
     domain::mail::{Mail, Mailer},
     domain::tenant::Tenant,
+    domain::token::Caller,
     http::request::{UserId, json_body, path_user_id},
     time::{epoch_seconds, rfc3339},
 };
@@ -273,7 +274,7 @@ pub(crate) async fn start<P: Ports>(app: &App<P>, call: &Call<Op>) -> Result<Rep
     let (user, caller) = own_user(app, call, refusal).await?;
     let work = async {
         ensure_recent_sign_in(&caller)?;
-        let options = as_self(app, call, &user, |token| async move {
+        let options = as_self(app, call, &caller, &user, |token| async move {
             app.directory
                 .start_passkey(&call.tenant, &token)
                 .await
@@ -304,7 +305,7 @@ pub(crate) async fn verify<P: Ports>(app: &App<P>, call: &Call<Op>) -> Result<Re
     let work = async {
         ensure_recent_sign_in(&caller)?;
         let credential = &credential;
-        as_self(app, call, &user, |token| async move {
+        as_self(app, call, &caller, &user, |token| async move {
             app.directory
                 .complete_passkey(&call.tenant, &token, credential)
                 .await
@@ -322,7 +323,7 @@ pub(crate) async fn list<P: Ports>(app: &App<P>, call: &Call<Op>) -> Result<Repl
     let refusal = "a user can only list their own passkeys";
     let (caller, user, _) = admin_or_self(app, req, tenant, refusal).await?;
     if caller.username.to_lowercase() == user.as_str() {
-        let passkeys = as_self(app, call, &user, |token| async move {
+        let passkeys = as_self(app, call, &caller, &user, |token| async move {
             let listed = app.directory.list_passkeys(tenant, &token).await;
             listed.map_err(DirectoryError::for_admin)
         })
@@ -364,9 +365,12 @@ where
     Fut: std::future::Future<Output = Result<T, ApiError>>,
 {
     let tenant = &call.tenant;
-    let session = app
-        .session_as(tenant, user, CodePurpose::AdminAccess, admin)
-        .await;
+    let session = async {
+        let sub = app.enabled_account(tenant, user).await?;
+        app.session_as(tenant, user, &sub, CodePurpose::AdminAccess, admin)
+            .await
+    }
+    .await;
     app.record_outcome(tenant, user, &call.meta, admin, "admin-access", &session)
         .await;
     let tokens = session?;
@@ -377,10 +381,12 @@ where
 
 /// The signed-in user's own session of the API's (`shared::session`,
 /// `CodePurpose::UserAccess`): what the calls Cognito takes only the user's token for run
-/// with, since the caller's token has no scope for them.
+/// with, since the caller's token has no scope for them. The bearer check read the account
+/// already (enabled, the token's `sub`).
 pub(crate) async fn as_self<P: Ports, T, F, Fut>(
     app: &App<P>,
     call: &Call<Op>,
+    caller: &Caller,
     user: &UserId,
     work: F,
 ) -> Result<T, ApiError>
@@ -388,7 +394,8 @@ where
     F: FnOnce(String) -> Fut,
     Fut: std::future::Future<Output = Result<T, ApiError>>,
 {
-    app.with_session_as(&call.tenant, user, CodePurpose::UserAccess, "self", work)
+    let purpose = CodePurpose::UserAccess;
+    app.with_session_as(&call.tenant, user, &caller.sub, purpose, "self", work)
         .await
 }
 
@@ -417,7 +424,7 @@ pub(crate) async fn delete<P: Ports>(app: &App<P>, call: &Call<Op>) -> Result<Re
     if caller.username.to_lowercase() == user.as_str() {
         let work = async {
             ensure_recent_sign_in(&caller)?;
-            as_self(app, call, &user, delete).await
+            as_self(app, call, &caller, &user, delete).await
         };
         return Reply::ok(&app.audited(call, &user, "self", work).await?);
     }
