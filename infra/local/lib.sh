@@ -71,13 +71,14 @@ sys.exit(1)
 PY
 }
 
-# Starts moto on 127.0.0.1:$1, logging to $2, with any further arguments for emulator.py;
+# Starts moto on 127.0.0.1:$1, logging to $2, with any further arguments for the emulator
+# (the package infra/local/emulator/);
 # sets MOTO_PID.
 start_moto() {
   local port="$1" logfile="$2"
   shift 2
   mkdir -p "$LOCAL"
-  "$VENV/bin/python" infra/local/emulator.py --host 127.0.0.1 --port "$port" "$@" >"$logfile" 2>&1 &
+  "$VENV/bin/python" infra/local/emulator --host 127.0.0.1 --port "$port" "$@" >"$logfile" 2>&1 &
   MOTO_PID=$!
   if ! wait_http "$port" 30; then
     tail -n 20 "$logfile" >&2 || true

@@ -257,7 +257,7 @@ fn cold(dir: &std::path::Path, runs: usize, v: &mut Verdicts) -> Result<(), Stri
 }
 
 /// `(calls, time)` the emulator spent on requests that started and ended between `from` and
-/// `to`, from its timing log (`emulator.py --timing-log`).
+/// `to`, from its timing log (`infra/local/emulator --timing-log`).
 fn emulator_time(
     log: &str,
     from: std::time::SystemTime,
