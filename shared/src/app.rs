@@ -7,6 +7,7 @@ use std::{future::Future, sync::Arc};
 use lambda_http::{Body, Request, Response};
 
 use crate::{
+    adapters::jwks::TokenVerifier,
     adapters::{
         cognito::CognitoDirectory,
         dynamodb::{DynamoAudit, DynamoLocks, DynamoTenants},
@@ -17,10 +18,11 @@ use crate::{
     domain::lock::{AccountState, Lock, LockStore},
     domain::store::Chain,
     domain::tenant::{CachedTenants, Tenant, TenantRegistry},
-    domain::token::{Caller, TokenVerifier},
+    domain::token::Caller,
+    domain::user_id::UserId,
     domain::validate::Password,
     http::problem::ApiError,
-    http::request::{RequestMeta, TenantHeaders, UserId, bearer_token},
+    http::request::{RequestMeta, bearer_token},
     http::respond::Reply,
     http::routes::{self, Operations, Route},
 };
@@ -175,10 +177,12 @@ impl<P: Ports> App<P> {
     pub async fn tenant(&self, req: &Request, meta: &RequestMeta) -> Result<Arc<Tenant>, ApiError> {
         const NOT_THIS_KEY: ApiError =
             ApiError::Forbidden("this API key is not registered for this client");
-        let headers = TenantHeaders::of(req)?;
+        let named = crate::http::request::tenant_key(req)?;
         let key = meta.api_key_id.as_deref();
-        let tenant = match self.tenants.resolve(&headers).await {
-            Err(ApiError::InvalidTenant) if key.is_some() => return Err(NOT_THIS_KEY),
+        let tenant = match self.tenants.resolve(&named).await {
+            Err(crate::domain::tenant::TenantError::Unknown) if key.is_some() => {
+                return Err(NOT_THIS_KEY);
+            }
             other => other?,
         };
         tracing::Span::current().record("tenant", tenant.key.as_str());
@@ -238,6 +242,20 @@ impl<P: Ports> App<P> {
             return Err(ApiError::AccountLocked);
         }
         Ok((caller, state))
+    }
+
+    /// The user as the directory has them now (`AdminGetUser`); `user-not-found` if there is
+    /// none.
+    pub async fn user(
+        &self,
+        tenant: &Tenant,
+        user: &UserId,
+    ) -> Result<crate::domain::directory::DirectoryUser, ApiError> {
+        self.directory
+            .find_user(tenant, user)
+            .await
+            .map_err(crate::domain::directory::DirectoryError::for_admin)?
+            .ok_or(ApiError::UserNotFound)
     }
 
     /// The username `user` names (an alias or a `sub` resolved; see

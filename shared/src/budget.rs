@@ -12,8 +12,9 @@ use crate::{
     domain::lock::{Budget, LockStore, Reservation, SendScope},
     domain::store::Chain,
     domain::tenant::Tenant,
+    domain::user_id::UserId,
     http::problem::ApiError,
-    http::request::{RequestMeta, UserId},
+    http::request::RequestMeta,
 };
 
 /// A unit of a budget held for one check, or none where the tenant's policy sets no limit.

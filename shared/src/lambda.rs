@@ -1,6 +1,9 @@
-//! The Lambda entry point of every HTTP function: its `main` is one call of [`run`].
+//! The Lambda entry points: every HTTP function's `main` is one call of [`run`], every Cognito
+//! trigger's one call of [`run_trigger`].
 
 use std::convert::Infallible;
+
+use lambda_http::LambdaEvent;
 
 use crate::app::{AwsApp, Group};
 
@@ -17,6 +20,36 @@ pub fn run<G: Group>() -> Result<(), lambda_http::Error> {
         let app = &app;
         lambda_http::run(lambda_http::service_fn(move |req| async move {
             Ok::<_, Infallible>(app.handle::<G>(req).await)
+        }))
+        .await
+    })
+}
+
+/// Runs a Cognito trigger on Lambda: telemetry, configuration and the account-state table once
+/// per cold start (a configuration error stops the process before the first event), then every
+/// event through `handler`, on a current-thread runtime. The store lives as long as the
+/// process, so `handler` borrows it for `'static`.
+pub fn run_trigger<A, R, Refusal, F, Fut>(handler: F) -> Result<(), lambda_http::Error>
+where
+    F: Fn(&'static crate::adapters::dynamodb::DynamoLocks, LambdaEvent<A>) -> Fut,
+    Fut: std::future::Future<Output = Result<R, Refusal>>,
+    Refusal: Into<lambda_http::lambda_runtime::Diagnostic> + std::fmt::Debug,
+    A: serde::de::DeserializeOwned,
+    R: serde::Serialize,
+{
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        crate::telemetry::init();
+        let config = crate::config::Config::from_env()?;
+        let sdk = crate::aws::sdk_config(&config).await?;
+        let locks: &'static _ = Box::leak(Box::new(crate::adapters::dynamodb::DynamoLocks::new(
+            aws_sdk_dynamodb::Client::new(&sdk),
+            &config.account_state_table,
+        )));
+        lambda_http::lambda_runtime::run(lambda_http::service_fn(move |event| {
+            handler(locks, event)
         }))
         .await
     })

@@ -19,9 +19,11 @@ pub mod https;
 pub mod lambda;
 pub mod latency;
 pub mod metrics;
+pub mod seal;
 pub mod session;
 pub mod telemetry;
 pub mod time;
+pub mod url;
 
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;

@@ -19,8 +19,8 @@ use crate::{
     domain::lock::{CodePurpose, LockStore, OneTimeCode},
     domain::store::Chain,
     domain::tenant::Tenant,
+    domain::user_id::UserId,
     http::problem::ApiError,
-    http::request::UserId,
     time::{epoch_seconds, rfc3339},
 };
 
@@ -57,12 +57,7 @@ impl<P: Ports> App<P> {
         tenant: &Tenant,
         user: &UserId,
     ) -> Result<String, ApiError> {
-        let found = self
-            .directory
-            .find_user(tenant, user)
-            .await
-            .map_err(DirectoryError::for_admin)?
-            .ok_or(ApiError::UserNotFound)?;
+        let found = self.user(tenant, user).await?;
         if !found.enabled {
             return Err(ApiError::AccountDisabled);
         }

@@ -11,10 +11,10 @@ use serde_json::Value;
 
 pub use crate::adapters::memory::*;
 use crate::{
+    adapters::jwks::TokenVerifier,
     app::{App, Ports},
     config::Config,
     domain::tenant::{CachedTenants, LockoutPolicy, Tenant},
-    domain::token::TokenVerifier,
 };
 
 /// The demo tenant as the fixtures' headers name it (`demo` / `DEMO` / `main`).
@@ -34,7 +34,7 @@ pub fn tenant() -> Tenant {
         email_from: None,
         passkey_registration_url: None,
         // sign-in with one provider, `Okta`, back to the catalogue's pages
-        federation: Some(crate::domain::federation::Federation {
+        federation: Some(crate::domain::tenant::Federation {
             domain: "https://demo.auth.us-east-1.amazoncognito.com".into(),
             callback_url: "https://api.example.com/v1/idp-intents/callback".into(),
             providers: vec!["Okta".into()],

@@ -91,7 +91,7 @@ pub async fn through_provider(auth_url: &str, person: &Person, consent: bool) ->
     let answered = browser
         .post(&to_provider)
         .header("content-type", "application/x-www-form-urlencoded")
-        .body(shared::http::url::form(form))
+        .body(shared::url::form(form))
         .send()
         .await
         .expect("the provider's sign-in");

@@ -414,7 +414,7 @@ impl Stack {
             )
             .set_allowed_o_auth_flows_user_pool_client(oauth.then_some(true))
             .set_allowed_o_auth_scopes(oauth.then(|| {
-                shared::domain::federation::SCOPES
+                shared::domain::tenant::SCOPES
                     .split(' ')
                     .map(str::to_string)
                     .collect()

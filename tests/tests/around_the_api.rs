@@ -447,7 +447,7 @@ async fn a_locked_users_own_sign_in_is_refused_while_an_admin_access_code_lives(
         created_at: shared::time::rfc3339(now),
         created_by: "an-admin".into(),
     };
-    let user = shared::http::request::UserId::of_cognito("lena").unwrap();
+    let user = shared::domain::user_id::UserId::of_cognito("lena").unwrap();
     app.locks
         .put_code(
             CodePurpose::AdminAccess,

@@ -17,7 +17,7 @@ use lambda_http::{Body, Response};
 use serde_json::Value;
 use shared::{
     domain::lock::LockStore,
-    http::request::UserId,
+    domain::user_id::UserId,
     testing::{InMemoryDirectory, MemUser, access_token, cognito_app, dynamo_app, tenant},
 };
 

@@ -704,7 +704,7 @@ async fn an_admin_lock_replaces_a_lockout_and_a_second_one_updates_it() {
         stack.dynamodb.clone(),
         &stack.config.account_state_table,
     );
-    let gina = shared::http::request::UserId::parse("gina").unwrap();
+    let gina = shared::domain::user_id::UserId::parse("gina").unwrap();
     shared::domain::lock::LockStore::clear_lockout(&locks, &t.user_pool_id, &gina)
         .await
         .unwrap();

@@ -14,8 +14,9 @@ use shared::{
     domain::directory::Contact,
     domain::lock::{Budget, Lock, LockSource, LockStore, Reservation, STALE_RESERVATION},
     domain::store::StoreError,
+    domain::tenant::TenantKey,
     domain::tenant::{LockoutPolicy, TenantRegistry},
-    http::request::{TenantHeaders, UserId},
+    domain::user_id::UserId,
     testing::{InMemoryAudit, InMemoryLocks, InMemoryTenants, tenant},
 };
 
@@ -663,28 +664,28 @@ async fn audit_contract(log: &impl AuditLog) {
     ));
 }
 
-async fn registry_contract(registry: &impl TenantRegistry, registered: &TenantHeaders) {
+async fn registry_contract(registry: &impl TenantRegistry, registered: &TenantKey) {
     let found = registry
         .find(registered)
         .await
         .unwrap()
         .expect("registered");
     assert_eq!(found.user_pool_id, tenant().user_pool_id);
-    let unknown = TenantHeaders {
+    let unknown = TenantKey {
         client_id: "nobody".into(),
         ..registered.clone()
     };
     assert_eq!(registry.find(&unknown).await.unwrap(), None);
     // characters no tenant key may hold (`#` would forge another tenant's key) find nothing
-    let forged = TenantHeaders {
+    let forged = TenantKey {
         client_id: format!("{}#x", registered.client_id),
         ..registered.clone()
     };
     assert_eq!(registry.find(&forged).await.unwrap(), None);
 }
 
-fn headers(client_id: &str) -> TenantHeaders {
-    TenantHeaders {
+fn headers(client_id: &str) -> TenantKey {
+    TenantKey {
         client_id: client_id.into(),
         client_code: "CODE".into(),
         database: "main".into(),

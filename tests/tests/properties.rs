@@ -13,9 +13,12 @@ use proptest::prelude::*;
 use serde::Deserialize;
 use serde_json::Value;
 use shared::{
+    ApiError,
     adapters::dynamodb::tenant_key,
+    domain::tenant::TenantKey,
+    domain::user_id::UserId,
     domain::validate::Password,
-    http::request::{TenantHeaders, UserId, json_body},
+    http::request::json_body,
     testing::{
         InMemoryDirectory, MemApp, MemUser, access_token, app, config, tenant, test_verifier,
     },
@@ -113,7 +116,7 @@ proptest! {
             }
             Err(e) => {
                 prop_assert!(!follows_rule(&raw), "refused {raw:?}");
-                prop_assert_eq!(e.status().as_u16(), 400);
+                prop_assert_eq!(ApiError::from(e).status().as_u16(), 400);
             }
         }
     }
@@ -124,7 +127,7 @@ proptest! {
         a in (tenant_part(), tenant_part(), tenant_part()),
         b in (tenant_part(), tenant_part(), tenant_part()),
     ) {
-        let h = |(client_id, client_code, database): (String, String, String)| TenantHeaders {
+        let h = |(client_id, client_code, database): (String, String, String)| TenantKey {
             client_id, client_code, database,
         };
         let (a, b) = (h(a), h(b));
@@ -172,7 +175,7 @@ proptest! {
         let verifier = test_verifier(&config());
         let t = tenant();
         let e = rt.block_on(verifier.verify_access(&t, &garbage)).unwrap_err();
-        prop_assert_eq!(e.status().as_u16(), 401);
+        prop_assert_eq!(ApiError::from(e).status().as_u16(), 401);
 
         // one character of the claims or the signature changed
         let token = access_token("demo-user", &[], 3600);
@@ -183,7 +186,7 @@ proptest! {
         altered[i] = with.as_bytes()[0];
         let altered = String::from_utf8(altered).unwrap();
         let e = rt.block_on(verifier.verify_access(&t, &altered)).unwrap_err();
-        prop_assert_eq!(e.status().as_u16(), 401);
+        prop_assert_eq!(ApiError::from(e).status().as_u16(), 401);
         prop_assert!(rt.block_on(verifier.verify_access(&t, &token)).is_ok());
     }
 

@@ -34,7 +34,7 @@ async fn an_admin_signs_in_and_gets_tokens_with_a_matching_activity_id() {
     // the access token is a real token of the tenant's pool: the verifier accepts it
     let tenant = app
         .tenants
-        .resolve(&shared::http::request::TenantHeaders {
+        .resolve(&shared::domain::tenant::TenantKey {
             client_id: t.client_id.clone(),
             client_code: t.client_code.clone(),
             database: t.database.clone(),

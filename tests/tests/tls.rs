@@ -9,8 +9,8 @@ use std::path::PathBuf;
 
 use shared::{
     adapters::dynamodb::DynamoLocks,
+    domain::user_id::UserId,
     domain::{lock::LockStore, store::StoreError},
-    http::request::UserId,
 };
 
 /// `(https endpoint, CA file)`, as the test command exports them.

@@ -6,9 +6,10 @@
 use serde::Serialize;
 use shared::{
     ApiError, App, Call, Ports, Reply,
-    domain::directory::{CodeDelivery, Directory, DirectoryError, DirectoryUser},
+    domain::directory::{Delivery, Directory, DirectoryError},
     domain::tenant::Tenant,
-    http::request::{UserId, path_user_id},
+    domain::user_id::UserId,
+    http::request::path_user_id,
     http::routes::{Route, post},
 };
 
@@ -84,24 +85,6 @@ struct Enabled {
     enabled: bool,
 }
 
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Delivery {
-    code_delivery_details: CodeDelivery,
-}
-
-async fn existing<P: Ports>(
-    app: &App<P>,
-    tenant: &Tenant,
-    user: &UserId,
-) -> Result<DirectoryUser, ApiError> {
-    app.directory
-        .find_user(tenant, user)
-        .await
-        .map_err(DirectoryError::for_admin)?
-        .ok_or(ApiError::UserNotFound)
-}
-
 async fn reset<P: Ports>(app: &App<P>, tenant: &Tenant, user: &UserId) -> Result<Reply, ApiError> {
     app.directory
         .admin_reset_password(tenant, user)
@@ -152,7 +135,7 @@ async fn resend_code<P: Ports>(
     tenant: &Tenant,
     user: &UserId,
 ) -> Result<Reply, ApiError> {
-    if existing(app, tenant, user).await?.status != "UNCONFIRMED" {
+    if app.user(tenant, user).await?.status != "UNCONFIRMED" {
         return Err(ApiError::Conflict(
             "only a user who signed up and has not confirmed (UNCONFIRMED) gets a confirmation code",
         ));
@@ -172,7 +155,7 @@ async fn resend_invitation<P: Ports>(
     tenant: &Tenant,
     user: &UserId,
 ) -> Result<Reply, ApiError> {
-    if existing(app, tenant, user).await?.status != "FORCE_CHANGE_PASSWORD" {
+    if app.user(tenant, user).await?.status != "FORCE_CHANGE_PASSWORD" {
         return Err(ApiError::Conflict(
             "only a user who has not yet set a password (FORCE_CHANGE_PASSWORD) gets the invitation again",
         ));

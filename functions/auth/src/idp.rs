@@ -9,16 +9,18 @@ use lambda_http::{Request, RequestExt};
 use serde::{Deserialize, Serialize};
 use shared::{
     ApiError, App, Call, Ports, Reply,
+    adapters::jwks::TokenError,
     domain::directory::{Directory, DirectoryError, Tokens},
     domain::federation::{
-        self, Federation, IdpInformation, LINK_LIFETIME, Linkable, OUTCOME_LIFETIME, Outcome,
-        PENDING_LIFETIME, PendingIntent,
+        self, IdpInformation, LINK_LIFETIME, Linkable, OUTCOME_LIFETIME, Outcome, PENDING_LIFETIME,
+        PendingIntent,
     },
     domain::lock::{FlowKind, FlowRecord, Lock, LockStore, OneTimeCode},
     domain::store::Chain,
-    domain::tenant::Tenant,
+    domain::tenant::{Federation, Tenant},
+    domain::user_id::UserId,
     domain::validate::{Secret, Text},
-    http::request::{UserId, json_body},
+    http::request::json_body,
     time::epoch_seconds,
 };
 
@@ -165,7 +167,7 @@ pub(crate) async fn callback_tenant<P: Ports>(
     if record.expired_at(SystemTime::now()) {
         return Err(ApiError::IntentExpired);
     }
-    let headers = federation::headers_of(&pending_in(&record)?.tenant)
+    let headers = shared::domain::tenant::TenantKey::parse(&pending_in(&record)?.tenant)
         .ok_or_else(|| ApiError::Internal("a pending intent names no tenant".into()))?;
     let tenant = app.tenants.resolve(&headers).await?;
     tracing::Span::current().record("tenant", tenant.key.as_str());
@@ -240,7 +242,7 @@ pub(crate) async fn callback<P: Ports>(app: &App<P>, call: &Call<Op>) -> Result<
     };
     let kept = async {
         let intent_token = federation::secret()?;
-        let sealed = federation::seal(
+        let sealed = shared::seal::seal(
             &intent_token,
             &pending.intent_id,
             stored(&outcome)?.as_bytes(),
@@ -301,13 +303,13 @@ pub(crate) async fn retrieve<P: Ports>(app: &App<P>, call: &Call<Op>) -> Result<
     if record.expired_at(now) {
         return Err(ApiError::IntentExpired);
     }
-    let outcome: Outcome = federation::open(token, &intent_id, &record.body)
+    let outcome: Outcome = shared::seal::open(token, &intent_id, &record.body)
         .and_then(|plain| serde_json::from_slice(&plain).ok())
         .ok_or_else(|| ApiError::Internal("an intent's outcome does not open".into()))?;
     // another tenant's headers, or another browser's session (not the intent secret of the
     // start), do not open it, and do not spend it either
     if outcome.tenant != tenant.key
-        || !federation::secret_matches(body.intent_secret.expose(), &outcome.secret_hash)
+        || !shared::domain::lock::secret_matches(body.intent_secret.expose(), &outcome.secret_hash)
     {
         return Err(ApiError::InvalidIntent);
     }
@@ -344,7 +346,7 @@ async fn signed_in<P: Ports>(
         .await
         .map_err(|e| match e {
             // the keys' download failing is the dependency's, and worth a retry
-            e @ (ApiError::DependencyUnavailable(_) | ApiError::TooManyRequests { .. }) => e,
+            e @ TokenError::Unavailable(_) => e.into(),
             e => ApiError::Internal(format!("the pool's access token does not verify: {e}")),
         })?;
     let claims = federation::claims(&outcome.id_token)

@@ -10,12 +10,14 @@ use std::future::Future;
 use serde::Deserialize;
 use shared::{
     ApiError, App, Call, Ports, Reply,
+    adapters::jwks::TokenError,
     budget::Settle,
     domain::directory::{AuthResult, Challenge, Directory, DirectoryError},
     domain::lock::{Budget, Lock, LockStore},
     domain::tenant::Tenant,
+    domain::user_id::UserId,
     domain::validate::{Code, Password, RefreshToken, Session, Text},
-    http::request::{RequestMeta, UserId, json_body},
+    http::request::{RequestMeta, json_body},
     http::routes::{Route, get, post},
 };
 
@@ -546,7 +548,7 @@ async fn refreshed_owner<P: Ports>(
         .verify_access(tenant, access)
         .await
         .map_err(|e| match e {
-            unavailable @ ApiError::DependencyUnavailable(_) => unavailable,
+            unavailable @ TokenError::Unavailable(_) => unavailable.into(),
             other => ApiError::Internal(format!("the refreshed access token: {other}")),
         })?;
     UserId::of_cognito(&owner.username)

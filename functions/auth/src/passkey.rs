@@ -27,7 +27,7 @@ use shared::{
     domain::directory::{AuthResult, Directory, DirectoryError, RelyingParty},
     domain::lock::{FlowKind, FlowRecord, LockStore, OneTimeCode},
     domain::tenant::Tenant,
-    http::request::UserId,
+    domain::user_id::UserId,
     time::epoch_seconds,
 };
 

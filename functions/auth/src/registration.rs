@@ -21,7 +21,7 @@ use shared::{
     domain::mail::{Mail, Mailer},
     domain::store::Chain,
     domain::tenant::Tenant,
-    http::request::UserId,
+    domain::user_id::UserId,
 };
 
 use super::{Checked, Guarded, ensure_unlocked, lock_refusal};

@@ -737,7 +737,7 @@ async fn a_registration_code_signs_in_by_custom_auth_and_registers_with_that_tok
         created_at: "2026-11-29T10:00:00Z".into(),
         created_by: "admin-sub".into(),
     };
-    let user = shared::http::request::UserId::parse("demo-user").unwrap();
+    let user = shared::domain::user_id::UserId::parse("demo-user").unwrap();
     let pool = mock_tenant().user_pool_id;
     let purpose = CodePurpose::PasskeyRegistration;
     let kept = app.locks.put_code(purpose, &pool, &user, &link, true).await;

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use shared::{
     domain::directory::DirectoryError,
     domain::lock::{Lock, LockSource, LockStore},
-    http::request::UserId,
+    domain::user_id::UserId,
     testing::{self, Answer, slug},
     testing::{InMemoryDirectory, MemApp, MemUser, app},
 };

@@ -22,9 +22,10 @@ use base64::Engine;
 use serde_json::{Value, json};
 use shared::{
     App,
-    domain::federation::{Federation, PendingIntent, pkce_challenge},
+    domain::federation::{PendingIntent, pkce_challenge},
     domain::lock::{FlowKind, FlowRecord, LockStore, OneTimeCode},
     domain::tenant::CachedTenants,
+    domain::tenant::Federation,
     testing::{self, Answer, InMemoryTenants, WithCognito, access_token, cognito_app, tenant},
 };
 

@@ -9,7 +9,7 @@ use serde_json::json;
 use shared::{
     domain::lock::LockStore,
     domain::tenant::{LockoutPolicy, Tenant},
-    http::request::UserId,
+    domain::user_id::UserId,
     testing::{self, Answer, InMemoryDirectory, MemApp, MemUser},
 };
 

@@ -32,7 +32,7 @@ use serde_json::Value;
 use shared::{
     domain::lock::{API_SESSION, CodePurpose, LockStore, code_admits},
     domain::store::Chain,
-    http::request::UserId,
+    domain::user_id::UserId,
 };
 
 /// The challenge's one public parameter: what the answer is.

@@ -8,7 +8,7 @@ use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{Value, json};
 use shared::{
     domain::lock::{CodePurpose, LockStore, OneTimeCode},
-    http::request::UserId,
+    domain::user_id::UserId,
     testing::InMemoryLocks,
 };
 

@@ -13,8 +13,9 @@ use shared::{
     domain::directory::Directory,
     domain::lock::{AccountState, Lock, LockSource, LockState, LockStore},
     domain::tenant::Tenant,
+    domain::user_id::UserId,
     domain::validate::Text,
-    http::request::{UserId, json_body, path_user_id},
+    http::request::{json_body, path_user_id},
     http::routes::{Route, get, put},
     time::{epoch_seconds, parse_rfc3339, rfc3339},
 };

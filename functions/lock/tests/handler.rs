@@ -6,7 +6,7 @@ use lambda_http::Body;
 use serde_json::Value;
 use shared::{
     domain::lock::LockStore,
-    http::request::UserId,
+    domain::user_id::UserId,
     testing::{self, Answer},
     testing::{InMemoryDirectory, MemUser, access_token, app, tenant, test_verifier},
 };

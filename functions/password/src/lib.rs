@@ -9,12 +9,13 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use shared::{
     ApiError, App, Call, Ports, Reply,
-    domain::directory::{CodeDelivery, Directory, DirectoryError},
+    domain::directory::{CodeDelivery, Delivery, Directory, DirectoryError},
     domain::lock::{Budget, CodePurpose, LockStore},
     domain::store::Chain,
     domain::tenant::Tenant,
+    domain::user_id::UserId,
     domain::validate::{Code, Password},
-    http::request::{UserId, json_body, path_user_id},
+    http::request::{json_body, path_user_id},
     http::routes::{Route, post},
 };
 
@@ -122,12 +123,6 @@ struct Change {
     proposed_password: Password,
     #[serde(default)]
     sign_out_other_sessions: bool,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Delivery {
-    code_delivery_details: CodeDelivery,
 }
 
 #[derive(Debug, Serialize)]

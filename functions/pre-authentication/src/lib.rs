@@ -9,7 +9,7 @@ use std::time::SystemTime;
 use shared::{
     domain::lock::{API_SESSION, CodePurpose, Lock, LockStore, code_admits},
     domain::store::Chain,
-    http::request::UserId,
+    domain::user_id::UserId,
 };
 
 /// Why a sign-in was refused. Cognito shows the text to the client as

@@ -93,7 +93,7 @@ async fn a_lock_lets_through_only_the_apis_own_admin_access_for_its_app_client()
     use shared::domain::lock::{API_SESSION, CodePurpose, LockStore, OneTimeCode};
     let locks = InMemoryLocks::default();
     locks.lock_now("demo-user", lock(None));
-    let user = shared::http::request::UserId::of_cognito("demo-user").unwrap();
+    let user = shared::domain::user_id::UserId::of_cognito("demo-user").unwrap();
     let code = |client: &str, expires_at: u64| OneTimeCode {
         code_hash: OneTimeCode::hash_of("c"),
         sub: "8e4f1c2a-0000-4000-8000-00000000d3m0".into(),
@@ -151,7 +151,7 @@ async fn a_lock_lets_through_only_the_apis_own_admin_access_for_its_app_client()
 async fn the_apis_session_for_the_user_passes_a_lockout_but_no_admin_lock() {
     use shared::domain::lock::{API_SESSION, CodePurpose, LockStore, OneTimeCode};
     let locks = InMemoryLocks::default();
-    let user = shared::http::request::UserId::of_cognito("demo-user").unwrap();
+    let user = shared::domain::user_id::UserId::of_cognito("demo-user").unwrap();
     let soon = shared::time::epoch_seconds(std::time::SystemTime::now()) + 60;
     let code = OneTimeCode {
         code_hash: OneTimeCode::hash_of("c"),

@@ -7,17 +7,18 @@
 use serde::{Deserialize, Serialize};
 use shared::{
     ApiError, App, Call, Ports, Reply,
-    domain::directory::{CodeDelivery, Contact, Directory, DirectoryError},
+    domain::directory::{Contact, Delivery, Directory, DirectoryError},
     domain::lock::LockStore,
     domain::mail::{Mail, Mailer},
     domain::tenant::Tenant,
     domain::user::User,
+    domain::user_id::UserId,
     domain::validate::{Code, Email, Phone},
-    http::request::{UserId, json_body},
+    http::request::json_body,
 };
 
-use super::{Op, admin_or_self, filter_value, own_user, read_user};
-use crate::passkeys::as_self;
+use super::{Op, filter_value, read_user};
+use crate::access::{admin_or_self, as_self, own_user};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -37,12 +38,6 @@ struct SetPhone {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct Verify {
     verification_code: Code,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Delivery {
-    code_delivery_details: CodeDelivery,
 }
 
 #[derive(Debug, Serialize)]
@@ -92,7 +87,7 @@ pub(crate) async fn set<P: Ports>(
     let own = caller.username.to_lowercase() == user.as_str();
     let work = async {
         if own {
-            crate::factors::ensure_recent_sign_in(&caller)?;
+            crate::access::ensure_recent_sign_in(&caller)?;
         }
         ensure_not_taken(app, tenant, &user, contact, &value).await?;
         // an address not set verified gets a code from Cognito: a send of the budget
@@ -157,12 +152,7 @@ pub(crate) async fn addresses<P: Ports>(
     tenant: &Tenant,
     user: &UserId,
 ) -> Result<Addresses, ApiError> {
-    let found = app
-        .directory
-        .find_user(tenant, user)
-        .await
-        .map_err(DirectoryError::for_admin)?
-        .ok_or(ApiError::UserNotFound)?;
+    let found = app.user(tenant, user).await?;
     let of = |contact: Contact| {
         (
             found.attribute(contact.attribute()).map(str::to_string),

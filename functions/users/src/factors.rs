@@ -12,12 +12,12 @@ use shared::{
     ApiError, App, Call, Ports, Reply,
     domain::directory::{Directory, DirectoryError, DirectoryUser, Factor, MfaMode},
     domain::tenant::Tenant,
-    domain::token::Caller,
     domain::validate::{Code, Text},
-    http::request::{UserId, json_body},
+    http::request::json_body,
 };
 
-use super::{Op, admin_or_self, own_user};
+use super::Op;
+use crate::access::{admin_or_self, as_self, as_user, ensure_recent_sign_in, own_user};
 
 /// `GET /users/{userID}/authentication-methods`, and what every factor route answers.
 #[derive(Debug, Serialize)]
@@ -84,35 +84,6 @@ struct VerifyTotp {
     friendly_name: Option<Text<64>>,
 }
 
-/// The user, as the directory has them now (`AdminGetUser`).
-pub(crate) async fn directory_user<P: Ports>(
-    app: &App<P>,
-    tenant: &Tenant,
-    user: &UserId,
-) -> Result<DirectoryUser, ApiError> {
-    app.directory
-        .find_user(tenant, user)
-        .await
-        .map_err(DirectoryError::for_admin)?
-        .ok_or(ApiError::UserNotFound)
-}
-
-/// How recent the sign-in behind a user's own token must be for them to start an
-/// authenticator or remove a factor: a token taken from a signed-in browser must not be
-/// enough to take the second factor away (a refresh keeps the original sign-in's time).
-pub(crate) const RECENT_SIGN_IN: std::time::Duration = std::time::Duration::from_secs(15 * 60);
-
-pub(crate) fn ensure_recent_sign_in(caller: &Caller) -> Result<(), ApiError> {
-    if caller.signed_in_within(RECENT_SIGN_IN, std::time::SystemTime::now()) {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(
-            "sign in again: changing a second factor, a passkey or a recovery address needs a \
-             sign-in within the last 15 minutes",
-        ))
-    }
-}
-
 /// A factor cannot be enrolled where the pool turned second factors off.
 async fn ensure_mfa_offered<P: Ports>(app: &App<P>, tenant: &Tenant) -> Result<MfaMode, ApiError> {
     let mode = app.directory.mfa_mode(tenant).await?;
@@ -142,7 +113,7 @@ pub(crate) async fn methods<P: Ports>(app: &App<P>, call: &Call<Op>) -> Result<R
     let (caller, user, _) = admin_or_self(app, req, tenant, refusal).await?;
     // Cognito lists a user's passkeys with that user's own token only: the user's own, or, for
     // an admin asking about someone else, a session of the user's the API makes and ends
-    // (`passkeys::as_user`), only where the pool offers passkeys and the account can sign in
+    // (`access::as_user`), only where the pool offers passkeys and the account can sign in
     // at all (enabled, confirmed). An admin's read never fails for it: without that session
     // PASSKEY is left out, and the log says why.
     let own = caller.username.to_lowercase() == user.as_str();
@@ -152,20 +123,20 @@ pub(crate) async fn methods<P: Ports>(app: &App<P>, call: &Call<Op>) -> Result<R
         if !(own && offered) {
             return Ok(None);
         }
-        crate::passkeys::as_self(app, call, &caller, &user, |token| async move {
+        as_self(app, call, &caller, &user, |token| async move {
             let listed = app.directory.list_passkeys(tenant, &token).await;
             listed.map(Some).map_err(DirectoryError::for_admin)
         })
         .await
     };
-    let (found, own_list) = tokio::join!(directory_user(app, tenant, &user), own_list);
+    let (found, own_list) = tokio::join!(app.user(tenant, &user), own_list);
     let found = found?;
     let has_passkey = if let Some(listed) = own_list? {
         !listed.is_empty()
     } else if !offered || own {
         false
     } else if found.enabled && found.status == "CONFIRMED" {
-        let listed = crate::passkeys::as_user(app, call, &user, &caller.sub, |token| async move {
+        let listed = as_user(app, call, &user, &caller.sub, |token| async move {
             let listed = app.directory.list_passkeys(tenant, &token).await;
             listed.map_err(DirectoryError::for_admin)
         })
@@ -197,7 +168,7 @@ pub(crate) async fn start_totp<P: Ports>(app: &App<P>, call: &Call<Op>) -> Resul
         // starting over may put the authenticator in use aside until the new one is verified
         ensure_recent_sign_in(&caller)?;
         ensure_mfa_offered(app, tenant).await?;
-        let secret = crate::passkeys::as_self(app, call, &caller, &user, |token| async move {
+        let secret = as_self(app, call, &caller, &user, |token| async move {
             Ok(app.directory.start_totp(tenant, &token).await?)
         })
         .await?;
@@ -225,7 +196,7 @@ pub(crate) async fn verify_totp<P: Ports>(
     let work = async {
         let name = body.friendly_name.as_ref().map(|n| n.as_str());
         let code = body.code.expose();
-        crate::passkeys::as_self(app, call, &caller, &user, |token| async move {
+        as_self(app, call, &caller, &user, |token| async move {
             app.directory
                 .confirm_totp(tenant, &token, code, name)
                 .await
@@ -244,9 +215,7 @@ pub(crate) async fn verify_totp<P: Ports>(
             .set_factor(tenant, &user, Factor::Totp, true, true)
             .await
             .map_err(not_offered)?;
-        Ok(AuthenticationMethods::of(
-            &directory_user(app, tenant, &user).await?,
-        ))
+        Ok(AuthenticationMethods::of(&app.user(tenant, &user).await?))
     };
     Reply::ok(&app.audited(call, &user, "self", work).await?)
 }
@@ -267,7 +236,7 @@ pub(crate) async fn add_code_factor<P: Ports>(
     };
     let work = async {
         ensure_mfa_offered(app, tenant).await?;
-        let found = directory_user(app, tenant, &user).await?;
+        let found = app.user(tenant, &user).await?;
         let (verified, missing) = match factor {
             Factor::Sms => (
                 "phone_number_verified",
@@ -323,7 +292,7 @@ pub(crate) async fn remove_factor<P: Ports>(
         if !is_admin {
             ensure_recent_sign_in(&caller)?;
         }
-        let mut found = directory_user(app, tenant, &user).await?;
+        let mut found = app.user(tenant, &user).await?;
         if !found.factors.contains(&factor) {
             return Ok(AuthenticationMethods::of(&found));
         }
@@ -373,7 +342,7 @@ fn with_factor(mut user: DirectoryUser, factor: Factor, preferred: bool) -> Dire
 /// The key URI authenticator apps read (`otpauth://totp/Issuer:user?secret=…&issuer=…`), as
 /// Google Authenticator's format describes it: Cognito's codes are six digits, SHA-1, 30 s.
 pub(crate) fn totp_uri(issuer: &str, user: &str, secret: &str) -> String {
-    let enc = shared::http::url::encode;
+    let enc = shared::url::encode;
     format!(
         "otpauth://totp/{}:{}?secret={secret}&issuer={}&algorithm=SHA1&digits=6&period=30",
         enc(issuer),

@@ -13,17 +13,19 @@ use serde::{Deserialize, Serialize};
 use shared::{
     ApiError, App, Call, Ports, Reply,
     domain::directory::{Directory, DirectoryError},
-    domain::federation::{self, Federation, Identity, Linkable},
+    domain::federation::{self, Identity, Linkable},
     domain::lock::{FlowKind, FlowRecord, LockStore, OneTimeCode},
+    domain::tenant::Federation,
     domain::tenant::Tenant,
     domain::token::Caller,
+    domain::user_id::UserId,
     domain::validate::{Secret, Text},
-    http::request::{UserId, json_body},
+    http::request::json_body,
 };
 
 use crate::{
-    Op, admin_or_self,
-    factors::{directory_user, ensure_recent_sign_in},
+    Op,
+    access::{admin_or_self, ensure_recent_sign_in},
 };
 
 #[derive(Debug, Deserialize)]
@@ -79,7 +81,7 @@ async fn linked<P: Ports>(
     tenant: &Tenant,
     user: &UserId,
 ) -> Result<Vec<Identity>, ApiError> {
-    let found = directory_user(app, tenant, user).await?;
+    let found = app.user(tenant, user).await?;
     Ok(found
         .attribute("identities")
         .map(|i| federation::identities(&serde_json::Value::String(i.to_string())))

@@ -1,6 +1,7 @@
 //! The `users` group: user management for a tenant's admins (create, read, update, delete,
 //! list), a user's own profile (`GET /users/{userID}` with their token), and the audit trail.
 
+mod access;
 mod contact;
 mod factors;
 mod idp_links;
@@ -16,10 +17,13 @@ use shared::{
     domain::tenant::Tenant,
     domain::token::Caller,
     domain::user::User,
+    domain::user_id::UserId,
     domain::validate::{Email, Password, Phone, Text},
-    http::request::{UserId, json_body, path_user_id},
+    http::request::{PageQuery, Paging, json_body, path_user_id},
     http::routes::{Route, delete, get, patch, post, put},
 };
+
+use access::admin_or_self;
 
 shared::operations! {
     /// The operations of the group.
@@ -213,47 +217,22 @@ impl shared::Group for Group {
     }
 }
 
-/// The path's user (its username), for a caller who is an admin of the tenant or that user;
-/// anyone else is refused with `refusal`. Also says whether the caller is an admin.
-async fn admin_or_self<P: Ports>(
-    app: &App<P>,
-    req: &Request,
-    tenant: &Tenant,
-    refusal: &'static str,
-) -> Result<(shared::domain::token::Caller, UserId, bool), ApiError> {
-    let user = path_user_id(req)?;
-    let caller = app.caller(req, tenant).await?;
-    let user = app.canonical(tenant, user).await?;
-    let is_admin = caller.groups.iter().any(|g| g == &tenant.admin_group);
-    if !is_admin && caller.username.to_lowercase() != user.as_str() {
-        return Err(ApiError::Forbidden(refusal));
-    }
-    Ok((caller, user, is_admin))
-}
-
-/// The path's user, for a caller who is that user (not an admin): the Cognito operations
-/// that follow act on that account, through the API's own session as the user
-/// (`passkeys::as_self`). Returns the caller too.
-async fn own_user<P: Ports>(
-    app: &App<P>,
-    call: &Call<Op>,
-    refusal: &'static str,
-) -> Result<(UserId, Caller), ApiError> {
-    let (req, tenant) = (&call.req, &call.tenant);
-    let user = path_user_id(req)?;
-    let caller = app.caller(req, tenant).await?;
-    let user = app.canonical(tenant, user).await?;
-    if caller.username.to_lowercase() != user.as_str() {
-        return Err(ApiError::Forbidden(refusal));
-    }
-    Ok((user, caller))
-}
-
-/// Page sizes for `GET …/events`.
-const DEFAULT_EVENTS: u32 = 20;
-const MAX_EVENTS: u32 = 100;
-/// Page sizes for `GET /users` (Cognito's `ListUsers` allows 60).
-const MAX_USERS: i32 = 60;
+/// Pages of `GET …/events`.
+const EVENT_PAGES: Paging = Paging {
+    default: 20,
+    max: 100,
+    parameter: "cursor",
+    noun: "a cursor",
+    max_len: 512,
+};
+/// Pages of `GET /users` (Cognito's `ListUsers` allows 60).
+const USER_PAGES: Paging = Paging {
+    default: 60,
+    max: 60,
+    parameter: "paginationToken",
+    noun: "a token",
+    max_len: 4096,
+};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -343,13 +322,10 @@ async fn read_user<P: Ports>(
     user: &UserId,
 ) -> Result<User, ApiError> {
     let (found, state) = tokio::join!(
-        app.directory.find_user(tenant, user),
+        app.user(tenant, user),
         app.locks.state(&tenant.user_pool_id, user),
     );
-    let found = found
-        .map_err(DirectoryError::for_admin)?
-        .ok_or(ApiError::UserNotFound)?;
-    Ok(User::of(&found, &state?))
+    Ok(User::of(&found?, &state?))
 }
 
 async fn create<P: Ports>(
@@ -424,7 +400,7 @@ async fn update<P: Ports>(
     .collect();
     // an admin's own address: the same recent sign-in as through the PUT routes
     if !contacts.is_empty() && admin.username.to_lowercase() == user.as_str() {
-        factors::ensure_recent_sign_in(admin)?;
+        access::ensure_recent_sign_in(admin)?;
     }
     for (contact, value) in &contacts {
         contact::ensure_not_taken(app, tenant, user, *contact, value).await?;
@@ -528,36 +504,23 @@ async fn list<P: Ports>(app: &App<P>, tenant: &Tenant, req: &Request) -> Result<
             "give at most one of `email`, `emailPrefix`, `userIDPrefix`, `status`".into(),
         ));
     }
-    let limit = match query.first("limit") {
-        None => MAX_USERS,
-        Some(raw) => raw
-            .parse::<i32>()
-            .ok()
-            .filter(|n| (1..=MAX_USERS).contains(n))
-            .ok_or_else(|| {
-                ApiError::InvalidRequest(format!(
-                    "`limit` must be a whole number from 1 to {MAX_USERS}"
-                ))
-            })?,
-    };
-    let token = query.first("paginationToken").filter(|t| !t.is_empty());
-    if token.is_some_and(|t| t.len() > 4096) {
-        return Err(ApiError::InvalidRequest(
-            "`paginationToken` is not a token this API returned".into(),
-        ));
-    }
+    let PageQuery { limit, next } = USER_PAGES.read(req)?;
+    let token = next.as_deref();
     app.admin(req, tenant).await?;
     let page = app
         .directory
-        .list_users(tenant, filters.first().map(String::as_str), limit, token)
+        .list_users(
+            tenant,
+            filters.first().map(String::as_str),
+            limit as i32,
+            token,
+        )
         .await
         .map_err(|e| match e {
             // Cognito calls a token it did not mint an invalid parameter; whatever else a
             // directory says about a caller-supplied token is the caller's, not a 500
             DirectoryError::InvalidParameter | DirectoryError::Internal(_) if token.is_some() => {
-                ApiError::InvalidRequest(
-                    "`paginationToken` is not a token this API returned".into(),
-                )
+                USER_PAGES.not_ours()
             }
             other => other.for_admin(),
         })?;
@@ -586,25 +549,8 @@ async fn list<P: Ports>(app: &App<P>, tenant: &Tenant, req: &Request) -> Result<
 
 async fn events<P: Ports>(app: &App<P>, tenant: &Tenant, req: &Request) -> Result<Reply, ApiError> {
     let user = path_user_id(req)?;
-    let query = req.query_string_parameters();
-    let limit = match query.first("limit") {
-        None => DEFAULT_EVENTS,
-        Some(raw) => raw
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=MAX_EVENTS).contains(n))
-            .ok_or_else(|| {
-                ApiError::InvalidRequest(format!(
-                    "`limit` must be a whole number from 1 to {MAX_EVENTS}"
-                ))
-            })?,
-    };
-    let cursor = query.first("cursor").filter(|c| !c.is_empty());
-    if cursor.is_some_and(|c| c.len() > 512) {
-        return Err(ApiError::InvalidRequest(
-            "`cursor` is not a cursor this API returned".into(),
-        ));
-    }
+    let PageQuery { limit, next } = EVENT_PAGES.read(req)?;
+    let cursor = next.as_deref();
     app.admin(req, tenant).await?;
     // the trail is kept under the username, whichever name (alias, sub) the path gave
     let user = app.canonical(tenant, user).await?;

@@ -17,13 +17,13 @@ use shared::{
     domain::lock::{CodePurpose, LockStore, OneTimeCode},
     domain::mail::{Mail, Mailer},
     domain::tenant::Tenant,
-    domain::token::Caller,
-    http::request::{UserId, json_body, path_user_id},
+    domain::user_id::UserId,
+    http::request::{json_body, path_user_id},
     time::{epoch_seconds, rfc3339},
 };
 
-use super::{Op, admin_or_self, own_user};
-use crate::factors::ensure_recent_sign_in;
+use super::Op;
+use crate::access::{admin_or_self, as_self, as_user, ensure_recent_sign_in, own_user};
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -113,12 +113,7 @@ pub(crate) async fn registration_link<P: Ports>(
             }
             (_, false) => None,
         };
-        let found = app
-            .directory
-            .find_user(tenant, &user)
-            .await
-            .map_err(DirectoryError::for_admin)?
-            .ok_or(ApiError::UserNotFound)?;
+        let found = app.user(tenant, &user).await?;
         if !found.enabled {
             return Err(ApiError::AccountDisabled);
         }
@@ -220,7 +215,7 @@ fn registration_mail(
             "Open this link on the device you want to sign in with:\n\n{}\n",
             template
                 .replace("{code}", code)
-                .replace("{userID}", &shared::http::url::encode(user.as_str()))
+                .replace("{userID}", &shared::url::encode(user.as_str()))
         ),
         None => format!("Your registration code:\n\n{code}\n"),
     };
@@ -345,58 +340,6 @@ pub(crate) async fn list<P: Ports>(app: &App<P>, call: &Call<Op>) -> Result<Repl
     })
     .collect();
     Reply::ok(&Listed { passkeys })
-}
-
-/// For an admin, a session of the user's own (`shared::session`, `CodePurpose::AdminAccess`):
-/// Cognito lists and deletes passkeys only with the user's token, and has no admin variant.
-/// The sign-in passes the user's lock (the Pre Authentication trigger lets a live admin-access
-/// code through, for this one sign-in), so an admin can clear a locked account's passkeys; not
-/// a disabled account's (403 `account-disabled`). Audited as `admin-access`, with the admin's
-/// `sub`.
-pub(crate) async fn as_user<P: Ports, T, F, Fut>(
-    app: &App<P>,
-    call: &Call<Op>,
-    user: &UserId,
-    admin: &str,
-    work: F,
-) -> Result<T, ApiError>
-where
-    F: FnOnce(String) -> Fut,
-    Fut: std::future::Future<Output = Result<T, ApiError>>,
-{
-    let tenant = &call.tenant;
-    let session = async {
-        let sub = app.enabled_account(tenant, user).await?;
-        app.session_as(tenant, user, &sub, CodePurpose::AdminAccess, admin)
-            .await
-    }
-    .await;
-    app.record_outcome(tenant, user, &call.meta, admin, "admin-access", &session)
-        .await;
-    let tokens = session?;
-    let out = work(tokens.access_token.clone()).await;
-    app.end_code_session(tenant, &tokens).await;
-    out
-}
-
-/// The signed-in user's own session of the API's (`shared::session`,
-/// `CodePurpose::UserAccess`): what the calls Cognito takes only the user's token for run
-/// with, since the caller's token has no scope for them. The bearer check read the account
-/// already (enabled, the token's `sub`).
-pub(crate) async fn as_self<P: Ports, T, F, Fut>(
-    app: &App<P>,
-    call: &Call<Op>,
-    caller: &Caller,
-    user: &UserId,
-    work: F,
-) -> Result<T, ApiError>
-where
-    F: FnOnce(String) -> Fut,
-    Fut: std::future::Future<Output = Result<T, ApiError>>,
-{
-    let purpose = CodePurpose::UserAccess;
-    app.with_session_as(&call.tenant, user, &caller.sub, purpose, "self", work)
-        .await
 }
 
 /// `DELETE /users/{userID}/passkeys/{credentialID}`: the user's own, with a recent sign-in;

@@ -75,7 +75,7 @@ async fn a_code_whose_mail_cannot_go_out_leaves_the_earlier_one_in_place() {
             retry,
         )
     };
-    let user = shared::http::request::UserId::parse("sam").unwrap();
+    let user = shared::domain::user_id::UserId::parse("sam").unwrap();
     let purpose = CodePurpose::PasskeyRegistration;
     let kept = || app.locks.one_time_code(purpose, &pool, &user);
 

@@ -21,8 +21,8 @@ use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use serde_json::{Value, json};
 use shared::{
     App,
-    domain::federation::Federation,
     domain::tenant::CachedTenants,
+    domain::tenant::Federation,
     testing::{self, Answer, InMemoryTenants, WithCognito, access_token, cognito_app, tenant},
 };
 

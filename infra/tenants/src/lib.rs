@@ -23,7 +23,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use clap::{Args, Parser, Subcommand};
 use shared::{
     adapters::dynamodb::{tenant_from_item, tenant_key},
-    http::request::TenantHeaders,
+    domain::tenant::TenantKey,
 };
 
 #[derive(Debug, Parser)]
@@ -194,7 +194,7 @@ fn validate_policy(policy: &Policy) -> Result<(), CliError> {
         .flatten()
         .chain(&policy.idp_redirect_urls);
     for url in urls {
-        if !shared::domain::federation::url_allowed(url) || url.len() > 2048 || url.contains('@') {
+        if !shared::domain::tenant::url_allowed(url) || url.len() > 2048 || url.contains('@') {
             return Err(CliError::Invalid(format!(
                 "{url:?} must be an https URL (or http to localhost) without user info"
             )));
@@ -327,7 +327,7 @@ impl Table {
 impl Key {
     /// The registry key, validated as the functions validate the headers.
     fn key(&self) -> Result<String, CliError> {
-        tenant_key(&TenantHeaders {
+        tenant_key(&TenantKey {
             client_id: self.client_id.clone(),
             client_code: self.client_code.clone(),
             database: self.database.clone(),
@@ -644,7 +644,7 @@ fn client_serves_federation(
                 .into(),
         );
     }
-    if let Some(scope) = shared::domain::federation::SCOPES
+    if let Some(scope) = shared::domain::tenant::SCOPES
         .split(' ')
         .find(|s| !client.allowed_o_auth_scopes().iter().any(|a| a == s))
     {

@@ -6,7 +6,7 @@ use std::{future::Future, time::SystemTime};
 
 use serde::Serialize;
 
-use crate::{domain::store::StoreError, http::request::UserId};
+use crate::{domain::store::StoreError, domain::user_id::UserId};
 
 /// One audit entry, as the contract's `Event`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -6,7 +6,7 @@ use std::future::Future;
 use serde::Serialize;
 
 pub use crate::domain::password_policy::PasswordPolicy;
-use crate::{domain::tenant::Tenant, http::request::UserId};
+use crate::{domain::tenant::Tenant, domain::user_id::UserId};
 
 /// Tokens issued by the directory.
 #[derive(Clone, Serialize, PartialEq, Eq)]
@@ -169,6 +169,13 @@ pub struct CodeDelivery {
     pub destination: Option<String>,
     pub delivery_medium: Option<String>,
     pub attribute_name: Option<String>,
+}
+
+/// The contract's answer to a call that sent a code: `{"codeDeliveryDetails": …}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Delivery {
+    pub code_delivery_details: CodeDelivery,
 }
 
 /// A contact a user verifies with a code sent to it.
@@ -603,7 +610,7 @@ pub trait Directory: Send + Sync {
     fn exchange_code(
         &self,
         tenant: &Tenant,
-        federation: &crate::domain::federation::Federation,
+        federation: &crate::domain::tenant::Federation,
         code: &str,
         verifier: &str,
     ) -> impl Future<Output = Result<Tokens, DirectoryError>> + Send;

@@ -24,7 +24,7 @@ use crate::{
     domain::directory::Contact,
     domain::store::StoreError,
     domain::tenant::LockoutPolicy,
-    http::request::UserId,
+    domain::user_id::UserId,
     time::{epoch_seconds, from_epoch_seconds, rfc3339},
 };
 
@@ -294,7 +294,7 @@ impl OneTimeCode {
         if crate::time::epoch_seconds(now) >= self.expires_at {
             return false;
         }
-        crate::domain::federation::secret_matches(code, &self.code_hash)
+        secret_matches(code, &self.code_hash)
     }
 
     /// A new code: 256 bits from the operating system's CSPRNG, base64url (43 characters).
@@ -375,7 +375,7 @@ pub struct FlowRecord {
 impl FlowRecord {
     /// Whether `secret` is this record's (compared in constant time).
     pub fn opens_with(&self, secret: &str) -> bool {
-        crate::domain::federation::secret_matches(secret, &self.secret_hash)
+        secret_matches(secret, &self.secret_hash)
     }
 
     pub fn expired_at(&self, now: SystemTime) -> bool {
@@ -668,6 +668,18 @@ impl LockState {
     }
 }
 
+/// Whether `secret` hashes to `hash` ([`OneTimeCode::hash_of`]),
+/// compared in constant time.
+pub fn secret_matches(secret: &str, hash: &str) -> bool {
+    let given = OneTimeCode::hash_of(secret);
+    given.len() == hash.len()
+        && given
+            .bytes()
+            .zip(hash.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -711,5 +723,11 @@ mod tests {
             l.reason.as_deref(),
             Some("4 consecutive wrong second-factor codes")
         );
+    }
+
+    #[test]
+    fn a_secret_matches_only_its_hash() {
+        assert!(secret_matches("s", &OneTimeCode::hash_of("s")));
+        assert!(!secret_matches("t", &OneTimeCode::hash_of("s")));
     }
 }

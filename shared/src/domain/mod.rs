@@ -1,4 +1,5 @@
-//! What the API is about, free of HTTP and of AWS: users and their ids, tenants and their
+//! What the API is about, free of HTTP and of AWS (no file here names `http`, `lambda_http`
+//! or an AWS crate; `http::problem` turns these errors into problems): users and their ids, tenants and their
 //! policies, locks and the lockout budget, the audit trail, token rules, input rules, and the
 //! ports (`Directory`, `LockStore`, `TenantRegistry`, `AuditLog`, `Mailer`) the adapters implement.
 
@@ -12,4 +13,5 @@ pub mod store;
 pub mod tenant;
 pub mod token;
 pub mod user;
+pub mod user_id;
 pub mod validate;

@@ -1,12 +1,43 @@
 //! Tenants: the three `vbasoftware-*` headers resolve to one Cognito user pool, app client
-//! and policy set, read from the tenant registry and cached per instance.
+//! and policy set (lockout, passwords, identity-provider federation), read from the tenant
+//! registry and cached per instance.
 
 use std::{future::Future, sync::Arc, time::Duration};
 
-use crate::{
-    cache::TtlCache, domain::store::StoreError, http::problem::ApiError,
-    http::request::TenantHeaders,
-};
+use crate::{cache::TtlCache, domain::store::StoreError, url::form};
+
+/// Which tenant a call is for: the three values a caller sends in the `vbasoftware-*`
+/// headers (client id, client code, database).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TenantKey {
+    pub client_id: String,
+    pub client_code: String,
+    pub database: String,
+}
+
+impl TenantKey {
+    /// The key written as `clientId/clientCode/database` (how an identity-provider intent
+    /// keeps its tenant).
+    pub fn parse(written: &str) -> Option<Self> {
+        let mut parts = written.split('/');
+        let (client_id, client_code, database) = (parts.next()?, parts.next()?, parts.next()?);
+        parts.next().is_none().then(|| Self {
+            client_id: client_id.into(),
+            client_code: client_code.into(),
+            database: database.into(),
+        })
+    }
+}
+
+/// Why a tenant key names no tenant.
+#[derive(Debug, thiserror::Error)]
+pub enum TenantError {
+    /// No tenant has this key (or the registry says it is not active).
+    #[error("no such tenant")]
+    Unknown,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
 
 /// The lockout policy of a tenant (`api.md`, "Lock semantics").
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,7 +89,7 @@ pub struct Tenant {
     /// carries the code alone.
     pub passkey_registration_url: Option<String>,
     /// Sign-in with the pool's identity providers (`/idp-intents`); `None`: not offered.
-    pub federation: Option<crate::domain::federation::Federation>,
+    pub federation: Option<Federation>,
 }
 
 impl Tenant {
@@ -116,7 +147,7 @@ pub trait TenantRegistry: Send + Sync {
     /// The tenant registered for these headers, `None` if there is none.
     fn find(
         &self,
-        headers: &TenantHeaders,
+        headers: &TenantKey,
     ) -> impl Future<Output = Result<Option<Tenant>, StoreError>> + Send;
 }
 
@@ -124,7 +155,7 @@ pub trait TenantRegistry: Send + Sync {
 /// network call. Absent tenants are cached too, so junk headers cannot hammer the table.
 pub struct CachedTenants<R> {
     inner: R,
-    entries: TtlCache<TenantHeaders, Option<Arc<Tenant>>>,
+    entries: TtlCache<TenantKey, Option<Arc<Tenant>>>,
 }
 
 impl<R: TenantRegistry> CachedTenants<R> {
@@ -138,14 +169,102 @@ impl<R: TenantRegistry> CachedTenants<R> {
         }
     }
 
-    pub async fn resolve(&self, headers: &TenantHeaders) -> Result<Arc<Tenant>, ApiError> {
-        if let Some(hit) = self.entries.get(headers) {
-            return hit.ok_or(ApiError::InvalidTenant);
+    pub async fn resolve(&self, key: &TenantKey) -> Result<Arc<Tenant>, TenantError> {
+        if let Some(hit) = self.entries.get(key) {
+            return hit.ok_or(TenantError::Unknown);
         }
-        let found = self.inner.find(headers).await?.map(Arc::new);
-        self.entries.insert(headers.clone(), found.clone());
-        found.ok_or(ApiError::InvalidTenant)
+        let found = self.inner.find(key).await?.map(Arc::new);
+        self.entries.insert(key.clone(), found.clone());
+        found.ok_or(TenantError::Unknown)
     }
+}
+
+/// The scopes an intent asks the pool for: the ID token with the person's email and name.
+/// Never `aws.cognito.signin.user.admin`: no token the API hands out may call Cognito's
+/// self-service operations (the pool's pre token generation trigger takes it out of any that
+/// has it), and the API's bearer check does not need it. The app client must allow all three.
+pub const SCOPES: &str = "openid email profile";
+
+/// A tenant's federation settings (registry fields `authDomain`, `idpCallbackUrl`,
+/// `identityProviders`, `idpRedirectUrls`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Federation {
+    /// The pool domain's base URL (`https://<prefix>.auth.<region>.amazoncognito.com`, a
+    /// custom domain, or the local emulator's).
+    pub domain: String,
+    /// This API's `GET /idp-intents/callback` as the app client lists it among its callback
+    /// URLs.
+    pub callback_url: String,
+    /// The provider names (as the pool knows them) an intent may name.
+    pub providers: Vec<String>,
+    /// Where the tenant's app may be sent back to: exact URLs.
+    pub redirect_urls: Vec<String>,
+}
+
+impl Federation {
+    pub fn offers(&self, idp_name: &str) -> bool {
+        self.providers.iter().any(|p| p == idp_name)
+    }
+
+    /// Whether `url` is one of the registered redirect URLs, exactly: no prefix, no pattern,
+    /// so no open redirect through a look-alike path or query.
+    pub fn admits_redirect(&self, url: &str) -> bool {
+        self.redirect_urls.iter().any(|u| u == url)
+    }
+
+    /// The pool domain's authorize URL for one intent.
+    pub fn authorize_url(
+        &self,
+        app_client_id: &str,
+        idp_name: &str,
+        state: &str,
+        challenge: &str,
+    ) -> String {
+        let query = form(&[
+            ("response_type", "code"),
+            ("client_id", app_client_id),
+            ("redirect_uri", &self.callback_url),
+            ("identity_provider", idp_name),
+            ("scope", SCOPES),
+            ("state", state),
+            ("code_challenge", challenge),
+            ("code_challenge_method", "S256"),
+        ]);
+        format!(
+            "{}/oauth2/authorize?{query}",
+            self.domain.trim_end_matches('/')
+        )
+    }
+
+    pub fn token_url(&self) -> String {
+        format!("{}/oauth2/token", self.domain.trim_end_matches('/'))
+    }
+
+    /// `url` with `pairs` added to its query.
+    pub fn with_query(url: &str, pairs: &[(&str, &str)]) -> String {
+        let (base, fragment) = url
+            .split_once('#')
+            .map_or((url, None), |(b, f)| (b, Some(f)));
+        let joiner = if base.contains('?') { '&' } else { '?' };
+        let mut out = format!("{base}{joiner}{}", form(pairs));
+        if let Some(f) = fragment {
+            out.push('#');
+            out.push_str(f);
+        }
+        out
+    }
+}
+
+/// Whether `tenant` may send a browser to `url` at all (registry check): https, or http to a
+/// loopback host for the local stack; visible ASCII only (a `Location` header's), no user
+/// info before the host.
+pub fn url_allowed(url: &str) -> bool {
+    let authority = url.split_once("://").map_or("", |(_, rest)| {
+        rest.split(['/', '?', '#']).next().unwrap_or_default()
+    });
+    Tenant::jwks_url_allowed(url)
+        && url.bytes().all(|b| b.is_ascii_graphic())
+        && !authority.contains('@')
 }
 
 #[cfg(test)]
@@ -155,14 +274,14 @@ mod tests {
 
     struct Counting(AtomicUsize, Option<Tenant>);
     impl TenantRegistry for Counting {
-        async fn find(&self, _: &TenantHeaders) -> Result<Option<Tenant>, StoreError> {
+        async fn find(&self, _: &TenantKey) -> Result<Option<Tenant>, StoreError> {
             self.0.fetch_add(1, Ordering::SeqCst);
             Ok(self.1.clone())
         }
     }
 
-    fn headers() -> TenantHeaders {
-        TenantHeaders {
+    fn headers() -> TenantKey {
+        TenantKey {
             client_id: "demo".into(),
             client_code: "DEMO".into(),
             database: "main".into(),
@@ -186,10 +305,10 @@ mod tests {
         let cache =
             CachedTenants::new(Counting(AtomicUsize::new(0), None), Duration::from_secs(60));
         for _ in 0..3 {
-            assert_eq!(
-                cache.resolve(&headers()).await.unwrap_err().slug(),
-                "invalid-tenant"
-            );
+            assert!(matches!(
+                cache.resolve(&headers()).await,
+                Err(TenantError::Unknown)
+            ));
         }
         assert_eq!(cache.inner.0.load(Ordering::SeqCst), 1);
     }
@@ -248,5 +367,55 @@ mod tests {
         assert!(t.admits_api_key(Some("k1")));
         assert!(!t.admits_api_key(Some("k2")));
         assert!(t.admits_api_key(None));
+    }
+
+    #[test]
+    fn redirects_are_exact_urls_of_the_allow_list() {
+        let f = Federation {
+            domain: "https://d.auth.us-east-1.amazoncognito.com/".into(),
+            callback_url: "https://api.example.com/v1/idp-intents/callback".into(),
+            providers: vec!["Okta".into()],
+            redirect_urls: vec!["https://app.example.com/done".into()],
+        };
+        assert!(f.admits_redirect("https://app.example.com/done"));
+        for bad in [
+            "https://app.example.com/done/",
+            "https://app.example.com/done?next=https://evil",
+            "https://app.example.com.evil/done",
+            "https://app.example.com/DONE",
+        ] {
+            assert!(!f.admits_redirect(bad), "{bad}");
+        }
+        assert!(f.offers("Okta") && !f.offers("okta"));
+        let url = f.authorize_url("client", "Okta", "st ate", "ch");
+        assert!(url.starts_with("https://d.auth.us-east-1.amazoncognito.com/oauth2/authorize?"));
+        assert!(
+            url.contains(
+                "redirect_uri=https%3A%2F%2Fapi.example.com%2Fv1%2Fidp-intents%2Fcallback"
+            )
+        );
+        assert!(
+            url.contains("identity_provider=Okta&scope=openid%20email%20profile&state=st%20ate")
+        );
+        assert!(url.ends_with("code_challenge=ch&code_challenge_method=S256"));
+        assert_eq!(
+            Federation::with_query("https://a/x?y=1#f", &[("intentID", "i d")]),
+            "https://a/x?y=1&intentID=i%20d#f"
+        );
+    }
+
+    #[test]
+    fn a_browser_is_sent_only_to_visible_ascii_https_urls_without_user_info() {
+        assert!(url_allowed("https://app.example.com/done?x=1"));
+        assert!(url_allowed("http://localhost:8080/idp/done"));
+        for bad in [
+            "http://app.example.com/done",
+            "https://app.example.com/dône",
+            "https://app.example.com/a b",
+            "https://trusted@evil.example.com/",
+            "javascript:alert(1)",
+        ] {
+            assert!(!url_allowed(bad), "{bad}");
+        }
     }
 }

@@ -5,4 +5,3 @@ pub mod problem;
 pub mod request;
 pub mod respond;
 pub mod routes;
-pub mod url;

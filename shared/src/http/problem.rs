@@ -291,6 +291,38 @@ impl From<DirectoryError> for ApiError {
     }
 }
 
+impl From<crate::domain::user_id::InvalidUserId> for ApiError {
+    fn from(e: crate::domain::user_id::InvalidUserId) -> Self {
+        ApiError::InvalidRequest(e.to_string())
+    }
+}
+
+impl From<crate::domain::tenant::TenantError> for ApiError {
+    fn from(e: crate::domain::tenant::TenantError) -> Self {
+        match e {
+            crate::domain::tenant::TenantError::Unknown => ApiError::InvalidTenant,
+            crate::domain::tenant::TenantError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<crate::adapters::jwks::TokenError> for ApiError {
+    fn from(e: crate::adapters::jwks::TokenError) -> Self {
+        use crate::adapters::jwks::TokenError;
+        match e {
+            TokenError::Rejected(why) => ApiError::Unauthenticated(why),
+            TokenError::Unavailable(cause) => ApiError::DependencyUnavailable(cause),
+            TokenError::Internal(cause) => ApiError::Internal(cause),
+        }
+    }
+}
+
+impl From<crate::seal::SealError> for ApiError {
+    fn from(e: crate::seal::SealError) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}
+
 /// The one place a store's failure becomes the caller's problem.
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {

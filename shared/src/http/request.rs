@@ -5,7 +5,10 @@
 use lambda_http::{Body, Request, RequestExt, request::RequestContext};
 use serde::de::DeserializeOwned;
 
-use crate::http::problem::ApiError;
+use crate::{
+    domain::{tenant::TenantKey, user_id::UserId},
+    http::problem::ApiError,
+};
 
 pub const HEADER_CLIENT_ID: &str = "vbasoftware-client-id";
 pub const HEADER_CLIENT_CODE: &str = "vbasoftware-client-code";
@@ -57,22 +60,13 @@ impl RequestMeta {
     }
 }
 
-/// The three tenant headers, as sent.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct TenantHeaders {
-    pub client_id: String,
-    pub client_code: String,
-    pub database: String,
-}
-
-impl TenantHeaders {
-    pub fn of(req: &Request) -> Result<Self, ApiError> {
-        Ok(Self {
-            client_id: header(req, HEADER_CLIENT_ID)?,
-            client_code: header(req, HEADER_CLIENT_CODE)?,
-            database: header(req, HEADER_DATABASE)?,
-        })
-    }
+/// The tenant the three `vbasoftware-*` headers name, as sent.
+pub fn tenant_key(req: &Request) -> Result<TenantKey, ApiError> {
+    Ok(TenantKey {
+        client_id: header(req, HEADER_CLIENT_ID)?,
+        client_code: header(req, HEADER_CLIENT_CODE)?,
+        database: header(req, HEADER_DATABASE)?,
+    })
 }
 
 fn header(req: &Request, name: &'static str) -> Result<String, ApiError> {
@@ -110,68 +104,11 @@ pub fn bearer_token(req: &Request) -> Result<&str, ApiError> {
     Ok(token.trim())
 }
 
-/// A Cognito username as this API accepts it: 1–128 characters of `[A-Za-z0-9._@+-]`,
-/// folded to lower case once here, since pools are case-insensitive (and the emulator is not).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct UserId(String);
-
-impl UserId {
-    pub const MAX_LEN: usize = 128;
-
-    const RULE: &'static str =
-        "must be 1 to 128 characters of letters, digits and . _ @ + -, and not . or ..";
-
-    pub fn parse(raw: &str) -> Result<Self, ApiError> {
-        Self::check(raw).ok_or_else(|| ApiError::InvalidRequest(format!("`userID` {}", Self::RULE)))
-    }
-
-    fn check(raw: &str) -> Option<Self> {
-        let valid_char =
-            |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '@' | '+' | '-');
-        // `.` and `..` are valid Cognito names but read as path steps: refused, to be safe
-        (!raw.is_empty()
-            && raw.len() <= Self::MAX_LEN
-            && raw.chars().all(valid_char)
-            && raw != "."
-            && raw != "..")
-            .then(|| Self(raw.to_ascii_lowercase()))
-    }
-
-    /// A username as Cognito hands it to a trigger: any name a pool accepts (1–128
-    /// characters, none of them whitespace or control), folded to lower case as the pool folds
-    /// it. Wider than [`UserId::parse`], which is the API's rule for what callers send: a user
-    /// created elsewhere (the hosted UI, an SDK) may hold a name the API would not accept, and
-    /// still has an account state to look up.
-    pub fn of_cognito(raw: &str) -> Option<Self> {
-        (!raw.is_empty()
-            && raw.chars().count() <= Self::MAX_LEN
-            && !raw.chars().any(|c| c.is_whitespace() || c.is_control()))
-        .then(|| Self(raw.to_lowercase()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Display for UserId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for UserId {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let raw = String::deserialize(d)?;
-        Self::check(&raw).ok_or_else(|| <D::Error as serde::de::Error>::custom(Self::RULE))
-    }
-}
-
 /// The `{userID}` path parameter, percent-decoded once: clients that build paths with
 /// `encodeURIComponent` send `jane%40example.com` for `jane@example.com`. A `%` left after
 /// that one decoding (double encoding, or a stray `%`) is refused by the userID rule.
 pub fn path_user_id(req: &Request) -> Result<UserId, ApiError> {
-    UserId::parse(&path_param_decoded(req, "userID")?)
+    Ok(UserId::parse(&path_param_decoded(req, "userID")?)?)
 }
 
 /// The path parameter `name`, as API Gateway (and the local router) fill it in, undecoded.
@@ -187,6 +124,63 @@ pub fn path_param_decoded(req: &Request, name: &str) -> Result<String, ApiError>
         .decode_utf8()
         .map(|d| d.into_owned())
         .map_err(|_| ApiError::InvalidRequest(format!("`{name}` is not valid UTF-8 once decoded")))
+}
+
+/// One page of a list as the query asks for it: `limit` (a whole number from 1 to `max`,
+/// `default` when absent) and the continuation the previous page answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageQuery {
+    pub limit: u32,
+    pub next: Option<String>,
+}
+
+/// How a list route reads its page: the limits and the name of its continuation parameter.
+pub struct Paging {
+    pub default: u32,
+    pub max: u32,
+    /// The query parameter the continuation comes back in (`cursor`, `paginationToken`).
+    pub parameter: &'static str,
+    /// What the API calls it in a refusal (`a cursor`, `a token`).
+    pub noun: &'static str,
+    /// The longest continuation the API hands out; anything longer was not its own.
+    pub max_len: usize,
+}
+
+impl Paging {
+    /// The page `req` asks for; 400 for a limit out of range or a continuation too long to be
+    /// one this API returned. An empty continuation is none.
+    pub fn read(&self, req: &Request) -> Result<PageQuery, ApiError> {
+        let query = req.query_string_parameters();
+        let max = self.max;
+        let limit = match query.first("limit") {
+            None => self.default,
+            Some(raw) => raw
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=max).contains(n))
+                .ok_or_else(|| {
+                    ApiError::InvalidRequest(format!(
+                        "`limit` must be a whole number from 1 to {max}"
+                    ))
+                })?,
+        };
+        let next = query.first(self.parameter).filter(|c| !c.is_empty());
+        if next.is_some_and(|c| c.len() > self.max_len) {
+            return Err(self.not_ours());
+        }
+        Ok(PageQuery {
+            limit,
+            next: next.map(str::to_string),
+        })
+    }
+
+    /// The refusal of a continuation the API did not hand out.
+    pub fn not_ours(&self) -> ApiError {
+        ApiError::InvalidRequest(format!(
+            "`{}` is not {} this API returned",
+            self.parameter, self.noun
+        ))
+    }
 }
 
 /// Parses a JSON body into `T`: 415 for a body that is not JSON, 413 over `limit`, 400 with
@@ -353,18 +347,6 @@ mod tests {
         assert!(ok.is_ok());
     }
 
-    #[test]
-    fn user_ids_are_checked_and_folded() {
-        assert_eq!(
-            UserId::parse("Alice@Example.com").unwrap().as_str(),
-            "alice@example.com"
-        );
-        for bad in ["", "a/b", "..%2F", "a b", "é", ".", "..", &"a".repeat(129)] {
-            assert!(UserId::parse(bad).is_err(), "{bad:?}");
-        }
-        assert!(UserId::parse(&"a".repeat(128)).is_ok());
-    }
-
     fn with_user_param(raw: &str) -> Request {
         let event = serde_json::json!({
             "resource": "/users/{userID}/lock", "path": format!("/users/{raw}/lock"),
@@ -391,18 +373,6 @@ mod tests {
         for bad in ["jane%2540example.com", "50%", "%zz", "a%2Fb", "%C3%28"] {
             let err = path_user_id(&with_user_param(bad)).unwrap_err();
             assert_eq!(err.slug(), "invalid-request", "{bad}");
-        }
-    }
-
-    #[test]
-    fn cognito_names_the_api_would_refuse_still_name_an_account() {
-        assert_eq!(
-            UserId::of_cognito("José.Ñandú").map(|u| u.as_str().to_string()),
-            Some("josé.ñandú".to_string())
-        );
-        assert!(UserId::parse("José.Ñandú").is_err());
-        for bad in ["", "a b", "tab\tname", &"x".repeat(129)] {
-            assert!(UserId::of_cognito(bad).is_none(), "{bad:?}");
         }
     }
 

@@ -16,7 +16,7 @@ use crate::{
     cache::TtlCache,
     domain::directory::{DirectoryError, MfaMode, PasswordPolicy, RelyingParty},
     domain::tenant::Tenant,
-    http::request::UserId,
+    domain::user_id::UserId,
 };
 
 /// `SECRET_HASH = Base64(HMAC_SHA256(client secret, username + client id))`.

@@ -13,11 +13,11 @@ use crate::{
         Factor, MfaMode, NewUser, Passkey, PasswordPolicy, RelyingParty, Tokens, UserPage,
         canonical_by_lookup,
     },
-    domain::federation::Federation,
     domain::lock::API_SESSION,
+    domain::tenant::Federation,
     domain::tenant::Tenant,
-    http::request::UserId,
-    http::url,
+    domain::user_id::UserId,
+    url,
 };
 
 use super::{client::CognitoDirectory, convert::*, errors::classify};

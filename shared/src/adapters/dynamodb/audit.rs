@@ -8,7 +8,7 @@ use crate::{
     domain::audit::{AuditLog, Event, EventPage},
     domain::lock::account_key,
     domain::store::StoreError,
-    http::request::UserId,
+    domain::user_id::UserId,
     time::epoch_seconds,
 };
 

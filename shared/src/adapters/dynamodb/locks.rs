@@ -28,7 +28,7 @@ use crate::{
     },
     domain::store::StoreError,
     domain::tenant::LockoutPolicy,
-    http::request::UserId,
+    domain::user_id::UserId,
     time::epoch_seconds,
 };
 

@@ -9,15 +9,15 @@ use aws_sdk_dynamodb::{Client, types::AttributeValue};
 
 use super::{Item, classify, number, string};
 use crate::{
-    domain::federation::{Federation, url_allowed},
     domain::store::StoreError,
+    domain::tenant::TenantKey,
+    domain::tenant::{Federation, url_allowed},
     domain::tenant::{LockoutPolicy, Tenant, TenantRegistry},
-    http::request::TenantHeaders,
 };
 
 /// The registry key for a set of tenant headers, or `None` when a header holds characters no
 /// registered tenant can have (which also keeps `#` from forging another tenant's key).
-pub fn tenant_key(h: &TenantHeaders) -> Option<String> {
+pub fn tenant_key(h: &TenantKey) -> Option<String> {
     let ok = |s: &str| {
         !s.is_empty()
             && s.len() <= 64
@@ -131,7 +131,7 @@ impl DynamoTenants {
 }
 
 impl TenantRegistry for DynamoTenants {
-    async fn find(&self, headers: &TenantHeaders) -> Result<Option<Tenant>, StoreError> {
+    async fn find(&self, headers: &TenantKey) -> Result<Option<Tenant>, StoreError> {
         let Some(key) = tenant_key(headers) else {
             return Ok(None);
         };

@@ -5,7 +5,7 @@ use std::sync::Mutex;
 use crate::{
     domain::audit::{AuditLog, Event, EventPage},
     domain::store::StoreError,
-    http::request::UserId,
+    domain::user_id::UserId,
 };
 
 /// Audit entries in memory, in the order they were appended.

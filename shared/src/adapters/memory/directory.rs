@@ -16,7 +16,7 @@ use crate::{
         Factor, MfaMode, NewUser, Passkey, PasswordPolicy, Tokens, UserPage, canonical_by_lookup,
     },
     domain::tenant::Tenant,
-    http::request::UserId,
+    domain::user_id::UserId,
 };
 
 /// A user of the in-memory directory.
@@ -629,7 +629,7 @@ impl Directory for InMemoryDirectory {
     async fn exchange_code(
         &self,
         _: &Tenant,
-        _: &crate::domain::federation::Federation,
+        _: &crate::domain::tenant::Federation,
         _: &str,
         _: &str,
     ) -> Result<Tokens, DirectoryError> {

@@ -10,13 +10,13 @@ use std::{
 
 use crate::{
     domain::store::StoreError,
+    domain::tenant::TenantKey,
     domain::tenant::{Tenant, TenantRegistry},
-    http::request::TenantHeaders,
 };
 
 #[derive(Default)]
 pub struct InMemoryTenants {
-    pub tenants: Mutex<HashMap<TenantHeaders, Tenant>>,
+    pub tenants: Mutex<HashMap<TenantKey, Tenant>>,
     pub calls: AtomicUsize,
 }
 
@@ -30,7 +30,7 @@ impl InMemoryTenants {
     pub fn insert(&self, client_id: &str, client_code: &str, database: &str, tenant: Tenant) {
         if let Ok(mut t) = self.tenants.lock() {
             t.insert(
-                TenantHeaders {
+                TenantKey {
                     client_id: client_id.into(),
                     client_code: client_code.into(),
                     database: database.into(),
@@ -42,7 +42,7 @@ impl InMemoryTenants {
 }
 
 impl TenantRegistry for InMemoryTenants {
-    async fn find(&self, headers: &TenantHeaders) -> Result<Option<Tenant>, StoreError> {
+    async fn find(&self, headers: &TenantKey) -> Result<Option<Tenant>, StoreError> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         Ok(self
             .tenants
