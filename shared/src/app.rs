@@ -2,6 +2,9 @@
 //! the ports, the token verifier. Domain code is generic over [`Ports`], so tests run the same
 //! routes on in-memory implementations.
 
+use crate::domain::directory::Passwords;
+use crate::domain::directory::{SignIn, UserAdmin};
+use crate::domain::lock::Locks;
 use std::{future::Future, sync::Arc};
 
 use lambda_http::{Body, Request, Response};

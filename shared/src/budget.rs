@@ -4,12 +4,14 @@
 //! previous password of a password change. And the budget of verification codes sent, per
 //! user and per tenant ([`App::spend_code_send`]).
 
+use crate::domain::lock::Budgets;
+use crate::domain::lock::Locks;
 use std::time::{Duration, SystemTime};
 
 use crate::{
     app::{App, Ports},
     domain::audit::Event,
-    domain::lock::{Budget, LockStore, Reservation, SendScope},
+    domain::lock::{Budget, Reservation, SendScope},
     domain::store::Chain,
     domain::tenant::Tenant,
     domain::user_id::UserId,

@@ -11,12 +11,14 @@
 //! sign-in alone. The code is spent at once, the access token is handed to the work, and the
 //! session is revoked after: its tokens never leave the function.
 
+use crate::domain::directory::SignIn;
+use crate::domain::lock::{Codes, Locks};
 use std::future::Future;
 
 use crate::{
     app::{App, Ports},
-    domain::directory::{Directory, DirectoryError, Tokens},
-    domain::lock::{CodePurpose, LockStore, OneTimeCode},
+    domain::directory::{DirectoryError, Tokens},
+    domain::lock::{CodePurpose, OneTimeCode},
     domain::store::Chain,
     domain::tenant::Tenant,
     domain::user_id::UserId,

@@ -17,6 +17,7 @@ use account_api_tests::factors::{methods, totp_code};
 use account_api_tests::stack::{Stack, call, public, random_password, sign_in, trail};
 use aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata;
 use serde_json::{Value, json};
+use shared::domain::lock::Codes;
 
 const SELF_SERVICE_SCOPE: &str = "aws.cognito.signin.user.admin";
 
@@ -428,7 +429,7 @@ async fn every_wrong_previous_password_spends_the_budget_and_the_last_locks() {
 
 #[tokio::test]
 async fn a_locked_users_own_sign_in_is_refused_while_an_admin_access_code_lives() {
-    use shared::domain::lock::{CodePurpose, LockStore, OneTimeCode};
+    use shared::domain::lock::{CodePurpose, OneTimeCode};
     triggers_served();
     let stack = Stack::connect().await;
     let t = stack.fresh_tenant().await;

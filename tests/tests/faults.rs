@@ -5,6 +5,7 @@
 //! The broken dependency is a loopback server (tests/src/loopback.rs); the healthy side is in
 //! memory, so each route gets past the healthy port to the broken one. Needs no emulator.
 
+use shared::domain::lock::Locks;
 use std::time::{Duration, Instant};
 
 use account_api_tests::{
@@ -16,7 +17,6 @@ use futures::future::join_all;
 use lambda_http::{Body, Response};
 use serde_json::Value;
 use shared::{
-    domain::lock::LockStore,
     domain::user_id::UserId,
     testing::{InMemoryDirectory, MemUser, access_token, cognito_app, dynamo_app, tenant},
 };

@@ -705,7 +705,7 @@ async fn an_admin_lock_replaces_a_lockout_and_a_second_one_updates_it() {
         &stack.config.account_state_table,
     );
     let gina = shared::domain::user_id::UserId::parse("gina").unwrap();
-    shared::domain::lock::LockStore::clear_lockout(&locks, &t.user_pool_id, &gina)
+    shared::domain::lock::Locks::clear_lockout(&locks, &t.user_pool_id, &gina)
         .await
         .unwrap();
     // and so does the lockout's end

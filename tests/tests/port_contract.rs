@@ -12,7 +12,10 @@ use shared::{
     adapters::dynamodb::{DynamoAudit, DynamoLocks, DynamoTenants},
     domain::audit::{AuditLog, Event},
     domain::directory::Contact,
-    domain::lock::{Budget, Lock, LockSource, LockStore, Reservation, STALE_RESERVATION},
+    domain::lock::{
+        Budget, Budgets, Codes, Flows, Lock, LockSource, LockStore, Locks, Reservation,
+        STALE_RESERVATION,
+    },
     domain::store::StoreError,
     domain::tenant::TenantKey,
     domain::tenant::{LockoutPolicy, TenantRegistry},
@@ -355,7 +358,7 @@ async fn lock_store_contract(store: &impl LockStore) {
 /// A sign-out's note: kept to the second, only ever moved later, set by an admin lock too and
 /// not by a lockout, and surviving an unlock. Code sends: at most the limit per window, each
 /// scope apart, a new window whole again, the wait the window's rest.
-async fn sessions_and_sends_contract(store: &impl LockStore, pool: &str) {
+async fn sessions_and_sends_contract(store: &(impl Locks + Budgets), pool: &str) {
     use shared::domain::lock::SendScope;
     let at = |secs: u64| SystemTime::UNIX_EPOCH + Duration::from_secs(secs);
     let u = user("signed-out");
@@ -458,7 +461,7 @@ async fn sessions_and_sends_contract(store: &impl LockStore, pool: &str) {
 /// Flow steps (an identity provider's sign-in): kept once under an id (a second put under it
 /// fails and changes nothing), read expired or not, taken once and only with the right
 /// secret's hash while unexpired, each kind apart.
-async fn flow_steps_contract(store: &impl LockStore) {
+async fn flow_steps_contract(store: &impl Flows) {
     use shared::domain::lock::{FlowKind, FlowRecord, OneTimeCode};
     let now = SystemTime::now();
     let record = |body: &str, secret: &str, expires_at: u64| FlowRecord {
@@ -541,7 +544,7 @@ async fn flow_steps_contract(store: &impl LockStore) {
 /// One-time codes (`CodePurpose`): one per user and purpose, read expired or not, taken once
 /// and only with the right hash while unexpired, put back only where none is, apart from the
 /// account's own state, and forgotten with the user.
-async fn one_time_codes_contract(store: &impl LockStore, pool: &str) {
+async fn one_time_codes_contract(store: &(impl Codes + Locks), pool: &str) {
     use shared::domain::lock::{CodePurpose, OneTimeCode};
     let now = SystemTime::now();
     let soon = shared::time::epoch_seconds(now) + 600;

@@ -228,3 +228,75 @@ fn every_operation_has_one_route() {
     check::<lock::Group>("lock");
     check::<users::Group>("users");
 }
+
+/// A catalogue path template with the route tables' placeholder names.
+fn as_template(catalogue_path: &str) -> String {
+    catalogue_path
+        .replace("{u}", "{userID}")
+        .replace("{c}", "{credentialID}")
+        .replace("{i}", "{intentID}")
+        .replace("{p}", "{idpName}")
+        .replace("{s}", "{idpUserID}")
+}
+
+#[test]
+fn the_catalogue_sweeps_exactly_the_functions_routes() {
+    let catalogued: BTreeSet<(String, String, String)> = account_api_tests::catalogue::ROUTES
+        .iter()
+        .map(|(function, method, path, _, _)| {
+            (method.to_string(), as_template(path), function.to_string())
+        })
+        .collect();
+    let routed = routed();
+    let missing: Vec<_> = routed.difference(&catalogued).collect();
+    let extra: Vec<_> = catalogued.difference(&routed).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "routes tests/src/catalogue.rs lacks (the bad-input, property, fault, fuzz and IAM \
+         sweeps would skip them): {missing:?}; catalogued but routed nowhere: {extra:?}"
+    );
+}
+
+#[test]
+fn the_test_events_name_each_route_as_its_table_does() {
+    // `shared::testing::route_of` gives the functions' own tests the resource API Gateway
+    // would match: it must agree with every route table
+    for (method, template, function) in routed() {
+        let filled = template
+            .replace("{userID}", "u")
+            .replace("{credentialID}", "AAAA")
+            .replace("{intentID}", "iiii")
+            .replace("{idpName}", "Okta")
+            .replace("{idpUserID}", "s");
+        let (resource, _) = shared::testing::route_of(&filled);
+        assert_eq!(resource, template, "{method} {filled} ({function})");
+    }
+}
+
+#[test]
+fn every_route_has_a_sample_event() {
+    let events = concat!(env!("CARGO_MANIFEST_DIR"), "/../events");
+    let mut sampled = BTreeSet::new();
+    for function in std::fs::read_dir(events).unwrap() {
+        let function = function.unwrap();
+        if !function.file_type().unwrap().is_dir() {
+            continue;
+        }
+        let name = function.file_name().to_string_lossy().to_string();
+        for event in std::fs::read_dir(function.path()).unwrap() {
+            let text = std::fs::read_to_string(event.unwrap().path()).unwrap();
+            let event: serde_json::Value = serde_json::from_str(&text).unwrap();
+            if let (Some(method), Some(resource)) =
+                (event["httpMethod"].as_str(), event["resource"].as_str())
+            {
+                sampled.insert((method.to_string(), resource.to_string(), name.clone()));
+            }
+        }
+    }
+    let missing: Vec<_> = routed().difference(&sampled).cloned().collect();
+    assert!(
+        missing.is_empty(),
+        "routes without a sample event under events/<function>/ (cargo lambda invoke and the \
+         smoke run start from these): {missing:?}"
+    );
+}

@@ -5,13 +5,10 @@
 //! the handshake is refused and the store reads as unavailable, so certificates are verified,
 //! not waved through.
 
+use shared::domain::lock::Locks;
 use std::path::PathBuf;
 
-use shared::{
-    adapters::dynamodb::DynamoLocks,
-    domain::user_id::UserId,
-    domain::{lock::LockStore, store::StoreError},
-};
+use shared::{adapters::dynamodb::DynamoLocks, domain::store::StoreError, domain::user_id::UserId};
 
 /// `(https endpoint, CA file)`, as the test command exports them.
 fn endpoint() -> (String, PathBuf) {

@@ -4,9 +4,10 @@
 //! refresh tokens, so sessions end with it.
 
 use serde::Serialize;
+use shared::domain::directory::{Passwords, UserAdmin};
 use shared::{
     ApiError, App, Call, Ports, Reply,
-    domain::directory::{Delivery, Directory, DirectoryError},
+    domain::directory::{Delivery, DirectoryError},
     domain::tenant::Tenant,
     domain::user_id::UserId,
     http::request::path_user_id,

@@ -3,6 +3,8 @@
 //! sends the browser back, `POST /idp-intents/{intentID}/retrieve` hands the outcome to the
 //! tenant's app. See `shared::domain::federation` for what is kept, and where.
 
+use shared::domain::directory::{IdentityLinks, UserAdmin};
+use shared::domain::lock::{Flows, Locks};
 use std::{sync::Arc, time::SystemTime};
 
 use lambda_http::{Request, RequestExt};
@@ -10,12 +12,12 @@ use serde::{Deserialize, Serialize};
 use shared::{
     ApiError, App, Call, Ports, Reply,
     adapters::jwks::TokenError,
-    domain::directory::{Directory, DirectoryError, Tokens},
+    domain::directory::{DirectoryError, Tokens},
     domain::federation::{
         self, IdpInformation, LINK_LIFETIME, Linkable, OUTCOME_LIFETIME, Outcome, PENDING_LIFETIME,
         PendingIntent,
     },
-    domain::lock::{FlowKind, FlowRecord, Lock, LockStore, OneTimeCode},
+    domain::lock::{FlowKind, FlowRecord, Lock, OneTimeCode},
     domain::store::Chain,
     domain::tenant::{Federation, Tenant},
     domain::user_id::UserId,

@@ -5,6 +5,8 @@ mod idp;
 mod passkey;
 mod registration;
 
+use shared::domain::directory::SignIn as _;
+use shared::domain::lock::Locks;
 use std::future::Future;
 
 use serde::Deserialize;
@@ -12,8 +14,8 @@ use shared::{
     ApiError, App, Call, Ports, Reply,
     adapters::jwks::TokenError,
     budget::Settle,
-    domain::directory::{AuthResult, Challenge, Directory, DirectoryError},
-    domain::lock::{Budget, Lock, LockStore},
+    domain::directory::{AuthResult, Challenge, DirectoryError},
+    domain::lock::{Budget, Lock},
     domain::tenant::Tenant,
     domain::user_id::UserId,
     domain::validate::{Code, Password, RefreshToken, Session, Text},

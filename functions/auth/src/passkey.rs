@@ -14,6 +14,8 @@
 //!   once by the answer. A decoy's session is kept the same way (the same write: the same
 //!   time), behind it a random stand-in that Cognito refuses, in a real answer's time.
 
+use shared::domain::directory::{Passkeys, SignIn};
+use shared::domain::lock::Flows;
 use std::{
     collections::HashMap,
     sync::{Mutex, OnceLock},
@@ -24,8 +26,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use shared::{
     ApiError, App, Ports,
-    domain::directory::{AuthResult, Directory, DirectoryError, RelyingParty},
-    domain::lock::{FlowKind, FlowRecord, LockStore, OneTimeCode},
+    domain::directory::{AuthResult, DirectoryError, RelyingParty},
+    domain::lock::{FlowKind, FlowRecord, OneTimeCode},
     domain::tenant::Tenant,
     domain::user_id::UserId,
     time::epoch_seconds,

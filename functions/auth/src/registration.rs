@@ -14,10 +14,12 @@
 //! browser's mistake does not cost the user their code.
 
 use serde::{Deserialize, Serialize};
+use shared::domain::directory::{Passkeys, SignIn, UserAdmin};
+use shared::domain::lock::Codes;
 use shared::{
     ApiError, App, Ports,
-    domain::directory::{Directory, DirectoryError, Tokens},
-    domain::lock::{CodePurpose, LockStore, OneTimeCode},
+    domain::directory::{DirectoryError, Tokens},
+    domain::lock::{CodePurpose, OneTimeCode},
     domain::mail::{Mail, Mailer},
     domain::store::Chain,
     domain::tenant::Tenant,

@@ -25,6 +25,7 @@ use aws_sdk_cognitoidentityprovider::{
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use lambda_http::Request;
 use serde_json::{Value, json};
+use shared::domain::lock::Codes;
 use shared::{
     App,
     domain::tenant::CachedTenants,
@@ -649,7 +650,7 @@ async fn a_registration_code_signs_in_by_custom_auth_and_registers_with_that_tok
         complete_web_authn_registration::CompleteWebAuthnRegistrationOutput,
         start_web_authn_registration::StartWebAuthnRegistrationOutput,
     };
-    use shared::domain::lock::{CodePurpose, LockStore, OneTimeCode};
+    use shared::domain::lock::{CodePurpose, OneTimeCode};
     const CODE: &str = "Q29kZS10aGF0LWlzLTQzLWNoYXJhY3RlcnMtbG9uZy1v";
 
     let describe = describe_with_secret();

@@ -2,13 +2,14 @@
 //! The auth routes, driven by the API Gateway sample events in `events/auth/` over in-memory
 //! ports: status, problem slug, and what reached the directory.
 
+use shared::domain::lock::Locks;
 use std::sync::atomic::Ordering;
 
 use lambda_http::Request;
 use serde_json::{Value, json};
 use shared::{
     domain::directory::DirectoryError,
-    domain::lock::{Lock, LockSource, LockStore},
+    domain::lock::{Lock, LockSource},
     domain::user_id::UserId,
     testing::{self, Answer, slug},
     testing::{InMemoryDirectory, MemApp, MemUser, app},

@@ -4,6 +4,7 @@
 //! callback), answered by a loopback endpoint that plays Cognito's documented answers
 //! (tokens; `{"error":"invalid_grant"}`; a 5xx), and the retrieve that follows.
 
+use shared::domain::lock::Flows;
 use std::{
     io::{Read, Write},
     net::TcpListener,
@@ -23,7 +24,7 @@ use serde_json::{Value, json};
 use shared::{
     App,
     domain::federation::{PendingIntent, pkce_challenge},
-    domain::lock::{FlowKind, FlowRecord, LockStore, OneTimeCode},
+    domain::lock::{FlowKind, FlowRecord, OneTimeCode},
     domain::tenant::CachedTenants,
     domain::tenant::Federation,
     testing::{self, Answer, InMemoryTenants, WithCognito, access_token, cognito_app, tenant},

@@ -3,11 +3,11 @@
 //! both answers read `invalid-credentials`, and the time must not tell them apart either.
 //! Medians of alternating samples, over a directory that takes a set time per call.
 
+use shared::domain::lock::Locks;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 use shared::{
-    domain::lock::LockStore,
     domain::tenant::{LockoutPolicy, Tenant},
     domain::user_id::UserId,
     testing::{self, Answer, InMemoryDirectory, MemApp, MemUser},

@@ -30,7 +30,7 @@ use aws_lambda_events::event::cognito::{
 use lambda_runtime::LambdaEvent;
 use serde_json::Value;
 use shared::{
-    domain::lock::{API_SESSION, CodePurpose, LockStore, code_admits},
+    domain::lock::{API_SESSION, CodePurpose, Codes, code_admits},
     domain::store::Chain,
     domain::user_id::UserId,
 };
@@ -56,7 +56,7 @@ impl From<Refusal> for lambda_runtime::Diagnostic {
 }
 
 /// One of the three triggers, told apart by `triggerSource`.
-pub async fn handle<L: LockStore>(
+pub async fn handle<L: Codes>(
     locks: &L,
     event: LambdaEvent<Value>,
     now: SystemTime,
@@ -134,7 +134,7 @@ pub fn create(
 }
 
 /// Admits the answer if it is the user's unexpired registration code for this app client.
-pub async fn verify<L: LockStore>(
+pub async fn verify<L: Codes>(
     locks: &L,
     mut event: CognitoEventUserPoolsVerifyAuthChallenge,
     now: SystemTime,
@@ -194,7 +194,7 @@ pub const SELF_SERVICE_SCOPE: &str = "aws.cognito.signin.user.admin";
 ///
 /// Nothing is read for a sign-in that claims no code; a claim that cannot be checked fails the
 /// sign-in (closed).
-pub async fn pre_token<L: LockStore>(
+pub async fn pre_token<L: Codes>(
     locks: &L,
     mut payload: Value,
     now: SystemTime,

@@ -1,13 +1,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! The custom sign-in's triggers, invoked with Cognito's event format from `events/custom-auth/`.
 
+use shared::domain::lock::Codes;
 use std::time::{Duration, SystemTime};
 
 use custom_auth::{PURPOSE, Refusal, handle};
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{Value, json};
 use shared::{
-    domain::lock::{CodePurpose, LockStore, OneTimeCode},
+    domain::lock::{CodePurpose, OneTimeCode},
     domain::user_id::UserId,
     testing::InMemoryLocks,
 };

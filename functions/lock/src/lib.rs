@@ -4,14 +4,15 @@
 //! own. Locking also revokes the user's refresh tokens (`AdminUserGlobalSignOut`), so sessions
 //! end with the lock; both PUTs are idempotent, so a caller that got a 503 simply retries.
 
+use shared::domain::directory::{SignIn, UserAdmin};
+use shared::domain::lock::Locks;
 use std::time::SystemTime;
 
 use lambda_http::{Body, Request};
 use serde::Deserialize;
 use shared::{
     ApiError, App, Call, Ports, Reply,
-    domain::directory::Directory,
-    domain::lock::{AccountState, Lock, LockSource, LockState, LockStore},
+    domain::lock::{AccountState, Lock, LockSource, LockState},
     domain::tenant::Tenant,
     domain::user_id::UserId,
     domain::validate::Text,

@@ -4,8 +4,8 @@
 
 use lambda_http::Body;
 use serde_json::Value;
+use shared::domain::lock::Locks;
 use shared::{
-    domain::lock::LockStore,
     domain::user_id::UserId,
     testing::{self, Answer},
     testing::{InMemoryDirectory, MemUser, access_token, app, tenant, test_verifier},

@@ -7,10 +7,12 @@
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use shared::domain::directory::Passwords;
+use shared::domain::lock::Locks;
 use shared::{
     ApiError, App, Call, Ports, Reply,
-    domain::directory::{CodeDelivery, Delivery, Directory, DirectoryError},
-    domain::lock::{Budget, CodePurpose, LockStore},
+    domain::directory::{CodeDelivery, Delivery, DirectoryError},
+    domain::lock::{Budget, CodePurpose},
     domain::store::Chain,
     domain::tenant::Tenant,
     domain::user_id::UserId,

@@ -7,7 +7,7 @@ use lambda_runtime::LambdaEvent;
 use std::time::SystemTime;
 
 use shared::{
-    domain::lock::{API_SESSION, CodePurpose, Lock, LockStore, code_admits},
+    domain::lock::{API_SESSION, CodePurpose, Codes, Lock, Locks, code_admits},
     domain::store::Chain,
     domain::user_id::UserId,
 };
@@ -25,7 +25,7 @@ pub enum Refusal {
     Malformed,
 }
 
-pub async fn handle<L: LockStore>(
+pub async fn handle<L: Locks + Codes>(
     locks: &L,
     event: LambdaEvent<CognitoEventUserPoolsPreAuthentication>,
 ) -> Result<CognitoEventUserPoolsPreAuthentication, Refusal> {

@@ -1,6 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! The trigger, invoked with Cognito's event format from `events/pre-authentication/`.
 
+use shared::domain::lock::Codes;
 use std::sync::atomic::Ordering;
 
 use aws_lambda_events::event::cognito::CognitoEventUserPoolsPreAuthentication;
@@ -90,7 +91,7 @@ async fn an_unreadable_store_fails_closed() {
 /// another account's code.
 #[tokio::test]
 async fn a_lock_lets_through_only_the_apis_own_admin_access_for_its_app_client() {
-    use shared::domain::lock::{API_SESSION, CodePurpose, LockStore, OneTimeCode};
+    use shared::domain::lock::{API_SESSION, CodePurpose, OneTimeCode};
     let locks = InMemoryLocks::default();
     locks.lock_now("demo-user", lock(None));
     let user = shared::domain::user_id::UserId::of_cognito("demo-user").unwrap();
@@ -149,7 +150,7 @@ async fn a_lock_lets_through_only_the_apis_own_admin_access_for_its_app_client()
 /// sessions alone, and never an admin lock.
 #[tokio::test]
 async fn the_apis_session_for_the_user_passes_a_lockout_but_no_admin_lock() {
-    use shared::domain::lock::{API_SESSION, CodePurpose, LockStore, OneTimeCode};
+    use shared::domain::lock::{API_SESSION, CodePurpose, OneTimeCode};
     let locks = InMemoryLocks::default();
     let user = shared::domain::user_id::UserId::of_cognito("demo-user").unwrap();
     let soon = shared::time::epoch_seconds(std::time::SystemTime::now()) + 60;

@@ -5,10 +5,11 @@
 //! stays in use meanwhile, so a mistyped address cannot lock the user out of recovery.
 
 use serde::{Deserialize, Serialize};
+use shared::domain::directory::{Contacts, UserAdmin};
+use shared::domain::lock::Locks;
 use shared::{
     ApiError, App, Call, Ports, Reply,
-    domain::directory::{Contact, Delivery, Directory, DirectoryError},
-    domain::lock::LockStore,
+    domain::directory::{Contact, Delivery, DirectoryError},
     domain::mail::{Mail, Mailer},
     domain::tenant::Tenant,
     domain::user::User,

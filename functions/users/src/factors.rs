@@ -8,9 +8,10 @@
 //! the preferred factor is removed the next one left (TOTP, SMS, email) takes its place.
 
 use serde::{Deserialize, Serialize};
+use shared::domain::directory::{Factors, Passkeys};
 use shared::{
     ApiError, App, Call, Ports, Reply,
-    domain::directory::{Directory, DirectoryError, DirectoryUser, Factor, MfaMode},
+    domain::directory::{DirectoryError, DirectoryUser, Factor, MfaMode},
     domain::tenant::Tenant,
     domain::validate::{Code, Text},
     http::request::json_body,

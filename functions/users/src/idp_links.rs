@@ -7,14 +7,16 @@
 //! the `linkToken` the retrieve answered), so nobody links someone else's identity to their own
 //! account.
 
+use shared::domain::directory::IdentityLinks;
+use shared::domain::lock::Flows;
 use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 use shared::{
     ApiError, App, Call, Ports, Reply,
-    domain::directory::{Directory, DirectoryError},
+    domain::directory::DirectoryError,
     domain::federation::{self, Identity, Linkable},
-    domain::lock::{FlowKind, FlowRecord, LockStore, OneTimeCode},
+    domain::lock::{FlowKind, FlowRecord, OneTimeCode},
     domain::tenant::Federation,
     domain::tenant::Tenant,
     domain::token::Caller,

@@ -9,11 +9,12 @@ mod passkeys;
 
 use lambda_http::{Request, RequestExt};
 use serde::{Deserialize, Serialize};
+use shared::domain::directory::{Passwords, UserAdmin};
+use shared::domain::lock::Locks;
 use shared::{
     ApiError, App, Call, Ports, Reply,
     domain::audit::AuditLog,
-    domain::directory::{Contact, Directory, DirectoryError, Factor, NewUser},
-    domain::lock::LockStore,
+    domain::directory::{Contact, DirectoryError, Factor, NewUser},
     domain::tenant::Tenant,
     domain::token::Caller,
     domain::user::User,

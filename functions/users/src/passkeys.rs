@@ -11,10 +11,12 @@
 
 use lambda_http::Request;
 use serde::{Deserialize, Serialize};
+use shared::domain::directory::Passkeys;
+use shared::domain::lock::Codes;
 use shared::{
     ApiError, App, Call, Ports, Reply,
-    domain::directory::{Directory, DirectoryError, Passkey},
-    domain::lock::{CodePurpose, LockStore, OneTimeCode},
+    domain::directory::{DirectoryError, Passkey},
+    domain::lock::{CodePurpose, OneTimeCode},
     domain::mail::{Mail, Mailer},
     domain::tenant::Tenant,
     domain::user_id::UserId,

@@ -527,7 +527,7 @@ async fn an_admin_reaches_a_users_passkeys_through_a_session_of_the_users_own() 
     assert_eq!((list.num_calls(), delete.num_calls()), (1, 1));
     // each code spent at once
     let user_id = shared::domain::user_id::UserId::parse("demo-user").unwrap();
-    let left = shared::domain::lock::LockStore::one_time_code(
+    let left = shared::domain::lock::Codes::one_time_code(
         &app.locks,
         shared::domain::lock::CodePurpose::AdminAccess,
         POOL,

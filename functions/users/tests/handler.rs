@@ -4,6 +4,7 @@
 
 use lambda_http::Body;
 use serde_json::Value;
+use shared::domain::lock::Codes;
 use shared::testing::{InMemoryDirectory, MemUser, app};
 
 #[tokio::test]
@@ -37,7 +38,7 @@ async fn requests_without_a_valid_admin_token_are_refused() {
 /// minute is refused.
 #[tokio::test]
 async fn a_code_whose_mail_cannot_go_out_leaves_the_earlier_one_in_place() {
-    use shared::domain::lock::{CodePurpose, LockStore, OneTimeCode};
+    use shared::domain::lock::{CodePurpose, OneTimeCode};
     use shared::testing::{access_token, api_request, app_for, demo_headers, tenant};
     let mut t = tenant();
     t.email_from = Some("Example <no-reply@example.com>".into());

@@ -13,10 +13,10 @@
 //! by the same rules: whoever reaches a code challenge already knows the password, so a
 //! success there must not refill the password budget, nor a right password the code budget.
 
-use std::{
-    future::Future,
-    time::{Duration, SystemTime},
-};
+mod ports;
+pub use ports::*;
+
+use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 
@@ -383,186 +383,6 @@ impl FlowRecord {
     }
 }
 
-/// Where account state is kept. Every error here must fail the request closed.
-pub trait LockStore: Send + Sync {
-    /// The state of an account of the pool `pool_id` now.
-    fn state(
-        &self,
-        pool_id: &str,
-        user: &UserId,
-    ) -> impl Future<Output = Result<AccountState, StoreError>> + Send;
-
-    /// Reserves one check of `budget` (see the module comment).
-    fn reserve_attempt(
-        &self,
-        pool_id: &str,
-        user: &UserId,
-        budget: Budget,
-        policy: &LockoutPolicy,
-        now: SystemTime,
-    ) -> impl Future<Output = Result<Reservation, StoreError>> + Send;
-
-    /// The reserved check found a wrong password (or code). When it was the last unit of the
-    /// budget, the account is locked and the new lock is returned.
-    fn record_failure(
-        &self,
-        pool_id: &str,
-        user: &UserId,
-        budget: Budget,
-        attempt: u32,
-        policy: &LockoutPolicy,
-        now: SystemTime,
-    ) -> impl Future<Output = Result<Option<Lock>, StoreError>> + Send;
-
-    /// The reserved check found the right password (or code): that budget is whole again.
-    fn record_success(
-        &self,
-        pool_id: &str,
-        user: &UserId,
-        budget: Budget,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
-
-    /// The reserved check never happened (Cognito unavailable, throttled, …): give it back.
-    fn release_attempt(
-        &self,
-        pool_id: &str,
-        user: &UserId,
-        budget: Budget,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
-
-    /// Puts an admin lock in place, and notes that the user's sessions end at `now` (as
-    /// [`LockStore::end_sessions`] does, in the same write). It replaces whatever lock holds: a lockout-policy lock
-    /// (so neither the lockout's end nor a recovery opens the account) or an admin lock with
-    /// another reason or end. The same lock again (a retry) keeps the one first written, its
-    /// `lockedAt` and `lockedBy` too. Afterwards the lock returned is the lock that holds.
-    fn lock(
-        &self,
-        pool_id: &str,
-        user: &UserId,
-        lock: Lock,
-        now: SystemTime,
-    ) -> impl Future<Output = Result<Locked, StoreError>> + Send;
-
-    /// After a password reset through the user's own verified channel: resets the password
-    /// budget and lifts a lockout of that budget, never a code lockout (the reset proves the
-    /// mailbox or phone, not the authenticator) and never an admin lock. Idempotent.
-    fn clear_lockout(
-        &self,
-        pool_id: &str,
-        user: &UserId,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
-
-    /// The state of several accounts at once (a page of a user list), by username.
-    fn states(
-        &self,
-        pool_id: &str,
-        users: &[UserId],
-    ) -> impl Future<Output = Result<std::collections::HashMap<String, AccountState>, StoreError>> + Send;
-
-    /// Deletes the account's state (its user was deleted). Idempotent.
-    fn forget(
-        &self,
-        pool_id: &str,
-        user: &UserId,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
-
-    /// Notes (`Some`) or forgets (`None`) a new address of `contact` waiting for its code.
-    fn set_pending(
-        &self,
-        pool_id: &str,
-        user: &UserId,
-        contact: Contact,
-        value: Option<&str>,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
-
-    /// Notes that every session of the user that began before `at` is over (the API signed
-    /// the user out everywhere): [`AccountState::sessions_ended_at`]. The note outlives every
-    /// access token issued before it (Cognito's longest validity is a day). Idempotent; a
-    /// later time replaces an earlier one.
-    fn end_sessions(
-        &self,
-        pool_id: &str,
-        user: &UserId,
-        at: SystemTime,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
-
-    /// Spends one of the verification-code sends `scope` may make in the window of `window`
-    /// that holds `now` (fixed windows from the epoch): `None` while fewer than `limit` were
-    /// spent in it, else `Some(wait)` until the window ends (nothing spent). Concurrent sends
-    /// never spend more than `limit`.
-    fn spend_send(
-        &self,
-        scope: &SendScope,
-        limit: u32,
-        window: Duration,
-        now: SystemTime,
-    ) -> impl Future<Output = Result<Option<Duration>, StoreError>> + Send;
-
-    /// Lifts any lock and resets the budgets. Idempotent.
-    fn unlock(
-        &self,
-        pool_id: &str,
-        user: &UserId,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
-
-    /// Keeps `link` as the user's one code of `purpose`: it replaces an earlier one, or with
-    /// `replace: false` (putting back a code taken for a registration that then failed) is
-    /// kept only where none is.
-    fn put_code(
-        &self,
-        purpose: CodePurpose,
-        pool_id: &str,
-        user: &UserId,
-        link: &OneTimeCode,
-        replace: bool,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
-
-    /// The user's code of `purpose`, expired or not (`OneTimeCode::admits` decides).
-    fn one_time_code(
-        &self,
-        purpose: CodePurpose,
-        pool_id: &str,
-        user: &UserId,
-    ) -> impl Future<Output = Result<Option<OneTimeCode>, StoreError>> + Send;
-
-    /// Removes the code of `purpose` that hashes to `code_hash`, if it is there and unexpired at
-    /// `now`, in one conditional step: of concurrent takers one gets `Some`.
-    fn take_code(
-        &self,
-        purpose: CodePurpose,
-        pool_id: &str,
-        user: &UserId,
-        code_hash: &str,
-        now: SystemTime,
-    ) -> impl Future<Output = Result<Option<OneTimeCode>, StoreError>> + Send;
-
-    /// Keeps a flow step under `id`, unless one is there already (ids are random: a clash is
-    /// refused as a conflict, never overwritten).
-    fn put_flow(
-        &self,
-        kind: FlowKind,
-        id: &str,
-        record: &FlowRecord,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
-
-    /// The flow step under `id`, expired or not.
-    fn flow(
-        &self,
-        kind: FlowKind,
-        id: &str,
-    ) -> impl Future<Output = Result<Option<FlowRecord>, StoreError>> + Send;
-
-    /// Removes the step under `id` if its secret hashes to `secret_hash` and it is unexpired
-    /// at `now`, in one conditional step: of concurrent takers one gets `Some`.
-    fn take_flow(
-        &self,
-        kind: FlowKind,
-        id: &str,
-        secret_hash: &str,
-        now: SystemTime,
-    ) -> impl Future<Output = Result<Option<FlowRecord>, StoreError>> + Send;
-}
-
 /// The `ClientMetadata` key under which the API's own custom sign-in carries its answer
 /// (`purpose:code`) to the pool's triggers: Pre Authentication (as `validationData`) and pre
 /// token generation read it to tell the API's one sign-in from any other of the same user.
@@ -571,7 +391,7 @@ pub const API_SESSION: &str = "apiSession";
 /// Whether `answer` (`purpose:code`) is a live one-time code of the user's, made for `client`
 /// and the account `sub`: the purpose it opens, or `None`. What the custom-auth verify trigger,
 /// the pre token generation trigger and the Pre Authentication trigger each check.
-pub async fn code_admits<L: LockStore + ?Sized>(
+pub async fn code_admits<L: Codes + ?Sized>(
     locks: &L,
     pool_id: &str,
     user: &UserId,

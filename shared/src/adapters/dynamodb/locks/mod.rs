@@ -1,0 +1,250 @@
+//! Account-state table, key `pk` = `userPoolId#userID`: `lockSource`, `lockReason`,
+//! `lockedAt`, `lockedBy`, `lockedUntil` (epoch seconds), `attempts` and `otpAttempts` (the
+//! spent password and second-factor budgets), `reservedAt` and `otpReservedAt` (epoch seconds
+//! of each budget's last reservation), `expiresAt` (TTL), `pendingEmail` and `pendingPhone`
+//! (new addresses waiting for their codes), `sessionsEndedAt` (epoch seconds of the API's last
+//! sign-out of the user everywhere). A user's one-time codes are items of their own,
+//! `<purpose>#userPoolId#userID` (`passkey-registration`, `admin-access`): `codeHash`, `sub`,
+//! `appClientId`, `createdAt`, `createdBy`, `expiresAt`. Verification-code sends are counted per
+//! window in items of their own, `code-sends#userPoolId#userID#window` (a pool's with no userID):
+//! `sends`, `expiresAt`.
+
+mod budgets;
+mod codes;
+mod flows;
+mod state;
+
+use std::{collections::HashMap, time::Duration, time::SystemTime};
+
+use aws_sdk_dynamodb::{
+    Client,
+    error::SdkError,
+    operation::update_item::{UpdateItemError, builders::UpdateItemFluentBuilder},
+    types::{AttributeValue, KeysAndAttributes, ReturnValue, ReturnValuesOnConditionCheckFailure},
+};
+use aws_smithy_runtime_api::http::Response as HttpResponse;
+
+use super::{Item, classify, is_condition_failure, n, number, string};
+use crate::{
+    domain::directory::Contact,
+    domain::lock::{
+        AccountState, Budget, CodePurpose, FlowKind, FlowRecord, Lock, LockSource, Locked,
+        OneTimeCode, Reservation, SendScope, account_key,
+    },
+    domain::store::StoreError,
+    domain::tenant::LockoutPolicy,
+    domain::user_id::UserId,
+    time::epoch_seconds,
+};
+
+/// Reads a lock from an account-state item, expired or not; `None` when it holds no lock.
+pub fn lock_from_item(item: &Item) -> Option<Lock> {
+    Some(Lock {
+        source: LockSource::parse(&string(item, "lockSource")?)?,
+        reason: string(item, "lockReason"),
+        locked_at: string(item, "lockedAt").unwrap_or_default(),
+        locked_by: string(item, "lockedBy").unwrap_or_default(),
+        locked_until: number(item, "lockedUntil"),
+        budget: string(item, "lockBudget").and_then(|b| Budget::parse(&b)),
+    })
+}
+
+/// The account state an item describes at `now`: an expired lock is none, and an expired
+/// lockout leaves a whole budget behind (the next reservation resets the stored counter).
+pub fn state_from_item(item: &Item, now: SystemTime) -> AccountState {
+    let stored = lock_from_item(item);
+    let lock = stored.clone().filter(|l| l.holds_at(now));
+    let expired_lockout =
+        stored.is_some_and(|l| l.source == LockSource::LockoutPolicy && lock.is_none());
+    let count = |budget| {
+        if expired_lockout {
+            0
+        } else {
+            spent(item, budget)
+        }
+    };
+    AccountState {
+        lock,
+        failed_attempts: count(Budget::Password),
+        failed_otp_attempts: count(Budget::Otp),
+        pending_email: string(item, "pendingEmail"),
+        pending_phone: string(item, "pendingPhone"),
+        sessions_ended_at: number(item, "sessionsEndedAt"),
+    }
+}
+
+/// A budget's attributes: the units spent and when the last one was reserved.
+fn attributes(budget: Budget) -> (&'static str, &'static str) {
+    match budget {
+        Budget::Password => ("attempts", "reservedAt"),
+        Budget::Otp => ("otpAttempts", "otpReservedAt"),
+    }
+}
+
+/// Housekeeping: an account-state item with nothing that must last is deleted a day after its
+/// last change (DynamoDB TTL); a timed lock lasts a day beyond its end; an open-ended lock never.
+const HOUSEKEEPING: Duration = Duration::from_secs(86_400);
+
+/// Lifts whatever lock the item holds and makes the budgets whole (unlock, a recovery's lift).
+const LIFT_LOCK: &str = "SET attempts = :zero, otpAttempts = :zero \
+     REMOVE lockSource, lockReason, lockedAt, lockedBy, lockedUntil, lockBudget";
+
+/// A recovery's lift: the password budget whole, a password lockout gone (see `clear_lockout`).
+const LIFT_PASSWORD_LOCKOUT: &str = "SET attempts = :zero REMOVE lockSource, lockReason, lockedAt, lockedBy, lockedUntil, lockBudget";
+
+/// The condition under which no lock holds at `:now`.
+const NO_LOCK_HOLDS: &str =
+    "(attribute_not_exists(lockSource) OR (attribute_exists(lockedUntil) AND lockedUntil <= :now))";
+
+pub struct DynamoLocks {
+    client: Client,
+    table: String,
+}
+
+impl DynamoLocks {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    fn update(
+        &self,
+        pool_id: &str,
+        user: &UserId,
+    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(account_key(pool_id, user)))
+    }
+
+    /// The update that puts `lock` on the account's item, whatever it held.
+    /// An admin lock also ends the user's sessions (`sessionsEndedAt`, see `end_sessions`) in
+    /// the same write; a lockout leaves them alone.
+    fn lock_update(
+        &self,
+        pool_id: &str,
+        user: &UserId,
+        lock: &Lock,
+        now: SystemTime,
+    ) -> UpdateItemFluentBuilder {
+        let mut set = vec!["lockSource = :source", "lockedAt = :at", "lockedBy = :by"];
+        let mut remove = vec![];
+        let mut req = self
+            .update(pool_id, user)
+            .expression_attribute_values(":source", AttributeValue::S(lock.source.as_str().into()))
+            .expression_attribute_values(":at", AttributeValue::S(lock.locked_at.clone()))
+            .expression_attribute_values(":by", AttributeValue::S(lock.locked_by.clone()));
+        if lock.refuses_sessions() {
+            set.push("sessionsEndedAt = :ended");
+            req = req.expression_attribute_values(":ended", n(epoch_seconds(now)));
+        }
+        match &lock.reason {
+            Some(reason) => {
+                set.push("lockReason = :reason");
+                req = req.expression_attribute_values(":reason", AttributeValue::S(reason.clone()));
+            }
+            None => remove.push("lockReason"),
+        }
+        match lock.budget {
+            Some(budget) => {
+                set.push("lockBudget = :budget");
+                req = req.expression_attribute_values(
+                    ":budget",
+                    AttributeValue::S(budget.as_str().into()),
+                );
+            }
+            None => remove.push("lockBudget"),
+        }
+        match lock.locked_until {
+            Some(until) => {
+                set.push("lockedUntil = :until");
+                set.push("expiresAt = :expires");
+                req = req
+                    .expression_attribute_values(":until", n(until))
+                    .expression_attribute_values(":expires", n(until + HOUSEKEEPING.as_secs()));
+            }
+            None => {
+                remove.push("lockedUntil");
+                remove.push("expiresAt");
+            }
+        }
+        let mut expression = format!("SET {}", set.join(", "));
+        if !remove.is_empty() {
+            expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
+        }
+        req.update_expression(expression)
+    }
+
+    /// Writes `lock` if no lock holds at `now`: `Ok(new item)`, else `Err(old item)`.
+    async fn write_lock(
+        &self,
+        pool_id: &str,
+        user: &UserId,
+        lock: &Lock,
+        now: SystemTime,
+    ) -> Result<Result<Item, Item>, StoreError> {
+        match self
+            .lock_update(pool_id, user, lock, now)
+            .expression_attribute_values(":now", n(epoch_seconds(now)))
+            .condition_expression(NO_LOCK_HOLDS)
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(Ok(out.attributes().cloned().unwrap_or_default())),
+            Err(e) if is_condition_failure(&e) => Ok(Err(old_item(e))),
+            Err(e) => Err(classify(e)),
+        }
+    }
+}
+
+fn spent(item: &Item, budget: Budget) -> u32 {
+    number(item, attributes(budget).0)
+        .and_then(|n| u32::try_from(n).ok())
+        .unwrap_or(0)
+}
+
+/// The item a failed conditional update found (`ReturnValuesOnConditionCheckFailure=ALL_OLD`).
+fn old_item(err: SdkError<UpdateItemError, HttpResponse>) -> Item {
+    match err.into_service_error() {
+        UpdateItemError::ConditionalCheckFailedException(e) => {
+            e.item().cloned().unwrap_or_default()
+        }
+        _ => Item::new(),
+    }
+}
+
+/// The key of a user's one-time code of `purpose`: an item of its own beside the account's,
+/// so that a lock, an unlock or a budget's reset never touches it. A prefix, not a suffix: a
+/// username may hold `#`, a pool id never starts with a purpose's name.
+fn code_key(purpose: CodePurpose, user_pool_id: &str, user: &UserId) -> String {
+    format!("{}#{}", purpose.as_str(), account_key(user_pool_id, user))
+}
+
+fn link_from_item(item: &Item) -> Option<OneTimeCode> {
+    Some(OneTimeCode {
+        code_hash: string(item, "codeHash")?,
+        sub: string(item, "sub")?,
+        app_client_id: string(item, "appClientId")?,
+        expires_at: number(item, "expiresAt")?,
+        created_at: string(item, "createdAt").unwrap_or_default(),
+        created_by: string(item, "createdBy").unwrap_or_default(),
+    })
+}
+
+/// The key of a flow step: its kind's prefix and its id (random, or a hash of a random secret).
+pub fn flow_key(kind: FlowKind, id: &str) -> String {
+    format!("{}#{id}", kind.as_str())
+}
+
+fn flow_from_item(item: &Item) -> Option<FlowRecord> {
+    Some(FlowRecord {
+        body: string(item, "body")?,
+        secret_hash: string(item, "secretHash")?,
+        expires_at: number(item, "expiresAt")?,
+    })
+}
