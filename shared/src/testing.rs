@@ -1,5 +1,6 @@
 //! Test fixtures (feature `test-support`): the demo tenant and configuration, apps wired on
-//! in-memory, mocked or emulated ports, signed test tokens, and API Gateway events.
+//! in-memory, mocked or emulated ports, signed test tokens, and API Gateway events. Test
+//! support, not product code: a list of small independent fixtures, longer than 500 lines.
 
 use std::{
     sync::atomic::{AtomicU64, Ordering},

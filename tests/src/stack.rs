@@ -1,4 +1,6 @@
-//! Provisioning on the emulator, through the real SDKs.
+//! Provisioning on the emulator, through the real SDKs: pools configured as the templates
+//! configure them, tenants, users, and the calls the end-to-end tests share. Test support, not
+//! product code; one fixture per function, so it is long rather than deep.
 
 use std::{
     sync::atomic::{AtomicU64, Ordering},
@@ -426,6 +428,10 @@ impl Stack {
             // the custom sign-in of the API's own sessions as a user and of a passkey
             // registration code (every template)
             .explicit_auth_flows(ExplicitAuthFlowsType::AllowCustomAuth)
+            // as every template's client: an unknown user signs in as a wrong password does
+            .prevent_user_existence_errors(
+                aws_sdk_cognitoidentityprovider::types::PreventUserExistenceErrorTypes::Enabled,
+            )
             .send()
             .await
             .expect("create user pool client");

@@ -4,6 +4,9 @@
 //! one the functions read, and a removed tenant is refused.
 
 use account_api_tests::stack::{Stack, TenantFixture, random_password, sign_in, unique};
+use aws_sdk_cognitoidentityprovider::types::{
+    ExplicitAuthFlowsType, PreventUserExistenceErrorTypes,
+};
 use aws_sdk_dynamodb::types::AttributeValue;
 use clap::Parser;
 use tenants::{Cli, CliError, Clients};
@@ -400,6 +403,31 @@ async fn a_pool_without_the_pre_token_generation_trigger_is_refused() {
             AttributeValue::S(format!("{client_id}#CLI#main")),
         )
         .send()
+        .await
+        .unwrap();
+    // a client that tells unknown users from wrong passwords is refused too
+    let client = |prevent| {
+        stack
+            .cognito
+            .update_user_pool_client()
+            .user_pool_id(&pool.user_pool_id)
+            .client_id(&pool.app_client_id)
+            .explicit_auth_flows(ExplicitAuthFlowsType::AllowUserPasswordAuth)
+            .explicit_auth_flows(ExplicitAuthFlowsType::AllowRefreshTokenAuth)
+            .explicit_auth_flows(ExplicitAuthFlowsType::AllowUserAuth)
+            .explicit_auth_flows(ExplicitAuthFlowsType::AllowCustomAuth)
+            .prevent_user_existence_errors(prevent)
+            .send()
+    };
+    client(PreventUserExistenceErrorTypes::Legacy)
+        .await
+        .unwrap();
+    let refused = add(&client_id).await;
+    assert!(
+        matches!(&refused, Err(CliError::Invalid(why)) if why.contains("PreventUserExistenceErrors")),
+        "{refused:?}"
+    );
+    client(PreventUserExistenceErrorTypes::Enabled)
         .await
         .unwrap();
     // UpdateUserPool without a LambdaConfig takes the triggers away

@@ -33,7 +33,7 @@ use shared::{
     time::epoch_seconds,
 };
 
-use super::{Checked, Guarded, ensure_unlocked, lock_refusal, refused};
+use crate::guard::{Checked, Guarded, ensure_unlocked, lock_refusal, refused};
 
 /// How long a passkey challenge may be answered, in milliseconds: the browser's `timeout`, and
 /// how long the API keeps Cognito's session (Cognito's own lasts its `AuthSessionValidity`,

@@ -26,7 +26,7 @@ use shared::{
     domain::user_id::UserId,
 };
 
-use super::{Checked, Guarded, ensure_unlocked, lock_refusal};
+use crate::guard::{Checked, Guarded, ensure_unlocked, lock_refusal};
 
 /// The holder's code: base64url, as `OneTimeCode::new_code` makes them. Never printed.
 #[derive(Deserialize)]

@@ -18,8 +18,9 @@ use shared::{
     http::request::json_body,
 };
 
-use super::{Op, filter_value, read_user};
+use super::{Op, read_user};
 use crate::access::{admin_or_self, as_self, own_user};
+use crate::listing::filter_value;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -5,22 +5,21 @@ mod access;
 mod contact;
 mod factors;
 mod idp_links;
+mod listing;
 mod passkeys;
 
-use lambda_http::{Request, RequestExt};
 use serde::{Deserialize, Serialize};
 use shared::domain::directory::{Passwords, UserAdmin};
 use shared::domain::lock::Locks;
 use shared::{
     ApiError, App, Call, Ports, Reply,
-    domain::audit::AuditLog,
     domain::directory::{Contact, DirectoryError, Factor, NewUser},
     domain::tenant::Tenant,
     domain::token::Caller,
     domain::user::User,
     domain::user_id::UserId,
     domain::validate::{Email, Password, Phone, Text},
-    http::request::{PageQuery, Paging, json_body, path_user_id},
+    http::request::{json_body, path_user_id},
     http::routes::{Route, delete, get, patch, post, put},
 };
 
@@ -161,8 +160,8 @@ impl shared::Group for Group {
         let (req, tenant) = (&call.req, &call.tenant);
         let limit = app.config.body_limit_bytes;
         match call.route.op {
-            Op::Events => events(app, tenant, req).await,
-            Op::ListUsers => list(app, tenant, req).await,
+            Op::Events => listing::events(app, tenant, req).await,
+            Op::ListUsers => listing::list(app, tenant, req).await,
             Op::GetUser => {
                 let refusal = "a user can only read their own profile";
                 let (_, user, _) = admin_or_self(app, req, tenant, refusal).await?;
@@ -217,23 +216,6 @@ impl shared::Group for Group {
         }
     }
 }
-
-/// Pages of `GET …/events`.
-const EVENT_PAGES: Paging = Paging {
-    default: 20,
-    max: 100,
-    parameter: "cursor",
-    noun: "a cursor",
-    max_len: 512,
-};
-/// Pages of `GET /users` (Cognito's `ListUsers` allows 60).
-const USER_PAGES: Paging = Paging {
-    default: 60,
-    max: 60,
-    parameter: "paginationToken",
-    noun: "a token",
-    max_len: 4096,
-};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -295,19 +277,6 @@ struct CreateUser {
     /// An import: a permanent password, no invitation.
     password: Option<Password>,
     send_welcome_message: Option<bool>,
-}
-
-#[derive(Debug, Serialize)]
-struct Events {
-    events: Vec<shared::domain::audit::Event>,
-    cursor: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Users {
-    users: Vec<User>,
-    pagination_token: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -451,116 +420,5 @@ async fn delete_user<P: Ports>(
     Reply::ok(&Deleted {
         user_id: user.as_str().to_string(),
         deleted: true,
-    })
-}
-
-/// A filter value goes inside Cognito's quoted filter syntax: no quotes, backslashes or
-/// control characters, so that it cannot change the filter.
-fn filter_value(name: &str, v: &str) -> Result<String, ApiError> {
-    if v.is_empty() || v.len() > 256 || v.chars().any(|c| c == '"' || c == '\\' || c.is_control()) {
-        return Err(ApiError::InvalidRequest(format!(
-            "`{name}` must be 1 to 256 characters without quotes or backslashes"
-        )));
-    }
-    Ok(v.to_string())
-}
-
-const STATUSES: &[&str] = &[
-    "UNCONFIRMED",
-    "CONFIRMED",
-    "ARCHIVED",
-    "COMPROMISED",
-    "UNKNOWN",
-    "RESET_REQUIRED",
-    "FORCE_CHANGE_PASSWORD",
-    "EXTERNAL_PROVIDER",
-];
-
-async fn list<P: Ports>(app: &App<P>, tenant: &Tenant, req: &Request) -> Result<Reply, ApiError> {
-    let query = req.query_string_parameters();
-    let mut filters = vec![];
-    if let Some(v) = query.first("email") {
-        filters.push(format!("email = \"{}\"", filter_value("email", v)?));
-    }
-    if let Some(v) = query.first("emailPrefix") {
-        filters.push(format!("email ^= \"{}\"", filter_value("emailPrefix", v)?));
-    }
-    if let Some(v) = query.first("userIDPrefix") {
-        filters.push(format!(
-            "username ^= \"{}\"",
-            filter_value("userIDPrefix", &v.to_ascii_lowercase())?
-        ));
-    }
-    if let Some(v) = query.first("status") {
-        if !STATUSES.contains(&v) {
-            return Err(ApiError::InvalidRequest(format!(
-                "`status` must be one of {}",
-                STATUSES.join(", ")
-            )));
-        }
-        filters.push(format!("cognito:user_status = \"{v}\""));
-    }
-    if filters.len() > 1 {
-        return Err(ApiError::InvalidRequest(
-            "give at most one of `email`, `emailPrefix`, `userIDPrefix`, `status`".into(),
-        ));
-    }
-    let PageQuery { limit, next } = USER_PAGES.read(req)?;
-    let token = next.as_deref();
-    app.admin(req, tenant).await?;
-    let page = app
-        .directory
-        .list_users(
-            tenant,
-            filters.first().map(String::as_str),
-            limit as i32,
-            token,
-        )
-        .await
-        .map_err(|e| match e {
-            // Cognito calls a token it did not mint an invalid parameter; whatever else a
-            // directory says about a caller-supplied token is the caller's, not a 500
-            DirectoryError::InvalidParameter | DirectoryError::Internal(_) if token.is_some() => {
-                USER_PAGES.not_ours()
-            }
-            other => other.for_admin(),
-        })?;
-    // each name folded once, and looked up by it
-    let names: Vec<Option<UserId>> = page
-        .users
-        .iter()
-        .map(|u| UserId::of_cognito(&u.username))
-        .collect();
-    let known: Vec<UserId> = names.iter().flatten().cloned().collect();
-    let states = app.locks.states(&tenant.user_pool_id, &known).await?;
-    let users = page
-        .users
-        .iter()
-        .zip(&names)
-        .map(|(u, name)| {
-            let state = name.as_ref().and_then(|n| states.get(n.as_str()));
-            User::of(u, &state.cloned().unwrap_or_default())
-        })
-        .collect();
-    Reply::ok(&Users {
-        users,
-        pagination_token: page.pagination_token,
-    })
-}
-
-async fn events<P: Ports>(app: &App<P>, tenant: &Tenant, req: &Request) -> Result<Reply, ApiError> {
-    let user = path_user_id(req)?;
-    let PageQuery { limit, next } = EVENT_PAGES.read(req)?;
-    let cursor = next.as_deref();
-    app.admin(req, tenant).await?;
-    // the trail is kept under the username, whichever name (alias, sub) the path gave
-    let user = app.canonical(tenant, user).await?;
-    let page = app
-        .audit
-        .list(&tenant.user_pool_id, &user, limit, cursor)
-        .await?;
-    Reply::ok(&Events {
-        events: page.events,
-        cursor: page.cursor,
     })
 }

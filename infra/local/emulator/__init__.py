@@ -23,6 +23,7 @@ docstring says what it adds and where it still differs from Cognito:
 - `triggers`: Lambda triggers (Pre Authentication, custom authentication, pre token generation)
   and the `ClientMetadata` they get.
 - `revocation`: `RevokeToken`.
+- `existence`: `PreventUserExistenceErrors` on a sign-in.
 - `federation` (with `federation_idp` and `federation_links`): sign-in through a pool's OIDC IdPs
   at its domain's OAuth 2.0 endpoints; `AdminLinkProviderForUser`, `AdminDisableProviderForUser`.
 - `mail`: what SES sent, readable at `GET /_emulator/ses/sent`.
@@ -45,7 +46,8 @@ free). The one method three capabilities change, the sign-in, is not wrapped by 
 """
 from moto.cognitoidp import models
 
-from . import aliases, contact, factors, federation, mail, passkeys, revocation, triggers
+from . import (aliases, contact, existence, factors, federation, mail, passkeys, revocation,
+               triggers)
 from .common import patch
 
 SUMMARY = __doc__.splitlines()[0]
@@ -84,14 +86,18 @@ INSTALL_ORDER = (
     federation,
     # Patches nothing; answers the route of the sent mail. Any place.
     mail,
+    # Patches nothing itself; its sign-in steps are in SIGN_IN_CHAIN. Any place.
+    existence,
 )
 
 # The sign-in, outermost step first; moto's own method is under the last. Each step handles
 # what it knows and hands anything else to the next:
+# - `existence`: where the app client hides user existence, no step's `UserNotFoundException`
+#   leaves the sign-in (it reads as a wrong password). Outermost, so it covers every step.
 # - `triggers`: initiate_auth runs Pre Authentication for an existing user on USER_PASSWORD_AUTH,
 #   USER_SRP_AUTH and USER_AUTH and then goes on, and handles CUSTOM_AUTH whole;
 #   admin_initiate_auth runs it on ADMIN_USER_PASSWORD_AUTH / ADMIN_NO_SRP_AUTH;
-#   respond_to_auth_challenge handles CUSTOM_CHALLENGE. It must be outermost: Pre
+#   respond_to_auth_challenge handles CUSTOM_CHALLENGE. It must be above the rest: Pre
 #   Authentication runs before any password or passkey is looked at (under `factors`, a
 #   USER_PASSWORD_AUTH that asks for a factor would never reach it; under `passkeys`, no
 #   USER_AUTH would).
@@ -102,8 +108,8 @@ INSTALL_ORDER = (
 # `passkeys` and `factors` take disjoint flows and challenges, so their relative order does not
 # matter; it is the order they were installed in before the chain was explicit.
 # Every step that issues tokens does it through `self._log_user_in`, `triggers`' wrapper (moto's
-# own USER_PASSWORD_AUTH does not: see `triggers`' known gap).
-SIGN_IN_CHAIN = (triggers, passkeys, factors)
+# own password flows do not; `triggers`' step marks them as a sign-in's instead).
+SIGN_IN_CHAIN = (existence, triggers, passkeys, factors)
 SIGN_IN_METHODS = ("initiate_auth", "admin_initiate_auth", "respond_to_auth_challenge")
 
 

@@ -49,9 +49,9 @@ a trigger change them.
 
 Not as Cognito: only these triggers are invoked (no pre sign-up, post confirmation, post
 authentication, user migration or message triggers); a custom sign-in asks `CUSTOM_CHALLENGE`
-only. A known gap: moto's own `USER_PASSWORD_AUTH` (one that asks no second factor) issues its
-tokens without `_log_user_in`, so its pre token generation event says
-`TokenGeneration_RefreshTokens`, not `TokenGeneration_Authentication`.
+only. moto's own `USER_PASSWORD_AUTH` and `ADMIN_USER_PASSWORD_AUTH` (ones that ask no second
+factor) issue their tokens without `_log_user_in`; the sign-in step says
+`TokenGeneration_Authentication` around them, so their event is a sign-in's too.
 
 Its `initiate_auth`, `admin_initiate_auth` and `respond_to_auth_challenge` are the outermost
 steps of the sign-in chain (`SIGN_IN`): Pre Authentication must run before `passkeys` and
@@ -241,7 +241,18 @@ def initiate_auth(inner, self, client_id, auth_flow, auth_parameters):
     if user is not None:
         client_proven(client, name, auth_parameters.get("SECRET_HASH"))
         pre_authentication(user_pool, client, user)
-    return inner(self, client_id, auth_flow, auth_parameters)
+    return signing_in(lambda: inner(self, client_id, auth_flow, auth_parameters))
+
+
+def signing_in(call):
+    """`call`, with any tokens it issues told apart as a sign-in's (moto's password flows issue
+    theirs without `_log_user_in`)."""
+    before = getattr(CONTEXT, "source", None)
+    CONTEXT.source = before or "TokenGeneration_Authentication"
+    try:
+        return call()
+    finally:
+        CONTEXT.source = before
 
 
 def admin_initiate_auth(inner, self, user_pool_id, client_id, auth_flow, auth_parameters):
@@ -252,6 +263,7 @@ def admin_initiate_auth(inner, self, user_pool_id, client_id, auth_flow, auth_pa
         user = user_pool._get_user(auth_parameters.get("USERNAME") or "")
         if client is not None and user is not None:
             pre_authentication(user_pool, client, user)
+        return signing_in(lambda: inner(self, user_pool_id, client_id, auth_flow, auth_parameters))
     return inner(self, user_pool_id, client_id, auth_flow, auth_parameters)
 
 

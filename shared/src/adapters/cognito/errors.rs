@@ -1,4 +1,6 @@
-//! Cognito's errors, read as the domain's `DirectoryError`.
+//! Cognito's errors, read as the domain's `DirectoryError`. Longer than most files on purpose:
+//! one table from every modelled error of every operation the adapter calls, with a test per
+//! row below it, reads better whole than split by operation.
 
 use aws_sdk_cognitoidentityprovider::operation::{
     admin_disable_provider_for_user::AdminDisableProviderForUserError,

@@ -73,11 +73,18 @@ impl Passwords for InMemoryDirectory {
         permanent: bool,
     ) -> Result<(), DirectoryError> {
         self.enter().await?;
+        // as `AdminSetUserPassword`: the pool's policy holds for either kind, and a temporary
+        // password must be changed at the next sign-in
+        if self.policy.violation(password).is_some() {
+            return Err(DirectoryError::InvalidPassword(None));
+        }
         self.update(user, |u| {
             u.password = password.into();
-            if permanent {
-                u.status = "CONFIRMED";
-            }
+            u.status = if permanent {
+                "CONFIRMED"
+            } else {
+                "FORCE_CHANGE_PASSWORD"
+            };
         })
     }
 }

@@ -11,7 +11,9 @@ impl SignIn for InMemoryDirectory {
         password: &str,
     ) -> Result<AuthResult, DirectoryError> {
         self.enter().await?;
-        let u = self.user(user)?;
+        // the pools hide user existence (`PreventUserExistenceErrors`): no such user reads as
+        // a wrong password
+        let u = self.user(user).map_err(|_| DirectoryError::NotAuthorized)?;
         if u.password != password {
             return Err(DirectoryError::NotAuthorized);
         }

@@ -3,6 +3,9 @@
 use super::*;
 use crate::domain::directory::UserAdmin;
 
+/// What the in-memory directory's pagination tokens start with.
+const PAGE_TOKEN: &str = "memory-page:";
+
 impl UserAdmin for InMemoryDirectory {
     async fn find_user(
         &self,
@@ -128,7 +131,7 @@ impl UserAdmin for InMemoryDirectory {
         _: &Tenant,
         filter: Option<&str>,
         limit: i32,
-        _: Option<&str>,
+        pagination_token: Option<&str>,
     ) -> Result<UserPage, DirectoryError> {
         self.enter().await?;
         let users = self
@@ -173,10 +176,23 @@ impl UserAdmin for InMemoryDirectory {
             .map(|(n, _)| n)
             .collect();
         names.sort();
+        // a page ends after the name its token carries, as Cognito's opaque tokens do; a token
+        // it did not make is an invalid parameter, as Cognito calls one
+        if let Some(token) = pagination_token {
+            let after = token
+                .strip_prefix(PAGE_TOKEN)
+                .ok_or(DirectoryError::InvalidParameter)?;
+            names.retain(|n| n.as_str() > after);
+        }
+        let limit = usize::try_from(limit).unwrap_or(0);
+        let next = (names.len() > limit)
+            .then(|| names.get(limit.saturating_sub(1)))
+            .flatten()
+            .map(|last| format!("{PAGE_TOKEN}{last}"));
         Ok(UserPage {
             users: names
                 .into_iter()
-                .take(usize::try_from(limit).unwrap_or(0))
+                .take(limit)
                 .map(|n| DirectoryUser {
                     username: n.clone(),
                     status: users[n].status.into(),
@@ -184,7 +200,7 @@ impl UserAdmin for InMemoryDirectory {
                     ..DirectoryUser::default()
                 })
                 .collect(),
-            pagination_token: None,
+            pagination_token: next,
         })
     }
 }
