@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The performance benchmark (README, "Performance"): builds every function's release
-# `bootstrap` for arm64 (package.sh) and for this machine, reports their zipped sizes, then
-# runs tests/benches/bench: cold start (of this machine's build) against a
+# `bootstrap` for arm64 (infra/build/package.sh) and for this machine, reports their zipped
+# sizes, then runs tests/benches/bench: cold start (of this machine's build) against a
 # Runtime API stub on loopback, handler overhead per route on in-memory ports, and end to end
 # against its own emulator (started here, stopped by pid). Prints Markdown tables; the same
 # output is kept in $LOCAL/bench.md.
@@ -20,7 +20,7 @@ abs() { case "$1" in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
 RELEASE="$(abs "${CARGO_TARGET_DIR:-target}/release")"
 REPORT="$LOCAL/bench.md"
 
-[ "${SKIP_PACKAGE:-0}" = "1" ] || infra/local/package.sh
+[ "${SKIP_PACKAGE:-0}" = "1" ] || infra/build/package.sh
 log "cargo build --release (the functions' bootstraps for this machine, for the cold start)"
 cargo build --release $(printf -- "-p %s " "${FUNCTIONS[@]}")
 log "cargo bench --no-run (the harness, release profile)"
@@ -33,8 +33,9 @@ trap 'exit 130' INT TERM
 echo "## Benchmark, $(date -u +%Y-%m-%d), $(uname -m), $(nproc) cores, $(rustc --version)" | tee "$REPORT"
 if [ "${SKIP_PACKAGE:-0}" != "1" ]; then
 {
-  # what a deployment uploads: the arm64 bootstrap zipped by cargo lambda (package.sh), and,
-  # for comparison, the host's release bootstrap zipped the same way (deflate)
+  # what a deployment uploads: the arm64 bootstrap zipped by cargo lambda
+  # (infra/build/package.sh), and, for comparison, the host's release bootstrap zipped the
+  # same way (deflate)
   python3 - "$RELEASE" "${FUNCTIONS[@]}" <<'PY'
 import io, os, sys, zipfile
 release, functions = sys.argv[1], sys.argv[2:]

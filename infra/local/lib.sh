@@ -1,4 +1,5 @@
-# Shared by run.sh and test.sh: the project's virtualenv, and the emulator's life cycle.
+# Shared by run.sh and test.sh (and sourced by infra/build/'s scripts): the project's virtualenv,
+# and the emulator's life cycle.
 # Sourced, not executed. Expects to be run from the repository root.
 
 VENV=".venv"

@@ -16,8 +16,8 @@
 #   deploy    offline deploy checks: the API Gateway definition (current, OpenAPI 3.0, the REST
 #             import's subset), the SAM template expanded as CloudFormation receives it and
 #             linted, the workflows (zizmor, their schema, the deploy rules), what a first
-#             deploy needs across files (infra/local/deploy_check.py), a rehearsal of the
-#             deploy job's shell steps (infra/local/rehearse_deploy.py), the build's hand-off
+#             deploy needs across files (infra/checks/deploy_check.py), a rehearsal of the
+#             deploy job's shell steps (infra/build/rehearse_deploy.py), the build's hand-off
 #             between CI jobs
 #   unit      the functions' and shared's tests: unit, SDK mocks, handler fixtures (no emulator)
 #   e2e       the tests crate against the emulator and a TLS endpoint in front of it (end to
@@ -140,22 +140,22 @@ stage_lint() {
 stage_deploy() {
   mkdir -p "$LOCAL" # a fresh clone has no state directory yet
   log "deploy: infra/api-gateway.yaml is the contract's current derivation and passes the REST import's rules"
-  "$VENV/bin/python" infra/local/api_gateway.py --check
+  "$VENV/bin/python" infra/build/api_gateway.py --check
   log "deploy: the SAM template as CloudFormation receives it (include inlined, SAM transform), then cfn-lint"
-  "$VENV/bin/python" infra/local/expand_template.py "$LOCAL/expanded-template.json"
+  "$VENV/bin/python" infra/build/expand_template.py "$LOCAL/expanded-template.json"
   "$VENV/bin/cfn-lint" "$LOCAL/expanded-template.json"
   log "deploy: the workflows: actionlint, zizmor, the workflow schema, the deploy rules"
   "$VENV/bin/actionlint" .github/workflows/*.yml
   "$VENV/bin/zizmor" --offline --quiet .github/workflows/
   "$VENV/bin/check-jsonschema" --builtin-schema vendor.github-workflows .github/workflows/*.yml
-  "$VENV/bin/python" infra/local/workflow_check.py .github/workflows
+  "$VENV/bin/python" infra/checks/workflow_check.py .github/workflows
   log "deploy: what a first deploy needs across files: capabilities, the alarm topic's key, the audit alarm, parameter limits"
-  "$VENV/bin/python" infra/local/deploy_check.py
-  "$VENV/bin/python" infra/local/deploy_params.py --selftest
+  "$VENV/bin/python" infra/checks/deploy_check.py
+  "$VENV/bin/python" infra/build/deploy_params.py --selftest
   log "deploy: a rehearsal of the deploy job's shell steps, aws and sam answering as recorded"
-  "$VENV/bin/python" infra/local/rehearse_deploy.py
+  "$VENV/bin/python" infra/build/rehearse_deploy.py
   log "deploy: the build's hand-off between CI jobs keeps every bootstrap executable"
-  infra/local/artifact.sh selftest
+  infra/build/artifact.sh selftest
 }
 
 stage_unit() {

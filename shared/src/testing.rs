@@ -66,6 +66,17 @@ pub fn config() -> Config {
     }
 }
 
+/// Every port in memory.
+pub struct InMemory;
+
+impl crate::app::Ports for InMemory {
+    type Directory = InMemoryDirectory;
+    type Locks = InMemoryLocks;
+    type Tenants = InMemoryTenants;
+    type Audit = InMemoryAudit;
+    type Mail = InMemoryMail;
+}
+
 pub type MemApp = App<InMemory>;
 
 /// An app on in-memory ports, serving the demo tenant.

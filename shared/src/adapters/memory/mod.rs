@@ -16,14 +16,3 @@ pub use directory::{Fault, InMemoryDirectory, MemUser};
 pub use locks::InMemoryLocks;
 pub use mail::InMemoryMail;
 pub use tenants::InMemoryTenants;
-
-/// Every port in memory.
-pub struct InMemory;
-
-impl crate::app::Ports for InMemory {
-    type Directory = InMemoryDirectory;
-    type Locks = InMemoryLocks;
-    type Tenants = InMemoryTenants;
-    type Audit = InMemoryAudit;
-    type Mail = InMemoryMail;
-}

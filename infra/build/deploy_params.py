@@ -9,8 +9,8 @@ files between a first deploy and the next.
   variables) are required and passed on; without them the deploy is refused, rather than
   leaving prod on Cognito's built-in sender and its small daily quota.
 
-  python3 infra/local/deploy_params.py STAGE [--first-create]   prints the overrides
-  python3 infra/local/deploy_params.py --selftest                  checks the rules above
+  python3 infra/build/deploy_params.py STAGE [--first-create]   prints the overrides
+  python3 infra/build/deploy_params.py --selftest                  checks the rules above
 """
 import os
 import shlex

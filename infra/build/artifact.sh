@@ -5,10 +5,10 @@
 # (tar keeps modes), and both ends check that every function's bootstrap is there and
 # executable.
 #
-#   infra/local/artifact.sh pack DIR TARBALL     checks DIR (.aws-sam), then packs it
-#   infra/local/artifact.sh unpack TARBALL DIR   unpacks into DIR, then checks it
-#   infra/local/artifact.sh check DIR            the check alone
-#   infra/local/artifact.sh selftest             the hand-off, and its refusals, on a fake build
+#   infra/build/artifact.sh pack DIR TARBALL     checks DIR (.aws-sam), then packs it
+#   infra/build/artifact.sh unpack TARBALL DIR   unpacks into DIR, then checks it
+#   infra/build/artifact.sh check DIR            the check alone
+#   infra/build/artifact.sh selftest             the hand-off, and its refusals, on a fake build
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source infra/local/lib.sh

@@ -15,7 +15,7 @@ found broken across files, each of which stopped or spoiled a first deploy:
 - `PasskeyRelyingPartyId` is at most 63 characters in both templates (CloudFormation's limit
   on the parameter, the pool's on the relying party id).
 
-  python3 infra/local/deploy_check.py
+  python3 infra/checks/deploy_check.py
 """
 import re
 import sys
@@ -24,7 +24,8 @@ from pathlib import Path
 
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# CfnLoader lives with the API definition's generator, infra/build/api_gateway.py
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "build"))
 from api_gateway import CfnLoader  # noqa: E402  (short-form intrinsics as plain values)
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -4,10 +4,10 @@
 # target/lambda/<function>/bootstrap.zip. Installs what it needs if missing: zig (the ziglang
 # wheel) into .venv and Rust's aarch64-unknown-linux-gnu target. A cold build takes ~10 min.
 #
-#   infra/local/package.sh         the zips (what the benchmark measures)
-#   infra/local/package.sh --sam   what the pipeline does: `sam build` (its cargo-lambda builder,
+#   infra/build/package.sh         the zips (what the benchmark measures)
+#   infra/build/package.sh --sam   what the pipeline does: `sam build` (its cargo-lambda builder,
 #                                  aws-sam-cli installed into .venv), then the build packed as
-#                                  the pipeline hands it between jobs (infra/local/artifact.sh,
+#                                  the pipeline hands it between jobs (infra/build/artifact.sh,
 #                                  every bootstrap checked executable) into .local/sam-build.tgz;
 #                                  ~12 minutes for all six functions from cold here
 set -euo pipefail
@@ -39,8 +39,8 @@ if [ "${1:-}" = "--sam" ]; then
   started=$(date +%s)
   "$sam_venv/bin/sam" build --template infra/template.yaml --beta-features
   log "sam build took $(( $(date +%s) - started )) s"
-  infra/local/artifact.sh pack .aws-sam "$LOCAL/sam-build.tgz"
-  log "packed: $LOCAL/sam-build.tgz (infra/local/artifact.sh unpack restores and checks it)"
+  infra/build/artifact.sh pack .aws-sam "$LOCAL/sam-build.tgz"
+  log "packed: $LOCAL/sam-build.tgz (infra/build/artifact.sh unpack restores and checks it)"
   exit 0
 fi
 log "cargo lambda build --release --arm64 (every function)"

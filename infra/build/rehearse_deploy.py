@@ -2,14 +2,14 @@
 `run:` step runs as GitHub runs it (bash -eo pipefail, its `env:`, `$GITHUB_OUTPUT` between
 steps), with `aws` and `sam` replaced by stand-ins that answer as AWS answered (recorded
 answers below) and write down what they were asked. The build's hand-off (the artifact) is
-rehearsed by `infra/local/artifact.sh selftest`; the build itself by
-`infra/local/package.sh --sam`.
+rehearsed by `infra/build/artifact.sh selftest`; the build itself by
+`infra/build/package.sh --sam`.
 
 Scenarios: a first deploy (no stack yet) and a later one, of dev and of prod; prod without its
 SES variables; an account without API Gateway's logging role. Each checks what `sam deploy`
 was given, or that the job stopped before it, with what message.
 
-  python3 infra/local/rehearse_deploy.py
+  python3 infra/build/rehearse_deploy.py
 """
 import json
 import os

@@ -12,7 +12,7 @@ and checks what the expansion must hold:
 - the definition's gateway responses and request validators survive the expansion;
 - a stage that logs has the account-level role it needs (infra/account.yaml).
 
-  python3 infra/local/expand_template.py OUT.json    then: cfn-lint OUT.json
+  python3 infra/build/expand_template.py OUT.json    then: cfn-lint OUT.json
 """
 import json
 import logging

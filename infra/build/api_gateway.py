@@ -14,8 +14,8 @@ script derives infra/api-gateway.yaml from it, keeping what the gateway uses:
   responses that put API Gateway's own errors in the API's envelope with a problem slug and
   `x-activity-id`.
 
-  python3 infra/local/api_gateway.py           writes infra/api-gateway.yaml
-  python3 infra/local/api_gateway.py --check   fails if that file is stale or breaks a rule
+  python3 infra/build/api_gateway.py           writes infra/api-gateway.yaml
+  python3 infra/build/api_gateway.py --check   fails if that file is stale or breaks a rule
 
 --check enforces, on the file as checked in: OpenAPI 3.0 (the 3.0 schema forced, not detected);
 no YAML anchors or aliases (CloudFormation refuses them); security schemes of type apiKey only;
@@ -40,8 +40,8 @@ OUTPUT = ROOT / "infra" / "api-gateway.yaml"
 TEMPLATE = ROOT / "infra" / "template.yaml"
 
 HEADER = """\
-# GENERATED from infra/openapi.yaml by infra/local/api_gateway.py: do not edit; run
-#   python3 infra/local/api_gateway.py
+# GENERATED from infra/openapi.yaml by infra/build/api_gateway.py: do not edit; run
+#   python3 infra/build/api_gateway.py
 # The REST API's definition as API Gateway imports it (OpenAPI 3.0, the import's subset).
 # The contract, with response bodies, examples and the bearer scheme, is infra/openapi.yaml.
 """
@@ -365,9 +365,9 @@ def main():
         print(f"wrote {OUTPUT.relative_to(ROOT)}")
         return 0
     text = args.file.read_text() if args.file.exists() else ""
-    findings = [] if text else [f"{args.file} does not exist: run python3 infra/local/api_gateway.py"]
+    findings = [] if text else [f"{args.file} does not exist: run python3 infra/build/api_gateway.py"]
     if text and args.file == OUTPUT and text != fresh:
-        findings.append(f"{OUTPUT.relative_to(ROOT)} is stale: run python3 infra/local/api_gateway.py and commit it")
+        findings.append(f"{OUTPUT.relative_to(ROOT)} is stale: run python3 infra/build/api_gateway.py and commit it")
     if text:
         findings += check(text, TEMPLATE.read_text())
     for f in findings:

@@ -5,8 +5,8 @@ deploy-specific rules that each broke a first real deploy:
 
 - `pip install` only in a job that set up its own Python (actions/setup-python) or a venv: the
   runners' system Python refuses it (PEP 668, externally managed);
-- the build crosses jobs as the tarball `infra/local/artifact.sh pack` makes, and the deploy
-  unpacks it with `infra/local/artifact.sh unpack` before `sam deploy`: the artifact store
+- the build crosses jobs as the tarball `infra/build/artifact.sh pack` makes, and the deploy
+  unpacks it with `infra/build/artifact.sh unpack` before `sam deploy`: the artifact store
   drops the executable bit of every bootstrap;
 - every action pinned to a commit whose release (the comment beside it) runs on Node 24: the
   runners dropped Node 20 in September 2026;
@@ -16,7 +16,7 @@ deploy-specific rules that each broke a first real deploy:
   no run-level group shared by pushes (it would hold dev and staging while prod waits for its
   reviewers).
 
-  python3 infra/local/workflow_check.py [DIR]   (default .github/workflows)
+  python3 infra/checks/workflow_check.py [DIR]   (default .github/workflows)
 """
 import re
 import sys
@@ -91,7 +91,7 @@ def check(directory):
     # the hand-off
     packs = [(k, run) for k, job in jobs.items() for _, run in steps_text(job) if "artifact.sh pack" in run]
     if not packs:
-        findings.append("no job packs the build with infra/local/artifact.sh pack: the artifact store drops the bootstraps' executable bit")
+        findings.append("no job packs the build with infra/build/artifact.sh pack: the artifact store drops the bootstraps' executable bit")
     for (wf, name), _ in packs:
         uploads = [s for s in jobs[(wf, name)].get("steps", []) if s.get("uses", "").startswith("actions/upload-artifact@")]
         if not uploads or not str(uploads[0].get("with", {}).get("path", "")).endswith((".tgz", ".tar.gz", ".tar")):
@@ -105,7 +105,7 @@ def check(directory):
         unpack = next((i for i, r in enumerate(runs) if "artifact.sh unpack" in r), None)
         deploy = next(i for i, r in enumerate(runs) if "sam deploy" in r)
         if unpack is None or unpack > deploy:
-            findings.append(f"{key[0]}:{key[1]}: the build is not unpacked (and its bootstraps checked) with infra/local/artifact.sh unpack before sam deploy")
+            findings.append(f"{key[0]}:{key[1]}: the build is not unpacked (and its bootstraps checked) with infra/build/artifact.sh unpack before sam deploy")
         if "strategy" in job:
             findings.append(f"{key[0]}:{key[1]}: stages from a matrix deploy in no guaranteed order")
         if not job.get("environment"):
@@ -145,7 +145,7 @@ def check(directory):
         previous = name
     # the deploy's own steps, which a first real deploy needs: the account's API Gateway
     # logging role checked before, the first create unprotected and the next protected, prod
-    # only with its SES sender (infra/local/deploy_params.py decides both)
+    # only with its SES sender (infra/build/deploy_params.py decides both)
     for key, job in jobs.items():
         runs = " ".join(run for _, run in steps_text(job))
         if "sam deploy" not in runs:
@@ -153,7 +153,7 @@ def check(directory):
         if "apigateway get-account" not in runs:
             findings.append(f"{key[0]}:{key[1]}: the account's API Gateway logging role is not checked before sam deploy")
         if "deploy_params.py" not in runs or "--parameter-overrides" not in runs:
-            findings.append(f"{key[0]}:{key[1]}: sam deploy does not take its overrides from infra/local/deploy_params.py (ProtectData on a first create, prod's SES)")
+            findings.append(f"{key[0]}:{key[1]}: sam deploy does not take its overrides from infra/build/deploy_params.py (ProtectData on a first create, prod's SES)")
     # a run-level group shared by pushes holds every later push (dev and staging too) while a
     # run's prod deploy waits for its reviewers, and cancels the pending ones: the stages'
     # own groups keep deploys in order, so a run-level group may only tell runs of a pull
