@@ -8,7 +8,8 @@ use account_api_tests::stack::{Stack, random_password, unique};
 use shared::{
     adapters::memory::{InMemoryDirectory, MemUser},
     domain::{
-        directory::{DirectoryError, NewUser, Passwords, SignIn, UserAdmin},
+        directory::{Contact, Contacts, DirectoryError, NewUser, Passwords, SignIn, UserAdmin},
+        lock::CodePurpose,
         tenant::{Tenant, TenantKey},
         user_id::UserId,
     },
@@ -230,6 +231,86 @@ async fn sign_in_contract(
     );
 }
 
+/// A contact verified with the code sent for it: the delivery names the attribute and its
+/// medium, a wrong code is `CodeMismatch` and changes nothing, the right one marks the address
+/// verified, and a token that is not the user's is `NotAuthorized`. `session` signs the user in
+/// for the self-service calls (on Cognito only the API's own session carries their scope);
+/// `code_sent` reads the code the directory sent for an attribute (the fake's is fixed; the
+/// emulator's is in its answer).
+async fn contacts_contract(
+    dir: &(impl UserAdmin + Passwords + Contacts),
+    tenant: &Tenant,
+    prefix: &str,
+    session: impl AsyncFn(&UserId) -> String,
+    code_sent: impl Fn(&str) -> Option<String>,
+) {
+    let name = id(&format!("{prefix}-dee"));
+    dir.create_user(
+        tenant,
+        &NewUser {
+            username: name.clone(),
+            attributes: vec![("email".into(), format!("{prefix}-dee@example.com"))],
+            temporary_password: None,
+            send_invitation: false,
+        },
+    )
+    .await
+    .unwrap();
+    dir.set_password(tenant, &name, &random_password(), true)
+        .await
+        .unwrap();
+    let access_token = session(&name).await;
+    assert!(
+        !dir.find_user(tenant, &name)
+            .await
+            .unwrap()
+            .unwrap()
+            .verified("email_verified")
+    );
+
+    let delivery = dir
+        .send_contact_code(tenant, &access_token, Contact::Email)
+        .await
+        .unwrap();
+    assert_eq!(delivery.attribute_name.as_deref(), Some("email"));
+    assert_eq!(delivery.delivery_medium.as_deref(), Some("EMAIL"));
+    let code = code_sent("email").expect("a code was sent");
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let refused = dir
+        .verify_contact(tenant, &access_token, Contact::Email, wrong)
+        .await;
+    assert!(
+        matches!(refused, Err(DirectoryError::CodeMismatch)),
+        "{refused:?}"
+    );
+    assert!(
+        !dir.find_user(tenant, &name)
+            .await
+            .unwrap()
+            .unwrap()
+            .verified("email_verified")
+    );
+
+    dir.verify_contact(tenant, &access_token, Contact::Email, &code)
+        .await
+        .unwrap();
+    assert!(
+        dir.find_user(tenant, &name)
+            .await
+            .unwrap()
+            .unwrap()
+            .verified("email_verified")
+    );
+
+    let forged = dir
+        .send_contact_code(tenant, "not-a-token", Contact::Email)
+        .await;
+    assert!(
+        matches!(forged, Err(DirectoryError::NotAuthorized)),
+        "{forged:?}"
+    );
+}
+
 #[tokio::test]
 async fn the_in_memory_directory_keeps_the_user_admin_contract() {
     user_admin_contract(&InMemoryDirectory::default(), &tenant(), "mem").await;
@@ -270,4 +351,39 @@ async fn resolve(
         })
         .await
         .unwrap()
+}
+
+#[tokio::test]
+async fn the_in_memory_directory_keeps_the_contacts_contract() {
+    let dir = InMemoryDirectory::default();
+    // the fake takes any token it signed for the user
+    let session = async |user: &UserId| shared::testing::access_token(user.as_str(), &[], 3600);
+    contacts_contract(&dir, &tenant(), "mem", session, |_| {
+        Some(InMemoryDirectory::MFA_CODE.to_string())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_cognito_directory_keeps_the_contacts_contract() {
+    let stack = Stack::connect().await;
+    let t = stack.fresh_tenant().await;
+    let (app, probe) = stack.probed_app().await;
+    let tenant = resolve(&app, &t).await;
+    // the API's own session as the user: the one token with the self-service scope
+    let session = async |user: &UserId| {
+        let sub = app.enabled_account(&tenant, user).await.unwrap();
+        app.session_as(&tenant, user, &sub, CodePurpose::UserAccess, "self")
+            .await
+            .unwrap()
+            .access_token
+    };
+    contacts_contract(
+        &app.directory,
+        &tenant,
+        &unique("con"),
+        session,
+        |attribute| probe.last_contact_code(attribute),
+    )
+    .await;
 }

@@ -2,8 +2,8 @@
 //! map, a tenant map, an audit list. Each counts the calls that reach it, so tests can assert
 //! how many backend round trips a route makes. They keep the contract suites the AWS adapters
 //! keep (`tests/tests/port_contract.rs` for the stores, `tests/tests/directory_contract.rs`
-//! for the directory's user administration and sign-in; the directory's factor, contact,
-//! passkey and identity-link capabilities have no suite yet).
+//! for the directory's user administration, sign-in and contacts; its factor, passkey and
+//! identity-link capabilities have no suite yet).
 
 mod audit;
 mod directory;
