@@ -240,9 +240,14 @@ stage_scan() {
     "$LOCAL/smoke-watch.log" "$LOCAL/run-check/watch.log"
 }
 
+# each stage's wall time, so a slow fresh clone says where its minutes went
+timings=()
 for stage in "${stages[@]}"; do
   log "stage: $stage"
+  started=$SECONDS
   "stage_$stage"
+  timings+=("$stage $(( (SECONDS - started) / 60 ))m$(( (SECONDS - started) % 60 ))s")
 done
 disk_report
+log "stage times: $(IFS=,; echo "${timings[*]}" | sed 's/,/, /g'); total since start ${SECONDS}s"
 log "stages passed: ${stages[*]}"
