@@ -11,11 +11,7 @@ use crate::app::{AwsApp, Group};
 /// configuration error stops the process before the first request), then every event through
 /// [`crate::App::handle`] on a current-thread runtime, as Lambda hands one event at a time.
 pub fn run<G: Group>() -> Result<(), lambda_http::Error> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(async {
-        crate::telemetry::init();
+    on_lambda(async {
         let app = AwsApp::from_env().await?;
         let app = &app;
         lambda_http::run(lambda_http::service_fn(move |req| async move {
@@ -37,11 +33,7 @@ where
     A: serde::de::DeserializeOwned,
     R: serde::Serialize,
 {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(async {
-        crate::telemetry::init();
+    on_lambda(async {
         let config = crate::config::Config::from_env()?;
         let sdk = crate::aws::sdk_config(&config).await?;
         let locks: &'static _ = Box::leak(Box::new(crate::adapters::dynamodb::DynamoLocks::new(
@@ -52,5 +44,18 @@ where
             handler(locks, event)
         }))
         .await
+    })
+}
+
+/// Telemetry, then `main` on a current-thread runtime (Lambda hands one event at a time).
+fn on_lambda(
+    main: impl std::future::Future<Output = Result<(), lambda_http::Error>>,
+) -> Result<(), lambda_http::Error> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        crate::telemetry::init();
+        main.await
     })
 }

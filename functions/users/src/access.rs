@@ -18,14 +18,27 @@ pub(crate) async fn admin_or_self<P: Ports>(
     tenant: &Tenant,
     refusal: &'static str,
 ) -> Result<(Caller, UserId, bool), ApiError> {
-    let user = path_user_id(req)?;
-    let caller = app.caller(req, tenant).await?;
-    let user = app.canonical(tenant, user).await?;
+    let (caller, user) = caller_and_path_user(app, req, tenant).await?;
     let is_admin = caller.groups.iter().any(|g| g == &tenant.admin_group);
-    if !is_admin && caller.username.to_lowercase() != user.as_str() {
+    if !is_admin && !is_self(&caller, &user) {
         return Err(ApiError::Forbidden(refusal));
     }
     Ok((caller, user, is_admin))
+}
+
+/// The bearer's caller and the path's user (an alias or `sub` resolved to the username).
+async fn caller_and_path_user<P: Ports>(
+    app: &App<P>,
+    req: &Request,
+    tenant: &Tenant,
+) -> Result<(Caller, UserId), ApiError> {
+    let user = path_user_id(req)?;
+    let caller = app.caller(req, tenant).await?;
+    Ok((caller, app.canonical(tenant, user).await?))
+}
+
+fn is_self(caller: &Caller, user: &UserId) -> bool {
+    caller.username.to_lowercase() == user.as_str()
 }
 
 /// The path's user, for a caller who is that user (not an admin): the Cognito operations
@@ -36,11 +49,8 @@ pub(crate) async fn own_user<P: Ports>(
     call: &Call<Op>,
     refusal: &'static str,
 ) -> Result<(UserId, Caller), ApiError> {
-    let (req, tenant) = (&call.req, &call.tenant);
-    let user = path_user_id(req)?;
-    let caller = app.caller(req, tenant).await?;
-    let user = app.canonical(tenant, user).await?;
-    if caller.username.to_lowercase() != user.as_str() {
+    let (caller, user) = caller_and_path_user(app, &call.req, &call.tenant).await?;
+    if !is_self(&caller, &user) {
         return Err(ApiError::Forbidden(refusal));
     }
     Ok((user, caller))
