@@ -8,6 +8,7 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
+pub mod authenticator;
 pub mod catalogue;
 pub mod factors;
 pub mod idp;

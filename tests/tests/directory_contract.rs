@@ -4,11 +4,19 @@
 //! handler assumes of the fake holds of Cognito too. Each suite names only the capabilities it
 //! exercises. The Cognito half needs the emulator.
 
-use account_api_tests::stack::{Stack, random_password, unique};
+use account_api_tests::{
+    authenticator::{browser, origin},
+    factors::totp_code,
+    stack::{Stack, random_password, unique},
+};
+use passkey::{client::DefaultClientData, types::webauthn};
 use shared::{
     adapters::memory::{InMemoryDirectory, MemUser},
     domain::{
-        directory::{Contact, Contacts, DirectoryError, NewUser, Passwords, SignIn, UserAdmin},
+        directory::{
+            Challenge, Contact, Contacts, DirectoryError, Factor, Factors, MfaMode, NewUser,
+            Passkeys, Passwords, SignIn, UserAdmin,
+        },
         lock::CodePurpose,
         tenant::{Tenant, TenantKey},
         user_id::UserId,
@@ -310,6 +318,227 @@ async fn contacts_contract(
     );
 }
 
+/// A user with a password, and a session of theirs for the self-service calls.
+async fn signed_up(
+    dir: &(impl UserAdmin + Passwords),
+    tenant: &Tenant,
+    name: &UserId,
+    session: &impl AsyncFn(&UserId) -> String,
+) -> (String, String) {
+    dir.create_user(
+        tenant,
+        &NewUser {
+            username: name.clone(),
+            attributes: vec![("email".into(), format!("{name}@example.com"))],
+            temporary_password: None,
+            send_invitation: false,
+        },
+    )
+    .await
+    .unwrap();
+    let password = random_password();
+    dir.set_password(tenant, name, &password, true)
+        .await
+        .unwrap();
+    (password, session(name).await)
+}
+
+/// An authenticator app as a second factor: it cannot be turned on before a code from it is
+/// verified, a code needs an authenticator started, a wrong code is `CodeMismatch`; once on
+/// and preferred, a password sign-in is asked for it (`SOFTWARE_TOKEN_MFA`, no tokens), a
+/// wrong answer is `CodeMismatch` and the right one signs in; turned off, the password alone
+/// signs in again. `code_for` is the authenticator app: a code for the secret the directory
+/// gave.
+async fn factors_contract(
+    dir: &(impl UserAdmin + Passwords + SignIn + Factors),
+    tenant: &Tenant,
+    prefix: &str,
+    session: impl AsyncFn(&UserId) -> String,
+    code_for: impl Fn(&str) -> String,
+) {
+    assert_eq!(dir.mfa_mode(tenant).await.unwrap(), MfaMode::Optional);
+    let name = id(&format!("{prefix}-eve"));
+    let (password, token) = signed_up(dir, tenant, &name, &session).await;
+
+    let early = dir
+        .set_factor(tenant, &name, Factor::Totp, true, true)
+        .await;
+    assert!(
+        matches!(early, Err(DirectoryError::InvalidParameter)),
+        "TOTP on before any authenticator: {early:?}"
+    );
+    let unstarted = dir
+        .confirm_totp(
+            tenant,
+            &token,
+            &code_for(InMemoryDirectory::TOTP_SECRET),
+            None,
+        )
+        .await;
+    assert!(
+        matches!(unstarted, Err(DirectoryError::Conflict(_))),
+        "a code before any authenticator was started: {unstarted:?}"
+    );
+
+    let secret = dir.start_totp(tenant, &token).await.unwrap();
+    let right = code_for(&secret);
+    let wrong = if right == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    let refused = dir.confirm_totp(tenant, &token, wrong, None).await;
+    assert!(
+        matches!(refused, Err(DirectoryError::CodeMismatch)),
+        "{refused:?}"
+    );
+    assert!(
+        matches!(
+            dir.set_factor(tenant, &name, Factor::Totp, true, true)
+                .await,
+            Err(DirectoryError::InvalidParameter)
+        ),
+        "a wrong code verifies nothing"
+    );
+    dir.confirm_totp(tenant, &token, &right, Some("phone"))
+        .await
+        .unwrap();
+    dir.set_factor(tenant, &name, Factor::Totp, true, true)
+        .await
+        .unwrap();
+    let user = dir.find_user(tenant, &name).await.unwrap().unwrap();
+    assert_eq!(user.factors, [Factor::Totp]);
+    assert_eq!(user.preferred_factor, Some(Factor::Totp));
+
+    let asked = dir.password_auth(tenant, &name, &password).await.unwrap();
+    assert_eq!(asked.challenge_name.as_deref(), Some("SOFTWARE_TOKEN_MFA"));
+    assert!(
+        asked.authentication_result.is_none(),
+        "no tokens before the code"
+    );
+    let session_id = asked.session.clone().expect("a session");
+    let wrong_answer = dir
+        .answer_challenge(
+            tenant,
+            &name,
+            Challenge::SoftwareTokenMfa,
+            &session_id,
+            wrong,
+        )
+        .await;
+    assert!(
+        matches!(wrong_answer, Err(DirectoryError::CodeMismatch)),
+        "{wrong_answer:?}"
+    );
+    let asked = dir.password_auth(tenant, &name, &password).await.unwrap();
+    let answered = dir
+        .answer_challenge(
+            tenant,
+            &name,
+            Challenge::SoftwareTokenMfa,
+            asked.session.as_deref().unwrap(),
+            &code_for(&secret),
+        )
+        .await
+        .unwrap();
+    assert!(answered.authentication_result.is_some(), "{answered:?}");
+
+    dir.set_factor(tenant, &name, Factor::Totp, false, false)
+        .await
+        .unwrap();
+    let user = dir.find_user(tenant, &name).await.unwrap().unwrap();
+    assert!(user.factors.is_empty(), "{:?}", user.factors);
+    assert_eq!(user.preferred_factor, None);
+    let signed_in = dir.password_auth(tenant, &name, &password).await.unwrap();
+    assert!(signed_in.authentication_result.is_some(), "{signed_in:?}");
+
+    let forged = dir.start_totp(tenant, "not-a-token").await;
+    assert!(
+        matches!(forged, Err(DirectoryError::NotAuthorized)),
+        "{forged:?}"
+    );
+}
+
+/// Passkeys a user registers: the options name the pool's relying party and a challenge the
+/// browser answers; the registration is listed (its id, the relying party) until deleted, the
+/// options exclude it from a second registration, a registration answering no challenge (or
+/// one spent) is `InvalidParameter`, deleting one that is not there is `ResourceNotFound`, and
+/// a token that is not the user's is `NotAuthorized`.
+async fn passkeys_contract(
+    dir: &(impl UserAdmin + Passwords + Passkeys),
+    tenant: &Tenant,
+    prefix: &str,
+    session: impl AsyncFn(&UserId) -> String,
+) {
+    let relying_party = dir
+        .passkey_relying_party(tenant)
+        .await
+        .unwrap()
+        .expect("the local pools have a relying party");
+    let name = id(&format!("{prefix}-fay"));
+    let (_, token) = signed_up(dir, tenant, &name, &session).await;
+    assert!(dir.list_passkeys(tenant, &token).await.unwrap().is_empty());
+
+    let options = dir.start_passkey(tenant, &token).await.unwrap();
+    assert_eq!(options["rp"]["id"], relying_party.id.as_str(), "{options}");
+    let public_key: webauthn::PublicKeyCredentialCreationOptions =
+        serde_json::from_value(options.clone()).unwrap();
+    let mut authenticator = browser();
+    let created = authenticator
+        .register(
+            &origin(),
+            webauthn::CredentialCreationOptions { public_key },
+            DefaultClientData,
+        )
+        .await
+        .unwrap();
+    let credential = serde_json::to_value(&created).unwrap();
+    dir.complete_passkey(tenant, &token, &credential)
+        .await
+        .unwrap();
+    let replayed = dir.complete_passkey(tenant, &token, &credential).await;
+    assert!(
+        matches!(replayed, Err(DirectoryError::InvalidParameter)),
+        "a spent challenge: {replayed:?}"
+    );
+
+    let listed = dir.list_passkeys(tenant, &token).await.unwrap();
+    let credential_id = credential["id"].as_str().unwrap();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0].credential_id, credential_id);
+    assert_eq!(
+        listed[0].relying_party_id.as_deref(),
+        Some(relying_party.id.as_str())
+    );
+    assert!(listed[0].created_at.is_some());
+
+    let again = dir.start_passkey(tenant, &token).await.unwrap();
+    assert_eq!(
+        again["excludeCredentials"][0]["id"], credential_id,
+        "a second registration excludes the first: {again}"
+    );
+    let unanswered = dir.complete_passkey(tenant, &token, &credential).await;
+    assert!(
+        matches!(unanswered, Err(DirectoryError::InvalidParameter)),
+        "an answer to another challenge: {unanswered:?}"
+    );
+
+    dir.delete_passkey(tenant, &token, credential_id)
+        .await
+        .unwrap();
+    assert!(dir.list_passkeys(tenant, &token).await.unwrap().is_empty());
+    let gone = dir.delete_passkey(tenant, &token, credential_id).await;
+    assert!(
+        matches!(gone, Err(DirectoryError::ResourceNotFound)),
+        "{gone:?}"
+    );
+    let forged = dir.list_passkeys(tenant, "not-a-token").await;
+    assert!(
+        matches!(forged, Err(DirectoryError::NotAuthorized)),
+        "{forged:?}"
+    );
+}
+
 #[tokio::test]
 async fn the_in_memory_directory_keeps_the_user_admin_contract() {
     user_admin_contract(&InMemoryDirectory::default(), &tenant(), "mem").await;
@@ -355,9 +584,7 @@ async fn resolve(
 #[tokio::test]
 async fn the_in_memory_directory_keeps_the_contacts_contract() {
     let dir = InMemoryDirectory::default();
-    // the fake takes any token it signed for the user
-    let session = async |user: &UserId| shared::testing::access_token(user.as_str(), &[], 3600);
-    contacts_contract(&dir, &tenant(), "mem", session, |_| {
+    contacts_contract(&dir, &tenant(), "mem", fake_session, |_| {
         Some(InMemoryDirectory::MFA_CODE.to_string())
     })
     .await;
@@ -369,14 +596,7 @@ async fn the_cognito_directory_keeps_the_contacts_contract() {
     let t = stack.fresh_tenant().await;
     let (app, probe) = stack.probed_app().await;
     let tenant = resolve(&app, &t).await;
-    // the API's own session as the user: the one token with the self-service scope
-    let session = async |user: &UserId| {
-        let sub = app.enabled_account(&tenant, user).await.unwrap();
-        app.session_as(&tenant, user, &sub, CodePurpose::UserAccess, "self")
-            .await
-            .unwrap()
-            .access_token
-    };
+    let session = async |user: &UserId| api_session(&app, &tenant, user).await;
     contacts_contract(
         &app.directory,
         &tenant,
@@ -385,4 +605,57 @@ async fn the_cognito_directory_keeps_the_contacts_contract() {
         |attribute| probe.last_contact_code(attribute),
     )
     .await;
+}
+
+/// The API's own session as the user: on Cognito, the one token with the self-service scope.
+async fn api_session(app: &shared::AwsApp, tenant: &Tenant, user: &UserId) -> String {
+    let sub = app.enabled_account(tenant, user).await.unwrap();
+    app.session_as(tenant, user, &sub, CodePurpose::UserAccess, "self")
+        .await
+        .unwrap()
+        .access_token
+}
+
+/// The fake takes any token it signed for the user.
+async fn fake_session(user: &UserId) -> String {
+    shared::testing::access_token(user.as_str(), &[], 3600)
+}
+
+#[tokio::test]
+async fn the_in_memory_directory_keeps_the_factors_contract() {
+    let dir = InMemoryDirectory::default();
+    // the fake's authenticator shows one code, whatever its secret
+    factors_contract(&dir, &tenant(), "mem", fake_session, |_| {
+        InMemoryDirectory::MFA_CODE.to_string()
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_cognito_directory_keeps_the_factors_contract() {
+    let stack = Stack::connect().await;
+    let (t, app) = (stack.fresh_tenant().await, stack.app().await);
+    let tenant = resolve(&app, &t).await;
+    let session = async |user: &UserId| api_session(&app, &tenant, user).await;
+    factors_contract(&app.directory, &tenant, &unique("fac"), session, totp_code).await;
+}
+
+#[tokio::test]
+async fn the_in_memory_directory_keeps_the_passkeys_contract() {
+    passkeys_contract(
+        &InMemoryDirectory::default(),
+        &tenant(),
+        "mem",
+        fake_session,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn the_cognito_directory_keeps_the_passkeys_contract() {
+    let stack = Stack::connect().await;
+    let (t, app) = (stack.fresh_tenant().await, stack.app().await);
+    let tenant = resolve(&app, &t).await;
+    let session = async |user: &UserId| api_session(&app, &tenant, user).await;
+    passkeys_contract(&app.directory, &tenant, &unique("pky"), session).await;
 }

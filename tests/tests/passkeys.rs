@@ -5,66 +5,13 @@
 //! through the API, signs in with it, and a tampered or replayed assertion is refused and
 //! spends the lockout budget.
 
+use account_api_tests::authenticator::{Browser, browser, origin};
 use account_api_tests::stack::{Stack, TenantFixture, call, public, random_password};
 use aws_sdk_dynamodb::types::AttributeValue;
 use base64::Engine;
-use passkey::{
-    authenticator::{Authenticator, UiHint, UserCheck, UserValidationMethod},
-    client::{Client, DefaultClientData},
-    types::{Passkey, ctap2::Aaguid, ctap2::Ctap2Error, webauthn},
-};
+use passkey::{client::DefaultClientData, types::webauthn};
 use serde_json::{Value, json};
 use shared::{AwsApp, testing::Answer};
-
-/// The user is always there and verified (a platform authenticator after a fingerprint).
-struct Present;
-
-#[async_trait::async_trait]
-impl UserValidationMethod for Present {
-    type PasskeyItem = Passkey;
-
-    async fn check_user<'a>(
-        &self,
-        _: UiHint<'a, Passkey>,
-        _: bool,
-        _: bool,
-    ) -> Result<UserCheck, Ctap2Error> {
-        Ok(UserCheck {
-            presence: true,
-            verification: true,
-        })
-    }
-
-    fn is_verification_enabled(&self) -> Option<bool> {
-        Some(true)
-    }
-
-    fn is_presence_enabled(&self) -> bool {
-        true
-    }
-}
-
-type Browser = Client<
-    Option<Passkey>,
-    Present,
-    passkey::crypto::rust_crypto::RustCryptoBackend,
-    public_suffix::PublicSuffixList,
-    (),
->;
-
-fn browser() -> Browser {
-    let authenticator = Authenticator::new(
-        Aaguid::new_empty(),
-        None,
-        Present,
-        passkey::crypto::rust_crypto::RustCryptoBackend,
-    );
-    Client::new(authenticator).allows_insecure_localhost(true)
-}
-
-fn origin() -> url::Url {
-    url::Url::parse("http://localhost:8080").unwrap()
-}
 
 /// Registers a passkey for `user` through the API; returns its credential id.
 async fn register(

@@ -14,11 +14,15 @@ impl Factors for InMemoryDirectory {
 
     async fn start_totp(&self, _: &Tenant, access_token: &str) -> Result<String, DirectoryError> {
         self.enter().await?;
-        token_user(access_token)?;
+        let user = token_user(access_token)?;
+        if let Ok(mut pending) = self.pending_totp.lock() {
+            pending.insert(user);
+        }
         Ok(Self::TOTP_SECRET.into())
     }
 
-    /// The in-memory code is always [`Self::MFA_CODE`].
+    /// The in-memory code is always [`Self::MFA_CODE`]; as Cognito, there must be an
+    /// authenticator started to check it against, and a right code finishes it.
     async fn confirm_totp(
         &self,
         _: &Tenant,
@@ -27,11 +31,22 @@ impl Factors for InMemoryDirectory {
         _: Option<&str>,
     ) -> Result<(), DirectoryError> {
         self.enter().await?;
-        let user = token_user(access_token)?;
-        let user = UserId::of_cognito(&user).ok_or(DirectoryError::NotAuthorized)?;
+        let name = token_user(access_token)?;
+        let user = UserId::of_cognito(&name).ok_or(DirectoryError::NotAuthorized)?;
+        let mut pending = self
+            .pending_totp
+            .lock()
+            .map_err(|_| DirectoryError::Internal("poisoned".into()))?;
+        if !pending.contains(&name) {
+            return Err(DirectoryError::Conflict(
+                "the user has no such MFA method set up",
+            ));
+        }
         if code != Self::MFA_CODE {
             return Err(DirectoryError::CodeMismatch);
         }
+        pending.remove(&name);
+        drop(pending);
         self.update(&user, |u| u.totp_verified = true)
     }
 

@@ -76,6 +76,13 @@ pub struct InMemoryDirectory {
     pub latency: Duration,
     /// The pool requires a second factor (`MfaConfiguration=ON`); else it is `OPTIONAL`.
     pub mfa_required: std::sync::atomic::AtomicBool,
+    /// Users with a TOTP authenticator started (`start_totp`) and not yet verified: as
+    /// Cognito, a code is checked only against an authenticator that was started.
+    pub pending_totp: Mutex<std::collections::HashSet<String>>,
+    /// The challenge of each user's passkey registration under way (`start_passkey`).
+    pub pending_passkey: Mutex<HashMap<String, String>>,
+    /// Passkeys registered, by user (`complete_passkey`).
+    pub passkeys: Mutex<HashMap<String, Vec<Passkey>>>,
 }
 
 impl InMemoryDirectory {

@@ -24,8 +24,10 @@ impl SignIn for InMemoryDirectory {
             "FORCE_CHANGE_PASSWORD" => Ok(Self::challenge("NEW_PASSWORD_REQUIRED", user)),
             "RESET_REQUIRED" => Err(DirectoryError::PasswordResetRequired),
             "UNCONFIRMED" => Err(DirectoryError::UserNotConfirmed),
-            _ if u.mfa => Ok(Self::challenge("SOFTWARE_TOKEN_MFA", user)),
-            _ => Ok(Self::tokens(user)),
+            _ => match asked_factor(&u) {
+                Some(challenge) => Ok(Self::challenge(challenge, user)),
+                None => Ok(Self::tokens(user)),
+            },
         }
     }
 
@@ -127,5 +129,19 @@ impl SignIn for InMemoryDirectory {
         self.user(user)?;
         self.sign_outs.fetch_add(1, Ordering::SeqCst);
         Ok(())
+    }
+}
+
+/// The challenge Cognito asks a user for after the password, as the emulator and Cognito do:
+/// the preferred factor, the only one, or a choice between several. A user a test marked
+/// `mfa` without naming factors is asked for TOTP.
+fn asked_factor(u: &MemUser) -> Option<&'static str> {
+    if let Some(preferred) = u.preferred.filter(|p| u.factors.contains(p)) {
+        return Some(preferred.cognito_name());
+    }
+    match u.factors.as_slice() {
+        [] => u.mfa.then_some("SOFTWARE_TOKEN_MFA"),
+        [only] => Some(only.cognito_name()),
+        _ => Some("SELECT_MFA_TYPE"),
     }
 }
