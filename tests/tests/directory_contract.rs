@@ -14,8 +14,8 @@ use shared::{
     adapters::memory::{InMemoryDirectory, MemUser},
     domain::{
         directory::{
-            Challenge, Contact, Contacts, DirectoryError, Factor, Factors, MfaMode, NewUser,
-            Passkeys, Passwords, SignIn, UserAdmin,
+            Challenge, Contact, Contacts, DirectoryError, Factor, Factors, IdentityLinks, MfaMode,
+            NewUser, Passkeys, Passwords, SignIn, UserAdmin,
         },
         lock::CodePurpose,
         tenant::{Tenant, TenantKey},
@@ -539,6 +539,98 @@ async fn passkeys_contract(
     );
 }
 
+/// The provider identities linked to `user`, as the directory shows them (`identities`).
+async fn linked(dir: &impl UserAdmin, tenant: &Tenant, user: &UserId) -> Vec<(String, String)> {
+    let found = dir.find_user(tenant, user).await.unwrap().unwrap();
+    let value = serde_json::Value::String(found.attribute("identities").unwrap_or("[]").into());
+    shared::domain::federation::identities(&value)
+        .into_iter()
+        .map(|i| (i.idp_name, i.idp_user_id))
+        .collect()
+}
+
+/// A provider's identity linked to a user: shown in the user's `identities`, linked again
+/// harmlessly, refused for a second user while it is the first's (`Conflict`), unlinked (and
+/// unlinked again harmlessly), then free for another user; a user who is not there is
+/// `UserNotFound`, a provider the pool does not have `InvalidParameter`; a code the pool's
+/// domain never issued is `NotAuthorized`.
+async fn identity_links_contract(
+    dir: &(impl UserAdmin + IdentityLinks),
+    tenant: &Tenant,
+    prefix: &str,
+) {
+    let federation = tenant.federation.clone().expect("a tenant with a provider");
+    let idp = federation.providers[0].clone();
+    let (gil, hal) = (id(&format!("{prefix}-gil")), id(&format!("{prefix}-hal")));
+    for user in [&gil, &hal] {
+        dir.create_user(
+            tenant,
+            &NewUser {
+                username: user.clone(),
+                attributes: vec![],
+                temporary_password: Some(random_password()),
+                send_invitation: false,
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let subject = format!("{prefix}-subject");
+
+    let nobody = dir
+        .link_identity(tenant, &id(&format!("{prefix}-nobody")), &idp, &subject)
+        .await;
+    assert!(
+        matches!(nobody, Err(DirectoryError::UserNotFound)),
+        "{nobody:?}"
+    );
+    let unknown = dir.link_identity(tenant, &gil, "NoSuchIdp", &subject).await;
+    assert!(
+        matches!(unknown, Err(DirectoryError::InvalidParameter)),
+        "{unknown:?}"
+    );
+    assert!(linked(dir, tenant, &gil).await.is_empty());
+
+    dir.link_identity(tenant, &gil, &idp, &subject)
+        .await
+        .unwrap();
+    dir.link_identity(tenant, &gil, &idp, &subject)
+        .await
+        .unwrap();
+    assert_eq!(
+        linked(dir, tenant, &gil).await,
+        [(idp.clone(), subject.clone())]
+    );
+    let taken = dir.link_identity(tenant, &hal, &idp, &subject).await;
+    assert!(
+        matches!(taken, Err(DirectoryError::Conflict(_))),
+        "{taken:?}"
+    );
+    assert!(linked(dir, tenant, &hal).await.is_empty());
+
+    dir.unlink_identity(tenant, &idp, &subject).await.unwrap();
+    dir.unlink_identity(tenant, &idp, &subject).await.unwrap();
+    assert!(linked(dir, tenant, &gil).await.is_empty());
+    dir.link_identity(tenant, &hal, &idp, &subject)
+        .await
+        .unwrap();
+    assert_eq!(linked(dir, tenant, &hal).await, [(idp.clone(), subject)]);
+
+    let made_up = dir
+        .exchange_code(
+            tenant,
+            &federation,
+            "not-a-code-the-pool-issued",
+            "a-verifier",
+        )
+        .await;
+    assert!(
+        matches!(made_up, Err(DirectoryError::NotAuthorized)),
+        "{:?}",
+        made_up.map(|_| "tokens")
+    );
+}
+
 #[tokio::test]
 async fn the_in_memory_directory_keeps_the_user_admin_contract() {
     user_admin_contract(&InMemoryDirectory::default(), &tenant(), "mem").await;
@@ -658,4 +750,17 @@ async fn the_cognito_directory_keeps_the_passkeys_contract() {
     let tenant = resolve(&app, &t).await;
     let session = async |user: &UserId| api_session(&app, &tenant, user).await;
     passkeys_contract(&app.directory, &tenant, &unique("pky"), session).await;
+}
+
+#[tokio::test]
+async fn the_in_memory_directory_keeps_the_identity_links_contract() {
+    identity_links_contract(&InMemoryDirectory::default(), &tenant(), "mem").await;
+}
+
+#[tokio::test]
+async fn the_cognito_directory_keeps_the_identity_links_contract() {
+    let stack = Stack::connect().await;
+    let (t, app) = (stack.fresh_tenant().await, stack.app().await);
+    let tenant = resolve(&app, &t).await;
+    identity_links_contract(&app.directory, &tenant, &unique("lnk")).await;
 }
