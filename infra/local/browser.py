@@ -7,7 +7,10 @@ with it (navigator.credentials.get) and gets tokens; a second sign-in whose asse
 tampers with is refused. Then a person with a registration code: an admin has one mailed to
 them (read back from the emulator's SES), they open the link (this page, with the user and the
 code in its query) and register a passkey without their password, sign in with it, and are told
-by mail. Then a person signs in with the tenant's identity provider (the local OpenID Connect
+by mail. Then a person with a security key that cannot verify them (Chrome's virtual U2F key):
+they register it after signing in with their password, then sign in with password and key;
+the password alone gives no tokens, a tampered assertion is refused, and once an admin removes
+the key its answer no longer signs in. Then a person signs in with the tenant's identity provider (the local OpenID Connect
 provider): the page starts an intent and sends the browser to its authUrl, the person types
 their subject on the provider's sign-in page and authorizes, the pool and the API's callback
 send the browser back to the page, which retrieves the outcome: no account yet; once an admin
@@ -43,7 +46,7 @@ headers = {
 PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><title>Account API sign-in</title>
 <style>body{font-family:sans-serif;margin:2em} pre{background:#f4f4f4;padding:1em}</style></head>
-<body><h1>Account API: passkeys and identity providers</h1><p id="state">ready</p><pre id="log"></pre>
+<body><h1>Account API: passkeys, security keys and identity providers</h1><p id="state">ready</p><pre id="log"></pre>
 <script>
 const TENANT = %(tenant)s;
 const b64 = s => Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - s.length %% 4) %% 4)), c => c.charCodeAt(0));
@@ -121,6 +124,52 @@ async function signInWithPasskey(userID, tamper) {
   const ok = done.status === 200 && !!done.body.data.authenticationResult;
   document.getElementById('state').textContent = ok ? 'signed in with a passkey' : 'refused: ' + done.body.error.type;
   return {status: done.status, signedIn: ok, problem: done.body.error && done.body.error.type};
+}
+// a security key (U2F): registered after a password sign-in, asked for after the password
+async function registerKey(userID, password) {
+  const signIn = await api('POST', '/user-authentication', {userID, password});
+  const token = signIn.body.data.authenticationResult.accessToken;
+  const started = await api('POST', '/users/' + userID + '/u2f', undefined, token);
+  const created = await navigator.credentials.create({publicKey: publicKeyOf(started.body.data.credentialCreationOptions)});
+  const verified = await api('POST', '/users/' + userID + '/u2f/verify', {credential: attestationOf(created), name: 'drawer key'}, token);
+  document.getElementById('state').textContent = verified.status === 200 ? 'security key registered' : 'refused';
+  return {status: verified.status, u2fID: verified.body.data && verified.body.data.u2fID};
+}
+async function signInWithKey(userID, password, tamper) {
+  const first = await api('POST', '/user-authentication', {userID, password});
+  const d = first.body.data;
+  if (d.authenticationResult) {
+    document.getElementById('state').textContent = 'signed in with the password alone';
+    return {status: first.status, passwordAlone: true};
+  }
+  return answerKey(userID, d, tamper);
+}
+// the key's answer to a U2F challenge `d` ({challengeName, session, credentialRequestOptions})
+async function answerKey(userID, d, tamper) {
+  const o = d.credentialRequestOptions;
+  const publicKey = Object.assign({}, o, {
+    challenge: b64(o.challenge),
+    allowCredentials: (o.allowCredentials || []).map(c => Object.assign({}, c, {id: b64(c.id)})),
+  });
+  document.getElementById('state').textContent = 'touch your security key';
+  const got = await navigator.credentials.get({publicKey});
+  const signature = new Uint8Array(got.response.signature);
+  if (tamper) signature[signature.length - 1] ^= 1;
+  const credential = {
+    id: got.id, rawId: b64url(got.rawId), type: got.type,
+    authenticatorAttachment: got.authenticatorAttachment,
+    response: {
+      clientDataJSON: b64url(got.response.clientDataJSON),
+      authenticatorData: b64url(got.response.authenticatorData),
+      signature: b64url(signature),
+    },
+    clientExtensionResults: {},
+  };
+  const done = await api('POST', '/respond-to-auth-challenge',
+    {userID, session: d.session, challengeName: 'U2F', credential});
+  const ok = done.status === 200 && !!done.body.data.authenticationResult;
+  document.getElementById('state').textContent = ok ? 'signed in with password and security key' : 'refused: ' + done.body.error.type;
+  return {status: done.status, challenge: d.challengeName, signedIn: ok, problem: done.body.error && done.body.error.type};
 }
 async function startIdpSignIn(idpName) {
   const r = await api('POST', '/idp-intents',
@@ -236,6 +285,38 @@ def at_provider(page, origin, sub, authorize=True):
     return page.evaluate("() => finishIdpSignIn()")
 
 
+def security_key(page, cdp, key, origin, user, password, admin_token):
+    """A person registers a security key that cannot verify them (Chrome's virtual U2F key) after
+    signing in with their password, then signs in with password and key; the password alone
+    gives no tokens, a tampered assertion is refused, and once an admin removes the key its
+    answer no longer signs in (and the password alone does again)."""
+    page.goto(origin + "/")
+    registered = page.evaluate("([u, p]) => registerKey(u, p)", [user, password])
+    assert registered["status"] == 200 and registered["u2fID"], registered
+    held = cdp.send("WebAuthn.getCredentials", {"authenticatorId": key})["credentials"]
+    assert len(held) == 1 and not held[0]["isResidentCredential"], held
+    signed_in = page.evaluate("([u, p]) => signInWithKey(u, p, false)", [user, password])
+    assert signed_in == {"status": 200, "challenge": "U2F", "signedIn": True, "problem": None}, signed_in
+    page.screenshot(path=os.path.join(out_dir, "u2f-signed-in.png"))
+    tampered = page.evaluate("([u, p]) => signInWithKey(u, p, true)", [user, password])
+    assert tampered["status"] == 401 and tampered["problem"] == "/problems/invalid-credentials", tampered
+    page.screenshot(path=os.path.join(out_dir, "u2f-tampered.png"))
+    # the password alone: the challenge, no tokens
+    status, body = call("POST", "/user-authentication", {"userID": user, "password": password})
+    assert status == 200 and body["data"]["challengeName"] == "U2F", body
+    assert body["data"]["authenticationResult"] is None, body
+    # an admin removes the key while that challenge is open: the key's answer no longer signs in
+    status, removed = call("DELETE", f"/users/{user}/u2f/{registered['u2fID']}", None, admin_token)
+    assert status == 200 and removed["data"]["deleted"] is True, removed
+    late = page.evaluate("([u, d]) => answerKey(u, d, false)", [user, body["data"]])
+    assert late["status"] == 401 and late["problem"] == "/problems/invalid-credentials", late
+    after = page.evaluate("([u, p]) => signInWithKey(u, p, false)", [user, password])
+    assert after == {"status": 200, "passwordAlone": True}, after
+    page.screenshot(path=os.path.join(out_dir, "u2f-removed.png"))
+    return ("registered a U2F security key (no user verification) in Chromium, signed in with password "
+            "then key; the password alone gave no tokens, a tampered assertion and a removed key's were refused")
+
+
 def idp_sign_ins(page, origin, user, admin_token):
     issuer = os.environ["OIDC_ISSUER_URL"]
     sub = f"browser-idp-{os.getpid()}"
@@ -279,7 +360,10 @@ def main():
     # an admin of the tenant, and a person an admin mails a registration code to
     admin, holder = f"browser-admin-{os.getpid()}", f"browser-holder-{os.getpid()}"
     holder_email = f"{holder}@example.com"
-    for name, email in ((admin, f"{admin}@example.com"), (holder, holder_email)):
+    # and a person with a security key in a drawer
+    key_holder = f"browser-key-{os.getpid()}"
+    for name, email in ((admin, f"{admin}@example.com"), (holder, holder_email),
+                        (key_holder, f"{key_holder}@example.com")):
         cognito.admin_create_user(UserPoolId=t["userPoolId"], Username=name, MessageAction="SUPPRESS",
                                   UserAttributes=[{"Name": "email", "Value": email},
                                                   {"Name": "email_verified", "Value": "true"}])
@@ -327,11 +411,11 @@ def main():
 
             # a person with a mailed registration code opens its link, on a device of their own
             cdp.send("WebAuthn.removeVirtualAuthenticator", {"authenticatorId": authenticator})
-            cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
+            authenticator = cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
                 "protocol": "ctap2", "transport": "internal", "hasResidentKey": True,
                 "hasUserVerification": True, "isUserVerified": True,
                 "automaticPresenceSimulation": True,
-            }})
+            }})["authenticatorId"]
             link = f"{origin}/?user={holder}&code={mailed_code(holder_email)}"
             page.goto(link)
             by_code = page.evaluate("() => registerWithCode()")
@@ -339,6 +423,15 @@ def main():
             holder_signed_in = page.evaluate("([u]) => signInWithPasskey(u, false)", [holder])
             assert holder_signed_in == {"status": 200, "signedIn": True, "problem": None}, holder_signed_in
             page.screenshot(path=os.path.join(out_dir, "passkey-registration-code.png"))
+            log += "\n" + page.inner_text("#log")
+
+            # a person with a security key in a drawer: a U2F key that cannot verify its user
+            cdp.send("WebAuthn.removeVirtualAuthenticator", {"authenticatorId": authenticator})
+            key = cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
+                "protocol": "u2f", "transport": "usb", "hasResidentKey": False,
+                "hasUserVerification": False, "automaticPresenceSimulation": True,
+            }})["authenticatorId"]
+            u2f = security_key(page, cdp, key, origin, key_holder, password, admin_token)
             log += "\n" + page.inner_text("#log")
 
             # a person signs in with the tenant's identity provider, as a person would
@@ -358,6 +451,7 @@ def main():
     assert any(holder_email in m["to"] and m["subject"] == "A passkey was added to your account"
                for m in sent_mail()), "no notice of the new passkey"
     print(log.rstrip())
+    print(f"browser: {u2f}")
     print(f"browser: {idp}")
     print(f"browser: registered a passkey in Chromium, signed in with it, a tampered assertion refused; "
           f"registered another from a mailed code's link and signed in with it "

@@ -79,9 +79,10 @@ SEMANTIC_REFUSALS = {
     ("POST", "/users"): ("give either `temporaryPassword` or `password`",),
     # a password goes with method PASSWORD (the default) and never with PASSKEY
     ("POST", "/user-authentication"): ("`password` is required", "a passkey sign-in takes no `password`"),
-    # WEB_AUTHN is answered with `credential`, every other challenge with `code`
+    # WEB_AUTHN and U2F are answered with `credential`, every other challenge with `code`
     ("POST", "/respond-to-auth-challenge"): (
         "answer WEB_AUTHN with `credential`",
+        "answer U2F with `credential`",
         "answer this challenge with `code` alone",
         "`credential` is too large",
         # rawId must equal id: a schema cannot compare two fields
@@ -90,6 +91,11 @@ SEMANTIC_REFUSALS = {
     # a registration's credential verifies only as the browser's answer to this pool's own
     # challenge, which generated data cannot be; its size limit is the API's, not the schema's
     ("POST", "/users/{userID}/passkeys/verify"): (
+        "the credential did not verify against this pool's relying party and challenge",
+    ),
+    # the same for a security key's registration, which the API verifies itself against the
+    # challenge of the registration under way (the pool's passkey relying party)
+    ("POST", "/users/{userID}/u2f/verify"): (
         "the credential did not verify against this pool's relying party and challenge",
     ),
     # the providers a tenant offers are its registry's, not the contract's

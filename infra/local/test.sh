@@ -29,7 +29,9 @@
 #   browser   a person's passkey ceremony: headless Chromium (Debian's package, installed once)
 #             driven by Playwright with a virtual authenticator registers a passkey through the
 #             API and signs in with it; a tampered assertion is refused; a person registers one
-#             from a mailed registration code's link (infra/local/browser.py)
+#             from a mailed registration code's link; a U2F key (no user verification) is asked
+#             for after the password, and a tampered or removed key's answer is refused
+#             (infra/local/browser.py)
 #   contract  schemathesis: infra/openapi.yaml against the same API; a Python client generated
 #             from it (openapi-python-client, no warning allowed) used against that API
 #   scan      a secrets scan of the logs of the run command, the smoke test and the contract run
@@ -230,7 +232,7 @@ ensure_chromium() {
 stage_browser() {
   ensure_watch
   ensure_chromium
-  log "browser: a passkey registered and used in headless Chromium (Playwright, a virtual authenticator); a sign-in with the identity provider"
+  log "browser: a passkey registered and used in headless Chromium (Playwright, a virtual authenticator); a security key after the password; a sign-in with the identity provider"
   "$VENV/bin/python" infra/local/browser.py "$watch_port" "$LOCAL/smoke-tenant.json" "$LOCAL/browser"
 }
 

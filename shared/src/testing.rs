@@ -227,6 +227,10 @@ pub fn route_of(path: &str) -> (String, Value) {
             "/users/{userID}/passkeys/{credentialID}".to_string(),
             serde_json::json!({ "userID": user, "credentialID": id }),
         ),
+        ["", "users", user, "u2f", id] if *id != "verify" => (
+            "/users/{userID}/u2f/{u2fID}".to_string(),
+            serde_json::json!({ "userID": user, "u2fID": id }),
+        ),
         ["", "users", user, "idp-links", idp, subject] => (
             "/users/{userID}/idp-links/{idpName}/{idpUserID}".to_string(),
             serde_json::json!({ "userID": user, "idpName": idp, "idpUserID": subject }),

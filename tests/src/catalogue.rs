@@ -3,7 +3,8 @@
 
 /// `(function, method, path template, a valid body or null, needs a token)`. `{u}` is the
 /// userID, `{c}` a passkey's credentialID, `{i}` an intentID, `{p}` and `{s}` an identity
-/// provider's name and subject: [`fill`] puts values in.
+/// provider's name and subject, `{u2fID}` a security key's id (the route table's own name,
+/// which `tests/tests/routes.rs` takes as it is): [`fill`] puts values in.
 pub const ROUTES: &[(&str, &str, &str, &str, bool)] = &[
     (
         "auth",
@@ -198,12 +199,24 @@ pub const ROUTES: &[(&str, &str, &str, &str, bool)] = &[
         "null",
         true,
     ),
+    ("users", "POST", "/users/{u}/u2f", "null", true),
+    (
+        "users",
+        "POST",
+        "/users/{u}/u2f/verify",
+        r#"{"credential":{"id":"AAAA","rawId":"AAAA","type":"public-key","response":{}},"name":"blue key"}"#,
+        true,
+    ),
+    ("users", "GET", "/users/{u}/u2f", "null", true),
+    ("users", "DELETE", "/users/{u}/u2f/{u2fID}", "null", true),
 ];
 
-/// The intentID, provider and subject the catalogue's paths are filled with.
+/// The intentID, provider, subject and security key id the catalogue's paths are filled with.
 pub const INTENT_ID: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 pub const IDP_NAME: &str = "Okta";
 pub const IDP_USER_ID: &str = "okta-user-1";
+/// Base64url of 16 bytes, as the API makes a `u2fID`.
+pub const U2F_ID: &str = "AAAAAAAAAAAAAAAAAAAAAA";
 
 /// A catalogue path with `user` and the fixed values above in its placeholders.
 pub fn fill(template: &str, user: &str) -> String {
@@ -213,6 +226,7 @@ pub fn fill(template: &str, user: &str) -> String {
         .replace("{i}", INTENT_ID)
         .replace("{p}", IDP_NAME)
         .replace("{s}", IDP_USER_ID)
+        .replace("{u2fID}", U2F_ID)
 }
 
 /// The resource template API Gateway names for a catalogue route and the path parameters it

@@ -461,6 +461,36 @@ async fn every_call_a_function_makes_is_allowed_by_its_policy() {
             "idp-link#*",
             "idp.rs: a link proof put back after a refusal",
         ),
+        (
+            "users",
+            "PutItem",
+            "u2f#*",
+            "u2f.rs: a security key registered",
+        ),
+        (
+            "users",
+            "DeleteItem",
+            "u2f#*",
+            "u2f.rs: a user's last security key deleted",
+        ),
+        (
+            "auth",
+            "PutItem",
+            "u2f-sign-in#*",
+            "u2f.rs: a password sign-in of a user with a key",
+        ),
+        (
+            "auth",
+            "DeleteItem",
+            "u2f-sign-in#*",
+            "u2f.rs: the key's answer",
+        ),
+        (
+            "auth",
+            "PutItem",
+            "u2f#*",
+            "u2f.rs: the key's counter moved",
+        ),
     ];
     let mut unused = vec![];
     for (function, policy) in &statements {

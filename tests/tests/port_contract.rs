@@ -14,11 +14,12 @@ use shared::{
     domain::directory::Contact,
     domain::lock::{
         Budget, Budgets, Codes, Flows, Lock, LockSource, LockStore, Locks, Reservation,
-        STALE_RESERVATION,
+        STALE_RESERVATION, SecurityKeys,
     },
     domain::store::StoreError,
     domain::tenant::TenantKey,
     domain::tenant::{LockoutPolicy, TenantRegistry},
+    domain::u2f::{KeyRing, SecurityKey},
     domain::user_id::UserId,
     testing::{InMemoryAudit, InMemoryLocks, InMemoryTenants, tenant},
 };
@@ -353,6 +354,78 @@ async fn lock_store_contract(store: &impl LockStore) {
     one_time_codes_contract(store, pool).await;
     flow_steps_contract(store).await;
     sessions_and_sends_contract(store, pool).await;
+    security_keys_contract(store, pool).await;
+}
+
+/// A user's security key ring: empty at version 0 until written; each write moves the version
+/// on by one and only over the version read (a stale writer is told, and changes nothing);
+/// an empty ring removes the record; pools and users do not share rings; forgetting the
+/// account forgets its keys.
+async fn security_keys_contract(store: &(impl SecurityKeys + Locks), pool: &str) {
+    let u = user("key-holder");
+    let (ring, version) = store.key_ring(pool, &u).await.unwrap();
+    assert_eq!((ring, version), (KeyRing::default(), 0));
+
+    let key = |id: &str| SecurityKey {
+        u2f_id: id.into(),
+        credential_id: format!("cred-{id}"),
+        static_state: "c3RhdGlj".into(),
+        dynamic_state: "AAAAAAAAAA".into(),
+        transports: "AA".into(),
+        name: format!("key {id}"),
+        created_at: 1_700_000_000,
+        last_used_at: None,
+    };
+    let first = KeyRing {
+        handle: Some("aGFuZGxl".into()),
+        keys: vec![key("a")],
+        pending: Some("cGVuZGluZw".into()),
+    };
+    assert!(store.put_key_ring(pool, &u, &first, 0).await.unwrap());
+    assert!(
+        !store.put_key_ring(pool, &u, &first, 0).await.unwrap(),
+        "a second first write loses"
+    );
+    assert_eq!(store.key_ring(pool, &u).await.unwrap(), (first.clone(), 1));
+
+    let mut second = first.clone();
+    second.pending = None;
+    second.keys.push(key("b"));
+    second.keys[0].last_used_at = Some(1_700_000_100);
+    assert!(store.put_key_ring(pool, &u, &second, 1).await.unwrap());
+    let mut stale = first.clone();
+    stale.keys.clear();
+    assert!(
+        !store.put_key_ring(pool, &u, &stale, 1).await.unwrap(),
+        "a writer that read version 1 loses to the one that wrote over it"
+    );
+    assert_eq!(store.key_ring(pool, &u).await.unwrap(), (second.clone(), 2));
+
+    assert_eq!(
+        store.key_ring(&unique("pool"), &u).await.unwrap().1,
+        0,
+        "pools do not share rings"
+    );
+    assert_eq!(store.key_ring(pool, &user("other")).await.unwrap().1, 0);
+
+    assert!(
+        store
+            .put_key_ring(pool, &u, &KeyRing::default(), 2)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.key_ring(pool, &u).await.unwrap(),
+        (KeyRing::default(), 0)
+    );
+
+    assert!(store.put_key_ring(pool, &u, &first, 0).await.unwrap());
+    store.forget(pool, &u).await.unwrap();
+    assert_eq!(
+        store.key_ring(pool, &u).await.unwrap().1,
+        0,
+        "forgotten with the account"
+    );
 }
 
 /// A sign-out's note: kept to the second, only ever moved later, set by an admin lock too and

@@ -55,20 +55,32 @@ async fn each_route_makes_the_calls_it_needs_and_no_more() {
         .as_str()
         .unwrap()
         .to_string();
-    // reserve a unit of the budget, check, give the budget back, audit
+    // reserve a unit of the budget, check (reading the user's security keys meanwhile), give
+    // the budget back, audit
     expect(
         "sign-in",
         a,
         200,
-        calls(&[("UpdateItem", 2), ("InitiateAuth", 1), ("PutItem", 1)]),
+        calls(&[
+            ("UpdateItem", 2),
+            ("InitiateAuth", 1),
+            ("GetItem", 1),
+            ("PutItem", 1),
+        ]),
     );
     let a = Answer::from(app.handle::<auth::Group>(sign_in("Wrong-Passw0rd-1")).await);
-    // a wrong password keeps its unit spent: nothing to settle
+    // a wrong password keeps its unit spent: nothing to settle (the keys are read all the
+    // same: whether a user holds one shows in no sign-in's time)
     expect(
         "wrong password",
         a,
         401,
-        calls(&[("UpdateItem", 1), ("InitiateAuth", 1), ("PutItem", 1)]),
+        calls(&[
+            ("UpdateItem", 1),
+            ("InitiateAuth", 1),
+            ("GetItem", 1),
+            ("PutItem", 1),
+        ]),
     );
     let r = api_request(
         &t,
@@ -108,12 +120,13 @@ async fn each_route_makes_the_calls_it_needs_and_no_more() {
         ]),
     );
     let a = Answer::from(app.handle::<auth::Group>(sign_in(&password)).await);
-    // a locked account: the refused reservation, the audit entry; Cognito never asked
+    // a locked account: the refused reservation, the audit entry; Cognito never asked (the
+    // security keys' read went out beside the reservation, and costs no time)
     expect(
         "locked sign-in",
         a,
         403,
-        calls(&[("UpdateItem", 1), ("PutItem", 1)]),
+        calls(&[("UpdateItem", 1), ("GetItem", 1), ("PutItem", 1)]),
     );
     let a = Answer::from(
         app.handle::<users::Group>(lock_req("GET", "/users/rhea"))
@@ -187,11 +200,20 @@ async fn a_sign_in_settles_the_budget_and_audits_in_one_round_trip() {
         1,
         "{order:?}"
     );
-    let after_cognito = spans
+    let cognito = spans
         .iter()
         .position(|s| s.operation == "InitiateAuth")
         .unwrap();
-    let closing = &spans[after_cognito + 1..];
+    // the user's security keys are read while Cognito checks the password, not after it
+    let keys = spans.iter().find(|s| s.operation == "GetItem").unwrap();
+    assert!(
+        keys.start < spans[cognito].end,
+        "the key ring was read after the password check: {order:?}"
+    );
+    let closing: Vec<_> = spans[cognito + 1..]
+        .iter()
+        .filter(|s| s.operation != "GetItem")
+        .collect();
     assert_eq!(closing.len(), 2, "{order:?}");
     let (first, second) = (&closing[0], &closing[1]);
     assert!(

@@ -1,12 +1,14 @@
 //! The `auth` group: sign-in, token refresh, temporary-password change and MFA challenge
 //! responses. Each route checks the account's lock before any credential reaches Cognito
-//! (`guard`). A little over 500 lines: the four sign-in routes, their request types and the
-//! route table, which read as one.
+//! (`guard`). About 570 lines: the four sign-in routes, their request types and the route
+//! table, which read as one; the passkey, security key, registration code and identity
+//! provider steps have rooms of their own.
 
 mod guard;
 mod idp;
 mod passkey;
 mod registration;
+mod u2f;
 
 use shared::domain::directory::SignIn as _;
 use std::future::Future;
@@ -166,6 +168,9 @@ impl shared::Group for Group {
             Op::RetrieveIdpIntent => return idp::retrieve(app, &call).await,
             Op::RespondToAuthChallenge => {
                 let mut body: ChallengeAnswer = json_body(req, limit)?;
+                if body.challenge_name.as_str() == u2f::CHALLENGE {
+                    return Reply::ok(&u2f::respond(app, &call, body).await?);
+                }
                 // an unsupported challenge is refused without looking anybody up
                 let challenge = challenge_of(body.challenge_name.as_str());
                 if challenge.is_ok() {
@@ -231,15 +236,15 @@ struct NewPassword {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct ChallengeAnswer {
+pub(crate) struct ChallengeAnswer {
     #[serde(rename = "userID")]
-    user_id: UserId,
-    session: Session,
+    pub(crate) user_id: UserId,
+    pub(crate) session: Session,
     challenge_name: Text<64>,
     /// The code (or, for `SELECT_MFA_TYPE`, the chosen factor).
-    code: Option<Code>,
-    /// For `WEB_AUTHN`: the browser's `AuthenticationResponseJSON`.
-    credential: Option<serde_json::Map<String, serde_json::Value>>,
+    pub(crate) code: Option<Code>,
+    /// For `WEB_AUTHN` and `U2F`: the browser's `AuthenticationResponseJSON`.
+    pub(crate) credential: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// The latency samples of a passkey's two steps (see `hold_as`).
@@ -251,7 +256,7 @@ const CREDENTIAL_LIMIT: usize = 8 * 1024;
 
 impl ChallengeAnswer {
     /// The answer as Cognito takes it for `challenge`: the code, or the credential as JSON text.
-    fn answer(&self, challenge: Challenge) -> Result<String, ApiError> {
+    pub(crate) fn answer(&self, challenge: Challenge) -> Result<String, ApiError> {
         match (challenge, &self.code, &self.credential) {
             (Challenge::WebAuthn, None, Some(credential)) => {
                 // the shape of an AuthenticationResponseJSON, checked before any budget is
@@ -352,7 +357,18 @@ async fn sign_in<P: Ports>(
             return (result, checked);
         }
     };
-    let (result, settle, checked) = check_password(app, tenant, user, password.expose()).await;
+    // the user's security keys are read while Cognito checks the password (for every sign-in,
+    // right password or not): a key's challenge costs the caller no extra round trip
+    let ring = async {
+        use shared::domain::lock::SecurityKeys as _;
+        app.locks.key_ring(&tenant.user_pool_id, user).await
+    };
+    let ((result, settle, checked), ring) =
+        tokio::join!(check_password(app, tenant, user, password.expose()), ring);
+    let result = match result {
+        Ok(signed_in) => u2f::gate_with(app, tenant, user, signed_in, ring).await,
+        refused => refused,
+    };
     let result = visible(tenant, result);
     let audit = app.record_outcome(tenant, user, meta, "self", "user-authentication", &result);
     if matches!(settle, Settle::Failure { .. }) {
@@ -478,7 +494,11 @@ async fn new_password<P: Ports>(
         )
         .await;
     let checked = checked_of(&outcome);
-    (outcome.map_err(ApiError::from), checked)
+    let result = match outcome {
+        Ok(signed_in) => u2f::gate(app, tenant, &body.user_id, signed_in).await,
+        Err(e) => Err(ApiError::from(e)),
+    };
+    (result, checked)
 }
 
 fn challenge_of(name: &str) -> Result<Challenge, ApiError> {
@@ -488,8 +508,8 @@ fn challenge_of(name: &str) -> Result<Challenge, ApiError> {
         )),
         name => Challenge::parse(name).ok_or_else(|| {
             ApiError::InvalidRequest(
-                "`challengeName` must be SOFTWARE_TOKEN_MFA, SMS_MFA, EMAIL_OTP, SELECT_MFA_TYPE \
-                 or WEB_AUTHN"
+                "`challengeName` must be SOFTWARE_TOKEN_MFA, SMS_MFA, EMAIL_OTP, SELECT_MFA_TYPE, \
+                 WEB_AUTHN or U2F"
                     .into(),
             )
         }),

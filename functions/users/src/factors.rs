@@ -53,14 +53,14 @@ impl AuthenticationMethods {
         }
     }
 
-    /// PASSKEY, in the contract's order (after the second factors, before IDP).
-    fn add_passkey(&mut self) {
+    /// PASSKEY or U2F, in the contract's order (after the second factors, before IDP).
+    fn add(&mut self, method: &'static str) {
         let at = self
             .methods
             .iter()
             .position(|m| *m == "IDP")
             .unwrap_or(self.methods.len());
-        self.methods.insert(at, "PASSKEY");
+        self.methods.insert(at, method);
     }
 }
 
@@ -130,7 +130,11 @@ pub(crate) async fn methods<P: Ports>(app: &App<P>, call: &Call<Op>) -> Result<R
         })
         .await
     };
-    let (found, own_list) = tokio::join!(app.user(tenant, &user), own_list);
+    let (found, own_list, holds_key) = tokio::join!(
+        app.user(tenant, &user),
+        own_list,
+        crate::u2f::holds_key(app, tenant, &user)
+    );
     let found = found?;
     let has_passkey = if let Some(listed) = own_list? {
         !listed.is_empty()
@@ -154,7 +158,10 @@ pub(crate) async fn methods<P: Ports>(app: &App<P>, call: &Call<Op>) -> Result<R
     };
     let mut methods = AuthenticationMethods::of(&found);
     if has_passkey {
-        methods.add_passkey();
+        methods.add("PASSKEY");
+    }
+    if holds_key? {
+        methods.add("U2F");
     }
     Reply::ok(&methods)
 }
@@ -439,10 +446,10 @@ mod tests {
             ..DirectoryUser::default()
         };
         let mut m = AuthenticationMethods::of(&federated);
-        m.add_passkey();
+        m.add("PASSKEY");
         assert_eq!((m.methods, m.preferred), (vec!["PASSKEY", "IDP"], None));
         let mut m = AuthenticationMethods::of(&user);
-        m.add_passkey();
+        m.add("PASSKEY");
         assert_eq!(m.methods, ["PASSWORD", "TOTP", "OTP_EMAIL", "PASSKEY"]);
     }
 }

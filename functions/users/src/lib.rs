@@ -7,6 +7,7 @@ mod factors;
 mod idp_links;
 mod listing;
 mod passkeys;
+mod u2f;
 
 use serde::{Deserialize, Serialize};
 use shared::domain::directory::{Passwords, UserAdmin};
@@ -56,6 +57,10 @@ shared::operations! {
         LinkIdp,
         ListIdpLinks,
         UnlinkIdp,
+        StartU2f,
+        VerifyU2f,
+        ListU2f,
+        DeleteU2f,
     }
 }
 
@@ -154,6 +159,10 @@ impl shared::Group for Group {
             "unlink-idp",
             Op::UnlinkIdp,
         ),
+        post("/users/{userID}/u2f", "start-u2f", Op::StartU2f),
+        post("/users/{userID}/u2f/verify", "u2f-register", Op::VerifyU2f),
+        get("/users/{userID}/u2f", "list-u2f", Op::ListU2f),
+        delete("/users/{userID}/u2f/{u2fID}", "u2f-delete", Op::DeleteU2f),
     ];
 
     async fn route<P: Ports>(app: &App<P>, call: Call<Op>) -> Result<Reply, ApiError> {
@@ -206,6 +215,10 @@ impl shared::Group for Group {
             Op::LinkIdp => Box::pin(idp_links::link(app, &call)).await,
             Op::ListIdpLinks => Box::pin(idp_links::list(app, &call)).await,
             Op::UnlinkIdp => Box::pin(idp_links::unlink(app, &call)).await,
+            Op::StartU2f => Box::pin(u2f::start(app, &call)).await,
+            Op::VerifyU2f => Box::pin(u2f::verify(app, &call)).await,
+            Op::ListU2f => Box::pin(u2f::list(app, &call)).await,
+            Op::DeleteU2f => Box::pin(u2f::delete(app, &call)).await,
             Op::DeleteUser => {
                 let user = path_user_id(req)?;
                 let admin = app.admin(req, tenant).await?;

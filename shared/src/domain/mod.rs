@@ -12,6 +12,7 @@ pub mod password_policy;
 pub mod store;
 pub mod tenant;
 pub mod token;
+pub mod u2f;
 pub mod user;
 pub mod user_id;
 pub mod validate;

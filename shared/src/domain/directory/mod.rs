@@ -4,13 +4,13 @@
 mod ports;
 pub use ports::*;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use crate::domain::password_policy::PasswordPolicy;
 use crate::{domain::tenant::Tenant, domain::user_id::UserId};
 
-/// Tokens issued by the directory.
-#[derive(Clone, Serialize, PartialEq, Eq)]
+/// Tokens issued by the directory (kept sealed while a sign-in waits for a security key).
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct Tokens {
     pub access_token: String,

@@ -134,14 +134,18 @@ pub enum FlowKind {
     /// Cognito's own session, which never leaves the API (its length and shape would tell a
     /// real challenge from a decoy).
     PasskeySignIn,
+    /// A sign-in waiting for the user's security key, under the SHA-256 of the session the API
+    /// handed out: Cognito's tokens, sealed with that session, until the key answers.
+    U2fSignIn,
 }
 
 impl FlowKind {
-    pub const ALL: [Self; 4] = [
+    pub const ALL: [Self; 5] = [
         Self::IdpState,
         Self::IdpIntent,
         Self::IdpLink,
         Self::PasskeySignIn,
+        Self::U2fSignIn,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -150,6 +154,7 @@ impl FlowKind {
             Self::IdpIntent => "idp-intent",
             Self::IdpLink => "idp-link",
             Self::PasskeySignIn => "passkey-sign-in",
+            Self::U2fSignIn => "u2f-sign-in",
         }
     }
 }

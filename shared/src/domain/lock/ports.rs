@@ -6,9 +6,9 @@ use std::future::Future;
 use super::*;
 
 /// Where account state is kept. Every error here must fail the request closed.
-pub trait LockStore: Locks + Budgets + Codes + Flows {}
+pub trait LockStore: Locks + Budgets + Codes + Flows + SecurityKeys {}
 
-impl<T: Locks + Budgets + Codes + Flows> LockStore for T {}
+impl<T: Locks + Budgets + Codes + Flows + SecurityKeys> LockStore for T {}
 
 /// Account state: locks, a pending reset, ended sessions.
 pub trait Locks: Send + Sync {
@@ -55,7 +55,8 @@ pub trait Locks: Send + Sync {
         user: &UserId,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Deletes the account's state (its user was deleted). Idempotent.
+    /// Deletes the account's state (its user was deleted), its one-time codes and security
+    /// keys too. Idempotent.
     fn forget(
         &self,
         pool_id: &str,
@@ -198,4 +199,28 @@ pub trait Flows: Send + Sync {
         secret_hash: &str,
         now: SystemTime,
     ) -> impl Future<Output = Result<Option<FlowRecord>, StoreError>> + Send;
+}
+
+/// The security keys a user registered (the API's own second factor, `domain::u2f`) and the
+/// registration under way, kept as one record that is written only over the version it was
+/// read at: of two concurrent writers (two answers to one challenge, two sign-ins moving one
+/// key's counter) one wins and the other reads again or gives up.
+pub trait SecurityKeys: Send + Sync {
+    /// The user's ring and the version it was read at (`0` and an empty ring when none is
+    /// kept).
+    fn key_ring(
+        &self,
+        pool_id: &str,
+        user: &UserId,
+    ) -> impl Future<Output = Result<(crate::domain::u2f::KeyRing, u64), StoreError>> + Send;
+
+    /// Replaces the ring if it is still at `version`, and says whether it did (`false`: another
+    /// write came first, nothing written). An empty ring removes the record.
+    fn put_key_ring(
+        &self,
+        pool_id: &str,
+        user: &UserId,
+        ring: &crate::domain::u2f::KeyRing,
+        version: u64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }

@@ -12,6 +12,7 @@
 mod budgets;
 mod codes;
 mod flows;
+mod security_keys;
 mod state;
 
 use std::{collections::HashMap, time::Duration, time::SystemTime};

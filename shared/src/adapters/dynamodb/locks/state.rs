@@ -166,7 +166,8 @@ impl Locks for DynamoLocks {
         // the one-time codes first: a user made again under the same name must not find the
         // last one's
         let codes = CodePurpose::ALL.map(|p| code_key(p, pool_id, user));
-        for key in codes.into_iter().chain([account_key(pool_id, user)]) {
+        let ring = super::security_keys::ring_key(pool_id, user);
+        for key in codes.into_iter().chain([ring, account_key(pool_id, user)]) {
             self.client
                 .delete_item()
                 .table_name(&self.table)

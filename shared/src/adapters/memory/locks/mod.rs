@@ -3,6 +3,7 @@
 mod budgets;
 mod codes;
 mod flows;
+mod security_keys;
 mod state;
 
 use std::{
@@ -57,6 +58,8 @@ pub struct InMemoryLocks {
     /// Verification-code sends by `SendScope::key`.
     sends: Mutex<HashMap<String, u32>>,
     flows: Mutex<HashMap<(FlowKind, String), FlowRecord>>,
+    /// Security key rings by account key, with their versions.
+    key_rings: Mutex<HashMap<String, (crate::domain::u2f::KeyRing, u64)>>,
     pub calls: AtomicUsize,
     pub unavailable: std::sync::atomic::AtomicBool,
 }

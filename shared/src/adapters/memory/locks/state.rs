@@ -86,12 +86,12 @@ impl Locks for InMemoryLocks {
         })
     }
 
-    async fn forget(&self, _: &str, user: &UserId) -> Result<(), StoreError> {
+    async fn forget(&self, pool_id: &str, user: &UserId) -> Result<(), StoreError> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         if let Ok(mut a) = self.accounts.lock() {
             a.remove(user.as_str());
         }
-        Ok(())
+        self.forget_ring(pool_id, user)
     }
 
     async fn set_pending(
