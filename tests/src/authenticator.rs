@@ -6,9 +6,12 @@
 
 use passkey::{
     authenticator::{Authenticator, UiHint, UserCheck, UserValidationMethod},
-    client::Client,
-    types::{Passkey, ctap2::Aaguid, ctap2::Ctap2Error},
+    client::{Client, DefaultClientData},
+    types::{Passkey, ctap2::Aaguid, ctap2::Ctap2Error, webauthn},
 };
+use serde_json::{Value, json};
+
+use crate::stack::call;
 
 /// A person at the authenticator: always present, and verified if the authenticator can
 /// verify at all.
@@ -82,4 +85,60 @@ pub fn security_key() -> Browser {
 /// The origin the local stack's pages are served from.
 pub fn origin() -> url::Url {
     url::Url::parse("http://localhost:8080").unwrap()
+}
+
+/// What a browser reports of a roaming key: passkey-rs's client calls every authenticator a
+/// platform one (the attachment is the browser's word, outside what the key signs).
+pub fn roaming(mut answer: Value) -> Value {
+    answer["authenticatorAttachment"] = json!("cross-platform");
+    answer
+}
+
+/// The key answers registration `options` from `at`.
+pub async fn create(key: &mut Browser, options: &Value, at: &url::Url) -> Value {
+    let public_key: webauthn::PublicKeyCredentialCreationOptions =
+        serde_json::from_value(options.clone()).unwrap();
+    let created = key
+        .register(
+            at,
+            webauthn::CredentialCreationOptions { public_key },
+            DefaultClientData,
+        )
+        .await
+        .unwrap();
+    roaming(serde_json::to_value(&created).unwrap())
+}
+
+/// The key answers sign-in `options` from `at`.
+pub async fn get(key: &mut Browser, options: &Value, at: &url::Url) -> Value {
+    let public_key: webauthn::PublicKeyCredentialRequestOptions =
+        serde_json::from_value(options.clone()).unwrap();
+    let answered = key
+        .authenticate(
+            at,
+            webauthn::CredentialRequestOptions { public_key },
+            DefaultClientData,
+        )
+        .await
+        .unwrap();
+    roaming(serde_json::to_value(&answered).unwrap())
+}
+
+/// Registers `key` for `user` through the API with their fresh `token`; its `u2fID`.
+pub async fn register_key(
+    app: &shared::AwsApp,
+    t: &crate::stack::TenantFixture,
+    user: &str,
+    token: &str,
+    key: &mut Browser,
+) -> String {
+    let path = format!("/users/{user}/u2f");
+    let started = call::<users::Group>(app, t, "POST", &path, Value::Null, token).await;
+    assert_eq!(started.status, 200, "{}", started.body);
+    let credential = create(key, &started.data()["credentialCreationOptions"], &origin()).await;
+    let body = json!({"credential": credential});
+    let verify = format!("/users/{user}/u2f/verify");
+    let done = call::<users::Group>(app, t, "POST", &verify, body, token).await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    done.data()["u2fID"].as_str().unwrap().to_string()
 }

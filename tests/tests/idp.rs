@@ -553,3 +553,71 @@ async fn a_tenant_without_federation_offers_no_intents() {
         refused.body
     );
 }
+
+/// A user who holds a security key presents it after the provider too: the retrieve names the
+/// user but carries no tokens, only the `U2F` challenge; the key's answer releases them, and
+/// a wrong answer does not.
+#[tokio::test]
+async fn an_identity_provider_sign_in_of_a_user_with_a_security_key_waits_for_the_key() {
+    use account_api_tests::authenticator::{get, origin, register_key, security_key};
+    let stack = Stack::connect().await;
+    let t = stack.fresh_tenant().await;
+    let app = stack.app().await;
+    let password = random_password();
+    stack.create_user(&t, "lou", &password).await;
+    let own = stack.sign_in(&t, &app, "lou", &password).await;
+    let mut key = security_key();
+    register_key(&app, &t, "lou", &own, &mut key).await;
+    let person = Person::new(&unique("lou-at-okta"));
+    let (_, admin) = stack.admin_token(&t, &app).await;
+    let link = json!({"idpName": LOCAL_IDP, "idpUserID": person.sub});
+    let linked = call::<users::Group>(&app, &t, "POST", "/users/lou/idp-links", link, &admin).await;
+    assert_eq!(linked.status, 200, "{}", linked.body);
+
+    let answer = |challenge: Value, credential: Value| {
+        let app = &app;
+        let t = &t;
+        async move {
+            let body = json!({"userID": "lou", "challengeName": "U2F",
+                              "session": challenge["session"], "credential": credential});
+            public::<auth::Group>(app, t, "/respond-to-auth-challenge", body).await
+        }
+    };
+    // the provider signed the person in: no tokens yet, the key's challenge
+    let (intent, token, secret) = finished(&app, &t, &person).await;
+    let retrieved = retrieve(&app, &t, &intent, &token, &secret).await;
+    assert_eq!(retrieved.status, 200, "{}", retrieved.body);
+    let data = retrieved.data().clone();
+    assert_eq!(data["userID"], "lou", "{data}");
+    assert!(data["authenticationResult"].is_null(), "{data}");
+    assert_eq!(data["challengeName"], "U2F", "{data}");
+    // an answer whose signature does not verify does not release them
+    let mut wrong = get(&mut key, &data["credentialRequestOptions"], &origin()).await;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let mut signature =
+        base64::Engine::decode(&b64, wrong["response"]["signature"].as_str().unwrap()).unwrap();
+    let last = signature.len() - 1;
+    signature[last] ^= 0x01;
+    wrong["response"]["signature"] = json!(base64::Engine::encode(&b64, signature));
+    let refused = answer(data.clone(), wrong).await;
+    assert_eq!(
+        (refused.status, refused.slug()),
+        (401, "invalid-credentials"),
+        "{}",
+        refused.body
+    );
+
+    let (intent, token, secret) = finished(&app, &t, &person).await;
+    let retrieved = retrieve(&app, &t, &intent, &token, &secret).await;
+    let data = retrieved.data().clone();
+    assert_eq!(data["challengeName"], "U2F", "{data}");
+    let right = get(&mut key, &data["credentialRequestOptions"], &origin()).await;
+    let done = answer(data, right).await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    let access = done.data()["authenticationResult"]["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let me = call::<users::Group>(&app, &t, "GET", "/users/lou", Value::Null, &access).await;
+    assert_eq!(me.status, 200, "{}", me.body);
+}

@@ -4,11 +4,10 @@
 //! cannot verify its user and counts its signatures), and the routes end to end on the stack.
 
 use account_api_tests::{
-    authenticator::{Browser, clone_of, origin, security_key},
+    authenticator::{Browser, clone_of, create, get, origin, register_key, security_key},
     stack::{Stack, call, random_password},
 };
 use base64::Engine as _;
-use passkey::{client::DefaultClientData, types::webauthn};
 use serde_json::{Value, json};
 use shared::domain::{
     u2f::{self, KeyRing, U2fError},
@@ -19,43 +18,6 @@ const RP: &str = "localhost";
 
 fn user() -> UserId {
     UserId::parse("kim").unwrap()
-}
-
-/// What a browser reports of a roaming key: passkey-rs's client calls every authenticator a
-/// platform one (the attachment is the browser's word, outside what the key signs).
-fn roaming(mut answer: Value) -> Value {
-    answer["authenticatorAttachment"] = json!("cross-platform");
-    answer
-}
-
-/// The key answers registration `options` from `at`.
-async fn create(key: &mut Browser, options: &Value, at: &url::Url) -> Value {
-    let public_key: webauthn::PublicKeyCredentialCreationOptions =
-        serde_json::from_value(options.clone()).unwrap();
-    let created = key
-        .register(
-            at,
-            webauthn::CredentialCreationOptions { public_key },
-            DefaultClientData,
-        )
-        .await
-        .unwrap();
-    roaming(serde_json::to_value(&created).unwrap())
-}
-
-/// The key answers sign-in `options` from `at`.
-async fn get(key: &mut Browser, options: &Value, at: &url::Url) -> Value {
-    let public_key: webauthn::PublicKeyCredentialRequestOptions =
-        serde_json::from_value(options.clone()).unwrap();
-    let answered = key
-        .authenticate(
-            at,
-            webauthn::CredentialRequestOptions { public_key },
-            DefaultClientData,
-        )
-        .await
-        .unwrap();
-    roaming(serde_json::to_value(&answered).unwrap())
 }
 
 /// A ring holding one key registered by `key`.
@@ -336,25 +298,6 @@ async fn a_security_key_is_registered_listed_and_deleted_through_the_api() {
     );
 }
 
-/// Registers `key` for `user` through the API with their fresh `token`; its `u2fID`.
-async fn register_through_api(
-    app: &shared::AwsApp,
-    t: &account_api_tests::stack::TenantFixture,
-    user: &str,
-    token: &str,
-    key: &mut Browser,
-) -> String {
-    let path = format!("/users/{user}/u2f");
-    let started = call::<users::Group>(app, t, "POST", &path, Value::Null, token).await;
-    assert_eq!(started.status, 200, "{}", started.body);
-    let credential = create(key, &started.data()["credentialCreationOptions"], &origin()).await;
-    let body = json!({"credential": credential});
-    let verify = format!("/users/{user}/u2f/verify");
-    let done = call::<users::Group>(app, t, "POST", &verify, body, token).await;
-    assert_eq!(done.status, 200, "{}", done.body);
-    done.data()["u2fID"].as_str().unwrap().to_string()
-}
-
 /// A password sign-in of a user with a key: the `U2F` challenge, no tokens.
 async fn password_step(
     app: &shared::AwsApp,
@@ -408,7 +351,7 @@ async fn a_user_with_a_key_signs_in_with_password_then_key_and_the_password_alon
     let own = stack.sign_in(&t, &app, "wes", &password).await;
     let (_, admin) = stack.admin_token(&t, &app).await;
     let mut key = security_key();
-    let u2f_id = register_through_api(&app, &t, "wes", &own, &mut key).await;
+    let u2f_id = register_key(&app, &t, "wes", &own, &mut key).await;
 
     // the password alone: a challenge naming the key, no tokens
     let challenge = password_step(&app, &t, "wes", &password).await;

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use shared::{
     ApiError, App, Call, Ports, Reply,
     adapters::jwks::TokenError,
-    domain::directory::{DirectoryError, Tokens},
+    domain::directory::{AuthResult, DirectoryError, Tokens},
     domain::federation::{
         self, IdpInformation, LINK_LIFETIME, Linkable, OUTCOME_LIFETIME, Outcome, PENDING_LIFETIME,
         PendingIntent,
@@ -69,6 +69,14 @@ struct Retrieved {
     /// When the identity is nobody's yet: what links it to the account the person then signs
     /// in to (`POST /users/{userID}/idp-links`), for ten minutes, once.
     link_token: Option<String>,
+    /// `U2F` when the user holds a security key: the tokens wait for its answer
+    /// (`POST /respond-to-auth-challenge`), as after a password.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    challenge_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    session: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    credential_request_options: Option<serde_json::Value>,
 }
 
 fn federation_of(tenant: &Tenant) -> Result<&Federation, ApiError> {
@@ -414,6 +422,9 @@ async fn signed_in<P: Ports>(
             user_id: None,
             authentication_result: None,
             link_token: Some(link_token),
+            challenge_name: None,
+            session: None,
+            credential_request_options: None,
         });
     }
     let information = information.ok_or_else(refused)?;
@@ -430,11 +441,23 @@ async fn signed_in<P: Ports>(
         if !found.enabled {
             return Err(ApiError::AccountDisabled);
         }
+        // a user who holds a security key presents it after the provider too, as after a
+        // password: the provider proved the first factor only
+        let signed_in = AuthResult {
+            challenge_name: None,
+            session: None,
+            authentication_result: Some(outcome.tokens()),
+            credential_request_options: None,
+        };
+        let result = crate::u2f::gate(app, tenant, &user, signed_in).await?;
         Ok(Retrieved {
             idp_information: information,
             user_id: Some(user.as_str().to_string()),
-            authentication_result: Some(outcome.tokens()),
+            authentication_result: result.authentication_result,
             link_token: None,
+            challenge_name: result.challenge_name,
+            session: result.session,
+            credential_request_options: result.credential_request_options,
         })
     };
     app.audited(call, &user, &actor, work).await

@@ -1,8 +1,8 @@
 //! A security key as the second step of a sign-in (`shared::domain::u2f`): the API's own second
 //! factor, which Cognito never sees.
 //!
-//! When Cognito's own steps succeed for a user who holds a key (a password sign-in, or a
-//! temporary password changed), the tokens Cognito issued do not leave the API: they are kept
+//! When Cognito's own steps succeed for a user who holds a key (a password sign-in, a
+//! temporary password changed, an identity provider's sign-in retrieved), the tokens Cognito issued do not leave the API: they are kept
 //! sealed (AES-256-GCM under the session the API hands out, as an identity provider's outcome
 //! is) under the SHA-256 of that session for [`TIMEOUT_MS`] (`FlowKind::U2fSignIn`), and the
 //! answer is the `U2F` challenge with the request options for `navigator.credentials.get()`.
