@@ -507,3 +507,46 @@ async fn a_user_with_a_key_signs_in_with_password_then_key_and_the_password_alon
         signed_in.body
     );
 }
+
+/// Around the API: Cognito hands tokens for a password only to the holder of the app client's
+/// secret, which only the API has, so a sign-in straight at the pool reaches no tokens without
+/// the key (Cognito never learns of the key, and needs not): without a secret hash, or with one
+/// made from another secret, it is refused; the API's own sign-in still asks for the key.
+#[tokio::test]
+async fn a_password_sign_in_straight_at_cognito_without_the_apis_secret_gets_no_tokens() {
+    use aws_sdk_cognitoidentityprovider::{error::ProvideErrorMetadata, types::AuthFlowType};
+    let stack = Stack::connect().await;
+    let t = stack.fresh_tenant().await;
+    let app = stack.app().await;
+    let password = random_password();
+    stack.create_user(&t, "xia", &password).await;
+    let own = stack.sign_in(&t, &app, "xia", &password).await;
+    register_key(&app, &t, "xia", &own, &mut security_key()).await;
+
+    let guessed = shared::adapters::cognito::secret_hash("not-the-secret", "xia", &t.app_client_id);
+    for hash in [None, Some(guessed)] {
+        let refused = stack
+            .cognito
+            .initiate_auth()
+            .client_id(&t.app_client_id)
+            .auth_flow(AuthFlowType::UserPasswordAuth)
+            .set_auth_parameters(Some(
+                [
+                    ("USERNAME".to_string(), "xia".to_string()),
+                    ("PASSWORD".to_string(), password.clone()),
+                ]
+                .into_iter()
+                .chain(hash.clone().map(|h| ("SECRET_HASH".to_string(), h)))
+                .collect(),
+            ))
+            .send()
+            .await
+            .expect_err("no tokens without the API's secret");
+        assert_eq!(
+            refused.code(),
+            Some("NotAuthorizedException"),
+            "{hash:?}: {refused:?}"
+        );
+    }
+    password_step(&app, &t, "xia", &password).await;
+}
