@@ -125,6 +125,13 @@ pub trait Group: 'static {
         app.tenant(req, meta)
     }
 
+    /// Whether the route's caller is the bearer token's, whose `Idempotency-Key` it honours
+    /// (`crate::idempotency`): every route but the public ones (sign-in, recovery), whose
+    /// answers are not a caller's to replay.
+    fn bearer(_op: Self::Op) -> bool {
+        true
+    }
+
     /// Runs one call of a route of [`Self::ROUTES`], tenant already resolved.
     fn route<P: Ports>(
         app: &App<P>,
@@ -160,16 +167,16 @@ impl<P: Ports> App<P> {
             tracing::Span::current().record("route", route.name);
             let _ = meta.route.set(route.name);
             let tenant = G::tenant(self, route.op, &req, &meta).await?;
-            G::route(
-                self,
-                Call {
-                    req,
-                    meta,
-                    route,
-                    tenant,
-                },
-            )
-            .await
+            let call = Call {
+                req,
+                meta,
+                route,
+                tenant,
+            };
+            if !G::bearer(route.op) {
+                return G::route(self, call).await;
+            }
+            crate::idempotency::around(self, call, |call| G::route(self, call)).await
         })
         .await
     }

@@ -16,6 +16,7 @@ pub mod config;
 pub mod domain;
 pub mod http;
 pub mod https;
+pub mod idempotency;
 pub mod lambda;
 pub mod latency;
 pub mod metrics;

@@ -12,9 +12,10 @@ use shared::{
     adapters::dynamodb::{DynamoAudit, DynamoLocks, DynamoTenants},
     domain::audit::{AuditLog, Event},
     domain::directory::Contact,
+    domain::idempotency::{Claim, IN_FLIGHT_FOR, KEPT_FOR},
     domain::lock::{
-        Budget, Budgets, Codes, Flows, Lock, LockSource, LockStore, Locks, Reservation,
-        STALE_RESERVATION, SecurityKeys,
+        Budget, Budgets, Codes, Flows, Idempotency, Lock, LockSource, LockStore, Locks,
+        Reservation, STALE_RESERVATION, SecurityKeys,
     },
     domain::store::StoreError,
     domain::tenant::TenantKey,
@@ -355,6 +356,60 @@ async fn lock_store_contract(store: &impl LockStore) {
     flow_steps_contract(store).await;
     sessions_and_sends_contract(store, pool).await;
     security_keys_contract(store, pool).await;
+    idempotency_contract(store).await;
+}
+
+/// An Idempotency-Key: claimed once (the same request again is in flight, another request is
+/// a reuse); a release gives up only its own claim, never a kept answer or another request's;
+/// a kept answer is answered to the same request and refused to another; a claim whose request
+/// died frees itself after `IN_FLIGHT_FOR`, a kept answer after `KEPT_FOR`.
+async fn idempotency_contract(store: &impl Idempotency) {
+    let now = SystemTime::now();
+    let key = &format!("idem#{}#sub#k", unique("pool"));
+    assert_eq!(store.claim(key, "fp-a", now).await.unwrap(), Claim::Claimed);
+    assert_eq!(
+        store.claim(key, "fp-a", now).await.unwrap(),
+        Claim::InFlight
+    );
+    assert_eq!(store.claim(key, "fp-b", now).await.unwrap(), Claim::Reused);
+    store.release(key, "fp-b").await.unwrap();
+    assert_eq!(
+        store.claim(key, "fp-a", now).await.unwrap(),
+        Claim::InFlight,
+        "another request's release leaves the claim"
+    );
+    store.release(key, "fp-a").await.unwrap();
+    assert_eq!(store.claim(key, "fp-a", now).await.unwrap(), Claim::Claimed);
+    store
+        .keep_answer(key, "fp-a", r#"{"status":200}"#, now)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.claim(key, "fp-a", now).await.unwrap(),
+        Claim::Answered(r#"{"status":200}"#.into())
+    );
+    assert_eq!(store.claim(key, "fp-b", now).await.unwrap(), Claim::Reused);
+    store.release(key, "fp-a").await.unwrap();
+    assert_eq!(
+        store.claim(key, "fp-a", now).await.unwrap(),
+        Claim::Answered(r#"{"status":200}"#.into()),
+        "a kept answer is not released"
+    );
+
+    let died = &format!("idem#{}#sub#k", unique("pool"));
+    assert_eq!(store.claim(died, "fp", now).await.unwrap(), Claim::Claimed);
+    let later = now + IN_FLIGHT_FOR + Duration::from_secs(1);
+    assert_eq!(
+        store.claim(died, "fp", later).await.unwrap(),
+        Claim::Claimed
+    );
+    store.keep_answer(died, "fp", "kept", later).await.unwrap();
+    let much_later = later + KEPT_FOR + Duration::from_secs(1);
+    assert_eq!(
+        store.claim(died, "fp-other", much_later).await.unwrap(),
+        Claim::Claimed,
+        "an expired answer holds the key no more"
+    );
 }
 
 /// A user's security key ring: empty at version 0 until written; each write moves the version

@@ -92,6 +92,11 @@ impl shared::Group for Group {
         ),
     ];
 
+    /// The group's routes are all public: sign-in and its steps.
+    fn bearer(_: Op) -> bool {
+        false
+    }
+
     async fn tenant<P: Ports>(
         app: &App<P>,
         op: Op,

@@ -49,6 +49,11 @@ impl shared::Group for Group {
         ),
     ];
 
+    /// Recovery is public; a password change is the signed-in caller's.
+    fn bearer(op: Op) -> bool {
+        op == Op::ChangePassword
+    }
+
     async fn route<P: Ports>(app: &App<P>, call: Call<Op>) -> Result<Reply, ApiError> {
         let (req, tenant) = (&call.req, &call.tenant);
         let limit = app.config.body_limit_bytes;

@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod directory;
 pub mod federation;
+pub mod idempotency;
 pub mod lock;
 pub mod mail;
 pub mod password_policy;

@@ -91,6 +91,9 @@ pub enum ApiError {
     /// 413 `payload-too-large`.
     #[error("payload too large")]
     PayloadTooLarge { limit: usize },
+    /// 422 `idempotency-key-reused`: the `Idempotency-Key` was the caller's for another request.
+    #[error("idempotency key reused")]
+    IdempotencyKeyReused,
     /// 415 `unsupported-media-type`.
     #[error("unsupported media type")]
     UnsupportedMediaType,
@@ -132,6 +135,7 @@ impl ApiError {
             Self::UserNotFound => (S::NOT_FOUND, "user-not-found", "User not found"),
             Self::Conflict(_) => (S::CONFLICT, "conflict", "Conflict"),
             Self::PayloadTooLarge { .. } => (S::PAYLOAD_TOO_LARGE, "payload-too-large", "Payload too large"),
+            Self::IdempotencyKeyReused => (S::UNPROCESSABLE_ENTITY, "idempotency-key-reused", "The idempotency key was used for another request"),
             Self::UnsupportedMediaType => (S::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", "Unsupported media type"),
             Self::TooManyRequests { .. } => (S::TOO_MANY_REQUESTS, "too-many-requests", "Too many requests"),
             Self::DependencyUnavailable(_) => (S::SERVICE_UNAVAILABLE, "dependency-unavailable", "A dependency is unavailable"),
@@ -178,6 +182,11 @@ impl ApiError {
             Self::UserNotFound => "no such user".into(),
             Self::Conflict(why) => (*why).into(),
             Self::PayloadTooLarge { limit } => format!("the body is larger than {limit} bytes"),
+            Self::IdempotencyKeyReused => {
+                "this Idempotency-Key was used for another request (another method, path or \
+                 body): use a new key for a new request"
+                    .into()
+            }
             Self::UnsupportedMediaType => "the body must be application/json".into(),
             Self::TooManyRequests { retry_after } => {
                 format!("retry after {} seconds", retry_after.as_secs().max(1))

@@ -39,6 +39,29 @@ impl Reply {
         })
     }
 
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The reply as kept under an `Idempotency-Key` (status and data; never a redirect).
+    pub(crate) fn to_kept(&self) -> Option<String> {
+        if self.location.is_some() {
+            return None;
+        }
+        Some(json!({"status": self.status.as_u16(), "data": self.data}).to_string())
+    }
+
+    /// A reply kept by [`Self::to_kept`].
+    pub(crate) fn from_kept(kept: &str) -> Option<Self> {
+        let kept: Value = serde_json::from_str(kept).ok()?;
+        let status = u16::try_from(kept["status"].as_u64()?).ok()?;
+        Some(Self {
+            status: StatusCode::from_u16(status).ok()?,
+            data: kept["data"].clone(),
+            location: None,
+        })
+    }
+
     fn with_status(status: StatusCode, data: &impl Serialize) -> Result<Self, ApiError> {
         let data = serde_json::to_value(data)
             .map_err(|e| ApiError::Internal(format!("cannot serialize the response: {e}")))?;

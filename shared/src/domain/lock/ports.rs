@@ -6,9 +6,9 @@ use std::future::Future;
 use super::*;
 
 /// Where account state is kept. Every error here must fail the request closed.
-pub trait LockStore: Locks + Budgets + Codes + Flows + SecurityKeys {}
+pub trait LockStore: Locks + Budgets + Codes + Flows + SecurityKeys + Idempotency {}
 
-impl<T: Locks + Budgets + Codes + Flows + SecurityKeys> LockStore for T {}
+impl<T: Locks + Budgets + Codes + Flows + SecurityKeys + Idempotency> LockStore for T {}
 
 /// Account state: locks, a pending reset, ended sessions.
 pub trait Locks: Send + Sync {
@@ -223,4 +223,37 @@ pub trait SecurityKeys: Send + Sync {
         ring: &crate::domain::u2f::KeyRing,
         version: u64,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
+/// Answers kept under a caller's `Idempotency-Key` (`domain::idempotency`), so that a retried
+/// state change is answered again, not done again.
+pub trait Idempotency: Send + Sync {
+    /// Claims `key` for a request of `fingerprint` at `now`, in one conditional write: a key
+    /// nobody holds (or whose claim or kept answer expired) is claimed for
+    /// [`IN_FLIGHT_FOR`](crate::domain::idempotency::IN_FLIGHT_FOR); otherwise what holds it
+    /// is told (its kept answer, in flight, or another request's).
+    fn claim(
+        &self,
+        key: &str,
+        fingerprint: &str,
+        now: SystemTime,
+    ) -> impl Future<Output = Result<crate::domain::idempotency::Claim, StoreError>> + Send;
+
+    /// Keeps `answer` under the key this request claimed, for
+    /// [`KEPT_FOR`](crate::domain::idempotency::KEPT_FOR) from `now`.
+    fn keep_answer(
+        &self,
+        key: &str,
+        fingerprint: &str,
+        answer: &str,
+        now: SystemTime,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Gives up this request's claim (it changed nothing): a retry claims the key afresh. A
+    /// claim that is not this request's (or an answer kept) is left as it is.
+    fn release(
+        &self,
+        key: &str,
+        fingerprint: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }

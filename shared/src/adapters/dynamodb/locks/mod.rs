@@ -12,6 +12,7 @@
 mod budgets;
 mod codes;
 mod flows;
+mod idempotency;
 mod security_keys;
 mod state;
 

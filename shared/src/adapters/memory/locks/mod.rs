@@ -3,6 +3,7 @@
 mod budgets;
 mod codes;
 mod flows;
+mod idempotency;
 mod security_keys;
 mod state;
 
@@ -60,6 +61,8 @@ pub struct InMemoryLocks {
     flows: Mutex<HashMap<(FlowKind, String), FlowRecord>>,
     /// Security key rings by account key, with their versions.
     key_rings: Mutex<HashMap<String, (crate::domain::u2f::KeyRing, u64)>>,
+    /// Idempotency keys by store key.
+    idempotency: Mutex<HashMap<String, idempotency::Held>>,
     pub calls: AtomicUsize,
     pub unavailable: std::sync::atomic::AtomicBool,
 }
