@@ -15,6 +15,17 @@ def filter_body(ctx, body):
     return True
 
 
+@schemathesis.hook
+def filter_case(ctx, case):
+    # likewise a header value beyond ASCII (an Idempotency-Key sent as latin-1 bytes): cargo
+    # lambda watch cannot put it in the event and answers its own 500; API Gateway hands it
+    # over, and the API refuses it with 400 (tests/tests/idempotency.rs)
+    for value in (case.headers or {}).values():
+        if isinstance(value, str) and not value.isascii():
+            return False
+    return True
+
+
 # what a client sends that must never come back in an answer, success or problem
 SECRET_FIELDS = {
     "password", "newPassword", "previousPassword", "proposedPassword", "temporaryPassword",

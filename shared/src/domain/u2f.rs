@@ -200,15 +200,27 @@ pub fn start_registration(
         AuthenticatorAttachmentReq::CrossPlatform(CrossPlatformHint::SecurityKey);
     let (server, client) = options
         .start_ceremony()
-        .map_err(|e| U2fError::NotVerified(e.to_string()))?;
-    let client = serde_json::to_value(&client)
-        .map_err(|e| U2fError::Internal(format!("the options did not serialize: {e}")))?;
-    let state = server
+        .map_err(|e| U2fError::Internal(format!("the options: {e}")))?;
+    let (client, state) = started(&client, server.encode())?;
+    let handle = handle
         .encode()
-        .map_err(|e| U2fError::Internal(format!("the ceremony did not encode: {e:?}")))?;
-    ring.handle = Some(b64().encode(handle.encode().map_err(|_| U2fError::NoCeremony)?));
-    ring.pending = Some(b64().encode(state));
+        .map_err(|e| U2fError::Internal(format!("the user handle did not encode: {e:?}")))?;
+    ring.handle = Some(b64().encode(handle));
+    ring.pending = Some(state);
     Ok(client)
+}
+
+/// A started ceremony's two halves: the options for the browser as JSON, and the state the
+/// API keeps (base64url of the library's encoding).
+fn started<E: std::fmt::Debug>(
+    client: &impl Serialize,
+    state: Result<Vec<u8>, E>,
+) -> Result<(serde_json::Value, String), U2fError> {
+    let client = serde_json::to_value(client)
+        .map_err(|e| U2fError::Internal(format!("the options did not serialize: {e}")))?;
+    let state =
+        state.map_err(|e| U2fError::Internal(format!("the ceremony did not encode: {e:?}")))?;
+    Ok((client, b64().encode(state)))
 }
 
 fn descriptor(key: &SecurityKey) -> Result<PublicKeyCredentialDescriptor<Vec<u8>>, U2fError> {
@@ -292,13 +304,8 @@ pub fn start_sign_in(rp_id: &str, ring: &KeyRing) -> Result<(serde_json::Value, 
         .map_err(|_| U2fError::NoCeremony)?;
     let (server, client) = options
         .start_ceremony()
-        .map_err(|e| U2fError::NotVerified(e.to_string()))?;
-    let client = serde_json::to_value(&client)
-        .map_err(|e| U2fError::Internal(format!("the options did not serialize: {e}")))?;
-    let state = server
-        .encode()
-        .map_err(|e| U2fError::Internal(format!("the ceremony did not encode: {e:?}")))?;
-    Ok((client, b64().encode(state)))
+        .map_err(|e| U2fError::Internal(format!("the options: {e}")))?;
+    started(&client, server.encode())
 }
 
 /// Verifies the browser's `AuthenticationResponseJSON` against the kept ceremony `state`:
