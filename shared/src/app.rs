@@ -125,10 +125,11 @@ pub trait Group: 'static {
         app.tenant(req, meta)
     }
 
-    /// Whether the route's caller is the bearer token's, whose `Idempotency-Key` it honours
-    /// (`crate::idempotency`): every route but the public ones (sign-in, recovery), whose
-    /// answers are not a caller's to replay.
-    fn bearer(_op: Self::Op) -> bool {
+    /// Whether the route honours an `Idempotency-Key` (`crate::idempotency`): every route
+    /// whose caller is the bearer token's, but for those whose answer carries a secret (a TOTP
+    /// secret, a registration code), which is never kept. Public routes (sign-in, recovery)
+    /// do not: their answers are not a caller's to replay.
+    fn replayable(_op: Self::Op) -> bool {
         true
     }
 
@@ -173,7 +174,7 @@ impl<P: Ports> App<P> {
                 route,
                 tenant,
             };
-            if !G::bearer(route.op) {
+            if !G::replayable(route.op) {
                 return G::route(self, call).await;
             }
             crate::idempotency::around(self, call, |call| G::route(self, call)).await

@@ -2,9 +2,10 @@
 //! state change (`POST`, `PUT`, `PATCH`, `DELETE`) called with a bearer token and the header
 //! is done once per caller and key; a retry of the same request gets the first 2xx answer
 //! again without acting, another request under the same key is `422
-//! idempotency-key-reused`, and a twin still running is `409 conflict`. A request without a
-//! bearer token (a sign-in, a recovery) ignores the header: what it answers is not the
-//! caller's to replay.
+//! idempotency-key-reused`, and a twin still running is `409 conflict`. A replay goes only to
+//! a caller who may still act (the bearer check runs again). A request without a bearer token
+//! (a sign-in, a recovery) ignores the header: what it answers is not the caller's to replay;
+//! so do the routes whose answer shows a secret once (`Group::replayable`).
 
 use std::{future::Future, time::SystemTime};
 
@@ -54,8 +55,13 @@ where
     let stored = store_key(&call.tenant.user_pool_id, &caller.sub, key);
     let print = fingerprint(req.method().as_str(), req.uri().path(), req.body().as_ref());
     match app.locks.claim(&stored, &print, SystemTime::now()).await? {
-        Claim::Answered(kept) => Reply::from_kept(&kept)
-            .ok_or_else(|| ApiError::Internal("a kept answer does not read".into())),
+        Claim::Answered(kept) => {
+            // only to a caller who may still act: an account locked, disabled or signed out
+            // since gets the bearer check's refusal, not the answer
+            app.caller(&call.req, &call.tenant).await?;
+            Reply::from_kept(&kept)
+                .ok_or_else(|| ApiError::Internal("a kept answer does not read".into()))
+        }
         Claim::InFlight => Err(ApiError::Conflict(
             "a request with this Idempotency-Key is still running: retry it later",
         )),

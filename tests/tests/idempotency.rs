@@ -173,4 +173,25 @@ async fn a_retried_registration_registers_one_key_and_a_refusal_is_not_kept() {
     );
     register_key(&app, &t, "jo", &own, &mut security_key()).await;
     assert_eq!(keys_held(&app, &t, "jo", &own).await, 2);
+
+    // an answer that shows a secret once (a TOTP secret) is never kept: a retry starts anew
+    let totp = ("POST", "/users/jo/totp", Value::Null);
+    let first = with_key::<users::Group>(&app, &t, totp.clone(), &own, "totp-1").await;
+    let again = with_key::<users::Group>(&app, &t, totp, &own, "totp-1").await;
+    assert_eq!((first.status, again.status), (200, 200), "{}", again.body);
+    assert_ne!(first.data()["secret"], again.data()["secret"]);
+
+    // a replay goes only to a caller who may still act: once an admin locks the account (which
+    // ends its sessions), the kept answer is not handed out
+    let (_, admin) = stack.admin_token(&t, &app).await;
+    let lock = ("PUT", "/users/jo/lock", json!({"reason": "stolen laptop"}));
+    let locked = with_key::<lock::Group>(&app, &t, lock, &admin, "lock-jo").await;
+    assert_eq!(locked.status, 200, "{}", locked.body);
+    let replay = with_key::<users::Group>(&app, &t, verify, &own, "verify-1").await;
+    assert_eq!(
+        (replay.status, replay.slug()),
+        (401, "unauthenticated"),
+        "{}",
+        replay.body
+    );
 }

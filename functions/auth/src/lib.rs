@@ -93,7 +93,7 @@ impl shared::Group for Group {
     ];
 
     /// The group's routes are all public: sign-in and its steps.
-    fn bearer(_: Op) -> bool {
+    fn replayable(_: Op) -> bool {
         false
     }
 

@@ -50,7 +50,7 @@ impl shared::Group for Group {
     ];
 
     /// Recovery is public; a password change is the signed-in caller's.
-    fn bearer(op: Op) -> bool {
+    fn replayable(op: Op) -> bool {
         op == Op::ChangePassword
     }
 

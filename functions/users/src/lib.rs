@@ -165,6 +165,12 @@ impl shared::Group for Group {
         delete("/users/{userID}/u2f/{u2fID}", "u2f-delete", Op::DeleteU2f),
     ];
 
+    /// A TOTP secret and a registration code are shown once: their answers are never kept
+    /// under an `Idempotency-Key` (a retry starts again: a new secret, a new code).
+    fn replayable(op: Op) -> bool {
+        !matches!(op, Op::StartTotp | Op::PasskeyRegistrationLink)
+    }
+
     async fn route<P: Ports>(app: &App<P>, call: Call<Op>) -> Result<Reply, ApiError> {
         let (req, tenant) = (&call.req, &call.tenant);
         let limit = app.config.body_limit_bytes;
