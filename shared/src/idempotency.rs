@@ -52,7 +52,7 @@ where
     let Ok(caller) = app.tokens.verify_access(&call.tenant, token).await else {
         return route(call).await;
     };
-    let stored = store_key(&call.tenant.user_pool_id, &caller.sub, key);
+    let stored = store_key(&call.tenant.key, &caller.sub, key);
     let print = fingerprint(req.method().as_str(), req.uri().path(), req.body().as_ref());
     match app.locks.claim(&stored, &print, SystemTime::now()).await? {
         Claim::Answered(kept) => {

@@ -476,12 +476,6 @@ async fn every_call_a_function_makes_is_allowed_by_its_policy() {
             "u2f.rs: a security key registered",
         ),
         (
-            "users",
-            "DeleteItem",
-            "u2f#*",
-            "u2f.rs: a user's last security key deleted",
-        ),
-        (
             "auth",
             "PutItem",
             "u2f-sign-in#*",

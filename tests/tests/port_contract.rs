@@ -414,7 +414,7 @@ async fn idempotency_contract(store: &impl Idempotency) {
 
 /// A user's security key ring: empty at version 0 until written; each write moves the version
 /// on by one and only over the version read (a stale writer is told, and changes nothing);
-/// an empty ring removes the record; pools and users do not share rings; forgetting the
+/// an empty ring is kept with its version (never reused); pools and users do not share rings; forgetting the
 /// account forgets its keys.
 async fn security_keys_contract(store: &(impl SecurityKeys + Locks), pool: &str) {
     let u = user("key-holder");
@@ -463,6 +463,8 @@ async fn security_keys_contract(store: &(impl SecurityKeys + Locks), pool: &str)
     );
     assert_eq!(store.key_ring(pool, &user("other")).await.unwrap().1, 0);
 
+    // the last key gone: the empty ring keeps its version, so a writer that read version 2
+    // (holding a key) cannot write it back, nor can one that found no ring
     assert!(
         store
             .put_key_ring(pool, &u, &KeyRing::default(), 2)
@@ -471,10 +473,12 @@ async fn security_keys_contract(store: &(impl SecurityKeys + Locks), pool: &str)
     );
     assert_eq!(
         store.key_ring(pool, &u).await.unwrap(),
-        (KeyRing::default(), 0)
+        (KeyRing::default(), 3)
     );
+    assert!(!store.put_key_ring(pool, &u, &second, 2).await.unwrap());
+    assert!(!store.put_key_ring(pool, &u, &first, 0).await.unwrap());
 
-    assert!(store.put_key_ring(pool, &u, &first, 0).await.unwrap());
+    assert!(store.put_key_ring(pool, &u, &first, 3).await.unwrap());
     store.forget(pool, &u).await.unwrap();
     assert_eq!(
         store.key_ring(pool, &u).await.unwrap().1,

@@ -7,9 +7,10 @@
 //! is) under the SHA-256 of that session for [`TIMEOUT_MS`] (`FlowKind::U2fSignIn`), and the
 //! answer is the `U2F` challenge with the request options for `navigator.credentials.get()`.
 //! `POST /respond-to-auth-challenge {challengeName: "U2F", session, credential}` takes the
-//! kept step once, verifies the key's assertion and releases the tokens. A wrong, replayed or
-//! cloned key's answer spends the second-factor budget (`maxOtpAttempts`) as a wrong code does,
-//! and its tokens are revoked; the session is spent by any answer.
+//! kept step once, verifies the key's assertion and releases the tokens. A wrong or cloned
+//! key's answer spends the second-factor budget (`maxOtpAttempts`) as a wrong code does, and
+//! its tokens are revoked; the session is spent by any answer, and a session the API does not
+//! hold (replayed, made up) is refused without spending anything.
 //!
 //! How it combines with the other factors (ZITADEL's rule: a user who has a second factor
 //! presents one): a sign-in whose second factor Cognito already asked for (TOTP, a code by SMS
@@ -180,9 +181,12 @@ enum Refusal {
 }
 
 /// `POST /respond-to-auth-challenge {userID, challengeName: "U2F", session, credential}`: the
-/// kept step taken once (whatever the answer), the assertion verified against the user's keys,
-/// the key's counter moved (over the version read), the tokens released. Under the
-/// second-factor budget: a locked account is refused before anything is taken.
+/// kept step taken once (whatever the answer), then, under the second-factor budget (a locked
+/// account is refused here, its tokens revoked), the assertion verified against the user's
+/// keys, the key's counter moved (over the version read), the tokens released. A session the
+/// API does not hold for this user (spent, expired, made up, another user's) is refused
+/// without spending the budget, as Cognito's refusal of a made-up session is: it proves
+/// nothing about the key, and anyone who knows a userID could send one to lock the account.
 pub(crate) async fn answer<P: Ports>(
     app: &App<P>,
     tenant: &Tenant,
@@ -191,14 +195,45 @@ pub(crate) async fn answer<P: Ports>(
     session: &str,
     credential: serde_json::Value,
 ) -> (Result<AuthResult, ApiError>, Checked) {
+    let hash = OneTimeCode::hash_of(session);
+    let taken = match app
+        .locks
+        .take_flow(FlowKind::U2fSignIn, &hash, &hash, SystemTime::now())
+        .await
+    {
+        Ok(taken) => taken,
+        Err(e) => return (Err(e.into()), Checked::Neither),
+    };
+    let Some(kept) = taken
+        .and_then(|r| serde_json::from_str::<Kept>(&r.body).ok())
+        .filter(|k| k.user == user.as_str())
+    else {
+        return (Err(ApiError::InvalidCredentials), Checked::Refused);
+    };
+    let Some(tokens) = shared::seal::open(session, &hash, &kept.tokens)
+        .and_then(|plain| serde_json::from_slice::<Tokens>(&plain).ok())
+    else {
+        return (
+            Err(internal("the kept tokens do not open")),
+            Checked::Neither,
+        );
+    };
     let reserved = match app.reserve(tenant, user, Budget::Otp).await {
         Ok(reserved) => reserved,
-        Err(e) => return crate::guard::lock_refusal(e),
+        Err(e) => {
+            // a lock that arrived after the password: the tokens go no further
+            app.end_code_session(tenant, &tokens).await;
+            return crate::guard::lock_refusal(e);
+        }
     };
-    let outcome = verify(app, tenant, meta, user, session, &credential).await;
+    let checked = check_key(app, tenant, meta, user, &kept.ceremony, &credential).await;
+    if checked.is_err() {
+        // refused: the tokens Cognito issued go no further
+        app.end_code_session(tenant, &tokens).await;
+    }
     // the budget reads the outcome as the directory's would: a wrong answer is `NotAuthorized`
-    let as_directory: Result<(), DirectoryError> = match &outcome {
-        Ok(_) => Ok(()),
+    let as_directory: Result<(), DirectoryError> = match &checked {
+        Ok(()) => Ok(()),
         Err(Refusal::Wrong) => Err(DirectoryError::NotAuthorized),
         Err(Refusal::Fault(_)) => Err(DirectoryError::Unavailable("security keys".into())),
     };
@@ -206,8 +241,8 @@ pub(crate) async fn answer<P: Ports>(
         matches!(e, DirectoryError::NotAuthorized)
     });
     app.settle(tenant, meta, user, settle).await;
-    match outcome {
-        Ok(tokens) => (
+    match checked {
+        Ok(()) => (
             Ok(AuthResult {
                 challenge_name: None,
                 session: None,
@@ -219,37 +254,6 @@ pub(crate) async fn answer<P: Ports>(
         Err(Refusal::Wrong) => (Err(ApiError::InvalidCredentials), Checked::Refused),
         Err(Refusal::Fault(e)) => (Err(e), Checked::Neither),
     }
-}
-
-async fn verify<P: Ports>(
-    app: &App<P>,
-    tenant: &Tenant,
-    meta: &RequestMeta,
-    user: &UserId,
-    session: &str,
-    credential: &serde_json::Value,
-) -> Result<Tokens, Refusal> {
-    let fault = |e: ApiError| Refusal::Fault(e);
-    let hash = OneTimeCode::hash_of(session);
-    let taken = app
-        .locks
-        .take_flow(FlowKind::U2fSignIn, &hash, &hash, SystemTime::now())
-        .await
-        .map_err(|e| fault(e.into()))?;
-    // a session the API did not keep (spent, expired, made up) or another user's
-    let kept = taken
-        .and_then(|r| serde_json::from_str::<Kept>(&r.body).ok())
-        .filter(|k| k.user == user.as_str())
-        .ok_or(Refusal::Wrong)?;
-    let tokens: Tokens = shared::seal::open(session, &hash, &kept.tokens)
-        .and_then(|plain| serde_json::from_slice(&plain).ok())
-        .ok_or_else(|| fault(internal("the kept tokens do not open")))?;
-    let checked = check_key(app, tenant, meta, user, &kept.ceremony, credential).await;
-    if checked.is_err() {
-        // refused: the tokens Cognito issued go no further
-        app.end_code_session(tenant, &tokens).await;
-    }
-    checked.map(|()| tokens)
 }
 
 /// Verifies the assertion against the user's keys and moves the key's counter, over the

@@ -49,9 +49,11 @@ impl shared::Group for Group {
         ),
     ];
 
-    /// Recovery is public; a password change is the signed-in caller's.
-    fn replayable(op: Op) -> bool {
-        op == Op::ChangePassword
+    /// Recovery is public, and a password change carries two passwords, whose hash an
+    /// `Idempotency-Key`'s fingerprint would keep a day: no route here keeps an answer (a
+    /// retried change is refused by its own previous password anyway).
+    fn replayable(_: Op) -> bool {
+        false
     }
 
     async fn route<P: Ports>(app: &App<P>, call: Call<Op>) -> Result<Reply, ApiError> {

@@ -166,9 +166,14 @@ impl shared::Group for Group {
     ];
 
     /// A TOTP secret and a registration code are shown once: their answers are never kept
-    /// under an `Idempotency-Key` (a retry starts again: a new secret, a new code).
+    /// under an `Idempotency-Key` (a retry starts again: a new secret, a new code). Nor is a
+    /// request that carries a password (a user created with one): its fingerprint would be
+    /// a hash of the password, kept a day. A retried creation is a 409 anyway.
     fn replayable(op: Op) -> bool {
-        !matches!(op, Op::StartTotp | Op::PasskeyRegistrationLink)
+        !matches!(
+            op,
+            Op::StartTotp | Op::PasskeyRegistrationLink | Op::CreateUser
+        )
     }
 
     async fn route<P: Ports>(app: &App<P>, call: Call<Op>) -> Result<Reply, ApiError> {

@@ -2,7 +2,7 @@
 //! draft's semantics) is done once, and a retry with the same key and the same request gets the
 //! first answer again without acting; the same key with another request is refused.
 //!
-//! A key is the caller's (the tenant's pool and the bearer token's `sub`), kept by its SHA-256
+//! A key is the caller's (the tenant and the bearer token's `sub`), kept by its SHA-256
 //! only. The first request *claims* it (one conditional write: of concurrent requests with one
 //! key, one acts and the others are told it is in flight); a 2xx answer is then kept for a day;
 //! any other answer gives the claim up, since a refused or failed request changed nothing a
@@ -35,10 +35,11 @@ pub enum Claim {
     Reused,
 }
 
-/// The store key of `key` for the caller `sub` of the pool `pool_id`.
-pub fn store_key(pool_id: &str, sub: &str, key: &str) -> String {
+/// The store key of `key` for the caller `sub` of the tenant `tenant` (its registry key:
+/// tenants that share a pool do not share keys).
+pub fn store_key(tenant: &str, sub: &str, key: &str) -> String {
     format!(
-        "idem#{pool_id}#{sub}#{}",
+        "idem#{tenant}#{sub}#{}",
         hex(&sha2::Sha256::digest(key.as_bytes()))
     )
 }

@@ -215,7 +215,8 @@ pub trait SecurityKeys: Send + Sync {
     ) -> impl Future<Output = Result<(crate::domain::u2f::KeyRing, u64), StoreError>> + Send;
 
     /// Replaces the ring if it is still at `version`, and says whether it did (`false`: another
-    /// write came first, nothing written). An empty ring removes the record.
+    /// write came first, nothing written). An empty ring is kept too (a version is never used
+    /// twice); the record goes only with the account ([`Locks::forget`]).
     fn put_key_ring(
         &self,
         pool_id: &str,

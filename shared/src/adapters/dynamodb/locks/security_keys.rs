@@ -1,5 +1,6 @@
 //! [`SecurityKeys`] on DynamoDB: one item per user (`u2f#<pool>#<user>`) holding the ring as
-//! JSON and a version number every write moves on by one, conditional on the one read.
+//! JSON and a version number every write moves on by one, conditional on the one read. The
+//! item goes only with the account (`Locks::forget`).
 
 use super::*;
 use crate::domain::{lock::SecurityKeys, u2f::KeyRing};
@@ -35,43 +36,24 @@ impl SecurityKeys for DynamoLocks {
         ring: &KeyRing,
         version: u64,
     ) -> Result<bool, StoreError> {
-        let key = AttributeValue::S(ring_key(pool_id, user));
-        let condition = if version == 0 {
-            "attribute_not_exists(pk)"
+        let body = serde_json::to_string(ring)
+            .map_err(|e| StoreError::internal(format!("a security key ring: {e}")))?;
+        // an empty ring is written too, never deleted: a version number is never used twice,
+        // so a writer that read a ring before its last key went cannot write it back
+        let req = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", AttributeValue::S(ring_key(pool_id, user)))
+            .item("body", AttributeValue::S(body))
+            .item("version", n(version + 1));
+        let req = if version == 0 {
+            req.condition_expression("attribute_not_exists(pk)")
         } else {
-            "version = :v"
+            req.condition_expression("version = :v")
+                .expression_attribute_values(":v", n(version))
         };
-        if ring.is_empty() {
-            let req = self
-                .client
-                .delete_item()
-                .table_name(&self.table)
-                .key("pk", key)
-                .condition_expression(condition);
-            let req = if version == 0 {
-                req
-            } else {
-                req.expression_attribute_values(":v", n(version))
-            };
-            written(req.send().await)
-        } else {
-            let body = serde_json::to_string(ring)
-                .map_err(|e| StoreError::internal(format!("a security key ring: {e}")))?;
-            let req = self
-                .client
-                .put_item()
-                .table_name(&self.table)
-                .item("pk", key)
-                .item("body", AttributeValue::S(body))
-                .item("version", n(version + 1))
-                .condition_expression(condition);
-            let req = if version == 0 {
-                req
-            } else {
-                req.expression_attribute_values(":v", n(version))
-            };
-            written(req.send().await)
-        }
+        written(req.send().await)
     }
 }
 

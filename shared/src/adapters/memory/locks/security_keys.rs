@@ -49,11 +49,7 @@ impl SecurityKeys for InMemoryLocks {
             if kept != version {
                 return false;
             }
-            if ring.is_empty() {
-                r.remove(&key);
-            } else {
-                r.insert(key, (ring.clone(), version + 1));
-            }
+            r.insert(key, (ring.clone(), version + 1));
             true
         })
     }
