@@ -698,3 +698,79 @@ async fn a_passkey_start_never_tells_who_has_a_passkey_or_where_states_are_hidde
     );
     assert_eq!(app.directory.calls(), 0);
 }
+
+/// A user who holds a security key: the right password gets the `U2F` challenge and no tokens
+/// (in memory, a ring put in place; the ceremonies themselves are proven in tests/u2f.rs).
+async fn key_holder_app() -> MemApp {
+    use shared::domain::{
+        lock::SecurityKeys,
+        u2f::{KeyRing, SecurityKey},
+    };
+    let app = demo_app();
+    let ring = KeyRing {
+        handle: Some("AAAAAAAAAAAAAAAAAAAAAA".into()),
+        keys: vec![SecurityKey {
+            u2f_id: "key-1".into(),
+            credential_id: "Y3JlZGVudGlhbC1vZi1hLWtleQ".into(),
+            static_state: String::new(),
+            dynamic_state: String::new(),
+            transports: "AA".into(),
+            name: "blue key".into(),
+            created_at: 1_700_000_000,
+            last_used_at: None,
+        }],
+        pending: None,
+    };
+    let user = UserId::parse("demo-user").unwrap();
+    let pool = &shared::testing::tenant().user_pool_id;
+    assert!(app.locks.put_key_ring(pool, &user, &ring, 0).await.unwrap());
+    app
+}
+
+#[tokio::test]
+async fn a_key_holders_password_gets_the_key_challenge_and_no_tokens() {
+    let app = key_holder_app().await;
+    let (status, body, _) = call(&app, event("user-authentication")).await;
+    assert_eq!(status, 200, "{body}");
+    let data = &body["data"];
+    assert_eq!(data["challengeName"], "U2F", "{body}");
+    assert_eq!(data["authenticationResult"], Value::Null, "{body}");
+    assert_eq!(
+        data["credentialRequestOptions"]["allowCredentials"][0]["id"],
+        "Y3JlZGVudGlhbC1vZi1hLWtleQ"
+    );
+    assert_eq!(data["session"].as_str().unwrap().len(), 43, "{body}");
+}
+
+/// A `U2F` answer with a session the API does not hold (made up, or spent) spends nothing:
+/// anyone who knows a userID could otherwise lock the account with made-up sessions.
+#[tokio::test]
+async fn a_made_up_key_session_is_refused_without_spending_the_budget() {
+    let app = key_holder_app().await;
+    let credential = json!({"id": "Y3JlZGVudGlhbC1vZi1hLWtleQ", "rawId": "Y3JlZGVudGlhbC1vZi1hLWtleQ", "type": "public-key",
+                            "response": {"clientDataJSON": "e30", "authenticatorData": "AA",
+                                         "signature": "AA"}});
+    for _ in 0..8 {
+        let req = with_body(
+            event("respond-to-auth-challenge-invalid-session"),
+            json!({"userID": "demo-user", "challengeName": "U2F", "session": "a".repeat(43),
+                   "credential": credential}),
+        );
+        let (status, body, _) = call(&app, req).await;
+        assert_eq!(
+            (status, slug(&body)),
+            (401, "invalid-credentials".into()),
+            "{body}"
+        );
+    }
+    assert_eq!(app.locks.otp_attempts("demo-user"), 0);
+    let state = app
+        .locks
+        .state(
+            &shared::testing::tenant().user_pool_id,
+            &UserId::parse("demo-user").unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(state.lock, None, "not locked");
+}
