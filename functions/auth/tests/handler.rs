@@ -759,7 +759,7 @@ async fn a_made_up_key_session_is_refused_without_spending_the_budget() {
         let (status, body, _) = call(&app, req).await;
         assert_eq!(
             (status, slug(&body)),
-            (401, "invalid-credentials".into()),
+            (401, "invalid-credentials"),
             "{body}"
         );
     }
