@@ -98,9 +98,9 @@ async function registerWithCode() {
   document.getElementById('state').textContent = verified.status === 200 ? 'passkey registered with a code' : 'refused';
   return {status: verified.status, credentialID: verified.body.data && verified.body.data.credentialID};
 }
-async function signInWithPasskey(userID, tamper) {
-  const started = await api('POST', '/user-authentication', {userID, method: 'PASSKEY'});
-  const o = started.body.data.credentialRequestOptions;
+// the browser's answer to request options `o`, as AuthenticationResponseJSON (the signature's
+// last byte flipped when `tamper`)
+async function assertionOf(o, tamper) {
   const publicKey = Object.assign({}, o, {
     challenge: b64(o.challenge),
     allowCredentials: (o.allowCredentials || []).map(c => Object.assign({}, c, {id: b64(c.id)})),
@@ -108,7 +108,7 @@ async function signInWithPasskey(userID, tamper) {
   const got = await navigator.credentials.get({publicKey});
   const signature = new Uint8Array(got.response.signature);
   if (tamper) signature[signature.length - 1] ^= 1;
-  const credential = {
+  return {
     id: got.id, rawId: b64url(got.rawId), type: got.type,
     authenticatorAttachment: got.authenticatorAttachment,
     response: {
@@ -119,6 +119,10 @@ async function signInWithPasskey(userID, tamper) {
     },
     clientExtensionResults: {},
   };
+}
+async function signInWithPasskey(userID, tamper) {
+  const started = await api('POST', '/user-authentication', {userID, method: 'PASSKEY'});
+  const credential = await assertionOf(started.body.data.credentialRequestOptions, tamper);
   const done = await api('POST', '/respond-to-auth-challenge',
     {userID, session: started.body.data.session, challengeName: 'WEB_AUTHN', credential});
   const ok = done.status === 200 && !!done.body.data.authenticationResult;
@@ -146,25 +150,8 @@ async function signInWithKey(userID, password, tamper) {
 }
 // the key's answer to a U2F challenge `d` ({challengeName, session, credentialRequestOptions})
 async function answerKey(userID, d, tamper) {
-  const o = d.credentialRequestOptions;
-  const publicKey = Object.assign({}, o, {
-    challenge: b64(o.challenge),
-    allowCredentials: (o.allowCredentials || []).map(c => Object.assign({}, c, {id: b64(c.id)})),
-  });
   document.getElementById('state').textContent = 'touch your security key';
-  const got = await navigator.credentials.get({publicKey});
-  const signature = new Uint8Array(got.response.signature);
-  if (tamper) signature[signature.length - 1] ^= 1;
-  const credential = {
-    id: got.id, rawId: b64url(got.rawId), type: got.type,
-    authenticatorAttachment: got.authenticatorAttachment,
-    response: {
-      clientDataJSON: b64url(got.response.clientDataJSON),
-      authenticatorData: b64url(got.response.authenticatorData),
-      signature: b64url(signature),
-    },
-    clientExtensionResults: {},
-  };
+  const credential = await assertionOf(d.credentialRequestOptions, tamper);
   const done = await api('POST', '/respond-to-auth-challenge',
     {userID, session: d.session, challengeName: 'U2F', credential});
   const ok = done.status === 200 && !!done.body.data.authenticationResult;
