@@ -205,12 +205,12 @@ pub(crate) async fn list<P: Ports>(app: &App<P>, call: &Call<Op>) -> Result<Repl
     Reply::ok(&Listed { u2f })
 }
 
-/// `DELETE /users/{userID}/u2f/{u2fID}`: the user (with a recent sign-in) or an admin;
-/// idempotent (`deleted: false` for a key that is not there).
+/// `DELETE /users/{userID}/u2f/{u2fID}`: the user (with a recent sign-in, an admin deleting
+/// their own key too) or an admin; idempotent (`deleted: false` for a key that is not there).
 pub(crate) async fn delete<P: Ports>(app: &App<P>, call: &Call<Op>) -> Result<Reply, ApiError> {
     let (req, tenant) = (&call.req, &call.tenant);
     let refusal = "a user can only delete their own security keys";
-    let (caller, user, is_admin) = admin_or_self(app, req, tenant, refusal).await?;
+    let (caller, user, _) = admin_or_self(app, req, tenant, refusal).await?;
     let u2f_id = u2f_id_of(path_param(req, "u2fID")?)?;
     let own = caller.username.to_lowercase() == user.as_str();
     let actor = if own {
@@ -219,7 +219,9 @@ pub(crate) async fn delete<P: Ports>(app: &App<P>, call: &Call<Op>) -> Result<Re
         caller.sub.clone()
     };
     let work = async {
-        if own && !is_admin {
+        // one's own key, an admin's too, only with a recent sign-in: a token taken from a
+        // signed-in browser must not be enough to take the second factor away
+        if own {
             ensure_recent_sign_in(&caller)?;
         }
         let deleted = change_ring(app, tenant, &user, |ring| {

@@ -245,3 +245,69 @@ async fn code_sends_are_budgeted_per_user_and_per_tenant() {
     let resp = app.handle::<users::Group>(resend("tom", &tom)).await;
     assert_eq!(resp.status().as_u16(), 429, "the tenant's sends are spent");
 }
+
+/// A security key is a second factor: removing one's own needs a recent sign-in, an admin's
+/// own too (a token taken from a signed-in browser must not take the factor away); an admin
+/// removing another user's key needs none.
+#[tokio::test]
+async fn removing_ones_own_security_key_needs_a_recent_sign_in_even_for_an_admin() {
+    use shared::domain::{
+        lock::SecurityKeys,
+        u2f::{KeyRing, SecurityKey},
+        user_id::UserId,
+    };
+    use shared::testing::{Answer, access_token_signed_in, api_request, demo_headers, tenant};
+    let directory = InMemoryDirectory::with_user("sam", MemUser::confirmed("x"));
+    directory.add("boss", MemUser::confirmed("y"));
+    let app = app(directory);
+    let pool = tenant().user_pool_id;
+    for user in ["sam", "boss"] {
+        let ring = KeyRing {
+            handle: None,
+            keys: vec![SecurityKey {
+                u2f_id: format!("key-of-{user}"),
+                credential_id: "Y3JlZGVudGlhbC1vZi1hLWtleQ".into(),
+                static_state: String::new(),
+                dynamic_state: String::new(),
+                transports: "AA".into(),
+                name: "blue key".into(),
+                created_at: 1_700_000_000,
+                last_used_at: None,
+            }],
+            pending: None,
+        };
+        let id = UserId::parse(user).unwrap();
+        assert!(app.locks.put_key_ring(&pool, &id, &ring, 0).await.unwrap());
+    }
+    let delete = |path: &str, token: &str| {
+        api_request("DELETE", path, &Value::Null, &demo_headers(Some(token)))
+    };
+    let stale_admin = access_token_signed_in("boss", &["admins"], 3600);
+    let own = Answer::from(
+        app.handle::<users::Group>(delete("/users/boss/u2f/key-of-boss", &stale_admin))
+            .await,
+    );
+    assert_eq!((own.status, own.slug()), (403, "forbidden"), "{}", own.body);
+    let theirs = Answer::from(
+        app.handle::<users::Group>(delete("/users/sam/u2f/key-of-sam", &stale_admin))
+            .await,
+    );
+    assert_eq!(theirs.status, 200, "{}", theirs.body);
+    assert_eq!(theirs.data()["deleted"], true, "{}", theirs.body);
+    let stale_user = access_token_signed_in("sam", &[], 3600);
+    let again = Answer::from(
+        app.handle::<users::Group>(delete("/users/sam/u2f/key-of-sam", &stale_user))
+            .await,
+    );
+    assert_eq!(
+        (again.status, again.slug()),
+        (403, "forbidden"),
+        "{}",
+        again.body
+    );
+    let boss = UserId::parse("boss").unwrap();
+    assert_eq!(
+        app.locks.key_ring(&pool, &boss).await.unwrap().0.keys.len(),
+        1
+    );
+}
