@@ -214,6 +214,26 @@ fn signed_token(
     jsonwebtoken::encode(&header, &claims, &key).expect("a signed test token")
 }
 
+/// A key ring holding one security key `u2f_id`, as kept (its public key left out: enough for
+/// the routes and the sign-in's challenge; the ceremonies are proven in `tests/tests/u2f.rs`).
+pub fn key_ring(u2f_id: &str) -> crate::domain::u2f::KeyRing {
+    crate::domain::u2f::KeyRing {
+        handle: Some("AAAAAAAAAAAAAAAAAAAAAA".into()),
+        keys: vec![crate::domain::u2f::SecurityKey {
+            u2f_id: u2f_id.into(),
+            // base64url of 19 bytes: a credential id is 16 bytes or more
+            credential_id: "Y3JlZGVudGlhbC1vZi1hLWtleQ".into(),
+            static_state: String::new(),
+            dynamic_state: String::new(),
+            transports: "AA".into(),
+            name: "blue key".into(),
+            created_at: 1_700_000_000,
+            last_used_at: None,
+        }],
+        pending: None,
+    }
+}
+
 /// The resource template API Gateway would match for `path`: `/users/{userID}/…` for a path
 /// under a user, the path itself otherwise.
 pub fn resource_of(path: &str) -> String {

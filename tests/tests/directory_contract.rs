@@ -103,17 +103,7 @@ async fn user_admin_contract(dir: &impl UserAdmin, tenant: &Tenant, prefix: &str
     assert!(dir.find_user(tenant, &name).await.unwrap().unwrap().enabled);
 
     let other = id(&format!("{prefix}-bob"));
-    dir.create_user(
-        tenant,
-        &NewUser {
-            username: other.clone(),
-            attributes: vec![],
-            temporary_password: Some(random_password()),
-            send_invitation: false,
-        },
-    )
-    .await
-    .unwrap();
+    invited(dir, tenant, &other, &random_password()).await;
     let filter = format!("username ^= \"{prefix}-\"");
     let page = dir
         .list_users(tenant, Some(&filter), 60, None)
@@ -164,17 +154,7 @@ async fn sign_in_contract(
 ) {
     let name = id(&format!("{prefix}-cy"));
     let temporary = random_password();
-    dir.create_user(
-        tenant,
-        &NewUser {
-            username: name.clone(),
-            attributes: vec![],
-            temporary_password: Some(temporary.clone()),
-            send_invitation: false,
-        },
-    )
-    .await
-    .unwrap();
+    invited(dir, tenant, &name, &temporary).await;
     let asked = dir.password_auth(tenant, &name, &temporary).await.unwrap();
     assert_eq!(
         asked.challenge_name.as_deref(),
@@ -252,21 +232,7 @@ async fn contacts_contract(
     code_sent: impl Fn(&str) -> Option<String>,
 ) {
     let name = id(&format!("{prefix}-dee"));
-    dir.create_user(
-        tenant,
-        &NewUser {
-            username: name.clone(),
-            attributes: vec![("email".into(), format!("{prefix}-dee@example.com"))],
-            temporary_password: None,
-            send_invitation: false,
-        },
-    )
-    .await
-    .unwrap();
-    dir.set_password(tenant, &name, &random_password(), true)
-        .await
-        .unwrap();
-    let access_token = session(&name).await;
+    let (_, access_token) = signed_up(dir, tenant, &name, &session).await;
     assert!(
         !dir.find_user(tenant, &name)
             .await
@@ -318,7 +284,19 @@ async fn contacts_contract(
     );
 }
 
-/// A user with a password, and a session of theirs for the self-service calls.
+/// A user of no attributes with a temporary password, as an admin makes one.
+async fn invited(dir: &impl UserAdmin, tenant: &Tenant, name: &UserId, temporary: &str) {
+    let user = NewUser {
+        username: name.clone(),
+        attributes: vec![],
+        temporary_password: Some(temporary.to_string()),
+        send_invitation: false,
+    };
+    dir.create_user(tenant, &user).await.unwrap();
+}
+
+/// A user with an email address and a password, and a session of theirs for the
+/// self-service calls.
 async fn signed_up(
     dir: &(impl UserAdmin + Passwords),
     tenant: &Tenant,
@@ -563,17 +541,7 @@ async fn identity_links_contract(
     let idp = federation.providers[0].clone();
     let (gil, hal) = (id(&format!("{prefix}-gil")), id(&format!("{prefix}-hal")));
     for user in [&gil, &hal] {
-        dir.create_user(
-            tenant,
-            &NewUser {
-                username: user.clone(),
-                attributes: vec![],
-                temporary_password: Some(random_password()),
-                send_invitation: false,
-            },
-        )
-        .await
-        .unwrap();
+        invited(dir, tenant, user, &random_password()).await;
     }
     let subject = format!("{prefix}-subject");
 

@@ -55,6 +55,16 @@ fn internal(e: impl std::fmt::Display) -> ApiError {
     ApiError::Internal(format!("security key sign-in: {e}"))
 }
 
+/// The relying party the user's keys answer to (the pool's passkey relying party; the adapter
+/// caches it). A user with keys in a pool that names none is a fault: fail closed.
+async fn relying_party<P: Ports>(app: &App<P>, tenant: &Tenant) -> Result<String, ApiError> {
+    app.directory
+        .passkey_relying_party(tenant)
+        .await?
+        .map(|rp| rp.id)
+        .ok_or_else(|| internal("the pool names no relying party, and the user has keys"))
+}
+
 /// After Cognito's own steps gave `result`: the result as it is for a user without a security
 /// key (or a result without tokens: a challenge of Cognito's comes first), else the tokens kept
 /// sealed and the `U2F` challenge instead. Fails closed: a user with keys whose step cannot be
@@ -89,12 +99,7 @@ pub(crate) async fn gate_with<P: Ports>(
         if ring.keys.is_empty() {
             return Ok(None);
         }
-        let rp_id = app
-            .directory
-            .passkey_relying_party(tenant)
-            .await?
-            .map(|rp| rp.id)
-            .ok_or_else(|| internal("the pool names no relying party, and the user has keys"))?;
+        let rp_id = relying_party(app, tenant).await?;
         let (options, ceremony) = u2f::start_sign_in(&rp_id, &ring).map_err(internal)?;
         let session = OneTimeCode::new_code()?;
         let hash = OneTimeCode::hash_of(&session);
@@ -267,13 +272,7 @@ async fn check_key<P: Ports>(
     credential: &serde_json::Value,
 ) -> Result<(), Refusal> {
     let fault = |e: ApiError| Refusal::Fault(e);
-    let rp_id = app
-        .directory
-        .passkey_relying_party(tenant)
-        .await
-        .map_err(|e| fault(e.into()))?
-        .map(|rp| rp.id)
-        .ok_or_else(|| fault(internal("the pool names no relying party")))?;
+    let rp_id = relying_party(app, tenant).await.map_err(fault)?;
     let now = epoch_seconds(SystemTime::now());
     for _ in 0..3 {
         let (mut ring, version) = app

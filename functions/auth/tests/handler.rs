@@ -702,25 +702,9 @@ async fn a_passkey_start_never_tells_who_has_a_passkey_or_where_states_are_hidde
 /// A user who holds a security key: the right password gets the `U2F` challenge and no tokens
 /// (in memory, a ring put in place; the ceremonies themselves are proven in tests/u2f.rs).
 async fn key_holder_app() -> MemApp {
-    use shared::domain::{
-        lock::SecurityKeys,
-        u2f::{KeyRing, SecurityKey},
-    };
+    use shared::domain::lock::SecurityKeys;
     let app = demo_app();
-    let ring = KeyRing {
-        handle: Some("AAAAAAAAAAAAAAAAAAAAAA".into()),
-        keys: vec![SecurityKey {
-            u2f_id: "key-1".into(),
-            credential_id: "Y3JlZGVudGlhbC1vZi1hLWtleQ".into(),
-            static_state: String::new(),
-            dynamic_state: String::new(),
-            transports: "AA".into(),
-            name: "blue key".into(),
-            created_at: 1_700_000_000,
-            last_used_at: None,
-        }],
-        pending: None,
-    };
+    let ring = shared::testing::key_ring("key-1");
     let user = UserId::parse("demo-user").unwrap();
     let pool = &shared::testing::tenant().user_pool_id;
     assert!(app.locks.put_key_ring(pool, &user, &ring, 0).await.unwrap());

@@ -251,31 +251,16 @@ async fn code_sends_are_budgeted_per_user_and_per_tenant() {
 /// removing another user's key needs none.
 #[tokio::test]
 async fn removing_ones_own_security_key_needs_a_recent_sign_in_even_for_an_admin() {
-    use shared::domain::{
-        lock::SecurityKeys,
-        u2f::{KeyRing, SecurityKey},
-        user_id::UserId,
+    use shared::domain::{lock::SecurityKeys, user_id::UserId};
+    use shared::testing::{
+        Answer, access_token_signed_in, api_request, demo_headers, key_ring, tenant,
     };
-    use shared::testing::{Answer, access_token_signed_in, api_request, demo_headers, tenant};
     let directory = InMemoryDirectory::with_user("sam", MemUser::confirmed("x"));
     directory.add("boss", MemUser::confirmed("y"));
     let app = app(directory);
     let pool = tenant().user_pool_id;
     for user in ["sam", "boss"] {
-        let ring = KeyRing {
-            handle: None,
-            keys: vec![SecurityKey {
-                u2f_id: format!("key-of-{user}"),
-                credential_id: "Y3JlZGVudGlhbC1vZi1hLWtleQ".into(),
-                static_state: String::new(),
-                dynamic_state: String::new(),
-                transports: "AA".into(),
-                name: "blue key".into(),
-                created_at: 1_700_000_000,
-                last_used_at: None,
-            }],
-            pending: None,
-        };
+        let ring = key_ring(&format!("key-of-{user}"));
         let id = UserId::parse(user).unwrap();
         assert!(app.locks.put_key_ring(&pool, &id, &ring, 0).await.unwrap());
     }

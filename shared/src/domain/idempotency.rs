@@ -35,6 +35,18 @@ pub enum Claim {
     Reused,
 }
 
+impl Claim {
+    /// What a live key held by a request of `held` (with its kept answer, if any) means for a
+    /// request of `fingerprint`: the one rule both stores apply.
+    pub fn of_held(held: &str, answer: Option<String>, fingerprint: &str) -> Self {
+        match answer {
+            _ if held != fingerprint => Self::Reused,
+            Some(answer) => Self::Answered(answer),
+            None => Self::InFlight,
+        }
+    }
+}
+
 /// The store key of `key` for the caller `sub` of the tenant `tenant` (its registry key:
 /// tenants that share a pool do not share keys).
 pub fn store_key(tenant: &str, sub: &str, key: &str) -> String {

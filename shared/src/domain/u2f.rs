@@ -76,16 +76,6 @@ pub struct KeyRing {
     pub pending: Option<String>,
 }
 
-impl KeyRing {
-    pub fn is_empty(&self) -> bool {
-        self.keys.is_empty() && self.pending.is_none()
-    }
-
-    pub fn key(&self, u2f_id: &str) -> Option<&SecurityKey> {
-        self.keys.iter().find(|k| k.u2f_id == u2f_id)
-    }
-}
-
 /// Why a ceremony failed.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum U2fError {

@@ -46,15 +46,11 @@ impl Idempotency for DynamoLocks {
             // released in between: the caller may retry the request
             return Ok(Claim::InFlight);
         };
-        Ok(
-            if string(item, "fingerprint").as_deref() != Some(fingerprint) {
-                Claim::Reused
-            } else if let Some(answer) = string(item, "answer") {
-                Claim::Answered(answer)
-            } else {
-                Claim::InFlight
-            },
-        )
+        Ok(Claim::of_held(
+            &string(item, "fingerprint").unwrap_or_default(),
+            string(item, "answer"),
+            fingerprint,
+        ))
     }
 
     async fn keep_answer(

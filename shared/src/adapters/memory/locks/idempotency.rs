@@ -34,13 +34,7 @@ impl Idempotency for InMemoryLocks {
         let now = epoch_seconds(now);
         self.keys(|keys| match keys.get(key) {
             Some((held, answer, expires)) if *expires > now => {
-                if held != fingerprint {
-                    Claim::Reused
-                } else if let Some(answer) = answer {
-                    Claim::Answered(answer.clone())
-                } else {
-                    Claim::InFlight
-                }
+                Claim::of_held(held, answer.clone(), fingerprint)
             }
             _ => {
                 let until = now + IN_FLIGHT_FOR.as_secs();
