@@ -374,6 +374,21 @@ async fn a_user_with_a_key_signs_in_with_password_then_key_and_the_password_alon
         "the released tokens are the user's: {}",
         me.body
     );
+    // a refresh continues that signed-in session: tokens, no second key step
+    let refresh_token = done.data()["authenticationResult"]["refreshToken"].clone();
+    let refreshed = account_api_tests::stack::public::<auth::Group>(
+        &app,
+        &t,
+        "/user-refresh-tokens",
+        json!({"userID": "wes", "refreshToken": refresh_token}),
+    )
+    .await;
+    assert_eq!(refreshed.status, 200, "{}", refreshed.body);
+    assert!(
+        refreshed.data()["authenticationResult"]["accessToken"].is_string(),
+        "{}",
+        refreshed.body
+    );
     let listed = call::<users::Group>(&app, &t, "GET", "/users/wes/u2f", Value::Null, &own).await;
     assert!(
         listed.data()["u2f"][0]["lastUsedAt"].is_string(),
