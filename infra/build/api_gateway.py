@@ -12,7 +12,13 @@ script derives infra/api-gateway.yaml from it, keeping what the gateway uses:
 - each operation's `x-amazon-apigateway-integration`, a request validator (body and required
   headers where the body is required, required headers alone elsewhere), and the gateway
   responses that put API Gateway's own errors in the API's envelope with a problem slug and
-  `x-activity-id`.
+  `x-activity-id`;
+- on every path, a browser preflight (`OPTIONS`, no API key: a preflight never carries one)
+  integrated with the function of the path's operations, which answers it from the tenants'
+  `allowedOrigins` (the contract does not list these operations: they are CORS, not API).
+  Gateway responses echo the page's `Origin` so that a page can read API Gateway's own errors
+  too: the gateway cannot read the tenant registry, and its errors carry nothing but a slug and
+  the activity id.
 
   python3 infra/build/api_gateway.py           writes infra/api-gateway.yaml
   python3 infra/build/api_gateway.py --check   fails if that file is stale or breaks a rule
@@ -70,6 +76,31 @@ GATEWAY_RESPONSES = {
 RETRY_AFTER = {"THROTTLED": "1", "QUOTA_EXCEEDED": "3600"}
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+
+# What a gateway response adds for a browser (shared/src/http/cors.rs has the functions' own):
+# no `*`, no credentials.
+GATEWAY_CORS = {
+    "gatewayresponse.header.Access-Control-Allow-Origin": "method.request.header.origin",
+    "gatewayresponse.header.Access-Control-Expose-Headers": "'x-activity-id, retry-after, location'",
+    "gatewayresponse.header.Vary": "'Origin'",
+}
+
+
+def preflight(path, operations):
+    """The browser preflight of a path: answered by the function of its operations."""
+    first = next(iter(operations.values()))
+    in_path = [copy.deepcopy(p) for p in first.get("parameters", []) if p.get("in") == "path"]
+    return {
+        "operationId": first["operationId"] + "Preflight",
+        "summary": f"Browser preflight (CORS) for {path}",
+        **({"parameters": in_path} if in_path else {}),
+        "security": [],
+        "responses": {
+            "200": {"description": "The page's origin is one a tenant allows: the methods and headers it may send."},
+            "403": {"description": "No tenant allows the page's origin."},
+        },
+        "x-amazon-apigateway-integration": copy.deepcopy(first["x-amazon-apigateway-integration"]),
+    }
 VALIDATORS = {
     "body-and-headers": {"validateRequestBody": True, "validateRequestParameters": True},
     "headers": {"validateRequestBody": False, "validateRequestParameters": True},
@@ -99,6 +130,7 @@ def gateway_response(kind):
     }
     if kind in RETRY_AFTER:
         params["gatewayresponse.header.Retry-After"] = "'%s'" % RETRY_AFTER[kind]
+    params.update(GATEWAY_CORS)
     return {
         "statusCode": str(status),
         "responseParameters": params,
@@ -215,6 +247,9 @@ def generate(contract):
             )
             new["x-amazon-apigateway-integration"] = copy.deepcopy(op["x-amazon-apigateway-integration"])
             out_item[method] = new
+        if "options" in out_item:
+            raise SystemExit(f"OPTIONS {path}: the contract does not define preflights; the generator adds them")
+        out_item["options"] = preflight(path, out_item)
         out["paths"][path] = out_item
     # the schemas request bodies use, and what they use in turn
     schemas = contract["components"]["schemas"]
@@ -313,8 +348,18 @@ def check(text, template_text):
             named = re.findall(r"\$\{(\w+)\.Arn\}", uri)
             if len(named) != 1 or named[0] not in functions:
                 findings.append(f"{where}: the integration names {named or 'no function'}, not one of the template's {sorted(functions)}")
+            if method == "options":
+                if op.get("security") != []:
+                    findings.append(f"{where}: a preflight must need no API key (browsers send none)")
+                continue
             if op.get("x-amazon-apigateway-request-validator") not in definition.get("x-amazon-apigateway-request-validators", {}):
                 findings.append(f"{where}: no request validator")
+        preflight_op = item.get("options")
+        others = [json.dumps(item[m].get("x-amazon-apigateway-integration")) for m in METHODS if m != "options" and m in item]
+        if preflight_op is None:
+            findings.append(f"{path}: no OPTIONS (a browser's preflight would be refused)")
+        elif others and json.dumps(preflight_op.get("x-amazon-apigateway-integration")) not in others:
+            findings.append(f"OPTIONS {path}: not integrated with the function of the path's operations")
     responses = definition.get("x-amazon-apigateway-gateway-responses", {})
     for kind in sorted(set(responses) - set(GATEWAY_RESPONSES)):
         findings.append(f"gateway response {kind}: not a type this API customises (REQUEST_TOO_LARGE cannot be customised)")
@@ -341,6 +386,9 @@ def check(text, template_text):
             findings.append(f"gateway response {kind}: its body is not the envelope with a problem of its status")
         if response.get("responseParameters", {}).get("gatewayresponse.header.x-activity-id") != "context.requestId":
             findings.append(f"gateway response {kind}: no x-activity-id header")
+        for header, value in GATEWAY_CORS.items():
+            if response.get("responseParameters", {}).get(header) != value:
+                findings.append(f"gateway response {kind}: {header} is not {value} (a page could not read it)")
     api = next((r for r in template.get("Resources", {}).values() if r.get("Type") == "AWS::Serverless::Api"), None)
     if api is None:
         findings.append("the template defines no AWS::Serverless::Api")

@@ -1,7 +1,8 @@
 """A person's passkey ceremony in a real browser: headless Chromium (Debian's package) driven by
 Playwright, with Chrome's virtual authenticator (DevTools' WebAuthn domain) in place of a
 fingerprint reader. A small page, served on http://localhost (the relying party the local
-pools name) together with a same-origin path to the API, signs a user in with their
+pools name), calls the API on its own origin (http://127.0.0.1:<watch port>) as a web app
+does, allowed by the tenant's `allowedOrigins` (CORS), and signs a user in with their
 password, registers a passkey through the API (navigator.credentials.create), then signs in
 with it (navigator.credentials.get) and gets tokens; a second sign-in whose assertion the page
 tampers with is refused. Then a person with a registration code: an admin has one mailed to
@@ -15,7 +16,9 @@ provider): the page starts an intent and sends the browser to its authUrl, the p
 their subject on the provider's sign-in page and authorizes, the pool and the API's callback
 send the browser back to the page, which retrieves the outcome: no account yet; once an admin
 has linked the identity, the user's tokens, which read the user's profile; a person who
-declines lands on the failure page with `idp-failed`. Screenshots of the page are kept.
+declines lands on the failure page with `idp-failed`. Last, the same page from an origin the
+tenant does not list (http://127.0.0.1:<page port>) cannot call the API at all: the browser
+refuses after the preflight. Screenshots of the page are kept.
 
   python3 infra/local/browser.py <watch port> <tenant description json> <output dir>
 
@@ -49,13 +52,14 @@ PAGE = """<!doctype html>
 <body><h1>Account API: passkeys, security keys and identity providers</h1><p id="state">ready</p><pre id="log"></pre>
 <script>
 const TENANT = %(tenant)s;
+const API = %(api)s;
 const b64 = s => Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - s.length %% 4) %% 4)), c => c.charCodeAt(0));
 const b64url = buf => btoa(String.fromCharCode(...new Uint8Array(buf))).replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, '');
 function log(line) { document.getElementById('log').textContent += line + '\\n'; }
 async function api(method, path, body, token) {
   const h = Object.assign({'content-type': 'application/json'}, TENANT);
   if (token) h['authorization'] = 'Bearer ' + token;
-  const r = await fetch('/api' + path, {method, headers: h, body: body === undefined ? undefined : JSON.stringify(body)});
+  const r = await fetch(API + path, {method, headers: h, body: body === undefined ? undefined : JSON.stringify(body)});
   const json = await r.json();
   log(method + ' ' + path + ' -> ' + r.status + (json.error ? ' ' + json.error.type : ''));
   return {status: r.status, body: json};
@@ -187,42 +191,35 @@ async function finishIdpSignIn() {
   state('signed in as ' + d.userID + ' with ' + d.idpInformation.idpName);
   return {status: r.status, userID: d.userID, profile: me.status};
 }
+// what a page learns when it calls the API: the answer's status, or that the browser
+// refused to let it read one (an origin the tenant does not list)
+async function reach(path, body) {
+  try {
+    const r = await fetch(API + path, {method: 'POST', headers: Object.assign({'content-type': 'application/json'}, TENANT), body: JSON.stringify(body)});
+    return {read: true, status: r.status, activityID: r.headers.get('x-activity-id')};
+  } catch (e) {
+    document.getElementById('state').textContent = 'the browser refused: ' + e;
+    return {read: false, error: String(e)};
+  }
+}
 </script></body></html>
 """
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
-    """The page at /, and /api/* passed on to the local API as it is (same origin: no CORS)."""
+    """The page, at every path (the API is on its own origin: the page calls it with CORS)."""
 
     def log_message(self, *args):
         pass
 
-    def _forward(self):
-        if not self.path.startswith("/api/"):
-            body = (PAGE % {"tenant": json.dumps({k: v for k, v in headers.items() if k != "content-type"})}).encode()
-            self.send_response(200)
-            self.send_header("content-type", "text/html; charset=utf-8")
-            self.send_header("content-length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-            return
-        length = int(self.headers.get("content-length") or 0)
-        data = self.rfile.read(length) if length else None
-        forwarded = {k: v for k, v in self.headers.items() if k.lower() in
-                     ("content-type", "authorization") or k.lower().startswith("vbasoftware-")}
-        req = urllib.request.Request(api + self.path[len("/api"):], data=data, method=self.command, headers=forwarded)
-        try:
-            with urllib.request.urlopen(req, timeout=30) as r:
-                status, body = r.status, r.read()
-        except urllib.error.HTTPError as e:
-            status, body = e.code, e.read()
-        self.send_response(status)
-        self.send_header("content-type", "application/json")
+    def do_GET(self):
+        tenant = json.dumps({k: v for k, v in headers.items() if k != "content-type"})
+        body = (PAGE % {"tenant": tenant, "api": json.dumps(api)}).encode()
+        self.send_response(200)
+        self.send_header("content-type", "text/html; charset=utf-8")
         self.send_header("content-length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
-
-    do_GET = do_POST = do_DELETE = _forward
 
 
 def call(method, path, body=None, token=None):
@@ -328,6 +325,31 @@ def idp_sign_ins(page, origin, user, admin_token):
             f"admin) as {user}; a declined sign-in ended on the failure page")
 
 
+def cross_origin(page, origin, page_port, user, password):
+    """The API from the tenant's listed origin and from another: the listed page reads every
+    answer (a refusal too, with its activity id); the other cannot send the request at all,
+    the browser stops it at the preflight, so the wrong password it carried spent nothing."""
+    page.goto(origin)
+    listed = page.evaluate("([u]) => reach('/user-authentication', {userID: u, password: 'not-the-password'})", [user])
+    assert listed["read"] and listed["status"] == 401 and listed["activityID"], listed
+    elsewhere = f"http://127.0.0.1:{page_port}"
+    page.goto(elsewhere)
+    # more wrong passwords than the tenant's budget (5): had one reached the API, the account
+    # would be locked below
+    for attempt in range(5):
+        refused = page.evaluate("([u]) => reach('/user-authentication', {userID: u, password: 'not-the-password'})", [user])
+        assert refused == {"read": False, "error": "TypeError: Failed to fetch"}, refused
+    page.screenshot(path=os.path.join(out_dir, "cors-unlisted-origin.png"))
+    # the listed page's one wrong password is all the account saw: it still signs in
+    page.goto(origin)
+    signed_in = page.evaluate("([u, p]) => reach('/user-authentication', {userID: u, password: p})", [user, password])
+    assert signed_in["read"] and signed_in["status"] == 200, signed_in
+    status, body = call("POST", "/user-authentication", {"userID": user, "password": password})
+    assert status == 200, body
+    return (f"a page of {origin} (listed) read the API's answers, a refusal too; the same page from "
+            f"{elsewhere} (not listed) could not call it: the browser stopped every request at the preflight")
+
+
 def main():
     from playwright.sync_api import sync_playwright
 
@@ -424,6 +446,8 @@ def main():
             # a person signs in with the tenant's identity provider, as a person would
             idp = idp_sign_ins(page, origin, user, admin_token)
             log += "\n" + page.inner_text("#log")
+
+            cors = cross_origin(page, origin, server.server_address[1], user, password)
             browser.close()
     finally:
         server.shutdown()
@@ -439,6 +463,7 @@ def main():
                for m in sent_mail()), "no notice of the new passkey"
     print(log.rstrip())
     print(f"browser: {u2f}")
+    print(f"browser: {cors}")
     print(f"browser: {idp}")
     print(f"browser: registered a passkey in Chromium, signed in with it, a tampered assertion refused; "
           f"registered another from a mailed code's link and signed in with it "

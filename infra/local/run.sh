@@ -71,7 +71,7 @@ cargo run --quiet -p account-api-tests --bin bootstrap-local -- "$LOCAL/demo-ten
 write_lambda_env "$LOCAL/lambda.env"
 
 log "starting cargo lambda watch on $API_URL ..."
-watch=(cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$API_PORT"
+watch=(cargo lambda watch --disable-cors --invoke-address 127.0.0.1 --invoke-port "$API_PORT"
   --env-file "$LOCAL/lambda.env" --ignore-changes)
 if [ "${1:-}" = "--check" ]; then
   # the functions' logs apart from what this script prints, for the test command's secrets scan

@@ -92,6 +92,41 @@ for event, want in manifest.items():
     if status != want["status"]:
         failures.append(f"{event}: {status}, expected {want['status']}: {out.stdout[-300:]}")
 
+# Every path's browser preflight through the watch's router, as API Gateway routes them: the
+# path's function answers a listed origin (the browser stage's page) and refuses another.
+import tomllib
+import urllib.error
+import urllib.request
+
+listed = os.environ.get("IDP_APP_ORIGIN", "")
+router = tomllib.load(open("Cargo.toml", "rb"))["workspace"]["metadata"]["lambda"]["watch"]["router"]
+preflights = 0
+for path, entries in router.items():
+    if not listed:
+        failures.append("IDP_APP_ORIGIN is not set: no origin to send preflights from")
+        break
+    methods = [e["method"] for e in entries if e["method"] != "OPTIONS"]
+    concrete = "/".join("x" if seg.startswith("{") else seg for seg in path.split("/"))
+    for origin, allowed in ((listed, True), ("https://evil.example.com", False)):
+        req = urllib.request.Request(f"http://127.0.0.1:{port}{concrete}", method="OPTIONS", headers={
+            "origin": origin, "access-control-request-method": methods[0],
+            "access-control-request-headers": "content-type,vbasoftware-client-id"})
+        try:
+            with urllib.request.urlopen(req, timeout=60) as r:
+                status, got = r.status, dict(r.headers)
+        except urllib.error.HTTPError as e:
+            status, got = e.code, dict(e.headers)
+        got = {k.lower(): v for k, v in got.items()}
+        preflights += 1
+        if allowed and (status != 200 or got.get("access-control-allow-origin") != origin
+                        or sorted(got.get("access-control-allow-methods", "").split(", ")) != sorted(methods)):
+            failures.append(f"OPTIONS {path} from {origin}: {status} {got}")
+        if not allowed and (status != 403 or "access-control-allow-origin" in got):
+            failures.append(f"OPTIONS {path} from {origin}: {status} {got}")
+        if got.get("access-control-allow-credentials") or got.get("access-control-allow-origin") == "*":
+            failures.append(f"OPTIONS {path}: credentials or a wildcard: {got}")
+print(f"smoke: {preflights} preflights through the router ({len(router)} paths, a listed and an unlisted origin)")
+
 for f in failures:
     print(f"smoke: {f}", file=sys.stderr)
 event_failures = sum(1 for f in failures if not f.startswith("events/expected.json"))

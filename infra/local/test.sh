@@ -112,7 +112,7 @@ ensure_watch() {
   write_lambda_env "$LOCAL/smoke-lambda.env"
   # metric lines on, as in a stage (shared::metrics); checked after the smoke test
   echo "METRICS_NAMESPACE=AccountApi/local" >>"$LOCAL/smoke-lambda.env"
-  cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$watch_port" \
+  cargo lambda watch --disable-cors --invoke-address 127.0.0.1 --invoke-port "$watch_port" \
     --env-file "$LOCAL/smoke-lambda.env" --ignore-changes >"$LOCAL/smoke-watch.log" 2>&1 &
   WATCH_PID=$!
   wait_port "$watch_port" 120 || die "cargo lambda watch did not start (log: $LOCAL/smoke-watch.log)"

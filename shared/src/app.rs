@@ -24,6 +24,7 @@ use crate::{
     domain::token::Caller,
     domain::user_id::UserId,
     domain::validate::Password,
+    http::cors,
     http::problem::ApiError,
     http::request::{RequestMeta, bearer_token},
     http::respond::Reply,
@@ -161,13 +162,30 @@ impl<P: Ports> App<P> {
 
     /// Serves one request of the group `G`: finds its route, resolves its tenant, and hands
     /// both to `G::route`; whatever comes back is rendered by [`crate::serve`].
+    ///
+    /// A browser's page (a request with an `Origin`) is held to its tenant's `allowedOrigins`:
+    /// another origin is refused before anything runs, and only a listed one may read the
+    /// answer ([`crate::http::cors`]). A preflight (`OPTIONS`) is answered here for every path
+    /// of the group.
     pub async fn handle<G: Group>(&self, req: Request) -> Response<Body> {
-        crate::http::respond::serve(req, |req, meta| async move {
+        let origin = cors::origin(&req);
+        if req.method() == lambda_http::http::Method::OPTIONS {
+            return self.preflight::<G>(req, origin).await;
+        }
+        let resolved = std::sync::OnceLock::new();
+        let (origin_ref, resolved_ref) = (origin.as_deref(), &resolved);
+        let mut response = crate::http::respond::serve(req, |req, meta| async move {
             let route = routes::find(G::ROUTES, &req)
                 .ok_or_else(|| ApiError::InvalidRequest("no such route in this function".into()))?;
             tracing::Span::current().record("route", route.name);
             let _ = meta.route.set(route.name);
             let tenant = G::tenant(self, route.op, &req, &meta).await?;
+            let _ = resolved_ref.set(tenant.clone());
+            if origin_ref.is_some_and(|o| !tenant.admits_origin(o)) {
+                return Err(ApiError::Forbidden(
+                    "pages of this web origin may not call the API for this client",
+                ));
+            }
             let call = Call {
                 req,
                 meta,
@@ -179,7 +197,52 @@ impl<P: Ports> App<P> {
             }
             crate::idempotency::around(self, call, |call| G::route(self, call)).await
         })
-        .await
+        .await;
+        if let Some(origin) = origin {
+            // an answer given before the tenant was known (a missing header, an unknown
+            // tenant) is readable by any tenant's page, so it can show what went wrong
+            let admitted = match resolved.get() {
+                Some(tenant) => tenant.admits_origin(&origin),
+                None => self.tenants.origin_listed(&origin).await.unwrap_or(false),
+            };
+            cors::answer(&mut response, &origin, admitted);
+        }
+        response
+    }
+
+    /// A browser's preflight for a path of the group `G`: allowed when some tenant lists the
+    /// page's origin (a preflight names no tenant); the request itself is then held to its own
+    /// tenant's list. `OPTIONS` needs no API key at API Gateway, so this is all a page learns.
+    async fn preflight<G: Group>(&self, req: Request, origin: Option<String>) -> Response<Body> {
+        let methods: Vec<&str> = routes::on_path(G::ROUTES, &req).map(|r| r.method).collect();
+        let admitted = std::sync::OnceLock::new();
+        let (origin_ref, methods_ref, admitted_ref) = (origin.as_deref(), &methods, &admitted);
+        let mut response = crate::http::respond::serve(req, |_req, meta| async move {
+            let _ = meta.route.set("preflight");
+            if methods_ref.is_empty() {
+                return Err(ApiError::InvalidRequest(
+                    "no such route in this function".into(),
+                ));
+            }
+            let origin = origin_ref.ok_or_else(|| {
+                ApiError::InvalidRequest("a preflight names the page's Origin".into())
+            })?;
+            if !self.tenants.origin_listed(origin).await? {
+                return Err(ApiError::Forbidden(
+                    "pages of this web origin may not call the API",
+                ));
+            }
+            let _ = admitted_ref.set(());
+            Reply::ok(&serde_json::json!({ "allowedMethods": methods_ref }))
+        })
+        .await;
+        if let Some(origin) = &origin {
+            cors::answer(&mut response, origin, admitted.get().is_some());
+            if admitted.get().is_some() {
+                cors::preflight(&mut response, &methods);
+            }
+        }
+        response
     }
 
     /// Resolves the request's tenant, and refuses an API key the tenant does not list. With a

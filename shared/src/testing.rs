@@ -44,6 +44,8 @@ pub fn tenant() -> Tenant {
                 "https://app.example.com/failed".into(),
             ],
         }),
+        // the tenant's web app may call the API from a browser
+        allowed_origins: vec!["https://app.example.com".into()],
     }
 }
 

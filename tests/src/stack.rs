@@ -108,6 +108,24 @@ fn idp_redirect_urls() -> Vec<String> {
     urls
 }
 
+/// The web origins every local tenant lets call the API from a browser: the browser stage's
+/// page (`IDP_APP_ORIGIN`) and the run command's pages (`WEB_ORIGINS`, space-separated: its
+/// API reference and example app).
+pub fn allowed_origins() -> Vec<String> {
+    let mut origins: Vec<String> = ["IDP_APP_ORIGIN", "WEB_ORIGINS"]
+        .into_iter()
+        .filter_map(|name| std::env::var(name).ok())
+        .flat_map(|v| {
+            v.split_whitespace()
+                .map(|o| o.trim_end_matches('/').to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    origins.sort();
+    origins.dedup();
+    origins
+}
+
 /// The local OpenID Connect provider's issuer (`OIDC_ISSUER_URL`, set by the test and run
 /// commands, which start it); without it (the benchmark) pools have no identity provider.
 pub fn local_oidc_issuer() -> Option<String> {
@@ -460,6 +478,24 @@ impl Stack {
                     AttributeValue::Ss(vec![LOCAL_IDP.into()]),
                 )
                 .item("idpRedirectUrls", AttributeValue::Ss(idp_redirect_urls()));
+        }
+        let origins = allowed_origins();
+        if !origins.is_empty() {
+            record = record.item("allowedOrigins", AttributeValue::Ss(origins.clone()));
+            // what preflights are answered from (the tenants command writes it as the union
+            // of every record's; a test stack's tenants all list the same origins)
+            self.dynamodb
+                .update_item()
+                .table_name(&self.config.tenants_table)
+                .key(
+                    "tenantKey",
+                    AttributeValue::S(shared::adapters::dynamodb::ALLOWED_ORIGINS_ITEM.into()),
+                )
+                .update_expression("ADD origins :o")
+                .expression_attribute_values(":o", AttributeValue::Ss(origins))
+                .send()
+                .await
+                .expect("list the allowed origins");
         }
         record
             .item(

@@ -32,6 +32,18 @@ fn routed() -> BTreeSet<(String, String, String)> {
         .collect()
 }
 
+/// [`routed`] with each path's browser preflight (`OPTIONS`), which the path's function
+/// answers (`App::handle`) wherever the API is served.
+fn routed_with_preflights() -> BTreeSet<(String, String, String)> {
+    let mut all = routed();
+    let preflights: Vec<_> = all
+        .iter()
+        .map(|(_, path, f)| ("OPTIONS".to_string(), path.clone(), f.clone()))
+        .collect();
+    all.extend(preflights);
+    all
+}
+
 #[test]
 fn the_local_router_serves_exactly_the_functions_routes() {
     let manifest =
@@ -52,7 +64,7 @@ fn the_local_router_serves_exactly_the_functions_routes() {
             })
         })
         .collect();
-    let routed = routed();
+    let routed = routed_with_preflights();
     let missing: Vec<_> = routed.difference(&served).collect();
     let extra: Vec<_> = served.difference(&routed).collect();
     assert!(

@@ -90,6 +90,9 @@ pub struct Tenant {
     pub passkey_registration_url: Option<String>,
     /// Sign-in with the pool's identity providers (`/idp-intents`); `None`: not offered.
     pub federation: Option<Federation>,
+    /// The web origins (`https://app.example.com`) whose pages may call the API for this
+    /// tenant from a browser (`allowedOrigins`): exact, lower-case origins, never `*`.
+    pub allowed_origins: Vec<String>,
 }
 
 impl Tenant {
@@ -131,6 +134,13 @@ impl Tenant {
         matches!(host, "127.0.0.1" | "localhost" | "[::1]")
     }
 
+    /// Whether a page of `origin` (a request's `Origin` header) may call the API for this
+    /// tenant: one of its `allowedOrigins`, exactly (an origin is compared as browsers send
+    /// it, scheme and host in lower case, the port only when it is not the scheme's).
+    pub fn admits_origin(&self, origin: &str) -> bool {
+        self.allowed_origins.iter().any(|o| o == origin)
+    }
+
     /// Whether the API key API Gateway authenticated may reach this tenant. Fails closed: a
     /// key the record does not list is refused, also when it lists none. Without a key id (the
     /// local stack, a direct invocation) there is no key to check.
@@ -149,6 +159,49 @@ pub trait TenantRegistry: Send + Sync {
         &self,
         headers: &TenantKey,
     ) -> impl Future<Output = Result<Option<Tenant>, StoreError>> + Send;
+
+    /// Every origin some tenant allows: what a browser's preflight, which carries no tenant
+    /// headers, is answered from (the tenant's own list decides the request itself).
+    fn allowed_origins(&self) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
+}
+
+/// Whether `origin` is written as a browser sends an `Origin` header and a registry may list
+/// it: `https://host[:port]`, or `http://` to a loopback host for the local stack; lower case,
+/// no path, no user info, no wildcard.
+pub fn origin_allowed(origin: &str) -> bool {
+    let Some((scheme, authority)) = origin.split_once("://") else {
+        return false;
+    };
+    // a browser leaves out the scheme's own port, so a listed `:443` would never match
+    let default_port = if scheme == "https" { "443" } else { "80" };
+    let host = match authority.rsplit_once(':') {
+        Some((h, port))
+            if !port.is_empty()
+                && port.len() <= 5
+                && port.bytes().all(|b| b.is_ascii_digit())
+                && !port.starts_with('0')
+                && port != default_port =>
+        {
+            h
+        }
+        Some(_) if !authority.ends_with(']') => return false,
+        _ => authority,
+    };
+    let host_ok = !host.is_empty()
+        && host.len() <= 253
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'-'))
+        && !host.starts_with(['.', '-'])
+        && !host.ends_with(['.', '-']);
+    let loopback = matches!(host, "127.0.0.1" | "localhost");
+    // [::1] is the one bracketed host a registry needs (a loopback page)
+    let ipv6_loopback = host == "[::1]";
+    match scheme {
+        "https" => host_ok || ipv6_loopback,
+        "http" => loopback || ipv6_loopback,
+        _ => false,
+    }
 }
 
 /// A per-instance cache in front of a registry: a warm Lambda resolves a tenant without a
@@ -156,6 +209,7 @@ pub trait TenantRegistry: Send + Sync {
 pub struct CachedTenants<R> {
     inner: R,
     entries: TtlCache<TenantKey, Option<Arc<Tenant>>>,
+    origins: TtlCache<(), Arc<[String]>>,
 }
 
 impl<R: TenantRegistry> CachedTenants<R> {
@@ -166,7 +220,27 @@ impl<R: TenantRegistry> CachedTenants<R> {
         Self {
             inner,
             entries: TtlCache::new(ttl, Self::MAX_ENTRIES),
+            origins: TtlCache::new(ttl, 1),
         }
+    }
+
+    /// The registry behind the cache (a test adds tenants to an in-memory one).
+    pub fn inner(&self) -> &R {
+        &self.inner
+    }
+
+    /// Whether some tenant allows `origin` (a preflight's question), from the registry's
+    /// list, read once per cache lifetime whatever origins are asked about.
+    pub async fn origin_listed(&self, origin: &str) -> Result<bool, TenantError> {
+        let origins = match self.origins.get(&()) {
+            Some(hit) => hit,
+            None => {
+                let read: Arc<[String]> = self.inner.allowed_origins().await?.into();
+                self.origins.insert((), read.clone());
+                read
+            }
+        };
+        Ok(origins.iter().any(|o| o == origin))
     }
 
     pub async fn resolve(&self, key: &TenantKey) -> Result<Arc<Tenant>, TenantError> {
@@ -278,6 +352,14 @@ mod tests {
             self.0.fetch_add(1, Ordering::SeqCst);
             Ok(self.1.clone())
         }
+        async fn allowed_origins(&self) -> Result<Vec<String>, StoreError> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            Ok(self
+                .1
+                .iter()
+                .flat_map(|t| t.allowed_origins.clone())
+                .collect())
+        }
     }
 
     fn headers() -> TenantKey {
@@ -322,6 +404,71 @@ mod tests {
         cache.resolve(&headers()).await.unwrap();
         cache.resolve(&headers()).await.unwrap();
         assert_eq!(cache.inner.0.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_preflight_reads_the_registrys_origins_once_per_cache_lifetime() {
+        let cache = CachedTenants::new(
+            Counting(
+                AtomicUsize::new(0),
+                Some(Tenant {
+                    allowed_origins: vec!["https://app.example.com".into()],
+                    ..crate::testing::tenant()
+                }),
+            ),
+            Duration::from_secs(60),
+        );
+        assert!(
+            cache
+                .origin_listed("https://app.example.com")
+                .await
+                .unwrap()
+        );
+        assert!(
+            !cache
+                .origin_listed("https://evil.example.com")
+                .await
+                .unwrap()
+        );
+        assert!(
+            !cache
+                .origin_listed("https://app.example.com/")
+                .await
+                .unwrap()
+        );
+        assert_eq!(cache.inner.0.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn an_origin_is_listed_as_a_browser_sends_it() {
+        for ok in [
+            "https://app.example.com",
+            "https://app.example.com:8443",
+            "https://10.0.0.1",
+            "http://localhost:5173",
+            "http://127.0.0.1:9001",
+            "http://[::1]:3000",
+        ] {
+            assert!(origin_allowed(ok), "{ok}");
+        }
+        for bad in [
+            "*",
+            "null",
+            "https://*.example.com",
+            "https://app.example.com/",
+            "https://app.example.com/path",
+            "https://App.example.com",
+            "https://app.example.com:443",
+            "https://app.example.com:",
+            "https://user@app.example.com",
+            "http://app.example.com",
+            "http://localhost.evil.com",
+            "ftp://localhost",
+            "app.example.com",
+            "https://",
+        ] {
+            assert!(!origin_allowed(bad), "{bad}");
+        }
     }
 
     #[test]

@@ -55,18 +55,44 @@ constructor!(get => "GET", post => "POST", put => "PUT", patch => "PATCH", delet
 /// segment by segment, over its whole length.
 pub fn find<Op>(routes: &'static [Route<Op>], req: &Request) -> Option<&'static Route<Op>> {
     let method = req.method().as_str();
+    on_path(routes, req).find(|r| r.method.eq_ignore_ascii_case(method))
+}
+
+/// The routes of `routes` on the request's resource, whatever their method (what a preflight
+/// for that path may ask for).
+///
+/// A path two templates fill (`/users/x/passkeys/verify`: `…/passkeys/verify` and
+/// `…/passkeys/{credentialID}`) is the resource API Gateway would pick: the one whose
+/// segments, read from the left, are literal first.
+pub fn on_path<Op>(
+    routes: &'static [Route<Op>],
+    req: &Request,
+) -> impl Iterator<Item = &'static Route<Op>> + use<Op> {
     let resource = match req.request_context_ref() {
-        Some(RequestContext::ApiGatewayV1(c)) => c.resource_path.as_deref(),
+        Some(RequestContext::ApiGatewayV1(c)) => c.resource_path.clone(),
         _ => None,
     };
-    let path = req.raw_http_path();
-    routes.iter().find(|r| {
-        r.method.eq_ignore_ascii_case(method)
-            && match resource {
-                Some(resource) => r.path == resource,
-                None => matches_path(r.path, path),
-            }
-    })
+    let resource = resource.or_else(|| {
+        let path = req.raw_http_path();
+        routes
+            .iter()
+            .filter(|r| matches_path(r.path, path))
+            .max_by_key(|r| literal_first(r.path))
+            .map(|r| r.path.to_string())
+    });
+    routes
+        .iter()
+        .filter(move |r| resource.as_deref() == Some(r.path))
+}
+
+/// How specific a template is, as API Gateway ranks the resources a path fills: for each
+/// segment from the left, a literal before a `{parameter}`.
+fn literal_first(template: &str) -> Vec<bool> {
+    template
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(|s| !s.starts_with('{'))
+        .collect()
 }
 
 /// Whether `path` fills `template` exactly: as many segments, literals equal, each `{x}` one
@@ -86,6 +112,42 @@ pub fn matches_path(template: &str, path: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_path_two_templates_fill_is_the_more_literal_ones() {
+        static ROUTES: [Route<u8>; 3] = [
+            post("/users/{userID}/passkeys/verify", "verify", 0),
+            delete("/users/{userID}/passkeys/{credentialID}", "delete", 1),
+            get("/users/{userID}", "get", 2),
+        ];
+        let on = |method: &str, path: &str| {
+            let req = http::Request::builder()
+                .method(method)
+                .uri(path)
+                .body(lambda_http::Body::Empty)
+                .unwrap();
+            let req = lambda_http::RequestExt::with_raw_http_path(Request::from(req), path);
+            (
+                on_path(&ROUTES, &req).map(|r| r.name).collect::<Vec<_>>(),
+                find(&ROUTES, &req).map(|r| r.name),
+            )
+        };
+        assert_eq!(
+            on("OPTIONS", "/users/x/passkeys/verify"),
+            (vec!["verify"], None)
+        );
+        // as API Gateway: DELETE has no route on the literal resource
+        assert_eq!(
+            on("DELETE", "/users/x/passkeys/verify"),
+            (vec!["verify"], None)
+        );
+        assert_eq!(
+            on("DELETE", "/users/x/passkeys/abc"),
+            (vec!["delete"], Some("delete"))
+        );
+        assert_eq!(on("GET", "/users/verify"), (vec!["get"], Some("get")));
+        assert_eq!(on("GET", "/nowhere"), (vec![], None));
+    }
 
     #[test]
     fn a_path_matches_its_template_over_its_whole_length() {

@@ -18,7 +18,7 @@ mod tenants;
 
 pub use audit::DynamoAudit;
 pub use locks::{DynamoLocks, lock_from_item, state_from_item};
-pub use tenants::{DynamoTenants, tenant_from_item, tenant_key};
+pub use tenants::{ALLOWED_ORIGINS_ITEM, DynamoTenants, tenant_from_item, tenant_key};
 
 /// How a DynamoDB failure reads to the stores' callers; the SDK's error stays the source.
 /// Whatever it is, the caller fails closed. A throttled table is this deployment's capacity,

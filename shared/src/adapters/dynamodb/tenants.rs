@@ -1,7 +1,10 @@
 //! Tenants table, key `tenantKey` = `clientId#clientCode#database`:
 //! `userPoolId`, `appClientId` (required); `adminGroup`, `apiKeyIds` (string set),
 //! `maxPasswordAttempts`, `lockoutDurationSeconds`, `hideAccountState`, `jwksUrl`, `issuer`
-//! (optional, with the contract's defaults).
+//! (optional, with the contract's defaults), `allowedOrigins` (string set of web origins).
+//! One more item, [`ALLOWED_ORIGINS_ITEM`], holds every tenant's origins together (`origins`,
+//! a string set) for preflights, which name no tenant; the tenants command writes it again
+//! with every change of a record.
 
 use std::time::Duration;
 
@@ -11,9 +14,13 @@ use super::{Item, classify, number, string};
 use crate::{
     domain::store::StoreError,
     domain::tenant::TenantKey,
-    domain::tenant::{Federation, url_allowed},
+    domain::tenant::{Federation, origin_allowed, url_allowed},
     domain::tenant::{LockoutPolicy, Tenant, TenantRegistry},
 };
+
+/// The key of the item listing every origin some tenant allows. It starts with `#`, which no
+/// tenant's key can ([`tenant_key`]).
+pub const ALLOWED_ORIGINS_ITEM: &str = "#allowed-origins";
 
 /// The registry key for a set of tenant headers, or `None` when a header holds characters no
 /// registered tenant can have (which also keeps `#` from forging another tenant's key).
@@ -47,11 +54,19 @@ pub fn tenant_from_item(key: &str, item: &Item) -> Result<Tenant, StoreError> {
     }
     let federation = federation_of(item).map_err(broken)?;
     let defaults = LockoutPolicy::default();
-    let api_key_ids = item
-        .get("apiKeyIds")
-        .and_then(|v| v.as_ss().ok())
-        .cloned()
-        .unwrap_or_default();
+    let set = |name: &str| {
+        item.get(name)
+            .and_then(|v| v.as_ss().ok())
+            .cloned()
+            .unwrap_or_default()
+    };
+    let api_key_ids = set("apiKeyIds");
+    let allowed_origins = set("allowedOrigins");
+    if !allowed_origins.iter().all(|o| origin_allowed(o)) {
+        return Err(broken(
+            "allowedOrigins (https://host[:port], or http to loopback for the local stack)",
+        ));
+    }
     Ok(Tenant {
         key: key.replace('#', "/"),
         user_pool_id,
@@ -81,6 +96,7 @@ pub fn tenant_from_item(key: &str, item: &Item) -> Result<Tenant, StoreError> {
         passkey_registration_url: string(item, "passkeyRegistrationUrl")
             .filter(|s| !s.trim().is_empty()),
         federation,
+        allowed_origins,
     })
 }
 
@@ -146,5 +162,31 @@ impl TenantRegistry for DynamoTenants {
         out.item()
             .map(|item| tenant_from_item(&key, item))
             .transpose()
+    }
+
+    async fn allowed_origins(&self) -> Result<Vec<String>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(
+                "tenantKey",
+                AttributeValue::S(ALLOWED_ORIGINS_ITEM.to_string()),
+            )
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(out
+            .item()
+            .and_then(|item| item.get("origins"))
+            .and_then(|v| v.as_ss().ok())
+            .map(|origins| {
+                origins
+                    .iter()
+                    .filter(|o| origin_allowed(o))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default())
     }
 }

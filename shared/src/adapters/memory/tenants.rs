@@ -50,4 +50,20 @@ impl TenantRegistry for InMemoryTenants {
             .ok()
             .and_then(|t| t.get(headers).cloned()))
     }
+
+    async fn allowed_origins(&self) -> Result<Vec<String>, StoreError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        let mut all: Vec<String> = self
+            .tenants
+            .lock()
+            .map(|t| {
+                t.values()
+                    .flat_map(|t| t.allowed_origins.iter().cloned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        all.sort();
+        all.dedup();
+        Ok(all)
+    }
 }
