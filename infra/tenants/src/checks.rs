@@ -1,6 +1,7 @@
-//! What the command checks before it writes: its arguments (ids, a policy, URLs), and the pool
-//! and app client a tenant names, as Cognito describes them: tokens that stay with the API, a
-//! client that hides user existence, a domain and callback that are the pool's.
+//! What the command checks before it writes: its arguments (ids, a policy, URLs, web origins),
+//! and the pool and app client a tenant names, as Cognito describes them: tokens that stay
+//! with the API, a client that hides user existence, a domain and callback that are the
+//! pool's.
 
 use aws_sdk_cognitoidentityprovider::types::UserPoolType;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -63,6 +64,17 @@ pub(crate) fn validate_policy(policy: &Policy) -> Result<(), CliError> {
     {
         return Err(CliError::Invalid(format!(
             "--identity-provider {bad:?} is not a provider name"
+        )));
+    }
+    if let Some(bad) = policy
+        .allowed_origins
+        .iter()
+        .find(|o| !shared::domain::tenant::origin_allowed(o))
+    {
+        return Err(CliError::Invalid(format!(
+            "--allowed-origin {bad:?} is not a web origin as a browser sends it: give \
+             https://app.example.com (a port only if it is not 443), no path, no trailing \
+             slash, lower case, no wildcard; http only to localhost, 127.0.0.1 or [::1]"
         )));
     }
     if let Some(url) = &policy.passkey_registration_url {
@@ -324,7 +336,8 @@ pub(crate) async fn ensure_pool_free(
         if let Some(other) = out
             .items()
             .iter()
-            .find_map(|i| i.get("tenantKey").and_then(|v| v.as_s().ok()))
+            .filter_map(|i| i.get("tenantKey").and_then(|v| v.as_s().ok()))
+            .find(|k| crate::is_record_key(k))
         {
             return Err(CliError::Invalid(format!(
                 "user pool {pool} already serves tenant {other}: two tenants on one pool share \

@@ -1,14 +1,18 @@
 //! The operator's command for a stage's tenant registry (the tenants table the functions read):
 //! registering a tenant is one validated command instead of a hand-written `put-item`.
-//! (A little over 500 lines: each subcommand's arguments beside its handler; the checks it
-//! makes before writing are `checks.rs`.)
+//! (About 750 lines: each subcommand's arguments beside its handler; the checks it makes
+//! before writing are `checks.rs`, its tests `tests.rs`.)
 //!
 //! ```text
 //! cargo run -p tenants -- add --stage dev --client-id acme --client-code ACME --database main \
-//!     --user-pool-id eu-west-1_AbC --app-client-id 1h2k… --api-key-id a1b2c3d4e5
+//!     --user-pool-id eu-west-1_AbC --app-client-id 1h2k… --api-key-id a1b2c3d4e5 \
+//!     --allowed-origin https://app.example.com
 //! cargo run -p tenants -- list --stage dev
 //! cargo run -p tenants -- show --stage dev --client-id acme --client-code ACME --database main
 //! cargo run -p tenants -- set-policy --stage dev --client-id acme … --max-password-attempts 5
+//! cargo run -p tenants -- set-policy --stage dev --client-id acme … \
+//!     --allowed-origin https://app.example.com --allowed-origin https://admin.example.com
+//! cargo run -p tenants -- set-policy --stage dev --client-id acme … --no-allowed-origins
 //! cargo run -p tenants -- remove --stage dev --client-id acme … --yes
 //! ```
 //!
@@ -17,16 +21,24 @@
 //! `add` checks with Cognito that the pool and app client exist. The AWS configuration comes
 //! from the environment as for any AWS tool (`AWS_PROFILE`, `AWS_REGION`, and
 //! `AWS_ENDPOINT_URL` for the local emulator).
+//!
+//! Besides the records, the table holds one item the command derives from them,
+//! [`ALLOWED_ORIGINS_ITEM`]: every web origin some tenant allows, which browsers' preflights
+//! are answered from. `add`, `set-policy` and `remove` write it again after each change
+//! ([`refresh_allowed_origins`]); it is never edited by hand. Its key starts with `#`, as no
+//! tenant's can, and whatever reads the records skips such keys.
 
 mod checks;
+#[cfg(test)]
+mod tests;
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use clap::{Args, Parser, Subcommand};
 use shared::{
-    adapters::dynamodb::{tenant_from_item, tenant_key},
-    domain::tenant::TenantKey,
+    adapters::dynamodb::{ALLOWED_ORIGINS_ITEM, tenant_from_item, tenant_key},
+    domain::tenant::{TenantKey, origin_allowed},
 };
 
 #[derive(Debug, Parser)]
@@ -48,7 +60,8 @@ pub enum Command {
     /// Shows one tenant's record.
     Show(Key),
     /// Changes a tenant's lockout policy, whether it hides account states, its TOTP issuer, its
-    /// mail sender or its passkey registration page.
+    /// mail sender, its passkey registration page, its identity providers or the web origins
+    /// its pages may call the API from.
     SetPolicy(SetPolicy),
     /// Removes a tenant's record (its user pool and users are left alone).
     Remove(Remove),
@@ -152,6 +165,12 @@ pub struct Policy {
     /// for several: the success and the failure page).
     #[arg(long = "idp-redirect-url")]
     pub idp_redirect_urls: Vec<String>,
+    /// A web origin whose pages may call the API for the tenant from a browser, as the browser
+    /// sends it: https://app.example.com[:port], no path, no trailing slash, lower case (http
+    /// only to localhost, 127.0.0.1 or [::1]). Repeat for several; with set-policy the list
+    /// replaces the record's.
+    #[arg(long = "allowed-origin", value_name = "ORIGIN")]
+    pub allowed_origins: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -160,6 +179,9 @@ pub struct SetPolicy {
     pub key: Key,
     #[command(flatten)]
     pub policy: Policy,
+    /// Removes the tenant's web origins: no browser page may call the API for it.
+    #[arg(long, conflicts_with = "allowed_origins")]
+    pub no_allowed_origins: bool,
 }
 
 #[derive(Debug, Args)]
@@ -289,7 +311,197 @@ fn policy_items(policy: &Policy) -> Vec<(&'static str, AttributeValue)> {
     if !policy.idp_redirect_urls.is_empty() {
         items.push(("idpRedirectUrls", set(&policy.idp_redirect_urls)));
     }
+    if !policy.allowed_origins.is_empty() {
+        items.push(("allowedOrigins", set(&policy.allowed_origins)));
+    }
     items
+}
+
+/// The record `add` writes (before it is read back through the functions' reader).
+fn record(add: &Add, key: &str) -> HashMap<String, AttributeValue> {
+    let mut item: HashMap<String, AttributeValue> = HashMap::from([
+        ("tenantKey".into(), AttributeValue::S(key.to_string())),
+        (
+            "userPoolId".into(),
+            AttributeValue::S(add.user_pool_id.clone()),
+        ),
+        (
+            "appClientId".into(),
+            AttributeValue::S(add.app_client_id.clone()),
+        ),
+        (
+            "adminGroup".into(),
+            AttributeValue::S(add.admin_group.clone()),
+        ),
+    ]);
+    let mut keys = add.api_key_ids.clone();
+    keys.sort();
+    keys.dedup();
+    if !keys.is_empty() {
+        item.insert("apiKeyIds".into(), AttributeValue::Ss(keys));
+    }
+    for (name, value) in policy_items(&add.policy) {
+        item.insert(name.into(), value);
+    }
+    if let Some(url) = &add.jwks_url {
+        item.insert("jwksUrl".into(), AttributeValue::S(url.clone()));
+    }
+    item
+}
+
+/// The `UpdateItem` a `set-policy` makes: `SET` what it gives, `REMOVE` what it takes away.
+#[derive(Debug, PartialEq)]
+struct Update {
+    expression: String,
+    names: HashMap<String, String>,
+    values: HashMap<String, AttributeValue>,
+}
+
+fn policy_update(set: &SetPolicy) -> Result<Update, CliError> {
+    let items = policy_items(&set.policy);
+    let removed: &[&str] = if set.no_allowed_origins {
+        &["allowedOrigins"]
+    } else {
+        &[]
+    };
+    if items.is_empty() && removed.is_empty() {
+        return Err(CliError::Invalid(
+            "give --max-password-attempts, --max-otp-attempts, --lockout-seconds, \
+             --hide-account-state, --totp-issuer, --email-from, --passkey-registration-url, \
+             --auth-domain with --idp-callback-url, --identity-provider, --idp-redirect-url, \
+             --allowed-origin or --no-allowed-origins"
+                .into(),
+        ));
+    }
+    let (mut names, mut values) = (HashMap::new(), HashMap::new());
+    let mut clauses = vec![];
+    let mut sets = vec![];
+    for (i, (name, value)) in items.into_iter().enumerate() {
+        names.insert(format!("#n{i}"), name.to_string());
+        values.insert(format!(":v{i}"), value);
+        sets.push(format!("#n{i} = :v{i}"));
+    }
+    if !sets.is_empty() {
+        clauses.push(format!("SET {}", sets.join(", ")));
+    }
+    let mut removes = vec![];
+    for (i, name) in removed.iter().enumerate() {
+        names.insert(format!("#r{i}"), (*name).to_string());
+        removes.push(format!("#r{i}"));
+    }
+    if !removes.is_empty() {
+        clauses.push(format!("REMOVE {}", removes.join(", ")));
+    }
+    Ok(Update {
+        expression: clauses.join(" "),
+        names,
+        values,
+    })
+}
+
+/// Whether a table item is a tenant record: the derived items' keys start with `#`
+/// ([`ALLOWED_ORIGINS_ITEM`]), which no tenant's can ([`tenant_key`]).
+fn is_record_key(key: &str) -> bool {
+    !key.starts_with('#')
+}
+
+/// Every origin the tenant records list in `allowedOrigins`, once each and sorted: what
+/// [`ALLOWED_ORIGINS_ITEM`] holds. Items that are not records (keys starting with `#`, the
+/// item itself among them) are skipped, and so is a value the functions would never match
+/// (not written as a browser sends an origin).
+pub fn union_of_origins<'a>(
+    items: impl IntoIterator<Item = &'a HashMap<String, AttributeValue>>,
+) -> Vec<String> {
+    let mut origins = BTreeSet::new();
+    for item in items {
+        let record = item
+            .get("tenantKey")
+            .and_then(|v| v.as_s().ok())
+            .is_some_and(|k| is_record_key(k));
+        if !record {
+            continue;
+        }
+        if let Some(listed) = item.get("allowedOrigins").and_then(|v| v.as_ss().ok()) {
+            origins.extend(listed.iter().filter(|o| origin_allowed(o)).cloned());
+        }
+    }
+    origins.into_iter().collect()
+}
+
+/// Writes [`ALLOWED_ORIGINS_ITEM`] again from the records: `origins`, the string set of every
+/// origin some tenant allows ([`union_of_origins`]), or no item at all when none does
+/// (DynamoDB refuses an empty set). A browser's preflight (`OPTIONS`) carries no tenant
+/// headers, so the functions cannot read the tenant's record to answer it; they answer it from
+/// this one item, and hold the request that follows to its own tenant's `allowedOrigins`.
+/// The item is derived, never edited: after every write that changes a record (`add`,
+/// `set-policy`, `remove`) it is rebuilt from a consistent scan of the whole table, so it
+/// cannot drift from the records (a removed tenant's origins go with it). The number of
+/// origins it now holds.
+pub async fn refresh_allowed_origins(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+) -> Result<usize, CliError> {
+    let mut items = vec![];
+    let mut start = None;
+    loop {
+        let out = client
+            .scan()
+            .table_name(table)
+            .projection_expression("tenantKey, allowedOrigins")
+            .consistent_read(true)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| aws("Scan", e))?;
+        start = out.last_evaluated_key;
+        items.extend(out.items.unwrap_or_default());
+        if start.is_none() {
+            break;
+        }
+    }
+    let origins = union_of_origins(&items);
+    let key = AttributeValue::S(ALLOWED_ORIGINS_ITEM.to_string());
+    if origins.is_empty() {
+        client
+            .delete_item()
+            .table_name(table)
+            .key("tenantKey", key)
+            .send()
+            .await
+            .map_err(|e| aws("DeleteItem", e))?;
+    } else {
+        client
+            .put_item()
+            .table_name(table)
+            .item("tenantKey", key)
+            .item("origins", AttributeValue::Ss(origins.clone()))
+            .send()
+            .await
+            .map_err(|e| aws("PutItem", e))?;
+    }
+    Ok(origins.len())
+}
+
+/// After a write that changed a record: [`refresh_allowed_origins`], and the line that says
+/// what the table now allows, after `text` (what the write printed).
+async fn after_write(clients: &Clients, table: &str, text: String) -> Result<String, CliError> {
+    match refresh_allowed_origins(&clients.dynamodb, table).await {
+        Ok(n) => Ok(format!("{text}\n{}", origins_line(table, n))),
+        Err(e) => Err(CliError::Aws(format!(
+            "{text}\nthe record was written, but {ALLOWED_ORIGINS_ITEM} (what browsers' \
+             preflights are answered from) was not rewritten: {e} (the next add, set-policy or \
+             remove rewrites it)"
+        ))),
+    }
+}
+
+fn origins_line(table: &str, n: usize) -> String {
+    let count = match n {
+        0 => "no web origin".to_string(),
+        1 => "1 web origin".to_string(),
+        n => format!("{n} web origins"),
+    };
+    format!("{table} now lets browsers call from {count} in all ({ALLOWED_ORIGINS_ITEM})")
 }
 
 /// A record as the functions would read it, as JSON (`show`, and what `add` prints).
@@ -316,6 +528,7 @@ fn describe(
         "idpCallbackUrl": t.federation.as_ref().map(|f| &f.callback_url),
         "identityProviders": t.federation.as_ref().map(|f| &f.providers),
         "idpRedirectUrls": t.federation.as_ref().map(|f| &f.redirect_urls),
+        "allowedOrigins": t.allowed_origins,
         "issuer": t.issuer,
         "jwksUrl": t.jwks_url,
     }))
@@ -332,28 +545,31 @@ pub async fn run(cli: Cli, clients: &Clients) -> Result<String, CliError> {
             Ok(serde_json::to_string_pretty(&describe(&k, &item)?).unwrap_or_default())
         }
         Command::SetPolicy(set) => set_policy(set, clients).await,
-        Command::Remove(remove) => {
-            let (table, k) = (remove.key.table.name()?, remove.key.key()?);
-            if !remove.yes {
-                return Err(CliError::Invalid(format!(
-                    "removing {k} refuses its callers from then on: add --yes to do it"
-                )));
-            }
-            let out = clients
-                .dynamodb
-                .delete_item()
-                .table_name(&table)
-                .key("tenantKey", AttributeValue::S(k.clone()))
-                .condition_expression("attribute_exists(tenantKey)")
-                .send()
-                .await;
-            match out {
-                Ok(_) => Ok(format!("removed {k}")),
-                Err(e) if is_condition_failure(&e) => Err(CliError::NotFound(k)),
-                Err(e) => Err(aws("DeleteItem", e)),
-            }
-        }
+        Command::Remove(remove) => remove_tenant(remove, clients).await,
     }
+}
+
+async fn remove_tenant(remove: Remove, clients: &Clients) -> Result<String, CliError> {
+    let (table, k) = (remove.key.table.name()?, remove.key.key()?);
+    if !remove.yes {
+        return Err(CliError::Invalid(format!(
+            "removing {k} refuses its callers from then on: add --yes to do it"
+        )));
+    }
+    let out = clients
+        .dynamodb
+        .delete_item()
+        .table_name(&table)
+        .key("tenantKey", AttributeValue::S(k.clone()))
+        .condition_expression("attribute_exists(tenantKey)")
+        .send()
+        .await;
+    match out {
+        Ok(_) => {}
+        Err(e) if is_condition_failure(&e) => return Err(CliError::NotFound(k)),
+        Err(e) => return Err(aws("DeleteItem", e)),
+    }
+    after_write(clients, &table, format!("removed {k}")).await
 }
 
 fn is_condition_failure<E: aws_sdk_dynamodb::error::ProvideErrorMetadata, R>(
@@ -408,33 +624,7 @@ async fn add_tenant(add: Add, clients: &Clients) -> Result<String, CliError> {
         )?;
         checks::domain_is_the_pools(&add.user_pool_id, pool.as_ref(), &add.policy)?;
     }
-    let mut item: HashMap<String, AttributeValue> = HashMap::from([
-        ("tenantKey".into(), AttributeValue::S(key.clone())),
-        (
-            "userPoolId".into(),
-            AttributeValue::S(add.user_pool_id.clone()),
-        ),
-        (
-            "appClientId".into(),
-            AttributeValue::S(add.app_client_id.clone()),
-        ),
-        (
-            "adminGroup".into(),
-            AttributeValue::S(add.admin_group.clone()),
-        ),
-    ]);
-    let mut keys = add.api_key_ids.clone();
-    keys.sort();
-    keys.dedup();
-    if !keys.is_empty() {
-        item.insert("apiKeyIds".into(), AttributeValue::Ss(keys));
-    }
-    for (name, value) in policy_items(&add.policy) {
-        item.insert(name.into(), value);
-    }
-    if let Some(url) = &add.jwks_url {
-        item.insert("jwksUrl".into(), AttributeValue::S(url.clone()));
-    }
+    let item = record(&add, &key);
     // what the functions will read, checked before anything is written
     let described = describe(&key, &item)?;
     checks::ensure_pool_free(clients, &table, &key, &add.user_pool_id).await?;
@@ -455,12 +645,13 @@ async fn add_tenant(add: Add, clients: &Clients) -> Result<String, CliError> {
     if add.api_key_ids.is_empty() {
         text.push_str("\nnote: no --api-key-id: behind API Gateway this tenant admits no request");
     }
-    Ok(text)
+    after_write(clients, &table, text).await
 }
 
 async fn set_policy(set: SetPolicy, clients: &Clients) -> Result<String, CliError> {
     let (table, key) = (set.key.table.name()?, set.key.key()?);
     checks::validate_policy(&set.policy)?;
+    let update = policy_update(&set)?;
     let federating = set.policy.idp_callback_url.is_some()
         || set.policy.auth_domain.is_some()
         || !set.policy.identity_providers.is_empty();
@@ -485,39 +676,26 @@ async fn set_policy(set: SetPolicy, clients: &Clients) -> Result<String, CliErro
         let pool = checks::describe_pool(clients, &text("userPoolId")).await?;
         checks::domain_is_the_pools(&text("userPoolId"), pool.as_ref(), &set.policy)?;
     }
-    let items = policy_items(&set.policy);
-    if items.is_empty() {
-        return Err(CliError::Invalid(
-            "give --max-password-attempts, --max-otp-attempts, --lockout-seconds, \
-             --hide-account-state, --totp-issuer, --email-from, --passkey-registration-url, \
-             --auth-domain with --idp-callback-url, --identity-provider or --idp-redirect-url"
-                .into(),
-        ));
-    }
-    let sets: Vec<String> = items
-        .iter()
-        .enumerate()
-        .map(|(i, _)| format!("#n{i} = :v{i}"))
-        .collect();
-    let mut update = clients
+    let out = clients
         .dynamodb
         .update_item()
         .table_name(&table)
         .key("tenantKey", AttributeValue::S(key.clone()))
-        .update_expression(format!("SET {}", sets.join(", ")))
-        .condition_expression("attribute_exists(tenantKey)");
-    for (i, (name, value)) in items.into_iter().enumerate() {
-        update = update
-            .expression_attribute_names(format!("#n{i}"), name)
-            .expression_attribute_values(format!(":v{i}"), value);
-    }
-    match update.send().await {
+        .update_expression(update.expression)
+        .condition_expression("attribute_exists(tenantKey)")
+        .set_expression_attribute_names(Some(update.names))
+        // DynamoDB refuses an empty map (a REMOVE alone has no values)
+        .set_expression_attribute_values(Some(update.values).filter(|v| !v.is_empty()))
+        .send()
+        .await;
+    match out {
         Ok(_) => {}
         Err(e) if is_condition_failure(&e) => return Err(CliError::NotFound(key)),
         Err(e) => return Err(aws("UpdateItem", e)),
     }
     let item = get(clients, &table, &key).await?;
-    Ok(serde_json::to_string_pretty(&describe(&key, &item)?).unwrap_or_default())
+    let text = serde_json::to_string_pretty(&describe(&key, &item)?).unwrap_or_default();
+    after_write(clients, &table, text).await
 }
 
 async fn list(table: Table, clients: &Clients) -> Result<String, CliError> {
@@ -535,18 +713,19 @@ async fn list(table: Table, clients: &Clients) -> Result<String, CliError> {
             .map_err(|e| aws("Scan", e))?;
         for item in out.items() {
             let key = match item.get("tenantKey").and_then(|v| v.as_s().ok()) {
-                Some(k) => k.clone(),
-                None => continue,
+                Some(k) if is_record_key(k) => k.clone(),
+                _ => continue,
             };
             lines.push(match describe(&key, item) {
                 Ok(d) => format!(
-                    "{key}\tpool {}\tclient {}\tkeys {}\tlockout {}/{}s\thide {}",
+                    "{key}\tpool {}\tclient {}\tkeys {}\tlockout {}/{}s\thide {}\torigins {}",
                     d["userPoolId"].as_str().unwrap_or_default(),
                     d["appClientId"].as_str().unwrap_or_default(),
                     d["apiKeyIds"].as_array().map_or(0, Vec::len),
                     d["maxPasswordAttempts"],
                     d["lockoutDurationSeconds"],
                     d["hideAccountState"],
+                    d["allowedOrigins"].as_array().map_or(0, Vec::len),
                 ),
                 Err(e) => format!("{key}\tBROKEN: {e}"),
             });
