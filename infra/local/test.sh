@@ -194,7 +194,7 @@ stage_smoke() {
   # come up, answer the warm-up calls (admin sign-in with matching activity ids, every
   # function), and stop clean.
   log "the run command: infra/local/run.sh --check"
-  MOTO_PORT=$(free_port) API_PORT=$(free_port) LOCAL_STATE="$LOCAL/run-check" \
+  MOTO_PORT=$(free_port) API_PORT=$(free_port) WEB_PORT=$(free_port) LOCAL_STATE="$LOCAL/run-check" \
     infra/local/run.sh --check >"$LOCAL/run-check.log" 2>&1 \
     || { tail -n 30 "$LOCAL/run-check.log" "$LOCAL/run-check/watch.log" >&2; die "infra/local/run.sh --check failed"; }
   log "run command check passed"
@@ -232,8 +232,10 @@ ensure_chromium() {
 stage_browser() {
   ensure_watch
   ensure_chromium
-  log "browser: a passkey registered and used in headless Chromium (Playwright, a virtual authenticator); a security key after the password; a sign-in with the identity provider"
-  "$VENV/bin/python" infra/local/browser.py "$watch_port" "$LOCAL/smoke-tenant.json" "$LOCAL/browser"
+  log "browser: a passkey registered and used in headless Chromium (Playwright, a virtual authenticator); a security key after the password; a sign-in with the identity provider; CORS; the API reference page"
+  build_docs "$LOCAL/web/docs.html" "http://127.0.0.1:$watch_port"
+  DOCS_HTML="$LOCAL/web/docs.html" \
+    "$VENV/bin/python" infra/local/browser.py "$watch_port" "$LOCAL/smoke-tenant.json" "$LOCAL/browser"
 }
 
 stage_scan() {
