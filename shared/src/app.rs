@@ -16,6 +16,7 @@ use crate::{
         dynamodb::{DynamoAudit, DynamoLocks, DynamoTenants},
     },
     config::{Config, ConfigError},
+    deadline,
     domain::audit::{AuditLog, Event},
     domain::directory::Directory,
     domain::lock::{AccountState, Lock, LockStore},
@@ -174,28 +175,12 @@ impl<P: Ports> App<P> {
         }
         let resolved = std::sync::OnceLock::new();
         let (origin_ref, resolved_ref) = (origin.as_deref(), &resolved);
+        let budget = self.budget(&req);
         let mut response = crate::http::respond::serve(req, |req, meta| async move {
-            let route = routes::find(G::ROUTES, &req)
-                .ok_or_else(|| ApiError::InvalidRequest("no such route in this function".into()))?;
-            tracing::Span::current().record("route", route.name);
-            let _ = meta.route.set(route.name);
-            let tenant = G::tenant(self, route.op, &req, &meta).await?;
-            let _ = resolved_ref.set(tenant.clone());
-            if origin_ref.is_some_and(|o| !tenant.admits_origin(o)) {
-                return Err(ApiError::Forbidden(
-                    "pages of this web origin may not call the API for this client",
-                ));
-            }
-            let call = Call {
-                req,
-                meta,
-                route,
-                tenant,
-            };
-            if !G::replayable(route.op) {
-                return G::route(self, call).await;
-            }
-            crate::idempotency::around(self, call, |call| G::route(self, call)).await
+            let work = self.dispatch::<G>(req, meta, origin_ref, resolved_ref);
+            deadline::within(budget, work)
+                .await
+                .unwrap_or_else(|_| Err(ApiError::out_of_time()))
         })
         .await;
         if let Some(origin) = origin {
@@ -210,6 +195,47 @@ impl<P: Ports> App<P> {
         response
     }
 
+    /// How long the request may take: what Lambda gives the invocation, less the margin kept
+    /// for the answer (`None` outside Lambda: a test's event names no deadline).
+    fn budget(&self, req: &Request) -> Option<std::time::Duration> {
+        use lambda_http::RequestExt;
+        req.lambda_context_ref()
+            .and_then(|c| deadline::remaining(c.deadline, self.config.deadline_margin))
+    }
+
+    /// One request's route, tenant, origin check and idempotency, then `G::route`.
+    async fn dispatch<G: Group>(
+        &self,
+        req: Request,
+        meta: RequestMeta,
+        origin: Option<&str>,
+        resolved: &std::sync::OnceLock<Arc<Tenant>>,
+    ) -> Result<Reply, ApiError> {
+        {
+            let route = routes::find(G::ROUTES, &req)
+                .ok_or_else(|| ApiError::InvalidRequest("no such route in this function".into()))?;
+            tracing::Span::current().record("route", route.name);
+            let _ = meta.route.set(route.name);
+            let tenant = G::tenant(self, route.op, &req, &meta).await?;
+            let _ = resolved.set(tenant.clone());
+            if origin.is_some_and(|o| !tenant.admits_origin(o)) {
+                return Err(ApiError::Forbidden(
+                    "pages of this web origin may not call the API for this client",
+                ));
+            }
+            let call = Call {
+                req,
+                meta,
+                route,
+                tenant,
+            };
+            if !G::replayable(route.op) {
+                return G::route(self, call).await;
+            }
+            crate::idempotency::around(self, call, |call| G::route(self, call)).await
+        }
+    }
+
     /// A browser's preflight for a path of the group `G`: allowed when some tenant lists the
     /// page's origin (a preflight names no tenant); the request itself is then held to its own
     /// tenant's list. `OPTIONS` needs no API key at API Gateway, so this is all a page learns.
@@ -217,23 +243,28 @@ impl<P: Ports> App<P> {
         let methods: Vec<&str> = routes::on_path(G::ROUTES, &req).map(|r| r.method).collect();
         let admitted = std::sync::OnceLock::new();
         let (origin_ref, methods_ref, admitted_ref) = (origin.as_deref(), &methods, &admitted);
+        let budget = self.budget(&req);
         let mut response = crate::http::respond::serve(req, |_req, meta| async move {
-            let _ = meta.route.set("preflight");
-            if methods_ref.is_empty() {
-                return Err(ApiError::InvalidRequest(
-                    "no such route in this function".into(),
-                ));
-            }
-            let origin = origin_ref.ok_or_else(|| {
-                ApiError::InvalidRequest("a preflight names the page's Origin".into())
-            })?;
-            if !self.tenants.origin_listed(origin).await? {
-                return Err(ApiError::Forbidden(
-                    "pages of this web origin may not call the API",
-                ));
-            }
-            let _ = admitted_ref.set(());
-            Reply::ok(&serde_json::json!({ "allowedMethods": methods_ref }))
+            deadline::within(budget, async move {
+                let _ = meta.route.set("preflight");
+                if methods_ref.is_empty() {
+                    return Err(ApiError::InvalidRequest(
+                        "no such route in this function".into(),
+                    ));
+                }
+                let origin = origin_ref.ok_or_else(|| {
+                    ApiError::InvalidRequest("a preflight names the page's Origin".into())
+                })?;
+                if !self.tenants.origin_listed(origin).await? {
+                    return Err(ApiError::Forbidden(
+                        "pages of this web origin may not call the API",
+                    ));
+                }
+                let _ = admitted_ref.set(());
+                Reply::ok(&serde_json::json!({ "allowedMethods": methods_ref }))
+            })
+            .await
+            .unwrap_or_else(|_| Err(ApiError::out_of_time()))
         })
         .await;
         if let Some(origin) = &origin {

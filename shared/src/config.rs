@@ -35,6 +35,9 @@ pub struct Config {
     /// Time allowed for one backend call, retries included: a hung dependency becomes a 503
     /// well inside the Lambda timeout.
     pub operation_timeout: Duration,
+    /// What a request keeps of Lambda's time for its answer: it ends itself (503) this long
+    /// before the invocation's deadline (`crate::deadline`).
+    pub deadline_margin: Duration,
     /// The least time a `forgot-password` answer takes, so that its latency does not tell a
     /// known user from an unknown one. Set it above Cognito's usual `ForgotPassword` latency.
     pub forgot_password_floor: Duration,
@@ -65,6 +68,7 @@ impl Config {
         ("CONNECT_TIMEOUT_MS", Some(1000)),
         ("ATTEMPT_TIMEOUT_MS", Some(2000)),
         ("OPERATION_TIMEOUT_MS", Some(4500)),
+        ("DEADLINE_MARGIN_MS", Some(1000)),
         ("JWKS_CACHE_TTL_SECONDS", Some(3600)),
         ("FORGOT_PASSWORD_FLOOR_MS", Some(400)),
         ("REFUSAL_FLOOR_MS", Some(150)),
@@ -121,6 +125,7 @@ impl Config {
             connect_timeout: Duration::from_millis(number("CONNECT_TIMEOUT_MS")?),
             attempt_timeout: Duration::from_millis(number("ATTEMPT_TIMEOUT_MS")?),
             operation_timeout: Duration::from_millis(number("OPERATION_TIMEOUT_MS")?),
+            deadline_margin: Duration::from_millis(number("DEADLINE_MARGIN_MS")?),
             jwks_cache_ttl: Duration::from_secs(number("JWKS_CACHE_TTL_SECONDS")?),
             forgot_password_floor: Duration::from_millis(number("FORGOT_PASSWORD_FLOOR_MS")?),
             refusal_floor: Duration::from_millis(number("REFUSAL_FLOOR_MS")?),

@@ -40,8 +40,21 @@ where
             aws_sdk_dynamodb::Client::new(&sdk),
             &config.account_state_table,
         )));
-        lambda_http::lambda_runtime::run(lambda_http::service_fn(move |event| {
-            handler(locks, event)
+        let margin = config.deadline_margin;
+        lambda_http::lambda_runtime::run(lambda_http::service_fn(move |event: LambdaEvent<A>| {
+            // a trigger that cannot answer within Cognito's time fails (the sign-in is refused)
+            // with its own message, before Lambda stops it
+            let budget = crate::deadline::remaining(event.context.deadline, margin);
+            let work = handler(locks, event);
+            async move {
+                match crate::deadline::within(budget, work).await {
+                    Ok(answer) => answer.map_err(Into::into),
+                    Err(_) => Err(lambda_http::lambda_runtime::Diagnostic {
+                        error_type: "DeadlineExceeded".into(),
+                        error_message: "the trigger's dependencies did not answer in time".into(),
+                    }),
+                }
+            }
         }))
         .await
     })

@@ -13,6 +13,7 @@ pub mod aws;
 pub mod budget;
 pub mod cache;
 pub mod config;
+pub mod deadline;
 pub mod domain;
 pub mod http;
 pub mod https;

@@ -60,6 +60,7 @@ pub fn config() -> Config {
         connect_timeout: Duration::from_millis(200),
         attempt_timeout: Duration::from_millis(200),
         operation_timeout: Duration::from_millis(400),
+        deadline_margin: Duration::from_millis(1000),
         jwks_cache_ttl: Duration::from_secs(3600),
         forgot_password_floor: Duration::from_millis(50),
         refusal_floor: Duration::from_millis(60),

@@ -105,3 +105,48 @@ async fn a_lock_whose_sign_out_failed_is_reported_and_a_retry_completes_it() {
         "the retry ended the sessions"
     );
 }
+
+/// A request ends itself before Lambda's deadline: a directory slower than the time the
+/// invocation has left (less the margin kept for the answer) gives `503` with `Retry-After`
+/// in time, instead of Lambda stopping the process and API Gateway answering its own 500.
+/// The same request with time enough is answered.
+#[tokio::test]
+async fn a_request_past_its_deadline_ends_itself_as_unavailable() {
+    let mut directory = InMemoryDirectory::with_user("demo-user", MemUser::confirmed("x"));
+    directory.add("boss", MemUser::confirmed("y"));
+    directory.latency = std::time::Duration::from_millis(600);
+    let app = app(directory);
+    let token = access_token("boss", &["admins"], 600);
+    let request = |left_ms: u64| {
+        let req = testing::api_request(
+            "GET",
+            "/users/demo-user/lock",
+            &Value::Null,
+            &testing::demo_headers(Some(&token)),
+        );
+        let mut context = lambda_http::Context::default();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap();
+        context.deadline = u64::try_from(now.as_millis()).unwrap() + left_ms;
+        lambda_http::RequestExt::with_lambda_context(req, context)
+    };
+    // 1.2 s left, 1 s kept for the answer: 200 ms for a directory that takes 600
+    let started = std::time::Instant::now();
+    let a = Answer::from(app.handle::<lock::Group>(request(1_200)).await);
+    assert_eq!(
+        (a.status, a.slug()),
+        (503, "dependency-unavailable"),
+        "{}",
+        a.body
+    );
+    assert_eq!(a.retry_after.as_deref(), Some("1"));
+    assert!(
+        started.elapsed() < std::time::Duration::from_millis(500),
+        "answered after {:?}",
+        started.elapsed()
+    );
+    // ten seconds left: answered
+    let a = Answer::from(app.handle::<lock::Group>(request(10_000)).await);
+    assert_eq!(a.status, 200, "{}", a.body);
+}

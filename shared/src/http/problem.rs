@@ -109,6 +109,14 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// A request whose dependencies did not answer before its deadline
+    /// (`crate::deadline`): unavailable, as a dependency that times out is.
+    pub fn out_of_time() -> Self {
+        Self::DependencyUnavailable(
+            "the request's deadline passed before its dependencies answered".into(),
+        )
+    }
+
     /// The contract's row for this failure (`api.md`, "Problems"): status, slug, title.
     /// The detail is apart, as the only part that reads the variant's data.
     #[rustfmt::skip]
