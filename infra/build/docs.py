@@ -1,8 +1,9 @@
 """The API reference page: infra/openapi.yaml rendered by Swagger UI (swagger-ui-dist, pinned in
 infra/web/package.json), built offline into one self-contained HTML file: the renderer's script
 and style and the contract itself are inside it, so the page works from a file, a bucket or the
-run command, and asks nothing of any other host. Its Content-Security-Policy lets it connect to
-the API's servers alone ("Try it out").
+run command, and asks nothing of any other host. Its Content-Security-Policy runs its own two
+scripts alone (by their hashes) and lets it connect to the API's servers alone ("Try it out";
+opened from a file, the page's origin is `null`, which no tenant lists: serve it).
 
   python3 infra/build/docs.py --out PATH [--server URL [--server-description TEXT]]
 
@@ -10,6 +11,9 @@ the API's servers alone ("Try it out").
 a stage's URL). Needs infra/web/node_modules (`infra/local/lib.sh`'s ensure_web installs it).
 """
 import argparse
+import base64
+import hashlib
+import html
 import json
 import re
 import sys
@@ -25,15 +29,19 @@ DIST = ROOT / "infra" / "web" / "node_modules" / "swagger-ui-dist"
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; font-src data:; connect-src %(connect)s">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src %(scripts)s; style-src 'unsafe-inline'; img-src data:; font-src data:; connect-src %(connect)s; base-uri 'none'; form-action 'none'">
 <meta name="referrer" content="no-referrer">
-<title>%(title)s %(version)s: API reference</title>
+<title>%(title)s: API reference</title>
 <style>%(css)s</style>
 <style>body{margin:0} .swagger-ui .topbar{display:none}</style>
 </head><body>
 <div id="ui"></div>
 <script>%(js)s</script>
-<script>
+<script>%(init)s</script>
+</body></html>
+"""
+
+INIT = """
 window.ui = SwaggerUIBundle({
   spec: %(spec)s,
   dom_id: '#ui',
@@ -46,9 +54,9 @@ window.ui = SwaggerUIBundle({
   validatorUrl: null,
   // a page may keep nothing between visits: the bearer token stays in this tab's memory
   persistAuthorization: false,
+  // the contract is the one inside the page: no ?url= or ?configUrl= loads another
+  queryConfigEnabled: false,
 });
-</script>
-</body></html>
 """
 
 
@@ -69,13 +77,19 @@ def build(server=None, server_description=None):
     for f in (js, css):
         if not f.exists():
             sys.exit(f"docs: {f.relative_to(ROOT)} is missing: install infra/web (infra/local/lib.sh ensure_web)")
+    bundle = inline(js.read_text())
+    init = INIT % {"spec": inline(json.dumps(contract, ensure_ascii=False))}
+    # the page's two scripts by their hashes, not 'unsafe-inline': markup that found its way
+    # into the page (a description, say) cannot run as script
+    scripts = " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(s.encode()).digest()).decode()}'"
+                       for s in (bundle, init))
     return PAGE % {
-        "title": contract["info"]["title"],
-        "version": contract["info"]["version"],
+        "title": html.escape(f'{contract["info"]["title"]} {contract["info"]["version"]}'),
+        "scripts": scripts,
         "connect": " ".join(origins) or "'none'",
         "css": inline(css.read_text()),
-        "js": inline(js.read_text()),
-        "spec": inline(json.dumps(contract, ensure_ascii=False)),
+        "js": bundle,
+        "init": init,
     }
 
 

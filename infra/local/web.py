@@ -43,6 +43,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_response(200)
             self.send_header("content-type", page[1])
             self.send_header("x-content-type-options", "nosniff")
+            # no other site may frame the page (a meta tag cannot say this)
+            self.send_header("content-security-policy", "frame-ancestors 'none'")
         self.send_header("content-length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)

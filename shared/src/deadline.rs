@@ -11,16 +11,26 @@ use std::{
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
+/// Lambda's longest timeout: no invocation's deadline lies further from its start.
+const LONGEST_INVOCATION: Duration = Duration::from_secs(15 * 60);
+
 /// The time left of an invocation that ends at `deadline_ms` (milliseconds since the epoch, as
-/// Lambda's context gives it), less `margin`; `None` when the invocation names no deadline (an
-/// event a test builds).
+/// Lambda's context gives it), less `margin`; `None` when the invocation names no deadline
+/// Lambda could have set: none at all (an event a test builds), or one further in the past
+/// than any invocation lasts (`cargo lambda watch` sends the constant 600000, ten minutes
+/// meant as a duration, read as 1970-01-01T00:10:00Z).
 pub fn remaining(deadline_ms: u64, margin: Duration) -> Option<Duration> {
-    if deadline_ms == 0 {
+    let end = UNIX_EPOCH + Duration::from_millis(deadline_ms);
+    let now = SystemTime::now();
+    if deadline_ms == 0
+        || now
+            .duration_since(end)
+            .is_ok_and(|late| late > LONGEST_INVOCATION)
+    {
         return None;
     }
-    let end = UNIX_EPOCH + Duration::from_millis(deadline_ms);
     Some(
-        end.duration_since(SystemTime::now())
+        end.duration_since(now)
             .unwrap_or_default()
             .saturating_sub(margin),
     )
@@ -73,6 +83,9 @@ mod tests {
             Some(Duration::ZERO)
         );
         assert_eq!(remaining(0, Duration::from_secs(1)), None);
+        // what cargo lambda watch sends: no deadline a Lambda invocation could have
+        assert_eq!(remaining(600_000, Duration::from_secs(1)), None);
+        assert_eq!(remaining(now_ms() - 16 * 60_000, Duration::ZERO), None);
     }
 
     #[tokio::test]

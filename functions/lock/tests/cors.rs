@@ -89,7 +89,7 @@ async fn a_preflight_from_a_listed_origin_names_the_paths_methods_and_headers() 
         ] {
             assert!(allowed.contains(h), "{h} not in {allowed}");
         }
-        assert_eq!(header(&a, "access-control-max-age"), Some("600"));
+        assert_eq!(header(&a, "access-control-max-age"), Some("7200"));
         assert_eq!(header(&a, "vary"), Some("Origin"));
         assert_eq!(header(&a, "access-control-allow-credentials"), None);
     }
@@ -195,6 +195,39 @@ async fn a_page_of_another_tenants_origin_is_refused_before_anything_runs() {
     assert_eq!(app.directory.calls(), 0);
     assert_eq!(app.locks.calls.load(std::sync::atomic::Ordering::SeqCst), 0);
     assert!(app.audit.actions().is_empty());
+}
+
+/// An `Origin` sent twice, or one that is not text, is no origin a tenant lists: refused,
+/// not read as a request without an `Origin`.
+#[tokio::test]
+async fn an_origin_that_is_not_one_text_value_is_refused() {
+    let app = app();
+    let token = access_token("boss", &["admins"], 600);
+    let mut req = testing::api_request(
+        "GET",
+        "/users/demo-user/lock",
+        &Value::Null,
+        &demo_headers(Some(&token)),
+    );
+    req.headers_mut().append("origin", APP.parse().unwrap());
+    req.headers_mut()
+        .append("origin", "https://evil.example.com".parse().unwrap());
+    let a = Answer::from(app.handle::<lock::Group>(req).await);
+    assert_eq!((a.status, a.slug()), (403, "forbidden"), "{}", a.body);
+    assert_eq!(header(&a, "access-control-allow-origin"), None);
+    let mut req = testing::api_request(
+        "GET",
+        "/users/demo-user/lock",
+        &Value::Null,
+        &demo_headers(Some(&token)),
+    );
+    req.headers_mut().insert(
+        "origin",
+        lambda_http::http::HeaderValue::from_bytes(b"https://app.example.com\xff").unwrap(),
+    );
+    let a = Answer::from(app.handle::<lock::Group>(req).await);
+    assert_eq!((a.status, a.slug()), (403, "forbidden"), "{}", a.body);
+    assert_eq!(app.locks.calls.load(std::sync::atomic::Ordering::SeqCst), 0);
 }
 
 /// Before a tenant is known (a missing header, an unknown tenant) an answer is readable by

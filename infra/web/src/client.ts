@@ -20,8 +20,8 @@ export interface Tenant {
   clientId: string;
   clientCode: string;
   database: string;
-  /** `x-api-key`, behind API Gateway (a browser's page may hold it: it names the client, it
-   * grants nothing without a user's token or password). */
+  /** `x-api-key`, behind API Gateway. In a web app it is public (anyone can copy it from the
+   * page and spend the tenant's quota): give the web app a key and usage plan of its own. */
   apiKey?: string;
 }
 

@@ -18,16 +18,20 @@ pub const ALLOW_HEADERS: &str = "authorization, content-type, idempotency-key, \
 /// created user's location.
 pub const EXPOSE_HEADERS: &str = "x-activity-id, retry-after, location";
 
-/// How long a browser may keep a preflight's answer (ten minutes, Chromium's cap at most).
-pub const MAX_AGE_SECONDS: u32 = 600;
+/// How long a browser may keep a preflight's answer (two hours, Chromium's longest): fewer
+/// preflights, which need no API key.
+pub const MAX_AGE_SECONDS: u32 = 7200;
 
-/// The request's `Origin`, when a browser sent one (`null`, an opaque origin, is no origin any
-/// tenant can list, so it is kept as written and refused).
+/// The request's `Origin`, when one was sent. `null` (an opaque origin) is kept as written; an
+/// `Origin` that is not one text value (sent twice, or not text) is kept as the empty origin.
+/// No tenant can list either, so both are refused rather than read as no `Origin` at all.
 pub fn origin(req: &Request) -> Option<String> {
-    req.headers()
-        .get(header::ORIGIN)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
+    let mut sent = req.headers().get_all(header::ORIGIN).iter();
+    let first = sent.next()?;
+    if sent.next().is_some() {
+        return Some(String::new());
+    }
+    Some(first.to_str().map(str::to_owned).unwrap_or_default())
 }
 
 /// Marks `response` as depending on the origin (a cache between must not hand it to another
