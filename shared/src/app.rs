@@ -433,19 +433,38 @@ impl<P: Ports> App<P> {
         }
     }
 
-    /// Appends an audit entry. A failed write does not change the caller's answer, but it is
-    /// never dropped silently: the entry (which holds no secret) goes to the error log.
+    /// Appends an audit entry. A failed write does not change the caller's answer, and the
+    /// entry is never dropped: it is tried again within the request's time
+    /// ([`crate::domain::audit::RETRY_AFTER`]), and if it still cannot be written it goes to
+    /// the error log whole, in the fields [`crate::domain::audit::Fallback`] reads back (it
+    /// holds no secret), for the operator's `tenants replay-audit` to write later; the stage
+    /// alarms on every such line (`AuditWriteFailures`).
     pub async fn record(&self, tenant: &Tenant, event: Event) {
-        if let Err(e) = self.audit.append(&tenant.user_pool_id, &event).await {
-            crate::metrics::audit_write_failed();
-            tracing::error!(
-                cause = %Chain(&e),
-                audit.user = %event.user_id,
-                audit.action = %event.action,
-                audit.outcome = %event.outcome,
-                audit.actor = %event.actor,
-                "audit entry not written"
-            );
+        let pool = &tenant.user_pool_id;
+        let mut last = match self.audit.append(pool, &event).await {
+            Ok(()) => return,
+            Err(e) => e,
+        };
+        for pause in crate::domain::audit::RETRY_AFTER {
+            tokio::time::sleep(pause).await;
+            match self.audit.append(pool, &event).await {
+                Ok(()) => return,
+                Err(e) => last = e,
+            }
         }
+        crate::metrics::audit_write_failed();
+        tracing::error!(
+            cause = %Chain(&last),
+            audit.pool = %pool,
+            audit.user = %event.user_id,
+            audit.at = %event.at,
+            audit.at_nanos = %event.at_nanos,
+            audit.activity = %event.activity_id,
+            audit.action = %event.action,
+            audit.outcome = %event.outcome,
+            audit.actor = %event.actor,
+            "{}",
+            crate::domain::audit::Fallback::MESSAGE
+        );
     }
 }

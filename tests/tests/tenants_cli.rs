@@ -450,3 +450,95 @@ async fn a_pool_without_the_pre_token_generation_trigger_is_refused() {
             .is_none()
     );
 }
+
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// An audit entry a function could not write is not lost: its error log line holds it, and
+/// `replay-audit` writes it into the audit table, as the entry the function would have
+/// written (same key, same fields), once however often it is replayed. The function's audit
+/// table here is one that does not exist, so every write of it fails, retries included.
+#[tokio::test(flavor = "current_thread")]
+async fn an_audit_entry_held_in_the_log_is_replayed_into_the_trail() {
+    use shared::{
+        adapters::dynamodb::DynamoAudit,
+        domain::{audit::AuditLog, user_id::UserId},
+    };
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let _guard =
+        tracing::subscriber::set_default(shared::telemetry::subscriber(move || writer.clone()));
+    let stack = Stack::connect().await;
+    let t = stack.fresh_tenant().await;
+    let mut app = stack.app().await;
+    let (_, token) = stack.admin_token(&t, &app).await;
+    let user = unique("held");
+    stack.create_user(&t, &user, &random_password()).await;
+    app.audit = DynamoAudit::new(
+        stack.dynamodb.clone(),
+        "no-such-audit-table",
+        stack.config.audit_retention,
+    );
+    let locked = account_api_tests::stack::call::<lock::Group>(
+        &app,
+        &t,
+        "PUT",
+        &format!("/users/{user}/lock"),
+        serde_json::json!({}),
+        &token,
+    )
+    .await;
+    assert_eq!(locked.status, 200, "{}", locked.body);
+
+    let trail = DynamoAudit::new(
+        stack.dynamodb.clone(),
+        &stack.config.audit_table,
+        stack.config.audit_retention,
+    );
+    let entries = || async {
+        trail
+            .list(&t.user_pool_id, &UserId::parse(&user).unwrap(), 50, None)
+            .await
+            .unwrap()
+            .events
+    };
+    assert!(entries().await.is_empty(), "the function wrote nothing");
+
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let file = std::env::temp_dir().join(format!("{}.log", unique("held-audit")));
+    std::fs::write(&file, &log).unwrap();
+    let args = [
+        "replay-audit",
+        "--table",
+        stack.config.audit_table.as_str(),
+        "--from",
+        file.to_str().unwrap(),
+    ];
+    let said = tenants(&args).await.unwrap();
+    assert_eq!(
+        said,
+        format!("wrote 1 audit entry to {}", stack.config.audit_table)
+    );
+    let replayed = entries().await;
+    assert_eq!(replayed.len(), 1, "{replayed:?}");
+    let e = &replayed[0];
+    assert_eq!(
+        (e.action.as_str(), e.outcome.as_str(), e.user_id.as_str()),
+        ("lock", "success", user.as_str())
+    );
+    assert_eq!(e.activity_id, locked.activity_id);
+    // again: the same item, not a second entry
+    tenants(&args).await.unwrap();
+    assert_eq!(entries().await, replayed);
+    std::fs::remove_file(&file).ok();
+}

@@ -28,7 +28,10 @@
 //! ([`refresh_allowed_origins`]); it is never edited by hand. Its key starts with `#`, as no
 //! tenant's can, and whatever reads the records skips such keys.
 
+mod audit;
 mod checks;
+
+pub use audit::ReplayAudit;
 #[cfg(test)]
 mod tests;
 
@@ -44,7 +47,7 @@ use shared::{
 #[derive(Debug, Parser)]
 #[command(
     name = "tenants",
-    about = "A stage's tenant registry: add, list, show, set-policy, remove"
+    about = "A stage's tenant registry (add, list, show, set-policy, remove) and its audit entries held in the logs (replay-audit)"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -65,6 +68,9 @@ pub enum Command {
     SetPolicy(SetPolicy),
     /// Removes a tenant's record (its user pool and users are left alone).
     Remove(Remove),
+    /// Writes the audit entries a function could not write (its error log lines `audit entry
+    /// not written`) into the stage's audit table.
+    ReplayAudit(ReplayAudit),
 }
 
 #[derive(Debug, Args)]
@@ -546,6 +552,7 @@ pub async fn run(cli: Cli, clients: &Clients) -> Result<String, CliError> {
         }
         Command::SetPolicy(set) => set_policy(set, clients).await,
         Command::Remove(remove) => remove_tenant(remove, clients).await,
+        Command::ReplayAudit(replay) => audit::replay(replay, clients).await,
     }
 }
 

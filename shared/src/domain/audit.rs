@@ -2,7 +2,10 @@
 //! outcome, read back newest first. Never a password, token, session or code: an entry holds
 //! only who, what, when, which request and how it ended.
 
-use std::{future::Future, time::SystemTime};
+use std::{
+    future::Future,
+    time::{Duration, SystemTime},
+};
 
 use serde::Serialize;
 
@@ -46,6 +49,83 @@ impl Event {
             outcome: outcome.to_string(),
             at_nanos,
         }
+    }
+}
+
+/// The pauses before an audit entry that could not be written is tried again, within the
+/// request (whose own deadline, `crate::deadline`, bounds it too).
+pub const RETRY_AFTER: [Duration; 2] = [Duration::from_millis(50), Duration::from_millis(200)];
+
+/// An audit entry that could not be written, read back from the error log line the function
+/// wrote instead (`App::record`): the pool and the whole entry, to be written later by the
+/// operator's `tenants replay-audit`. Writing it again is harmless: an entry's key is its user,
+/// time and activity, so a second write is the same item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fallback {
+    pub pool_id: String,
+    pub event: Event,
+}
+
+impl Fallback {
+    /// The message of the log line that holds an unwritten entry.
+    pub const MESSAGE: &'static str = "audit entry not written";
+
+    /// The entries held by `text`: the functions' log lines (JSON, one per line, as Lambda
+    /// writes them), or CloudWatch Logs' own records of them (a JSON object per line with the
+    /// line in `message`, or `aws logs filter-log-events --output json`, whose `events` are
+    /// those records). Lines of anything else are skipped; a line that claims to hold an
+    /// entry but lacks one of its fields is an error naming the line.
+    pub fn read_all(text: &str) -> Result<Vec<Fallback>, String> {
+        let mut found = Vec::new();
+        let whole = serde_json::from_str::<serde_json::Value>(text.trim()).ok();
+        if let Some(events) = whole.as_ref().and_then(|v| v["events"].as_array()) {
+            for (i, e) in events.iter().enumerate() {
+                Self::read_value(e, &mut found).map_err(|why| format!("event {i}: {why}"))?;
+            }
+            return Ok(found);
+        }
+        for (i, line) in text.lines().enumerate() {
+            let Ok(value) = serde_json::from_str::<serde_json::Value>(line.trim()) else {
+                continue;
+            };
+            Self::read_value(&value, &mut found).map_err(|why| format!("line {}: {why}", i + 1))?;
+        }
+        Ok(found)
+    }
+
+    fn read_value(value: &serde_json::Value, found: &mut Vec<Fallback>) -> Result<(), String> {
+        // a CloudWatch record: the function's line, as text, in `message`
+        if let Some(inner) = value["message"]
+            .as_str()
+            .and_then(|m| serde_json::from_str::<serde_json::Value>(m).ok())
+        {
+            return Self::read_value(&inner, found);
+        }
+        if value["message"].as_str() != Some(Self::MESSAGE) {
+            return Ok(());
+        }
+        let field = |name: &str| {
+            value[name]
+                .as_str()
+                .map(str::to_string)
+                .ok_or_else(|| format!("the entry has no `{name}`"))
+        };
+        let at_nanos = field("audit.at_nanos")?
+            .parse()
+            .map_err(|_| "`audit.at_nanos` is not a number".to_string())?;
+        found.push(Fallback {
+            pool_id: field("audit.pool")?,
+            event: Event {
+                user_id: field("audit.user")?,
+                at: field("audit.at")?,
+                activity_id: field("audit.activity")?,
+                actor: field("audit.actor")?,
+                action: field("audit.action")?,
+                outcome: field("audit.outcome")?,
+                at_nanos,
+            },
+        });
+        Ok(())
     }
 }
 

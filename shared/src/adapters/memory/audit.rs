@@ -12,6 +12,8 @@ use crate::{
 #[derive(Default)]
 pub struct InMemoryAudit {
     pub events: Mutex<Vec<Event>>,
+    /// How many of the next appends fail as unavailable (a fault a test sets).
+    pub failing: std::sync::atomic::AtomicUsize,
 }
 
 impl InMemoryAudit {
@@ -30,6 +32,13 @@ impl InMemoryAudit {
 
 impl AuditLog for InMemoryAudit {
     async fn append(&self, _: &str, event: &Event) -> Result<(), StoreError> {
+        use std::sync::atomic::Ordering;
+        let failing = self
+            .failing
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+        if failing.is_ok() {
+            return Err(StoreError::unavailable("the audit table is unavailable"));
+        }
         if let Ok(mut e) = self.events.lock() {
             e.push(event.clone());
         }
