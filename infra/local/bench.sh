@@ -21,8 +21,8 @@ RELEASE="$(abs "${CARGO_TARGET_DIR:-target}/release")"
 REPORT="$LOCAL/bench.md"
 
 [ "${SKIP_PACKAGE:-0}" = "1" ] || infra/build/package.sh
-log "cargo build --release (the functions' bootstraps for this machine, for the cold start)"
-cargo build --release $(printf -- "-p %s " "${FUNCTIONS[@]}")
+log "cargo build --release (the functions' bootstraps for this machine, and the floor: a bare lambda_runtime binary, for the cold start)"
+cargo build --release $(printf -- "-p %s " "${FUNCTIONS[@]}") -p floor
 log "cargo bench --no-run (the harness, release profile)"
 cargo bench --no-run -p account-api-tests --bench bench
 
