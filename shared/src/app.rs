@@ -177,7 +177,9 @@ impl<P: Ports> App<P> {
         let (origin_ref, resolved_ref) = (origin.as_deref(), &resolved);
         let budget = self.budget(&req);
         let mut response = crate::http::respond::serve(req, |req, meta| async move {
-            let work = self.dispatch::<G>(req, meta, origin_ref, resolved_ref);
+            // boxed: the route's future is deep, and every caller's future would carry it
+            // inline (the compiler's layout queries overflowed on the functions' tests)
+            let work = Box::pin(self.dispatch::<G>(req, meta, origin_ref, resolved_ref));
             deadline::within(budget, work)
                 .await
                 .unwrap_or_else(|_| Err(ApiError::out_of_time()))
