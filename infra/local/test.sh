@@ -23,6 +23,9 @@
 #   e2e       the tests crate against the emulator and a TLS endpoint in front of it (end to
 #             end, contracts of the ports, TLS, properties, faults, routes), then a secrets
 #             scan of the functions' logs
+#   fault     the functions under faults and load together: a fault-injecting proxy in front
+#             of the emulator, four clients for 20 s, then the invariants (no undocumented
+#             5xx, no sign-in past a lock or a password budget, every 2xx change audited)
 #   smoke     no function reads the certificate store at start (strace), the run command
 #             itself (run.sh --check), then every sample event in events/ through
 #             `cargo lambda invoke` against `cargo lambda watch`
@@ -39,7 +42,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 source infra/local/lib.sh
 
-ALL_STAGES=(lint deploy unit e2e smoke browser contract scan)
+ALL_STAGES=(lint deploy unit e2e fault smoke browser contract scan)
 stages=() cargo_args=()
 if [ "$#" -gt 0 ] && [[ " ${ALL_STAGES[*]} " == *" $1 "* ]]; then
   while [ "$#" -gt 0 ] && [ "$1" != "--" ]; do
@@ -71,8 +74,8 @@ ensure_venv
 # (8 MiB) in release builds, whose frames are far smaller; tests get the same 8 MiB.
 export RUST_MIN_STACK="${RUST_MIN_STACK:-8388608}"
 
-MOTO_PID="" WATCH_PID="" TLS_PID="" OIDC_PID="" watch_port=""
-trap 'trap "" INT TERM; stop_pid "$WATCH_PID"; stop_pid "$TLS_PID"; stop_pid "$OIDC_PID"; stop_pid "$MOTO_PID"' EXIT
+MOTO_PID="" WATCH_PID="" TLS_PID="" OIDC_PID="" FAULT_PID="" watch_port=""
+trap 'trap "" INT TERM; stop_pid "$FAULT_PID"; stop_pid "$WATCH_PID"; stop_pid "$TLS_PID"; stop_pid "$OIDC_PID"; stop_pid "$MOTO_PID"' EXIT
 trap 'exit 130' INT TERM
 
 # The emulator, and a TLS endpoint in front of it (tests/tests/tls.rs), started once by the
@@ -183,6 +186,27 @@ stage_e2e() {
     log "secrets scan: the end-to-end tests' logs"
     python3 infra/local/secrets_scan.py --min-requests 200 "$E2E_LOG_DIR"/*.log
   fi
+}
+
+# The product under faults and load together: the functions reach the emulator through
+# infra/local/fault_proxy.py (latency, resets, throttling, 5xx, lost answers, at set rates,
+# seeded), several clients send mixed traffic for 20 s, then the invariants are checked against
+# the emulator's state and the audit trail (tests/tests/under_faults.rs prints its figures).
+stage_fault() {
+  ensure_emulator
+  ensure_watch # the pools' Lambda triggers
+  local fault_port upstream
+  fault_port=$(free_port)
+  upstream="${AWS_ENDPOINT_URL#http://}"
+  "$VENV/bin/python" infra/local/fault_proxy.py --port "$fault_port" --upstream "$upstream" \
+    --seed "${FAULT_SEED:-20261206}" >"$LOCAL/fault-proxy.log" 2>&1 &
+  FAULT_PID=$!
+  wait_port "$fault_port" 30 || die "the fault proxy did not start (log: $LOCAL/fault-proxy.log)"
+  log "fault: mixed traffic for 20 s through the fault proxy (127.0.0.1:$fault_port, pid $FAULT_PID), then the invariants"
+  FAULT_PROXY_URL="http://127.0.0.1:$fault_port" \
+    cargo test -p account-api-tests --test under_faults -- --ignored --nocapture
+  stop_pid "$FAULT_PID"
+  FAULT_PID=""
 }
 
 stage_smoke() {

@@ -82,21 +82,27 @@ impl AwsApp {
 
     pub async fn from_config(config: Config) -> Result<Self, InitError> {
         let sdk = crate::aws::sdk_config(&config).await?;
-        let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
-        Ok(App {
+        Ok(Self::from_sdk(config, &sdk))
+    }
+
+    /// The clients from an SDK configuration already made (`crate::aws::sdk_config`), which a
+    /// test may point elsewhere (the fault stage: through a proxy that injects faults).
+    pub fn from_sdk(config: Config, sdk: &aws_config::SdkConfig) -> Self {
+        let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
+        App {
             tenants: CachedTenants::new(
                 DynamoTenants::new(dynamodb.clone(), &config.tenants_table),
                 config.tenant_cache_ttl,
             ),
-            directory: CognitoDirectory::new(aws_sdk_cognitoidentityprovider::Client::new(&sdk))
+            directory: CognitoDirectory::new(aws_sdk_cognitoidentityprovider::Client::new(sdk))
                 .with_http_timeout(config.attempt_timeout),
             locks: DynamoLocks::new(dynamodb.clone(), &config.account_state_table),
             audit: DynamoAudit::new(dynamodb, &config.audit_table, config.audit_retention),
-            mail: crate::adapters::ses::SesMailer::new(aws_sdk_sesv2::Client::new(&sdk)),
+            mail: crate::adapters::ses::SesMailer::new(aws_sdk_sesv2::Client::new(sdk)),
             tokens: TokenVerifier::new(config.jwks_cache_ttl, config.attempt_timeout),
             latencies: Default::default(),
             config,
-        })
+        }
     }
 }
 

@@ -1,0 +1,415 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! The product under faults and load together (the test command's `fault` stage, which starts
+//! `infra/local/fault_proxy.py` in front of the emulator and runs this with `--ignored`): the
+//! functions reach Cognito and DynamoDB only through the proxy, which slows calls, refuses
+//! them (resets, throttling, 5xx) and loses answers of calls it applied; several clients send
+//! mixed traffic for a bounded time; then the invariants are checked against the emulator's
+//! state (read directly, not through the proxy) and the audit trail:
+//!
+//! 1. no server error but the documented ones: `503 dependency-unavailable` with
+//!    `Retry-After`, or `500 internal` (the function may have acted); nothing else 5xx;
+//! 2. no account admitted past its password budget: a user who only ever gets wrong passwords
+//!    has them checked (`401`) at most `maxPasswordAttempts` times, and is locked after;
+//! 3. no account admitted past its lock: no sign-in that started after an admin lock was
+//!    answered 2xx, and before the next unlock of that user was sent, signs in;
+//! 4. every state change answered 2xx is in the audit trail, or held whole in the error log
+//!    for `tenants replay-audit` (`Fallback`), and in the state: a lock answered 2xx with no
+//!    unlock sent after it is still there.
+//!
+//! It prints its figures (requests, faults injected, answers by class, violations) and fails
+//! on any violation.
+
+use std::{
+    collections::{BTreeMap, HashSet},
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use account_api_tests::stack::{Stack, TenantFixture, api_request, random_password, unique};
+use serde_json::{Value, json};
+use shared::{
+    AwsApp,
+    adapters::cognito::CognitoDirectory,
+    adapters::dynamodb::{DynamoAudit, DynamoLocks, DynamoTenants},
+    domain::{
+        audit::{AuditLog, Fallback},
+        lock::Locks,
+        tenant::CachedTenants,
+        user_id::UserId,
+    },
+    testing::Answer,
+};
+
+/// How long the clients send, and how many there are.
+const LOAD_FOR: Duration = Duration::from_secs(20);
+const CLIENTS: usize = 4;
+/// The demo tenant's password budget (the stack's tenants keep the default).
+const MAX_PASSWORD_ATTEMPTS: usize = 5;
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Op {
+    RightPassword,
+    WrongPassword,
+    Lock,
+    Unlock,
+    ForgotPassword,
+}
+
+/// One call as a client saw it.
+#[derive(Debug, Clone)]
+struct Seen {
+    op: Op,
+    user: String,
+    started: Instant,
+    ended: Instant,
+    status: u16,
+    slug: String,
+    retry_after: bool,
+    activity: String,
+}
+
+struct World {
+    t: TenantFixture,
+    app: AwsApp,
+    admin_token: String,
+    /// Users an admin locks and unlocks, who sign in with their password (and sometimes not).
+    managed: Vec<(String, String)>,
+    /// Users who only ever get wrong passwords.
+    guessed: Vec<String>,
+    started: Instant,
+}
+
+async fn one(w: &World, op: Op, user: &str, password: &str) -> Seen {
+    let (method, path, body, token) = match op {
+        Op::RightPassword | Op::WrongPassword => (
+            "POST",
+            "/user-authentication".to_string(),
+            json!({"userID": user, "password": password}),
+            None,
+        ),
+        Op::Lock => (
+            "PUT",
+            format!("/users/{user}/lock"),
+            json!({"reason": "fault stage"}),
+            Some(w.admin_token.as_str()),
+        ),
+        Op::Unlock => (
+            "PUT",
+            format!("/users/{user}/unlock"),
+            Value::Null,
+            Some(w.admin_token.as_str()),
+        ),
+        Op::ForgotPassword => (
+            "POST",
+            "/forgot-password".to_string(),
+            json!({"userID": user}),
+            None,
+        ),
+    };
+    let req = api_request(&w.t, method, &path, &body, token);
+    let started = Instant::now();
+    let resp = match op {
+        Op::RightPassword | Op::WrongPassword => w.app.handle::<auth::Group>(req).await,
+        Op::Lock | Op::Unlock => w.app.handle::<lock::Group>(req).await,
+        Op::ForgotPassword => w.app.handle::<password::Group>(req).await,
+    };
+    let a = Answer::from(resp);
+    Seen {
+        op,
+        user: user.to_string(),
+        started,
+        ended: Instant::now(),
+        status: a.status,
+        slug: a.slug().to_string(),
+        retry_after: a.retry_after.is_some(),
+        activity: a.activity_id.clone(),
+    }
+}
+
+/// One client: a deterministic mix from its own seed, until the time is up.
+async fn client(w: Arc<World>, seed: u64, seen: Arc<Mutex<Vec<Seen>>>) {
+    let mut x = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    let mut next = move |n: usize| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        (x % n as u64) as usize
+    };
+    while w.started.elapsed() < LOAD_FOR {
+        let roll = next(100);
+        let s = if roll < 25 {
+            let g = &w.guessed[next(w.guessed.len())];
+            one(&w, Op::WrongPassword, g, "Not-the-passw0rd!").await
+        } else {
+            let (user, password) = &w.managed[next(w.managed.len())];
+            match roll {
+                25..=54 => one(&w, Op::RightPassword, user, password).await,
+                55..=62 => one(&w, Op::WrongPassword, user, "Not-the-passw0rd!").await,
+                63..=76 => one(&w, Op::Lock, user, "").await,
+                77..=92 => one(&w, Op::Unlock, user, "").await,
+                _ => one(&w, Op::ForgotPassword, user, "").await,
+            }
+        };
+        seen.lock().unwrap().push(s);
+    }
+}
+
+async fn faults(proxy: &str) -> Value {
+    reqwest::get(format!("{proxy}/_faults"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "the fault stage runs it (infra/local/test.sh fault): it needs the fault proxy"]
+async fn under_faults_and_load_nothing_is_admitted_lost_or_half_written() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    tracing::subscriber::set_global_default(shared::telemetry::subscriber(move || writer.clone()))
+        .expect("the only subscriber of this test binary");
+    let proxy = std::env::var("FAULT_PROXY_URL")
+        .expect("FAULT_PROXY_URL: the fault stage starts the proxy and sets it");
+
+    // set up directly on the emulator: the tenant, an admin, the users
+    let stack = Stack::connect().await;
+    let t = stack.fresh_tenant().await;
+    let direct = stack.app().await;
+    let (_, admin_token) = stack.admin_token(&t, &direct).await;
+    let mut managed = vec![];
+    for _ in 0..4 {
+        let (user, password) = (unique("managed"), random_password());
+        stack.create_user(&t, &user, &password).await;
+        managed.push((user, password));
+    }
+    let mut guessed = vec![];
+    let mut guessed_passwords = BTreeMap::new();
+    for _ in 0..3 {
+        let (user, password) = (unique("guessed"), random_password());
+        stack.create_user(&t, &user, &password).await;
+        guessed_passwords.insert(user.clone(), password);
+        guessed.push(user);
+    }
+
+    // the functions under load reach AWS only through the proxy: each client's own endpoint
+    // (the environment's AWS_ENDPOINT_URL would win over the shared configuration's)
+    let sdk = shared::aws::sdk_config(&stack.config).await.unwrap();
+    let mut app = AwsApp::from_sdk(stack.config.clone(), &sdk);
+    let dynamodb = aws_sdk_dynamodb::Client::from_conf(
+        aws_sdk_dynamodb::config::Builder::from(&sdk)
+            .endpoint_url(&proxy)
+            .build(),
+    );
+    let cognito = aws_sdk_cognitoidentityprovider::Client::from_conf(
+        aws_sdk_cognitoidentityprovider::config::Builder::from(&sdk)
+            .endpoint_url(&proxy)
+            .build(),
+    );
+    let c = &stack.config;
+    app.tenants = CachedTenants::new(
+        DynamoTenants::new(dynamodb.clone(), &c.tenants_table),
+        c.tenant_cache_ttl,
+    );
+    app.directory = CognitoDirectory::new(cognito).with_http_timeout(c.attempt_timeout);
+    app.locks = DynamoLocks::new(dynamodb.clone(), &c.account_state_table);
+    app.audit = DynamoAudit::new(dynamodb, &c.audit_table, c.audit_retention);
+    let before = faults(&proxy).await;
+    let world = Arc::new(World {
+        t: t.clone(),
+        app,
+        admin_token,
+        managed: managed.clone(),
+        guessed: guessed.clone(),
+        started: Instant::now(),
+    });
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let tasks: Vec<_> = (0..CLIENTS)
+        .map(|i| tokio::spawn(client(world.clone(), i as u64 + 1, seen.clone())))
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let after = faults(&proxy).await;
+    let seen = seen.lock().unwrap().clone();
+    let mut violations: Vec<String> = vec![];
+
+    // 1. server errors
+    let mut classes: BTreeMap<String, usize> = BTreeMap::new();
+    for s in &seen {
+        *classes
+            .entry(format!("{} {}", s.status, s.slug))
+            .or_default() += 1;
+        if s.status >= 500 {
+            let documented =
+                (s.status == 503 && s.slug == "dependency-unavailable" && s.retry_after)
+                    || (s.status == 500 && s.slug == "internal");
+            if !documented {
+                violations.push(format!("{:?} {}: {} {}", s.op, s.user, s.status, s.slug));
+            }
+        }
+    }
+
+    // 2. the password budget of users who only get wrong passwords
+    for g in &guessed {
+        let checked = seen
+            .iter()
+            .filter(|s| &s.user == g && s.status == 401)
+            .count();
+        if checked > MAX_PASSWORD_ATTEMPTS {
+            violations.push(format!(
+                "{g}: {checked} wrong passwords checked, budget {MAX_PASSWORD_ATTEMPTS}"
+            ));
+        }
+        if checked == MAX_PASSWORD_ATTEMPTS {
+            // locked now: the right password does not sign in
+            let a = account_api_tests::stack::sign_in(&direct, &t, g, &guessed_passwords[g]).await;
+            if a.status == 200 {
+                violations.push(format!("{g}: signed in after its budget was spent"));
+            }
+        }
+    }
+
+    // 3. locks hold: no sign-in between a lock's 2xx and the next unlock sent
+    for (user, _) in &managed {
+        let mine: Vec<&Seen> = seen.iter().filter(|s| &s.user == user).collect();
+        for lock in mine.iter().filter(|s| s.op == Op::Lock && s.status == 200) {
+            for s in mine
+                .iter()
+                .filter(|s| s.op == Op::RightPassword && s.status == 200)
+            {
+                // an unlock may have been written after the lock and before the sign-in's
+                // check when it ended after the lock began and began before the sign-in ended
+                // (whatever it answered: a lost answer may hide a write)
+                let may_have_lifted = mine
+                    .iter()
+                    .any(|u| u.op == Op::Unlock && u.ended > lock.started && u.started < s.ended);
+                if s.started > lock.ended && !may_have_lifted {
+                    violations.push(format!(
+                        "{user}: signed in ({}) while locked ({})",
+                        s.activity, lock.activity
+                    ));
+                }
+            }
+        }
+    }
+
+    // 4. every 2xx state change is in the trail (or held in the log), and in the state
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let held: HashSet<String> = Fallback::read_all(&log)
+        .unwrap()
+        .into_iter()
+        .map(|f| f.event.activity_id)
+        .collect();
+    let trail = DynamoAudit::new(
+        stack.dynamodb.clone(),
+        &stack.config.audit_table,
+        stack.config.audit_retention,
+    );
+    let locks = DynamoLocks::new(stack.dynamodb.clone(), &stack.config.account_state_table);
+    let mut audited = 0;
+    for (user, _) in &managed {
+        let id = UserId::parse(user).unwrap();
+        let mut written = HashSet::new();
+        let mut cursor = None;
+        loop {
+            let page = trail
+                .list(&t.user_pool_id, &id, 100, cursor.as_deref())
+                .await
+                .unwrap();
+            written.extend(
+                page.events
+                    .iter()
+                    .filter(|e| e.outcome == "success")
+                    .map(|e| e.activity_id.clone()),
+            );
+            match page.cursor {
+                Some(c) => cursor = Some(c),
+                None => break,
+            }
+        }
+        let mine: Vec<&Seen> = seen.iter().filter(|s| &s.user == user).collect();
+        for s in mine
+            .iter()
+            .filter(|s| matches!(s.op, Op::Lock | Op::Unlock) && s.status == 200)
+        {
+            audited += 1;
+            if !written.contains(&s.activity) && !held.contains(&s.activity) {
+                violations.push(format!(
+                    "{user}: {:?} answered 200 ({}) has no audit entry",
+                    s.op, s.activity
+                ));
+            }
+        }
+        // the last lock answered 2xx with no unlock sent after it still holds
+        let last_lock = mine
+            .iter()
+            .filter(|s| s.op == Op::Lock && s.status == 200)
+            .max_by_key(|s| s.ended);
+        if let Some(lock) = last_lock {
+            let unlocked_after = mine
+                .iter()
+                .any(|s| s.op == Op::Unlock && s.ended > lock.started);
+            let state = locks.state(&t.user_pool_id, &id).await.unwrap();
+            if !unlocked_after && state.lock.is_none() {
+                violations.push(format!("{user}: its lock ({}) is gone", lock.activity));
+            }
+        }
+    }
+
+    let count = |k: &str| after[k].as_u64().unwrap_or(0) - before[k].as_u64().unwrap_or(0);
+    println!(
+        "fault stage: {} requests from {CLIENTS} clients in {:.0} s; {} backend calls through the \
+         proxy, faults injected: {} slowed, {} reset, {} throttled, {} 5xx, {} answers lost",
+        seen.len(),
+        LOAD_FOR.as_secs_f64(),
+        count("calls"),
+        count("latency"),
+        count("reset"),
+        count("throttle"),
+        count("5xx"),
+        count("lost")
+    );
+    println!(
+        "fault stage: answers by class: {}",
+        classes
+            .iter()
+            .map(|(k, v)| format!("{k}: {v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    println!(
+        "fault stage: {audited} state changes answered 2xx checked against the trail ({} held in \
+         the log for replay-audit); invariant violations: {}",
+        held.len(),
+        violations.len()
+    );
+    for v in &violations {
+        println!("fault stage: violation: {v}");
+    }
+    assert!(
+        count("reset") + count("throttle") + count("5xx") + count("lost") > 0,
+        "no fault was injected: the functions did not go through the proxy"
+    );
+    assert!(
+        violations.is_empty(),
+        "violations:\n{}",
+        violations.join("\n")
+    );
+}
