@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The performance benchmark (README, "Performance"): builds every function's release
+# The performance benchmark (infra/docs/performance.md): builds every function's release
 # `bootstrap` for arm64 (infra/build/package.sh) and for this machine, reports their zipped
 # sizes, then runs tests/benches/bench: cold start (of this machine's build) against a
 # Runtime API stub on loopback, handler overhead per route on in-memory ports, and end to end
@@ -72,6 +72,8 @@ bench() { cargo bench --quiet -p account-api-tests --bench bench -- "$@" | tee -
 log "cold start: ${RUNS:-30} fresh processes per function, without and with a backend (HTTP, TLS)"
 bench cold "$RELEASE" --runs "${RUNS:-30}" --tenant "$TENANT" --timing "$TIMING" \
   --tls-endpoint "https://127.0.0.1:$tls_port" --tls-ca "$TLS_CA"
+log "where init goes: the floor, then the functions' start-up steps one by one"
+bench steps "$RELEASE" --runs "${RUNS:-30}"
 log "handler overhead on in-memory ports"
 bench warm
 log "end to end against the emulator"

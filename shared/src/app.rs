@@ -98,7 +98,7 @@ impl AwsApp {
                 .with_http_timeout(config.attempt_timeout),
             locks: DynamoLocks::new(dynamodb.clone(), &config.account_state_table),
             audit: DynamoAudit::new(dynamodb, &config.audit_table, config.audit_retention),
-            mail: crate::adapters::ses::SesMailer::new(aws_sdk_sesv2::Client::new(sdk)),
+            mail: crate::adapters::ses::SesMailer::lazy(sdk),
             tokens: TokenVerifier::new(config.jwks_cache_ttl, config.attempt_timeout),
             latencies: Default::default(),
             config,

@@ -1,4 +1,4 @@
-//! The floor of the cold-start benchmark (`infra/local/bench.sh`, README "Performance"): the
+//! The floor of the cold-start benchmark (`infra/local/bench.sh`, infra/docs/performance.md): the
 //! least a Rust function on Lambda can do, a bare `lambda_runtime` loop on the same
 //! current-thread runtime and release profile as the functions, answering every event with a
 //! constant. Each function's init is reported as a multiple of this one's, measured in the

@@ -1,4 +1,4 @@
-//! The performance benchmark (README, "Performance"): cold start of each function's release
+//! The performance benchmark (infra/docs/performance.md): cold start of each function's release
 //! `bootstrap`, the handler overhead per route on in-memory ports, and end-to-end latency
 //! against the local emulator next to the SDK calls made. Prints Markdown tables with the
 //! targets of the performance issue beside the medians. Run it with `infra/local/bench.sh`,
@@ -112,9 +112,17 @@ fn main() -> ExitCode {
                 }
             })
         }
+        Some("steps") => {
+            let dir = args
+                .get(1)
+                .map_or_else(|| PathBuf::from("target/release"), PathBuf::from);
+            steps(&dir, runs.unwrap_or(30))
+        }
         Some("warm") => paused_runtime().block_on(warm(runs.unwrap_or(300), &mut v)),
         Some("e2e") => runtime().block_on(e2e(runs.unwrap_or(20), &mut v)),
-        _ => Err("usage: bench cold <release dir> | warm | e2e  [--runs N]".into()),
+        _ => Err(
+            "usage: bench cold <release dir> | steps <release dir> | warm | e2e  [--runs N]".into(),
+        ),
     };
     if let Err(e) = result {
         eprintln!("error: {e}");
@@ -240,6 +248,62 @@ fn measure(
     }
     eprintln!();
     Ok(sample)
+}
+
+/// Where a function's init goes: `infra/floor`'s `init-steps`, the floor preceded by the
+/// first n of the functions' own start-up steps, for n = 0..=6, started as Lambda starts a
+/// function, interleaved run by run so that drift falls on every step alike. Each step's cost
+/// is the difference of consecutive medians.
+fn steps(dir: &std::path::Path, runs: usize) -> Result<(), String> {
+    const NAMES: [&str; 7] = [
+        "the floor's loop, in a binary that links the product (0 steps)",
+        "+ logging set-up (tracing-subscriber, JSON, EnvFilter)",
+        "+ configuration from the environment",
+        "+ SDK configuration (aws-config; HTTPS transport, rustls and its roots)",
+        "+ DynamoDB client",
+        "+ Cognito client",
+        "+ SES client",
+    ];
+    let event = cold_event("auth", "POST", "/user-authentication");
+    let mut inits: Vec<Vec<Duration>> = vec![vec![]; NAMES.len() + 1];
+    eprint!("init steps: ");
+    for _ in 0..runs {
+        let floor = cold::run(
+            &dir.join("floor"),
+            std::slice::from_ref(&event),
+            &lambda_env("floor", "http://127.0.0.1:9", "bench"),
+        )?;
+        inits[0].push(floor.init);
+        for n in 0..NAMES.len() {
+            let mut env = lambda_env("init-steps", "http://127.0.0.1:9", "bench");
+            env.push(("INIT_STEPS", n.to_string()));
+            let r = cold::run(&dir.join("init-steps"), std::slice::from_ref(&event), &env)?;
+            inits[n + 1].push(r.init);
+        }
+        eprint!(".");
+    }
+    eprintln!();
+    let medians: Vec<Duration> = inits.iter_mut().map(|i| summary(i).0).collect();
+    let mut rows = vec![vec![
+        "the floor (bare lambda_runtime)".to_string(),
+        ms(medians[0]),
+        String::new(),
+    ]];
+    for (n, name) in NAMES.iter().enumerate() {
+        let (at, before) = (medians[n + 1], medians[n]);
+        let delta = at.as_secs_f64() - before.as_secs_f64();
+        rows.push(vec![
+            (*name).to_string(),
+            ms(at),
+            format!("{:+.0} µs", delta * 1e6),
+        ]);
+    }
+    table(
+        &format!("Where init goes ({runs} fresh processes per step, interleaved; medians)"),
+        &["init of", "median", "this step"],
+        &rows,
+    );
+    Ok(())
 }
 
 /// Each function's cold start beside the floor's (`infra/floor`: a bare `lambda_runtime`
