@@ -34,7 +34,7 @@ def overrides(stage, first_create, env, config_text):
         if not arn or not sender:
             raise SystemExit(
                 "deploy-params: prod sends its mail through SES: set the prod environment's "
-                "variables SES_IDENTITY_ARN and SES_FROM_ADDRESS (README, Deploying a stage)"
+                "variables SES_IDENTITY_ARN and SES_FROM_ADDRESS (infra/docs/deploying.md, A deployer's checklist)"
             )
         pairs += [f"SesIdentityArn={arn}", f"SesFromAddress={sender}"]
     return " ".join(sam_pair(p) for p in pairs)

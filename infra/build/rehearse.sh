@@ -34,7 +34,7 @@ import os, stat, sys, zipfile
 from pathlib import Path
 build, out = Path(sys.argv[1]), Path(sys.argv[2])
 out.mkdir(parents=True)
-LIMIT = 4 * 1024 * 1024  # the product's own limit for a function's zip (README, Performance)
+LIMIT = 4 * 1024 * 1024  # the product's own limit for a function's zip (infra/docs/performance.md)
 failures = []
 for bootstrap in sorted(build.glob("*/bootstrap")):
     name = bootstrap.parent.name

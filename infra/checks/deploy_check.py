@@ -3,10 +3,10 @@
 cfn-lint and checkov check each template on its own; these are the rules a deployer's review
 found broken across files, each of which stopped or spoiled a first deploy:
 
-- every `aws cloudformation deploy` command README or a workflow gives acknowledges the IAM
-  capability its template needs (a template that defines IAM resources is refused without
-  `--capabilities CAPABILITY_IAM`, or `CAPABILITY_NAMED_IAM` where a resource names itself),
-  and every `samconfig.toml` stage does the same for the stage template;
+- every `aws cloudformation deploy` command README, a page of infra/docs or a workflow gives
+  acknowledges the IAM capability its template needs (a template that defines IAM resources
+  is refused without `--capabilities CAPABILITY_IAM`, or `CAPABILITY_NAMED_IAM` where a
+  resource names itself), and every `samconfig.toml` stage does the same for the stage template;
 - the alarms' SNS topic is encrypted with a key of the stack's own whose policy lets
   CloudWatch use it, never the AWS-managed `alias/aws/sns`, whose policy CloudWatch cannot use
   (alarms fire, and no notification is delivered: SNS guide, "compatibility between event
@@ -68,7 +68,8 @@ def commands(text):
 def check():
     findings = []
     templates = {name: load(path) for name, path in TEMPLATES.items()}
-    sources = [ROOT / "README.md"] + sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+    sources = ([ROOT / "README.md"] + sorted((ROOT / "infra" / "docs").glob("*.md"))
+               + sorted((ROOT / ".github" / "workflows").glob("*.yml")))
     for source in sources:
         for command in commands(source.read_text()):
             match = re.search(r"--template-file\s+(\S+)", command)

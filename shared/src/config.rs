@@ -56,8 +56,8 @@ pub struct Config {
 impl Config {
     pub const DEFAULT_BODY_LIMIT: usize = 16 * 1024;
 
-    /// Every variable a function reads, with its default (`None`: required). README's
-    /// configuration table is checked against this list (`tests/tests/documented.rs`).
+    /// Every variable a function reads, with its default (`None`: required). The table of
+    /// `infra/docs/configuration.md` is checked against this list (`tests/tests/documented.rs`).
     pub const SETTINGS: &[(&str, Option<u64>)] = &[
         ("TENANTS_TABLE", None),
         ("ACCOUNT_STATE_TABLE", None),

@@ -366,7 +366,7 @@ async fn signed_in<P: Ports>(
         })?;
     // the browser could have changed the authorize URL's provider: a sign-in with another
     // provider than the intent's is refused (for a user linked to both, Cognito's token does
-    // not say which one signed in; README)
+    // not say which one signed in; infra/docs/api.md, Signing in through identity providers)
     let information = IdpInformation::of(&claims, &outcome.idp_name);
     let refused = || ApiError::IdpFailed("the sign-in was not with the intent's provider".into());
     let user = UserId::of_cognito(&caller.username)

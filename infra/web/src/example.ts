@@ -1,4 +1,4 @@
-// README's example of the typed client ("A typed client for TypeScript"), type-checked with the
+// infra/docs/api.md's example of the typed client ("A typed client for TypeScript"), type-checked with the
 // rest of infra/web so that the example cannot drift from the contract.
 import { accountApi, bearer } from "./client.js";
 

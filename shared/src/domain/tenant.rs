@@ -39,7 +39,7 @@ pub enum TenantError {
     Store(#[from] StoreError),
 }
 
-/// The lockout policy of a tenant (`api.md`, "Lock semantics").
+/// The lockout policy of a tenant (`infra/docs/api.md`, "Locks, names and the lockout policy").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LockoutPolicy {
     /// Consecutive failed password checks before the account locks; 0 turns the policy off.

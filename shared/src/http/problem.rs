@@ -1,8 +1,8 @@
 //! Every failure a route can answer with, and its RFC 7807 rendering.
 //!
-//! One enum, one status and slug per variant (the contract's table in `api.md`). Internal
-//! causes travel in the variant only so that they can be logged; [`ApiError::problem`] never
-//! puts them in a response.
+//! One enum, one status and slug per variant (the contract's table in `infra/docs/api.md`,
+//! "Problems"). Internal causes travel in the variant only so that they can be logged;
+//! [`ApiError::problem`] never puts them in a response.
 
 use std::time::Duration;
 
@@ -117,7 +117,7 @@ impl ApiError {
         )
     }
 
-    /// The contract's row for this failure (`api.md`, "Problems"): status, slug, title.
+    /// The contract's row for this failure (`infra/docs/api.md`, "Problems"): status, slug, title.
     /// The detail is apart, as the only part that reads the variant's data.
     #[rustfmt::skip]
     fn row(&self) -> (StatusCode, &'static str, &'static str) {
