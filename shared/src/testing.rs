@@ -583,3 +583,37 @@ pub mod cognito_mocks {
         }
     }
 }
+
+/// The functions' log output captured in memory, for a test that reads what was logged: pass
+/// [`CapturedLog::subscriber`] to `tracing::subscriber::set_default` (or `set_global_default`
+/// in a test binary of its own), then read [`CapturedLog::text`].
+#[derive(Clone, Default)]
+pub struct CapturedLog(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for CapturedLog {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Ok(mut held) = self.0.lock() {
+            held.extend_from_slice(buf);
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl CapturedLog {
+    /// The functions' own subscriber (`crate::telemetry`), writing here.
+    pub fn subscriber(&self) -> impl tracing::Subscriber + Send + Sync + use<> {
+        let writer = self.clone();
+        crate::telemetry::subscriber(move || writer.clone())
+    }
+
+    /// Everything logged so far.
+    pub fn text(&self) -> String {
+        self.0
+            .lock()
+            .map(|held| String::from_utf8_lossy(&held).into_owned())
+            .unwrap_or_default()
+    }
+}

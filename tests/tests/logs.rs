@@ -2,35 +2,13 @@
 //! The functions' log output over a full sign-in flow holds no password, token or session.
 //! Its own test binary: the subscriber is process-wide.
 
-use std::sync::{Arc, Mutex};
-
 use account_api_tests::stack::{Answer, Stack, api_request, random_password};
 use serde_json::json;
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
-    type Writer = Captured;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
-
 #[tokio::test]
 async fn no_secret_reaches_the_logs_over_a_full_sign_in_flow() {
-    let captured = Captured::default();
-    tracing::subscriber::set_global_default(shared::telemetry::subscriber(captured.clone()))
+    let captured = shared::testing::CapturedLog::default();
+    tracing::subscriber::set_global_default(captured.subscriber())
         .expect("the only subscriber of this test binary");
 
     let stack = Stack::connect().await;
@@ -100,7 +78,7 @@ async fn no_secret_reaches_the_logs_over_a_full_sign_in_flow() {
     );
     activity_ids.push(a.activity_id);
 
-    let output = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let output = captured.text();
     // the capture works: every request left its closing line, with its activity id and route
     for id in &activity_ids {
         assert!(

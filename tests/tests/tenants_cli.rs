@@ -451,19 +451,6 @@ async fn a_pool_without_the_pre_token_generation_trigger_is_refused() {
     );
 }
 
-#[derive(Clone, Default)]
-struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// An audit entry a function could not write is not lost: its error log line holds it, and
 /// `replay-audit` writes it into the audit table, as the entry the function would have
 /// written (same key, same fields), once however often it is replayed. The function's audit
@@ -474,10 +461,8 @@ async fn an_audit_entry_held_in_the_log_is_replayed_into_the_trail() {
         adapters::dynamodb::DynamoAudit,
         domain::{audit::AuditLog, user_id::UserId},
     };
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let _guard =
-        tracing::subscriber::set_default(shared::telemetry::subscriber(move || writer.clone()));
+    let captured = shared::testing::CapturedLog::default();
+    let _guard = tracing::subscriber::set_default(captured.subscriber());
     let stack = Stack::connect().await;
     let t = stack.fresh_tenant().await;
     let mut app = stack.app().await;
@@ -514,7 +499,7 @@ async fn an_audit_entry_held_in_the_log_is_replayed_into_the_trail() {
     };
     assert!(entries().await.is_empty(), "the function wrote nothing");
 
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let log = captured.text();
     let file = std::env::temp_dir().join(format!("{}.log", unique("held-audit")));
     std::fs::write(&file, &log).unwrap();
     let args = [

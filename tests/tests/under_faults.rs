@@ -46,19 +46,6 @@ const CLIENTS: usize = 4;
 /// The demo tenant's password budget (the stack's tenants keep the default).
 const MAX_PASSWORD_ATTEMPTS: usize = 5;
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Op {
     RightPassword,
@@ -181,9 +168,8 @@ async fn faults(proxy: &str) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "the fault stage runs it (infra/local/test.sh fault): it needs the fault proxy"]
 async fn under_faults_and_load_nothing_is_admitted_lost_or_half_written() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    tracing::subscriber::set_global_default(shared::telemetry::subscriber(move || writer.clone()))
+    let captured = shared::testing::CapturedLog::default();
+    tracing::subscriber::set_global_default(captured.subscriber())
         .expect("the only subscriber of this test binary");
     let proxy = std::env::var("FAULT_PROXY_URL")
         .expect("FAULT_PROXY_URL: the fault stage starts the proxy and sets it");
@@ -311,7 +297,7 @@ async fn under_faults_and_load_nothing_is_admitted_lost_or_half_written() {
     }
 
     // 4. every 2xx state change is in the trail (or held in the log), and in the state
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let log = captured.text();
     let held: HashSet<String> = Fallback::read_all(&log)
         .unwrap()
         .into_iter()

@@ -4,32 +4,13 @@
 //! `Fallback` reads back into the very entry (for `tenants replay-audit`). Over the lock
 //! routes on in-memory ports; the log is the functions' own JSON subscriber.
 
-use std::sync::{Arc, Mutex, atomic::Ordering};
+use std::sync::atomic::Ordering;
 
 use serde_json::Value;
 use shared::{
     domain::audit::Fallback,
     testing::{self, Answer, InMemoryDirectory, MemApp, MemUser, access_token, demo_headers},
 };
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
-    }
-}
 
 fn app() -> MemApp {
     let directory = InMemoryDirectory::with_user("demo-user", MemUser::confirmed("x"));
@@ -62,10 +43,8 @@ async fn an_entry_the_table_refused_once_is_written_on_the_retry() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn an_entry_the_table_keeps_refusing_is_logged_whole_and_reads_back_as_itself() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let _guard =
-        tracing::subscriber::set_default(shared::telemetry::subscriber(move || writer.clone()));
+    let captured = shared::testing::CapturedLog::default();
+    let _guard = tracing::subscriber::set_default(captured.subscriber());
     let app = app();
     // the first write and both retries
     app.audit.failing.store(3, Ordering::SeqCst);

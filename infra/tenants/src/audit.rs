@@ -41,16 +41,7 @@ pub struct ReplayAudit {
 
 impl ReplayAudit {
     fn table(&self) -> Result<String, CliError> {
-        match (&self.stage, &self.table) {
-            (_, Some(table)) => Ok(table.clone()),
-            (Some(stage), None) if matches!(stage.as_str(), "dev" | "staging" | "prod") => {
-                Ok(format!("account-api-{stage}-audit"))
-            }
-            (Some(stage), None) => Err(CliError::Invalid(format!(
-                "--stage must be dev, staging or prod, not {stage:?}"
-            ))),
-            (None, None) => Err(CliError::Invalid("give --stage or --table".into())),
-        }
+        crate::stage_table(self.stage.as_deref(), self.table.as_deref(), "audit")
     }
 
     fn text(&self) -> Result<String, CliError> {

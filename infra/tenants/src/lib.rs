@@ -245,16 +245,25 @@ fn aws<E: std::error::Error + 'static>(what: &str, e: E) -> CliError {
 
 impl Table {
     fn name(&self) -> Result<String, CliError> {
-        match (&self.stage, &self.table) {
-            (_, Some(table)) => Ok(table.clone()),
-            (Some(stage), None) if matches!(stage.as_str(), "dev" | "staging" | "prod") => {
-                Ok(format!("account-api-{stage}-tenants"))
-            }
-            (Some(stage), None) => Err(CliError::Invalid(format!(
-                "--stage must be dev, staging or prod, not {stage:?}"
-            ))),
-            (None, None) => Err(CliError::Invalid("give --stage or --table".into())),
+        stage_table(self.stage.as_deref(), self.table.as_deref(), "tenants")
+    }
+}
+
+/// A table named outright (`--table`), or a stage's (`account-api-<stage>-<kind>`).
+pub(crate) fn stage_table(
+    stage: Option<&str>,
+    table: Option<&str>,
+    kind: &str,
+) -> Result<String, CliError> {
+    match (stage, table) {
+        (_, Some(table)) => Ok(table.to_string()),
+        (Some(stage), None) if matches!(stage, "dev" | "staging" | "prod") => {
+            Ok(format!("account-api-{stage}-{kind}"))
         }
+        (Some(stage), None) => Err(CliError::Invalid(format!(
+            "--stage must be dev, staging or prod, not {stage:?}"
+        ))),
+        (None, None) => Err(CliError::Invalid("give --stage or --table".into())),
     }
 }
 
