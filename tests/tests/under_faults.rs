@@ -10,11 +10,13 @@
 //!    `Retry-After`, or `500 internal` (the function may have acted); nothing else 5xx;
 //! 2. no account admitted past its password budget: a user who only ever gets wrong passwords
 //!    has them checked (`401`) at most `maxPasswordAttempts` times, and is locked after;
-//! 3. no account admitted past its lock: no sign-in that started after an admin lock was
-//!    answered 2xx, and before the next unlock of that user was sent, signs in;
-//! 4. every state change answered 2xx is in the audit trail, or held whole in the error log
-//!    for `tenants replay-audit` (`Fallback`), and in the state: a lock answered 2xx with no
-//!    unlock sent after it is still there.
+//! 3. no account admitted past its lock or its disabling: no sign-in that started after an
+//!    admin lock (disable) was answered 2xx signs in, unless an unlock (enable) could have come
+//!    between;
+//! 4. every state change answered 2xx (lock, unlock, disable, enable) is in the audit trail,
+//!    or held whole in the error log for `tenants replay-audit` (`Fallback`), and in the
+//!    state: the last lock (disable, enable) answered 2xx with nothing after it that could
+//!    undo it is what DynamoDB (Cognito) holds.
 //!
 //! It prints its figures (requests, faults injected, answers by class, violations) and fails
 //! on any violation.
@@ -52,6 +54,8 @@ enum Op {
     WrongPassword,
     Lock,
     Unlock,
+    Disable,
+    Enable,
     ForgotPassword,
 }
 
@@ -99,6 +103,18 @@ async fn one(w: &World, op: Op, user: &str, password: &str) -> Seen {
             Value::Null,
             Some(w.admin_token.as_str()),
         ),
+        Op::Disable => (
+            "POST",
+            format!("/users/{user}/admin-disable"),
+            Value::Null,
+            Some(w.admin_token.as_str()),
+        ),
+        Op::Enable => (
+            "POST",
+            format!("/users/{user}/admin-enable"),
+            Value::Null,
+            Some(w.admin_token.as_str()),
+        ),
         Op::ForgotPassword => (
             "POST",
             "/forgot-password".to_string(),
@@ -111,6 +127,7 @@ async fn one(w: &World, op: Op, user: &str, password: &str) -> Seen {
     let resp = match op {
         Op::RightPassword | Op::WrongPassword => w.app.handle::<auth::Group>(req).await,
         Op::Lock | Op::Unlock => w.app.handle::<lock::Group>(req).await,
+        Op::Disable | Op::Enable => w.app.handle::<admin::Group>(req).await,
         Op::ForgotPassword => w.app.handle::<password::Group>(req).await,
     };
     let a = Answer::from(resp);
@@ -145,10 +162,12 @@ async fn client(w: Arc<World>, seed: u64, seen: Arc<Mutex<Vec<Seen>>>) {
         } else {
             let (user, password) = &w.managed[next(w.managed.len())];
             match roll {
-                25..=54 => one(&w, Op::RightPassword, user, password).await,
-                55..=62 => one(&w, Op::WrongPassword, user, "Not-the-passw0rd!").await,
-                63..=76 => one(&w, Op::Lock, user, "").await,
-                77..=92 => one(&w, Op::Unlock, user, "").await,
+                25..=50 => one(&w, Op::RightPassword, user, password).await,
+                51..=57 => one(&w, Op::WrongPassword, user, "Not-the-passw0rd!").await,
+                58..=67 => one(&w, Op::Lock, user, "").await,
+                68..=79 => one(&w, Op::Unlock, user, "").await,
+                80..=85 => one(&w, Op::Disable, user, "").await,
+                86..=94 => one(&w, Op::Enable, user, "").await,
                 _ => one(&w, Op::ForgotPassword, user, "").await,
             }
         };
@@ -272,25 +291,26 @@ async fn under_faults_and_load_nothing_is_admitted_lost_or_half_written() {
         }
     }
 
-    // 3. locks hold: no sign-in between a lock's 2xx and the next unlock sent
+    // 3. locks and disables hold: no sign-in between an admin lock's (or disable's) 2xx and an
+    // unlock (enable) that could have lifted it: one that ended after the lock began and began
+    // before the sign-in ended, whatever it answered (a lost answer may hide a write)
     for (user, _) in &managed {
         let mine: Vec<&Seen> = seen.iter().filter(|s| &s.user == user).collect();
-        for lock in mine.iter().filter(|s| s.op == Op::Lock && s.status == 200) {
-            for s in mine
-                .iter()
-                .filter(|s| s.op == Op::RightPassword && s.status == 200)
-            {
-                // an unlock may have been written after the lock and before the sign-in's
-                // check when it ended after the lock began and began before the sign-in ended
-                // (whatever it answered: a lost answer may hide a write)
-                let may_have_lifted = mine
+        for (set, lift) in [(Op::Lock, Op::Unlock), (Op::Disable, Op::Enable)] {
+            for held in mine.iter().filter(|s| s.op == set && s.status == 200) {
+                for s in mine
                     .iter()
-                    .any(|u| u.op == Op::Unlock && u.ended > lock.started && u.started < s.ended);
-                if s.started > lock.ended && !may_have_lifted {
-                    violations.push(format!(
-                        "{user}: signed in ({}) while locked ({})",
-                        s.activity, lock.activity
-                    ));
+                    .filter(|s| s.op == Op::RightPassword && s.status == 200)
+                {
+                    let may_have_lifted = mine
+                        .iter()
+                        .any(|u| u.op == lift && u.ended > held.started && u.started < s.ended);
+                    if s.started > held.ended && !may_have_lifted {
+                        violations.push(format!(
+                            "{user}: signed in ({}) after {set:?} ({})",
+                            s.activity, held.activity
+                        ));
+                    }
                 }
             }
         }
@@ -331,10 +351,9 @@ async fn under_faults_and_load_nothing_is_admitted_lost_or_half_written() {
             }
         }
         let mine: Vec<&Seen> = seen.iter().filter(|s| &s.user == user).collect();
-        for s in mine
-            .iter()
-            .filter(|s| matches!(s.op, Op::Lock | Op::Unlock) && s.status == 200)
-        {
+        for s in mine.iter().filter(|s| {
+            matches!(s.op, Op::Lock | Op::Unlock | Op::Disable | Op::Enable) && s.status == 200
+        }) {
             audited += 1;
             if !written.contains(&s.activity) && !held.contains(&s.activity) {
                 violations.push(format!(
@@ -355,6 +374,35 @@ async fn under_faults_and_load_nothing_is_admitted_lost_or_half_written() {
             let state = locks.state(&t.user_pool_id, &id).await.unwrap();
             if !unlocked_after && state.lock.is_none() {
                 violations.push(format!("{user}: its lock ({}) is gone", lock.activity));
+            }
+        }
+        // the last disable (enable) answered 2xx with no enable (disable) that could have
+        // come after it is what Cognito holds
+        let enabled = stack
+            .cognito
+            .admin_get_user()
+            .user_pool_id(&t.user_pool_id)
+            .username(user)
+            .send()
+            .await
+            .unwrap()
+            .enabled();
+        for (set, undo, holds) in [
+            (Op::Disable, Op::Enable, !enabled),
+            (Op::Enable, Op::Disable, enabled),
+        ] {
+            let last = mine
+                .iter()
+                .filter(|s| s.op == set && s.status == 200)
+                .max_by_key(|s| s.ended);
+            if let Some(last) = last {
+                let undone = mine.iter().any(|s| s.op == undo && s.ended > last.started);
+                if !undone && !holds {
+                    violations.push(format!(
+                        "{user}: {set:?} ({}) answered 200 but Cognito says enabled = {enabled}",
+                        last.activity
+                    ));
+                }
             }
         }
     }
