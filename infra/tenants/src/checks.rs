@@ -157,6 +157,24 @@ pub(crate) fn validate_add(add: &Add) -> Result<(), CliError> {
     validate_policy(&add.policy)
 }
 
+/// Refuses a loopback origin (`http://localhost:3000`) for the prod stage: any program on a
+/// user's machine could serve a page there. Other stages take them, for a developer's app run
+/// locally against dev or staging.
+pub(crate) fn refuse_loopback_origins_in_prod(
+    stage: Option<&str>,
+    origins: &[String],
+) -> Result<(), CliError> {
+    if stage != Some("prod") {
+        return Ok(());
+    }
+    match origins.iter().find(|o| o.starts_with("http://")) {
+        Some(local) => Err(CliError::Invalid(format!(
+            "--allowed-origin {local:?} is a page on the user's own machine: prod takes https origins only"
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// Refuses an `--auth-domain` that is not the pool's own (its prefix domain, its custom domain,
 /// or the local emulator's path for it): the API sends the app client's secret there.
 /// Refuses a pool whose tokens would reach Cognito's self-service operations around the API:

@@ -616,6 +616,10 @@ async fn get(
 async fn add_tenant(add: Add, clients: &Clients) -> Result<String, CliError> {
     let (table, key) = (add.key.table.name()?, add.key.key()?);
     checks::validate_add(&add)?;
+    checks::refuse_loopback_origins_in_prod(
+        add.key.table.stage.as_deref(),
+        &add.policy.allowed_origins,
+    )?;
     if !add.no_verify {
         let described = clients
             .cognito
@@ -667,6 +671,10 @@ async fn add_tenant(add: Add, clients: &Clients) -> Result<String, CliError> {
 async fn set_policy(set: SetPolicy, clients: &Clients) -> Result<String, CliError> {
     let (table, key) = (set.key.table.name()?, set.key.key()?);
     checks::validate_policy(&set.policy)?;
+    checks::refuse_loopback_origins_in_prod(
+        set.key.table.stage.as_deref(),
+        &set.policy.allowed_origins,
+    )?;
     let update = policy_update(&set)?;
     let federating = set.policy.idp_callback_url.is_some()
         || set.policy.auth_domain.is_some()

@@ -451,3 +451,17 @@ async fn a_refused_origin_writes_nothing_and_list_skips_the_origins_item() {
     assert!(lines[0].ends_with("\torigins 1"), "{listed}");
     assert_eq!(lines[1], "1 tenants in local-tenants");
 }
+
+#[test]
+fn prod_takes_no_origin_on_the_users_own_machine() {
+    let local = vec!["http://localhost:3000".to_string()];
+    let https = vec!["https://app.example.com".to_string()];
+    let err = checks::refuse_loopback_origins_in_prod(Some("prod"), &local).unwrap_err();
+    assert!(
+        err.to_string().contains("prod takes https origins only"),
+        "{err}"
+    );
+    assert!(checks::refuse_loopback_origins_in_prod(Some("prod"), &https).is_ok());
+    assert!(checks::refuse_loopback_origins_in_prod(Some("dev"), &local).is_ok());
+    assert!(checks::refuse_loopback_origins_in_prod(None, &local).is_ok());
+}
