@@ -1,6 +1,7 @@
 //! Tenants: the three `vbasoftware-*` headers resolve to one Cognito user pool, app client
 //! and policy set (lockout, passwords, identity-provider federation), read from the tenant
-//! registry and cached per instance.
+//! registry and cached per instance, and the web origins its pages may call the API from.
+//! (Over 500 lines with its tests, which are the last 220: the code is about 340.)
 
 use std::{future::Future, sync::Arc, time::Duration};
 
