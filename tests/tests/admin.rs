@@ -86,7 +86,8 @@ async fn admin_reset_and_the_resends_check_the_users_state() {
     let t = stack.fresh_tenant().await;
     let app = stack.app().await;
     let (_, token) = stack.admin_token(&t, &app).await;
-    stack.create_user(&t, "tess", &random_password()).await;
+    let old_password = random_password();
+    stack.create_user(&t, "tess", &old_password).await;
 
     let a = admin_op(&app, &t, "tess", "admin-reset-password", &token).await;
     assert_eq!(a.status, 200, "{}", a.body);
@@ -105,6 +106,32 @@ async fn admin_reset_and_the_resends_check_the_users_state() {
     assert_eq!(
         user.user_status().map(|s| s.as_str()),
         Some("RESET_REQUIRED")
+    );
+    // the old password no longer signs in, through the API or straight at Cognito: the user
+    // takes the forgot-password flow (the emulator's `reset`, as Cognito documents it)
+    let refused = sign_in(&app, &t, "tess", &old_password).await;
+    assert_eq!(
+        (refused.status, refused.slug()),
+        (403, "password-reset-required"),
+        "{}",
+        refused.body
+    );
+    let around = stack
+        .cognito
+        .admin_initiate_auth()
+        .user_pool_id(&t.user_pool_id)
+        .client_id(&t.app_client_id)
+        .auth_flow(aws_sdk_cognitoidentityprovider::types::AuthFlowType::AdminUserPasswordAuth)
+        .auth_parameters("USERNAME", "tess")
+        .auth_parameters("PASSWORD", &old_password)
+        .send()
+        .await
+        .expect_err("a reset password signs in nowhere");
+    assert!(
+        around
+            .as_service_error()
+            .is_some_and(|e| e.is_password_reset_required_exception()),
+        "{around:?}"
     );
 
     // a confirmed (here: reset) user is in the wrong state for both resends

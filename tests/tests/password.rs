@@ -342,3 +342,49 @@ async fn another_users_token_is_forbidden_and_sign_out_revokes_the_token() {
     .await;
     assert_eq!((a.status, a.slug()), (401, "unauthenticated"), "{}", a.body);
 }
+
+/// A user an admin reset is refused with the old password (`password-reset-required`, as
+/// Cognito deactivates it), takes the forgot-password flow, and signs in with the new one.
+#[tokio::test]
+async fn a_reset_user_recovers_with_the_forgot_password_flow_and_signs_in_again() {
+    let stack = Stack::connect().await;
+    let t = stack.fresh_tenant().await;
+    let (app, codes) = stack.probed_app().await;
+    let old = random_password();
+    stack.create_user(&t, "rita", &old).await;
+    stack
+        .cognito
+        .admin_reset_user_password()
+        .user_pool_id(&t.user_pool_id)
+        .username("rita")
+        .send()
+        .await
+        .unwrap();
+    let refused = sign_in(&app, &t, "rita", &old).await;
+    assert_eq!(
+        (refused.status, refused.slug()),
+        (403, "password-reset-required")
+    );
+
+    let a = post(
+        &app,
+        &t,
+        "/forgot-password",
+        json!({"userID": "rita"}),
+        None,
+    )
+    .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let code = codes.last_code().expect("the emulator returned a code");
+    let new = random_password();
+    let confirm = json!({"userID": "rita", "confirmationCode": code, "newPassword": new});
+    let a = post(&app, &t, "/confirm-forgot-password", confirm, None).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+
+    assert_eq!(sign_in(&app, &t, "rita", &new).await.status, 200);
+    let old_again = sign_in(&app, &t, "rita", &old).await;
+    assert_eq!(
+        (old_again.status, old_again.slug()),
+        (401, "invalid-credentials")
+    );
+}

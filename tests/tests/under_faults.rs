@@ -10,10 +10,11 @@
 //!    `Retry-After`, or `500 internal` (the function may have acted); nothing else 5xx;
 //! 2. no account admitted past its password budget: a user who only ever gets wrong passwords
 //!    has them checked (`401`) at most `maxPasswordAttempts` times, and is locked after;
-//! 3. no account admitted past its lock or its disabling: no sign-in that started after an
-//!    admin lock (disable) was answered 2xx signs in, unless an unlock (enable) could have come
-//!    between;
-//! 4. every state change answered 2xx (lock, unlock, disable, enable) is in the audit trail,
+//! 3. no account admitted past its lock, its disabling or its reset: no sign-in that started
+//!    after an admin lock (disable) was answered 2xx signs in, unless an unlock (enable) could
+//!    have come between; none after an admin reset's 2xx (nothing in the mix undoes one), and
+//!    Cognito holds that user as `RESET_REQUIRED`;
+//! 4. every state change answered 2xx (lock, unlock, disable, enable, reset) is in the trail,
 //!    or held whole in the error log for `tenants replay-audit` (`Fallback`), and in the
 //!    state: the last lock (disable, enable) answered 2xx with nothing after it that could
 //!    undo it is what DynamoDB (Cognito) holds.
@@ -56,6 +57,7 @@ enum Op {
     Unlock,
     Disable,
     Enable,
+    Reset,
     ForgotPassword,
 }
 
@@ -80,6 +82,8 @@ struct World {
     managed: Vec<(String, String)>,
     /// Users who only ever get wrong passwords.
     guessed: Vec<String>,
+    /// Users an admin resets (nothing in the mix undoes a reset), who try their password.
+    reset: Vec<(String, String)>,
     started: Instant,
 }
 
@@ -115,6 +119,12 @@ async fn one(w: &World, op: Op, user: &str, password: &str) -> Seen {
             Value::Null,
             Some(w.admin_token.as_str()),
         ),
+        Op::Reset => (
+            "POST",
+            format!("/users/{user}/admin-reset-password"),
+            Value::Null,
+            Some(w.admin_token.as_str()),
+        ),
         Op::ForgotPassword => (
             "POST",
             "/forgot-password".to_string(),
@@ -127,7 +137,7 @@ async fn one(w: &World, op: Op, user: &str, password: &str) -> Seen {
     let resp = match op {
         Op::RightPassword | Op::WrongPassword => w.app.handle::<auth::Group>(req).await,
         Op::Lock | Op::Unlock => w.app.handle::<lock::Group>(req).await,
-        Op::Disable | Op::Enable => w.app.handle::<admin::Group>(req).await,
+        Op::Disable | Op::Enable | Op::Reset => w.app.handle::<admin::Group>(req).await,
         Op::ForgotPassword => w.app.handle::<password::Group>(req).await,
     };
     let a = Answer::from(resp);
@@ -156,9 +166,17 @@ async fn client(w: Arc<World>, seed: u64, seen: Arc<Mutex<Vec<Seen>>>) {
     };
     while w.started.elapsed() < LOAD_FOR {
         let roll = next(100);
-        let s = if roll < 25 {
+        let s = if roll < 20 {
             let g = &w.guessed[next(w.guessed.len())];
             one(&w, Op::WrongPassword, g, "Not-the-passw0rd!").await
+        } else if roll < 25 {
+            let (user, password) = &w.reset[next(w.reset.len())];
+            let op = if next(3) == 0 {
+                Op::Reset
+            } else {
+                Op::RightPassword
+            };
+            one(&w, op, user, password).await
         } else {
             let (user, password) = &w.managed[next(w.managed.len())];
             match roll {
@@ -213,6 +231,13 @@ async fn under_faults_and_load_nothing_is_admitted_lost_or_half_written() {
         guessed.push(user);
     }
 
+    let mut reset = vec![];
+    for _ in 0..2 {
+        let (user, password) = (unique("reset"), random_password());
+        stack.create_user(&t, &user, &password).await;
+        reset.push((user, password));
+    }
+
     // the functions under load reach AWS only through the proxy: each client's own endpoint
     // (the environment's AWS_ENDPOINT_URL would win over the shared configuration's)
     let sdk = shared::aws::sdk_config(&stack.config).await.unwrap();
@@ -242,6 +267,7 @@ async fn under_faults_and_load_nothing_is_admitted_lost_or_half_written() {
         admin_token,
         managed: managed.clone(),
         guessed: guessed.clone(),
+        reset: reset.clone(),
         started: Instant::now(),
     });
     let seen = Arc::new(Mutex::new(Vec::new()));
@@ -316,6 +342,41 @@ async fn under_faults_and_load_nothing_is_admitted_lost_or_half_written() {
         }
     }
 
+    // ... and a reset holds: nothing in the mix undoes one, so no sign-in that started after a
+    // reset's 2xx signs in, and Cognito holds the user as RESET_REQUIRED
+    for (user, _) in &reset {
+        let mine: Vec<&Seen> = seen.iter().filter(|s| &s.user == user).collect();
+        let first = mine
+            .iter()
+            .filter(|s| s.op == Op::Reset && s.status == 200)
+            .min_by_key(|s| s.ended);
+        let Some(first) = first else { continue };
+        for s in mine
+            .iter()
+            .filter(|s| s.op == Op::RightPassword && s.status == 200 && s.started > first.ended)
+        {
+            violations.push(format!(
+                "{user}: signed in ({}) after its reset ({})",
+                s.activity, first.activity
+            ));
+        }
+        let status = stack
+            .cognito
+            .admin_get_user()
+            .user_pool_id(&t.user_pool_id)
+            .username(user)
+            .send()
+            .await
+            .unwrap()
+            .user_status()
+            .map(|s| s.as_str().to_string());
+        if status.as_deref() != Some("RESET_REQUIRED") {
+            violations.push(format!(
+                "{user}: reset answered 200, Cognito says {status:?}"
+            ));
+        }
+    }
+
     // 4. every 2xx state change is in the trail (or held in the log), and in the state
     let log = captured.text();
     let held: HashSet<String> = Fallback::read_all(&log)
@@ -330,7 +391,7 @@ async fn under_faults_and_load_nothing_is_admitted_lost_or_half_written() {
     );
     let locks = DynamoLocks::new(stack.dynamodb.clone(), &stack.config.account_state_table);
     let mut audited = 0;
-    for (user, _) in &managed {
+    for (user, _) in managed.iter().chain(&reset) {
         let id = UserId::parse(user).unwrap();
         let mut written = HashSet::new();
         let mut cursor = None;
@@ -352,7 +413,10 @@ async fn under_faults_and_load_nothing_is_admitted_lost_or_half_written() {
         }
         let mine: Vec<&Seen> = seen.iter().filter(|s| &s.user == user).collect();
         for s in mine.iter().filter(|s| {
-            matches!(s.op, Op::Lock | Op::Unlock | Op::Disable | Op::Enable) && s.status == 200
+            matches!(
+                s.op,
+                Op::Lock | Op::Unlock | Op::Disable | Op::Enable | Op::Reset
+            ) && s.status == 200
         }) {
             audited += 1;
             if !written.contains(&s.activity) && !held.contains(&s.activity) {

@@ -24,6 +24,7 @@ docstring says what it adds and where it still differs from Cognito:
   and the `ClientMetadata` they get.
 - `revocation`: `RevokeToken`.
 - `existence`: `PreventUserExistenceErrors` on a sign-in.
+- `reset`: `PasswordResetRequiredException` for the password sign-in of a user an admin reset.
 - `federation` (with `federation_idp` and `federation_links`): sign-in through a pool's OIDC IdPs
   at its domain's OAuth 2.0 endpoints; `AdminLinkProviderForUser`, `AdminDisableProviderForUser`.
 - `mail`: what SES sent, readable at `GET /_emulator/ses/sent`.
@@ -46,8 +47,8 @@ free). The one method three capabilities change, the sign-in, is not wrapped by 
 """
 from moto.cognitoidp import models
 
-from . import (aliases, contact, existence, factors, federation, mail, passkeys, revocation,
-               triggers)
+from . import (aliases, contact, existence, factors, federation, mail, passkeys, reset,
+               revocation, triggers)
 from .common import patch
 
 SUMMARY = __doc__.splitlines()[0]
@@ -88,6 +89,9 @@ INSTALL_ORDER = (
     mail,
     # Patches nothing itself; its sign-in steps are in SIGN_IN_CHAIN. Any place.
     existence,
+    # CognitoIdpBackend.confirm_forgot_password (wrapped: a reset user is CONFIRMED again);
+    # its sign-in steps are in SIGN_IN_CHAIN. Nobody else touches it: any place.
+    reset,
 )
 
 # The sign-in, outermost step first; moto's own method is under the last. Each step handles
@@ -101,6 +105,9 @@ INSTALL_ORDER = (
 #   Authentication runs before any password or passkey is looked at (under `factors`, a
 #   USER_PASSWORD_AUTH that asks for a factor would never reach it; under `passkeys`, no
 #   USER_AUTH would).
+# - `reset`: a password sign-in of a user an admin reset (RESET_REQUIRED) fails with
+#   PasswordResetRequiredException, as Cognito deactivates the password. Under `triggers` (Pre
+#   Authentication first), above `factors` (no factor for a password that no longer works).
 # - `passkeys`: initiate_auth handles USER_AUTH; respond_to_auth_challenge WEB_AUTHN.
 # - `factors`: initiate_auth answers a right USER_PASSWORD_AUTH password with the factor's
 #   challenge (else goes on to moto); respond_to_auth_challenge handles SMS_MFA,
@@ -109,7 +116,7 @@ INSTALL_ORDER = (
 # matter; it is the order they were installed in before the chain was explicit.
 # Every step that issues tokens does it through `self._log_user_in`, `triggers`' wrapper (moto's
 # own password flows do not; `triggers`' step marks them as a sign-in's instead).
-SIGN_IN_CHAIN = (existence, triggers, passkeys, factors)
+SIGN_IN_CHAIN = (existence, triggers, reset, passkeys, factors)
 SIGN_IN_METHODS = ("initiate_auth", "admin_initiate_auth", "respond_to_auth_challenge")
 
 
