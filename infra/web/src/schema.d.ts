@@ -1472,7 +1472,7 @@ export interface components {
                 "application/json": components["schemas"]["ErrorEnvelope"];
             };
         };
-        /** @description forbidden, account-locked, account-disabled, password-reset-required or account-unconfirmed */
+        /** @description forbidden (not an admin, another user, a foreign API key, a web origin the tenant does not list), account-locked, account-disabled, password-reset-required or account-unconfirmed */
         Forbidden: {
             headers: {
                 "x-activity-id": components["headers"]["ActivityId"];
@@ -1842,6 +1842,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
@@ -1878,6 +1879,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
