@@ -88,6 +88,20 @@ struct World {
 }
 
 async fn one(w: &World, op: Op, user: &str, password: &str) -> Seen {
+    // every admin operation: the user's path, the admin's token, no body but the lock's reason
+    let admin = |method, action: &str| {
+        let body = if action == "lock" {
+            json!({"reason": "fault stage"})
+        } else {
+            Value::Null
+        };
+        (
+            method,
+            format!("/users/{user}/{action}"),
+            body,
+            Some(w.admin_token.as_str()),
+        )
+    };
     let (method, path, body, token) = match op {
         Op::RightPassword | Op::WrongPassword => (
             "POST",
@@ -95,36 +109,11 @@ async fn one(w: &World, op: Op, user: &str, password: &str) -> Seen {
             json!({"userID": user, "password": password}),
             None,
         ),
-        Op::Lock => (
-            "PUT",
-            format!("/users/{user}/lock"),
-            json!({"reason": "fault stage"}),
-            Some(w.admin_token.as_str()),
-        ),
-        Op::Unlock => (
-            "PUT",
-            format!("/users/{user}/unlock"),
-            Value::Null,
-            Some(w.admin_token.as_str()),
-        ),
-        Op::Disable => (
-            "POST",
-            format!("/users/{user}/admin-disable"),
-            Value::Null,
-            Some(w.admin_token.as_str()),
-        ),
-        Op::Enable => (
-            "POST",
-            format!("/users/{user}/admin-enable"),
-            Value::Null,
-            Some(w.admin_token.as_str()),
-        ),
-        Op::Reset => (
-            "POST",
-            format!("/users/{user}/admin-reset-password"),
-            Value::Null,
-            Some(w.admin_token.as_str()),
-        ),
+        Op::Lock => admin("PUT", "lock"),
+        Op::Unlock => admin("PUT", "unlock"),
+        Op::Disable => admin("POST", "admin-disable"),
+        Op::Enable => admin("POST", "admin-enable"),
+        Op::Reset => admin("POST", "admin-reset-password"),
         Op::ForgotPassword => (
             "POST",
             "/forgot-password".to_string(),
@@ -342,6 +331,21 @@ async fn under_faults_and_load_nothing_is_admitted_lost_or_half_written() {
         }
     }
 
+    // what Cognito holds of each user now (AdminGetUser, once each): enabled, and its status
+    let mut cognito = BTreeMap::new();
+    for (user, _) in managed.iter().chain(&reset) {
+        let held = stack
+            .cognito
+            .admin_get_user()
+            .user_pool_id(&t.user_pool_id)
+            .username(user)
+            .send()
+            .await
+            .unwrap();
+        let status = held.user_status().map(|s| s.as_str().to_string());
+        cognito.insert(user.clone(), (held.enabled(), status));
+    }
+
     // ... and a reset holds: nothing in the mix undoes one, so no sign-in that started after a
     // reset's 2xx signs in, and Cognito holds the user as RESET_REQUIRED
     for (user, _) in &reset {
@@ -360,16 +364,7 @@ async fn under_faults_and_load_nothing_is_admitted_lost_or_half_written() {
                 s.activity, first.activity
             ));
         }
-        let status = stack
-            .cognito
-            .admin_get_user()
-            .user_pool_id(&t.user_pool_id)
-            .username(user)
-            .send()
-            .await
-            .unwrap()
-            .user_status()
-            .map(|s| s.as_str().to_string());
+        let status = &cognito[user].1;
         if status.as_deref() != Some("RESET_REQUIRED") {
             violations.push(format!(
                 "{user}: reset answered 200, Cognito says {status:?}"
@@ -442,15 +437,7 @@ async fn under_faults_and_load_nothing_is_admitted_lost_or_half_written() {
         }
         // the last disable (enable) answered 2xx with no enable (disable) that could have
         // come after it is what Cognito holds
-        let enabled = stack
-            .cognito
-            .admin_get_user()
-            .user_pool_id(&t.user_pool_id)
-            .username(user)
-            .send()
-            .await
-            .unwrap()
-            .enabled();
+        let enabled = cognito[user].0;
         for (set, undo, holds) in [
             (Op::Disable, Op::Enable, !enabled),
             (Op::Enable, Op::Disable, enabled),
