@@ -96,7 +96,8 @@ impl AwsApp {
             ),
             directory: CognitoDirectory::new(aws_sdk_cognitoidentityprovider::Client::new(sdk))
                 .with_http_timeout(config.attempt_timeout),
-            locks: DynamoLocks::new(dynamodb.clone(), &config.account_state_table),
+            locks: DynamoLocks::new(dynamodb.clone(), &config.account_state_table)
+                .with_audit(crate::adapters::dynamodb::AuditTable::of(&config)),
             audit: DynamoAudit::new(dynamodb, &config.audit_table, config.audit_retention),
             mail: crate::adapters::ses::SesMailer::lazy(sdk),
             tokens: TokenVerifier::new(config.jwks_cache_ttl, config.attempt_timeout),
@@ -112,6 +113,37 @@ pub struct Call<Op: 'static> {
     pub meta: RequestMeta,
     pub route: &'static Route<Op>,
     pub tenant: Arc<Tenant>,
+}
+
+/// The audit entry of a change that may be written with it (see [`App::audited_change`]):
+/// made before the change, with outcome `success`; the change notes whether its store wrote it.
+pub struct ChangeEntry {
+    pub event: Event,
+    written: std::sync::atomic::AtomicBool,
+}
+
+impl ChangeEntry {
+    /// The entry of the call's change on `user` by `actor`, under the route's name.
+    pub fn new<Op>(call: &Call<Op>, user: &UserId, actor: &str) -> Self {
+        Self {
+            event: Event::new(
+                user,
+                &call.meta.activity_id,
+                actor,
+                call.route.name,
+                "success",
+            ),
+            written: Default::default(),
+        }
+    }
+
+    /// What the store said of the entry.
+    pub fn note(&self, audited: crate::domain::lock::Audited) {
+        if audited == crate::domain::lock::Audited::WithTheChange {
+            self.written
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
 }
 
 /// An endpoint group: one Lambda function's route table and the handler of its operations.
@@ -424,6 +456,28 @@ impl<P: Ports> App<P> {
             &result,
         )
         .await;
+        result
+    }
+
+    /// Runs `work`, a change whose store may write its audit entry in the same transaction
+    /// (an admin lock or unlock: see [`crate::domain::lock::Locks::lock`]), and audits how it
+    /// ended as [`App::audited`] does, but for an entry already written with the change: that
+    /// one stands, and a failure after it (the sign-out that follows a lock) gets an entry of
+    /// its own.
+    pub async fn audited_change<Op, T>(
+        &self,
+        call: &Call<Op>,
+        entry: &ChangeEntry,
+        work: impl Future<Output = Result<T, ApiError>>,
+    ) -> Result<T, ApiError> {
+        let result = work.await;
+        let written = entry.written.load(std::sync::atomic::Ordering::SeqCst);
+        match &result {
+            Ok(_) if written => {}
+            // the entry made before the change, under the same key a replay would use
+            Ok(_) => self.record(&call.tenant, entry.event.clone()).await,
+            Err(e) => self.record(&call.tenant, entry.event.then(e.slug())).await,
+        }
         result
     }
 

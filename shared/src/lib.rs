@@ -30,6 +30,6 @@ pub mod url;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;
 
-pub use app::{App, Aws, AwsApp, Call, Group, Ports};
+pub use app::{App, Aws, AwsApp, Call, ChangeEntry, Group, Ports};
 pub use http::problem::ApiError;
 pub use http::respond::{Reply, serve};

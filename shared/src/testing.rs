@@ -155,7 +155,8 @@ pub fn dynamo_app(
         locks: crate::adapters::dynamodb::DynamoLocks::new(
             client.clone(),
             &config.account_state_table,
-        ),
+        )
+        .with_audit(crate::adapters::dynamodb::AuditTable::of(&config)),
         audit: crate::adapters::dynamodb::DynamoAudit::new(
             client,
             &config.audit_table,

@@ -1052,24 +1052,44 @@ impl aws_smithy_runtime_api::client::interceptors::Intercept for SdkProbe {
         if let Ok(mut calls) = self.calls.lock() {
             *calls.entry(meta.name().to_string()).or_default() += 1;
         }
-        if ["PutItem", "UpdateItem", "DeleteItem"].contains(&meta.name()) {
-            let body: Value = context
+        let body = || -> Value {
+            context
                 .request()
                 .body()
                 .bytes()
                 .and_then(|b| serde_json::from_slice(b).ok())
-                .unwrap_or_default();
-            let key = body["Key"]["pk"]["S"]
+                .unwrap_or_default()
+        };
+        let write = |operation: &str, body: &Value| Write {
+            operation: operation.to_string(),
+            table: body["TableName"].as_str().unwrap_or_default().to_string(),
+            key: body["Key"]["pk"]["S"]
                 .as_str()
                 .or_else(|| body["Item"]["pk"]["S"].as_str())
-                .unwrap_or_default();
-            if let Ok(mut writes) = self.writes.lock() {
-                writes.push(Write {
-                    operation: meta.name().to_string(),
-                    table: body["TableName"].as_str().unwrap_or_default().to_string(),
-                    key: key.to_string(),
-                });
+                .unwrap_or_default()
+                .to_string(),
+        };
+        let mut written = vec![];
+        if ["PutItem", "UpdateItem", "DeleteItem"].contains(&meta.name()) {
+            written.push(write(meta.name(), &body()));
+        }
+        // a transaction's writes, each as the operation IAM authorizes it by
+        if meta.name() == "TransactWriteItems" {
+            for item in body()["TransactItems"].as_array().into_iter().flatten() {
+                for (kind, operation) in [
+                    ("Put", "PutItem"),
+                    ("Update", "UpdateItem"),
+                    ("Delete", "DeleteItem"),
+                    ("ConditionCheck", "ConditionCheckItem"),
+                ] {
+                    if item.get(kind).is_some() {
+                        written.push(write(operation, &item[kind]));
+                    }
+                }
             }
+        }
+        if let Ok(mut writes) = self.writes.lock() {
+            writes.extend(written);
         }
         Ok(())
     }
@@ -1131,7 +1151,8 @@ impl Stack {
             locks: shared::adapters::dynamodb::DynamoLocks::new(
                 dynamodb.clone(),
                 &c.account_state_table,
-            ),
+            )
+            .with_audit(shared::adapters::dynamodb::AuditTable::of(c)),
             audit: shared::adapters::dynamodb::DynamoAudit::new(
                 dynamodb,
                 &c.audit_table,

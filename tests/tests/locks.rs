@@ -787,3 +787,213 @@ async fn wrong_passwords_for_an_admin_do_not_end_the_admins_session() {
     let a = sign_in(&app, &t, "victim", &password).await;
     assert_eq!((a.status, a.slug()), (403, "account-locked"));
 }
+
+/// An interceptor that sends one operation of a client to a port nobody listens on: that
+/// call fails as a dependency that is down, every other call of the client goes through.
+#[derive(Debug)]
+struct Unreachable(&'static str);
+
+impl aws_smithy_runtime_api::client::interceptors::Intercept for Unreachable {
+    fn name(&self) -> &'static str {
+        "Unreachable"
+    }
+
+    fn modify_before_transmit(
+        &self,
+        context: &mut aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextMut<'_>,
+        _: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        cfg: &mut aws_smithy_types::config_bag::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        let operation = cfg.load::<aws_smithy_runtime_api::client::orchestrator::Metadata>();
+        if operation.is_some_and(|m| m.name() == self.0) {
+            context.request_mut().set_uri("http://127.0.0.1:9/")?;
+        }
+        Ok(())
+    }
+}
+
+/// The trail of `user`, newest first, as `(action, outcome, activityID)`.
+async fn trail(stack: &Stack, t: &TenantFixture, user: &str) -> Vec<(String, String, String)> {
+    use shared::domain::audit::AuditLog;
+    DynamoAudit::new(
+        stack.dynamodb.clone(),
+        &stack.config.audit_table,
+        stack.config.audit_retention,
+    )
+    .list(
+        &t.user_pool_id,
+        &shared::domain::user_id::UserId::parse(user).unwrap(),
+        50,
+        None,
+    )
+    .await
+    .unwrap()
+    .events
+    .into_iter()
+    .map(|e| (e.action, e.outcome, e.activity_id))
+    .collect()
+}
+
+async fn lock_held(
+    stack: &Stack,
+    t: &TenantFixture,
+    user: &str,
+) -> Option<shared::domain::lock::Lock> {
+    use shared::domain::lock::Locks;
+    DynamoLocks::new(stack.dynamodb.clone(), &stack.config.account_state_table)
+        .state(
+            &t.user_pool_id,
+            &shared::domain::user_id::UserId::parse(user).unwrap(),
+        )
+        .await
+        .unwrap()
+        .lock
+}
+
+/// An admin lock and its audit entry are one DynamoDB transaction: when the entry cannot be
+/// written, neither is the lock (and the caller is told it failed); an unlock likewise. A lock
+/// never stands without its entry, whatever fails when.
+#[tokio::test]
+async fn an_admin_lock_and_its_audit_entry_are_written_together_or_not_at_all() {
+    let stack = Stack::connect().await;
+    let t = stack.fresh_tenant().await;
+    let app = stack.app().await;
+    let (_, token) = stack.admin_token(&t, &app).await;
+    stack.create_user(&t, "olga", &random_password()).await;
+    // the same app, but the lock's transaction names an audit table that does not exist
+    let broken = App {
+        locks: DynamoLocks::new(stack.dynamodb.clone(), &stack.config.account_state_table)
+            .with_audit(shared::adapters::dynamodb::AuditTable {
+                table: "no-such-audit-table".into(),
+                retention: stack.config.audit_retention,
+            }),
+        ..stack.app().await
+    };
+    let lock = |app| call::<lock::Group>(app, &t, "PUT", "/users/olga/lock", json!({}), &token);
+    let unlock = |app| call::<lock::Group>(app, &t, "PUT", "/users/olga/unlock", json!({}), &token);
+
+    let refused = lock(&broken).await;
+    assert_eq!(
+        (refused.status, refused.slug()),
+        (500, "internal"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(
+        lock_held(&stack, &t, "olga").await,
+        None,
+        "a lock without its entry"
+    );
+    // the trail says the call failed, and nothing of a lock in place
+    assert_eq!(
+        trail(&stack, &t, "olga").await,
+        [(
+            "lock".into(),
+            "internal".into(),
+            refused.activity_id.clone()
+        )]
+    );
+
+    let locked = lock(&app).await;
+    assert_eq!(locked.status, 200, "{}", locked.body);
+    assert!(lock_held(&stack, &t, "olga").await.is_some());
+    let refused = unlock(&broken).await;
+    assert_eq!(
+        (refused.status, refused.slug()),
+        (500, "internal"),
+        "{}",
+        refused.body
+    );
+    assert!(
+        lock_held(&stack, &t, "olga").await.is_some(),
+        "an unlock without its entry"
+    );
+    let unlocked = unlock(&app).await;
+    assert_eq!(unlocked.status, 200, "{}", unlocked.body);
+    assert_eq!(lock_held(&stack, &t, "olga").await, None);
+    let entries = trail(&stack, &t, "olga").await;
+    assert_eq!(
+        entries[..3],
+        [
+            (
+                "unlock".into(),
+                "success".into(),
+                unlocked.activity_id.clone()
+            ),
+            (
+                "unlock".into(),
+                "internal".into(),
+                refused.activity_id.clone()
+            ),
+            ("lock".into(), "success".into(), locked.activity_id.clone()),
+        ]
+    );
+}
+
+/// The lock's entry is written with the lock; when the request fails after it (Cognito's
+/// sign-out of the user, down here), the lock stands with its entry, and how the request
+/// ended is an entry of its own. The caller's retry keeps the first lock and signs out.
+#[tokio::test]
+async fn a_lock_whose_sign_out_fails_keeps_its_entry_and_the_failure_is_audited_too() {
+    let stack = Stack::connect().await;
+    let t = stack.fresh_tenant().await;
+    let app = stack.app().await;
+    let (_, token) = stack.admin_token(&t, &app).await;
+    stack.create_user(&t, "pavel", &random_password()).await;
+    let sdk = shared::aws::sdk_config(&stack.config).await.unwrap();
+    let cognito = aws_sdk_cognitoidentityprovider::Client::from_conf(
+        aws_sdk_cognitoidentityprovider::config::Builder::from(&sdk)
+            .interceptor(Unreachable("AdminUserGlobalSignOut"))
+            .build(),
+    );
+    let no_sign_out = App {
+        directory: shared::adapters::cognito::CognitoDirectory::new(cognito),
+        ..stack.app().await
+    };
+    let lock = |app| {
+        call::<lock::Group>(
+            app,
+            &t,
+            "PUT",
+            "/users/pavel/lock",
+            json!({"reason": "review"}),
+            &token,
+        )
+    };
+
+    let failed = lock(&no_sign_out).await;
+    assert_eq!(
+        (failed.status, failed.slug()),
+        (503, "dependency-unavailable"),
+        "{}",
+        failed.body
+    );
+    let first = lock_held(&stack, &t, "pavel")
+        .await
+        .expect("the lock stands");
+    assert_eq!(first.reason.as_deref(), Some("review"));
+    let activity = failed.activity_id.clone();
+    assert_eq!(
+        trail(&stack, &t, "pavel").await,
+        [
+            (
+                "lock".into(),
+                "dependency-unavailable".into(),
+                activity.clone()
+            ),
+            ("lock".into(), "success".into(), activity),
+        ]
+    );
+
+    let retried = lock(&app).await;
+    assert_eq!(retried.status, 200, "{}", retried.body);
+    assert_eq!(
+        retried.data()["lockedAt"].as_str(),
+        Some(first.locked_at.as_str()),
+        "the retry keeps the first lock"
+    );
+    assert_eq!(
+        trail(&stack, &t, "pavel").await[0],
+        ("lock".into(), "success".into(), retried.activity_id.clone())
+    );
+}

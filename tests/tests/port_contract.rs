@@ -9,12 +9,12 @@ use std::time::{Duration, SystemTime};
 use account_api_tests::stack::{Stack, unique};
 use aws_sdk_dynamodb::types::AttributeValue;
 use shared::{
-    adapters::dynamodb::{DynamoAudit, DynamoLocks, DynamoTenants},
+    adapters::dynamodb::{AuditTable, DynamoAudit, DynamoLocks, DynamoTenants},
     domain::audit::{AuditLog, Event},
     domain::directory::Contact,
     domain::idempotency::{Claim, IN_FLIGHT_FOR, KEPT_FOR},
     domain::lock::{
-        Budget, Budgets, Codes, Flows, Idempotency, Lock, LockSource, LockStore, Locks,
+        Audited, Budget, Budgets, Codes, Flows, Idempotency, Lock, LockSource, LockStore, Locks,
         Reservation, STALE_RESERVATION, SecurityKeys,
     },
     domain::store::StoreError,
@@ -37,6 +37,11 @@ fn policy() -> LockoutPolicy {
     }
 }
 
+/// The audit entry an admin's `action` on `u` hands the store.
+fn entry(u: &UserId, action: &str) -> Event {
+    Event::new(u, &unique("activity"), "admin-sub", action, "success")
+}
+
 fn admin_lock(now: SystemTime, until: Option<u64>) -> Lock {
     Lock {
         source: LockSource::Admin,
@@ -48,7 +53,15 @@ fn admin_lock(now: SystemTime, until: Option<u64>) -> Lock {
     }
 }
 
-async fn lock_store_contract(store: &impl LockStore) {
+/// The lock store's contract; `trail` when the store writes a change's audit entry with it
+/// (then every lock or unlock that changed the item says so, and a retry that changed nothing
+/// leaves the entry to its caller). Returns the pool it used.
+async fn lock_store_contract(store: &impl LockStore, trail: bool) -> String {
+    let changed = if trail {
+        Audited::WithTheChange
+    } else {
+        Audited::NotYet
+    };
     let pool = &unique("pool");
     let (p, now) = (policy(), SystemTime::now());
 
@@ -196,7 +209,10 @@ async fn lock_store_contract(store: &impl LockStore) {
         .reserve_attempt(pool, &u, Budget::Otp, &p, later)
         .await
         .unwrap();
-    store.unlock(pool, &u).await.unwrap();
+    assert_eq!(
+        store.unlock(pool, &u, &entry(&u, "unlock")).await.unwrap(),
+        changed
+    );
     assert_eq!(store.state(pool, &u).await.unwrap().failed_otp_attempts, 0);
 
     // a pending address is noted, replaced and forgotten; forgetting where nothing is noted
@@ -261,30 +277,40 @@ async fn lock_store_contract(store: &impl LockStore) {
     // an admin lock is written, and a second one replaces it: the lock that holds is the last
     let u = user("locked");
     let first = store
-        .lock(pool, &u, admin_lock(now, None), now)
+        .lock(pool, &u, admin_lock(now, None), now, &entry(&u, "lock"))
         .await
         .unwrap();
     assert!(first.created);
+    assert_eq!(first.audited, changed);
     let retry = store
         .lock(
             pool,
             &u,
             admin_lock(now + Duration::from_secs(5), None),
             now,
+            &entry(&u, "lock"),
         )
         .await
         .unwrap();
     assert!(!retry.created);
+    assert_eq!(retry.audited, Audited::NotYet, "a retry changed nothing");
     assert_eq!(
         retry.lock.locked_at, first.lock.locked_at,
         "a retry keeps the lock"
     );
     let far = shared::time::epoch_seconds(now) + 86_400;
     let again = store
-        .lock(pool, &u, admin_lock(now, Some(far)), now)
+        .lock(
+            pool,
+            &u,
+            admin_lock(now, Some(far)),
+            now,
+            &entry(&u, "lock"),
+        )
         .await
         .unwrap();
     assert!(!again.created);
+    assert_eq!(again.audited, changed);
     assert_eq!(again.lock.locked_until, Some(far));
     let held = store.state(pool, &u).await.unwrap().lock.unwrap();
     assert_eq!(
@@ -304,10 +330,11 @@ async fn lock_store_contract(store: &impl LockStore) {
             .unwrap();
     }
     let over = store
-        .lock(pool, &p2, admin_lock(now, None), now)
+        .lock(pool, &p2, admin_lock(now, None), now, &entry(&p2, "lock"))
         .await
         .unwrap();
     assert!(!over.created);
+    assert_eq!(over.audited, changed);
     store.clear_lockout(pool, &p2).await.unwrap();
     let held = store.state(pool, &p2).await.unwrap().lock.unwrap();
     assert_eq!((held.source, held.locked_until), (LockSource::Admin, None));
@@ -328,9 +355,24 @@ async fn lock_store_contract(store: &impl LockStore) {
     store.clear_lockout(pool, &g).await.unwrap();
     let state = store.state(pool, &g).await.unwrap();
     assert_eq!((state.lock, state.failed_attempts), (None, 0));
-    // unlock lifts any lock; both are idempotent
-    store.unlock(pool, &u).await.unwrap();
-    store.unlock(pool, &u).await.unwrap();
+    // unlock lifts any lock; both are idempotent; an account with nothing stored gets no
+    // item (nor an entry: its caller records that)
+    for _ in 0..2 {
+        let unlocked = store.unlock(pool, &u, &entry(&u, "unlock")).await.unwrap();
+        assert_eq!(unlocked, changed);
+    }
+    let nobody = user("never-seen");
+    assert_eq!(
+        store
+            .unlock(pool, &nobody, &entry(&nobody, "unlock"))
+            .await
+            .unwrap(),
+        Audited::NotYet
+    );
+    assert_eq!(
+        store.state(pool, &nobody).await.unwrap(),
+        Default::default()
+    );
     assert_eq!(store.state(pool, &u).await.unwrap().lock, None);
 
     // several at once, by username; forgetting deletes
@@ -357,6 +399,7 @@ async fn lock_store_contract(store: &impl LockStore) {
     sessions_and_sends_contract(store, pool).await;
     security_keys_contract(store, pool).await;
     idempotency_contract(store).await;
+    pool.clone()
 }
 
 /// An Idempotency-Key: claimed once (the same request again is in flight, another request is
@@ -508,7 +551,8 @@ async fn sessions_and_sends_contract(store: &(impl Locks + Budgets), pool: &str)
         Some(1_900_000_100),
         "never moved earlier"
     );
-    store.unlock(pool, &u).await.unwrap();
+    // (whether the entry went with it: lock_store_contract)
+    let _ = store.unlock(pool, &u, &entry(&u, "unlock")).await.unwrap();
     assert_eq!(
         store.state(pool, &u).await.unwrap().sessions_ended_at,
         Some(1_900_000_100),
@@ -518,7 +562,13 @@ async fn sessions_and_sends_contract(store: &(impl Locks + Budgets), pool: &str)
     let now = SystemTime::now();
     let locked = user("admin-locked");
     store
-        .lock(pool, &locked, admin_lock(now, None), now)
+        .lock(
+            pool,
+            &locked,
+            admin_lock(now, None),
+            now,
+            &entry(&locked, "lock"),
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -747,7 +797,7 @@ async fn one_time_codes_contract(store: &(impl Codes + Locks), pool: &str) {
         .put_code(access, pool, &u, &code("a", soon), true)
         .await
         .unwrap();
-    store.unlock(pool, &u).await.unwrap();
+    let _ = store.unlock(pool, &u, &entry(&u, "unlock")).await.unwrap();
     assert!(
         store
             .one_time_code(access, pool, &u)
@@ -829,7 +879,32 @@ fn headers(client_id: &str) -> TenantKey {
 
 #[tokio::test]
 async fn the_in_memory_lock_store_keeps_the_contract() {
-    lock_store_contract(&InMemoryLocks::default()).await;
+    lock_store_contract(&InMemoryLocks::default(), false).await;
+}
+
+/// With its trail, as the functions build it: the same contract, and each change's entry is
+/// in the audit table, written by the change's own transaction.
+#[tokio::test]
+async fn the_dynamodb_lock_store_with_its_trail_keeps_the_contract() {
+    let stack = Stack::connect().await;
+    stack.ensure_tables().await;
+    let store = DynamoLocks::new(stack.dynamodb.clone(), &stack.config.account_state_table)
+        .with_audit(AuditTable::of(&stack.config));
+    let pool = lock_store_contract(&store, true).await;
+    let trail = DynamoAudit::new(
+        stack.dynamodb.clone(),
+        &stack.config.audit_table,
+        stack.config.audit_retention,
+    );
+    let page = trail.list(&pool, &user("locked"), 50, None).await.unwrap();
+    let actions: Vec<_> = page.events.iter().map(|e| e.action.as_str()).collect();
+    // oldest last: the first lock, its replacement, the two unlocks (the retry wrote nothing)
+    assert_eq!(actions, ["unlock", "unlock", "lock", "lock"]);
+    let nobody = trail
+        .list(&pool, &user("never-seen"), 50, None)
+        .await
+        .unwrap();
+    assert!(nobody.events.is_empty(), "{nobody:?}");
 }
 
 #[tokio::test]
@@ -837,7 +912,7 @@ async fn the_dynamodb_lock_store_keeps_the_contract() {
     let stack = Stack::connect().await;
     stack.ensure_tables().await;
     let store = DynamoLocks::new(stack.dynamodb.clone(), &stack.config.account_state_table);
-    lock_store_contract(&store).await;
+    lock_store_contract(&store, false).await;
 }
 
 #[tokio::test]

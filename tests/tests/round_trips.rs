@@ -101,8 +101,9 @@ async fn each_route_makes_the_calls_it_needs_and_no_more() {
         |method: &str, path: &str| api_request(&t, method, path, &Value::Null, Some(&admin));
     // the admin: account still enabled (AdminGetUser; a token without the self-service scope
     // cannot ask GetUser) and not locked nor signed out (GetItem), concurrently; then the
-    // target exists (AdminGetUser), the lock (which returns the stored state and notes the end
-    // of the user's sessions in the same write), the sign-out, the audit entry
+    // target exists (AdminGetUser), the stored state read (GetItem), the lock and its audit
+    // entry in one transaction (the lock notes the end of the user's sessions in the same
+    // write), the sign-out
     let a = Answer::from(
         app.handle::<lock::Group>(lock_req("PUT", "/users/rhea/lock"))
             .await,
@@ -112,11 +113,10 @@ async fn each_route_makes_the_calls_it_needs_and_no_more() {
         a,
         200,
         calls(&[
-            ("GetItem", 1),
+            ("GetItem", 2),
             ("AdminGetUser", 2),
-            ("UpdateItem", 1),
+            ("TransactWriteItems", 1),
             ("AdminUserGlobalSignOut", 1),
-            ("PutItem", 1),
         ]),
     );
     let a = Answer::from(app.handle::<auth::Group>(sign_in(&password)).await);
@@ -142,6 +142,7 @@ async fn each_route_makes_the_calls_it_needs_and_no_more() {
         app.handle::<lock::Group>(lock_req("PUT", "/users/rhea/unlock"))
             .await,
     );
+    // the lift and its audit entry in one transaction
     expect(
         "unlock",
         a,
@@ -149,8 +150,7 @@ async fn each_route_makes_the_calls_it_needs_and_no_more() {
         calls(&[
             ("GetItem", 1),
             ("AdminGetUser", 2),
-            ("UpdateItem", 1),
-            ("PutItem", 1),
+            ("TransactWriteItems", 1),
         ]),
     );
     let a = Answer::from(

@@ -454,7 +454,9 @@ async fn a_pool_without_the_pre_token_generation_trigger_is_refused() {
 /// An audit entry a function could not write is not lost: its error log line holds it, and
 /// `replay-audit` writes it into the audit table, as the entry the function would have
 /// written (same key, same fields), once however often it is replayed. The function's audit
-/// table here is one that does not exist, so every write of it fails, retries included.
+/// table here is one that does not exist, so every write of it fails, retries included. The
+/// change is an admin disable, which lives in Cognito (an admin lock's entry is written with
+/// the lock, in one DynamoDB transaction: `locks.rs`).
 #[tokio::test(flavor = "current_thread")]
 async fn an_audit_entry_held_in_the_log_is_replayed_into_the_trail() {
     use shared::{
@@ -474,16 +476,16 @@ async fn an_audit_entry_held_in_the_log_is_replayed_into_the_trail() {
         "no-such-audit-table",
         stack.config.audit_retention,
     );
-    let locked = account_api_tests::stack::call::<lock::Group>(
+    let disabled = account_api_tests::stack::call::<admin::Group>(
         &app,
         &t,
-        "PUT",
-        &format!("/users/{user}/lock"),
+        "POST",
+        &format!("/users/{user}/admin-disable"),
         serde_json::json!({}),
         &token,
     )
     .await;
-    assert_eq!(locked.status, 200, "{}", locked.body);
+    assert_eq!(disabled.status, 200, "{}", disabled.body);
 
     let trail = DynamoAudit::new(
         stack.dynamodb.clone(),
@@ -519,9 +521,9 @@ async fn an_audit_entry_held_in_the_log_is_replayed_into_the_trail() {
     let e = &replayed[0];
     assert_eq!(
         (e.action.as_str(), e.outcome.as_str(), e.user_id.as_str()),
-        ("lock", "success", user.as_str())
+        ("admin-disable", "success", user.as_str())
     );
-    assert_eq!(e.activity_id, locked.activity_id);
+    assert_eq!(e.activity_id, disabled.activity_id);
     // again: the same item, not a second entry
     tenants(&args).await.unwrap();
     assert_eq!(entries().await, replayed);

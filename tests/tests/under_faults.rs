@@ -72,7 +72,13 @@ struct Seen {
     slug: String,
     retry_after: bool,
     activity: String,
+    /// A lock's reason, unique to the request: the lock that holds at the end names the
+    /// request that put it.
+    reason: Option<String>,
 }
+
+/// Numbers the locks' reasons.
+static LOCKS_SENT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 struct World {
     t: TenantFixture,
@@ -89,11 +95,14 @@ struct World {
 
 async fn one(w: &World, op: Op, user: &str, password: &str) -> Seen {
     // every admin operation: the user's path, the admin's token, no body but the lock's reason
+    let reason = (op == Op::Lock).then(|| {
+        let n = LOCKS_SENT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        format!("fault stage {n}")
+    });
     let admin = |method, action: &str| {
-        let body = if action == "lock" {
-            json!({"reason": "fault stage"})
-        } else {
-            Value::Null
+        let body = match &reason {
+            Some(reason) if action == "lock" => json!({ "reason": reason }),
+            _ => Value::Null,
         };
         (
             method,
@@ -139,6 +148,7 @@ async fn one(w: &World, op: Op, user: &str, password: &str) -> Seen {
         slug: a.slug().to_string(),
         retry_after: a.retry_after.is_some(),
         activity: a.activity_id.clone(),
+        reason,
     }
 }
 
@@ -247,7 +257,8 @@ async fn under_faults_and_load_nothing_is_admitted_lost_or_half_written() {
         c.tenant_cache_ttl,
     );
     app.directory = CognitoDirectory::new(cognito).with_http_timeout(c.attempt_timeout);
-    app.locks = DynamoLocks::new(dynamodb.clone(), &c.account_state_table);
+    app.locks = DynamoLocks::new(dynamodb.clone(), &c.account_state_table)
+        .with_audit(shared::adapters::dynamodb::AuditTable::of(c));
     app.audit = DynamoAudit::new(dynamodb, &c.audit_table, c.audit_retention);
     let before = faults(&proxy).await;
     let world = Arc::new(World {
@@ -386,6 +397,7 @@ async fn under_faults_and_load_nothing_is_admitted_lost_or_half_written() {
     );
     let locks = DynamoLocks::new(stack.dynamodb.clone(), &stack.config.account_state_table);
     let mut audited = 0;
+    let mut locks_traced = 0;
     for (user, _) in managed.iter().chain(&reset) {
         let id = UserId::parse(user).unwrap();
         let mut written = HashSet::new();
@@ -435,6 +447,26 @@ async fn under_faults_and_load_nothing_is_admitted_lost_or_half_written() {
                 violations.push(format!("{user}: its lock ({}) is gone", lock.activity));
             }
         }
+        // the lock that holds, whatever its request answered (a lost answer, a sign-out that
+        // failed after it), has its audit entry: it was written in the lock's transaction
+        let holds = locks.state(&t.user_pool_id, &id).await.unwrap().lock;
+        if let Some(reason) = holds.and_then(|l| l.reason) {
+            let put_by = mine
+                .iter()
+                .find(|s| s.reason.as_deref() == Some(reason.as_str()));
+            match put_by {
+                Some(s) if written.contains(&s.activity) || held.contains(&s.activity) => {
+                    locks_traced += 1;
+                }
+                Some(s) => violations.push(format!(
+                    "{user}: the lock that holds ({}, answered {}) has no audit entry",
+                    s.activity, s.status
+                )),
+                None => violations.push(format!(
+                    "{user}: the lock that holds ({reason}) was sent by nobody"
+                )),
+            }
+        }
         // the last disable (enable) answered 2xx with no enable (disable) that could have
         // come after it is what Cognito holds
         let enabled = cognito[user].0;
@@ -481,7 +513,8 @@ async fn under_faults_and_load_nothing_is_admitted_lost_or_half_written() {
     );
     println!(
         "fault stage: {audited} state changes answered 2xx checked against the trail ({} held in \
-         the log for replay-audit); invariant violations: {}",
+         the log for replay-audit), {locks_traced} locks still holding traced to their entry; \
+         invariant violations: {}",
         held.len(),
         violations.len()
     );

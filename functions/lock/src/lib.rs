@@ -11,7 +11,7 @@ use std::time::SystemTime;
 use lambda_http::{Body, Request};
 use serde::Deserialize;
 use shared::{
-    ApiError, App, Call, Ports, Reply,
+    ApiError, App, Call, ChangeEntry, Ports, Reply,
     domain::lock::{AccountState, Lock, LockSource, LockState},
     domain::tenant::Tenant,
     domain::user_id::UserId,
@@ -54,12 +54,14 @@ impl shared::Group for Group {
                 } else {
                     LockRequest::default()
                 };
-                let work = lock(app, tenant, &user, &admin.sub, body);
-                app.audited(&call, &user, &admin.sub, work).await
+                let entry = ChangeEntry::new(&call, &user, &admin.sub);
+                let work = lock(app, tenant, &user, &admin.sub, body, &entry);
+                app.audited_change(&call, &entry, work).await
             }
             Op::Unlock => {
-                let work = unlock(app, tenant, &user);
-                app.audited(&call, &user, &admin.sub, work).await
+                let entry = ChangeEntry::new(&call, &user, &admin.sub);
+                let work = unlock(app, tenant, &user, &entry);
+                app.audited_change(&call, &entry, work).await
             }
             Op::GetLock => lock_state(app, tenant, &user).await,
         };
@@ -101,6 +103,7 @@ async fn lock<P: Ports>(
     user: &UserId,
     admin_sub: &str,
     body: LockRequest,
+    entry: &ChangeEntry,
 ) -> Result<LockState, ApiError> {
     let now = SystemTime::now();
     let locked_until = match &body.locked_until {
@@ -125,7 +128,12 @@ async fn lock<P: Ports>(
         budget: None,
     };
     let pool = &tenant.user_pool_id;
-    let locked = app.locks.lock(pool, user, requested, now).await?;
+    // the lock and its audit entry are one write
+    let locked = app
+        .locks
+        .lock(pool, user, requested, now, &entry.event)
+        .await?;
+    entry.note(locked.audited);
     // Also on a repeated lock: a retry after a failed sign-out completes it.
     // the lock's write ended the user's sessions for this API (`sessionsEndedAt`); Cognito
     // revokes them too, and the answer waits out the second it noted
@@ -144,9 +152,14 @@ async fn unlock<P: Ports>(
     app: &App<P>,
     tenant: &Tenant,
     user: &UserId,
+    entry: &ChangeEntry,
 ) -> Result<LockState, ApiError> {
     ensure_user(app, tenant, user).await?;
-    app.locks.unlock(&tenant.user_pool_id, user).await?;
+    let audited = app
+        .locks
+        .unlock(&tenant.user_pool_id, user, &entry.event)
+        .await?;
+    entry.note(audited);
     Ok(LockState::of(user, &Default::default()))
 }
 

@@ -50,6 +50,23 @@ impl Event {
             at_nanos,
         }
     }
+
+    /// A later entry of the same call (user, activity, actor and action), made now: how the
+    /// call ended after the change this entry recorded.
+    pub fn then(&self, outcome: &str) -> Self {
+        let now = SystemTime::now();
+        Self {
+            at: crate::time::rfc3339_millis(now),
+            at_nanos: now
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0)
+                // after the first, whatever the clock did
+                .max(self.at_nanos + 1),
+            outcome: outcome.to_string(),
+            ..self.clone()
+        }
+    }
 }
 
 /// The pauses before an audit entry that could not be written is tried again, within the

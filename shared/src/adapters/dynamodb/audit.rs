@@ -16,16 +16,17 @@ use crate::{
 /// so a query on `pk` backwards is newest first. `expiresAt` is the retention TTL.
 pub struct DynamoAudit {
     client: Client,
-    table: String,
-    retention: Duration,
+    place: AuditTable,
 }
 
 impl DynamoAudit {
     pub fn new(client: Client, table: impl Into<String>, retention: Duration) -> Self {
         Self {
             client,
-            table: table.into(),
-            retention,
+            place: AuditTable {
+                table: table.into(),
+                retention,
+            },
         }
     }
 }
@@ -61,23 +62,50 @@ fn event_from_item(item: &Item) -> Option<Event> {
     })
 }
 
-impl AuditLog for DynamoAudit {
-    async fn append(&self, pool_id: &str, e: &Event) -> Result<(), StoreError> {
+/// Where audit entries go: the table and how long an entry is kept. The account-state store
+/// holds one too, to write an admin lock's or unlock's entry in the same transaction as the
+/// change.
+#[derive(Clone, Debug)]
+pub struct AuditTable {
+    pub table: String,
+    pub retention: Duration,
+}
+
+impl AuditTable {
+    /// The stage's audit table, as configured.
+    pub fn of(config: &crate::config::Config) -> Self {
+        Self {
+            table: config.audit_table.clone(),
+            retention: config.audit_retention,
+        }
+    }
+
+    /// The item of entry `e` of the pool `pool_id`, expiring after the retention.
+    pub(super) fn item(&self, pool_id: &str, e: &Event) -> Result<Item, StoreError> {
         let user = UserId::parse(&e.user_id)
             .map_err(|_| StoreError::internal("an audit entry without a valid userID"))?;
         let expires = epoch_seconds(SystemTime::now() + self.retention);
+        let s = |v: &str| AttributeValue::S(v.to_string());
+        Ok(Item::from([
+            ("pk".to_string(), s(&account_key(pool_id, &user))),
+            ("sk".to_string(), s(&event_sort_key(e))),
+            ("userID".to_string(), s(&e.user_id)),
+            ("at".to_string(), s(&e.at)),
+            ("activityID".to_string(), s(&e.activity_id)),
+            ("actor".to_string(), s(&e.actor)),
+            ("action".to_string(), s(&e.action)),
+            ("outcome".to_string(), s(&e.outcome)),
+            ("expiresAt".to_string(), n(expires)),
+        ]))
+    }
+}
+
+impl AuditLog for DynamoAudit {
+    async fn append(&self, pool_id: &str, e: &Event) -> Result<(), StoreError> {
         self.client
             .put_item()
-            .table_name(&self.table)
-            .item("pk", AttributeValue::S(account_key(pool_id, &user)))
-            .item("sk", AttributeValue::S(event_sort_key(e)))
-            .item("userID", AttributeValue::S(e.user_id.clone()))
-            .item("at", AttributeValue::S(e.at.clone()))
-            .item("activityID", AttributeValue::S(e.activity_id.clone()))
-            .item("actor", AttributeValue::S(e.actor.clone()))
-            .item("action", AttributeValue::S(e.action.clone()))
-            .item("outcome", AttributeValue::S(e.outcome.clone()))
-            .item("expiresAt", n(expires))
+            .table_name(&self.place.table)
+            .set_item(Some(self.place.item(pool_id, e)?))
             .send()
             .await
             .map_err(classify)?;
@@ -95,7 +123,7 @@ impl AuditLog for DynamoAudit {
         let mut req = self
             .client
             .query()
-            .table_name(&self.table)
+            .table_name(&self.place.table)
             .key_condition_expression("pk = :pk")
             .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
             .scan_index_forward(false)

@@ -23,6 +23,7 @@ use std::time::{Duration, SystemTime};
 use serde::Serialize;
 
 use crate::{
+    domain::audit::Event,
     domain::directory::Contact,
     domain::store::StoreError,
     domain::tenant::LockoutPolicy,
@@ -213,6 +214,17 @@ pub struct Locked {
     /// The lockout budgets spent, as stored with the lock.
     pub failed_attempts: u32,
     pub failed_otp_attempts: u32,
+    /// Whether the change's audit entry was written with it (see [`Locks::lock`]).
+    pub audited: Audited,
+}
+
+/// Whether a change's audit entry was written with the change, in one transaction; when not,
+/// the caller records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub enum Audited {
+    WithTheChange,
+    NotYet,
 }
 
 /// Whose verification-code sends a budget counts: one user's, or a whole pool's (an SMS

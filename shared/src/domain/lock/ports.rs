@@ -31,20 +31,28 @@ pub trait Locks: Send + Sync {
     /// (so neither the lockout's end nor a recovery opens the account) or an admin lock with
     /// another reason or end. The same lock again (a retry) keeps the one first written, its
     /// `lockedAt` and `lockedBy` too. Afterwards the lock returned is the lock that holds.
+    ///
+    /// `entry` is the change's audit entry: a store that keeps the audit trail beside the
+    /// account state writes it in the same transaction as a lock it puts in place (both or
+    /// neither) and says so in [`Locked::audited`]; otherwise (a retry that changed nothing, a
+    /// store without the trail) the caller records it.
     fn lock(
         &self,
         pool_id: &str,
         user: &UserId,
         lock: Lock,
         now: SystemTime,
+        entry: &Event,
     ) -> impl Future<Output = Result<Locked, StoreError>> + Send;
 
-    /// Lifts any lock and resets the budgets. Idempotent.
+    /// Lifts any lock and resets the budgets. Idempotent. `entry` as for [`Locks::lock`]:
+    /// written with the lift where the store can, and the answer says whether it was.
     fn unlock(
         &self,
         pool_id: &str,
         user: &UserId,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+        entry: &Event,
+    ) -> impl Future<Output = Result<Audited, StoreError>> + Send;
 
     /// After a password reset through the user's own verified channel: resets the password
     /// budget and lifts a lockout of that budget, never a code lockout (the reset proves the

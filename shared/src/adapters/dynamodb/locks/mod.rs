@@ -21,16 +21,21 @@ use std::{collections::HashMap, time::Duration, time::SystemTime};
 use aws_sdk_dynamodb::{
     Client,
     error::SdkError,
+    operation::transact_write_items::TransactWriteItemsError,
     operation::update_item::{UpdateItemError, builders::UpdateItemFluentBuilder},
-    types::{AttributeValue, KeysAndAttributes, ReturnValue, ReturnValuesOnConditionCheckFailure},
+    types::{
+        AttributeValue, KeysAndAttributes, Put, ReturnValue, ReturnValuesOnConditionCheckFailure,
+        TransactWriteItem, Update,
+    },
 };
 use aws_smithy_runtime_api::http::Response as HttpResponse;
 
-use super::{Item, classify, is_condition_failure, n, number, string};
+use super::{AuditTable, Item, classify, is_condition_failure, n, number, string};
 use crate::{
+    domain::audit::Event,
     domain::directory::Contact,
     domain::lock::{
-        AccountState, Budget, CodePurpose, FlowKind, FlowRecord, Lock, LockSource, Locked,
+        AccountState, Audited, Budget, CodePurpose, FlowKind, FlowRecord, Lock, LockSource, Locked,
         OneTimeCode, Reservation, SendScope, account_key,
     },
     domain::store::StoreError,
@@ -101,6 +106,9 @@ const NO_LOCK_HOLDS: &str =
 pub struct DynamoLocks {
     client: Client,
     table: String,
+    /// The audit trail, where an admin lock's and unlock's entries are written in the same
+    /// transaction as the change; without it the caller records them.
+    audit: Option<AuditTable>,
 }
 
 impl DynamoLocks {
@@ -108,7 +116,14 @@ impl DynamoLocks {
         Self {
             client,
             table: table.into(),
+            audit: None,
         }
+    }
+
+    /// The store, writing an admin lock's or unlock's audit entry into `audit` with the change.
+    pub fn with_audit(mut self, audit: AuditTable) -> Self {
+        self.audit = Some(audit);
+        self
     }
 
     fn update(
@@ -123,8 +138,6 @@ impl DynamoLocks {
     }
 
     /// The update that puts `lock` on the account's item, whatever it held.
-    /// An admin lock also ends the user's sessions (`sessionsEndedAt`, see `end_sessions`) in
-    /// the same write; a lockout leaves them alone.
     fn lock_update(
         &self,
         pool_id: &str,
@@ -132,52 +145,74 @@ impl DynamoLocks {
         lock: &Lock,
         now: SystemTime,
     ) -> UpdateItemFluentBuilder {
-        let mut set = vec!["lockSource = :source", "lockedAt = :at", "lockedBy = :by"];
-        let mut remove = vec![];
+        let (expression, values) = lock_expression(lock, now);
+        self.update(pool_id, user)
+            .update_expression(expression)
+            .set_expression_attribute_values(Some(values))
+    }
+
+    /// The account's item, read consistently; empty when there is none.
+    async fn item(&self, pool_id: &str, user: &UserId) -> Result<Item, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(account_key(pool_id, user)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(out.item().cloned().unwrap_or_default())
+    }
+
+    /// Writes `change` on the account's item and, where the store keeps the audit trail,
+    /// `entry` with it: one transaction, both or neither. `Ok(None)` when the change's
+    /// condition failed (nothing written).
+    async fn write_audited(
+        &self,
+        pool_id: &str,
+        user: &UserId,
+        change: Change,
+        entry: &Event,
+    ) -> Result<Option<Audited>, StoreError> {
+        let request = |e: aws_sdk_dynamodb::error::BuildError| {
+            StoreError::internal(format!("TransactWriteItems request: {e}"))
+        };
+        let update = Update::builder()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(account_key(pool_id, user)))
+            .update_expression(change.expression)
+            .condition_expression(change.condition)
+            .set_expression_attribute_values(Some(change.values))
+            .build()
+            .map_err(request)?;
         let mut req = self
-            .update(pool_id, user)
-            .expression_attribute_values(":source", AttributeValue::S(lock.source.as_str().into()))
-            .expression_attribute_values(":at", AttributeValue::S(lock.locked_at.clone()))
-            .expression_attribute_values(":by", AttributeValue::S(lock.locked_by.clone()));
-        if lock.refuses_sessions() {
-            set.push("sessionsEndedAt = :ended");
-            req = req.expression_attribute_values(":ended", n(epoch_seconds(now)));
-        }
-        match &lock.reason {
-            Some(reason) => {
-                set.push("lockReason = :reason");
-                req = req.expression_attribute_values(":reason", AttributeValue::S(reason.clone()));
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().update(update).build());
+        let audited = match &self.audit {
+            Some(audit) => {
+                let put = Put::builder()
+                    .table_name(&audit.table)
+                    .set_item(Some(audit.item(pool_id, entry)?))
+                    .build()
+                    .map_err(request)?;
+                req = req.transact_items(TransactWriteItem::builder().put(put).build());
+                Audited::WithTheChange
             }
-            None => remove.push("lockReason"),
+            None => Audited::NotYet,
+        };
+        match req.send().await {
+            Ok(_) => Ok(Some(audited)),
+            Err(e) => match cancelled_by(&e) {
+                Some("ConditionalCheckFailed") => Ok(None),
+                // another writer's transaction held the item: a retry may pass
+                Some("TransactionConflict") => Err(StoreError::Throttled {
+                    retry_after: super::BUSY_ITEM_RETRY_AFTER,
+                }),
+                _ => Err(classify(e)),
+            },
         }
-        match lock.budget {
-            Some(budget) => {
-                set.push("lockBudget = :budget");
-                req = req.expression_attribute_values(
-                    ":budget",
-                    AttributeValue::S(budget.as_str().into()),
-                );
-            }
-            None => remove.push("lockBudget"),
-        }
-        match lock.locked_until {
-            Some(until) => {
-                set.push("lockedUntil = :until");
-                set.push("expiresAt = :expires");
-                req = req
-                    .expression_attribute_values(":until", n(until))
-                    .expression_attribute_values(":expires", n(until + HOUSEKEEPING.as_secs()));
-            }
-            None => {
-                remove.push("lockedUntil");
-                remove.push("expiresAt");
-            }
-        }
-        let mut expression = format!("SET {}", set.join(", "));
-        if !remove.is_empty() {
-            expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
-        }
-        req.update_expression(expression)
     }
 
     /// Writes `lock` if no lock holds at `now`: `Ok(new item)`, else `Err(old item)`.
@@ -204,10 +239,81 @@ impl DynamoLocks {
     }
 }
 
+/// The update expression that puts `lock` on an account's item, whatever it held, and its
+/// values. An admin lock also ends the user's sessions (`sessionsEndedAt`, see `end_sessions`)
+/// in the same write; a lockout leaves them alone.
+fn lock_expression(lock: &Lock, now: SystemTime) -> (String, Item) {
+    let mut set = vec!["lockSource = :source", "lockedAt = :at", "lockedBy = :by"];
+    let mut remove = vec![];
+    let mut values = Item::from([
+        (
+            ":source".into(),
+            AttributeValue::S(lock.source.as_str().into()),
+        ),
+        (":at".into(), AttributeValue::S(lock.locked_at.clone())),
+        (":by".into(), AttributeValue::S(lock.locked_by.clone())),
+    ]);
+    if lock.refuses_sessions() {
+        set.push("sessionsEndedAt = :ended");
+        values.insert(":ended".into(), n(epoch_seconds(now)));
+    }
+    match &lock.reason {
+        Some(reason) => {
+            set.push("lockReason = :reason");
+            values.insert(":reason".into(), AttributeValue::S(reason.clone()));
+        }
+        None => remove.push("lockReason"),
+    }
+    match lock.budget {
+        Some(budget) => {
+            set.push("lockBudget = :budget");
+            values.insert(":budget".into(), AttributeValue::S(budget.as_str().into()));
+        }
+        None => remove.push("lockBudget"),
+    }
+    match lock.locked_until {
+        Some(until) => {
+            set.push("lockedUntil = :until");
+            set.push("expiresAt = :expires");
+            values.insert(":until".into(), n(until));
+            values.insert(":expires".into(), n(until + HOUSEKEEPING.as_secs()));
+        }
+        None => {
+            remove.push("lockedUntil");
+            remove.push("expiresAt");
+        }
+    }
+    let mut expression = format!("SET {}", set.join(", "));
+    if !remove.is_empty() {
+        expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
+    }
+    (expression, values)
+}
+
 fn spent(item: &Item, budget: Budget) -> u32 {
     number(item, attributes(budget).0)
         .and_then(|n| u32::try_from(n).ok())
         .unwrap_or(0)
+}
+
+/// A conditional update of an account's item: its update expression, its condition and the
+/// values both use.
+struct Change {
+    expression: String,
+    condition: &'static str,
+    values: Item,
+}
+
+/// Why DynamoDB cancelled a transaction: the first reason other than `None`.
+fn cancelled_by(err: &SdkError<TransactWriteItemsError, HttpResponse>) -> Option<&str> {
+    match err.as_service_error()? {
+        TransactWriteItemsError::TransactionCanceledException(e) => e
+            .cancellation_reasons()
+            .iter()
+            .filter_map(|r| r.code())
+            .find(|code| *code != "None"),
+        _ => None,
+    }
 }
 
 /// The item a failed conditional update found (`ReturnValuesOnConditionCheckFailure=ALL_OLD`).

@@ -17,9 +17,10 @@ use std::{
 };
 
 use crate::{
+    domain::audit::Event,
     domain::directory::Contact,
     domain::lock::{
-        AccountState, Budget, CodePurpose, FlowKind, FlowRecord, Lock, LockSource, Locked,
+        AccountState, Audited, Budget, CodePurpose, FlowKind, FlowRecord, Lock, LockSource, Locked,
         OneTimeCode, Reservation, STALE_RESERVATION, SendScope,
     },
     domain::store::StoreError,

@@ -43,6 +43,7 @@ impl Locks for InMemoryLocks {
         user: &UserId,
         lock: Lock,
         now: SystemTime,
+        _: &Event,
     ) -> Result<Locked, StoreError> {
         self.with(user, |a| match &a.lock {
             Some(held) if held.holds_at(now) && held.same_terms(&lock) => Locked {
@@ -50,6 +51,7 @@ impl Locks for InMemoryLocks {
                 created: false,
                 failed_attempts: a.attempts,
                 failed_otp_attempts: a.otp_attempts,
+                audited: Audited::NotYet,
             },
             held => {
                 let created = held.as_ref().is_none_or(|h| !h.holds_at(now));
@@ -62,17 +64,20 @@ impl Locks for InMemoryLocks {
                     created,
                     failed_attempts: a.attempts,
                     failed_otp_attempts: a.otp_attempts,
+                    // no transaction in memory: the caller records the entry
+                    audited: Audited::NotYet,
                 }
             }
         })
     }
 
-    async fn unlock(&self, _: &str, user: &UserId) -> Result<(), StoreError> {
+    async fn unlock(&self, _: &str, user: &UserId, _: &Event) -> Result<Audited, StoreError> {
         self.with(user, |a| {
             a.lock = None;
             a.attempts = 0;
             a.otp_attempts = 0;
-        })
+        })?;
+        Ok(Audited::NotYet)
     }
 
     async fn clear_lockout(&self, _: &str, user: &UserId) -> Result<(), StoreError> {
