@@ -55,6 +55,7 @@ pub const ROUTES: &[(&str, &str, &str, &str, bool)] = &[
         r#"{"previousPassword":"a","proposedPassword":"New-Passw0rd!"}"#,
         true,
     ),
+    ("password", "POST", "/users/{u}/sign-out", "null", true),
     (
         "admin",
         "POST",

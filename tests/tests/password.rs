@@ -388,3 +388,124 @@ async fn a_reset_user_recovers_with_the_forgot_password_flow_and_signs_in_again(
         (401, "invalid-credentials")
     );
 }
+
+/// `POST /users/{userID}/sign-out`: every session of the user ends, the one that asked too.
+/// Through the API: another session's access token is refused at once and its refresh token
+/// no longer refreshes. Around it: the refresh token, taken straight to Cognito, is refused
+/// there too. Nobody signs out anyone but themselves; signing in again works.
+#[tokio::test]
+async fn sign_out_ends_every_session_through_the_api_and_at_cognito() {
+    let stack = Stack::connect().await;
+    let t = stack.fresh_tenant().await;
+    let app = stack.app().await;
+    let password = random_password();
+    stack.create_user(&t, "sven", &password).await;
+    stack.create_user(&t, "tove", &password).await;
+    let session = |a: &Answer, k: &str| {
+        a.data()["authenticationResult"][k]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let here = sign_in(&app, &t, "sven", &password).await;
+    let there = sign_in(&app, &t, "sven", &password).await;
+    let tove = sign_in(&app, &t, "tove", &password).await;
+    let profile = |token: String| {
+        let app = &app;
+        let t = &t;
+        async move {
+            Answer::from(
+                app.handle::<users::Group>(api_request(
+                    t,
+                    "GET",
+                    "/users/sven",
+                    &Value::Null,
+                    Some(&token),
+                ))
+                .await,
+            )
+        }
+    };
+    assert_eq!(profile(session(&there, "accessToken")).await.status, 200);
+
+    let a = post(
+        &app,
+        &t,
+        "/users/sven/sign-out",
+        Value::Null,
+        Some(&session(&tove, "accessToken")),
+    )
+    .await;
+    assert_eq!((a.status, a.slug()), (403, "forbidden"), "{}", a.body);
+    assert_eq!(profile(session(&there, "accessToken")).await.status, 200);
+
+    let a = post(
+        &app,
+        &t,
+        "/users/sven/sign-out",
+        Value::Null,
+        Some(&session(&here, "accessToken")),
+    )
+    .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.data()["signedOut"], true);
+    // the other session's access token, at once
+    let a = profile(session(&there, "accessToken")).await;
+    assert_eq!((a.status, a.slug()), (401, "unauthenticated"), "{}", a.body);
+    // its refresh token, through the API and straight at Cognito
+    let refresh = json!({"userID": "sven", "refreshToken": session(&there, "refreshToken")});
+    let refreshed = Answer::from(
+        app.handle::<auth::Group>(api_request(
+            &t,
+            "POST",
+            "/user-refresh-tokens",
+            &refresh,
+            None,
+        ))
+        .await,
+    );
+    assert_eq!(
+        (refreshed.status, refreshed.slug()),
+        (401, "invalid-credentials"),
+        "{}",
+        refreshed.body
+    );
+    let secret = stack.client_secret(&t).await;
+    let direct = stack
+        .cognito
+        .initiate_auth()
+        .client_id(&t.app_client_id)
+        .auth_flow(aws_sdk_cognitoidentityprovider::types::AuthFlowType::RefreshTokenAuth)
+        .auth_parameters("REFRESH_TOKEN", session(&there, "refreshToken"))
+        .auth_parameters(
+            "SECRET_HASH",
+            shared::adapters::cognito::secret_hash(&secret, "sven", &t.app_client_id),
+        )
+        .send()
+        .await
+        .expect_err("a signed-out refresh token refreshes nothing at Cognito");
+    use aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata;
+    assert_eq!(direct.code(), Some("NotAuthorizedException"), "{direct:?}");
+    // tove's session is hers, untouched
+    assert_eq!(
+        post(
+            &app,
+            &t,
+            "/users/tove/sign-out",
+            Value::Null,
+            Some(&session(&tove, "accessToken"))
+        )
+        .await
+        .status,
+        200
+    );
+    // a new sign-in is a new session
+    let again = sign_in(&app, &t, "sven", &password).await;
+    assert_eq!(profile(session(&again, "accessToken")).await.status, 200);
+    let (_, admin) = stack.admin_token(&t, &app).await;
+    let trail = account_api_tests::stack::trail(&app, &t, "sven", &admin).await;
+    assert!(
+        trail.contains(&("sign-out".to_string(), "success".to_string())),
+        "{trail:?}"
+    );
+}

@@ -1,5 +1,5 @@
-//! The `password` group: recovery (`forgot-password`, `confirm-forgot-password`) and the
-//! signed-in user's own change (`change-password`).
+//! The `password` group: recovery (`forgot-password`, `confirm-forgot-password`), the
+//! signed-in user's own change (`change-password`) and sign-out (`sign-out`, every session).
 //!
 //! Recovery never tells whether a user exists: an unknown user gets the same status and the
 //! same shape of answer as a known one, and every `forgot-password` answer takes at least the
@@ -27,6 +27,7 @@ shared::operations! {
         ForgotPassword,
         ConfirmForgotPassword,
         ChangePassword,
+        SignOut,
     }
 }
 
@@ -47,6 +48,7 @@ impl shared::Group for Group {
             "change-password",
             Op::ChangePassword,
         ),
+        post("/users/{userID}/sign-out", "sign-out", Op::SignOut),
     ];
 
     /// Recovery is public, and a password change carries two passwords, whose hash an
@@ -105,8 +107,30 @@ impl shared::Group for Group {
                 let work = change(app, &call, &user, &caller.sub, body);
                 Reply::ok(&app.audited(&call, &user, "self", work).await?)
             }
+            Op::SignOut => {
+                let user = path_user_id(req)?;
+                let caller = app.caller(req, tenant).await?;
+                let user = app.canonical(tenant, user).await?;
+                if caller.username.to_lowercase() != user.as_str() {
+                    return Err(ApiError::Forbidden("a user can only sign themselves out"));
+                }
+                // every session, this one too: Cognito revokes the refresh tokens, and the
+                // API refuses the access tokens issued before it at once
+                let work = async {
+                    app.sign_out_everywhere(tenant, &user).await?;
+                    Ok(SignedOut { signed_out: true })
+                };
+                Reply::ok(&app.audited(&call, &user, "self", work).await?)
+            }
         }
     }
+}
+
+/// `POST /users/{userID}/sign-out`'s answer.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SignedOut {
+    signed_out: bool,
 }
 
 #[derive(Debug, Deserialize)]

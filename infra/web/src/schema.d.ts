@@ -175,6 +175,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/users/{userID}/sign-out": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The user signs out of every session
+         * @description The user themselves (their bearer token): every session of the user ends, this one too. Cognito revokes every refresh token (`AdminUserGlobalSignOut`), and the API refuses every access token issued before it at once (it notes the second in the account state). Idempotent. Audited as `sign-out`.
+         */
+        post: operations["signOut"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/users/{userID}/admin-reset-password": {
         parameters: {
             query?: never;
@@ -914,6 +934,10 @@ export interface components {
             passwordChanged: true;
             signedOut?: boolean;
         };
+        SignedOut: {
+            /** @constant */
+            signedOut: true;
+        };
         UserStatus: {
             userID: string;
             status: string;
@@ -1098,6 +1122,11 @@ export interface components {
         };
         PasswordChangedEnvelope: {
             data: components["schemas"]["PasswordChanged"];
+            error: null;
+            debug: components["schemas"]["Debug"];
+        };
+        SignedOutEnvelope: {
+            data: components["schemas"]["SignedOut"];
             error: null;
             debug: components["schemas"]["Debug"];
         };
@@ -1923,6 +1952,40 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    signOut: {
+        parameters: {
+            query?: never;
+            header?: {
+                "vbasoftware-client-id"?: components["parameters"]["ClientId"];
+                "vbasoftware-client-code"?: components["parameters"]["ClientCode"];
+                "vbasoftware-database"?: components["parameters"]["Database"];
+            };
+            path: {
+                /** @description The username, or any name Cognito takes for it (an alias such as a verified email, or the user's sub); the API resolves it to the username, which answers name and under which the lock, the lockout counter and the audit trail are kept. */
+                userID: components["parameters"]["UserID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    "x-activity-id": components["headers"]["ActivityId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignedOutEnvelope"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
