@@ -63,8 +63,15 @@ document.getElementById("state").textContent = "ready";
 """
 
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import web  # noqa: E402  (infra/local/web.py: the example app as the run command serves it)
+
+APP = web.App(os.environ.get("WEB_JS", ""), {**t, "identityProviders": ["LocalOIDC"]}, api)
+
+
 class Handler(http.server.BaseHTTPRequestHandler):
-    """The page, at every path (the API is on its own origin: the page calls it with CORS)."""
+    """The page, at every path (the API is on its own origin: the page calls it with CORS), and
+    the example app under /app/."""
 
     def log_message(self, *args):
         pass
@@ -101,6 +108,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
         path = self.path.split("?")[0]
         if path.startswith("/web/"):
             return self.module(path)
+        if path == "/app" or path.startswith("/app/"):
+            found = APP.get(path)
+            if found is None:
+                self.send_response(404)
+                self.send_header("content-length", "0")
+                self.end_headers()
+                return
+            return web.answer(self, *found, csp=APP.csp)
         config = {"api": api, "tenant": {"clientId": t["clientId"], "clientCode": t["clientCode"],
                                          "database": t["database"]}}
         body = (PAGE % {"config": json.dumps(config)}).encode()
@@ -279,6 +294,218 @@ def cross_origin(page, origin, page_port, user, password):
             f"{elsewhere} (not listed) could not call it: the browser stopped every request at the preflight")
 
 
+def sent_codes(username, purpose):
+    """The codes Cognito sent `username` for `purpose`, oldest first, as their mailbox holds
+    them (the emulator's `outbox`)."""
+    url = f"{t['awsEndpoint'].rstrip('/')}/_emulator/cognito/messages?username={username}"
+    with urllib.request.urlopen(url, timeout=30) as r:
+        return [m["code"] for m in json.load(r) if m["purpose"] == purpose]
+
+
+def authenticator_code(secret):
+    """What the person's authenticator app shows for `secret` now (RFC 6238, as the apps do)."""
+    import base64
+
+    from cryptography.hazmat.primitives.hashes import SHA1
+    from cryptography.hazmat.primitives.twofactor.totp import TOTP
+
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+    return TOTP(key, 6, SHA1(), 30, enforce_key_length=False).generate(time.time()).decode()
+
+
+def example_app(page, cdp, origin, cognito, admin_token):
+    """The example web app (infra/web/src/app.ts) as a person uses it, by what they see and
+    click: a newcomer with a temporary password chooses their own, sets up an authenticator app
+    from its QR code, changes their email with the code mailed to the new address, adds a
+    passkey, signs out, signs in with password and authenticator code, then with the passkey;
+    removes it, turns the app off, adds a security key and signs in with password and key;
+    recovers a forgotten password with the mailed code; and signs in with the tenant's identity
+    provider once an admin has linked it. A wrong password is told as such."""
+    person = f"newcomer-{os.getpid()}"
+    temporary, chosen, recovered = (f"Temp-Passw0rd-{os.getpid()}", f"Chosen-Passw0rd-{os.getpid()}",
+                                    f"Recovered-Passw0rd-{os.getpid()}")
+    cognito.admin_create_user(UserPoolId=t["userPoolId"], Username=person, MessageAction="SUPPRESS",
+                              TemporaryPassword=temporary,
+                              UserAttributes=[{"Name": "email", "Value": f"{person}@example.com"},
+                                              {"Name": "email_verified", "Value": "true"}])
+    shot = lambda name: page.screenshot(path=os.path.join(out_dir, name), full_page=True)  # noqa: E731
+
+    def visible(view):
+        try:
+            page.wait_for_selector(f"#{view}:not([hidden])", timeout=15000)
+        except Exception:
+            print("\n".join(said), file=sys.stderr)
+            raise
+        if view == "account":
+            # its profile, methods, passkeys and keys all read
+            page.wait_for_selector("#account[data-loaded=true]", timeout=15000)
+
+    def told():
+        return page.inner_text("#notice")
+
+    def sign_in(user, password):
+        visible("sign-in")
+        page.fill("#user-id", user)
+        page.fill("#password", password)
+        page.click("#password-form button[type=submit]")
+
+    def sign_out():
+        page.click("#sign-out")
+        visible("sign-in")
+        assert "signed out" in told(), told()
+
+    # what the page's script said or threw, shown when a step fails
+    said = []
+    page.on("console", lambda m: said.append(f"console.{m.type}: {m.text}"))
+    page.on("pageerror", lambda e: said.append(f"page error: {e}"))
+    page.set_viewport_size({"width": 900, "height": 900})
+    authenticator = cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
+        "protocol": "ctap2", "transport": "internal", "hasResidentKey": True,
+        "hasUserVerification": True, "isUserVerified": True, "automaticPresenceSimulation": True,
+    }})["authenticatorId"]
+    page.goto(origin + "/app/")
+    page.wait_for_selector("body[data-ready=true]", timeout=15000)
+    shot("app-sign-in.png")
+
+    # a wrong password: told, not let in
+    sign_in(person, "Not-the-passw0rd-1")
+    page.wait_for_selector("#notice.error", timeout=15000)
+    assert "do not match" in told(), told()
+    shot("app-refused.png")
+
+    # the temporary password, then their own
+    sign_in(person, temporary)
+    visible("new-password")
+    page.fill("#new-password-value", chosen)
+    page.click("#new-password-form button[type=submit]")
+    visible("account")
+    page.wait_for_selector("#profile dd", timeout=15000)
+    assert person in page.inner_text("#profile"), page.inner_text("#profile")
+    assert page.inner_text("#who") == person
+
+    # an authenticator app, from the QR code the page shows
+    page.click("#totp-start")
+    visible("totp-setup")
+    page.wait_for_function("() => document.getElementById('totp-qr').naturalWidth > 0", timeout=15000)
+    secret = page.inner_text("#totp-secret").strip()
+    assert len(secret) >= 16, secret
+    shot("app-totp-qr.png")
+    page.fill("#totp-code", authenticator_code(secret))
+    page.click("#totp-verify-form button[type=submit]")
+    page.wait_for_function("() => document.getElementById('methods').textContent.includes('TOTP')", timeout=15000)
+
+    # a new email address, verified with the code mailed to it
+    new_email = f"{person}.new@example.com"
+    page.fill("#new-email", new_email)
+    page.click("#email-form button[type=submit]")
+    visible("email-verify-form")
+    assert "waits for its code" in page.inner_text("#profile"), page.inner_text("#profile")
+    page.fill("#email-code", sent_codes(person, "verify-attribute")[-1])
+    page.click("#email-verify-form button[type=submit]")
+    page.wait_for_function(f"() => document.getElementById('profile').textContent.includes('{new_email} (verified)')",
+                           timeout=15000)
+
+    # a passkey
+    page.click("#passkey-add")
+    page.wait_for_selector("#passkey-list li", timeout=15000)
+    shot("app-account.png")
+    sign_out()
+
+    # password and the authenticator's code
+    sign_in(person, chosen)
+    visible("code")
+    assert "authenticator app" in page.inner_text("#code-prompt")
+    page.fill("#code-value", authenticator_code(secret))
+    page.click("#code-form button[type=submit]")
+    visible("account")
+    shot("app-signed-in-with-totp.png")
+    sign_out()
+
+    # the passkey alone
+    page.fill("#user-id", person)
+    page.click("#passkey-sign-in")
+    visible("account")
+    page.wait_for_selector("#passkey-list li", timeout=15000)
+    # removed, and the authenticator app turned off
+    page.click("#passkey-list li button")
+    page.wait_for_selector("#passkeys-none:not([hidden])", timeout=15000)
+    page.click("#totp-off")
+    page.wait_for_function("() => !document.getElementById('methods').textContent.includes('TOTP')", timeout=15000)
+
+    # a security key in a drawer (a U2F key, which cannot verify its user)
+    cdp.send("WebAuthn.removeVirtualAuthenticator", {"authenticatorId": authenticator})
+    key = cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
+        "protocol": "u2f", "transport": "usb", "hasResidentKey": False,
+        "hasUserVerification": False, "automaticPresenceSimulation": True,
+    }})["authenticatorId"]
+    page.fill("#key-name", "Drawer key")
+    page.click("#key-form button[type=submit]")
+    page.wait_for_selector("#key-list li", timeout=15000)
+    assert "Drawer key" in page.inner_text("#key-list")
+    sign_out()
+    sign_in(person, chosen)
+    visible("key")
+    shot("app-security-key.png")
+    page.click("#use-key")
+    visible("account")
+    page.click("#key-list li button")
+    page.wait_for_selector("#keys-none:not([hidden])", timeout=15000)
+    cdp.send("WebAuthn.removeVirtualAuthenticator", {"authenticatorId": key})
+    sign_out()
+
+    # a forgotten password, reset with the mailed code
+    page.click("#forgot-link")
+    visible("forgot")
+    page.fill("#forgot-user", person)
+    page.click("#forgot-form button[type=submit]")
+    visible("reset-form")
+    page.fill("#reset-code", sent_codes(person, "forgot-password")[-1])
+    page.fill("#reset-password", recovered)
+    page.click("#reset-form button[type=submit]")
+    visible("sign-in")
+    assert "password is changed" in told(), told()
+    shot("app-recovered.png")
+    sign_in(person, recovered)
+    visible("account")
+    sign_out()
+
+    # the tenant's identity provider, once an admin linked the person's identity there
+    issuer = os.environ["OIDC_ISSUER_URL"]
+    sub = f"app-idp-{os.getpid()}"
+    claims = json.dumps({"email": f"{sub}@idp.example.com", "email_verified": True}).encode()
+    req = urllib.request.Request(f"{issuer}/users/{sub}", data=claims, method="PUT",
+                                 headers={"content-type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        assert r.status < 300, r.status
+    status, body = call("POST", f"/users/{person}/idp-links", {"idpName": "LocalOIDC", "idpUserID": sub}, admin_token)
+    assert status == 200, body
+    page.click("#providers button")
+    page.wait_for_selector("input[name=sub]", timeout=15000)
+    page.fill("input[name=sub]", sub)
+    page.click("button:has-text('Authorize')")
+    # back through the pool and the API's callback to /app/idp/done, which puts /app/ in the
+    # address bar in place of the intent's token before anything else
+    visible("account")
+    assert page.inner_text("#who") == person, page.inner_text("#who")
+    assert page.url == origin + "/app/", page.url
+    methods = page.inner_text("#methods")
+    assert "IDP" in methods and "PASSWORD" in methods, (methods, said)
+    shot("app-identity-provider.png")
+    sign_out()
+
+    # what the API holds now: the new email, the recovered password, no factor left
+    status, body = call("POST", "/user-authentication", {"userID": person, "password": recovered})
+    assert status == 200 and body["data"]["authenticationResult"], body
+    own = body["data"]["authenticationResult"]["accessToken"]
+    status, body = call("GET", f"/users/{person}", None, own)
+    assert status == 200 and body["data"]["email"] == new_email and body["data"]["emailVerified"], body
+    return (f"the example app, clicked through in Chromium as {person}: a temporary password replaced, "
+            f"an authenticator app set up from its QR code, the email changed with its mailed code, "
+            f"a passkey added; signed in with password and app code, with the passkey, with password "
+            f"and security key, after a reset with the mailed code, and with the identity provider; "
+            f"a wrong password told; signed out each time")
+
+
 def main():
     from playwright.sync_api import sync_playwright
 
@@ -378,6 +605,10 @@ def main():
 
             cors = cross_origin(page, origin, server.server_address[1], user, password)
             docs = reference_page(page, origin, user, password)
+            app_page = browser.new_page()
+            app_cdp = app_page.context.new_cdp_session(app_page)
+            app_cdp.send("WebAuthn.enable")
+            app = example_app(app_page, app_cdp, origin, cognito, admin_token)
             browser.close()
     finally:
         server.shutdown()
@@ -395,6 +626,7 @@ def main():
     print(f"browser: {u2f}")
     print(f"browser: {cors}")
     print(f"browser: {docs}")
+    print(f"browser: {app}")
     print(f"browser: {idp}")
     print(f"browser: registered a passkey in Chromium, signed in with it, a tampered assertion refused; "
           f"registered another from a mailed code's link and signed in with it "

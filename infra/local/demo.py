@@ -77,7 +77,8 @@ def web_lines():
     url = os.environ.get("WEB_URL")
     if not url:
         return ""
-    return (f"API reference {url}/docs  (the contract: {url}/openapi.yaml)\n"
+    return (f"Example app   {url}/app/  (sign in as the demo user below; infra/web/src/app.ts)\n"
+            f"API reference {url}/docs  (the contract: {url}/openapi.yaml)\n"
             f"Browser pages of {', '.join(os.environ.get('WEB_ORIGINS', '').split())} may call the API (the tenant's allowedOrigins).")
 
 
@@ -94,7 +95,17 @@ def web_check():
     if not ids or missing:
         print(f"==> the reference page at {url}/docs lacks {missing or 'every operation'}", file=sys.stderr)
         sys.exit(1)
-    print(f"==> {url}/docs and {url}/openapi.yaml: HTTP 200, {len(ids)} operations", file=sys.stderr)
+    # the example app: its page, and its module as tsc compiled it
+    with urllib.request.urlopen(f"{url}/app/", timeout=30) as r:
+        app = r.read().decode()
+        csp = r.headers.get("content-security-policy", "")
+    with urllib.request.urlopen(f"{url}/app/js/app.js", timeout=30) as r:
+        module = r.read().decode()
+    if 'id="password-form"' not in app or "connect-src" not in csp or "accountApi(" not in module:
+        print(f"==> the example app at {url}/app/ is not served whole", file=sys.stderr)
+        sys.exit(1)
+    print(f"==> {url}/docs and {url}/openapi.yaml: HTTP 200, {len(ids)} operations; "
+          f"{url}/app/: HTTP 200", file=sys.stderr)
 
 
 def howto(t):

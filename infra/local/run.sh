@@ -3,9 +3,9 @@
 # and cargo-lambda into .venv if needed, starts the emulator on 127.0.0.1:5000 and a local
 # OpenID Connect provider (a tenant's IdP) on 127.0.0.1:5002, bootstraps the
 # demo tenant (.local/demo-tenant.json), builds the functions, and serves every route on its
-# real path at http://127.0.0.1:9000 with `cargo lambda watch`, and the API reference page at
-# http://127.0.0.1:9001/docs (a browser origin the demo tenant lists). Ctrl-C stops everything it
-# started; running it again starts afresh.
+# real path at http://127.0.0.1:9000 with `cargo lambda watch`, and the example web app and the API
+# reference page at http://127.0.0.1:9001/app/ and /docs (a browser origin the demo tenant lists).
+# Ctrl-C stops everything it started; running it again starts afresh.
 #
 #   infra/local/run.sh            serve until Ctrl-C
 #   infra/local/run.sh --check    start everything, check the warm-up calls, stop (the test
@@ -77,9 +77,11 @@ cargo run --quiet -p account-api-tests --bin bootstrap-local -- "$LOCAL/demo-ten
 
 write_lambda_env "$LOCAL/lambda.env"
 
-log "building the API reference page (infra/openapi.yaml, Swagger UI) ..."
+log "building the API reference page (infra/openapi.yaml, Swagger UI) and the example app ..."
 build_docs "$LOCAL/web/docs.html" "$API_URL"
-"$VENV/bin/python" infra/local/web.py "$WEB_PORT" "$LOCAL/web/docs.html" >"$LOCAL/web.log" 2>&1 &
+"$VENV/bin/python" infra/build/client.py --emit "$LOCAL/web/js" >&2 || die "could not compile the example app"
+"$VENV/bin/python" infra/local/web.py "$WEB_PORT" "$LOCAL/web/docs.html" "$LOCAL/web/js" \
+  "$LOCAL/demo-tenant.json" >"$LOCAL/web.log" 2>&1 &
 WEB_PID=$!
 echo "$WEB_PID" >"$LOCAL/web.pid"
 wait_port "$WEB_PORT" 30 || die "the pages did not start on $WEB_URL (log: $LOCAL/web.log)"

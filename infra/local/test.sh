@@ -260,7 +260,7 @@ ensure_chromium() {
 stage_browser() {
   ensure_watch
   ensure_chromium
-  log "browser: a passkey registered and used in headless Chromium (Playwright, a virtual authenticator); a security key after the password; a sign-in with the identity provider; CORS; the API reference page"
+  log "browser: a passkey registered and used in headless Chromium (Playwright, a virtual authenticator); a security key after the password; a sign-in with the identity provider; CORS; the API reference page; the example app clicked through"
   build_docs "$LOCAL/web/docs.html" "http://127.0.0.1:$watch_port"
   # the page's module and the typed client it calls the API through, compiled by tsc
   "$VENV/bin/python" infra/build/client.py --emit "$LOCAL/web/js"

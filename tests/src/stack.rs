@@ -94,7 +94,7 @@ pub const IDP_FAILURE_URL: &str = "http://localhost:8080/idp/failed";
 
 /// The tenant app's pages, also registered where the test command serves them: the browser
 /// stage's page (`IDP_APP_ORIGIN`, `http://localhost:<port>`), which a person's browser is
-/// really sent back to.
+/// really sent back to, and the example app's on every origin the tenants list.
 fn idp_redirect_urls() -> Vec<String> {
     let mut urls = vec![IDP_SUCCESS_URL.to_string(), IDP_FAILURE_URL.to_string()];
     if let Some(origin) = std::env::var("IDP_APP_ORIGIN")
@@ -104,6 +104,11 @@ fn idp_redirect_urls() -> Vec<String> {
         let origin = origin.trim_end_matches('/');
         urls.push(format!("{origin}/idp/done"));
         urls.push(format!("{origin}/idp/failed"));
+    }
+    // the example app's, where the browser stage and the run command serve it
+    for origin in allowed_origins() {
+        urls.push(format!("{origin}/app/idp/done"));
+        urls.push(format!("{origin}/app/idp/failed"));
     }
     urls
 }

@@ -28,6 +28,8 @@ docstring says what it adds and where it still differs from Cognito:
 - `federation` (with `federation_idp` and `federation_links`): sign-in through a pool's OIDC IdPs
   at its domain's OAuth 2.0 endpoints; `AdminLinkProviderForUser`, `AdminDisableProviderForUser`.
 - `mail`: what SES sent, readable at `GET /_emulator/ses/sent`.
+- `outbox`: the codes of Cognito's own messages (password reset, address verification, sign-in
+  codes), readable per user at `GET /_emulator/cognito/messages`, as the person would get them.
 - `scope`: the self-service operations' `aws.cognito.signin.user.admin` scope (a request filter
   the server applies; it installs nothing).
 
@@ -47,7 +49,7 @@ free). The one method three capabilities change, the sign-in, is not wrapped by 
 """
 from moto.cognitoidp import models
 
-from . import (aliases, contact, existence, factors, federation, mail, passkeys, reset,
+from . import (aliases, contact, existence, factors, federation, mail, outbox, passkeys, reset,
                revocation, triggers)
 from .common import patch
 
@@ -87,6 +89,9 @@ INSTALL_ORDER = (
     federation,
     # Patches nothing; answers the route of the sent mail. Any place.
     mail,
+    # Patches nothing; answers the route of Cognito's messages (the server records them). Any
+    # place.
+    outbox,
     # Patches nothing itself; its sign-in steps are in SIGN_IN_CHAIN. Any place.
     existence,
     # CognitoIdpBackend.confirm_forgot_password (wrapped: a reset user is CONFIRMED again);

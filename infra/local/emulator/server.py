@@ -13,7 +13,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from moto.server import MotoRequestHandler
 from werkzeug.serving import run_simple
 
-from . import SUMMARY, install
+from . import SUMMARY, install, outbox
 from .common import CONTEXT, SERIAL, Settings
 from .scope import scope_refusal
 
@@ -59,14 +59,22 @@ def app_of(routes, timing):
             start_response("400 Bad Request", [("content-type", "application/x-amz-json-1.1"),
                                                ("x-amzn-ErrorType", "NotAuthorizedException")])
             return [refusal.encode()]
+        headers = {}
+
+        def keeping_headers(status, response_headers, exc_info=None):
+            headers.update((k.lower(), v) for k, v in response_headers)
+            return start_response(status, response_headers, exc_info)
+
         with lock:
             # the whole response is produced inside the lock
             start = time.time_ns()
-            body = list(app(environ, start_response))
+            answer = list(app(environ, keeping_headers))
+            # the codes Cognito would have sent the person (`outbox`)
+            outbox.record(body, headers)
             if timing:
                 operation = environ.get("HTTP_X_AMZ_TARGET", "-").rsplit(".", 1)[-1]
                 timing.write(f"{start} {time.time_ns()} {operation}\n")
-            return body
+            return answer
 
     return one_at_a_time
 

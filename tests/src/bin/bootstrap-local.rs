@@ -44,6 +44,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "adminPassword": admin_password,
         "demoUserID": DEMO_USER,
         "demoPassword": DEMO_PASSWORD,
+        // the pool's identity providers (a sign-in button each in the example app)
+        "identityProviders": account_api_tests::stack::local_oidc_issuer()
+            .map(|_| vec![account_api_tests::stack::LOCAL_IDP])
+            .unwrap_or_default(),
     });
     if let Some(dir) = std::path::Path::new(&out).parent() {
         std::fs::create_dir_all(dir)?;
