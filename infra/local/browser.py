@@ -66,7 +66,9 @@ document.getElementById("state").textContent = "ready";
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import web  # noqa: E402  (infra/local/web.py: the example app as the run command serves it)
 
-APP = web.App(os.environ.get("WEB_JS", ""), {**t, "identityProviders": ["LocalOIDC"]}, api)
+if not os.environ.get("WEB_JS"):
+    sys.exit("browser: WEB_JS is not set (the test command compiles the pages' modules there)")
+APP = web.App(os.environ["WEB_JS"], {**t, "identityProviders": ["LocalOIDC"]}, api)
 
 
 class Handler(http.server.BaseHTTPRequestHandler):

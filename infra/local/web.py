@@ -17,11 +17,18 @@ import json
 import re
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_DIR = ROOT / "infra" / "web" / "app"
 OPENAPI_FETCH = ROOT / "infra" / "web" / "node_modules" / "openapi-fetch" / "dist" / "index.mjs"
 JS = "text/javascript; charset=utf-8"
+
+
+def origin_of(url):
+    """`scheme://host[:port]` of `url`: a CSP source with a path would allow that path only."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 class App:
@@ -45,7 +52,7 @@ class App:
                     f"script-src 'self' 'sha256-{digest}'; "
                     "style-src 'self'; "
                     "img-src 'self' data:; "
-                    f"connect-src {api_url}; "
+                    f"connect-src {origin_of(api_url)}; "
                     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
         self.index = index.encode()
 

@@ -28,10 +28,13 @@ use crate::{
 
 impl<P: Ports> App<P> {
     /// Signs the user out everywhere: Cognito revokes every refresh token (and the access
-    /// tokens it knows of, `AdminUserGlobalSignOut`), and the account state notes the second
+    /// tokens it knows of, `AdminUserGlobalSignOut`), then the account state notes the second
     /// it happened in (`LockStore::end_sessions`), since the API's bearer check cannot ask
     /// Cognito whether a token without the self-service scope was revoked (`App::caller`).
-    /// Both go out together; either failure is the answer (a retry completes both).
+    /// In that order: a failure of either is the answer, and the note (which refuses the
+    /// caller's own token from then on) is written only once Cognito's part holds, so the
+    /// caller's retry with the same token completes both. The other way round, a Cognito
+    /// failure would leave every refresh token alive and the retry refused.
     ///
     /// A session that began in that second counts as ended (Cognito says when a session began
     /// to the second only), so the answer waits for the next second: no sign-in made after it
@@ -42,12 +45,13 @@ impl<P: Ports> App<P> {
         user: &UserId,
     ) -> Result<(), ApiError> {
         let now = std::time::SystemTime::now();
-        let (signed_out, noted) = tokio::join!(
-            self.directory.global_sign_out(tenant, user),
-            self.locks.end_sessions(&tenant.user_pool_id, user, now),
-        );
-        signed_out.map_err(DirectoryError::for_admin)?;
-        noted?;
+        self.directory
+            .global_sign_out(tenant, user)
+            .await
+            .map_err(DirectoryError::for_admin)?;
+        self.locks
+            .end_sessions(&tenant.user_pool_id, user, now)
+            .await?;
         past_the_second_of(now).await;
         Ok(())
     }

@@ -104,3 +104,27 @@ fn serve(stream: TcpStream, fault: Fault) {
         }
     }
 }
+
+/// An interceptor that sends one operation of a client to a port nobody listens on: that
+/// call fails as a dependency that is down, every other call of the client goes through.
+#[derive(Debug)]
+pub struct Unreachable(pub &'static str);
+
+impl aws_smithy_runtime_api::client::interceptors::Intercept for Unreachable {
+    fn name(&self) -> &'static str {
+        "Unreachable"
+    }
+
+    fn modify_before_transmit(
+        &self,
+        context: &mut aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextMut<'_>,
+        _: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        cfg: &mut aws_smithy_types::config_bag::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        let operation = cfg.load::<aws_smithy_runtime_api::client::orchestrator::Metadata>();
+        if operation.is_some_and(|m| m.name() == self.0) {
+            context.request_mut().set_uri("http://127.0.0.1:9/")?;
+        }
+        Ok(())
+    }
+}

@@ -788,30 +788,6 @@ async fn wrong_passwords_for_an_admin_do_not_end_the_admins_session() {
     assert_eq!((a.status, a.slug()), (403, "account-locked"));
 }
 
-/// An interceptor that sends one operation of a client to a port nobody listens on: that
-/// call fails as a dependency that is down, every other call of the client goes through.
-#[derive(Debug)]
-struct Unreachable(&'static str);
-
-impl aws_smithy_runtime_api::client::interceptors::Intercept for Unreachable {
-    fn name(&self) -> &'static str {
-        "Unreachable"
-    }
-
-    fn modify_before_transmit(
-        &self,
-        context: &mut aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextMut<'_>,
-        _: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
-        cfg: &mut aws_smithy_types::config_bag::ConfigBag,
-    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
-        let operation = cfg.load::<aws_smithy_runtime_api::client::orchestrator::Metadata>();
-        if operation.is_some_and(|m| m.name() == self.0) {
-            context.request_mut().set_uri("http://127.0.0.1:9/")?;
-        }
-        Ok(())
-    }
-}
-
 /// The trail of `user`, newest first, as `(action, outcome, activityID)`.
 async fn trail(stack: &Stack, t: &TenantFixture, user: &str) -> Vec<(String, String, String)> {
     use shared::domain::audit::AuditLog;
@@ -943,7 +919,7 @@ async fn a_lock_whose_sign_out_fails_keeps_its_entry_and_the_failure_is_audited_
     let sdk = shared::aws::sdk_config(&stack.config).await.unwrap();
     let cognito = aws_sdk_cognitoidentityprovider::Client::from_conf(
         aws_sdk_cognitoidentityprovider::config::Builder::from(&sdk)
-            .interceptor(Unreachable("AdminUserGlobalSignOut"))
+            .interceptor(account_api_tests::loopback::Unreachable("AdminUserGlobalSignOut"))
             .build(),
     );
     let no_sign_out = App {

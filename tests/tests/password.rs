@@ -509,3 +509,78 @@ async fn sign_out_ends_every_session_through_the_api_and_at_cognito() {
         "{trail:?}"
     );
 }
+
+/// A sign-out whose Cognito part fails (its sign-out unreachable) answers 503 and notes
+/// nothing: the caller's token still works, so the same token's retry completes it, and only
+/// then are the refresh tokens dead and the token refused.
+#[tokio::test]
+async fn a_sign_out_that_cognito_failed_is_retried_with_the_same_token() {
+    let stack = Stack::connect().await;
+    let t = stack.fresh_tenant().await;
+    let app = stack.app().await;
+    let password = random_password();
+    stack.create_user(&t, "ulla", &password).await;
+    let signed_in = sign_in(&app, &t, "ulla", &password).await;
+    let token = |k: &str| {
+        signed_in.data()["authenticationResult"][k]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let sdk = shared::aws::sdk_config(&stack.config).await.unwrap();
+    let cognito = aws_sdk_cognitoidentityprovider::Client::from_conf(
+        aws_sdk_cognitoidentityprovider::config::Builder::from(&sdk)
+            .interceptor(account_api_tests::loopback::Unreachable(
+                "AdminUserGlobalSignOut",
+            ))
+            .build(),
+    );
+    let no_sign_out = shared::App {
+        directory: shared::adapters::cognito::CognitoDirectory::new(cognito),
+        ..stack.app().await
+    };
+    let failed = post(
+        &no_sign_out,
+        &t,
+        "/users/ulla/sign-out",
+        Value::Null,
+        Some(&token("accessToken")),
+    )
+    .await;
+    assert_eq!(
+        (failed.status, failed.slug()),
+        (503, "dependency-unavailable"),
+        "{}",
+        failed.body
+    );
+    let done = post(
+        &app,
+        &t,
+        "/users/ulla/sign-out",
+        Value::Null,
+        Some(&token("accessToken")),
+    )
+    .await;
+    assert_eq!(done.status, 200, "the retry with the same token: {}", done.body);
+    let refresh = json!({"userID": "ulla", "refreshToken": token("refreshToken")});
+    let refreshed = Answer::from(
+        app.handle::<auth::Group>(api_request(
+            &t,
+            "POST",
+            "/user-refresh-tokens",
+            &refresh,
+            None,
+        ))
+        .await,
+    );
+    assert_eq!(refreshed.status, 401, "{}", refreshed.body);
+    let again = post(
+        &app,
+        &t,
+        "/users/ulla/sign-out",
+        Value::Null,
+        Some(&token("accessToken")),
+    )
+    .await;
+    assert_eq!((again.status, again.slug()), (401, "unauthenticated"));
+}

@@ -12,7 +12,8 @@ sent to that user, oldest first: `[{username, purpose, attribute, code, at}]` (`
 sign-in's challenge). The browser stage reads a person's codes there.
 
 Not as Cognito: nothing is delivered; the username is the one the request named (an alias as
-typed, or the owner of the access token), lower-cased; the list lives as long as the process.
+typed, or the owner of the access token), lower-cased; the newest 10,000 are kept, for as long
+as the process lives.
 """
 import json
 import threading
@@ -25,6 +26,8 @@ MESSAGES_PATH = "/_emulator/cognito/messages"
 
 _SENT = []
 _LOCK = threading.Lock()
+# the newest this many: a long run of the local stack does not grow without end
+KEPT = 10_000
 
 
 def _owner_of(access_token):
@@ -45,13 +48,18 @@ def _username(body):
     return (name or "").lower()
 
 
-def record(body, headers):
+def record(body, headers, answer):
     """Keeps the codes an answer's `headers` (lower-cased names) carry, for the user `body`
-    (the request's JSON) names. Called by the server under its lock, after moto answered."""
+    (the request's JSON) names; `answer` is the answer's body (a reset's names the attribute
+    its code went to). Called by the server under its lock, after moto answered."""
     found = []
     code = headers.get("x-moto-forgot-password-confirmation-code")
     if code:
-        found.append(("forgot-password", "email", code))
+        try:
+            details = json.loads(b"".join(answer) or b"{}").get("CodeDeliveryDetails") or {}
+        except ValueError:
+            details = {}
+        found.append(("forgot-password", details.get("AttributeName") or "email", code))
     for header, purpose in (("x-moto-attribute-verification-code", "verify-attribute"),
                             ("x-moto-mfa-code", "sign-in")):
         for pair in filter(None, (headers.get(header) or "").split(",")):
@@ -64,6 +72,7 @@ def record(body, headers):
     with _LOCK:
         _SENT.extend({"username": username, "purpose": p, "attribute": a, "code": c, "at": at}
                      for p, a, c in found)
+        del _SENT[:-KEPT]
 
 
 def messages(environ, start_response):

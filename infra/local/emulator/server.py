@@ -70,7 +70,7 @@ def app_of(routes, timing):
             start = time.time_ns()
             answer = list(app(environ, keeping_headers))
             # the codes Cognito would have sent the person (`outbox`)
-            outbox.record(body, headers)
+            outbox.record(body, headers, answer)
             if timing:
                 operation = environ.get("HTTP_X_AMZ_TARGET", "-").rsplit(".", 1)[-1]
                 timing.write(f"{start} {time.time_ns()} {operation}\n")

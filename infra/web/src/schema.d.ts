@@ -186,7 +186,7 @@ export interface paths {
         put?: never;
         /**
          * The user signs out of every session
-         * @description The user themselves (their bearer token): every session of the user ends, this one too. Cognito revokes every refresh token (`AdminUserGlobalSignOut`), and the API refuses every access token issued before it at once (it notes the second in the account state). Idempotent. Audited as `sign-out`.
+         * @description The user themselves (their bearer token): every session of the user ends, this one too. Cognito revokes every refresh token (`AdminUserGlobalSignOut`), and the API refuses every access token issued before it at once (it notes the second in the account state), so a repeat with the same token is 401. When it fails (503), nothing is noted and the same token's retry completes it. Audited as `sign-out`.
          */
         post: operations["signOut"];
         delete?: never;

@@ -22,18 +22,13 @@ pub use tenants::{ALLOWED_ORIGINS_ITEM, DynamoTenants, tenant_from_item, tenant_
 
 /// How a DynamoDB failure reads to the stores' callers; the SDK's error stays the source.
 /// Whatever it is, the caller fails closed. A throttled table is this deployment's capacity,
-/// not the caller's rate, so it reads as unavailable (503), not as the caller's 429. A write
-/// refused because a transaction holds its item (`TransactionConflictException`, which the
-/// SDK does not retry) is the item being busy: the caller may retry shortly.
+/// not the caller's rate, so it reads as unavailable (503), not as the caller's 429; so does a
+/// write refused because a transaction held its item (`TransactionConflictException`, which
+/// the SDK does not retry): nothing the caller did, and a retry shortly passes.
 pub fn classify<E>(err: SdkError<E, HttpResponse>) -> StoreError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    if err.code() == Some("TransactionConflictException") {
-        return StoreError::Throttled {
-            retry_after: BUSY_ITEM_RETRY_AFTER,
-        };
-    }
     let unavailable = match &err {
         SdkError::ServiceError(service) => {
             matches!(
@@ -43,6 +38,7 @@ where
                         | "RequestLimitExceeded"
                         | "ThrottlingException"
                         | "InternalServerError"
+                        | "TransactionConflictException"
                 )
             ) || service.raw().status().is_server_error()
         }
@@ -57,9 +53,6 @@ where
         StoreError::internal(err)
     }
 }
-
-/// When a caller refused because another writer's transaction held the item may try again.
-pub(crate) const BUSY_ITEM_RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
 
 pub(crate) type Item = HashMap<String, AttributeValue>;
 

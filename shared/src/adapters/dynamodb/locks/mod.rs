@@ -166,15 +166,14 @@ impl DynamoLocks {
     }
 
     /// Writes `change` on the account's item and, where the store keeps the audit trail,
-    /// `entry` with it: one transaction, both or neither. `Ok(None)` when the change's
-    /// condition failed (nothing written).
+    /// `entry` with it: one transaction, both or neither.
     async fn write_audited(
         &self,
         pool_id: &str,
         user: &UserId,
         change: Change,
         entry: &Event,
-    ) -> Result<Option<Audited>, StoreError> {
+    ) -> Result<Wrote, StoreError> {
         let request = |e: aws_sdk_dynamodb::error::BuildError| {
             StoreError::internal(format!("TransactWriteItems request: {e}"))
         };
@@ -203,13 +202,14 @@ impl DynamoLocks {
             None => Audited::NotYet,
         };
         match req.send().await {
-            Ok(_) => Ok(Some(audited)),
+            Ok(_) => Ok(Wrote::Done(audited)),
             Err(e) => match cancelled_by(&e) {
-                Some("ConditionalCheckFailed") => Ok(None),
-                // another writer's transaction held the item: a retry may pass
-                Some("TransactionConflict") => Err(StoreError::Throttled {
-                    retry_after: super::BUSY_ITEM_RETRY_AFTER,
-                }),
+                Some("ConditionalCheckFailed") => Ok(Wrote::ConditionFailed),
+                Some("TransactionConflict") => Ok(Wrote::Busy),
+                // the table's capacity, not the caller's doing
+                Some("ThrottlingError" | "ProvisionedThroughputExceeded") => {
+                    Err(StoreError::unavailable(e))
+                }
                 _ => Err(classify(e)),
             },
         }
@@ -294,6 +294,16 @@ fn spent(item: &Item, budget: Budget) -> u32 {
     number(item, attributes(budget).0)
         .and_then(|n| u32::try_from(n).ok())
         .unwrap_or(0)
+}
+
+/// How a [`DynamoLocks::write_audited`] ended, when DynamoDB answered.
+enum Wrote {
+    /// Written, the entry with it or not.
+    Done(Audited),
+    /// The change's condition failed: nothing written.
+    ConditionFailed,
+    /// Another writer's transaction held the item: nothing written, a retry may pass.
+    Busy,
 }
 
 /// A conditional update of an account's item: its update expression, its condition and the

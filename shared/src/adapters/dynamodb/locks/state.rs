@@ -118,7 +118,8 @@ impl Locks for DynamoLocks {
                 condition,
                 values,
             };
-            if let Some(audited) = self.write_audited(pool_id, user, change, entry).await? {
+            // a lost race (the item changed, or another transaction held it) reads again
+            if let Wrote::Done(audited) = self.write_audited(pool_id, user, change, entry).await? {
                 return Ok(locked(lock, held.is_none(), audited));
             }
         }
@@ -133,17 +134,23 @@ impl Locks for DynamoLocks {
         user: &UserId,
         entry: &Event,
     ) -> Result<Audited, StoreError> {
-        let change = Change {
-            expression: LIFT_LOCK.into(),
-            // no item is made only to say it holds nothing
-            condition: "attribute_exists(pk)",
-            values: Item::from([(":zero".into(), n(0))]),
-        };
-        Ok(self
-            .write_audited(pool_id, user, change, entry)
-            .await?
-            // nothing to lift: the caller records the entry
-            .unwrap_or(Audited::NotYet))
+        for _ in 0..3 {
+            let change = Change {
+                expression: LIFT_LOCK.into(),
+                // no item is made only to say it holds nothing
+                condition: "attribute_exists(pk)",
+                values: Item::from([(":zero".into(), n(0))]),
+            };
+            match self.write_audited(pool_id, user, change, entry).await? {
+                Wrote::Done(audited) => return Ok(audited),
+                // nothing to lift: the caller records the entry
+                Wrote::ConditionFailed => return Ok(Audited::NotYet),
+                Wrote::Busy => continue,
+            }
+        }
+        Err(StoreError::unavailable(
+            "the account's state stayed held by other writers",
+        ))
     }
 
     async fn clear_lockout(&self, pool_id: &str, user: &UserId) -> Result<(), StoreError> {
@@ -429,18 +436,53 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn an_unlock_cancelled_by_another_transaction_is_a_busy_item_not_an_error() {
+    async fn an_unlock_cancelled_by_another_transaction_is_tried_again() {
         let conflict = mock!(Client::transact_write_items)
             .then_error(|| cancelled(&["TransactionConflict", "None"]));
+        let written = mock!(Client::transact_write_items)
+            .then_output(|| TransactWriteItemsOutput::builder().build());
+        let client = mock_client!(
+            aws_sdk_dynamodb,
+            RuleMode::Sequential,
+            [&conflict, &written]
+        );
+        let audited = store(client)
+            .unlock(POOL, &rhea(), &entry("unlock"))
+            .await
+            .unwrap();
+        assert_eq!(audited, Audited::WithTheChange);
+        assert_eq!((conflict.num_calls(), written.num_calls()), (1, 1));
+    }
+
+    /// Held by other writers every time: unavailable (503 with Retry-After), never a 200 for
+    /// an unlock that did not happen.
+    #[tokio::test]
+    async fn an_unlock_the_item_stays_busy_for_is_unavailable() {
+        let conflict = mock!(Client::transact_write_items)
+            .sequence()
+            .error(|| cancelled(&["TransactionConflict", "None"]))
+            .repeatedly()
+            .build();
         let client = mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, [&conflict]);
         let refused = store(client)
             .unlock(POOL, &rhea(), &entry("unlock"))
             .await
             .unwrap_err();
-        assert!(
-            matches!(refused, StoreError::Throttled { retry_after } if retry_after == Duration::from_secs(1)),
-            "{refused:?}"
-        );
+        assert!(matches!(refused, StoreError::Unavailable(_)), "{refused:?}");
+        assert_eq!(conflict.num_calls(), 3);
+    }
+
+    /// A transaction cancelled for the table's capacity is the deployment's, not the caller's.
+    #[tokio::test]
+    async fn a_transaction_throttled_by_the_table_is_unavailable() {
+        let throttled = mock!(Client::transact_write_items)
+            .then_error(|| cancelled(&["ThrottlingError", "None"]));
+        let client = mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, [&throttled]);
+        let refused = store(client)
+            .unlock(POOL, &rhea(), &entry("unlock"))
+            .await
+            .unwrap_err();
+        assert!(matches!(refused, StoreError::Unavailable(_)), "{refused:?}");
     }
 
     #[tokio::test]
@@ -457,9 +499,9 @@ mod tests {
 
     /// A plain write refused because a transaction holds the item (a sign-in's reservation
     /// while an admin locks): DynamoDB's `TransactionConflictException`, which the SDK does not
-    /// retry, reads as a busy item (429 with Retry-After), not as an internal error.
+    /// retry, reads as unavailable (503 with Retry-After), not as an internal error.
     #[tokio::test]
-    async fn a_write_refused_by_a_transaction_in_flight_is_a_busy_item() {
+    async fn a_write_refused_by_a_transaction_in_flight_is_unavailable() {
         let busy = mock!(Client::update_item).then_error(|| {
             UpdateItemError::TransactionConflictException(
                 aws_sdk_dynamodb::types::error::TransactionConflictException::builder()
@@ -479,9 +521,6 @@ mod tests {
             .set_pending(POOL, &rhea(), Contact::Email, Some("r@example.com"))
             .await
             .unwrap_err();
-        assert!(
-            matches!(refused, StoreError::Throttled { .. }),
-            "{refused:?}"
-        );
+        assert!(matches!(refused, StoreError::Unavailable(_)), "{refused:?}");
     }
 }
