@@ -9,7 +9,7 @@ use crate::{config::Config, https::TransportError};
 /// the Lambda itself times out. Credentials are resolved lazily, on the first call. Every
 /// client speaks HTTPS through [`crate::https`], which reads no certificate store.
 pub async fn sdk_config(config: &Config) -> Result<SdkConfig, TransportError> {
-    Ok(aws_config::defaults(BehaviorVersion::v2026_01_12())
+    let mut loader = aws_config::defaults(BehaviorVersion::v2026_01_12())
         .http_client(crate::https::client()?)
         .timeout_config(
             TimeoutConfig::builder()
@@ -17,7 +17,16 @@ pub async fn sdk_config(config: &Config) -> Result<SdkConfig, TransportError> {
                 .operation_attempt_timeout(config.attempt_timeout)
                 .operation_timeout(config.operation_timeout)
                 .build(),
-        )
-        .load()
-        .await)
+        );
+    // Lambda hands the function's role credentials over in the environment, the default
+    // chain's first source: read them there, and skip building the rest of the chain
+    // (profile, web identity, container and instance-metadata providers, each with clients of
+    // its own) that a function never reaches. A named profile keeps the chain.
+    if std::env::var_os("AWS_ACCESS_KEY_ID").is_some() && std::env::var_os("AWS_PROFILE").is_none()
+    {
+        loader = loader.credentials_provider(
+            aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
+        );
+    }
+    Ok(loader.load().await)
 }
