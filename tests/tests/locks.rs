@@ -919,7 +919,9 @@ async fn a_lock_whose_sign_out_fails_keeps_its_entry_and_the_failure_is_audited_
     let sdk = shared::aws::sdk_config(&stack.config).await.unwrap();
     let cognito = aws_sdk_cognitoidentityprovider::Client::from_conf(
         aws_sdk_cognitoidentityprovider::config::Builder::from(&sdk)
-            .interceptor(account_api_tests::loopback::Unreachable("AdminUserGlobalSignOut"))
+            .interceptor(account_api_tests::loopback::Unreachable(
+                "AdminUserGlobalSignOut",
+            ))
             .build(),
     );
     let no_sign_out = App {

@@ -21,6 +21,15 @@ async fn post(
     )
 }
 
+/// A refresh through the API with `refresh_token` of `user`.
+async fn refresh(app: &AwsApp, t: &TenantFixture, user: &str, refresh_token: &str) -> Answer {
+    let body = json!({"userID": user, "refreshToken": refresh_token});
+    Answer::from(
+        app.handle::<auth::Group>(api_request(t, "POST", "/user-refresh-tokens", &body, None))
+            .await,
+    )
+}
+
 #[tokio::test]
 async fn forgot_then_confirm_sets_the_new_password_and_the_code_works_once() {
     let stack = Stack::connect().await;
@@ -55,17 +64,7 @@ async fn forgot_then_confirm_sets_the_new_password_and_the_code_works_once() {
     assert_eq!(a.data()["passwordChanged"], true);
     assert_eq!(a.data()["signedOut"], true);
     // the reset ended every session: the refresh token from before no longer works
-    let refresh = json!({"userID": "lena", "refreshToken": stolen});
-    let refreshed = Answer::from(
-        app.handle::<auth::Group>(api_request(
-            &t,
-            "POST",
-            "/user-refresh-tokens",
-            &refresh,
-            None,
-        ))
-        .await,
-    );
+    let refreshed = refresh(&app, &t, "lena", &stolen).await;
     assert_eq!(
         (refreshed.status, refreshed.slug()),
         (401, "invalid-credentials"),
@@ -453,17 +452,7 @@ async fn sign_out_ends_every_session_through_the_api_and_at_cognito() {
     let a = profile(session(&there, "accessToken")).await;
     assert_eq!((a.status, a.slug()), (401, "unauthenticated"), "{}", a.body);
     // its refresh token, through the API and straight at Cognito
-    let refresh = json!({"userID": "sven", "refreshToken": session(&there, "refreshToken")});
-    let refreshed = Answer::from(
-        app.handle::<auth::Group>(api_request(
-            &t,
-            "POST",
-            "/user-refresh-tokens",
-            &refresh,
-            None,
-        ))
-        .await,
-    );
+    let refreshed = refresh(&app, &t, "sven", &session(&there, "refreshToken")).await;
     assert_eq!(
         (refreshed.status, refreshed.slug()),
         (401, "invalid-credentials"),
@@ -561,18 +550,12 @@ async fn a_sign_out_that_cognito_failed_is_retried_with_the_same_token() {
         Some(&token("accessToken")),
     )
     .await;
-    assert_eq!(done.status, 200, "the retry with the same token: {}", done.body);
-    let refresh = json!({"userID": "ulla", "refreshToken": token("refreshToken")});
-    let refreshed = Answer::from(
-        app.handle::<auth::Group>(api_request(
-            &t,
-            "POST",
-            "/user-refresh-tokens",
-            &refresh,
-            None,
-        ))
-        .await,
+    assert_eq!(
+        done.status, 200,
+        "the retry with the same token: {}",
+        done.body
     );
+    let refreshed = refresh(&app, &t, "ulla", &token("refreshToken")).await;
     assert_eq!(refreshed.status, 401, "{}", refreshed.body);
     let again = post(
         &app,

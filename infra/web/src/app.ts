@@ -151,19 +151,28 @@ async function signInWithPasskey(): Promise<void> {
   }
   const started = await api.POST("/user-authentication", { body: { userID, method: "PASSKEY" } });
   if (refused(started.error) || !started.data) return;
-  const challenge = started.data.data;
+  await answerWithAuthenticator(userID, started.data.data, "WEB_AUTHN", "passkey");
+}
+
+/** The browser's passkey or security key answers the challenge `result`; then the next step. */
+async function answerWithAuthenticator(
+  userID: string,
+  result: AuthResult,
+  challengeName: "WEB_AUTHN" | "U2F",
+  what: string,
+): Promise<void> {
   let credential;
   try {
-    credential = await assertionOf(challenge.credentialRequestOptions as Json, false);
+    credential = await assertionOf(result.credentialRequestOptions as Json, false);
   } catch {
-    notice("No passkey was used.", true);
+    notice(`No ${what} was used.`, true);
     return;
   }
-  const done = await api.POST("/respond-to-auth-challenge", {
-    body: { userID, session: challenge.session ?? "", challengeName: "WEB_AUTHN", credential },
+  const r = await api.POST("/respond-to-auth-challenge", {
+    body: { userID, session: result.session ?? "", challengeName, credential },
   });
-  if (refused(done.error) || !done.data) return;
-  await next(userID, done.data.data);
+  if (refused(r.error) || !r.data) return;
+  await next(userID, r.data.data);
 }
 
 async function signInWithProvider(idpName: string): Promise<void> {
@@ -233,19 +242,7 @@ async function answerCode(e: Event): Promise<void> {
 
 async function answerKey(): Promise<void> {
   if (!pending) return show("sign-in");
-  const { userID, result } = pending;
-  let credential;
-  try {
-    credential = await assertionOf(result.credentialRequestOptions as Json, false);
-  } catch {
-    notice("No security key was used.", true);
-    return;
-  }
-  const r = await api.POST("/respond-to-auth-challenge", {
-    body: { userID, session: result.session ?? "", challengeName: "U2F", credential },
-  });
-  if (refused(r.error) || !r.data) return;
-  await next(userID, r.data.data);
+  await answerWithAuthenticator(pending.userID, pending.result, "U2F", "security key");
 }
 
 // ---- recovery ------------------------------------------------------------------------------
