@@ -296,12 +296,13 @@ def cross_origin(page, origin, page_port, user, password):
             f"{elsewhere} (not listed) could not call it: the browser stopped every request at the preflight")
 
 
-def sent_codes(username, purpose):
-    """The codes Cognito sent `username` for `purpose`, oldest first, as their mailbox holds
-    them (the emulator's `outbox`)."""
+def sent_codes(username, purpose, attribute=None):
+    """The codes Cognito sent `username` for `purpose` (to `attribute`, when named), oldest
+    first, as their mailbox or phone holds them (the emulator's `outbox`)."""
     url = f"{t['awsEndpoint'].rstrip('/')}/_emulator/cognito/messages?username={username}"
     with urllib.request.urlopen(url, timeout=30) as r:
-        return [m["code"] for m in json.load(r) if m["purpose"] == purpose]
+        return [m["code"] for m in json.load(r)
+                if m["purpose"] == purpose and attribute in (None, m["attribute"])]
 
 
 def authenticator_code(secret):
@@ -318,9 +319,10 @@ def authenticator_code(secret):
 def example_app(page, cdp, origin, cognito, admin_token):
     """The example web app (infra/web/src/app.ts) as a person uses it, by what they see and
     click: a newcomer with a temporary password chooses their own, sets up an authenticator app
-    from its QR code, changes their email with the code mailed to the new address, adds a
-    passkey, signs out, signs in with password and authenticator code, then with the passkey;
-    removes it, turns the app off, adds a security key and signs in with password and key;
+    from its QR code, changes their email with the code mailed to the new address and their
+    phone number with the code sent to it, adds a passkey, signs out, signs in with password
+    and authenticator code, then with the passkey; removes it, turns the app off, adds a
+    security key and signs in with password and key;
     recovers a forgotten password with the mailed code; and signs in with the tenant's identity
     provider once an admin has linked it. A wrong password is told as such."""
     person = f"newcomer-{os.getpid()}"
@@ -337,6 +339,8 @@ def example_app(page, cdp, origin, cognito, admin_token):
             page.wait_for_selector(f"#{view}:not([hidden])", timeout=15000)
         except Exception:
             print("\n".join(said), file=sys.stderr)
+            print(f"waiting for {view}, the page said: {page.inner_text('body')[:2000]}", file=sys.stderr)
+            shot(f"app-failed-{view}.png")
             raise
         if view == "account":
             # its profile, methods, passkeys and keys all read
@@ -402,9 +406,19 @@ def example_app(page, cdp, origin, cognito, admin_token):
     page.click("#email-form button[type=submit]")
     visible("email-verify-form")
     assert "waits for its code" in page.inner_text("#profile"), page.inner_text("#profile")
-    page.fill("#email-code", sent_codes(person, "verify-attribute")[-1])
+    page.fill("#email-code", sent_codes(person, "verify-attribute", "email")[-1])
     page.click("#email-verify-form button[type=submit]")
     page.wait_for_function(f"() => document.getElementById('profile').textContent.includes('{new_email} (verified)')",
+                           timeout=15000)
+
+    # a new phone number, verified with the code sent to it by SMS
+    phone = f"+1415555{os.getpid() % 10000:04d}"
+    page.fill("#new-phone", phone)
+    page.click("#phone-form button[type=submit]")
+    visible("phone-verify-form")
+    page.fill("#phone-code", sent_codes(person, "verify-attribute", "phone_number")[-1])
+    page.click("#phone-verify-form button[type=submit]")
+    page.wait_for_function(f"() => document.getElementById('profile').textContent.includes('{phone} (verified)')",
                            timeout=15000)
 
     # a passkey
@@ -502,7 +516,8 @@ def example_app(page, cdp, origin, cognito, admin_token):
     status, body = call("GET", f"/users/{person}", None, own)
     assert status == 200 and body["data"]["email"] == new_email and body["data"]["emailVerified"], body
     return (f"the example app, clicked through in Chromium as {person}: a temporary password replaced, "
-            f"an authenticator app set up from its QR code, the email changed with its mailed code, "
+            f"an authenticator app set up from its QR code, the email and the phone number changed with "
+            f"their codes, "
             f"a passkey added; signed in with password and app code, with the passkey, with password "
             f"and security key, after a reset with the mailed code, and with the identity provider; "
             f"a wrong password told; signed out each time")

@@ -320,12 +320,21 @@ async function profile(): Promise<void> {
   $("profile").replaceChildren(
     row("User ID", u.userID),
     row("Name", name),
-    row("Email", u.email, u.pendingEmail ? `(${u.pendingEmail} waits for its code)` : u.emailVerified ? "(verified)" : ""),
-    row("Phone", u.phoneNumber, u.pendingPhoneNumber ? `(${u.pendingPhoneNumber} waits for its code)` : u.phoneVerified ? "(verified)" : ""),
+    row("Email", u.email, contact(u.email, u.emailVerified, u.pendingEmail)),
+    row("Phone", u.phoneNumber, contact(u.phoneNumber, u.phoneVerified, u.pendingPhoneNumber)),
     row("State", u.state),
   );
-  $("email-verify-form").hidden = !u.pendingEmail;
-  $("phone-verify-form").hidden = !u.pendingPhoneNumber;
+  // a new address waits for its code, and so does one set where there was none verified
+  // before (Cognito holds a change back only while the old value is a verified one)
+  $("email-verify-form").hidden = !u.pendingEmail && !(u.email && !u.emailVerified);
+  $("phone-verify-form").hidden = !u.pendingPhoneNumber && !(u.phoneNumber && !u.phoneVerified);
+}
+
+/** What the profile says beside an email address or phone number. */
+function contact(value: string | null | undefined, verified: boolean | null | undefined, pending: string | null | undefined): string {
+  if (pending) return `(${pending} waits for its code)`;
+  if (!value) return "";
+  return verified ? "(verified)" : "(waits for its code)";
 }
 
 async function methods(): Promise<void> {
