@@ -9,9 +9,15 @@ pub fn summary(samples: &mut [Duration]) -> (Duration, Duration) {
     (percentile(samples, 50), percentile(samples, 95))
 }
 
-fn percentile(sorted: &[Duration], p: usize) -> Duration {
+/// Median (nearest rank) of counts, such as page faults.
+pub fn median_of(samples: &mut [u64]) -> u64 {
+    samples.sort_unstable();
+    percentile(samples, 50)
+}
+
+fn percentile<T: Copy + Default>(sorted: &[T], p: usize) -> T {
     if sorted.is_empty() {
-        return Duration::ZERO;
+        return T::default();
     }
     // nearest rank: the smallest sample with at least p% of the samples at or below it
     let rank = (p * sorted.len()).div_ceil(100).max(1);
@@ -76,6 +82,9 @@ mod tests {
             summary(&mut s),
             (Duration::from_millis(10), Duration::from_millis(19))
         );
+        let mut counts = vec![900, 310, 305, 300];
+        assert_eq!(median_of(&mut counts), 305);
+        assert_eq!(median_of(&mut []), 0);
         let mut one = vec![Duration::from_millis(3)];
         assert_eq!(
             summary(&mut one),

@@ -1,7 +1,8 @@
 //! Cold start: a fresh `bootstrap` process per run against a minimal Lambda Runtime API on
 //! loopback (this module), handed one or more events in turn. Measures exec → first
-//! `GET /runtime/invocation/next` (init), each answer (from exec, and from the moment its
-//! event was handed over), and the process's peak RSS (`VmHWM`) once it polls again.
+//! `GET /runtime/invocation/next` (init), the page faults the process took by then, each
+//! answer (from exec, and from the moment its event was handed over), and the process's peak
+//! RSS (`VmHWM`) once it polls again.
 
 use account_api_tests::loopback::read_request;
 use std::{
@@ -11,7 +12,7 @@ use std::{
     process::{Command, Stdio},
     sync::{
         Arc,
-        atomic::{AtomicBool, AtomicUsize, Ordering},
+        atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering},
         mpsc,
     },
     thread,
@@ -20,6 +21,9 @@ use std::{
 
 pub struct Run {
     pub init: Duration,
+    /// Minor page faults by the first poll (`/proc/<pid>/stat`): each is a page of the binary
+    /// mapped in, or one of its relocated data copied, or fresh memory touched.
+    pub init_faults: u64,
     /// One per event, in order: the first is the cold one.
     pub invocations: Vec<Invocation>,
     pub peak_rss_kib: u64,
@@ -52,8 +56,12 @@ pub fn run(bootstrap: &Path, events: &[String], env: &[(&str, String)]) -> Resul
     let (tx, rx) = mpsc::channel();
     let stop = Arc::new(AtomicBool::new(false));
     let served = Arc::new(AtomicUsize::new(0));
+    // the child's pid, for its fault count at the first poll (read while that poll waits)
+    let pid = Arc::new(AtomicU32::new(0));
+    let faults = Arc::new(AtomicU64::new(u64::MAX));
     let acceptor = {
         let (stop, events) = (stop.clone(), Arc::new(events.to_vec()));
+        let (pid, faults) = (pid.clone(), faults.clone());
         thread::spawn(move || {
             for stream in listener.incoming() {
                 if stop.load(Ordering::SeqCst) {
@@ -61,7 +69,11 @@ pub fn run(bootstrap: &Path, events: &[String], env: &[(&str, String)]) -> Resul
                 }
                 let Ok(stream) = stream else { continue };
                 let (tx, events, served) = (tx.clone(), events.clone(), served.clone());
-                thread::spawn(move || serve(stream, &tx, &events, &served));
+                let first_poll = Probe {
+                    pid: pid.clone(),
+                    faults: faults.clone(),
+                };
+                thread::spawn(move || serve(stream, &tx, &events, &served, &first_poll));
             }
         })
     };
@@ -76,6 +88,7 @@ pub fn run(bootstrap: &Path, events: &[String], env: &[(&str, String)]) -> Resul
         .stderr(Stdio::null())
         .spawn()
         .map_err(|e| format!("cannot start {}: {e}", bootstrap.display()))?;
+    pid.store(child.id(), Ordering::SeqCst);
 
     let result = (|| {
         let wait = Duration::from_secs(10);
@@ -107,6 +120,10 @@ pub fn run(bootstrap: &Path, events: &[String], env: &[(&str, String)]) -> Resul
         }
         Ok(Run {
             init,
+            init_faults: match faults.load(Ordering::SeqCst) {
+                u64::MAX => return Err("no fault count at the first poll".into()),
+                n => n,
+            },
             invocations,
             peak_rss_kib: peak_rss_kib(child.id())?,
         })
@@ -140,8 +157,28 @@ fn peak_rss_kib(pid: u32) -> Result<u64, String> {
         .ok_or_else(|| "no VmHWM in /proc/<pid>/status".into())
 }
 
+/// Where the first poll notes the process's fault count.
+struct Probe {
+    pid: Arc<AtomicU32>,
+    faults: Arc<AtomicU64>,
+}
+
+/// Minor page faults of `pid` so far: field 10 of `/proc/<pid>/stat` (after the command's
+/// parenthesised name, which may hold spaces).
+fn minor_faults(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, rest) = stat.rsplit_once(')')?;
+    rest.split_whitespace().nth(7)?.parse().ok()
+}
+
 /// One connection of the runtime client: HTTP/1.1 with keep-alive.
-fn serve(stream: TcpStream, tx: &mpsc::Sender<Seen>, events: &[String], served: &AtomicUsize) {
+fn serve(
+    stream: TcpStream,
+    tx: &mpsc::Sender<Seen>,
+    events: &[String],
+    served: &AtomicUsize,
+    first_poll: &Probe,
+) {
     let _ = stream.set_nodelay(true);
     let Ok(mut out) = stream.try_clone() else {
         return;
@@ -152,6 +189,12 @@ fn serve(stream: TcpStream, tx: &mpsc::Sender<Seen>, events: &[String], served: 
         if method == "GET" && path == NEXT {
             let _ = tx.send(Seen::Next(at, wall));
             let n = served.fetch_add(1, Ordering::SeqCst);
+            if n == 0 {
+                // the process waits for this answer: its count is its init's
+                if let Some(f) = minor_faults(first_poll.pid.load(Ordering::SeqCst)) {
+                    first_poll.faults.store(f, Ordering::SeqCst);
+                }
+            }
             let Some(event) = events.get(n) else {
                 // no more events: hold the poll open until the process is killed
                 let _ = reader.read_to_end(&mut Vec::new());

@@ -18,7 +18,7 @@ mod warm;
 use std::{path::PathBuf, process::ExitCode, time::Duration};
 
 use account_api_tests::{
-    measure::{ms, summary, table, us},
+    measure::{median_of, ms, summary, table, us},
     stack::api_event,
 };
 use serde_json::json;
@@ -216,6 +216,7 @@ fn cold_event(function: &str, method: &str, path: &str) -> String {
 /// What `runs` fresh processes of one binary took: init, first response, peak RSS.
 struct Sample {
     init: Vec<Duration>,
+    faults: Vec<u64>,
     first: Vec<Duration>,
     rss_kib: Vec<u64>,
     outcome: String,
@@ -231,6 +232,7 @@ fn measure(
     let env = lambda_env(name, "http://127.0.0.1:9", "bench");
     let mut sample = Sample {
         init: vec![],
+        faults: vec![],
         first: vec![],
         rss_kib: vec![],
         outcome: String::new(),
@@ -241,6 +243,7 @@ fn measure(
             cold::run(bootstrap, &[event.to_string()], &env).map_err(|e| format!("{name}: {e}"))?;
         let answer = r.invocations.first().ok_or("no answer")?;
         sample.init.push(r.init);
+        sample.faults.push(r.init_faults);
         sample.first.push(answer.answered);
         sample.rss_kib.push(r.peak_rss_kib);
         sample.outcome.clone_from(&answer.outcome);
@@ -266,6 +269,7 @@ fn steps(dir: &std::path::Path, runs: usize) -> Result<(), String> {
     ];
     let event = cold_event("auth", "POST", "/user-authentication");
     let mut inits: Vec<Vec<Duration>> = vec![vec![]; NAMES.len() + 1];
+    let mut faults: Vec<Vec<u64>> = vec![vec![]; NAMES.len() + 1];
     eprint!("init steps: ");
     for _ in 0..runs {
         let floor = cold::run(
@@ -274,19 +278,24 @@ fn steps(dir: &std::path::Path, runs: usize) -> Result<(), String> {
             &lambda_env("floor", "http://127.0.0.1:9", "bench"),
         )?;
         inits[0].push(floor.init);
+        faults[0].push(floor.init_faults);
         for n in 0..NAMES.len() {
             let mut env = lambda_env("init-steps", "http://127.0.0.1:9", "bench");
             env.push(("INIT_STEPS", n.to_string()));
             let r = cold::run(&dir.join("init-steps"), std::slice::from_ref(&event), &env)?;
             inits[n + 1].push(r.init);
+            faults[n + 1].push(r.init_faults);
         }
         eprint!(".");
     }
     eprintln!();
     let medians: Vec<Duration> = inits.iter_mut().map(|i| summary(i).0).collect();
+    let fault_medians: Vec<u64> = faults.iter_mut().map(|f| median_of(f)).collect();
     let mut rows = vec![vec![
         "the floor (bare lambda_runtime)".to_string(),
         ms(medians[0]),
+        String::new(),
+        fault_medians[0].to_string(),
         String::new(),
     ]];
     for (n, name) in NAMES.iter().enumerate() {
@@ -296,11 +305,22 @@ fn steps(dir: &std::path::Path, runs: usize) -> Result<(), String> {
             (*name).to_string(),
             ms(at),
             format!("{:+.0} µs", delta * 1e6),
+            fault_medians[n + 1].to_string(),
+            format!(
+                "{:+}",
+                i128::from(fault_medians[n + 1]) - i128::from(fault_medians[n])
+            ),
         ]);
     }
     table(
         &format!("Where init goes ({runs} fresh processes per step, interleaved; medians)"),
-        &["init of", "median", "this step"],
+        &[
+            "init of",
+            "median",
+            "this step",
+            "page faults by init",
+            "this step's",
+        ],
         &rows,
     );
     Ok(())
@@ -321,6 +341,7 @@ fn cold(dir: &std::path::Path, runs: usize, v: &mut Verdicts) -> Result<(), Stri
         "1.00×".into(),
         "".into(),
         "".into(),
+        median_of(&mut floor.faults).to_string(),
         format!("{} / {}", ms(floor_first), ms(floor_first_p95)),
         "".into(),
         format!("{:.1} MiB", floor_rss as f64 / 1024.0),
@@ -355,6 +376,7 @@ fn cold(dir: &std::path::Path, runs: usize, v: &mut Verdicts) -> Result<(), Stri
             format!("{ratio:.2}×"),
             ratio_ok.into(),
             init_ok.into(),
+            median_of(&mut sample.faults).to_string(),
             format!("{} / {}", ms(first_median), ms(first_p95)),
             first_ok.into(),
             format!("{:.1} MiB", rss_max as f64 / 1024.0),
@@ -374,6 +396,7 @@ fn cold(dir: &std::path::Path, runs: usize, v: &mut Verdicts) -> Result<(), Stri
             "× floor",
             &ratio_target,
             &init_target,
+            "page faults by init (median)",
             "first response median / p95",
             "≤ init + 1 ms",
             "peak RSS (max)",
