@@ -190,8 +190,15 @@ fn serve(
             let _ = tx.send(Seen::Next(at, wall));
             let n = served.fetch_add(1, Ordering::SeqCst);
             if n == 0 {
-                // the process waits for this answer: its count is its init's
-                if let Some(f) = minor_faults(first_poll.pid.load(Ordering::SeqCst)) {
+                // the process waits for this answer: its count is its init's (on a busy
+                // machine the poll can come before the spawning thread has noted the pid)
+                let noted = Instant::now();
+                let mut pid = first_poll.pid.load(Ordering::SeqCst);
+                while pid == 0 && noted.elapsed() < Duration::from_secs(1) {
+                    thread::yield_now();
+                    pid = first_poll.pid.load(Ordering::SeqCst);
+                }
+                if let Some(f) = minor_faults(pid) {
                     first_poll.faults.store(f, Ordering::SeqCst);
                 }
             }

@@ -222,35 +222,41 @@ struct Sample {
     outcome: String,
 }
 
+/// `runs` cold starts of each binary of `binaries` (name, bootstrap, event), interleaved run
+/// by run as `steps` does, so that this machine's drift falls on every binary alike instead
+/// of on whichever was measured last.
 fn measure(
-    name: &str,
-    bootstrap: &std::path::Path,
-    event: &str,
+    binaries: &[(&str, std::path::PathBuf, String)],
     runs: usize,
-) -> Result<Sample, String> {
-    // never called: the events need no backend; a closed port if one were
-    let env = lambda_env(name, "http://127.0.0.1:9", "bench");
-    let mut sample = Sample {
-        init: vec![],
-        faults: vec![],
-        first: vec![],
-        rss_kib: vec![],
-        outcome: String::new(),
-    };
-    eprint!("cold start: {name} ");
+) -> Result<Vec<Sample>, String> {
+    let mut samples: Vec<Sample> = binaries
+        .iter()
+        .map(|_| Sample {
+            init: vec![],
+            faults: vec![],
+            first: vec![],
+            rss_kib: vec![],
+            outcome: String::new(),
+        })
+        .collect();
+    eprint!("cold starts, {} binaries interleaved: ", binaries.len());
     for _ in 0..runs {
-        let r =
-            cold::run(bootstrap, &[event.to_string()], &env).map_err(|e| format!("{name}: {e}"))?;
-        let answer = r.invocations.first().ok_or("no answer")?;
-        sample.init.push(r.init);
-        sample.faults.push(r.init_faults);
-        sample.first.push(answer.answered);
-        sample.rss_kib.push(r.peak_rss_kib);
-        sample.outcome.clone_from(&answer.outcome);
+        for ((name, bootstrap, event), sample) in binaries.iter().zip(&mut samples) {
+            // never called: the events need no backend; a closed port if one were
+            let env = lambda_env(name, "http://127.0.0.1:9", "bench");
+            let r = cold::run(bootstrap, std::slice::from_ref(event), &env)
+                .map_err(|e| format!("{name}: {e}"))?;
+            let answer = r.invocations.first().ok_or("no answer")?;
+            sample.init.push(r.init);
+            sample.faults.push(r.init_faults);
+            sample.first.push(answer.answered);
+            sample.rss_kib.push(r.peak_rss_kib);
+            sample.outcome.clone_from(&answer.outcome);
+        }
         eprint!(".");
     }
     eprintln!();
-    Ok(sample)
+    Ok(samples)
 }
 
 /// Where a function's init goes: `infra/floor`'s `init-steps`, the floor preceded by the
@@ -262,7 +268,7 @@ fn steps(dir: &std::path::Path, runs: usize) -> Result<(), String> {
         "the floor's loop, in a binary that links the product (0 steps)",
         "+ logging set-up (tracing-subscriber, JSON, EnvFilter)",
         "+ configuration from the environment",
-        "+ SDK configuration (aws-config; HTTPS transport, rustls and its roots)",
+        "+ SDK configuration (from the environment; HTTPS transport, rustls and its roots)",
         "+ DynamoDB client",
         "+ Cognito client",
         "+ SES client",
@@ -331,7 +337,16 @@ fn steps(dir: &std::path::Path, runs: usize) -> Result<(), String> {
 /// way, and its init as a multiple of the floor's: what the product itself adds.
 fn cold(dir: &std::path::Path, runs: usize, v: &mut Verdicts) -> Result<(), String> {
     let api_event = cold_event("auth", "POST", "/user-authentication");
-    let mut floor = measure("floor", &dir.join("floor"), &api_event, runs)?;
+    let mut binaries = vec![("floor", dir.join("floor"), api_event)];
+    for (function, method, path) in FUNCTIONS {
+        binaries.push((
+            function,
+            dir.join(function),
+            cold_event(function, method, path),
+        ));
+    }
+    let mut samples = measure(&binaries, runs)?.into_iter();
+    let mut floor = samples.next().ok_or("no floor sample")?;
     let (floor_init, floor_p95) = summary(&mut floor.init);
     let (floor_first, floor_first_p95) = summary(&mut floor.first);
     let floor_rss = floor.rss_kib.iter().max().copied().unwrap_or(0);
@@ -348,9 +363,7 @@ fn cold(dir: &std::path::Path, runs: usize, v: &mut Verdicts) -> Result<(), Stri
         "".into(),
         "a constant".into(),
     ]];
-    for (function, method, path) in FUNCTIONS {
-        let event = cold_event(function, method, path);
-        let mut sample = measure(function, &dir.join(function), &event, runs)?;
+    for ((function, _, _), mut sample) in FUNCTIONS.iter().zip(samples) {
         let (init_median, init_p95) = summary(&mut sample.init);
         let (first_median, first_p95) = summary(&mut sample.first);
         let rss_max = sample.rss_kib.iter().max().copied().unwrap_or(0);
