@@ -12,9 +12,10 @@ use std::{collections::HashMap, fmt, sync::Arc};
 
 use aws_config::{
     BehaviorVersion, Region, SdkConfig, environment::EnvironmentVariableCredentialsProvider,
-    retry::RetryConfig, timeout::TimeoutConfig,
+    timeout::TimeoutConfig,
 };
 use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_smithy_types::retry::{RetryConfig, RetryMode, RetrySpec};
 use aws_types::service_config::{LoadServiceConfig, ServiceConfigKey};
 
 use crate::{
@@ -25,7 +26,7 @@ use crate::{
 /// The SDK configuration from the process environment, with our timeouts, so that a hung
 /// dependency turns into a 503 before the Lambda itself times out. Every client speaks HTTPS
 /// through [`crate::https`], which reads no certificate store. Nothing here touches the
-/// network; credentials are read when a call signs.
+/// network.
 pub async fn sdk_config(config: &Config) -> Result<SdkConfig, InitError> {
     let http = crate::https::client()?;
     Ok(sdk_config_from(
@@ -40,16 +41,20 @@ pub type Lookup = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
 /// The SDK configuration from `env`, as the AWS SDKs read these variables:
 ///
-/// - `AWS_REGION` (else `AWS_DEFAULT_REGION`);
-/// - credentials from `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`
-///   (Lambda's execution role), read at each signing, and from nowhere else;
+/// - `AWS_REGION` (else `AWS_DEFAULT_REGION`): required;
+/// - credentials from `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` (both required) and
+///   `AWS_SESSION_TOKEN`, as Lambda hands over the execution role's, and from nowhere else
+///   (cached by the clients' identity cache as any credentials are);
 /// - `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_<SERVICE>` (`_DYNAMODB`,
 ///   `_COGNITO_IDENTITY_PROVIDER`, `_SESV2`; the service's own first), unless
 ///   `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` is `true`;
-/// - `AWS_MAX_ATTEMPTS` and `AWS_RETRY_MODE` (`standard`, the default, or `adaptive`);
+/// - `AWS_MAX_ATTEMPTS`, `AWS_RETRY_MODE` (`standard`, the default, or `adaptive`, in any
+///   case) and `AWS_NEW_RETRIES_2026` (`true`: the SDK's retry behaviour 2.1);
 /// - `AWS_USE_FIPS_ENDPOINT` and `AWS_USE_DUALSTACK_ENDPOINT` (`true` or `false`).
 ///
-/// A value that is set but not valid stops the cold start, as a configuration error does.
+/// A required value that is missing, or a value that is set but not valid (an endpoint that
+/// is no URL included), stops the cold start, as a configuration error does: a function
+/// that could not sign or reach its services should not take events.
 pub fn sdk_config_from(
     config: &Config,
     env: Lookup,
@@ -69,16 +74,45 @@ pub fn sdk_config_from(
             .transpose()
     };
 
-    let mut retry = match set("AWS_RETRY_MODE").as_deref().map(str::trim) {
-        None | Some("standard") => RetryConfig::standard(),
-        Some("adaptive") => RetryConfig::adaptive(),
-        Some(_) => {
-            return Err(ConfigError::Invalid {
-                name: "AWS_RETRY_MODE",
-                why: "expected standard or adaptive".into(),
-            });
+    let region = set("AWS_REGION")
+        .or_else(|| set("AWS_DEFAULT_REGION"))
+        .ok_or(ConfigError::Missing("AWS_REGION"))?;
+    for name in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] {
+        set(name).ok_or(ConfigError::Missing(name))?;
+    }
+    let endpoint = |name: String| -> Result<Option<String>, ConfigError> {
+        let Some(v) = set(&name) else {
+            return Ok(None);
+        };
+        let v = v.trim().to_string();
+        match url::Url::parse(&v) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.has_host() => Ok(Some(v)),
+            _ => Err(ConfigError::Invalid {
+                name: if name == "AWS_ENDPOINT_URL" {
+                    "AWS_ENDPOINT_URL"
+                } else {
+                    "AWS_ENDPOINT_URL_<SERVICE>"
+                },
+                why: format!("{name}: expected an http or https URL"),
+            }),
         }
     };
+
+    let mut retry = RetryConfig::standard();
+    if let Some(v) = set("AWS_RETRY_MODE") {
+        // as aws-config reads it: standard or adaptive, in any case
+        let mode = v
+            .trim()
+            .parse::<RetryMode>()
+            .map_err(|_| ConfigError::Invalid {
+                name: "AWS_RETRY_MODE",
+                why: "expected standard or adaptive".into(),
+            })?;
+        retry = retry.with_retry_mode(mode);
+    }
+    if set("AWS_NEW_RETRIES_2026").is_some_and(|v| v.trim().eq_ignore_ascii_case("true")) {
+        retry = retry.with_retry_spec(RetrySpec::v2_1());
+    }
     if let Some(v) = set("AWS_MAX_ATTEMPTS") {
         let attempts =
             v.trim()
@@ -105,10 +139,8 @@ pub fn sdk_config_from(
         .retry_config(retry)
         .credentials_provider(SharedCredentialsProvider::new(
             EnvironmentVariableCredentialsProvider::new(),
-        ));
-    if let Some(region) = set("AWS_REGION").or_else(|| set("AWS_DEFAULT_REGION")) {
-        sdk = sdk.region(Region::new(region.trim().to_string()));
-    }
+        ))
+        .region(Region::new(region.trim().to_string()));
     if let Some(fips) = flag("AWS_USE_FIPS_ENDPOINT")? {
         sdk = sdk.use_fips(fips);
     }
@@ -116,10 +148,16 @@ pub fn sdk_config_from(
         sdk = sdk.use_dual_stack(dual_stack);
     }
     if flag("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")? != Some(true) {
-        if let Some(url) = set("AWS_ENDPOINT_URL") {
-            sdk = sdk.endpoint_url(url.trim());
+        if let Some(url) = endpoint("AWS_ENDPOINT_URL".into())? {
+            sdk = sdk.endpoint_url(url);
         }
-        sdk = sdk.service_config(ServiceEndpoints::read(&env));
+        let mut services = HashMap::new();
+        for id in ServiceEndpoints::SERVICES {
+            if let Some(url) = endpoint(ServiceEndpoints::variable(id))? {
+                services.insert(id, url);
+            }
+        }
+        sdk = sdk.service_config(ServiceEndpoints(services));
     }
     Ok(sdk.build())
 }
@@ -132,19 +170,6 @@ struct ServiceEndpoints(HashMap<&'static str, String>);
 impl ServiceEndpoints {
     /// The services the functions use, by the id their SDKs ask with.
     const SERVICES: [&'static str; 3] = ["DynamoDB", "Cognito Identity Provider", "SESv2"];
-
-    fn read(env: &Lookup) -> Self {
-        Self(
-            Self::SERVICES
-                .iter()
-                .filter_map(|id| {
-                    env(&Self::variable(id))
-                        .filter(|v| !v.trim().is_empty())
-                        .map(|v| (*id, v.trim().to_string()))
-                })
-                .collect(),
-        )
-    }
 
     /// `AWS_ENDPOINT_URL_` and the service id upper-cased, spaces as underscores.
     fn variable(service_id: &str) -> String {
@@ -187,9 +212,16 @@ mod tests {
     }
 
     fn from(pairs: &'static [(&'static str, &'static str)]) -> Result<SdkConfig, ConfigError> {
+        // what Lambda always sets, unless the test's own pairs say otherwise ("" unsets)
+        const LAMBDA: [(&str, &str); 3] = [
+            ("AWS_ACCESS_KEY_ID", "key"),
+            ("AWS_SECRET_ACCESS_KEY", "secret"),
+            ("AWS_DEFAULT_REGION", "us-east-1"),
+        ];
         let env: Lookup = Arc::new(move |name| {
             pairs
                 .iter()
+                .chain(LAMBDA.iter())
                 .find(|(k, _)| *k == name)
                 .map(|(_, v)| (*v).to_string())
         });
@@ -247,13 +279,15 @@ mod tests {
         let sdk = from(&[
             ("AWS_REGION", "us-east-2"),
             ("AWS_DEFAULT_REGION", "eu-west-1"),
-            ("AWS_RETRY_MODE", "adaptive"),
+            ("AWS_RETRY_MODE", "Adaptive"),
+            ("AWS_NEW_RETRIES_2026", "TRUE"),
         ])
         .unwrap();
         assert_eq!(sdk.region().map(|r| r.as_ref()), Some("us-east-2"));
         let retry = sdk.retry_config().unwrap();
         assert_eq!(retry.mode(), RetryMode::Adaptive);
         assert_eq!(retry.max_attempts(), RetryConfig::standard().max_attempts());
+        assert_eq!(retry.retry_spec(), Some(&RetrySpec::v2_1()));
         assert_eq!(endpoint_of(&sdk, "DynamoDB"), None);
     }
 
@@ -283,9 +317,34 @@ mod tests {
                 &[("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "1")][..],
                 "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
             ),
+            (
+                &[("AWS_ENDPOINT_URL", "localhost:4566")][..],
+                "AWS_ENDPOINT_URL",
+            ),
+            (
+                &[("AWS_ENDPOINT_URL_DYNAMODB", "ftp://127.0.0.1")][..],
+                "AWS_ENDPOINT_URL_<SERVICE>",
+            ),
         ] {
             match from(pairs) {
                 Err(ConfigError::Invalid { name: n, .. }) => assert_eq!(n, name),
+                other => panic!("{pairs:?}: {:?}", other.map(|_| ())),
+            }
+        }
+    }
+
+    #[test]
+    fn a_function_without_its_region_or_credentials_does_not_start() {
+        for (pairs, missing) in [
+            (&[("AWS_DEFAULT_REGION", "")][..], "AWS_REGION"),
+            (&[("AWS_ACCESS_KEY_ID", "")][..], "AWS_ACCESS_KEY_ID"),
+            (
+                &[("AWS_SECRET_ACCESS_KEY", " ")][..],
+                "AWS_SECRET_ACCESS_KEY",
+            ),
+        ] {
+            match from(pairs) {
+                Err(ConfigError::Missing(n)) => assert_eq!(n, missing),
                 other => panic!("{pairs:?}: {:?}", other.map(|_| ())),
             }
         }
