@@ -15,7 +15,7 @@ use crate::{
         cognito::CognitoDirectory,
         dynamodb::{DynamoAudit, DynamoLocks, DynamoTenants},
     },
-    config::{Config, ConfigError},
+    config::Config,
     deadline,
     domain::audit::{AuditLog, Event},
     domain::directory::Directory,
@@ -66,13 +66,7 @@ impl Ports for Aws {
 
 pub type AwsApp = App<Aws>;
 
-#[derive(Debug, thiserror::Error)]
-pub enum InitError {
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    #[error(transparent)]
-    Transport(#[from] crate::https::TransportError),
-}
+pub use crate::aws::InitError;
 
 impl AwsApp {
     /// Builds the clients from the environment. Nothing here touches the network.

@@ -18,10 +18,16 @@ use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_smithy_types::retry::{RetryConfig, RetryMode, RetrySpec};
 use aws_types::service_config::{LoadServiceConfig, ServiceConfigKey};
 
-use crate::{
-    app::InitError,
-    config::{Config, ConfigError},
-};
+use crate::config::{Config, ConfigError};
+
+/// Why a cold start stopped before its first event: its configuration, or its HTTPS transport.
+#[derive(Debug, thiserror::Error)]
+pub enum InitError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Transport(#[from] crate::https::TransportError),
+}
 
 /// The SDK configuration from the process environment, with our timeouts, so that a hung
 /// dependency turns into a 503 before the Lambda itself times out. Every client speaks HTTPS
