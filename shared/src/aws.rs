@@ -8,7 +8,7 @@
 //! relocate at each cold start: ~0.3 ms of init, measured (infra/docs/performance.md). The
 //! variables the AWS SDKs read for the settings a function uses are read here the same way.
 
-use std::{collections::HashMap, fmt, sync::Arc};
+use std::{collections::HashMap, fmt};
 
 use aws_config::{
     BehaviorVersion, Region, SdkConfig, environment::EnvironmentVariableCredentialsProvider,
@@ -37,13 +37,10 @@ pub async fn sdk_config(config: &Config) -> Result<SdkConfig, InitError> {
     let http = crate::https::client()?;
     Ok(sdk_config_from(
         config,
-        Arc::new(|name| std::env::var(name).ok()),
+        |name| std::env::var(name).ok(),
         http,
     )?)
 }
-
-/// How a variable of the environment is read (the process's, or a test's).
-pub type Lookup = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
 /// The SDK configuration from `env`, as the AWS SDKs read these variables:
 ///
@@ -63,7 +60,7 @@ pub type Lookup = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
 /// that could not sign or reach its services should not take events.
 pub fn sdk_config_from(
     config: &Config,
-    env: Lookup,
+    env: impl Fn(&str) -> Option<String>,
     http: aws_smithy_runtime_api::client::http::SharedHttpClient,
 ) -> Result<SdkConfig, ConfigError> {
     let set = |name: &str| env(name).filter(|v| !v.trim().is_empty());
@@ -86,20 +83,16 @@ pub fn sdk_config_from(
     for name in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] {
         set(name).ok_or(ConfigError::Missing(name))?;
     }
-    let endpoint = |name: String| -> Result<Option<String>, ConfigError> {
-        let Some(v) = set(&name) else {
+    let endpoint = |name: &'static str| -> Result<Option<String>, ConfigError> {
+        let Some(v) = set(name) else {
             return Ok(None);
         };
         let v = v.trim().to_string();
         match url::Url::parse(&v) {
             Ok(u) if matches!(u.scheme(), "http" | "https") && u.has_host() => Ok(Some(v)),
             _ => Err(ConfigError::Invalid {
-                name: if name == "AWS_ENDPOINT_URL" {
-                    "AWS_ENDPOINT_URL"
-                } else {
-                    "AWS_ENDPOINT_URL_<SERVICE>"
-                },
-                why: format!("{name}: expected an http or https URL"),
+                name,
+                why: "expected an http or https URL".into(),
             }),
         }
     };
@@ -154,12 +147,12 @@ pub fn sdk_config_from(
         sdk = sdk.use_dual_stack(dual_stack);
     }
     if flag("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")? != Some(true) {
-        if let Some(url) = endpoint("AWS_ENDPOINT_URL".into())? {
+        if let Some(url) = endpoint("AWS_ENDPOINT_URL")? {
             sdk = sdk.endpoint_url(url);
         }
         let mut services = HashMap::new();
-        for id in ServiceEndpoints::SERVICES {
-            if let Some(url) = endpoint(ServiceEndpoints::variable(id))? {
+        for (id, variable) in ServiceEndpoints::SERVICES {
+            if let Some(url) = endpoint(variable)? {
                 services.insert(id, url);
             }
         }
@@ -174,16 +167,16 @@ pub fn sdk_config_from(
 struct ServiceEndpoints(HashMap<&'static str, String>);
 
 impl ServiceEndpoints {
-    /// The services the functions use, by the id their SDKs ask with.
-    const SERVICES: [&'static str; 3] = ["DynamoDB", "Cognito Identity Provider", "SESv2"];
-
-    /// `AWS_ENDPOINT_URL_` and the service id upper-cased, spaces as underscores.
-    fn variable(service_id: &str) -> String {
-        format!(
-            "AWS_ENDPOINT_URL_{}",
-            service_id.to_ascii_uppercase().replace(' ', "_")
-        )
-    }
+    /// The services the functions use: the id their SDKs ask with, and its variable
+    /// (`AWS_ENDPOINT_URL_` and the id upper-cased, spaces as underscores, as the SDKs name it).
+    const SERVICES: [(&'static str, &'static str); 3] = [
+        ("DynamoDB", "AWS_ENDPOINT_URL_DYNAMODB"),
+        (
+            "Cognito Identity Provider",
+            "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER",
+        ),
+        ("SESv2", "AWS_ENDPOINT_URL_SESV2"),
+    ];
 }
 
 impl fmt::Debug for ServiceEndpoints {
@@ -224,13 +217,13 @@ mod tests {
             ("AWS_SECRET_ACCESS_KEY", "secret"),
             ("AWS_DEFAULT_REGION", "us-east-1"),
         ];
-        let env: Lookup = Arc::new(move |name| {
+        let env = |name: &str| {
             pairs
                 .iter()
                 .chain(LAMBDA.iter())
                 .find(|(k, _)| *k == name)
                 .map(|(_, v)| (*v).to_string())
-        });
+        };
         let http = crate::https::client_trusting(None).unwrap();
         sdk_config_from(&config(), env, http)
     }
@@ -329,7 +322,7 @@ mod tests {
             ),
             (
                 &[("AWS_ENDPOINT_URL_DYNAMODB", "ftp://127.0.0.1")][..],
-                "AWS_ENDPOINT_URL_<SERVICE>",
+                "AWS_ENDPOINT_URL_DYNAMODB",
             ),
         ] {
             match from(pairs) {

@@ -223,6 +223,23 @@ impl Stack {
             .expect("the app builds")
     }
 
+    /// The app, except that its Cognito client fails `operation` as an unreachable service
+    /// would (`loopback::Unreachable`): for a change whose Cognito step fails after the rest.
+    pub async fn app_where_cognito_cannot(&self, operation: &'static str) -> AwsApp {
+        let sdk = shared::aws::sdk_config(&self.config)
+            .await
+            .expect("the SDK configuration");
+        let cognito = aws_sdk_cognitoidentityprovider::Client::from_conf(
+            aws_sdk_cognitoidentityprovider::config::Builder::from(&sdk)
+                .interceptor(crate::loopback::Unreachable(operation))
+                .build(),
+        );
+        AwsApp {
+            directory: shared::adapters::cognito::CognitoDirectory::new(cognito),
+            ..self.app().await
+        }
+    }
+
     /// The mail SES sent on the emulator, oldest first: `{from, to, subject, body}` each.
     pub async fn sent_mail(&self) -> Vec<Value> {
         let url = format!("{}/_emulator/ses/sent", self.endpoint.trim_end_matches('/'));

@@ -916,18 +916,9 @@ async fn a_lock_whose_sign_out_fails_keeps_its_entry_and_the_failure_is_audited_
     let app = stack.app().await;
     let (_, token) = stack.admin_token(&t, &app).await;
     stack.create_user(&t, "pavel", &random_password()).await;
-    let sdk = shared::aws::sdk_config(&stack.config).await.unwrap();
-    let cognito = aws_sdk_cognitoidentityprovider::Client::from_conf(
-        aws_sdk_cognitoidentityprovider::config::Builder::from(&sdk)
-            .interceptor(account_api_tests::loopback::Unreachable(
-                "AdminUserGlobalSignOut",
-            ))
-            .build(),
-    );
-    let no_sign_out = App {
-        directory: shared::adapters::cognito::CognitoDirectory::new(cognito),
-        ..stack.app().await
-    };
+    let no_sign_out = stack
+        .app_where_cognito_cannot("AdminUserGlobalSignOut")
+        .await;
     let lock = |app| {
         call::<lock::Group>(
             app,

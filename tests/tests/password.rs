@@ -516,18 +516,9 @@ async fn a_sign_out_that_cognito_failed_is_retried_with_the_same_token() {
             .unwrap()
             .to_string()
     };
-    let sdk = shared::aws::sdk_config(&stack.config).await.unwrap();
-    let cognito = aws_sdk_cognitoidentityprovider::Client::from_conf(
-        aws_sdk_cognitoidentityprovider::config::Builder::from(&sdk)
-            .interceptor(account_api_tests::loopback::Unreachable(
-                "AdminUserGlobalSignOut",
-            ))
-            .build(),
-    );
-    let no_sign_out = shared::App {
-        directory: shared::adapters::cognito::CognitoDirectory::new(cognito),
-        ..stack.app().await
-    };
+    let no_sign_out = stack
+        .app_where_cognito_cannot("AdminUserGlobalSignOut")
+        .await;
     let failed = post(
         &no_sign_out,
         &t,
