@@ -26,8 +26,8 @@ cargo build --release $(printf -- "-p %s " "${FUNCTIONS[@]}") -p floor
 log "cargo bench --no-run (the harness, release profile)"
 cargo bench --no-run -p account-api-tests --bench bench
 
-MOTO_PID="" TLS_PID=""
-trap 'trap "" INT TERM; stop_pid "$TLS_PID"; stop_pid "$MOTO_PID"' EXIT
+MOTO_PID="" TLS_PID="" DELAYED_PID=""
+trap 'trap "" INT TERM; stop_pid "$DELAYED_PID"; stop_pid "$TLS_PID"; stop_pid "$MOTO_PID"' EXIT
 trap 'exit 130' INT TERM
 
 echo "## Benchmark, $(date -u +%Y-%m-%d), $(uname -m), $(nproc) cores, $(rustc --version)" | tee "$REPORT"
@@ -62,7 +62,14 @@ TENANT="$(abs "$LOCAL/bench-tenant.json")"
 rm -f "$TIMING"
 start_moto "$port" "$LOCAL/bench-moto.log" --timing-log "$TIMING"
 export_stack_env "$port"
-# the same emulator behind TLS, with a CA made at run time, for the first request over HTTPS
+# the same emulator behind TLS with 4 ms added to every request, waited in parallel as a remote
+# service's latency is (the emulator serves one request at a time): weighs one TLS connection
+# against two for two concurrent writes
+delayed_port=$(free_port)
+DELAYED_CA="$(abs "$LOCAL/tls/bench-delayed-ca.pem")"
+start_tls_proxy "$delayed_port" "$port" "$DELAYED_CA" "$LOCAL/bench-tls-delayed.log" --delay-ms 4
+DELAYED_PID=$TLS_PID TLS_PID=""
+# and as it is, with a CA made at run time, for the first request over HTTPS
 tls_port=$(free_port)
 TLS_CA="$(abs "$LOCAL/tls/bench-ca.pem")"
 start_tls_proxy "$tls_port" "$port" "$TLS_CA" "$LOCAL/bench-tls.log"
@@ -71,7 +78,8 @@ cargo run --quiet -p account-api-tests --bin bootstrap-local -- "$TENANT" >/dev/
 bench() { cargo bench --quiet -p account-api-tests --bench bench -- "$@" | tee -a "$REPORT"; }
 log "cold start: ${RUNS:-30} fresh processes per function, without and with a backend (HTTP, TLS)"
 bench cold "$RELEASE" --runs "${RUNS:-30}" --tenant "$TENANT" --timing "$TIMING" \
-  --tls-endpoint "https://127.0.0.1:$tls_port" --tls-ca "$TLS_CA"
+  --tls-endpoint "https://127.0.0.1:$tls_port" --tls-ca "$TLS_CA" \
+  --tls-delayed-endpoint "https://127.0.0.1:$delayed_port" --tls-delayed-ca "$DELAYED_CA"
 log "where init goes: the floor, then the functions' start-up steps one by one"
 bench steps "$RELEASE" --runs "${RUNS:-30}"
 log "handler overhead on in-memory ports"

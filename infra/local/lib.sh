@@ -146,12 +146,14 @@ PY
 }
 
 # Starts the TLS endpoint (tls_proxy.py) on 127.0.0.1:$1 in front of the emulator on port $2,
-# writing its run-time CA certificate to $3 and its log to $4; sets TLS_PID.
+# writing its run-time CA certificate to $3 and its log to $4 (further arguments go to the proxy,
+# such as --delay-ms); sets TLS_PID.
 start_tls_proxy() {
   local port="$1" upstream="$2" ca="$3" logfile="$4"
+  shift 4
   rm -f "$ca"
   "$VENV/bin/python" infra/local/tls_proxy.py --port "$port" --upstream "127.0.0.1:$upstream" \
-    --ca-out "$ca" >"$logfile" 2>&1 &
+    --ca-out "$ca" "$@" >"$logfile" 2>&1 &
   TLS_PID=$!
   if ! wait_port "$port" 30 || [ ! -s "$ca" ]; then
     tail -n 20 "$logfile" >&2 || true

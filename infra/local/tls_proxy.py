@@ -9,7 +9,12 @@ then serves HTTPS on 127.0.0.1:--port, keeping client connections alive as AWS e
 and forwards each request to --upstream over plain HTTP. Listens on loopback only; stop it by
 its pid.
 
-    tls_proxy.py --port 5443 --upstream 127.0.0.1:5000 --ca-out .local/tls/ca.pem
+With --delay-ms, every request waits that long in its connection's own thread before it is
+forwarded: a stand-in for a service's latency, waited in parallel by concurrent requests as a
+remote service serves them (the emulator itself serves one request at a time). The benchmark
+uses it to weigh one TLS connection against two for two concurrent calls.
+
+    tls_proxy.py --port 5443 --upstream 127.0.0.1:5000 --ca-out .local/tls/ca.pem [--delay-ms 4]
 """
 
 import argparse
@@ -21,6 +26,7 @@ import os
 import socket
 import ssl
 import tempfile
+import time
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -102,10 +108,13 @@ class Relay(http.server.BaseHTTPRequestHandler):
     # small TLS records and answers must not wait for delayed ACKs
     disable_nagle_algorithm = True
     upstream = None
+    delay = 0.0
 
     def forward(self):
         length = int(self.headers.get("content-length") or 0)
         body = self.rfile.read(length) if length else None
+        if self.delay:
+            time.sleep(self.delay)
         hop = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"}
         headers = {k: v for k, v in self.headers.items() if k.lower() not in hop}
         conn = http.client.HTTPConnection(*self.upstream, timeout=60)
@@ -162,7 +171,13 @@ def main():
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--upstream", required=True, help="host:port of the emulator")
     parser.add_argument("--ca-out", required=True, help="where to write the CA certificate (PEM)")
+    parser.add_argument(
+        "--delay-ms", type=float, default=0.0,
+        help="wait this long before forwarding each request (a service's latency)",
+    )
     args = parser.parse_args()
+    if args.delay_ms < 0:
+        parser.error("--delay-ms must not be negative")
     host, port = args.upstream.rsplit(":", 1)
     upstream_addr = (host, int(port))
 
@@ -172,8 +187,10 @@ def main():
     context.load_cert_chain(chain, key)
 
     Relay.upstream = upstream_addr
+    Relay.delay = args.delay_ms / 1000
     server = TlsServer(("127.0.0.1", args.port), context)
-    print(f"tls proxy on 127.0.0.1:{args.port} -> {args.upstream}, CA {args.ca_out}", flush=True)
+    delay = f", {args.delay_ms:g} ms added to each request" if args.delay_ms else ""
+    print(f"tls proxy on 127.0.0.1:{args.port} -> {args.upstream}, CA {args.ca_out}{delay}", flush=True)
     server.serve_forever()
 
 

@@ -6,6 +6,9 @@
 //!
 //!   cargo bench -p account-api-tests --bench bench -- cold target/release [--runs 30]
 //!       [--tenant .local/bench-tenant.json --timing .local/emulator-timing.log]  (with the emulator)
+//!       [--tls-endpoint URL --tls-ca PEM]  (the emulator behind TLS: first requests over HTTPS,
+//!       and one connection or two for two concurrent writes)
+//!       [--tls-delayed-endpoint URL --tls-delayed-ca PEM]  (the same with a service's latency)
 //!   cargo bench -p account-api-tests --bench bench -- warm [--runs 300]
 //!   cargo bench -p account-api-tests --bench bench -- e2e [--runs 20]   (needs the emulator)
 
@@ -103,10 +106,21 @@ fn main() -> ExitCode {
                     Some((endpoint, ca)) => {
                         let tls = Backend {
                             endpoint,
-                            extra_ca: Some(ca),
+                            extra_ca: Some(ca.clone()),
                             margin: FIRST_TLS_RESPONSE_MARGIN,
                         };
-                        rt.block_on(cold_backend(&dir, runs, &tenant, &timing, &tls, &mut v))
+                        rt.block_on(cold_backend(&dir, runs, &tenant, &timing, &tls, &mut v))?;
+                        let mut endpoints = vec![("the emulator".to_string(), tls.endpoint, ca)];
+                        if let Some((endpoint, ca)) =
+                            flag("--tls-delayed-endpoint").zip(flag("--tls-delayed-ca"))
+                        {
+                            endpoints.push((
+                                "the emulator, each request 4 ms later, in parallel".into(),
+                                endpoint,
+                                ca,
+                            ));
+                        }
+                        rt.block_on(connections(&endpoints, runs))
                     }
                     None => Ok(()),
                 }
@@ -657,6 +671,94 @@ async fn cold_backend(
             "warm: handler / in the emulator",
             "cold penalty",
             &target,
+        ],
+        &rows,
+    );
+    Ok(())
+}
+
+/// One TLS connection or two for the writes a successful sign-in makes together (its lockout
+/// settlement and its audit entry, `functions/auth`): a cold process's DynamoDB pool holds the
+/// one connection its earlier reads opened, so the second of two concurrent writes opens (and
+/// resumes) a second TLS connection. Measured against the other choice, the two writes one
+/// after the other on the one connection: each run a fresh transport (a new pool and TLS
+/// session cache, as in a cold process), one read to open the connection as the tenant read
+/// does, then the pair; the two variants interleaved run by run. Against the emulator as it is
+/// (which serves one request at a time, so concurrency cannot gain there) and, when given, an
+/// endpoint that adds a service's latency to each request, waited in parallel.
+async fn connections(endpoints: &[(String, String, String)], runs: usize) -> Result<(), String> {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let audit = std::env::var("AUDIT_TABLE").map_err(|_| "AUDIT_TABLE is not set".to_string())?;
+    let mut rows = vec![];
+    for (label, endpoint, ca) in endpoints {
+        let client = || async {
+            let http = shared::https::client_trusting(Some(std::path::Path::new(ca)))
+                .map_err(|e| e.to_string())?;
+            let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+                .endpoint_url(endpoint)
+                .http_client(http)
+                .load()
+                .await;
+            Ok::<_, String>(aws_sdk_dynamodb::Client::new(&sdk))
+        };
+        let put = |db: &aws_sdk_dynamodb::Client, run: usize, which: &str| {
+            db.put_item()
+                .table_name(&audit)
+                .item("pk", AttributeValue::S(format!("bench#connections-{run}")))
+                .item(
+                    "sk",
+                    AttributeValue::S(format!("{which}#{}", std::process::id())),
+                )
+                .send()
+        };
+        let (mut two, mut one) = (vec![], vec![]);
+        eprint!("one TLS connection or two for two writes ({endpoint}) ");
+        for run in 0..runs {
+            let order = if run % 2 == 0 {
+                [true, false]
+            } else {
+                [false, true]
+            };
+            for concurrent in order {
+                let db = client().await?;
+                // the connection the request's earlier reads leave in the pool
+                db.describe_table()
+                    .table_name(&audit)
+                    .send()
+                    .await
+                    .map_err(|e| format!("{e:?}"))?;
+                let start = std::time::Instant::now();
+                let (a, b) = if concurrent {
+                    tokio::join!(put(&db, run, "settle"), put(&db, run, "audit"))
+                } else {
+                    let a = put(&db, run, "settle").await;
+                    (a, put(&db, run, "audit").await)
+                };
+                let took = start.elapsed();
+                a.and(b).map_err(|e| format!("{e:?}"))?;
+                if concurrent { &mut two } else { &mut one }.push(took);
+            }
+            eprint!(".");
+        }
+        eprintln!();
+        let (two, one) = (summary(&mut two).0, summary(&mut one).0);
+        let cheaper = if two < one {
+            "two connections"
+        } else {
+            "one connection"
+        };
+        rows.push(vec![label.clone(), ms(two), ms(one), cheaper.into()]);
+    }
+    table(
+        &format!(
+            "Two writes after a read, on a cold transport over TLS ({runs} runs each, \
+             interleaved; medians)"
+        ),
+        &[
+            "endpoint",
+            "together: the second on a connection of its own (as the sign-in makes them)",
+            "one after the other, on the one connection",
+            "cheaper end to end",
         ],
         &rows,
     );
