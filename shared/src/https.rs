@@ -78,13 +78,11 @@ pub fn client_trusting(extra_ca: Option<&Path>) -> Result<SharedHttpClient, Tran
 pub fn web_client(timeout: Duration) -> Result<reqwest::Client, String> {
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::aws_lc_rs::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .map_err(|e| e.to_string())?
-    .with_root_certificates(roots)
-    .with_no_client_auth();
+    let tls = rustls::ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(timeout)
@@ -94,8 +92,15 @@ pub fn web_client(timeout: Duration) -> Result<reqwest::Client, String> {
         .map_err(|e| e.to_string())
 }
 
-/// TLS 1.2 and 1.3 on aws-lc-rs (the SDK's own provider), HTTP/1.1, Mozilla's roots and the
-/// optional extra CA.
+/// The crypto both clients use: aws-lc-rs (the SDK's own provider), its key exchanges led by
+/// the hybrid post-quantum X25519MLKEM768 (rustls's `prefer-post-quantum`). The ClientHello
+/// carries a key share for it and one for X25519, so a server that supports the hybrid agrees
+/// on it in the first round trip and any other picks X25519 from the same hello.
+fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
+}
+
+/// TLS 1.2 and 1.3 on [`provider`], HTTP/1.1, Mozilla's roots and the optional extra CA.
 fn tls_config(extra_ca: Option<&Path>) -> Result<rustls::ClientConfig, TransportError> {
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
@@ -115,8 +120,7 @@ fn tls_config(extra_ca: Option<&Path>) -> Result<rustls::ClientConfig, Transport
             return Err(TransportError(format!("{shown} holds no certificate")));
         }
     }
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    Ok(rustls::ClientConfig::builder_with_provider(provider)
+    Ok(rustls::ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .map_err(|e| TransportError(e.to_string()))?
         .with_root_certificates(roots)
@@ -262,5 +266,82 @@ mod tests {
         let _ = std::fs::remove_file(empty);
         let missing = tls_config(Some(Path::new("/nonexistent/ca.pem"))).unwrap_err();
         assert!(missing.to_string().contains(EXTRA_CA_ENV), "{missing}");
+    }
+
+    /// A server that supports the hybrid post-quantum key exchange agrees on it in one round
+    /// trip: the transport's ClientHello carried a share for it. (Offered last, as rustls does
+    /// without `prefer-post-quantum`, the hello holds only an X25519 share and such a server
+    /// must ask again: a HelloRetryRequest.)
+    #[test]
+    fn the_post_quantum_hybrid_is_offered_first_and_agreed_in_one_round_trip() {
+        use rustls::{
+            ClientConnection, HandshakeKind, NamedGroup, ServerConfig, ServerConnection,
+            crypto::aws_lc_rs::kx_group,
+            pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer, ServerName},
+        };
+        let offered: Vec<_> = provider().kx_groups.iter().map(|g| g.name()).collect();
+        assert_eq!(
+            offered.first(),
+            Some(&NamedGroup::X25519MLKEM768),
+            "{offered:?}"
+        );
+        assert!(offered.contains(&NamedGroup::X25519), "{offered:?}");
+
+        // a CA and a server certificate signed by it, made here
+        let ca_key = rcgen::KeyPair::generate().unwrap();
+        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).unwrap();
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["endpoint.test".to_string()])
+            .unwrap()
+            .signed_by(&key, &ca)
+            .unwrap();
+        let ca_file = std::env::temp_dir().join(format!("pq-ca-{}.pem", std::process::id()));
+        std::fs::write(&ca_file, ca.pem()).unwrap();
+        let client_config = tls_config(Some(&ca_file));
+        let _ = std::fs::remove_file(&ca_file);
+
+        // a TLS 1.3 server preferring the hybrid, with X25519 as its fallback
+        let server_provider = rustls::crypto::CryptoProvider {
+            kx_groups: vec![kx_group::X25519MLKEM768, kx_group::X25519],
+            ..rustls::crypto::aws_lc_rs::default_provider()
+        };
+        let server_config = ServerConfig::builder_with_provider(Arc::new(server_provider))
+            .with_protocol_versions(&[&rustls::version::TLS13])
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![cert.der().clone()],
+                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+            )
+            .unwrap();
+
+        let mut client = ClientConnection::new(
+            Arc::new(client_config.unwrap()),
+            ServerName::try_from("endpoint.test").unwrap(),
+        )
+        .unwrap();
+        let mut server = ServerConnection::new(Arc::new(server_config)).unwrap();
+        // the handshake in memory, each side's flight handed to the other
+        for _ in 0..10 {
+            if !client.is_handshaking() && !server.is_handshaking() {
+                break;
+            }
+            let mut wire = vec![];
+            client.write_tls(&mut wire).unwrap();
+            server.read_tls(&mut wire.as_slice()).unwrap();
+            server.process_new_packets().unwrap();
+            wire.clear();
+            server.write_tls(&mut wire).unwrap();
+            client.read_tls(&mut wire.as_slice()).unwrap();
+            client.process_new_packets().unwrap();
+        }
+        assert!(!client.is_handshaking(), "the handshake did not finish");
+        assert_eq!(
+            client.negotiated_key_exchange_group().map(|g| g.name()),
+            Some(NamedGroup::X25519MLKEM768)
+        );
+        assert_eq!(client.handshake_kind(), Some(HandshakeKind::Full));
     }
 }
