@@ -62,12 +62,16 @@ TENANT="$(abs "$LOCAL/bench-tenant.json")"
 rm -f "$TIMING"
 start_moto "$port" "$LOCAL/bench-moto.log" --timing-log "$TIMING"
 export_stack_env "$port"
-# the same emulator behind TLS with 4 ms added to every request, waited in parallel as a remote
-# service's latency is (the emulator serves one request at a time): weighs one TLS connection
+# the same emulator behind TLS with a network's and a service's time added, waited in parallel
+# as a remote service's is (the emulator serves one request at a time): a request's answer
+# takes 4 ms more (DynamoDB answers in single-digit milliseconds), a new connection's handshake
+# starts 2 ms later (its TCP and TLS round trips, at 1 ms each); weighs one TLS connection
 # against two for two concurrent writes
+REQUEST_DELAY_MS=4 CONNECT_DELAY_MS=2
 delayed_port=$(free_port)
 DELAYED_CA="$(abs "$LOCAL/tls/bench-delayed-ca.pem")"
-start_tls_proxy "$delayed_port" "$port" "$DELAYED_CA" "$LOCAL/bench-tls-delayed.log" --delay-ms 4
+start_tls_proxy "$delayed_port" "$port" "$DELAYED_CA" "$LOCAL/bench-tls-delayed.log" \
+  --delay-ms "$REQUEST_DELAY_MS" --connect-delay-ms "$CONNECT_DELAY_MS"
 DELAYED_PID=$TLS_PID TLS_PID=""
 # and as it is, with a CA made at run time, for the first request over HTTPS
 tls_port=$(free_port)
@@ -79,7 +83,8 @@ bench() { cargo bench --quiet -p account-api-tests --bench bench -- "$@" | tee -
 log "cold start: ${RUNS:-30} fresh processes per function, without and with a backend (HTTP, TLS)"
 bench cold "$RELEASE" --runs "${RUNS:-30}" --tenant "$TENANT" --timing "$TIMING" \
   --tls-endpoint "https://127.0.0.1:$tls_port" --tls-ca "$TLS_CA" \
-  --tls-delayed-endpoint "https://127.0.0.1:$delayed_port" --tls-delayed-ca "$DELAYED_CA"
+  --tls-delayed-endpoint "https://127.0.0.1:$delayed_port" --tls-delayed-ca "$DELAYED_CA" \
+  --tls-delayed-what "each answer ${REQUEST_DELAY_MS} ms later, each new connection ${CONNECT_DELAY_MS} ms"
 log "where init goes: the floor, then the functions' start-up steps one by one"
 bench steps "$RELEASE" --runs "${RUNS:-30}"
 log "handler overhead on in-memory ports"

@@ -155,7 +155,17 @@ start_tls_proxy() {
   "$VENV/bin/python" infra/local/tls_proxy.py --port "$port" --upstream "127.0.0.1:$upstream" \
     --ca-out "$ca" "$@" >"$logfile" 2>&1 &
   TLS_PID=$!
-  if ! wait_port "$port" 30 || [ ! -s "$ca" ]; then
+  # up when this process says it has bound the port (its first line, printed after the bind)
+  # and is still running: a port another process took meanwhile would pass wait_port alone
+  local started=0 deadline=$((SECONDS + 30))
+  while [ $SECONDS -lt $deadline ] && kill -0 "$TLS_PID" 2>/dev/null; do
+    if grep -q "^tls proxy on 127.0.0.1:$port " "$logfile" 2>/dev/null && [ -s "$ca" ]; then
+      started=1
+      break
+    fi
+    sleep 0.1
+  done
+  if [ "$started" != 1 ] || ! wait_port "$port" 5; then
     tail -n 20 "$logfile" >&2 || true
     kill "$TLS_PID" 2>/dev/null || true
     die "the TLS endpoint did not start on 127.0.0.1:$port (log: $logfile)"

@@ -11,10 +11,13 @@ its pid.
 
 With --delay-ms, every request waits that long in its connection's own thread before it is
 forwarded: a stand-in for a service's latency, waited in parallel by concurrent requests as a
-remote service serves them (the emulator itself serves one request at a time). The benchmark
-uses it to weigh one TLS connection against two for two concurrent calls.
+remote service serves them (the emulator itself serves one request at a time). With
+--connect-delay-ms, every new connection waits that long before its TLS handshake: a stand-in
+for the round trips a connection costs over a real network (loopback has none). The benchmark
+uses both to weigh one TLS connection against two for two concurrent calls.
 
-    tls_proxy.py --port 5443 --upstream 127.0.0.1:5000 --ca-out .local/tls/ca.pem [--delay-ms 4]
+    tls_proxy.py --port 5443 --upstream 127.0.0.1:5000 --ca-out .local/tls/ca.pem \
+        [--delay-ms 4 --connect-delay-ms 1]
 """
 
 import argparse
@@ -22,6 +25,7 @@ import datetime
 import http.client
 import http.server
 import ipaddress
+import math
 import os
 import socket
 import ssl
@@ -145,12 +149,15 @@ class Relay(http.server.BaseHTTPRequestHandler):
 class TlsServer(http.server.ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address, context):
+    def __init__(self, address, context, connect_delay=0.0):
         self.context = context
+        self.connect_delay = connect_delay
         super().__init__(address, Relay)
 
     def finish_request(self, request, client_address):
         # the handshake happens in the connection's own thread, not in the accept loop
+        if self.connect_delay:
+            time.sleep(self.connect_delay)
         try:
             request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             tls = self.context.wrap_socket(request, server_side=True)
@@ -175,9 +182,14 @@ def main():
         "--delay-ms", type=float, default=0.0,
         help="wait this long before forwarding each request (a service's latency)",
     )
+    parser.add_argument(
+        "--connect-delay-ms", type=float, default=0.0,
+        help="wait this long before each new connection's handshake (a network's round trips)",
+    )
     args = parser.parse_args()
-    if args.delay_ms < 0:
-        parser.error("--delay-ms must not be negative")
+    for flag, value in (("--delay-ms", args.delay_ms), ("--connect-delay-ms", args.connect_delay_ms)):
+        if not math.isfinite(value) or value < 0:
+            parser.error(f"{flag} must be a finite number of milliseconds, not negative")
     host, port = args.upstream.rsplit(":", 1)
     upstream_addr = (host, int(port))
 
@@ -188,8 +200,10 @@ def main():
 
     Relay.upstream = upstream_addr
     Relay.delay = args.delay_ms / 1000
-    server = TlsServer(("127.0.0.1", args.port), context)
+    server = TlsServer(("127.0.0.1", args.port), context, args.connect_delay_ms / 1000)
     delay = f", {args.delay_ms:g} ms added to each request" if args.delay_ms else ""
+    if args.connect_delay_ms:
+        delay += f", {args.connect_delay_ms:g} ms before each handshake"
     print(f"tls proxy on 127.0.0.1:{args.port} -> {args.upstream}, CA {args.ca_out}{delay}", flush=True)
     server.serve_forever()
 

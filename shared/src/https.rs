@@ -268,17 +268,20 @@ mod tests {
         assert!(missing.to_string().contains(EXTRA_CA_ENV), "{missing}");
     }
 
-    /// A server that supports the hybrid post-quantum key exchange agrees on it in one round
-    /// trip: the transport's ClientHello carried a share for it. (Offered last, as rustls does
-    /// without `prefer-post-quantum`, the hello holds only an X25519 share and such a server
-    /// must ask again: a HelloRetryRequest.)
+    /// The transport's ClientHello leads with the hybrid post-quantum key exchange and carries
+    /// a key share for it beside X25519's, so a server that supports the hybrid agrees on it in
+    /// one round trip, and one that does not picks X25519 from the same hello, also in one.
+    /// (Without `prefer-post-quantum`, rustls offers the hybrid last and sends only X25519's
+    /// share: X25519 would be agreed, or a server that insists on the hybrid would have to ask
+    /// again with a HelloRetryRequest.)
     #[test]
-    fn the_post_quantum_hybrid_is_offered_first_and_agreed_in_one_round_trip() {
+    fn the_post_quantum_hybrid_is_offered_first_with_a_share_and_x25519_beside_it() {
         use rustls::{
             ClientConnection, HandshakeKind, NamedGroup, ServerConfig, ServerConnection,
-            crypto::aws_lc_rs::kx_group,
+            crypto::{SupportedKxGroup, aws_lc_rs::kx_group},
             pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer, ServerName},
         };
+        use std::io::Write as _;
         let offered: Vec<_> = provider().kx_groups.iter().map(|g| g.name()).collect();
         assert_eq!(
             offered.first(),
@@ -287,7 +290,8 @@ mod tests {
         );
         assert!(offered.contains(&NamedGroup::X25519), "{offered:?}");
 
-        // a CA and a server certificate signed by it, made here
+        // a CA and a server certificate signed by it, made here; the CA in a file of this
+        // test's own (create_new: never an existing file or a link)
         let ca_key = rcgen::KeyPair::generate().unwrap();
         let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
         ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
@@ -297,51 +301,70 @@ mod tests {
             .unwrap()
             .signed_by(&key, &ca)
             .unwrap();
-        let ca_file = std::env::temp_dir().join(format!("pq-ca-{}.pem", std::process::id()));
-        std::fs::write(&ca_file, ca.pem()).unwrap();
-        let client_config = tls_config(Some(&ca_file));
+        let ca_file = std::env::temp_dir().join(format!(
+            "pq-ca-{}-{}.pem",
+            std::process::id(),
+            fastrand::u64(..)
+        ));
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&ca_file)
+            .and_then(|mut f| f.write_all(ca.pem().as_bytes()))
+            .unwrap();
+        let client_config = Arc::new(tls_config(Some(&ca_file)).unwrap());
         let _ = std::fs::remove_file(&ca_file);
 
-        // a TLS 1.3 server preferring the hybrid, with X25519 as its fallback
-        let server_provider = rustls::crypto::CryptoProvider {
-            kx_groups: vec![kx_group::X25519MLKEM768, kx_group::X25519],
-            ..rustls::crypto::aws_lc_rs::default_provider()
-        };
-        let server_config = ServerConfig::builder_with_provider(Arc::new(server_provider))
-            .with_protocol_versions(&[&rustls::version::TLS13])
-            .unwrap()
-            .with_no_client_auth()
-            .with_single_cert(
-                vec![cert.der().clone()],
-                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+        // a TLS 1.3 server with the given key exchanges; the handshake in memory, each side's
+        // flight handed to the other
+        let handshake = |groups: Vec<&'static dyn SupportedKxGroup>| {
+            let server_config =
+                ServerConfig::builder_with_provider(Arc::new(rustls::crypto::CryptoProvider {
+                    kx_groups: groups,
+                    ..rustls::crypto::aws_lc_rs::default_provider()
+                }))
+                .with_protocol_versions(&[&rustls::version::TLS13])
+                .unwrap()
+                .with_no_client_auth()
+                .with_single_cert(
+                    vec![cert.der().clone()],
+                    PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+                )
+                .unwrap();
+            let mut client = ClientConnection::new(
+                Arc::clone(&client_config),
+                ServerName::try_from("endpoint.test").unwrap(),
             )
             .unwrap();
-
-        let mut client = ClientConnection::new(
-            Arc::new(client_config.unwrap()),
-            ServerName::try_from("endpoint.test").unwrap(),
-        )
-        .unwrap();
-        let mut server = ServerConnection::new(Arc::new(server_config)).unwrap();
-        // the handshake in memory, each side's flight handed to the other
-        for _ in 0..10 {
-            if !client.is_handshaking() && !server.is_handshaking() {
-                break;
+            let mut server = ServerConnection::new(Arc::new(server_config)).unwrap();
+            for _ in 0..10 {
+                if !client.is_handshaking() && !server.is_handshaking() {
+                    break;
+                }
+                let mut wire = vec![];
+                client.write_tls(&mut wire).unwrap();
+                server.read_tls(&mut wire.as_slice()).unwrap();
+                server.process_new_packets().unwrap();
+                wire.clear();
+                server.write_tls(&mut wire).unwrap();
+                client.read_tls(&mut wire.as_slice()).unwrap();
+                client.process_new_packets().unwrap();
             }
-            let mut wire = vec![];
-            client.write_tls(&mut wire).unwrap();
-            server.read_tls(&mut wire.as_slice()).unwrap();
-            server.process_new_packets().unwrap();
-            wire.clear();
-            server.write_tls(&mut wire).unwrap();
-            client.read_tls(&mut wire.as_slice()).unwrap();
-            client.process_new_packets().unwrap();
-        }
-        assert!(!client.is_handshaking(), "the handshake did not finish");
+            assert!(!client.is_handshaking(), "the handshake did not finish");
+            (
+                client.negotiated_key_exchange_group().map(|g| g.name()),
+                client.handshake_kind(),
+            )
+        };
+        // a server with the hybrid: agreed at once
         assert_eq!(
-            client.negotiated_key_exchange_group().map(|g| g.name()),
-            Some(NamedGroup::X25519MLKEM768)
+            handshake(vec![kx_group::X25519MLKEM768, kx_group::X25519]),
+            (Some(NamedGroup::X25519MLKEM768), Some(HandshakeKind::Full))
         );
-        assert_eq!(client.handshake_kind(), Some(HandshakeKind::Full));
+        // a server without it: X25519 from the same hello, no second round trip
+        assert_eq!(
+            handshake(vec![kx_group::X25519]),
+            (Some(NamedGroup::X25519), Some(HandshakeKind::Full))
+        );
     }
 }
