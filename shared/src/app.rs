@@ -70,12 +70,12 @@ pub use crate::aws::InitError;
 
 impl AwsApp {
     /// Builds the clients from the environment. Nothing here touches the network.
-    pub async fn from_env() -> Result<Self, InitError> {
-        Self::from_config(Config::from_env()?).await
+    pub fn from_env() -> Result<Self, InitError> {
+        Self::from_config(Config::from_env()?)
     }
 
-    pub async fn from_config(config: Config) -> Result<Self, InitError> {
-        let sdk = crate::aws::sdk_config(&config).await?;
+    pub fn from_config(config: Config) -> Result<Self, InitError> {
+        let sdk = crate::aws::sdk_config(&config)?;
         Ok(Self::from_sdk(config, &sdk))
     }
 

@@ -33,7 +33,7 @@ pub enum InitError {
 /// dependency turns into a 503 before the Lambda itself times out. Every client speaks HTTPS
 /// through [`crate::https`], which reads no certificate store. Nothing here touches the
 /// network.
-pub async fn sdk_config(config: &Config) -> Result<SdkConfig, InitError> {
+pub fn sdk_config(config: &Config) -> Result<SdkConfig, InitError> {
     let http = crate::https::client()?;
     Ok(sdk_config_from(
         config,

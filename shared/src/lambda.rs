@@ -12,7 +12,7 @@ use crate::app::{AwsApp, Group};
 /// [`crate::App::handle`] on a current-thread runtime, as Lambda hands one event at a time.
 pub fn run<G: Group>() -> Result<(), lambda_http::Error> {
     on_lambda(async {
-        let app = AwsApp::from_env().await?;
+        let app = AwsApp::from_env()?;
         let app = &app;
         lambda_http::run(lambda_http::service_fn(move |req| async move {
             Ok::<_, Infallible>(app.handle::<G>(req).await)
@@ -35,7 +35,7 @@ where
 {
     on_lambda(async {
         let config = crate::config::Config::from_env()?;
-        let sdk = crate::aws::sdk_config(&config).await?;
+        let sdk = crate::aws::sdk_config(&config)?;
         let locks: &'static _ = Box::leak(Box::new(crate::adapters::dynamodb::DynamoLocks::new(
             aws_sdk_dynamodb::Client::new(&sdk),
             &config.account_state_table,

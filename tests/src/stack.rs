@@ -204,9 +204,7 @@ impl Stack {
         );
         log_to_file();
         let config = Config::from_env().expect("TENANTS_TABLE and ACCOUNT_STATE_TABLE are set");
-        let sdk = shared::aws::sdk_config(&config)
-            .await
-            .expect("the SDK configuration");
+        let sdk = shared::aws::sdk_config(&config).expect("the SDK configuration");
         Self {
             cognito: aws_sdk_cognitoidentityprovider::Client::new(&sdk),
             dynamodb: aws_sdk_dynamodb::Client::new(&sdk),
@@ -218,17 +216,13 @@ impl Stack {
 
     /// The functions' production wiring, on the emulator.
     pub async fn app(&self) -> AwsApp {
-        AwsApp::from_config(self.config.clone())
-            .await
-            .expect("the app builds")
+        AwsApp::from_config(self.config.clone()).expect("the app builds")
     }
 
     /// The app, except that its Cognito client fails `operation` as an unreachable service
     /// would (`loopback::Unreachable`): for a change whose Cognito step fails after the rest.
     pub async fn app_where_cognito_cannot(&self, operation: &'static str) -> AwsApp {
-        let sdk = shared::aws::sdk_config(&self.config)
-            .await
-            .expect("the SDK configuration");
+        let sdk = shared::aws::sdk_config(&self.config).expect("the SDK configuration");
         let cognito = aws_sdk_cognitoidentityprovider::Client::from_conf(
             aws_sdk_cognitoidentityprovider::config::Builder::from(&sdk)
                 .interceptor(crate::loopback::Unreachable(operation))
@@ -1145,9 +1139,7 @@ impl Stack {
     /// The production wiring, with one probe on both SDK clients the functions use.
     pub async fn probed_app(&self) -> (AwsApp, SdkProbe) {
         let probe = SdkProbe::default();
-        let sdk = shared::aws::sdk_config(&self.config)
-            .await
-            .expect("the SDK configuration");
+        let sdk = shared::aws::sdk_config(&self.config).expect("the SDK configuration");
         let cognito = aws_sdk_cognitoidentityprovider::Client::from_conf(
             aws_sdk_cognitoidentityprovider::config::Builder::from(&sdk)
                 .interceptor(probe.clone())

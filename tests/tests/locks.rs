@@ -393,9 +393,7 @@ async fn an_unreachable_dynamodb_fails_sign_in_closed_and_checks_no_password() {
     let (counting, probe) = stack.probed_app().await;
     let mut config = stack.config.clone();
     config.connect_timeout = std::time::Duration::from_millis(300);
-    let sdk = shared::aws::sdk_config(&config)
-        .await
-        .expect("the SDK configuration");
+    let sdk = shared::aws::sdk_config(&config).expect("the SDK configuration");
     let closed = aws_sdk_dynamodb::Client::from_conf(
         aws_sdk_dynamodb::config::Builder::from(&sdk)
             .endpoint_url("http://127.0.0.1:9")
@@ -455,9 +453,7 @@ async fn the_trigger_refuses_a_locked_user_and_fails_closed() {
         Err(pre_authentication::Refusal::Locked)
     ));
 
-    let sdk = shared::aws::sdk_config(&stack.config)
-        .await
-        .expect("the SDK configuration");
+    let sdk = shared::aws::sdk_config(&stack.config).expect("the SDK configuration");
     let closed = aws_sdk_dynamodb::Client::from_conf(
         aws_sdk_dynamodb::config::Builder::from(&sdk)
             .endpoint_url("http://127.0.0.1:9")

@@ -340,9 +340,7 @@ async fn an_unreachable_lock_table_fails_sign_in_closed_with_503() {
     // the lock store's DynamoDB is a closed port; everything else is the emulator
     let mut config = stack.config.clone();
     config.connect_timeout = std::time::Duration::from_millis(300);
-    let sdk = shared::aws::sdk_config(&config)
-        .await
-        .expect("the SDK configuration");
+    let sdk = shared::aws::sdk_config(&config).expect("the SDK configuration");
     let closed = aws_sdk_dynamodb::Client::from_conf(
         aws_sdk_dynamodb::config::Builder::from(&sdk)
             .endpoint_url("http://127.0.0.1:9")

@@ -239,7 +239,7 @@ async fn under_faults_and_load_nothing_is_admitted_lost_or_half_written() {
 
     // the functions under load reach AWS only through the proxy: each client's own endpoint
     // (the environment's AWS_ENDPOINT_URL would win over the shared configuration's)
-    let sdk = shared::aws::sdk_config(&stack.config).await.unwrap();
+    let sdk = shared::aws::sdk_config(&stack.config).unwrap();
     let mut app = AwsApp::from_sdk(stack.config.clone(), &sdk);
     let dynamodb = aws_sdk_dynamodb::Client::from_conf(
         aws_sdk_dynamodb::config::Builder::from(&sdk)

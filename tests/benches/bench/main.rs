@@ -692,17 +692,20 @@ async fn cold_backend(
 /// connection, waited in parallel.
 async fn connections(endpoints: &[(String, String, String)], runs: usize) -> Result<(), String> {
     use aws_sdk_dynamodb::types::AttributeValue;
-    let audit = std::env::var("AUDIT_TABLE").map_err(|_| "AUDIT_TABLE is not set".to_string())?;
+    // the functions' own configuration (timeouts, retries), pointed at `endpoint`
+    let config = shared::config::Config::from_env().map_err(|e| e.to_string())?;
+    let audit = config.audit_table.clone();
     let mut rows = vec![];
     for (label, endpoint, ca) in endpoints {
-        let client = || async {
+        let client = || {
             let http = shared::https::client_trusting(Some(std::path::Path::new(ca)))
                 .map_err(|e| e.to_string())?;
-            let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-                .endpoint_url(endpoint)
-                .http_client(http)
-                .load()
-                .await;
+            let env = |name: &str| match name {
+                "AWS_ENDPOINT_URL" => Some(endpoint.clone()),
+                _ => std::env::var(name).ok(),
+            };
+            let sdk =
+                shared::aws::sdk_config_from(&config, env, http).map_err(|e| e.to_string())?;
             Ok::<_, String>(aws_sdk_dynamodb::Client::new(&sdk))
         };
         let put = |db: &aws_sdk_dynamodb::Client, run: usize, which: &str| {
@@ -724,7 +727,7 @@ async fn connections(endpoints: &[(String, String, String)], runs: usize) -> Res
                 [false, true]
             };
             for concurrent in order {
-                let db = client().await?;
+                let db = client()?;
                 // the connection the request's earlier reads leave in the pool
                 db.describe_table()
                     .table_name(&audit)

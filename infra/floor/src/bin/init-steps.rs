@@ -24,7 +24,7 @@ fn main() -> Result<(), lambda_runtime::Error> {
                 None
             };
             let sdk = match (&config, steps >= 3) {
-                (Some(config), true) => Some(shared::aws::sdk_config(config).await?),
+                (Some(config), true) => Some(shared::aws::sdk_config(config)?),
                 _ => None,
             };
             let clients = sdk.as_ref().map(|sdk| {
