@@ -52,7 +52,7 @@ pub fn sdk_config(config: &Config) -> Result<SdkConfig, InitError> {
 ///   `_COGNITO_IDENTITY_PROVIDER`, `_SESV2`; the service's own first), unless
 ///   `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` is `true`;
 /// - `AWS_MAX_ATTEMPTS`, `AWS_RETRY_MODE` (`standard`, the default, or `adaptive`, in any
-///   case) and `AWS_NEW_RETRIES_2026` (`true`: the SDK's retry behaviour 2.1);
+///   case) and `AWS_NEW_RETRIES_2026` (`true`: the SDK's retry behaviour 2.1; or `false`);
 /// - `AWS_USE_FIPS_ENDPOINT` and `AWS_USE_DUALSTACK_ENDPOINT` (`true` or `false`).
 ///
 /// A required value that is missing, or a value that is set but not valid (an endpoint that
@@ -109,7 +109,7 @@ pub fn sdk_config_from(
             })?;
         retry = retry.with_retry_mode(mode);
     }
-    if set("AWS_NEW_RETRIES_2026").is_some_and(|v| v.trim().eq_ignore_ascii_case("true")) {
+    if flag("AWS_NEW_RETRIES_2026")? == Some(true) {
         retry = retry.with_retry_spec(RetrySpec::v2_1());
     }
     if let Some(v) = set("AWS_MAX_ATTEMPTS") {
@@ -315,6 +315,10 @@ mod tests {
             (
                 &[("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "1")][..],
                 "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+            ),
+            (
+                &[("AWS_NEW_RETRIES_2026", "yes")][..],
+                "AWS_NEW_RETRIES_2026",
             ),
             (
                 &[("AWS_ENDPOINT_URL", "localhost:4566")][..],
