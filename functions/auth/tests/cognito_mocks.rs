@@ -138,18 +138,43 @@ async fn sign_in_sends_the_secret_hash_and_reads_the_secret_once() {
     assert_eq!(describe.num_calls(), 1, "the client secret is cached");
 }
 
+/// An app client without a secret would let anyone with its id (every access token names it)
+/// sign in at Cognito around the API: such a tenant is broken, and its sign-ins are refused
+/// before any password reaches Cognito.
 #[tokio::test]
-async fn a_client_without_a_secret_gets_no_secret_hash() {
+async fn a_client_without_a_secret_is_refused_before_any_password_reaches_cognito() {
     let describe = mock!(Client::describe_user_pool_client).then_output(|| {
         DescribeUserPoolClientOutput::builder()
             .user_pool_client(UserPoolClientType::builder().client_id("client123").build())
             .build()
     });
-    let auth = mock!(Client::initiate_auth)
-        .match_requests(|r| !r.auth_parameters().unwrap().contains_key("SECRET_HASH"))
-        .then_output(tokens);
+    let auth = mock!(Client::initiate_auth).then_output(tokens);
     let app = mock_app(client(&[&describe, &auth]));
-    assert_eq!(call(&app, sign_in()).await.0, 200);
+    let (status, body, _) = call(&app, sign_in()).await;
+    assert_eq!((status, slug(&body)), (500, "internal"), "{body}");
+    assert!(!body.to_string().contains("secret"), "{body}");
+    assert_eq!(auth.num_calls(), 0);
+}
+
+/// `MFA_SETUP`'s session would let its holder enrol an authenticator of theirs at Cognito
+/// directly (AssociateSoftwareToken and VerifySoftwareToken take it, with no client secret):
+/// the challenge is named, its session is not handed out.
+#[tokio::test]
+async fn an_mfa_setup_challenge_is_answered_without_cognitos_session() {
+    let describe = describe_with_secret();
+    let auth = mock!(Client::initiate_auth).then_output(|| {
+        InitiateAuthOutput::builder()
+            .challenge_name(ChallengeNameType::MfaSetup)
+            .session("cognito-mfa-setup-session")
+            .build()
+    });
+    let app = mock_app(client(&[&describe, &auth]));
+    let (status, body, _) = call(&app, sign_in()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["challengeName"], "MFA_SETUP");
+    assert_eq!(body["data"]["session"], Value::Null);
+    assert_eq!(body["data"]["authenticationResult"], Value::Null);
+    assert!(!body.to_string().contains("cognito-mfa-setup-session"));
     assert_eq!(auth.num_calls(), 1);
 }
 

@@ -180,9 +180,13 @@ pub(crate) fn refuse_loopback_origins_in_prod(
 /// Refuses a pool whose tokens would reach Cognito's self-service operations around the API:
 /// one without a pre token generation trigger of event version `V2_0` (which takes
 /// `aws.cognito.signin.user.admin` out of every token the API hands out), or whose app client
-/// does not allow the custom sign-in the API's own sessions need (`ALLOW_CUSTOM_AUTH`); and a
-/// client that tells an unknown user from a wrong password (`PreventUserExistenceErrors` not
-/// `ENABLED`). The templates configure all three; a pool made by hand may not.
+/// does not allow the custom sign-in the API's own sessions need (`ALLOW_CUSTOM_AUTH`); a pool
+/// whose locks would not hold for a sign-in made around the API (no pre authentication
+/// trigger), or whose app client has no secret (anyone with its id, which every access token
+/// names, could sign in at Cognito directly: no lockout budget, no security-key step, a
+/// refresh without the API); and a client that tells an unknown user from a wrong password
+/// (`PreventUserExistenceErrors` not `ENABLED`). The templates configure all of them; a pool
+/// made by hand may not.
 pub(crate) fn pool_keeps_tokens_to_the_api(
     pool_id: &str,
     pool: Option<&UserPoolType>,
@@ -200,6 +204,27 @@ pub(crate) fn pool_keeps_tokens_to_the_api(
              reach Cognito's self-service operations around the API (deploy it from \
              infra/tenant.yaml)"
         )));
+    }
+    let pre_authentication = pool
+        .and_then(|p| p.lambda_config())
+        .and_then(|l| l.pre_authentication())
+        .is_some_and(|arn| !arn.is_empty());
+    if !pre_authentication {
+        return Err(CliError::Invalid(format!(
+            "the user pool {pool_id} has no pre authentication trigger (the stage's \
+             pre-authentication function): a locked account could still sign in at Cognito \
+             around the API (deploy it from infra/tenant.yaml)"
+        )));
+    }
+    let secret = client.is_some_and(|c| c.client_secret().is_some_and(|s| !s.is_empty()));
+    if !secret {
+        return Err(CliError::Invalid(
+            "the app client has no client secret: anyone with its id (every access token names \
+             it) could sign in and refresh at Cognito around the API, without its lockout \
+             budget or security-key step (create the client with GenerateSecret, as \
+             infra/tenant.yaml does)"
+                .into(),
+        ));
     }
     let custom = client.is_some_and(|c| {
         c.explicit_auth_flows()
@@ -367,6 +392,72 @@ pub(crate) async fn ensure_pool_free(
         start = out.last_evaluated_key;
         if start.is_none() {
             return Ok(());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_cognitoidentityprovider::types::{
+        ExplicitAuthFlowsType, LambdaConfigType, PreTokenGenerationLambdaVersionType,
+        PreTokenGenerationVersionConfigType, PreventUserExistenceErrorTypes, UserPoolClientType,
+    };
+
+    fn pool(pre_authentication: Option<&str>) -> UserPoolType {
+        let pre_token = PreTokenGenerationVersionConfigType::builder()
+            .lambda_version(PreTokenGenerationLambdaVersionType::V20)
+            .lambda_arn("arn:aws:lambda:eu-west-1:1:function:custom-auth")
+            .build()
+            .unwrap();
+        UserPoolType::builder()
+            .lambda_config(
+                LambdaConfigType::builder()
+                    .set_pre_authentication(pre_authentication.map(str::to_string))
+                    .pre_token_generation_config(pre_token)
+                    .build(),
+            )
+            .build()
+    }
+
+    fn client(secret: Option<&str>) -> UserPoolClientType {
+        UserPoolClientType::builder()
+            .client_id("c")
+            .set_client_secret(secret.map(str::to_string))
+            .explicit_auth_flows(ExplicitAuthFlowsType::AllowCustomAuth)
+            .prevent_user_existence_errors(PreventUserExistenceErrorTypes::Enabled)
+            .build()
+    }
+
+    const TRIGGER: Option<&str> = Some("arn:aws:lambda:eu-west-1:1:function:pre-authentication");
+
+    fn refusal(pool: &UserPoolType, client: &UserPoolClientType) -> String {
+        match pool_keeps_tokens_to_the_api("p", Some(pool), Some(client)) {
+            Err(CliError::Invalid(why)) => why,
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_pool_and_client_as_the_templates_make_them_are_accepted() {
+        let accepted =
+            pool_keeps_tokens_to_the_api("p", Some(&pool(TRIGGER)), Some(&client(Some("s"))));
+        assert!(accepted.is_ok(), "{accepted:?}");
+    }
+
+    #[test]
+    fn an_app_client_without_a_secret_is_refused() {
+        for secret in [None, Some("")] {
+            let why = refusal(&pool(TRIGGER), &client(secret));
+            assert!(why.contains("no client secret"), "{why}");
+        }
+    }
+
+    #[test]
+    fn a_pool_without_the_pre_authentication_trigger_is_refused() {
+        for trigger in [None, Some("")] {
+            let why = refusal(&pool(trigger), &client(Some("s")));
+            assert!(why.contains("pre authentication trigger"), "{why}");
         }
     }
 }

@@ -137,13 +137,14 @@ impl CognitoDirectory {
             .clone()
     }
 
-    /// The app client's secret, if it has one (`DescribeUserPoolClient`, cached).
-    pub(super) async fn client_secret(
-        &self,
-        tenant: &Tenant,
-    ) -> Result<Option<Arc<str>>, DirectoryError> {
+    /// The app client's secret (`DescribeUserPoolClient`, cached). A client without one is a
+    /// broken tenant, refused before any sign-in: anyone with its id (every access token names
+    /// it) could sign in and refresh at Cognito around the API, without its lockout budget or
+    /// security-key step. `tenants add` refuses such a client; this holds for a record written
+    /// without that check.
+    pub(super) async fn client_secret(&self, tenant: &Tenant) -> Result<Arc<str>, DirectoryError> {
         if let Some(secret) = self.secrets.get(tenant.app_client_id.as_str()) {
-            return Ok(secret);
+            return secret.ok_or_else(no_secret);
         }
         let out = self
             .client_for(tenant)
@@ -166,7 +167,7 @@ impl CognitoDirectory {
             .map(Arc::from);
         self.secrets
             .insert(tenant.app_client_id.clone(), secret.clone());
-        Ok(secret)
+        secret.ok_or_else(no_secret)
     }
 
     /// The pool's configuration (`DescribeUserPool`, cached).
@@ -240,12 +241,14 @@ impl CognitoDirectory {
         &self,
         tenant: &Tenant,
         user: &UserId,
-    ) -> Result<Option<String>, DirectoryError> {
-        Ok(self
-            .client_secret(tenant)
-            .await?
-            .map(|s| secret_hash(&s, user.as_str(), &tenant.app_client_id)))
+    ) -> Result<String, DirectoryError> {
+        let secret = self.client_secret(tenant).await?;
+        Ok(secret_hash(&secret, user.as_str(), &tenant.app_client_id))
     }
+}
+
+fn no_secret() -> DirectoryError {
+    DirectoryError::Internal("the tenant's app client has no client secret".into())
 }
 
 #[cfg(test)]

@@ -37,6 +37,15 @@ pub(super) fn auth_result(
             })
         })
         .transpose()?;
+    // `MFA_SETUP`'s session is a credential of its own: Cognito's AssociateSoftwareToken and
+    // VerifySoftwareToken take it in place of an access token, with no client secret, so its
+    // holder could enrol an authenticator app of theirs directly at Cognito (no recent sign-in,
+    // no audit entry) and answer the next sign-in's code with it. The API does not answer that
+    // challenge, so its session never leaves the directory.
+    let session = match challenge {
+        Some(ChallengeNameType::MfaSetup) => None,
+        _ => session,
+    };
     Ok(AuthResult {
         challenge_name: challenge.map(|c| c.as_str().to_string()),
         session: session.map(str::to_string),
@@ -143,5 +152,30 @@ pub(super) fn directory_user(
         updated_at: rfc3339(updated),
         factors: vec![],
         preferred_factor: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_mfa_setup_challenge_is_named_without_its_session_and_others_keep_theirs() {
+        let setup = auth_result(Some(&ChallengeNameType::MfaSetup), Some("s"), None, None)
+            .expect("a challenge converts");
+        assert_eq!(setup.challenge_name.as_deref(), Some("MFA_SETUP"));
+        assert_eq!(setup.session, None);
+        assert!(setup.authentication_result.is_none());
+        for kept in [
+            ChallengeNameType::SoftwareTokenMfa,
+            ChallengeNameType::SmsMfa,
+            ChallengeNameType::EmailOtp,
+            ChallengeNameType::SelectMfaType,
+            ChallengeNameType::NewPasswordRequired,
+            ChallengeNameType::CustomChallenge,
+        ] {
+            let r = auth_result(Some(&kept), Some("s"), None, None).expect("a challenge converts");
+            assert_eq!(r.session.as_deref(), Some("s"), "{kept:?}");
+        }
     }
 }

@@ -20,15 +20,12 @@ impl IdentityLinks for CognitoDirectory {
             ("code_verifier", verifier),
         ];
         let request = self.http()?.post(federation.token_url());
-        let request = match secret.as_deref() {
-            // client_secret_basic, which Cognito's token endpoint takes (RFC 6749 §2.3.1: both
-            // halves form-encoded first)
-            Some(secret) => request.basic_auth(
-                url::encode(&tenant.app_client_id),
-                Some(url::encode(secret)),
-            ),
-            None => request,
-        };
+        // client_secret_basic, which Cognito's token endpoint takes (RFC 6749 §2.3.1: both
+        // halves form-encoded first)
+        let request = request.basic_auth(
+            url::encode(&tenant.app_client_id),
+            Some(url::encode(&secret)),
+        );
         let response = request
             .header("content-type", "application/x-www-form-urlencoded")
             .body(url::form(&form))

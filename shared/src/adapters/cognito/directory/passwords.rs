@@ -19,7 +19,7 @@ impl Passwords for CognitoDirectory {
             .forgot_password()
             .client_id(&tenant.app_client_id)
             .username(user.as_str())
-            .set_secret_hash(hash)
+            .secret_hash(hash)
             .send()
             .await
             .map_err(classify)?;
@@ -40,7 +40,7 @@ impl Passwords for CognitoDirectory {
             .username(user.as_str())
             .confirmation_code(code)
             .password(new_password)
-            .set_secret_hash(hash)
+            .secret_hash(hash)
             .send()
             .await
             .map_err(classify)?;

@@ -11,16 +11,14 @@ impl SignIn for CognitoDirectory {
         password: &str,
     ) -> Result<AuthResult, DirectoryError> {
         let hash = self.hash_for(tenant, user).await?;
-        let mut req = self
+        let req = self
             .client_for(tenant)
             .initiate_auth()
             .auth_flow(AuthFlowType::UserPasswordAuth)
             .client_id(&tenant.app_client_id)
             .auth_parameters("USERNAME", user.as_str())
-            .auth_parameters("PASSWORD", password);
-        if let Some(hash) = hash {
-            req = req.auth_parameters("SECRET_HASH", hash);
-        }
+            .auth_parameters("PASSWORD", password)
+            .auth_parameters("SECRET_HASH", hash);
         from_initiate(req.send().await.map_err(classify)?)
     }
 
@@ -31,17 +29,14 @@ impl SignIn for CognitoDirectory {
         refresh_token: &str,
     ) -> Result<AuthResult, DirectoryError> {
         let hash = self.hash_for(tenant, user).await?;
-        let mut req = self
+        let req = self
             .client_for(tenant)
             .initiate_auth()
             .auth_flow(AuthFlowType::RefreshTokenAuth)
             .client_id(&tenant.app_client_id)
-            .auth_parameters("REFRESH_TOKEN", refresh_token);
-        if let Some(hash) = hash {
-            req = req
-                .auth_parameters("USERNAME", user.as_str())
-                .auth_parameters("SECRET_HASH", hash);
-        }
+            .auth_parameters("REFRESH_TOKEN", refresh_token)
+            .auth_parameters("USERNAME", user.as_str())
+            .auth_parameters("SECRET_HASH", hash);
         from_initiate(req.send().await.map_err(classify)?)
     }
 
@@ -53,17 +48,15 @@ impl SignIn for CognitoDirectory {
         new_password: &str,
     ) -> Result<AuthResult, DirectoryError> {
         let hash = self.hash_for(tenant, user).await?;
-        let mut req = self
+        let req = self
             .client_for(tenant)
             .respond_to_auth_challenge()
             .client_id(&tenant.app_client_id)
             .challenge_name(ChallengeNameType::NewPasswordRequired)
             .session(session)
             .challenge_responses("USERNAME", user.as_str())
-            .challenge_responses("NEW_PASSWORD", new_password);
-        if let Some(hash) = hash {
-            req = req.challenge_responses("SECRET_HASH", hash);
-        }
+            .challenge_responses("NEW_PASSWORD", new_password)
+            .challenge_responses("SECRET_HASH", hash);
         from_respond(req.send().await.map_err(classify)?)
     }
 
@@ -76,17 +69,15 @@ impl SignIn for CognitoDirectory {
         code: &str,
     ) -> Result<AuthResult, DirectoryError> {
         let hash = self.hash_for(tenant, user).await?;
-        let mut req = self
+        let req = self
             .client_for(tenant)
             .respond_to_auth_challenge()
             .client_id(&tenant.app_client_id)
             .challenge_name(ChallengeNameType::from(challenge.name()))
             .session(session)
             .challenge_responses("USERNAME", user.as_str())
-            .challenge_responses(challenge.answer_key(), code);
-        if let Some(hash) = hash {
-            req = req.challenge_responses("SECRET_HASH", hash);
-        }
+            .challenge_responses(challenge.answer_key(), code)
+            .challenge_responses("SECRET_HASH", hash);
         from_respond(req.send().await.map_err(classify)?)
     }
 
@@ -96,16 +87,14 @@ impl SignIn for CognitoDirectory {
         user: &UserId,
     ) -> Result<AuthResult, DirectoryError> {
         let hash = self.hash_for(tenant, user).await?;
-        let mut req = self
+        let req = self
             .client_for(tenant)
             .initiate_auth()
             .auth_flow(AuthFlowType::UserAuth)
             .client_id(&tenant.app_client_id)
             .auth_parameters("USERNAME", user.as_str())
-            .auth_parameters("PREFERRED_CHALLENGE", "WEB_AUTHN");
-        if let Some(hash) = hash {
-            req = req.auth_parameters("SECRET_HASH", hash);
-        }
+            .auth_parameters("PREFERRED_CHALLENGE", "WEB_AUTHN")
+            .auth_parameters("SECRET_HASH", hash);
         let result = from_initiate(req.send().await.map_err(classify)?)?;
         // anything but the passkey challenge (SELECT_CHALLENGE among the other first factors)
         // means no passkey to sign in with, which an unknown user gets alike
@@ -125,7 +114,7 @@ impl SignIn for CognitoDirectory {
         code: &str,
     ) -> Result<AuthResult, DirectoryError> {
         let hash = self.hash_for(tenant, user).await?;
-        let mut req = self
+        let req = self
             .client_for(tenant)
             .initiate_auth()
             .auth_flow(AuthFlowType::CustomAuth)
@@ -133,16 +122,14 @@ impl SignIn for CognitoDirectory {
             .auth_parameters("USERNAME", user.as_str())
             // the Pre Authentication trigger reads it (as `validationData`): a lock lets the
             // API's own sign-in for an admin through, no other
-            .client_metadata(API_SESSION, code);
-        if let Some(hash) = &hash {
-            req = req.auth_parameters("SECRET_HASH", hash);
-        }
+            .client_metadata(API_SESSION, code)
+            .auth_parameters("SECRET_HASH", &hash);
         let started = from_initiate(req.send().await.map_err(classify)?)?;
         let session = match (started.challenge_name.as_deref(), started.session) {
             (Some("CUSTOM_CHALLENGE"), Some(session)) => session,
             _ => return Err(DirectoryError::NotAuthorized),
         };
-        let mut answer = self
+        let answer = self
             .client_for(tenant)
             .respond_to_auth_challenge()
             .client_id(&tenant.app_client_id)
@@ -152,10 +139,8 @@ impl SignIn for CognitoDirectory {
             .challenge_responses("ANSWER", code)
             // the pre token generation trigger reads it: only a sign-in that proves a live
             // one-time code keeps `aws.cognito.signin.user.admin` in its access token
-            .client_metadata(API_SESSION, code);
-        if let Some(hash) = hash {
-            answer = answer.challenge_responses("SECRET_HASH", hash);
-        }
+            .client_metadata(API_SESSION, code)
+            .challenge_responses("SECRET_HASH", hash);
         let result = from_respond(answer.send().await.map_err(classify)?)?;
         match result.challenge_name.as_deref() {
             _ if result.authentication_result.is_some() => Ok(result),
@@ -180,7 +165,7 @@ impl SignIn for CognitoDirectory {
             .revoke_token()
             .token(refresh_token)
             .client_id(&tenant.app_client_id)
-            .set_client_secret(secret.map(|s| s.to_string()))
+            .client_secret(secret.to_string())
             .send()
             .await
             .map_err(classify)?;

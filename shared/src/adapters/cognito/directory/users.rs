@@ -162,7 +162,7 @@ impl UserAdmin for CognitoDirectory {
             .resend_confirmation_code()
             .client_id(&tenant.app_client_id)
             .username(user.as_str())
-            .set_secret_hash(hash)
+            .secret_hash(hash)
             .send()
             .await
             .map_err(classify)?;
