@@ -243,6 +243,12 @@ pub(crate) async fn add_code_factor<P: Ports>(
         "self"
     };
     let work = async {
+        // a factor Cognito asks for at sign-in stands in for the user's security key there
+        // (api.md, security keys): turning one on is held to a recent sign-in, as starting an
+        // authenticator is, so a token lifted from a browser cannot add the way around the key
+        if !is_admin {
+            ensure_recent_sign_in(&caller)?;
+        }
         ensure_mfa_offered(app, tenant).await?;
         let found = app.user(tenant, &user).await?;
         let (verified, missing) = match factor {

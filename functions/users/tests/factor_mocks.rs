@@ -315,7 +315,7 @@ async fn the_last_factor_of_a_pool_that_requires_one_is_not_removed() {
 }
 
 #[tokio::test]
-async fn a_stale_sign_in_cannot_start_an_authenticator_or_remove_a_factor() {
+async fn a_stale_sign_in_cannot_start_an_authenticator_turn_on_codes_or_remove_a_factor() {
     // a token refreshed from a sign-in an hour ago: still valid, but not enough to change the
     // factors (an admin's token is, whatever its age)
     let start = mock!(Client::associate_software_token).then_output(|| {
@@ -331,6 +331,9 @@ async fn a_stale_sign_in_cannot_start_an_authenticator_or_remove_a_factor() {
     let stale = testing::access_token_signed_in("demo-user", &[], 3600);
     for (method, path) in [
         ("POST", "/users/demo-user/totp"),
+        // a code factor Cognito asks at sign-in stands in for a security key there
+        ("POST", "/users/demo-user/otp-sms"),
+        ("POST", "/users/demo-user/otp-email"),
         ("DELETE", "/users/demo-user/totp"),
         ("DELETE", "/users/demo-user/otp-email"),
     ] {
