@@ -179,13 +179,15 @@ async fn forgot<P: Ports>(
 ) -> Result<Delivery, ApiError> {
     let details = match app.directory.forgot_password(tenant, user).await {
         Ok(details) => details,
-        // Unknown user, or a user with no verified channel to send a code to: answer as if a
-        // code went out, so that the answer says nothing about the account.
+        // Unknown user, or a user with no verified channel to send a code to, or one Cognito
+        // has sent too many codes to already (a limit only an existing account reaches): answer
+        // as if a code went out, so that the answer says nothing about the account.
         Err(
             DirectoryError::UserNotFound
             | DirectoryError::InvalidParameter
             | DirectoryError::NotAuthorized
-            | DirectoryError::UserDisabled,
+            | DirectoryError::UserDisabled
+            | DirectoryError::LimitExceeded,
         ) => stand_in_delivery(tenant, given),
         Err(e) => return Err(e.into()),
     };
@@ -236,9 +238,11 @@ async fn confirm<P: Ports>(
             DirectoryError::UserNotFound
             | DirectoryError::ResourceNotFound
             | DirectoryError::NotAuthorized => ApiError::CodeMismatch,
-            DirectoryError::Throttled => ApiError::TooManyRequests {
-                retry_after: std::time::Duration::from_secs(30),
-            },
+            DirectoryError::Throttled | DirectoryError::LimitExceeded => {
+                ApiError::TooManyRequests {
+                    retry_after: std::time::Duration::from_secs(30),
+                }
+            }
             other if tenant.hide_account_state => {
                 ApiError::from(other).hide_account_state_of_recovery()
             }

@@ -131,6 +131,52 @@ async fn an_unknown_user_gets_the_shape_a_known_user_gets() {
     assert!(!b2.to_string().contains("not found"));
 }
 
+/// Cognito limits the codes one account is sent (`LimitExceededException`, "Attempt limit
+/// exceeded"), which only an existing account reaches: that user gets the answer an unknown
+/// user gets (200, the stand-in made from the name given), not a 429 that would tell them
+/// apart. A rate throttle (`TooManyRequestsException`), which falls on any name alike, stays
+/// a 429.
+#[tokio::test]
+async fn a_user_cognito_sent_too_many_codes_is_answered_as_an_unknown_user() {
+    let d = describe_client();
+    let limited = mock!(Client::forgot_password).then_error(|| {
+        ForgotPasswordError::LimitExceededException(
+            LimitExceededException::builder()
+                .message("Attempt limit exceeded, please try after some time.")
+                .build(),
+        )
+    });
+    let app = app_with(&[&d, &limited], Duration::from_millis(1));
+    let (status, limited_body) = call(
+        &app,
+        request("/forgot-password", json!({"userID": "demo-user"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{limited_body}");
+    assert_eq!(limited.num_calls(), 1);
+    let unknown = mock!(Client::forgot_password).then_error(unknown_user);
+    let app = app_with(&[&d, &unknown], Duration::from_millis(1));
+    let (_, unknown_body) = call(
+        &app,
+        request("/forgot-password", json!({"userID": "demo-user"})),
+    )
+    .await;
+    assert_eq!(limited_body["data"], unknown_body["data"]);
+    let throttled = mock!(Client::forgot_password).then_error(|| {
+        ForgotPasswordError::TooManyRequestsException(
+            aws_sdk_cognitoidentityprovider::types::error::TooManyRequestsException::builder()
+                .build(),
+        )
+    });
+    let app = app_with(&[&d, &throttled], Duration::from_millis(1));
+    let (status, body) = call(
+        &app,
+        request("/forgot-password", json!({"userID": "demo-user"})),
+    )
+    .await;
+    assert_eq!((status, slug(&body)), (429, "too-many-requests"), "{body}");
+}
+
 #[tokio::test]
 async fn forgot_password_latency_does_not_tell_a_known_user_from_an_unknown_one() {
     // Cognito takes longer when it really sends a code; here the known path is made 120 ms

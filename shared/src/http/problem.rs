@@ -299,9 +299,11 @@ impl From<DirectoryError> for ApiError {
             DirectoryError::InvalidParameter => ApiError::InvalidRequest(
                 "the identity provider rejected a parameter of the request".into(),
             ),
-            DirectoryError::Throttled => ApiError::TooManyRequests {
-                retry_after: Duration::from_secs(1),
-            },
+            DirectoryError::Throttled | DirectoryError::LimitExceeded => {
+                ApiError::TooManyRequests {
+                    retry_after: Duration::from_secs(1),
+                }
+            }
             DirectoryError::Unavailable(cause) => ApiError::DependencyUnavailable(cause),
             DirectoryError::Internal(cause) => ApiError::Internal(cause),
         }

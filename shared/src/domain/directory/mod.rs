@@ -157,6 +157,11 @@ pub enum DirectoryError {
     InvalidParameter,
     #[error("throttled")]
     Throttled,
+    /// Cognito's limit on one account's requests (`LimitExceededException`: too many codes
+    /// asked for, "Attempt limit exceeded"): about that user, where `Throttled` is about the
+    /// caller's rate. A route that answers an unknown user alike answers this alike too.
+    #[error("limit exceeded")]
+    LimitExceeded,
     #[error("unavailable: {0}")]
     Unavailable(String),
     #[error("internal: {0}")]
