@@ -329,6 +329,38 @@ async fn key_step(
         .await
 }
 
+/// A `U2F` session is its tenant's: sent to another tenant for a user of the same name there,
+/// it is a session the API does not hold for that user (401 `invalid-credentials`), and spends
+/// nothing of that user's second-factor budget (else anyone with a key at one tenant could lock
+/// a namesake at another, five made-up answers at a time).
+#[tokio::test]
+async fn a_key_session_made_at_one_tenant_spends_nothing_at_another() {
+    let stack = Stack::connect().await;
+    let (t, other) = (stack.fresh_tenant().await, stack.fresh_tenant().await);
+    let app = stack.app().await;
+    let password = random_password();
+    stack.create_user(&t, "vic", &password).await;
+    stack.create_user(&other, "vic", &random_password()).await;
+    let own = stack.sign_in(&t, &app, "vic", &password).await;
+    let mut key = security_key();
+    register_key(&app, &t, "vic", &own, &mut key).await;
+    let challenge = password_step(&app, &t, "vic", &password).await;
+    let answer = get(&mut key, &challenge["credentialRequestOptions"], &origin()).await;
+    let elsewhere = key_step(&app, &other, "vic", &challenge, &answer).await;
+    assert_eq!(
+        (elsewhere.status, elsewhere.slug()),
+        (401, "invalid-credentials"),
+        "{}",
+        elsewhere.body
+    );
+    let (_, admin) = stack.admin_token(&other, &app).await;
+    let lock =
+        call::<lock::Group>(&app, &other, "GET", "/users/vic/lock", Value::Null, &admin).await;
+    assert_eq!(lock.status, 200, "{}", lock.body);
+    assert_eq!(lock.data()["failedOtpAttempts"], 0, "{}", lock.body);
+    assert_eq!(lock.data()["locked"], false, "{}", lock.body);
+}
+
 /// The sign-in with a key, end to end: the password alone gives no tokens but the `U2F`
 /// challenge; the key's answer releases them (tokens the API accepts); the same answer again,
 /// a tampered one, and a cloned key's are refused (401 invalid-credentials), each spending the

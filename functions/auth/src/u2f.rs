@@ -43,6 +43,10 @@ pub(crate) const CHALLENGE: &str = "U2F";
 /// What is kept under the session's hash.
 #[derive(Serialize, Deserialize)]
 struct Kept {
+    /// The pool of the tenant the password was checked at: a session answered at another
+    /// tenant (for a user of the same name there) is one the API does not hold for it.
+    #[serde(default)]
+    pool: String,
     /// The username the tokens are for.
     user: String,
     /// The ceremony's state (the challenge, the keys allowed).
@@ -105,6 +109,7 @@ pub(crate) async fn gate_with<P: Ports>(
         let hash = OneTimeCode::hash_of(&session);
         let plain = serde_json::to_vec(tokens).map_err(internal)?;
         let kept = Kept {
+            pool: tenant.user_pool_id.clone(),
             user: user.as_str().to_string(),
             ceremony,
             tokens: shared::seal::seal(&session, &hash, &plain).map_err(internal)?,
@@ -211,7 +216,7 @@ pub(crate) async fn answer<P: Ports>(
     };
     let Some(kept) = taken
         .and_then(|r| serde_json::from_str::<Kept>(&r.body).ok())
-        .filter(|k| k.user == user.as_str())
+        .filter(|k| k.pool == tenant.user_pool_id && k.user == user.as_str())
     else {
         return (Err(ApiError::InvalidCredentials), Checked::Refused);
     };
