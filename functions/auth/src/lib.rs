@@ -132,8 +132,8 @@ impl shared::Group for Group {
                 let claimed = body.user_id.clone();
                 let (result, owner) = refresh(app, tenant, body).await;
                 let result = visible(tenant, result);
-                // audited under the token's own account once known (an app client without a
-                // secret does not need the body's userID to match)
+                // audited under the token's own account once known, whatever userID the body
+                // names
                 let user = owner.as_ref().unwrap_or(&claimed);
                 let (meta, name) = (&call.meta, call.route.name);
                 app.record_outcome(tenant, user, meta, "self", name, &result)
@@ -436,8 +436,8 @@ async fn refresh<P: Ports>(
     body: Refresh,
 ) -> (Result<AuthResult, ApiError>, Option<UserId>) {
     // The lock checked is that of the account the refresh token belongs to, read from the new
-    // access token: an app client without a secret does not even need the body's userID to
-    // match. The tokens are only returned once that account is known not to be locked.
+    // access token, not the body's userID (which only goes into the secret hash). The tokens
+    // are only returned once that account is known not to be locked.
     let result = match app
         .directory
         .refresh(tenant, &body.user_id, body.refresh_token.expose())
