@@ -37,7 +37,7 @@ async fn caller_and_path_user<P: Ports>(
     Ok((caller, app.canonical(tenant, user).await?))
 }
 
-fn is_self(caller: &Caller, user: &UserId) -> bool {
+pub(crate) fn is_self(caller: &Caller, user: &UserId) -> bool {
     caller.username.to_lowercase() == user.as_str()
 }
 
@@ -56,9 +56,11 @@ pub(crate) async fn own_user<P: Ports>(
     Ok((user, caller))
 }
 
-/// How recent the sign-in behind a user's own token must be for them to start an
-/// authenticator or remove a factor: a token taken from a signed-in browser must not be
-/// enough to take the second factor away (a refresh keeps the original sign-in's time).
+/// How recent the sign-in behind a user's own token must be for them to change their second
+/// factors (start an authenticator, turn codes on, remove a factor, a security key, a passkey)
+/// or a recovery address: a token taken from a signed-in browser must not be enough to take
+/// the second factor away or add a way around it (a refresh keeps the original sign-in's time).
+/// An admin acting on their own account is held to it too.
 pub(crate) const RECENT_SIGN_IN: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
 pub(crate) fn ensure_recent_sign_in(caller: &Caller) -> Result<(), ApiError> {

@@ -18,7 +18,7 @@ use shared::{
 };
 
 use super::Op;
-use crate::access::{admin_or_self, as_self, as_user, ensure_recent_sign_in, own_user};
+use crate::access::{admin_or_self, as_self, as_user, ensure_recent_sign_in, is_self, own_user};
 
 /// `GET /users/{userID}/authentication-methods`, and what every factor route answers.
 #[derive(Debug, Serialize)]
@@ -246,7 +246,8 @@ pub(crate) async fn add_code_factor<P: Ports>(
         // a factor Cognito asks for at sign-in stands in for the user's security key there
         // (api.md, security keys): turning one on is held to a recent sign-in, as starting an
         // authenticator is, so a token lifted from a browser cannot add the way around the key
-        if !is_admin {
+        // (an admin's own account included)
+        if is_self(&caller, &user) {
             ensure_recent_sign_in(&caller)?;
         }
         ensure_mfa_offered(app, tenant).await?;
@@ -303,7 +304,8 @@ pub(crate) async fn remove_factor<P: Ports>(
         "self"
     };
     let work = async {
-        if !is_admin {
+        // one's own factor, an admin's too, only with a recent sign-in
+        if is_self(&caller, &user) {
             ensure_recent_sign_in(&caller)?;
         }
         let mut found = app.user(tenant, &user).await?;

@@ -317,7 +317,7 @@ async fn the_last_factor_of_a_pool_that_requires_one_is_not_removed() {
 #[tokio::test]
 async fn a_stale_sign_in_cannot_start_an_authenticator_turn_on_codes_or_remove_a_factor() {
     // a token refreshed from a sign-in an hour ago: still valid, but not enough to change the
-    // factors (an admin's token is, whatever its age)
+    // factors (an admin acting on another user is not held to it; on their own account they are)
     let start = mock!(Client::associate_software_token).then_output(|| {
         AssociateSoftwareTokenOutput::builder()
             .secret_code("X")
@@ -329,19 +329,24 @@ async fn a_stale_sign_in_cannot_start_an_authenticator_turn_on_codes_or_remove_a
     let user = the_user(&["SOFTWARE_TOKEN_MFA"], Some("SOFTWARE_TOKEN_MFA"));
     let app = app_with(&[&start, &set, &pool, &user]);
     let stale = testing::access_token_signed_in("demo-user", &[], 3600);
-    for (method, path) in [
-        ("POST", "/users/demo-user/totp"),
-        // a code factor Cognito asks at sign-in stands in for a security key there
-        ("POST", "/users/demo-user/otp-sms"),
-        ("POST", "/users/demo-user/otp-email"),
-        ("DELETE", "/users/demo-user/totp"),
-        ("DELETE", "/users/demo-user/otp-email"),
-    ] {
+    // an admin acting on their own account is held to it as any user is
+    let stale_admin = testing::access_token_signed_in("demo-user", &["admins"], 3600);
+    for (stale, (method, path)) in [&stale, &stale_admin].into_iter().flat_map(|token| {
+        [
+            ("POST", "/users/demo-user/totp"),
+            // a code factor Cognito asks at sign-in stands in for a security key there
+            ("POST", "/users/demo-user/otp-sms"),
+            ("POST", "/users/demo-user/otp-email"),
+            ("DELETE", "/users/demo-user/totp"),
+            ("DELETE", "/users/demo-user/otp-email"),
+        ]
+        .map(|route| (token, route))
+    }) {
         let req = testing::api_request(
             method,
             path,
             &Value::Null,
-            &testing::demo_headers(Some(&stale)),
+            &testing::demo_headers(Some(stale)),
         );
         let a = Answer::from(app.handle::<users::Group>(req).await);
         assert_eq!(
