@@ -186,9 +186,14 @@ async fn forgot<P: Ports>(
             DirectoryError::UserNotFound
             | DirectoryError::InvalidParameter
             | DirectoryError::NotAuthorized
-            | DirectoryError::UserDisabled
-            | DirectoryError::LimitExceeded,
+            | DirectoryError::UserDisabled,
         ) => stand_in_delivery(tenant, given),
+        Err(DirectoryError::LimitExceeded) => {
+            // no code went out: said in the log (it is also Cognito's answer to an account-wide
+            // email quota), not in the answer
+            tracing::warn!("forgot-password: Cognito's limit for this account; no code sent");
+            stand_in_delivery(tenant, given)
+        }
         Err(e) => return Err(e.into()),
     };
     Ok(Delivery {
@@ -238,11 +243,15 @@ async fn confirm<P: Ports>(
             DirectoryError::UserNotFound
             | DirectoryError::ResourceNotFound
             | DirectoryError::NotAuthorized => ApiError::CodeMismatch,
-            DirectoryError::Throttled | DirectoryError::LimitExceeded => {
-                ApiError::TooManyRequests {
-                    retry_after: std::time::Duration::from_secs(30),
-                }
+            // and so has a user Cognito stopped taking codes for (too many wrong ones, which
+            // only an existing account reaches): a 429 would tell them apart
+            DirectoryError::LimitExceeded => {
+                tracing::warn!("confirm-forgot-password: Cognito's attempt limit for this account");
+                ApiError::CodeMismatch
             }
+            DirectoryError::Throttled => ApiError::TooManyRequests {
+                retry_after: std::time::Duration::from_secs(30),
+            },
             other if tenant.hide_account_state => {
                 ApiError::from(other).hide_account_state_of_recovery()
             }

@@ -298,7 +298,7 @@ async fn recovery_hides_account_state_where_the_tenant_asks() {
 #[tokio::test]
 async fn confirm_errors_have_their_slugs() {
     type Case = (fn() -> ConfirmForgotPasswordError, u16, &'static str);
-    let cases: [Case; 5] = [
+    let cases: [Case; 6] = [
         (
             || {
                 ConfirmForgotPasswordError::CodeMismatchException(
@@ -317,19 +317,32 @@ async fn confirm_errors_have_their_slugs() {
             400,
             "code-expired",
         ),
+        // Cognito's limits on one account's wrong codes, which only an existing account
+        // reaches, read as the wrong code an unknown user gets
         (
             || {
                 ConfirmForgotPasswordError::TooManyFailedAttemptsException(
                     TooManyFailedAttemptsException::builder().build(),
                 )
             },
-            429,
-            "too-many-requests",
+            400,
+            "code-mismatch",
         ),
         (
             || {
                 ConfirmForgotPasswordError::LimitExceededException(
                     LimitExceededException::builder().build(),
+                )
+            },
+            400,
+            "code-mismatch",
+        ),
+        // a rate throttle falls on any name alike
+        (
+            || {
+                ConfirmForgotPasswordError::TooManyRequestsException(
+                    aws_sdk_cognitoidentityprovider::types::error::TooManyRequestsException::builder()
+                        .build(),
                 )
             },
             429,

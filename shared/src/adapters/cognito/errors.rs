@@ -112,8 +112,10 @@ pub fn classify_code(
         | "WebAuthnOriginNotAllowedException"
         | "WebAuthnRelyingPartyMismatchException" => DirectoryError::InvalidParameter,
         "ConcurrentModificationException" => DirectoryError::Throttled,
-        "TooManyRequestsException" | "TooManyFailedAttemptsException" => DirectoryError::Throttled,
-        "LimitExceededException" => DirectoryError::LimitExceeded,
+        "TooManyRequestsException" => DirectoryError::Throttled,
+        "LimitExceededException" | "TooManyFailedAttemptsException" => {
+            DirectoryError::LimitExceeded
+        }
         "InternalErrorException" => DirectoryError::Unavailable("Cognito internal error".into()),
         other if http_status >= 500 => {
             DirectoryError::Unavailable(format!("Cognito answered {http_status} ({other})"))

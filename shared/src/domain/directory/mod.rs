@@ -158,8 +158,9 @@ pub enum DirectoryError {
     #[error("throttled")]
     Throttled,
     /// Cognito's limit on one account's requests (`LimitExceededException`: too many codes
-    /// asked for, "Attempt limit exceeded"): about that user, where `Throttled` is about the
-    /// caller's rate. A route that answers an unknown user alike answers this alike too.
+    /// asked for, "Attempt limit exceeded"; `TooManyFailedAttemptsException`: too many wrong
+    /// ones): about that user, where `Throttled` is about the caller's rate. A route that
+    /// answers an unknown user alike answers this alike too.
     #[error("limit exceeded")]
     LimitExceeded,
     #[error("unavailable: {0}")]
