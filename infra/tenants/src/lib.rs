@@ -124,7 +124,9 @@ pub struct Add {
     /// Overwrite a record that exists.
     #[arg(long)]
     pub replace: bool,
-    /// Do not ask Cognito whether the pool and app client exist.
+    /// Do not ask Cognito whether the pool and app client exist and keep tokens to the API
+    /// (triggers, client secret, custom auth, user existence errors): the functions refuse
+    /// every sign-in of a tenant whose app client has no secret.
     #[arg(long)]
     pub no_verify: bool,
 }
