@@ -72,7 +72,7 @@ export interface paths {
         put?: never;
         /**
          * Answer an MFA challenge
-         * @description Public. The lock is checked first. A code (SOFTWARE_TOKEN_MFA, SMS_MFA, EMAIL_OTP) spends the tenant's second-factor budget: after maxOtpAttempts wrong codes in a row (default 5, 0 = off) the account locks with source lockout-policy, whoever reached the challenge, and attempts refused because the rest of the budget is held by checks in flight get 429. For SELECT_MFA_TYPE the code is the chosen factor; its answer is the next challenge. U2F is answered with credential (the security key's AuthenticationResponseJSON): the session is spent by any answer; a wrong or cloned key's answer (a signature counter that did not move forward, audited as u2f-cloned-key) is 401 invalid-credentials, spends the second-factor budget like a wrong code, and the tokens kept for it are revoked; a session the API does not hold (replayed, expired, made up) is 401 too, without spending the budget; a lock that arrived after the password is 403 account-locked. Audited as u2f-sign-in. A sign-in whose second factor Cognito already asked for (TOTP, SMS, email) presented one and is not asked for the key; a passkey sign-in verifies its user and is not either.
+         * @description Public. The lock is checked first. A code (SOFTWARE_TOKEN_MFA, SMS_MFA, EMAIL_OTP) spends the tenant's second-factor budget: after maxOtpAttempts wrong codes in a row (default 5, 0 = off) the account locks with source lockout-policy, whoever reached the challenge, and attempts refused because the rest of the budget is held by checks in flight get 429. For SELECT_MFA_TYPE the code is the chosen factor; its answer is the next challenge. U2F is answered with credential (the security key's AuthenticationResponseJSON): the session is spent by any answer; a wrong or cloned key's answer (a signature counter that did not move forward, audited as u2f-cloned-key) is 401 invalid-credentials, spends the second-factor budget like a wrong code, and the tokens kept for it are revoked; a session the API does not hold (replayed, expired, made up, another tenant's) is 401 too, without spending the budget; a lock that arrived after the password is 403 account-locked. Audited as u2f-sign-in. A sign-in whose second factor Cognito already asked for (TOTP, SMS, email) presented one and is not asked for the key; a passkey sign-in verifies its user and is not either.
          */
         post: operations["respondToAuthChallenge"];
         delete?: never;
@@ -570,7 +570,7 @@ export interface paths {
         put?: never;
         /**
          * Turn on one-time codes by SMS
-         * @description An admin or the user themselves. Needs a verified phone number (else 409), and a pool that offers the factor (else 409). Becomes the preferred factor only when none is preferred yet. Codes by SMS need the pool's SMS configuration (the template's SNS role).
+         * @description An admin or the user themselves. Needs a verified phone number (else 409), and a pool that offers the factor (else 409). Becomes the preferred factor only when none is preferred yet. Codes by SMS need the pool's SMS configuration (the template's SNS role). The user themselves needs a token from a sign-in at most 15 minutes old (auth_time; a refresh keeps it), else 403 forbidden: sign in again (Cognito asks the code at sign-in instead of a security key).
          */
         post: operations["addOtpSms"];
         /**
@@ -594,7 +594,7 @@ export interface paths {
         put?: never;
         /**
          * Turn on one-time codes by email
-         * @description An admin or the user themselves. Needs a verified email address (else 409), and a pool that offers the factor (else 409). Becomes the preferred factor only when none is preferred yet. Codes by email need the pool on a feature plan with email MFA and sending through Amazon SES (the template's SES parameters).
+         * @description An admin or the user themselves. Needs a verified email address (else 409), and a pool that offers the factor (else 409). Becomes the preferred factor only when none is preferred yet. Codes by email need the pool on a feature plan with email MFA and sending through Amazon SES (the template's SES parameters). The user themselves needs a token from a sign-in at most 15 minutes old (auth_time; a refresh keeps it), else 403 forbidden: sign in again (Cognito asks the code at sign-in instead of a security key).
          */
         post: operations["addOtpEmail"];
         /**
@@ -893,6 +893,7 @@ export interface components {
         AuthResult: {
             /** @enum {string|null} */
             challengeName: "NEW_PASSWORD_REQUIRED" | "SOFTWARE_TOKEN_MFA" | "SMS_MFA" | "EMAIL_OTP" | "MFA_SETUP" | "SELECT_MFA_TYPE" | "WEB_AUTHN" | "U2F" | null;
+            /** @description The session to answer the challenge with; null with MFA_SETUP, which this API does not answer (Cognito's session for it would enrol an authenticator around the API). */
             session: string | null;
             authenticationResult: components["schemas"]["Tokens"] | null;
             credentialRequestOptions?: components["schemas"]["PasskeyRequestOptions"] | components["schemas"]["SecurityKeyRequestOptions"];
