@@ -465,3 +465,73 @@ fn prod_takes_no_origin_on_the_users_own_machine() {
     assert!(checks::refuse_loopback_origins_in_prod(Some("dev"), &local).is_ok());
     assert!(checks::refuse_loopback_origins_in_prod(None, &local).is_ok());
 }
+
+/// `tenants add`'s refusal of a pool or app client that would let tokens or sign-ins around
+/// the API (`checks::pool_keeps_tokens_to_the_api`).
+mod keeps_tokens_to_the_api {
+    use super::CliError;
+
+    use crate::checks::pool_keeps_tokens_to_the_api;
+    use aws_sdk_cognitoidentityprovider::types::UserPoolType;
+    use aws_sdk_cognitoidentityprovider::types::{
+        ExplicitAuthFlowsType, LambdaConfigType, PreTokenGenerationLambdaVersionType,
+        PreTokenGenerationVersionConfigType, PreventUserExistenceErrorTypes, UserPoolClientType,
+    };
+
+    fn pool(pre_authentication: Option<&str>) -> UserPoolType {
+        let pre_token = PreTokenGenerationVersionConfigType::builder()
+            .lambda_version(PreTokenGenerationLambdaVersionType::V20)
+            .lambda_arn("arn:aws:lambda:eu-west-1:1:function:custom-auth")
+            .build()
+            .unwrap();
+        UserPoolType::builder()
+            .lambda_config(
+                LambdaConfigType::builder()
+                    .set_pre_authentication(pre_authentication.map(str::to_string))
+                    .pre_token_generation_config(pre_token)
+                    .build(),
+            )
+            .build()
+    }
+
+    fn client(secret: Option<&str>) -> UserPoolClientType {
+        UserPoolClientType::builder()
+            .client_id("c")
+            .set_client_secret(secret.map(str::to_string))
+            .explicit_auth_flows(ExplicitAuthFlowsType::AllowCustomAuth)
+            .prevent_user_existence_errors(PreventUserExistenceErrorTypes::Enabled)
+            .build()
+    }
+
+    const TRIGGER: Option<&str> = Some("arn:aws:lambda:eu-west-1:1:function:pre-authentication");
+
+    fn refusal(pool: &UserPoolType, client: &UserPoolClientType) -> String {
+        match pool_keeps_tokens_to_the_api("p", Some(pool), Some(client)) {
+            Err(CliError::Invalid(why)) => why,
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_pool_and_client_as_the_templates_make_them_are_accepted() {
+        let accepted =
+            pool_keeps_tokens_to_the_api("p", Some(&pool(TRIGGER)), Some(&client(Some("s"))));
+        assert!(accepted.is_ok(), "{accepted:?}");
+    }
+
+    #[test]
+    fn an_app_client_without_a_secret_is_refused() {
+        for secret in [None, Some("")] {
+            let why = refusal(&pool(TRIGGER), &client(secret));
+            assert!(why.contains("no client secret"), "{why}");
+        }
+    }
+
+    #[test]
+    fn a_pool_without_the_pre_authentication_trigger_is_refused() {
+        for trigger in [None, Some("")] {
+            let why = refusal(&pool(trigger), &client(Some("s")));
+            assert!(why.contains("pre authentication trigger"), "{why}");
+        }
+    }
+}
