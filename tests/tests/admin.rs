@@ -88,6 +88,12 @@ async fn admin_reset_and_the_resends_check_the_users_state() {
     let (_, token) = stack.admin_token(&t, &app).await;
     let old_password = random_password();
     stack.create_user(&t, "tess", &old_password).await;
+    let session = sign_in(&app, &t, "tess", &old_password).await;
+    assert_eq!(session.status, 200, "{}", session.body);
+    let tokens = &session.data()["authenticationResult"];
+    let access = tokens["accessToken"].as_str().unwrap().to_string();
+    let read = users(&app, &t, "GET", "/users/tess", Value::Null, Some(&access)).await;
+    assert_eq!(read.status, 200, "{}", read.body);
 
     let a = admin_op(&app, &t, "tess", "admin-reset-password", &token).await;
     assert_eq!(a.status, 200, "{}", a.body);
@@ -95,6 +101,34 @@ async fn admin_reset_and_the_resends_check_the_users_state() {
         a.data(),
         &json!({"userID": "tess", "status": "RESET_REQUIRED"})
     );
+    // the sessions the account had end with the reset: the bearer token is refused at once,
+    // the refresh token revoked
+    let stale = users(&app, &t, "GET", "/users/tess", Value::Null, Some(&access)).await;
+    assert_eq!(
+        (stale.status, stale.slug()),
+        (401, "unauthenticated"),
+        "{}",
+        stale.body
+    );
+    let refresh = api_request(
+        &t,
+        "POST",
+        "/user-refresh-tokens",
+        &json!({"userID": "tess", "refreshToken": tokens["refreshToken"]}),
+        None,
+    );
+    let refreshed = Answer::from(app.handle::<auth::Group>(refresh).await);
+    assert_eq!(
+        (refreshed.status, refreshed.slug()),
+        (401, "invalid-credentials"),
+        "the refresh token was revoked: {}",
+        refreshed.body
+    );
+    let item = stack
+        .state_item(format!("{}#tess", t.user_pool_id))
+        .await
+        .expect("the account's item");
+    assert!(item.contains_key("sessionsEndedAt"), "{item:?}");
     let user = stack
         .cognito
         .admin_get_user()

@@ -97,6 +97,10 @@ async fn reset<P: Ports>(app: &App<P>, tenant: &Tenant, user: &UserId) -> Result
             ),
             other => other.for_admin(),
         })?;
+    // an admin resets a password when the account may be in other hands: the sessions it has
+    // end with it, as a disable's do (also on a repeated reset: a retry after a failed sign-out
+    // completes it)
+    app.sign_out_everywhere(tenant, user).await?;
     Reply::ok(&Status {
         user_id: user.as_str().to_string(),
         status: "RESET_REQUIRED",

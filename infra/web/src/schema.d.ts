@@ -204,7 +204,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Require a password reset */
+        /**
+         * Require a password reset
+         * @description Admin. The user's next sign-in gets 403 password-reset-required (the user recovers through forgot-password), and every session of the user ends at once, as a disable's do: their bearer tokens are refused, their refresh tokens revoked (the answer comes in the next second). 409 without a verified email or phone number to send the code to.
+         */
         post: operations["adminResetPassword"];
         delete?: never;
         options?: never;
