@@ -138,43 +138,38 @@ async fn an_unknown_user_gets_the_shape_a_known_user_gets() {
 /// a 429.
 #[tokio::test]
 async fn a_user_cognito_sent_too_many_codes_is_answered_as_an_unknown_user() {
-    let d = describe_client();
-    let limited = mock!(Client::forgot_password).then_error(|| {
+    // demo-user's forgot-password, with Cognito answering `ForgotPassword` with `error`
+    async fn forgot_failing_with(error: fn() -> ForgotPasswordError) -> (u16, Value, usize) {
+        let d = describe_client();
+        let forgot = mock!(Client::forgot_password).then_error(error);
+        let app = app_with(&[&d, &forgot], Duration::from_millis(1));
+        let req = request("/forgot-password", json!({"userID": "demo-user"}));
+        let (status, body) = call(&app, req).await;
+        (status, body, forgot.num_calls())
+    }
+    let (status, limited, calls) = forgot_failing_with(|| {
         ForgotPasswordError::LimitExceededException(
             LimitExceededException::builder()
                 .message("Attempt limit exceeded, please try after some time.")
                 .build(),
         )
-    });
-    let app = app_with(&[&d, &limited], Duration::from_millis(1));
-    let (status, limited_body) = call(
-        &app,
-        request("/forgot-password", json!({"userID": "demo-user"})),
-    )
+    })
     .await;
-    assert_eq!(status, 200, "{limited_body}");
-    assert_eq!(limited.num_calls(), 1);
-    let unknown = mock!(Client::forgot_password).then_error(unknown_user);
-    let app = app_with(&[&d, &unknown], Duration::from_millis(1));
-    let (_, unknown_body) = call(
-        &app,
-        request("/forgot-password", json!({"userID": "demo-user"})),
-    )
-    .await;
-    assert_eq!(limited_body["data"], unknown_body["data"]);
-    let throttled = mock!(Client::forgot_password).then_error(|| {
+    assert_eq!((status, calls), (200, 1), "{limited}");
+    let (_, unknown, _) = forgot_failing_with(unknown_user).await;
+    assert_eq!(limited["data"], unknown["data"]);
+    let (status, throttled, _) = forgot_failing_with(|| {
         ForgotPasswordError::TooManyRequestsException(
             aws_sdk_cognitoidentityprovider::types::error::TooManyRequestsException::builder()
                 .build(),
         )
-    });
-    let app = app_with(&[&d, &throttled], Duration::from_millis(1));
-    let (status, body) = call(
-        &app,
-        request("/forgot-password", json!({"userID": "demo-user"})),
-    )
+    })
     .await;
-    assert_eq!((status, slug(&body)), (429, "too-many-requests"), "{body}");
+    assert_eq!(
+        (status, slug(&throttled)),
+        (429, "too-many-requests"),
+        "{throttled}"
+    );
 }
 
 #[tokio::test]
