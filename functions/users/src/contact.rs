@@ -19,7 +19,7 @@ use shared::{
 };
 
 use super::{Op, read_user};
-use crate::access::{admin_or_self, as_self, own_user};
+use crate::access::{admin_or_self, as_self, is_self, own_user};
 use crate::listing::filter_value;
 
 #[derive(Debug, Deserialize)]
@@ -86,7 +86,7 @@ pub(crate) async fn set<P: Ports>(
     };
     // the address is the password's recovery channel and a code factor: changing one's own
     // needs a sign-in as recent as a factor change (an admin's own included)
-    let own = caller.username.to_lowercase() == user.as_str();
+    let own = is_self(&caller, &user);
     let work = async {
         if own {
             crate::access::ensure_recent_sign_in(&caller)?;

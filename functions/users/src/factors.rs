@@ -117,7 +117,7 @@ pub(crate) async fn methods<P: Ports>(app: &App<P>, call: &Call<Op>) -> Result<R
     // (`access::as_user`), only where the pool offers passkeys and the account can sign in
     // at all (enabled, confirmed). An admin's read never fails for it: without that session
     // PASSKEY is left out, and the log says why.
-    let own = caller.username.to_lowercase() == user.as_str();
+    let own = is_self(&caller, &user);
     let offered = app.directory.offers_passkeys(tenant).await?;
     // the user's own list goes out together with the user's read
     let own_list = async {

@@ -27,7 +27,7 @@ use shared::{
 
 use crate::{
     Op,
-    access::{admin_or_self, ensure_recent_sign_in},
+    access::{admin_or_self, ensure_recent_sign_in, is_self},
 };
 
 #[derive(Debug, Deserialize)]
@@ -66,7 +66,7 @@ fn federation_of(tenant: &Tenant) -> Result<&Federation, ApiError> {
 /// Whether the caller is the path's user, and the audit actor that makes them (`self`, or the
 /// admin's `sub`).
 fn who(caller: &Caller, user: &UserId) -> (bool, String) {
-    let own = caller.username.to_lowercase() == user.as_str();
+    let own = is_self(caller, user);
     (
         own,
         if own {

@@ -393,7 +393,7 @@ async fn update<P: Ports>(
     .filter_map(|(c, v)| Some((c, v?.to_string())))
     .collect();
     // an admin's own address: the same recent sign-in as through the PUT routes
-    if !contacts.is_empty() && admin.username.to_lowercase() == user.as_str() {
+    if !contacts.is_empty() && access::is_self(admin, user) {
         access::ensure_recent_sign_in(admin)?;
     }
     for (contact, value) in &contacts {

@@ -25,7 +25,7 @@ use shared::{
 };
 
 use super::Op;
-use crate::access::{admin_or_self, as_self, as_user, ensure_recent_sign_in, own_user};
+use crate::access::{admin_or_self, as_self, as_user, ensure_recent_sign_in, is_self, own_user};
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -319,7 +319,7 @@ pub(crate) async fn list<P: Ports>(app: &App<P>, call: &Call<Op>) -> Result<Repl
     let (req, tenant) = (&call.req, &call.tenant);
     let refusal = "a user can only list their own passkeys";
     let (caller, user, _) = admin_or_self(app, req, tenant, refusal).await?;
-    if caller.username.to_lowercase() == user.as_str() {
+    if is_self(&caller, &user) {
         let passkeys = as_self(app, call, &caller, &user, |token| async move {
             let listed = app.directory.list_passkeys(tenant, &token).await;
             listed.map_err(DirectoryError::for_admin)
@@ -366,7 +366,7 @@ pub(crate) async fn delete<P: Ports>(app: &App<P>, call: &Call<Op>) -> Result<Re
             })
         }
     };
-    if caller.username.to_lowercase() == user.as_str() {
+    if is_self(&caller, &user) {
         let work = async {
             ensure_recent_sign_in(&caller)?;
             as_self(app, call, &caller, &user, delete).await

@@ -23,7 +23,7 @@ use shared::{
 };
 
 use super::Op;
-use crate::access::{admin_or_self, ensure_recent_sign_in, own_user};
+use crate::access::{admin_or_self, ensure_recent_sign_in, is_self, own_user};
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -212,7 +212,7 @@ pub(crate) async fn delete<P: Ports>(app: &App<P>, call: &Call<Op>) -> Result<Re
     let refusal = "a user can only delete their own security keys";
     let (caller, user, _) = admin_or_self(app, req, tenant, refusal).await?;
     let u2f_id = u2f_id_of(path_param(req, "u2fID")?)?;
-    let own = caller.username.to_lowercase() == user.as_str();
+    let own = is_self(&caller, &user);
     let actor = if own {
         "self".to_string()
     } else {
