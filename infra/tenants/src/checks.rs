@@ -192,9 +192,8 @@ pub(crate) fn pool_keeps_tokens_to_the_api(
     pool: Option<&UserPoolType>,
     client: Option<&aws_sdk_cognitoidentityprovider::types::UserPoolClientType>,
 ) -> Result<(), CliError> {
-    let trigger = pool
-        .and_then(|p| p.lambda_config())
-        .and_then(|l| l.pre_token_generation_config());
+    let triggers = pool.and_then(|p| p.lambda_config());
+    let trigger = triggers.and_then(|l| l.pre_token_generation_config());
     let v2 = trigger
         .is_some_and(|t| t.lambda_version().as_str() == "V2_0" && !t.lambda_arn().is_empty());
     if !v2 {
@@ -205,8 +204,7 @@ pub(crate) fn pool_keeps_tokens_to_the_api(
              infra/tenant.yaml)"
         )));
     }
-    let pre_authentication = pool
-        .and_then(|p| p.lambda_config())
+    let pre_authentication = triggers
         .and_then(|l| l.pre_authentication())
         .is_some_and(|arn| !arn.is_empty());
     if !pre_authentication {

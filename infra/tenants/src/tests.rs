@@ -472,10 +472,10 @@ mod keeps_tokens_to_the_api {
     use super::CliError;
 
     use crate::checks::pool_keeps_tokens_to_the_api;
-    use aws_sdk_cognitoidentityprovider::types::UserPoolType;
     use aws_sdk_cognitoidentityprovider::types::{
         ExplicitAuthFlowsType, LambdaConfigType, PreTokenGenerationLambdaVersionType,
         PreTokenGenerationVersionConfigType, PreventUserExistenceErrorTypes, UserPoolClientType,
+        UserPoolType,
     };
 
     fn pool(pre_authentication: Option<&str>) -> UserPoolType {

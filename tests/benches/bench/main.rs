@@ -352,8 +352,8 @@ fn steps(dir: &std::path::Path, runs: usize) -> Result<(), String> {
         ],
         &rows,
     );
-    // what every function's init starts from: the SDK set-up each of them needs for its first
-    // event (steps 0-5: the binary with the SDK in it, its configuration and the two clients)
+    // what every function's init starts from: the set-up each of them needs for its first
+    // event (its tenant read and its directory call go through the two clients)
     let sdk = medians[SDK_STEPS + 1].as_secs_f64() / floor;
     println!(
         "\nThe set-up every function needs for its first event (steps 1-{SDK_STEPS}: logging, \
