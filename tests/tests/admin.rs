@@ -30,6 +30,47 @@ async fn users(
     )
 }
 
+/// `user`'s refresh token was revoked: refused through the API (401 invalid-credentials) and
+/// straight at Cognito with the app client's secret, as a caller around the API would send it.
+async fn refresh_is_revoked(
+    stack: &Stack,
+    app: &AwsApp,
+    t: &TenantFixture,
+    user: &str,
+    refresh_token: &str,
+) {
+    let refresh = api_request(
+        t,
+        "POST",
+        "/user-refresh-tokens",
+        &json!({"userID": user, "refreshToken": refresh_token}),
+        None,
+    );
+    let a = Answer::from(app.handle::<auth::Group>(refresh).await);
+    assert_eq!(
+        (a.status, a.slug()),
+        (401, "invalid-credentials"),
+        "the refresh token was revoked: {}",
+        a.body
+    );
+    let secret = stack.client_secret(t).await;
+    let direct = stack
+        .cognito
+        .initiate_auth()
+        .client_id(&t.app_client_id)
+        .auth_flow(aws_sdk_cognitoidentityprovider::types::AuthFlowType::RefreshTokenAuth)
+        .auth_parameters("REFRESH_TOKEN", refresh_token)
+        .auth_parameters(
+            "SECRET_HASH",
+            shared::adapters::cognito::secret_hash(&secret, user, &t.app_client_id),
+        )
+        .send()
+        .await
+        .expect_err("a revoked refresh token refreshes nothing at Cognito");
+    use aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata;
+    assert_eq!(direct.code(), Some("NotAuthorizedException"), "{direct:?}");
+}
+
 #[tokio::test]
 async fn disable_ends_sessions_and_sign_in_until_enabled() {
     let stack = Stack::connect().await;
@@ -51,20 +92,7 @@ async fn disable_ends_sessions_and_sign_in_until_enabled() {
     }
     let a = sign_in(&app, &t, "sam", &password).await;
     assert_eq!((a.status, a.slug()), (403, "account-disabled"));
-    let refresh = api_request(
-        &t,
-        "POST",
-        "/user-refresh-tokens",
-        &json!({"userID": "sam", "refreshToken": refresh_token}),
-        None,
-    );
-    let a = Answer::from(app.handle::<auth::Group>(refresh).await);
-    assert_eq!(
-        (a.status, a.slug()),
-        (401, "invalid-credentials"),
-        "the refresh token was revoked: {}",
-        a.body
-    );
+    refresh_is_revoked(&stack, &app, &t, "sam", &refresh_token).await;
     let user = stack
         .cognito
         .admin_get_user()
@@ -110,20 +138,8 @@ async fn admin_reset_and_the_resends_check_the_users_state() {
         "{}",
         stale.body
     );
-    let refresh = api_request(
-        &t,
-        "POST",
-        "/user-refresh-tokens",
-        &json!({"userID": "tess", "refreshToken": tokens["refreshToken"]}),
-        None,
-    );
-    let refreshed = Answer::from(app.handle::<auth::Group>(refresh).await);
-    assert_eq!(
-        (refreshed.status, refreshed.slug()),
-        (401, "invalid-credentials"),
-        "the refresh token was revoked: {}",
-        refreshed.body
-    );
+    let refresh_token = tokens["refreshToken"].as_str().unwrap();
+    refresh_is_revoked(&stack, &app, &t, "tess", refresh_token).await;
     let item = stack
         .state_item(format!("{}#tess", t.user_pool_id))
         .await
